@@ -1,0 +1,104 @@
+"""The ``conversation_turn`` orchestration and its activities (one per agent step).
+
+The orchestrator is pure: it only sequences activities and evaluates pure rules on their JSON results.
+Activities parse JSON → call ``core.pipeline`` → return JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.durable_functions as df
+
+from core import pipeline
+from core.pipeline import TurnState
+
+bp = df.Blueprint()
+log = logging.getLogger("shopdesk.orchestration")
+
+_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=3)
+
+
+@bp.orchestration_trigger(context_name="context")
+def conversation_turn(context: df.DurableOrchestrationContext):
+    state = TurnState.model_validate(context.get_input())
+
+    def step(name: str):
+        return context.call_activity_with_retry(name, _RETRY, state.model_dump(mode="json"))
+
+    state.context = pipeline.TurnContext.model_validate((yield step("load_turn_context")))
+    state.screen = pipeline.InputVerdict.model_validate((yield step("critic_input")))
+    if not state.screen.blocked:
+        state.intent = pipeline.IntentResult.model_validate((yield step("classify_intent")))
+        citations, facts = yield context.task_all([step("retrieve_knowledge"), step("lookup_shop_data")])
+        state.citations = [pipeline.Citation.model_validate(c) for c in citations]
+        state.facts = pipeline.ShopFacts.model_validate(facts)
+        reason = pipeline.escalation_reason(state)
+        if reason:
+            state.escalation = pipeline.Escalation.model_validate(
+                (yield context.call_activity_with_retry("escalate", _RETRY,
+                                                        {"state": state.model_dump(mode="json"), "reason": reason}))
+            )
+    state.draft = pipeline.Draft.model_validate((yield step("compose_response")))
+    state.review = pipeline.OutputVerdict.model_validate((yield step("critic_output")))
+    if not state.review.ok:
+        state.guardrail_reasons = [f"output:{r}" for r in state.review.reasons]
+        state.draft = pipeline.Draft.model_validate((yield step("fallback_response")))
+        state.guardrail_reasons.append("output:fallback_used")
+    if not context.is_replaying:
+        log.info("turn composed tenant=%s conversation=%s", state.turn.tenant_id, state.turn.conversation_id)
+    return (yield step("record_turn"))
+
+
+def _state(payload: dict) -> TurnState:
+    return TurnState.model_validate(payload)
+
+
+@bp.activity_trigger(input_name="payload")
+def load_turn_context(payload: dict) -> dict:
+    return pipeline.load_context(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def critic_input(payload: dict) -> dict:
+    return pipeline.screen_input(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def classify_intent(payload: dict) -> dict:
+    return pipeline.classify_intent(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def retrieve_knowledge(payload: dict) -> list:
+    return [c.model_dump(mode="json") for c in pipeline.retrieve_knowledge(_state(payload))]
+
+
+@bp.activity_trigger(input_name="payload")
+def lookup_shop_data(payload: dict) -> dict:
+    return pipeline.lookup_shop_data(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def escalate(payload: dict) -> dict:
+    return pipeline.escalate(_state(payload["state"]), payload["reason"]).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def compose_response(payload: dict) -> dict:
+    return pipeline.compose_response(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def critic_output(payload: dict) -> dict:
+    return pipeline.review_response(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def fallback_response(payload: dict) -> dict:
+    return pipeline.fallback_response(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def record_turn(payload: dict) -> dict:
+    return pipeline.record_turn(_state(payload)).model_dump(mode="json")

@@ -1,0 +1,46 @@
+"""RFC 9457 problem+json responses and pydantic error mapping shared by the HTTP blueprints."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+from pydantic import ValidationError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, *, errors: list[dict] | None = None,
+            headers: dict[str, str] | None = None, **extra: object) -> func.HttpResponse:
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=status, mimetype=PROBLEM_JSON,
+                             headers=headers)
+
+
+def validation_problem(exc: ValidationError) -> func.HttpResponse:
+    errors = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        errors.append({"field": field, "message": message})
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return problem(422, "Invalid request", f"Invalid field(s): {fields}", errors=errors)
+
+
+def json_body(req: func.HttpRequest, max_bytes: int) -> tuple[object | None, func.HttpResponse | None]:
+    raw = req.get_body() or b""
+    if len(raw) > max_bytes:
+        return None, problem(413, "Payload too large", f"The request body is larger than {max_bytes} bytes.")
+    if not raw.strip():
+        return None, problem(400, "Missing body", "The request body must be a JSON object.")
+    try:
+        return json.loads(raw), None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        detail = f"The request body is not valid JSON (line {exc.lineno}, column {exc.colno})." if isinstance(
+            exc, json.JSONDecodeError) else "The request body is not UTF-8 JSON."
+        return None, problem(400, "Malformed JSON", detail)

@@ -1,0 +1,232 @@
+"""Response agent (offline provider): grounded replies in en / fr / es built only from facts in context.
+
+Every fact in a reply comes from the tenant's data passed in: order facts, product facts or a cited KB passage.
+When nothing relevant is known the reply says so and offers a human instead of guessing.
+"""
+
+from __future__ import annotations
+
+from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
+from core.text import sentences, tokens
+
+T: dict[str, dict[Language, str]] = {
+    "blocked_prompt_injection": {
+        "en": "I can only help with questions about our shop, your orders and our products.",
+        "fr": "Je peux seulement vous aider avec nos produits, vos commandes et la boutique.",
+        "es": "Solo puedo ayudarle con preguntas sobre la tienda, sus pedidos y nuestros productos.",
+    },
+    "blocked_data_extraction": {
+        "en": "For privacy reasons I can only discuss your own orders and account.",
+        "fr": "Pour des raisons de confidentialité, je peux seulement parler de vos propres commandes et de votre compte.",
+        "es": "Por motivos de privacidad solo puedo hablar de sus propios pedidos y de su cuenta.",
+    },
+    "blocked_oversize": {
+        "en": "Your message is too long for me to read. Could you send a shorter version?",
+        "fr": "Votre message est trop long. Pourriez-vous envoyer une version plus courte?",
+        "es": "Su mensaje es demasiado largo. ¿Podría enviar una versión más corta?",
+    },
+    "order_intro": {
+        "en": "Order #{number} (placed {date}: {items})",
+        "fr": "Votre commande no {number} (passée le {date} : {items})",
+        "es": "Su pedido n.º {number} (realizado el {date}: {items})",
+    },
+    "order_unfulfilled": {
+        "en": "{intro} is being prepared and has not shipped yet.",
+        "fr": "{intro} est en préparation et n'a pas encore été expédiée.",
+        "es": "{intro} se está preparando y todavía no se ha enviado.",
+    },
+    "order_shipped": {
+        "en": "{intro} has shipped with {carrier}. Tracking number: {tracking}.",
+        "fr": "{intro} a été expédiée par {carrier}. Numéro de suivi : {tracking}.",
+        "es": "{intro} se envió con {carrier}. Número de seguimiento: {tracking}.",
+    },
+    "order_partially_shipped": {
+        "en": "{intro} has partly shipped with {carrier}. Tracking number: {tracking}.",
+        "fr": "{intro} a été expédiée en partie par {carrier}. Numéro de suivi : {tracking}.",
+        "es": "{intro} se envió en parte con {carrier}. Número de seguimiento: {tracking}.",
+    },
+    "order_delivered": {
+        "en": "{intro} was delivered by {carrier} (tracking number {tracking}).",
+        "fr": "{intro} a été livrée par {carrier} (numéro de suivi {tracking}).",
+        "es": "{intro} fue entregado por {carrier} (número de seguimiento {tracking}).",
+    },
+    "order_cancelled": {
+        "en": "{intro} was cancelled.",
+        "fr": "{intro} a été annulée.",
+        "es": "{intro} fue cancelado.",
+    },
+    "order_refunded": {
+        "en": "{intro} has been refunded.",
+        "fr": "{intro} a été remboursée.",
+        "es": "{intro} ha sido reembolsado.",
+    },
+    "shipment_status": {
+        "en": " Latest carrier status: {status}.",
+        "fr": " Dernier statut du transporteur : {status}.",
+        "es": " Último estado del transportista: {status}.",
+    },
+    "tracking_link": {
+        "en": " Track it here: {url}",
+        "fr": " Suivez-la ici : {url}",
+        "es": " Puede seguirlo aquí: {url}",
+    },
+    "order_needs_verification": {
+        "en": "I found that order, but to protect your privacy I need the email address used to place it.",
+        "fr": "J'ai trouvé cette commande, mais pour protéger vos renseignements, j'ai besoin du courriel utilisé "
+        "pour la passer.",
+        "es": "Encontré ese pedido, pero para proteger su privacidad necesito el correo electrónico con el que se hizo.",
+    },
+    "order_not_found": {
+        "en": "I couldn't find an order with that number. Could you check the number in your confirmation email?",
+        "fr": "Je ne trouve pas de commande avec ce numéro. Pourriez-vous vérifier le numéro dans votre courriel "
+        "de confirmation?",
+        "es": "No encuentro ningún pedido con ese número. ¿Podría revisar el número en su correo de confirmación?",
+    },
+    "order_ask_number": {
+        "en": "I can check that for you. What is your order number (for example #1234)?",
+        "fr": "Je peux vérifier pour vous. Quel est votre numéro de commande (par exemple no 1234)?",
+        "es": "Puedo revisarlo. ¿Cuál es su número de pedido (por ejemplo, n.º 1234)?",
+    },
+    "product_in_stock": {
+        "en": "Yes, {title} is in stock ({qty} available) at {price} {currency}.",
+        "fr": "Oui, {title} est en stock ({qty} disponibles) à {price} {currency}.",
+        "es": "Sí, {title} está disponible ({qty} en existencia) a {price} {currency}.",
+    },
+    "product_out_of_stock": {
+        "en": "{title} is currently out of stock (regular price {price} {currency}).",
+        "fr": "{title} est présentement en rupture de stock (prix régulier {price} {currency}).",
+        "es": "{title} está agotado por el momento (precio habitual {price} {currency}).",
+    },
+    "variants": {
+        "en": " Options: {variants}.",
+        "fr": " Formats : {variants}.",
+        "es": " Opciones: {variants}.",
+    },
+    "variant_in": {"en": "{name} {price} (in stock)", "fr": "{name} {price} (en stock)", "es": "{name} {price} (disponible)"},
+    "variant_out": {"en": "{name} {price} (out of stock)", "fr": "{name} {price} (en rupture)", "es": "{name} {price} (agotado)"},
+    "kb_answer": {
+        "en": "From our {title}: {text}",
+        "fr": "Selon notre page « {title} » : {text}",
+        "es": "Según nuestra página «{title}»: {text}",
+    },
+    "dont_know": {
+        "en": "I don't have reliable information about that. Would you like me to pass your question to our team?",
+        "fr": "Je n'ai pas d'information fiable à ce sujet. Voulez-vous que je transmette votre question à notre équipe?",
+        "es": "No tengo información fiable sobre eso. ¿Quiere que pase su pregunta a nuestro equipo?",
+    },
+    "escalated": {
+        "en": " I've passed this conversation to our team (ticket {ticket}); a person will follow up with you.",
+        "fr": " J'ai transmis cette conversation à notre équipe (billet {ticket}); une personne fera le suivi avec vous.",
+        "es": " He pasado esta conversación a nuestro equipo (ticket {ticket}); una persona le responderá.",
+    },
+    "fallback": {
+        "en": "I'm sorry, I can't answer that reliably right now. Would you like me to connect you with our team?",
+        "fr": "Désolé, je ne peux pas répondre de façon fiable pour le moment. Voulez-vous parler à notre équipe?",
+        "es": "Lo siento, ahora no puedo responder con seguridad. ¿Quiere que le comunique con nuestro equipo?",
+    },
+}
+
+_SHIPMENT_STATUS = {
+    "in_transit": {"en": "in transit", "fr": "en transit", "es": "en tránsito"},
+    "out_for_delivery": {"en": "out for delivery", "fr": "en cours de livraison", "es": "en reparto"},
+    "delivered": {"en": "delivered", "fr": "livré", "es": "entregado"},
+    "attempted_delivery": {"en": "delivery attempted", "fr": "tentative de livraison", "es": "intento de entrega"},
+    "label_printed": {"en": "label created", "fr": "étiquette créée", "es": "etiqueta creada"},
+    "confirmed": {"en": "confirmed", "fr": "confirmé", "es": "confirmado"},
+    "failure": {"en": "delivery problem", "fr": "problème de livraison", "es": "problema de entrega"},
+}
+
+_RESTOCK_WORDS = {"backorder", "back in stock", "restock", "expected", "available again", "ships from"}
+
+
+def _t(key: str, language: Language, **values: object) -> str:
+    return T[key][language].format(**values)
+
+
+def describe_order(order, language: Language) -> str:
+    intro = _t("order_intro", language, number=order.order_number, date=order.created_at or "?",
+               items=", ".join(order.items) or "—")
+    key = f"order_{order.status}"
+    text = _t(key, language, intro=intro, carrier=order.carrier or "—", tracking=order.tracking_number or "—")
+    if order.status in ("shipped", "partially_shipped") and order.shipment_status in _SHIPMENT_STATUS:
+        text += _t("shipment_status", language, status=_SHIPMENT_STATUS[order.shipment_status][language])
+    if order.tracking_url and order.status in ("shipped", "partially_shipped"):
+        text += _t("tracking_link", language, url=order.tracking_url)
+    return text
+
+
+def describe_product(product, language: Language, passages: list[Citation]) -> str:
+    if product.in_stock:
+        text = _t("product_in_stock", language, title=product.title, qty=product.quantity, price=product.price,
+                  currency=product.currency)
+    else:
+        text = _t("product_out_of_stock", language, title=product.title, price=product.price,
+                  currency=product.currency)
+        for citation in passages:
+            if citation.title == product.title:
+                restock = [s for s in sentences(citation.passage) if any(w in s.lower() for w in _RESTOCK_WORDS)]
+                if restock:
+                    text += " " + restock[0]
+                break
+    if len(product.variants) > 1:
+        parts = [
+            _t("variant_in" if v["in_stock"] else "variant_out", language, name=v["title"], price=v["price"])
+            for v in product.variants
+        ]
+        text += _t("variants", language, variants="; ".join(parts))
+    return text
+
+
+def best_sentences(passage: str, query: str, limit: int = 2) -> str:
+    """The passage sentences that share the most words with the question, in their original order."""
+    query_terms = {t for t in tokens(query) if len(t) > 2}
+    candidates = [s for s in sentences(passage) if not s.startswith("#")]
+    if not candidates:
+        return passage.strip()[:400]
+    scored = sorted(
+        range(len(candidates)),
+        key=lambda i: (len(query_terms & set(tokens(candidates[i]))), -i),
+        reverse=True,
+    )
+    chosen = sorted(scored[:limit])
+    return " ".join(candidates[i] for i in chosen)
+
+
+def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citations: list[Citation],
+            facts: ShopFacts, escalation: Escalation, language: Language) -> Draft:
+    used: list[Citation] = []
+    if verdict.blocked:
+        reason = next((r for r in verdict.reasons if f"blocked_{r}" in T), "prompt_injection")
+        return Draft(reply=_t(f"blocked_{reason}", language), language=language, usage=Usage())
+
+    parts: list[str] = []
+    if facts.order_lookup == "found" and facts.orders:
+        parts.extend(describe_order(o, language) for o in facts.orders)
+    elif facts.order_lookup == "needs_verification":
+        parts.append(_t("order_needs_verification", language))
+    elif facts.order_lookup == "not_found" and intent.entities.order_numbers:
+        parts.append(_t("order_not_found", language))
+    elif intent.label == "order_status" and not facts.products and not escalation.escalated:
+        parts.append(_t("order_ask_number", language))
+
+    if facts.products and intent.label in ("product_info", "general", "promotions", "shipping"):
+        product_titles = {p.title for p in facts.products}
+        parts.extend(describe_product(p, language, citations) for p in facts.products)
+        used.extend(c for c in citations if c.title in product_titles)
+
+    if not parts and citations and not escalation.escalated:
+        top = citations[0]
+        parts.append(_t("kb_answer", language, title=top.title, text=best_sentences(top.passage, message)))
+        used.append(top)
+
+    grounded = bool(parts)
+    if not parts and not escalation.escalated:
+        parts.append(_t("dont_know", language))
+    reply = " ".join(parts).strip()
+    if escalation.escalated and escalation.ticket_id:
+        reply = (reply + _t("escalated", language, ticket=escalation.ticket_id)).strip()
+    return Draft(reply=reply, language=language, citations=used, grounded=grounded, usage=Usage())
+
+
+def fallback(language: Language) -> Draft:
+    return Draft(reply=_t("fallback", language), language=language, grounded=False, usage=Usage())

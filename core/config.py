@@ -1,0 +1,132 @@
+"""All application settings in one pydantic-settings class.
+
+Names are flat UPPER_SNAKE (Functions reserves ``__`` for identity-based connection settings, so there is no
+nested delimiter). ``get_settings()`` fails fast with a message naming every missing or invalid setting.
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when a setting is missing or invalid."""
+
+
+class StoreKind(StrEnum):
+    SQLITE = "sqlite"
+    MEMORY = "memory"
+
+
+class QueueKind(StrEnum):
+    STORAGE = "storage"  # Azure Storage queues (Azurite locally)
+    MEMORY = "memory"  # in-process, for unit tests only
+
+
+class LlmProviderKind(StrEnum):
+    OFFLINE = "offline"
+
+
+class Settings(BaseSettings):
+    """Every setting the function app reads. ``local.settings.sample.json`` lists them all."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, populate_by_name=True)
+
+    # Functions host settings (names fixed by Azure Functions).
+    AzureWebJobsStorage: str = Field(
+        default="",
+        description="Storage connection string (Azurite locally). Empty when identity-based "
+        "AzureWebJobsStorage__queueServiceUri is used instead.",
+    )
+    AzureWebJobsStorage__queueServiceUri: str = Field(
+        default="", description="Queue endpoint for identity-based storage access (Azure)."
+    )
+    FUNCTIONS_WORKER_RUNTIME: str = Field(default="python", description="Must be 'python'.")
+
+    APP_ENV: str = Field(default="local", description="'local' or 'azure'; informational, shown by /api/health.")
+    LOG_LEVEL: str = Field(default="INFO", description="Python log level for the app loggers.")
+    DATA_DIR: Path = Field(
+        default=REPO_ROOT / ".data", description="Folder for embedded stores (SQLite) when running locally."
+    )
+    KNOWLEDGE_DIR: Path = Field(
+        default=REPO_ROOT / "knowledge" / "tenants", description="Folder holding one sub-folder per tenant to import."
+    )
+    DOCUMENT_STORE: StoreKind = Field(default=StoreKind.SQLITE, description="Document store adapter.")
+    EVENT_QUEUE: QueueKind = Field(default=QueueKind.STORAGE, description="Queue adapter for analytics events.")
+    ANALYTICS_QUEUE_NAME: str = Field(
+        default="analytics-events", description="Queue the chat turn publishes analytics events to."
+    )
+    LLM_PROVIDER: LlmProviderKind = Field(default=LlmProviderKind.OFFLINE, description="Model provider.")
+
+    CHAT_MAX_MESSAGE_BYTES: int = Field(default=4096, ge=64, description="Largest accepted chat message (UTF-8).")
+    CHAT_WAIT_TIMEOUT_MS: int = Field(
+        default=8000, ge=100, description="How long the chat endpoint waits for the turn before answering 202."
+    )
+    CHAT_POLL_INTERVAL_MS: int = Field(
+        default=10, ge=1, description="Status poll interval while the chat endpoint waits."
+    )
+    CONVERSATION_HISTORY_TURNS: int = Field(
+        default=10, ge=1, description="Turns of history kept in context for a conversation."
+    )
+    KNOWLEDGE_TOP_K: int = Field(default=3, ge=1, le=20, description="Passages retrieved per turn.")
+    KNOWLEDGE_MIN_SCORE: float = Field(
+        default=0.15, ge=0, description="Below this relevance a passage is not used (say 'I don't know')."
+    )
+    DAILY_SUMMARY_SCHEDULE: str = Field(
+        default="0 5 0 * * *", description="NCRONTAB (seconds first) for the daily conversation summary timer."
+    )
+
+    @field_validator("FUNCTIONS_WORKER_RUNTIME")
+    @classmethod
+    def _python_only(cls, value: str) -> str:
+        if value != "python":
+            raise ValueError("must be 'python'")
+        return value
+
+    @field_validator("DAILY_SUMMARY_SCHEDULE")
+    @classmethod
+    def _ncrontab(cls, value: str) -> str:
+        if len(value.split()) != 6:
+            raise ValueError("NCRONTAB needs 6 fields, seconds first (e.g. '0 5 0 * * *')")
+        return value
+
+    @field_validator("DATA_DIR", "KNOWLEDGE_DIR")
+    @classmethod
+    def _anchor(cls, value: Path) -> Path:
+        return value if value.is_absolute() else REPO_ROOT / value
+
+    @property
+    def storage_configured(self) -> bool:
+        return bool(self.AzureWebJobsStorage or self.AzureWebJobsStorage__queueServiceUri)
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(name, default, description) for every setting — used by README generation and tests."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        rows.append((name, "" if default is None else str(default), field.description or ""))
+    return rows
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, naming each missing or invalid setting on failure."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Invalid or missing setting(s): {problems}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

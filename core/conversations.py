@@ -1,0 +1,63 @@
+"""Conversation state per tenant + conversation: history, slots (order number, products, language), customer."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from core.models import CustomerRef, Language
+from core.stores.ports import ConcurrencyError, DocumentStore
+
+COLLECTION = "conversations"
+
+
+class Slots(BaseModel):
+    order_number: str | None = None
+    product_ids: list[str] = []
+    verified_email: str | None = None
+
+
+class TurnRecord(BaseModel):
+    turn_id: str
+    at: str
+    user: str
+    reply: str
+    intent: str
+    language: Language
+    escalated: bool = False
+    answered: bool = True  # False when the reply had no grounding ("I don't know")
+
+
+class ConversationState(BaseModel):
+    tenant_id: str
+    conversation_id: str
+    customer: CustomerRef | None = None
+    language: Language | None = None
+    slots: Slots = Slots()
+    turns: list[TurnRecord] = []
+    ticket_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+def load(store: DocumentStore, tenant_id: str, conversation_id: str) -> ConversationState | None:
+    stored = store.get(tenant_id, COLLECTION, conversation_id)
+    return ConversationState.model_validate(stored.body) if stored else None
+
+
+def update(store: DocumentStore, tenant_id: str, conversation_id: str, mutate, *,
+           attempts: int = 20) -> ConversationState:
+    """Read-modify-write with ETag concurrency: two turns of one conversation never overwrite each other."""
+    for _ in range(attempts):
+        stored = store.get(tenant_id, COLLECTION, conversation_id)
+        state = (ConversationState.model_validate(stored.body) if stored
+                 else ConversationState(tenant_id=tenant_id, conversation_id=conversation_id))
+        mutate(state)
+        try:
+            if stored:
+                store.put(tenant_id, COLLECTION, conversation_id, state.model_dump(mode="json"), if_match=stored.etag)
+            else:
+                store.put(tenant_id, COLLECTION, conversation_id, state.model_dump(mode="json"), if_none_match=True)
+            return state
+        except ConcurrencyError:
+            continue
+    raise ConcurrencyError(f"conversation {conversation_id} is being updated too often; try again")

@@ -1,0 +1,136 @@
+"""The local stand-in for the Functions host: indexes the app, serves HTTP, runs timers, queues and Durable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import uvicorn
+
+from .durable.clock import SystemClock
+from .durable.engine import DurableEngine
+from .durable.http_api import DurableHttpApi
+from .durable.invoker import AppInvoker
+from .durable.store import DurableStore
+from .durable.transport import install_in_process_transport, uninstall_in_process_transport
+from .functions import FunctionSpec, index_functions, load_app
+from .http import HttpFrontEnd
+from .queues import QueueOptions, QueuePoller
+from .settings import load_local_settings
+from .timers import TimerRunner
+
+log = logging.getLogger("shopdesk.devhost")
+
+
+class LocalHost:
+    def __init__(self, *, app_dir: Path, module: str = "function_app", host: str = "127.0.0.1", port: int = 7071,
+                 settings_file: Path | None = None, run_timers: bool = True, run_queues: bool = True):
+        self.app_dir = app_dir.resolve()
+        self.module = module
+        self.host = host
+        self.port = port
+        self.settings_file = settings_file
+        self.run_timers = run_timers
+        self.run_queues = run_queues
+        self.specs: list[FunctionSpec] = []
+        self.engine: DurableEngine | None = None
+        self.timers: dict[str, TimerRunner] = {}
+        self.pollers: dict[str, QueuePoller] = {}
+        self._tasks: list[asyncio.Task] = []
+
+    # Start-up -----------------------------------------------------------------------------------------------
+    def load(self) -> None:
+        if self.settings_file is not None:
+            load_local_settings(self.settings_file)
+        host_json_path = self.app_dir / "host.json"
+        self.host_json = json.loads(host_json_path.read_text()) if host_json_path.exists() else {}
+        app = load_app(self.module, self.app_dir)
+        self.specs = index_functions(app.get_functions())  # get_functions() may be called once per app object
+        base = f"http://{self.host}:{self.port}"
+        durable_specs = [s for s in self.specs if s.trigger_type in ("orchestrationTrigger", "activityTrigger")]
+        self.durable_api: DurableHttpApi | None = None
+        if durable_specs or any(s.durable_client_param for s in self.specs):
+            hub = ((self.host_json.get("extensions") or {}).get("durableTask") or {}).get("hubName", "TestHubName")
+            data_dir = Path(os.environ.get("DATA_DIR", self.app_dir / ".data"))
+            if not data_dir.is_absolute():
+                data_dir = self.app_dir / data_dir
+            data_dir.mkdir(parents=True, exist_ok=True)
+            store = DurableStore(data_dir / f"durable-{hub}.sqlite")
+            self.engine = DurableEngine(store, AppInvoker(self.specs_as_functions()), SystemClock(), task_hub=hub)
+            rpc = f"{base}/runtime/webhooks/durabletask/"
+            self.durable_api = DurableHttpApi(self.engine, rpc_base_url=rpc, public_base_url=rpc, task_hub=hub)
+        route_prefix = ((self.host_json.get("extensions") or {}).get("http") or {}).get("routePrefix", "api")
+        self.front = HttpFrontEnd(
+            self.specs, route_prefix=route_prefix,
+            durable_client_binding=self.durable_api.binding_json if self.durable_api else None,
+            durable_api=self.durable_api.handle if self.durable_api else None,
+            admin_invoke=self.invoke_non_http,
+        )
+        for spec in self.specs:
+            if spec.trigger_type == "timerTrigger":
+                self.timers[spec.name] = TimerRunner(spec)
+            elif spec.trigger_type == "queueTrigger":
+                connection = os.environ.get(spec.connection or "AzureWebJobsStorage", "")
+                if not connection:
+                    raise RuntimeError(f"{spec.name}: app setting {spec.connection!r} (queue connection) is empty")
+                self.pollers[spec.name] = QueuePoller(spec, connection, QueueOptions.from_host_json(self.host_json))
+
+    def specs_as_functions(self) -> list[FunctionSpec]:
+        return [s for s in self.specs if s.trigger_type in ("orchestrationTrigger", "activityTrigger")]
+
+    async def start(self) -> None:
+        if self.engine is not None:
+            assert self.durable_api is not None
+            install_in_process_transport(self.durable_api)
+            await self.engine.start()
+        if self.run_timers:
+            self._tasks.extend(asyncio.create_task(t.run_forever(), name=f"timer:{n}") for n, t in self.timers.items())
+        if self.run_queues:
+            self._tasks.extend(asyncio.create_task(p.run_forever(), name=f"queue:{n}") for n, p in self.pollers.items())
+        log.info("local host ready: %d functions on http://%s:%s", len(self.specs), self.host, self.port)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for poller in self.pollers.values():
+            await poller.close()
+        if self.engine is not None:
+            await self.engine.stop()
+            uninstall_in_process_transport()
+
+    async def invoke_non_http(self, name: str, data: str | None) -> None:
+        if name in self.timers:
+            await self.timers[name].fire()
+        elif name in self.pollers:
+            from .queues import encode_message
+
+            poller = self.pollers[name]
+            await poller.ensure_queues()
+            await poller._queue.send_message(encode_message(data or ""))
+        else:
+            raise KeyError(name)
+
+    # Serving ------------------------------------------------------------------------------------------------
+    async def serve(self) -> None:
+        self.load()
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_app):
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        self.front.app.router.lifespan_context = lifespan
+        config = uvicorn.Config(self.front.app, host=self.host, port=self.port, log_level="warning",
+                                access_log=False, lifespan="on")
+        await uvicorn.Server(config).serve()

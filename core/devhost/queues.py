@@ -1,0 +1,128 @@
+"""Queue triggers from Azure Storage queues (Azurite): batches, dequeue count, backoff and ``-poison`` queues.
+
+Behaviour follows the Functions host: messages are base64 text; a failed message becomes visible again after
+the visibility timeout (doubled on each failure here, capped at 10 minutes) and moves to ``<queue>-poison``
+once it has been dequeued ``maxDequeueCount`` times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+from dataclasses import dataclass
+
+from azure.core.exceptions import ResourceExistsError
+from azure.functions.queue import QueueMessage
+from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy
+from azure.storage.queue.aio import QueueServiceClient
+
+from .functions import FunctionSpec, call_user_function, resolved_queue_name
+
+log = logging.getLogger("shopdesk.devhost.queues")
+
+
+@dataclass
+class QueueOptions:
+    batch_size: int = 16
+    max_dequeue_count: int = 5
+    visibility_timeout: float = 0.0
+    max_polling_interval: float = 2.0
+    min_polling_interval: float = 0.1
+
+    @classmethod
+    def from_host_json(cls, host: dict) -> QueueOptions:
+        queues = (host.get("extensions") or {}).get("queues") or {}
+
+        def seconds(value: str | None, default: float) -> float:
+            if not value:
+                return default
+            parts = [float(p) for p in value.split(":")]
+            return parts[0] * 3600 + parts[1] * 60 + parts[2] if len(parts) == 3 else float(value)
+
+        return cls(
+            batch_size=int(queues.get("batchSize", 16)),
+            max_dequeue_count=int(queues.get("maxDequeueCount", 5)),
+            visibility_timeout=seconds(queues.get("visibilityTimeout"), 0.0),
+            max_polling_interval=seconds(queues.get("maxPollingInterval"), 60.0),
+        )
+
+
+class QueuePoller:
+    def __init__(self, spec: FunctionSpec, connection_string: str, options: QueueOptions):
+        self.spec = spec
+        self.queue_name = resolved_queue_name(spec)
+        self.options = options
+        self._service = QueueServiceClient.from_connection_string(connection_string)
+        self._queue = self._service.get_queue_client(self.queue_name, message_decode_policy=BinaryBase64DecodePolicy())
+        self._poison = self._service.get_queue_client(f"{self.queue_name}-poison",
+                                                      message_encode_policy=BinaryBase64EncodePolicy())
+        self.processed = 0
+        self.failed = 0
+        self.poisoned = 0
+
+    async def ensure_queues(self) -> None:
+        for client in (self._queue, self._poison):
+            try:
+                await client.create_queue()
+            except ResourceExistsError:
+                pass
+
+    async def _handle(self, message) -> None:
+        body = message.content if isinstance(message.content, bytes) else bytes(message.content or b"")
+        msg = QueueMessage(id=message.id, body=body, dequeue_count=message.dequeue_count,
+                           expiration_time=message.expires_on, insertion_time=message.inserted_on,
+                           time_next_visible=message.next_visible_on, pop_receipt=message.pop_receipt)
+        try:
+            await call_user_function(self.spec, **{self.spec.trigger_name: msg})
+        except Exception:
+            self.failed += 1
+            log.warning("queue function %s failed on message %s (dequeue %s)", self.spec.name, message.id,
+                        message.dequeue_count)
+            if message.dequeue_count >= self.options.max_dequeue_count:
+                await self._poison.send_message(body)
+                await self._queue.delete_message(message)
+                self.poisoned += 1
+                log.error("message %s moved to %s-poison", message.id, self.queue_name)
+            else:
+                backoff = max(self.options.visibility_timeout, 0.5) * 2 ** (message.dequeue_count - 1)
+                await self._queue.update_message(message, visibility_timeout=int(min(backoff, 600)))
+            return
+        await self._queue.delete_message(message)
+        self.processed += 1
+
+    async def poll_once(self) -> int:
+        batch = []
+        async for message in self._queue.receive_messages(messages_per_page=self.options.batch_size,
+                                                          max_messages=self.options.batch_size,
+                                                          visibility_timeout=300):
+            batch.append(message)
+        if batch:
+            await asyncio.gather(*(self._handle(m) for m in batch))
+        return len(batch)
+
+    async def run_forever(self) -> None:
+        await self.ensure_queues()
+        delay = self.options.min_polling_interval
+        while True:
+            try:
+                count = await self.poll_once()
+            except (binascii.Error, ValueError):
+                log.exception("undecodable message on %s", self.queue_name)
+                count = 0
+            except Exception:
+                log.warning("queue %s unreachable; retrying", self.queue_name)
+                count = 0
+            if count:
+                delay = self.options.min_polling_interval
+                continue
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.options.max_polling_interval)
+
+    async def close(self) -> None:
+        await self._service.close()
+
+
+def encode_message(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")

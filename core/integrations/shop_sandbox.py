@@ -1,0 +1,154 @@
+"""Local shop data: the tenant's imported Shopify Admin exports (orders, products, customers) in the document store.
+
+This is the offline stand-in for the Shopify Admin API adapter; it answers the same questions from the same shapes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+from core.models import CustomerRef, OrderFacts, ProductFacts
+from core.stores.ports import DocumentStore
+from core.text import fold, tokens
+
+# Words that name a product category rather than a product: they must not carry a match on their own.
+_GENERIC = set(
+    "the a an of and with for to in our your my is it do you have any organic natural handmade "
+    "de la le les du des et en un une el los las con sin para".split()
+)
+
+
+class ShopSandbox:
+    def __init__(self, store: DocumentStore):
+        self._store = store
+        self._catalog_cache: dict[str, tuple[int, list[dict[str, Any]], dict[str, float]]] = {}
+
+    # Orders -----------------------------------------------------------------------------------------------
+    def find_order(self, tenant_id: str, number: str) -> dict[str, Any] | None:
+        stored = self._store.get(tenant_id, "orders", re.sub(r"\D", "", number))
+        return stored.body if stored else None
+
+    def orders_for(self, tenant_id: str, customer: CustomerRef) -> list[dict[str, Any]]:
+        out = []
+        for stored in self._store.list(tenant_id, "orders", limit=100_000):
+            if owns(stored.body, customer):
+                out.append(stored.body)
+        return sorted(out, key=lambda o: o.get("created_at") or "", reverse=True)
+
+    # Catalog ----------------------------------------------------------------------------------------------
+    def _catalog(self, tenant_id: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        count = self._store.count(tenant_id, "products")
+        cached = self._catalog_cache.get(tenant_id)
+        if cached and cached[0] == count:
+            return cached[1], cached[2]
+        products = [d.body for d in self._store.list(tenant_id, "products", limit=100_000)]
+        df: Counter[str] = Counter()
+        for product in products:
+            df.update(set(tokens(product.get("title", ""))))
+        n = max(len(products), 1)
+        idf = {t: math.log(1 + n / f) for t, f in df.items()}
+        self._catalog_cache[tenant_id] = (count, products, idf)
+        return products, idf
+
+    def match_products(self, tenant_id: str, text: str, limit: int = 3) -> list[tuple[dict[str, Any], float]]:
+        """Products whose distinctive title words (or SKU) appear in ``text``, best first."""
+        products, idf = self._catalog(tenant_id)
+        words = set(tokens(text))
+        folded = fold(text)
+        scored = []
+        for product in products:
+            skus = [v.get("sku") for v in product.get("variants") or [] if v.get("sku")]
+            if any(fold(sku) in folded for sku in skus):
+                scored.append((product, 1.0))
+                continue
+            title_tokens = [t for t in dict.fromkeys(tokens(product.get("title", ""))) if t not in _GENERIC]
+            if not title_tokens:
+                continue
+            total = sum(idf.get(t, 1.0) for t in title_tokens)
+            hit = sum(idf.get(t, 1.0) for t in title_tokens if t in words or _plural(t) in words)
+            score = hit / total if total else 0.0
+            # At least one matched word must be distinctive (rarer than the catalogue's category words).
+            distinctive = any((t in words or _plural(t) in words) and idf.get(t, 0) > 1.2 for t in title_tokens)
+            if score >= 0.45 and distinctive:
+                scored.append((product, round(score, 3)))
+        scored.sort(key=lambda item: item[1], reverse=True)
+        if scored:
+            top = scored[0][1]
+            scored = [s for s in scored if s[1] >= top - 0.2]
+        return scored[:limit]
+
+    def get_product(self, tenant_id: str, product_id: str) -> dict[str, Any] | None:
+        stored = self._store.get(tenant_id, "products", product_id)
+        return stored.body if stored else None
+
+
+def _plural(token: str) -> str:
+    return token + "s"
+
+
+def owns(order: dict[str, Any], customer: CustomerRef | None) -> bool:
+    if customer is None:
+        return False
+    order_customer = order.get("customer") or {}
+    if customer.id and str(order_customer.get("id")) == customer.id:
+        return True
+    emails = {fold(e) for e in (order.get("email"), order_customer.get("email")) if e}
+    return bool(customer.email and fold(customer.email) in emails)
+
+
+def order_facts(order: dict[str, Any]) -> OrderFacts:
+    fulfillments = [f for f in order.get("fulfillments") or [] if f.get("status") != "cancelled"]
+    latest = fulfillments[-1] if fulfillments else {}
+    if order.get("cancelled_at"):
+        status = "cancelled"
+    elif order.get("financial_status") == "refunded":
+        status = "refunded"
+    elif latest.get("shipment_status") == "delivered":
+        status = "delivered"
+    elif order.get("fulfillment_status") == "fulfilled":
+        status = "shipped"
+    elif order.get("fulfillment_status") == "partial":
+        status = "partially_shipped"
+    else:
+        status = "unfulfilled"
+    items = []
+    for li in order.get("line_items") or []:
+        variant = f" ({li['variant_title']})" if li.get("variant_title") else ""
+        items.append(f"{li.get('quantity', 1)} × {li.get('title')}{variant}")
+    return OrderFacts(
+        order_number=str(order.get("order_number") or order.get("name")),
+        status=status,
+        financial_status=order.get("financial_status"),
+        created_at=(order.get("created_at") or "")[:10] or None,
+        items=items,
+        total=order.get("total_price"),
+        currency=order.get("currency"),
+        carrier=latest.get("tracking_company"),
+        tracking_number=latest.get("tracking_number"),
+        tracking_url=latest.get("tracking_url"),
+        shipment_status=latest.get("shipment_status"),
+    )
+
+
+def product_facts(product: dict[str, Any], currency: str, shop_url: str | None = None) -> ProductFacts:
+    variants = product.get("variants") or []
+    quantities = [v.get("inventory_quantity") or 0 for v in variants]
+    prices = sorted({v.get("price") for v in variants if v.get("price")}, key=lambda p: float(p))
+    handle = product.get("handle") or str(product.get("id"))
+    return ProductFacts(
+        product_id=str(product.get("id")),
+        title=product.get("title", ""),
+        price=prices[0] if prices else None,
+        currency=currency,
+        in_stock=any(q > 0 for q in quantities),
+        quantity=sum(q for q in quantities if q > 0),
+        variants=[
+            {"title": v.get("title"), "price": v.get("price"), "sku": v.get("sku"),
+             "in_stock": (v.get("inventory_quantity") or 0) > 0, "quantity": v.get("inventory_quantity") or 0}
+            for v in variants
+        ],
+        url=f"{shop_url.rstrip('/')}/products/{handle}" if shop_url else None,
+    )

@@ -1,0 +1,180 @@
+"""Pydantic models that cross boundaries: the chat API, orchestration inputs/outputs and agent results.
+
+Only plain JSON crosses Durable boundaries: activities receive ``model_dump(mode="json")`` output and rebuild
+models with ``model_validate``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Language = Literal["en", "fr", "es"]
+TENANT_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+_LOCALE_RE = re.compile(r"^(en|fr|es)(?:[-_][A-Za-z]{2,4})?$", re.IGNORECASE)
+
+
+def language_of_locale(locale: str | None) -> Language | None:
+    if not locale:
+        return None
+    match = _LOCALE_RE.match(locale)
+    return match.group(1).lower() if match else None  # type: ignore[return-value]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerRef(Strict):
+    """Who is chatting, when the shop's widget knows (signed-in customer)."""
+
+    id: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: str | None = Field(default=None, max_length=120)
+
+
+class ChatRequest(Strict):
+    message: str = Field(min_length=1)
+    conversation_id: str | None = Field(default=None, pattern=CONVERSATION_ID_PATTERN)
+    locale: str | None = Field(default=None, max_length=10)
+    customer: CustomerRef | None = None
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("message must not be blank")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _supported_locale(cls, value: str | None) -> str | None:
+        if value is not None and language_of_locale(value) is None:
+            raise ValueError("locale must be English, French or Spanish (e.g. 'en', 'fr-CA', 'es')")
+        return value
+
+
+class TurnInput(BaseModel):
+    """Input of the ``conversation_turn`` orchestration."""
+
+    tenant_id: str
+    conversation_id: str
+    turn_id: str
+    message: str
+    locale: str | None = None
+    customer: CustomerRef | None = None
+    trace_id: str
+    received_at: str
+
+
+class Entities(BaseModel):
+    order_numbers: list[str] = []
+    emails: list[str] = []
+    products: list[str] = []  # product ids mentioned
+    amounts: list[str] = []
+
+
+class InputVerdict(BaseModel):
+    blocked: bool = False
+    reasons: list[str] = []
+    language: Language = "en"
+    language_confidence: float = 0.0
+
+
+class IntentResult(BaseModel):
+    label: str
+    confidence: float
+    language: Language
+    entities: Entities = Entities()
+    wants_human: bool = False
+
+
+class Citation(BaseModel):
+    doc_id: str
+    title: str
+    url: str | None = None
+    score: float
+    passage: str
+
+
+class OrderFacts(BaseModel):
+    order_number: str
+    status: str  # unfulfilled | partially_shipped | shipped | delivered | cancelled | refunded
+    financial_status: str | None = None
+    created_at: str | None = None
+    items: list[str] = []
+    total: str | None = None
+    currency: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    shipment_status: str | None = None
+
+
+class ProductFacts(BaseModel):
+    product_id: str
+    title: str
+    price: str | None = None
+    currency: str | None = None
+    in_stock: bool
+    quantity: int | None = None
+    variants: list[dict] = []
+    url: str | None = None
+
+
+class ShopFacts(BaseModel):
+    orders: list[OrderFacts] = []
+    products: list[ProductFacts] = []
+    order_lookup: Literal["none", "found", "not_found", "needs_verification"] = "none"
+    customer_known: bool = False
+
+
+class Usage(BaseModel):
+    provider: str = "offline"
+    tokens: int = 0
+    cost: float = 0.0
+
+
+class Escalation(BaseModel):
+    escalated: bool = False
+    ticket_id: str | None = None
+    reason: str | None = None
+
+
+class Guardrail(BaseModel):
+    blocked: bool = False
+    reasons: list[str] = []
+
+
+class Draft(BaseModel):
+    reply: str
+    language: Language
+    citations: list[Citation] = []
+    usage: Usage = Usage()
+    grounded: bool = True
+
+
+class OutputVerdict(BaseModel):
+    ok: bool
+    reasons: list[str] = []
+
+
+class TurnResult(BaseModel):
+    """What the chat endpoint returns."""
+
+    tenant_id: str
+    conversation_id: str
+    turn_id: str
+    reply: str
+    language: Language
+    intent: str
+    confidence: float
+    citations: list[Citation] = []
+    escalation: Escalation = Escalation()
+    guardrail: Guardrail = Guardrail()
+    usage: Usage = Usage()
+    trace_id: str

@@ -1,0 +1,240 @@
+"""The steps of one chat turn, as plain functions over ``TurnState`` — each one is a Durable activity.
+
+The orchestrator (blueprints/orchestration.py) only sequences these steps; all I/O happens here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from core import conversations
+from core.agents import analytics, critic, escalation, intent, knowledge, response
+from core.conversations import ConversationState, TurnRecord
+from core.integrations.shop_sandbox import ShopSandbox
+from core.models import (
+    Citation,
+    CustomerRef,
+    Draft,
+    Escalation,
+    Guardrail,
+    InputVerdict,
+    IntentResult,
+    Language,
+    OutputVerdict,
+    ShopFacts,
+    TurnInput,
+    TurnResult,
+    Usage,
+    language_of_locale,
+)
+from core.services import get_services
+from core.tenants import TenantConfig, get_tenant
+
+
+class UnknownTenant(LookupError):
+    pass
+
+
+class TurnContext(BaseModel):
+    tenant: TenantConfig
+    language: Language | None = None
+    customer: CustomerRef | None = None
+    order_number: str | None = None
+    product_ids: list[str] = []
+    verified_email: str | None = None
+    history: list[dict] = []
+    unanswered_turns: int = 0
+    turn_index: int = 0
+
+
+class TurnState(BaseModel):
+    """Everything known about the turn so far; the orchestrator passes it from step to step as JSON."""
+
+    turn: TurnInput
+    context: TurnContext | None = None
+    screen: InputVerdict | None = None
+    intent: IntentResult | None = None
+    citations: list[Citation] = []
+    facts: ShopFacts = ShopFacts()
+    escalation: Escalation = Escalation()
+    draft: Draft | None = None
+    review: OutputVerdict | None = None
+    guardrail_reasons: list[str] = []
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def load_context(state: TurnState) -> TurnContext:
+    services = get_services()
+    tenant = get_tenant(state.turn.tenant_id, services.store)
+    if tenant is None:
+        raise UnknownTenant(state.turn.tenant_id)
+    conv = conversations.load(services.store, state.turn.tenant_id, state.turn.conversation_id)
+    if conv is None:
+        return TurnContext(tenant=tenant, customer=state.turn.customer)
+    unanswered = 0
+    for record in reversed(conv.turns):
+        if record.escalated or record.intent == "blocked":
+            break
+        if record.answered:
+            break
+        unanswered += 1
+    history = [{"user": t.user, "reply": t.reply, "intent": t.intent} for t in
+               conv.turns[-services.settings.CONVERSATION_HISTORY_TURNS:]]
+    return TurnContext(
+        tenant=tenant, language=conv.language, customer=state.turn.customer or conv.customer,
+        order_number=conv.slots.order_number, product_ids=conv.slots.product_ids,
+        verified_email=conv.slots.verified_email, history=history, unanswered_turns=unanswered,
+        turn_index=len(conv.turns),
+    )
+
+
+def screen_input(state: TurnState) -> InputVerdict:
+    settings = get_services().settings
+    ctx = state.context
+    assert ctx is not None
+    fallback: Language = ctx.language or (ctx.tenant.default_language[:2] if ctx.tenant.default_language[:2]
+                                          in ("en", "fr", "es") else "en")  # type: ignore[assignment]
+    return critic.check_input(state.turn.message, locale_language=language_of_locale(state.turn.locale),
+                              fallback_language=fallback, max_bytes=settings.CHAT_MAX_MESSAGE_BYTES)
+
+
+def classify_intent(state: TurnState) -> IntentResult:
+    assert state.screen is not None
+    result = intent.classify(state.turn.message, lang=state.screen.language)
+    # A short follow-up ("where is it now?") inherits the order being discussed.
+    ctx = state.context
+    if ctx and ctx.order_number and not result.entities.order_numbers and ctx.history:
+        last_intent = ctx.history[-1].get("intent")
+        if last_intent == "order_status" and result.label in ("general", "shipping", "order_status"):
+            result.label = "order_status"
+    return result
+
+
+def retrieve_knowledge(state: TurnState) -> list[Citation]:
+    services = get_services()
+    assert state.intent is not None
+    return knowledge.retrieve(services.knowledge, state.turn.tenant_id, state.turn.message, state.intent.language,
+                              k=services.settings.KNOWLEDGE_TOP_K, min_score=services.settings.KNOWLEDGE_MIN_SCORE)
+
+
+def lookup_shop_data(state: TurnState) -> ShopFacts:
+    services = get_services()
+    assert state.intent is not None and state.context is not None
+    ctx = state.context
+    return knowledge.shop_facts(
+        ShopSandbox(services.store), state.turn.tenant_id, state.turn.message, state.intent,
+        customer=ctx.customer, slot_order=ctx.order_number, slot_products=ctx.product_ids,
+        verified_email=ctx.verified_email, currency=ctx.tenant.currency, shop_url=ctx.tenant.shop_url,
+    )
+
+
+def escalation_reason(state: TurnState) -> str | None:
+    """Pure rule evaluation (no I/O): safe to call from the orchestrator."""
+    if state.screen is None or state.intent is None or state.context is None:
+        return None
+    if state.screen.blocked:
+        return None
+    answered = bool(state.facts.orders or state.facts.products or state.citations)
+    return escalation.decide(state.intent, state.screen,
+                             unanswered_turns=state.context.unanswered_turns + (0 if answered else 1))
+
+
+def escalate(state: TurnState, reason: str) -> Escalation:
+    services = get_services()
+    ctx = state.context
+    assert ctx is not None
+    transcript = [*ctx.history, {"user": state.turn.message}]
+    priority = "high" if reason in ("complaint", "frustrated_customer") else "normal"
+    customer = ctx.customer.model_dump(mode="json") if ctx.customer else None
+    language = state.screen.language if state.screen else "en"
+    return escalation.open_ticket(services.store, tenant_id=state.turn.tenant_id,
+                                  conversation_id=state.turn.conversation_id, reason=reason, language=language,
+                                  transcript=transcript, customer=customer, priority=priority, created_at=_now())
+
+
+def _language(state: TurnState) -> Language:
+    if state.intent is not None:
+        return state.intent.language
+    return state.screen.language if state.screen else "en"
+
+
+def compose_response(state: TurnState) -> Draft:
+    assert state.screen is not None
+    intent_result = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
+    return response.compose(state.turn.message, verdict=state.screen, intent=intent_result,
+                            citations=state.citations, facts=state.facts, escalation=state.escalation,
+                            language=_language(state))
+
+
+def context_text(state: TurnState) -> str:
+    parts = [state.turn.message, state.facts.model_dump_json()]
+    parts.extend(c.passage for c in state.citations)
+    if state.escalation.ticket_id:
+        parts.append(state.escalation.ticket_id)
+    return "\n".join(parts)
+
+
+def review_response(state: TurnState) -> OutputVerdict:
+    assert state.draft is not None
+    return critic.check_output(state.draft, context_text=context_text(state), expected_language=_language(state))
+
+
+def fallback_response(state: TurnState) -> Draft:
+    return response.fallback(_language(state))
+
+
+def record_turn(state: TurnState) -> TurnResult:
+    """Persist the turn and slots, publish the analytics event, and build the API result."""
+    services = get_services()
+    turn = state.turn
+    assert state.draft is not None and state.screen is not None
+    language = state.draft.language
+    label = state.intent.label if state.intent else "blocked"
+    answered = state.draft.grounded
+    record = TurnRecord(turn_id=turn.turn_id, at=_now(), user=turn.message, reply=state.draft.reply, intent=label,
+                        language=language, escalated=state.escalation.escalated, answered=answered)
+
+    def mutate(conv: ConversationState) -> None:
+        if any(t.turn_id == turn.turn_id for t in conv.turns):
+            return  # activity retried after the write landed: record once
+        conv.created_at = conv.created_at or record.at
+        conv.updated_at = record.at
+        conv.language = language
+        if turn.customer and conv.customer is None:
+            conv.customer = turn.customer
+        if state.intent and state.intent.entities.order_numbers:
+            conv.slots.order_number = state.intent.entities.order_numbers[0]
+        if state.facts.products:
+            conv.slots.product_ids = [p.product_id for p in state.facts.products]
+        if state.intent and state.intent.entities.emails and state.facts.order_lookup == "found":
+            conv.slots.verified_email = state.intent.entities.emails[0]
+        if state.escalation.ticket_id:
+            conv.ticket_id = state.escalation.ticket_id
+        conv.turns.append(record)
+
+    conversations.update(services.store, turn.tenant_id, turn.conversation_id, mutate)
+    result = TurnResult(
+        tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, turn_id=turn.turn_id,
+        reply=state.draft.reply, language=language, intent=label,
+        confidence=state.intent.confidence if state.intent else 1.0,
+        citations=state.draft.citations, escalation=state.escalation,
+        guardrail=Guardrail(blocked=state.screen.blocked, reasons=[*state.screen.reasons, *state.guardrail_reasons]),
+        usage=state.draft.usage or Usage(), trace_id=turn.trace_id,
+    )
+    event = analytics.TurnEvent(
+        event_id=turn.turn_id, tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, at=record.at,
+        intent=label, language=language, confidence=result.confidence, escalated=state.escalation.escalated,
+        blocked=state.screen.blocked, grounded=answered, citations=len(result.citations),
+    )
+    services.queue.send(services.settings.ANALYTICS_QUEUE_NAME, event.model_dump_json())
+    return result
+
+
+def new_turn_id() -> str:
+    return uuid.uuid4().hex

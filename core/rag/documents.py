@@ -1,0 +1,143 @@
+"""Parse knowledge documents (Markdown with optional front matter, JSON, text) and Shopify products into KB docs."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+KB_SUFFIXES = {".md", ".markdown", ".txt", ".json"}
+RESERVED_FILES = {"tenant.json", "products.json", "orders.json", "customers.json", "readme.md"}
+
+
+class KnowledgeDocument(BaseModel):
+    id: str
+    title: str
+    content: str
+    category: str = "article"
+    url: str | None = None
+    lang: str = "en"
+    translation_of: str | None = None
+    source: str = "import"
+
+
+class DocumentError(ValueError):
+    """A knowledge file cannot be read; the message names the file and the problem."""
+
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    meta: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        line = line.split(" #", 1)[0].rstrip()
+        if ":" in line and not line.startswith("#"):
+            key, value = line.split(":", 1)
+            meta[key.strip()] = value.strip().strip("'\"")
+    return meta, text[match.end():]
+
+
+def _lang(value: str | None) -> str:
+    value = (value or "en").strip()
+    return value if value else "en"
+
+
+def _from_mapping(item: dict[str, Any], default_id: str, path: Path) -> KnowledgeDocument:
+    content = item.get("content") or item.get("body") or item.get("text")
+    if not isinstance(content, str) or not content.strip():
+        raise DocumentError(f"{path.name}: document {item.get('id', default_id)!r} has no content/body")
+    return KnowledgeDocument(
+        id=str(item.get("id") or default_id),
+        title=str(item.get("title") or item.get("id") or default_id),
+        content=content.strip(),
+        category=str(item.get("category") or "article"),
+        url=item.get("url"),
+        lang=_lang(item.get("lang") or item.get("language")),
+        translation_of=item.get("translation_of"),
+    )
+
+
+def parse_file(path: Path) -> list[KnowledgeDocument]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{path.name}: not UTF-8 text") from exc
+    stem = path.stem
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DocumentError(f"{path.name}: invalid JSON ({exc.msg} at line {exc.lineno})") from exc
+        if isinstance(data, dict) and isinstance(data.get("documents"), list):
+            return [_from_mapping(item, f"{stem}-{i}", path) for i, item in enumerate(data["documents"])]
+        if isinstance(data, dict):
+            return [_from_mapping(data, stem, path)]
+        raise DocumentError(f"{path.name}: expected an object or {{'documents': [...]}}")
+    meta, body = _front_matter(text)
+    title = meta.get("title")
+    heading = re.search(r"^#\s+(.+)$", body, re.M)
+    if not title:
+        title = heading.group(1).strip() if heading else stem.replace("-", " ").replace("_", " ").capitalize()
+    if not body.strip():
+        raise DocumentError(f"{path.name}: empty document")
+    return [
+        KnowledgeDocument(
+            id=meta.get("id") or stem,
+            title=title,
+            content=body.strip(),
+            category=meta.get("category") or "article",
+            url=meta.get("url") or None,
+            lang=_lang(meta.get("lang")),
+            translation_of=meta.get("translation_of") or None,
+        )
+    ]
+
+
+def iter_knowledge_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in KB_SUFFIXES and p.name.lower() not in RESERVED_FILES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def html_to_text(fragment: str) -> str:
+    text = re.sub(r"<\s*(br|/p|/li|/h\d|/div)\s*/?>", "\n", fragment or "", flags=re.I)
+    text = re.sub(r"<li[^>]*>", "- ", text, flags=re.I)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = html.unescape(text)
+    return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
+
+
+def product_document(product: dict[str, Any], currency: str, shop_url: str | None = None) -> KnowledgeDocument:
+    """A Shopify product as a KB document: description, variants with price and stock, tags."""
+    lines = [html_to_text(product.get("body_html") or "")]
+    for variant in product.get("variants") or []:
+        qty = variant.get("inventory_quantity")
+        stock = "in stock" if (qty or 0) > 0 else "out of stock"
+        name = variant.get("title") or "Default"
+        sku = f" (SKU {variant['sku']})" if variant.get("sku") else ""
+        lines.append(f"Variant {name}{sku}: {variant.get('price')} {currency}, {stock}.")
+    if product.get("tags"):
+        lines.append(f"Tags: {product['tags']}.")
+    if product.get("product_type"):
+        lines.append(f"Category: {product['product_type']}.")
+    handle = product.get("handle") or str(product.get("id"))
+    return KnowledgeDocument(
+        id=f"product-{handle}",
+        title=str(product.get("title") or handle),
+        content="\n".join(line for line in lines if line),
+        category="product",
+        url=f"{shop_url.rstrip('/')}/products/{handle}" if shop_url else None,
+        lang="en",
+        source="products.json",
+    )

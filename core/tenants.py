@@ -1,0 +1,185 @@
+"""Tenant registry and onboarding: ``import_tenant(tenant_id, folder)`` turns a shop's files into its data.
+
+A tenant folder holds (all optional but at least one knowledge document or products.json):
+- ``tenant.json`` — name, languages, currency, escalation thresholds, retention;
+- Markdown / JSON / text knowledge documents anywhere below it (``README.md`` is skipped);
+- Shopify Admin REST exports ``products.json``, ``orders.json``, ``customers.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from core.models import TENANT_ID_PATTERN
+from core.rag.documents import DocumentError, iter_knowledge_files, parse_file, product_document
+from core.rag.retrieval import KB_COLLECTION, KB_VERSION_ID, META_COLLECTION
+from core.services import get_services
+from core.stores.ports import DocumentStore
+
+TENANTS_PARTITION = "_platform"
+TENANTS_COLLECTION = "tenants"
+
+
+class EscalationPolicy(BaseModel):
+    refund_auto_approve_limit: float = 50.0
+    human_handoff_timeout_minutes: int = 30
+
+
+class TenantConfig(BaseModel):
+    id: str = Field(pattern=TENANT_ID_PATTERN)
+    name: str
+    languages: list[str] = ["en"]
+    default_language: str = "en"
+    currency: str = "USD"
+    timezone: str = "UTC"
+    support_email: str | None = None
+    shop_url: str | None = None
+    brand_voice: str | None = None
+    escalation: EscalationPolicy = EscalationPolicy()
+    retention_days: int = 365
+
+
+class ImportReport(BaseModel):
+    tenant_id: str
+    documents: int
+    products: int
+    orders: int
+    customers: int
+    removed: int
+    languages: dict[str, int]
+
+
+class TenantImportError(ValueError):
+    """The folder cannot be imported; the message says which file and why."""
+
+
+def _load_export(path: Path, key: str) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise TenantImportError(f"{path.name}: invalid JSON ({exc.msg} at line {exc.lineno})") from exc
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise TenantImportError(f"{path.name}: expected a top-level {key!r} list (Shopify Admin REST export)")
+    return items
+
+
+def order_key(order: dict[str, Any]) -> str:
+    """Orders are keyed by their customer-facing number ("1001" for "#1001")."""
+    number = order.get("order_number") or re.sub(r"\D", "", str(order.get("name") or "")) or order.get("id")
+    return str(number)
+
+
+def import_tenant(tenant_id: str, folder: str | Path, store: DocumentStore | None = None) -> ImportReport:
+    folder = Path(folder)
+    if not re.match(TENANT_ID_PATTERN, tenant_id):
+        raise TenantImportError(f"tenant id {tenant_id!r} must be lowercase letters, digits and dashes")
+    if not folder.is_dir():
+        raise TenantImportError(f"{folder} is not a folder")
+    store = store or get_services().store
+
+    config_path = folder / "tenant.json"
+    raw_config: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            raw_config = json.loads(config_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise TenantImportError(f"tenant.json: invalid JSON ({exc.msg})") from exc
+    raw_config.update({"id": tenant_id})
+    raw_config.setdefault("name", tenant_id)
+    try:
+        config = TenantConfig.model_validate(raw_config)
+    except ValidationError as exc:
+        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise TenantImportError(f"tenant.json: {field}: {exc.errors()[0]['msg']}") from None
+
+    products = _load_export(folder / "products.json", "products")
+    orders = _load_export(folder / "orders.json", "orders")
+    customers = _load_export(folder / "customers.json", "customers")
+
+    documents = []
+    for path in iter_knowledge_files(folder):
+        try:
+            documents.extend(parse_file(path))
+        except DocumentError as exc:
+            raise TenantImportError(str(exc)) from exc
+    documents.extend(product_document(p, config.currency, config.shop_url) for p in products)
+    if not documents:
+        raise TenantImportError(f"{folder}: no knowledge documents or products.json found")
+    ids = [d.id for d in documents]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise TenantImportError(f"duplicate document ids: {', '.join(duplicates[:5])}")
+
+    store.put(TENANTS_PARTITION, TENANTS_COLLECTION, tenant_id, config.model_dump(mode="json"))
+    new_ids = set(ids)
+    removed = 0
+    for stored in store.list(tenant_id, KB_COLLECTION, limit=1_000_000):
+        if stored.id not in new_ids:
+            store.delete(tenant_id, KB_COLLECTION, stored.id)
+            removed += 1
+    for doc in documents:
+        store.put(tenant_id, KB_COLLECTION, doc.id, doc.model_dump(mode="json"))
+    for product in products:
+        store.put(tenant_id, "products", str(product["id"]), product)
+    for customer in customers:
+        store.put(tenant_id, "customers", str(customer["id"]), customer)
+    for order in orders:
+        store.put(tenant_id, "orders", order_key(order), order)
+    store.put(tenant_id, META_COLLECTION, KB_VERSION_ID, {"documents": len(documents)})
+
+    languages: dict[str, int] = {}
+    for doc in documents:
+        languages[doc.lang] = languages.get(doc.lang, 0) + 1
+    return ImportReport(tenant_id=tenant_id, documents=len(documents), products=len(products), orders=len(orders),
+                        customers=len(customers), removed=removed, languages=languages)
+
+
+def get_tenant(tenant_id: str, store: DocumentStore | None = None) -> TenantConfig | None:
+    store = store or get_services().store
+    stored = store.get(TENANTS_PARTITION, TENANTS_COLLECTION, tenant_id)
+    return TenantConfig.model_validate(stored.body) if stored else None
+
+
+def list_tenants(store: DocumentStore | None = None) -> list[TenantConfig]:
+    store = store or get_services().store
+    return [TenantConfig.model_validate(d.body) for d in store.list(TENANTS_PARTITION, TENANTS_COLLECTION)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.tenants", description="Onboard shops from their files.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("import", help="import one tenant from a folder")
+    one.add_argument("tenant_id")
+    one.add_argument("folder")
+    every = sub.add_parser("import-all", help="import every sub-folder of KNOWLEDGE_DIR (folder name = tenant id)")
+    every.add_argument("--dir", default=None)
+    sub.add_parser("list", help="list imported tenants")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "import":
+            print(import_tenant(args.tenant_id, args.folder).model_dump_json())
+        elif args.command == "import-all":
+            base = Path(args.dir) if args.dir else get_services().settings.KNOWLEDGE_DIR
+            for sub_folder in sorted(p for p in base.iterdir() if p.is_dir()):
+                print(import_tenant(sub_folder.name, sub_folder).model_dump_json())
+        else:
+            for tenant in list_tenants():
+                print(tenant.model_dump_json())
+    except TenantImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

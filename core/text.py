@@ -1,0 +1,73 @@
+"""Text utilities shared by the agents: accent folding, tokenization, sentence split, language detection."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ¿¡0-9\"“«(])")
+
+# Function words are the most reliable short-text language signal; accents and letters add a little.
+_STOPWORDS = {
+    "en": set(
+        "the a an is are was were be been do does did i you he she it we they my your our their me us him her "
+        "what where when why how which who can could would should will shall may might have has had not no "
+        "yes and or but if of to in on at for with from by about this that these those there here please "
+        "thanks thank hi hello order my any stock".split()
+    ),
+    "fr": set(
+        "le la les un une des du de est sont était suis es etes êtes être je tu il elle nous vous ils elles "
+        "mon ma mes ton ta tes son sa ses notre votre nos vos leur leurs quoi où quand pourquoi comment quel "
+        "quelle quels quelles qui que peut peux pouvez puis avez avoir ai as a pas ne oui non et ou mais si "
+        "au aux avec pour par sur dans ce cette ces ça svp merci bonjour allo commande est-ce encore".split()
+    ),
+    "es": set(
+        "el la los las un una unos unas es son era soy eres está están estoy yo tú él ella nosotros ustedes "
+        "ellos mi mis tu tus su sus nuestro qué dónde cuándo por porque cómo cuál cuáles quién que puede "
+        "puedo pueden tengo tiene tienen hay no sí y o pero si del al con para sobre en este esta estos esas "
+        "eso favor gracias hola pedido todavía".split()
+    ),
+}
+_MARKERS = {"fr": set("çàâèêëîïôûœ"), "es": set("ñ¿¡áíóú")}
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents (é → e) so queries match with or without diacritics."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD_RE.findall(fold(text))
+
+
+def sentences(text: str) -> list[str]:
+    out = []
+    for block in re.split(r"\n\s*\n|\n(?=[-*•] )|\n(?=#)", text):
+        block = block.strip().lstrip("-*• ").strip()
+        if block:
+            out.extend(s.strip() for s in _SENTENCE_RE.split(block) if s.strip())
+    return out
+
+
+@lru_cache(maxsize=4096)
+def detect_language(text: str) -> tuple[str, float]:
+    """Return (en|fr|es, confidence 0..1) from function words and characteristic letters."""
+    lowered = text.lower()
+    words = re.findall(r"[a-zà-ÿ'’-]+", lowered)
+    scores = {lang: 0.0 for lang in _STOPWORDS}
+    for word in words:
+        for lang, vocab in _STOPWORDS.items():
+            if word in vocab:
+                scores[lang] += 1.0
+    for lang, chars in _MARKERS.items():
+        scores[lang] += 0.5 * sum(lowered.count(ch) for ch in chars)
+    if re.search(r"\b(qu'|j'|l'|d'|c'est|n'|s'il)", lowered):
+        scores["fr"] += 1.5
+    total = sum(scores.values())
+    if total == 0:
+        return "en", 0.0
+    best = max(scores, key=lambda k: scores[k])
+    return best, round(scores[best] / total, 3)

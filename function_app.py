@@ -1,0 +1,17 @@
+"""The Azure Functions app: builds the app, sets up telemetry and registers one blueprint per area."""
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from blueprints import chat, events, orchestration, schedules
+from core.config import get_settings
+from core.telemetry import configure_telemetry
+
+settings = get_settings()  # fail fast at start-up, naming any missing or invalid setting
+configure_telemetry(settings)
+
+app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(chat.bp)
+app.register_functions(orchestration.bp)
+app.register_functions(events.bp)
+app.register_functions(schedules.bp)

@@ -1,0 +1,40 @@
+"""Shared fixtures: isolated settings, an in-memory service container, and tenant folders."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+_DATA = tempfile.mkdtemp(prefix="shopdesk-tests-")
+os.environ.setdefault("FUNCTIONS_WORKER_RUNTIME", "python")
+os.environ.setdefault("AzureWebJobsStorage",
+                      os.environ.get("TEST_AZURITE_CONNECTION_STRING", "UseDevelopmentStorage=true"))
+os.environ["DATA_DIR"] = _DATA
+os.environ.setdefault("EVENT_QUEUE", "memory")
+os.environ.setdefault("DOCUMENT_STORE", "memory")
+
+DEMO_TENANT = REPO / "knowledge" / "tenants" / "demo"
+SECOND_TENANT = REPO / "tests" / "fixtures" / "tenants" / "northwind-tea"
+
+
+@pytest.fixture
+def services():
+    """A fresh in-memory container with the demo tenant and the second tenant imported."""
+    from core.config import load_settings
+    from core.rag.retrieval import KnowledgeSearch
+    from core.services import Services, set_services
+    from core.stores.memory_store import MemoryDocumentStore, MemoryQueue
+    from core.tenants import import_tenant
+
+    store = MemoryDocumentStore()
+    container = Services(settings=load_settings(DOCUMENT_STORE="memory", EVENT_QUEUE="memory"), store=store,
+                         queue=MemoryQueue(), knowledge=KnowledgeSearch(store))
+    set_services(container)
+    import_tenant("demo", DEMO_TENANT, store)
+    import_tenant("northwind-tea", SECOND_TENANT, store)
+    yield container
+    set_services(None)
