@@ -51,3 +51,7 @@ lint: setup
 
 clean:
 	rm -rf .data .azurite .azurite-test .pytest_cache
+
+# Prints: time from `make run` to the first healthy response, chat-turn latency p50/p95 over 100 turns.
+bench: setup
+	$(PY) -m tests.bench.chat_latency

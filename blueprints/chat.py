@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from blueprints.problems import json_body, problem, validation_problem
 from core import conversations
 from core.models import TENANT_ID_PATTERN, ChatRequest, TurnInput
+from core.openapi import build_openapi
 from core.services import get_services
 from core.tenants import get_tenant, list_tenants
 
@@ -111,3 +112,8 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     tenants = [t.id for t in list_tenants(services.store)]
     body = {"status": "ok", "env": services.settings.APP_ENV, "tenants": tenants}
     return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
+
+
+@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(build_openapi()), status_code=200, mimetype="application/json")

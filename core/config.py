@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     )
     KNOWLEDGE_TOP_K: int = Field(default=3, ge=1, le=20, description="Passages retrieved per turn.")
     KNOWLEDGE_MIN_SCORE: float = Field(
-        default=0.15, ge=0, description="Below this relevance a passage is not used (say 'I don't know')."
+        default=0.3, ge=0, description="Below this relevance a passage is not used (say 'I don't know')."
     )
     DAILY_SUMMARY_SCHEDULE: str = Field(
         default="0 5 0 * * *", description="NCRONTAB (seconds first) for the daily conversation summary timer."

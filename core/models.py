@@ -117,10 +117,12 @@ class OrderFacts(BaseModel):
 
 class ProductFacts(BaseModel):
     product_id: str
+    doc_id: str  # the product's knowledge document, cited when the reply uses it
     title: str
     price: str | None = None
     currency: str | None = None
     in_stock: bool
+    backorder: bool = False  # out of stock but orderable (ships when restocked)
     quantity: int | None = None
     variants: list[dict] = []
     url: str | None = None

@@ -32,6 +32,7 @@ from core.models import (
 )
 from core.services import get_services
 from core.tenants import TenantConfig, get_tenant
+from core.text import tokens
 
 
 class UnknownTenant(LookupError):
@@ -107,12 +108,19 @@ def screen_input(state: TurnState) -> InputVerdict:
 def classify_intent(state: TurnState) -> IntentResult:
     assert state.screen is not None
     result = intent.classify(state.turn.message, lang=state.screen.language)
-    # A short follow-up ("where is it now?") inherits the order being discussed.
     ctx = state.context
-    if ctx and ctx.order_number and not result.entities.order_numbers and ctx.history:
-        last_intent = ctx.history[-1].get("intent")
-        if last_intent == "order_status" and result.label in ("general", "shipping", "order_status"):
+    if ctx is None or not ctx.history:
+        return result
+    last_intent = ctx.history[-1].get("intent")
+    short = len(tokens(state.turn.message)) <= 8
+    if ctx.order_number and not result.entities.order_numbers and last_intent == "order_status":
+        # "where is it now?" or "my email is …" continues the order being discussed.
+        if result.entities.emails or (short and result.confidence < 0.8) or result.label in ("shipping",
+                                                                                             "general"):
             result.label = "order_status"
+    elif ctx.product_ids and last_intent == "product_info" and short and result.confidence < 0.6:
+        # "how much is it?" continues the product being discussed.
+        result.label = "product_info"
     return result
 
 

@@ -30,6 +30,13 @@ _STOPWORDS = {
         "eso favor gracias hola pedido todavía".split()
     ),
 }
+_DOMAIN_WORDS = {"order", "stock", "commande", "pedido", "thanks", "thank", "merci", "gracias", "hello", "hi",
+                 "bonjour", "allo", "hola", "encore", "todavia"}
+# Function words carry no topic: retrieval ignores them (accent-folded, all three languages).
+STOPWORDS = frozenset(
+    unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode()
+    for words in _STOPWORDS.values() for w in words if w not in _DOMAIN_WORDS
+)
 _MARKERS = {"fr": set("çàâèêëîïôûœ"), "es": set("ñ¿¡áíóú")}
 
 
@@ -43,9 +50,17 @@ def tokens(text: str) -> list[str]:
     return _WORD_RE.findall(fold(text))
 
 
+_MARKUP = re.compile(r"\*\*|__|`|^#+\s*", re.M)
+
+
+def strip_markup(text: str) -> str:
+    """Drop Markdown emphasis and heading marks so quoted passages read as plain text."""
+    return _MARKUP.sub("", text)
+
+
 def sentences(text: str) -> list[str]:
     out = []
-    for block in re.split(r"\n\s*\n|\n(?=[-*•] )|\n(?=#)", text):
+    for block in re.split(r"\n\s*\n|\n(?=[-*•] )|\n(?=#)|\n(?=\d+\. )", text):
         block = block.strip().lstrip("-*• ").strip()
         if block:
             out.extend(s.strip() for s in _SENTENCE_RE.split(block) if s.strip())

@@ -7,7 +7,8 @@ When nothing relevant is known the reply says so and offers a human instead of g
 from __future__ import annotations
 
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
-from core.text import sentences, tokens
+from core.rag.lexical import analyze
+from core.text import sentences, strip_markup
 
 T: dict[str, dict[Language, str]] = {
     "blocked_prompt_injection": {
@@ -39,6 +40,11 @@ T: dict[str, dict[Language, str]] = {
         "en": "{intro} has shipped with {carrier}. Tracking number: {tracking}.",
         "fr": "{intro} a été expédiée par {carrier}. Numéro de suivi : {tracking}.",
         "es": "{intro} se envió con {carrier}. Número de seguimiento: {tracking}.",
+    },
+    "order_shipped_untracked": {
+        "en": "{intro} has been fulfilled and left our workshop.",
+        "fr": "{intro} a été traitée et a quitté notre atelier.",
+        "es": "{intro} fue preparado y ya salió de nuestro taller.",
     },
     "order_partially_shipped": {
         "en": "{intro} has partly shipped with {carrier}. Tracking number: {tracking}.",
@@ -91,6 +97,16 @@ T: dict[str, dict[Language, str]] = {
         "en": "Yes, {title} is in stock ({qty} available) at {price} {currency}.",
         "fr": "Oui, {title} est en stock ({qty} disponibles) à {price} {currency}.",
         "es": "Sí, {title} está disponible ({qty} en existencia) a {price} {currency}.",
+    },
+    "product_available": {
+        "en": "Yes, {title} is available at {price} {currency}.",
+        "fr": "Oui, {title} est disponible à {price} {currency}.",
+        "es": "Sí, {title} está disponible a {price} {currency}.",
+    },
+    "product_backorder": {
+        "en": "{title} is out of stock right now, but you can order it on backorder ({price} {currency}).",
+        "fr": "{title} est en rupture de stock, mais vous pouvez le commander en précommande ({price} {currency}).",
+        "es": "{title} está agotado ahora, pero puede pedirlo por encargo ({price} {currency}).",
     },
     "product_out_of_stock": {
         "en": "{title} is currently out of stock (regular price {price} {currency}).",
@@ -147,6 +163,8 @@ def describe_order(order, language: Language) -> str:
     intro = _t("order_intro", language, number=order.order_number, date=order.created_at or "?",
                items=", ".join(order.items) or "—")
     key = f"order_{order.status}"
+    if order.status in ("shipped", "delivered") and not order.tracking_number:
+        key = "order_shipped_untracked"
     text = _t(key, language, intro=intro, carrier=order.carrier or "—", tracking=order.tracking_number or "—")
     if order.status in ("shipped", "partially_shipped") and order.shipment_status in _SHIPMENT_STATUS:
         text += _t("shipment_status", language, status=_SHIPMENT_STATUS[order.shipment_status][language])
@@ -156,12 +174,14 @@ def describe_order(order, language: Language) -> str:
 
 
 def describe_product(product, language: Language, passages: list[Citation]) -> str:
-    if product.in_stock:
+    if product.in_stock and product.quantity is not None:
         text = _t("product_in_stock", language, title=product.title, qty=product.quantity, price=product.price,
                   currency=product.currency)
+    elif product.in_stock:
+        text = _t("product_available", language, title=product.title, price=product.price, currency=product.currency)
     else:
-        text = _t("product_out_of_stock", language, title=product.title, price=product.price,
-                  currency=product.currency)
+        key = "product_backorder" if product.backorder else "product_out_of_stock"
+        text = _t(key, language, title=product.title, price=product.price, currency=product.currency)
         for citation in passages:
             if citation.title == product.title:
                 restock = [s for s in sentences(citation.passage) if any(w in s.lower() for w in _RESTOCK_WORDS)]
@@ -179,15 +199,18 @@ def describe_product(product, language: Language, passages: list[Citation]) -> s
 
 def best_sentences(passage: str, query: str, limit: int = 2) -> str:
     """The passage sentences that share the most words with the question, in their original order."""
-    query_terms = {t for t in tokens(query) if len(t) > 2}
-    candidates = [s for s in sentences(passage) if not s.startswith("#")]
+    query_terms = set(analyze(query))
+    candidates = [strip_markup(s).strip() for s in sentences(passage) if not s.startswith("#")]
+    candidates = [c for c in candidates if len(c) > 3]
     if not candidates:
         return passage.strip()[:400]
-    scored = sorted(
-        range(len(candidates)),
-        key=lambda i: (len(query_terms & set(tokens(candidates[i]))), -i),
-        reverse=True,
-    )
+
+    def score(i: int) -> tuple[float, int]:
+        # Shared words first; a concrete figure (days, amounts) breaks ties over generic intro sentences.
+        overlap = len(query_terms & set(analyze(candidates[i])))
+        return overlap + (0.5 if any(ch.isdigit() for ch in candidates[i]) else 0.0), -i
+
+    scored = sorted(range(len(candidates)), key=score, reverse=True)
     chosen = sorted(scored[:limit])
     return " ".join(candidates[i] for i in chosen)
 
@@ -210,9 +233,12 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         parts.append(_t("order_ask_number", language))
 
     if facts.products and intent.label in ("product_info", "general", "promotions", "shipping"):
-        product_titles = {p.title for p in facts.products}
-        parts.extend(describe_product(p, language, citations) for p in facts.products)
-        used.extend(c for c in citations if c.title in product_titles)
+        by_doc = {c.doc_id: c for c in citations}
+        for product in facts.products:
+            text = describe_product(product, language, citations)
+            parts.append(text)
+            used.append(by_doc.get(product.doc_id) or Citation(doc_id=product.doc_id, title=product.title,
+                                                               url=product.url, score=1.0, passage=text))
 
     if not parts and citations and not escalation.escalated:
         top = citations[0]

@@ -49,7 +49,8 @@ class LocalHost:
         host_json_path = self.app_dir / "host.json"
         self.host_json = json.loads(host_json_path.read_text()) if host_json_path.exists() else {}
         app = load_app(self.module, self.app_dir)
-        self.specs = index_functions(app.get_functions())  # get_functions() may be called once per app object
+        functions = app.get_functions()  # may be called only once per app object: everything shares this list
+        self.specs = index_functions(functions)
         base = f"http://{self.host}:{self.port}"
         durable_specs = [s for s in self.specs if s.trigger_type in ("orchestrationTrigger", "activityTrigger")]
         self.durable_api: DurableHttpApi | None = None
@@ -60,7 +61,7 @@ class LocalHost:
                 data_dir = self.app_dir / data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
             store = DurableStore(data_dir / f"durable-{hub}.sqlite")
-            self.engine = DurableEngine(store, AppInvoker(self.specs_as_functions()), SystemClock(), task_hub=hub)
+            self.engine = DurableEngine(store, AppInvoker(functions), SystemClock(), task_hub=hub)
             rpc = f"{base}/runtime/webhooks/durabletask/"
             self.durable_api = DurableHttpApi(self.engine, rpc_base_url=rpc, public_base_url=rpc, task_hub=hub)
         route_prefix = ((self.host_json.get("extensions") or {}).get("http") or {}).get("routePrefix", "api")
@@ -78,9 +79,6 @@ class LocalHost:
                 if not connection:
                     raise RuntimeError(f"{spec.name}: app setting {spec.connection!r} (queue connection) is empty")
                 self.pollers[spec.name] = QueuePoller(spec, connection, QueueOptions.from_host_json(self.host_json))
-
-    def specs_as_functions(self) -> list[FunctionSpec]:
-        return [s for s in self.specs if s.trigger_type in ("orchestrationTrigger", "activityTrigger")]
 
     async def start(self) -> None:
         if self.engine is not None:

@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from core.models import CustomerRef, OrderFacts, ProductFacts
+from core.rag.documents import variant_availability
 from core.stores.ports import DocumentStore
 from core.text import fold, tokens
 
@@ -135,20 +136,23 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
 
 def product_facts(product: dict[str, Any], currency: str, shop_url: str | None = None) -> ProductFacts:
     variants = product.get("variants") or []
-    quantities = [v.get("inventory_quantity") or 0 for v in variants]
+    availability = [variant_availability(v) for v in variants]
+    quantities = [max(v.get("inventory_quantity") or 0, 0) for v in variants if v.get("inventory_management")]
     prices = sorted({v.get("price") for v in variants if v.get("price")}, key=lambda p: float(p))
     handle = product.get("handle") or str(product.get("id"))
     return ProductFacts(
         product_id=str(product.get("id")),
+        doc_id=f"product-{handle}",
         title=product.get("title", ""),
         price=prices[0] if prices else None,
         currency=currency,
-        in_stock=any(q > 0 for q in quantities),
-        quantity=sum(q for q in quantities if q > 0),
+        in_stock=any(a in ("in stock", "available") for a in availability),
+        backorder=not any(a in ("in stock", "available") for a in availability) and "backorder" in availability,
+        quantity=sum(quantities) if quantities and "available" not in availability else None,
         variants=[
             {"title": v.get("title"), "price": v.get("price"), "sku": v.get("sku"),
-             "in_stock": (v.get("inventory_quantity") or 0) > 0, "quantity": v.get("inventory_quantity") or 0}
-            for v in variants
+             "in_stock": a in ("in stock", "available"), "quantity": max(v.get("inventory_quantity") or 0, 0)}
+            for v, a in zip(variants, availability, strict=True)
         ],
         url=f"{shop_url.rstrip('/')}/products/{handle}" if shop_url else None,
     )

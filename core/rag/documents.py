@@ -118,12 +118,21 @@ def html_to_text(fragment: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
 
 
+def variant_availability(variant: dict[str, Any]) -> str:
+    """Shopify semantics: untracked inventory is always available; policy 'continue' allows backorders."""
+    if not variant.get("inventory_management"):
+        return "available"
+    if (variant.get("inventory_quantity") or 0) > 0:
+        return "in stock"
+    return "backorder" if variant.get("inventory_policy") == "continue" else "out of stock"
+
+
 def product_document(product: dict[str, Any], currency: str, shop_url: str | None = None) -> KnowledgeDocument:
     """A Shopify product as a KB document: description, variants with price and stock, tags."""
     lines = [html_to_text(product.get("body_html") or "")]
     for variant in product.get("variants") or []:
-        qty = variant.get("inventory_quantity")
-        stock = "in stock" if (qty or 0) > 0 else "out of stock"
+        stock = {"backorder": "out of stock, can be ordered on backorder"}.get(
+            variant_availability(variant), variant_availability(variant))
         name = variant.get("title") or "Default"
         sku = f" (SKU {variant['sku']})" if variant.get("sku") else ""
         lines.append(f"Variant {name}{sku}: {variant.get('price')} {currency}, {stock}.")

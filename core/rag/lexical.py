@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from core.text import tokens
+from core.text import STOPWORDS, tokens
 
 _SUFFIXES = ("ements", "ement", "ations", "ation", "iones", "ion", "ing", "es", "s")
 
@@ -22,7 +22,7 @@ def stem(token: str) -> str:
 
 
 def analyze(text: str) -> list[str]:
-    return [stem(t) for t in tokens(text)]
+    return [stem(t) for t in tokens(text) if t not in STOPWORDS]
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,16 @@ class Bm25Index:
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
 
     def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
-        terms = [t for t in dict.fromkeys(analyze(query)) if t in self._idf]
+        query_terms = list(dict.fromkeys(analyze(query)))
+        terms = [t for t in query_terms if t in self._idf]
         if not terms:
             return []
         scored = []
-        max_possible = sum(self._idf[t] * (self.k1 + 1) for t in terms)
+        # Words the KB never uses still count against the match: "do you sell bicycles?" must not look like a
+        # good match for a page that merely says "sell".
+        unknown_weight = max(self._idf.values()) * (self.k1 + 1)
+        max_possible = sum(self._idf[t] * (self.k1 + 1) for t in terms) + unknown_weight * (
+            len(query_terms) - len(terms))
         for i, tf in enumerate(self._tfs):
             score = 0.0
             norm = self.k1 * (1 - self.b + self.b * self._lengths[i] / self._avg)

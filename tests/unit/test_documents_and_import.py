@@ -40,9 +40,22 @@ def test_bad_json_names_the_file(tmp_path):
 
 def test_product_document_lists_variants_and_stock():
     doc = product_document({"id": 1, "title": "Rose Soap", "handle": "rose-soap", "body_html": "<p>Rose <b>oil</b></p>",
-                            "variants": [{"title": "Bar", "price": "9.00", "sku": "R-1", "inventory_quantity": 0}]},
+                            "variants": [{"title": "Bar", "price": "9.00", "sku": "R-1", "inventory_quantity": 0,
+                                          "inventory_management": "shopify"}]},
                            "CAD")
     assert doc.id == "product-rose-soap" and "9.00 CAD, out of stock" in doc.content and "<b>" not in doc.content
+
+
+@pytest.mark.parametrize(("variant", "expected"), [
+    ({"inventory_management": "shopify", "inventory_quantity": 3}, "in stock"),
+    ({"inventory_management": "shopify", "inventory_quantity": 0}, "out of stock"),
+    ({"inventory_management": "shopify", "inventory_quantity": -2, "inventory_policy": "continue"}, "backorder"),
+    ({"inventory_management": None, "inventory_quantity": 0}, "available"),
+])
+def test_variant_availability_follows_shopify_semantics(variant, expected):
+    from core.rag.documents import variant_availability
+
+    assert variant_availability(variant) == expected
 
 
 def test_import_tenant_from_folder_and_reimport_removes_stale(tmp_path):
