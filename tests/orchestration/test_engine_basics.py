@@ -1,0 +1,272 @@
+"""Activities, fan-out/fan-in, task_any, custom status, sub-orchestrations, failures and instance management."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from core.devhost.durable import (
+    AppInvoker,
+    DurableEngine,
+    FunctionNotFoundError,
+    InstanceAlreadyExistsError,
+    InstanceStateError,
+)
+from core.devhost.durable.history import EventType
+from core.devhost.durable.invoker import ActivityFailure
+
+from . import durable_app
+from .conftest import INVOKER, Harness
+
+
+async def test_sequential_activities_run_in_order_and_complete(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("sequence", "seq-1", json.dumps(["Tokyo", "Lima"]))
+        status = await engine.wait_for(instance_id)
+        history = harness.history(engine, instance_id)
+
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == ["Hello Tokyo!", "Hello Lima!"]
+    assert status["input"] == ["Tokyo", "Lima"]
+    assert durable_app.CALLS["hello"] == 2
+    scheduled = [(e["EventId"], e["Name"], e["Input"]) for e in history if e["EventType"] == EventType.TaskScheduled]
+    assert scheduled == [(0, "hello", '"Tokyo"'), (1, "hello", '"Lima"')]
+    assert history[-1]["EventType"] == EventType.ExecutionCompleted
+
+
+async def test_fan_out_fan_in_with_task_all(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("fan_out_in", None, json.dumps([1, 2, 3, 4]))
+        status = await engine.wait_for(instance_id)
+        history = harness.history(engine, instance_id)
+
+    assert status["output"] == {"doubled": [2, 4, 6, 8], "total": 20}
+    ids = [e["EventId"] for e in history if e["EventType"] == EventType.TaskScheduled]
+    assert ids == [0, 1, 2, 3]  # all four scheduled in the first episode, ids in list order
+    assert durable_app.CALLS["double"] == 4  # `activity="double"` overrides the function name
+
+
+async def test_task_any_returns_the_first_task_to_finish(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("first_done")
+        status = await engine.wait_for(instance_id)
+        assert not engine.store.list_work(instance_id)  # the slow activity's work item was dropped
+    assert status["output"] == {"winner": "fast", "result": "Hello fast!"}
+
+
+async def test_custom_status_is_visible_while_running_and_after(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("with_status", "st-1", json.dumps("T-42"))
+        await engine.wait_idle()
+        running = await engine.get_status(instance_id)
+        await engine.raise_event(instance_id, "go", None)
+        final = await engine.wait_for(instance_id)
+
+    assert running is not None and running["runtimeStatus"] == "Running"
+    assert running["customStatus"] == {"stage": "waiting", "ticket": "T-42"}
+    assert final["customStatus"] == {"stage": "done"}
+    assert final["output"] == "finished"
+
+
+async def test_sub_orchestration_result_flows_to_parent(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("parent", "p-1")
+        status = await engine.wait_for(instance_id)
+        child = await engine.get_status("p-1-child", show_input=True)
+        history = harness.history(engine, instance_id)
+
+    assert status["output"] == {"child": ["Hello Oslo!", "Hello Lima!"], "parent": "p-1"}
+    assert child is not None and child["runtimeStatus"] == "Completed" and child["input"] == ["Oslo", "Lima"]
+    created = [e for e in history if e["EventType"] == EventType.SubOrchestrationInstanceCreated]
+    assert [(e["EventId"], e["Name"], e["InstanceId"]) for e in created] == [(0, "sequence", "p-1-child")]
+    assert any(e["EventType"] == EventType.SubOrchestrationInstanceCompleted for e in history)
+
+
+async def test_sub_orchestration_failure_is_catchable_in_parent(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("parent_of_failure", "pf-1")
+        status = await engine.wait_for(instance_id)
+        child = await engine.get_status("pf-1:0")  # generated id: "<parent>:<task id>"
+
+    assert status["runtimeStatus"] == "Completed"
+    caught = status["output"]["caught"]
+    assert caught.startswith("Orchestrator function 'failing_child' failed: ")
+    assert "Activity function 'boom' failed: RuntimeError: child exploded" in caught
+    assert child is not None and child["runtimeStatus"] == "Failed"
+
+
+async def test_uncaught_activity_failure_fails_the_orchestration(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("uncaught_failure")
+        status = await engine.wait_for(instance_id)
+
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"].startswith(
+        "Orchestrator function 'uncaught_failure' failed: Activity function 'boom' failed: RuntimeError: kaboom")
+
+
+async def test_missing_activity_surfaces_as_task_failure(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        status = await engine.wait_for(await engine.start_new("calls_missing"))
+    assert "The activity function 'no_such_activity' doesn't exist" in status["output"]["caught"]
+
+
+async def test_unsupported_actions_fail_clearly_instead_of_hanging(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        status = await engine.wait_for(await engine.start_new("uses_http"), timeout=5)
+    assert status["runtimeStatus"] == "Failed"
+    assert "call_http" in status["output"] and "not supported by the local durable engine" in status["output"]
+
+
+async def test_unknown_orchestrator_is_rejected(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        with pytest.raises(FunctionNotFoundError, match="doesn't exist.*known orchestrator functions"):
+            await engine.start_new("nope")
+
+
+async def test_start_new_on_a_running_instance_is_refused_but_terminal_ones_are_replaced(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        await engine.start_new("approval", "dup")
+        await engine.wait_idle()
+        with pytest.raises(InstanceAlreadyExistsError, match="'dup'.*Running"):
+            await engine.start_new("approval", "dup")
+        await engine.raise_event("dup", "approval", json.dumps(1))
+        first = await engine.wait_for("dup")
+        await engine.start_new("sequence", "dup", json.dumps(["again"]))
+        second = await engine.wait_for("dup")
+        events = harness.history(engine, "dup")
+
+    assert first["output"] == {"approval": 1}
+    assert second["name"] == "sequence" and second["output"] == ["Hello again!"]
+    assert not any(e["EventType"] == EventType.EventRaised for e in events)  # old history is gone
+
+
+async def test_any_state_policy_replaces_a_running_instance(harness: Harness) -> None:
+    async with harness.engine(overridable_existing_instance_states="AnyState") as engine:
+        await engine.start_new("approval", "dup")
+        await engine.wait_idle()
+        await engine.start_new("sequence", "dup", json.dumps(["x"]))
+        status = await engine.wait_for("dup")
+    assert status["output"] == ["Hello x!"]
+
+
+async def test_terminate_stops_the_instance_and_rejects_later_events(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("approval")
+        await engine.wait_idle()
+        await engine.terminate(instance_id, "user cancelled")
+        status = await engine.get_status(instance_id)
+        with pytest.raises(InstanceStateError):
+            await engine.raise_event(instance_id, "approval", "1")
+        with pytest.raises(InstanceStateError):
+            await engine.terminate(instance_id, "again")
+    assert status is not None and status["runtimeStatus"] == "Terminated" and status["output"] == "user cancelled"
+
+
+async def test_terminating_a_child_fails_the_waiting_parent(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        await engine.start_new("parent_of_approval", "tp")
+        await engine.wait_idle()
+        assert (await engine.get_status("tp-approval"))["runtimeStatus"] == "Running"
+        await engine.terminate("tp-approval", "operator said no")
+        parent = await engine.wait_for("tp")
+        child = await engine.get_status("tp-approval")
+    assert child is not None and child["runtimeStatus"] == "Terminated"
+    assert parent["runtimeStatus"] == "Completed"
+    assert "terminated: operator said no" in parent["output"]["caught"]
+
+
+async def test_suspend_holds_events_until_resume(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("approval")
+        await engine.wait_idle()
+        await engine.suspend(instance_id, "maintenance")
+        await engine.raise_event(instance_id, "approval", json.dumps("late"))
+        await engine.wait_idle()
+        suspended = await engine.get_status(instance_id)
+        await engine.resume(instance_id, "done")
+        status = await engine.wait_for(instance_id)
+    assert suspended is not None and suspended["runtimeStatus"] == "Suspended"
+    assert status["output"] == {"approval": "late"}
+
+
+async def test_purge_list_and_restart(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        done = await engine.start_new("sequence", "list-done", json.dumps(["a"]))
+        await engine.wait_for(done)
+        waiting = await engine.start_new("approval", "list-wait")
+        await engine.wait_idle()
+
+        completed = await engine.list_instances(runtime_status=["Completed"])
+        prefixed = await engine.list_instances(instance_id_prefix="list-")
+        with pytest.raises(InstanceStateError):
+            await engine.purge(waiting)
+        restarted = await engine.restart(done)
+        restarted_status = await engine.wait_for(restarted)
+        assert await engine.purge(done) == 1
+        assert await engine.get_status(done) is None
+        assert await engine.purge(done) == 0
+
+    assert [s["instanceId"] for s in completed] == ["list-done"]
+    assert {s["instanceId"] for s in prefixed} == {"list-done", "list-wait"}
+    assert restarted != done and restarted_status["output"] == ["Hello a!"]
+
+
+async def test_invoker_reports_missing_activity_and_encodes_like_the_worker() -> None:
+    assert await INVOKER.call_activity("hello", json.dumps("Ann")) == '"Hello Ann!"'
+    assert await INVOKER.call_activity("double", "21") == "42"
+    with pytest.raises(ActivityFailure, match="doesn't exist"):
+        await INVOKER.call_activity("nope", None)
+    with pytest.raises(ActivityFailure) as failure:
+        await INVOKER.call_activity("boom", json.dumps("bad"))
+    assert failure.value.reason == "Activity function 'boom' failed: RuntimeError: bad"
+    assert "Traceback" in failure.value.details
+    assert set(INVOKER.orchestrators) >= {"sequence", "approval", "counter"}
+    assert "double" in INVOKER.activities and "double_it" not in INVOKER.activities
+
+
+class SpyInvoker(AppInvoker):
+    """Records every context JSON the engine sends to an orchestrator."""
+
+    def __init__(self) -> None:
+        super().__init__(durable_app.FUNCTIONS)
+        self.contexts: list[dict[str, Any]] = []
+
+    def call_orchestrator(self, name: str, context_json: str) -> str:
+        self.contexts.append(json.loads(context_json))
+        return super().call_orchestrator(name, context_json)
+
+
+async def test_context_json_matches_the_protocol(harness: Harness) -> None:
+    spy = SpyInvoker()
+    harness.invoker = spy
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("timer_then_time", "ctx-1", "60")
+        await engine.wait_idle()
+        harness.clock.advance(60)
+        await engine.wait_for(instance_id)
+
+    assert len(spy.contexts) == 2
+    first, second = spy.contexts
+    for context in spy.contexts:
+        assert context["instanceId"] == "ctx-1" and context["input"] == "60"
+        assert context["upperSchemaVersion"] == 1 and context["upperSchemaVersionNew"] == 2
+        assert context["maximumShortTimerDuration"] == "6.00:00:00"
+        assert context["longRunningTimerIntervalDuration"] == "3.00:00:00"
+        assert context["parentInstanceId"] is None
+        starts = [i for i, e in enumerate(context["history"]) if e["EventType"] == EventType.OrchestratorStarted]
+        boundary = starts[-1]
+        assert all(e["IsPlayed"] for e in context["history"][:boundary])
+        assert not any(e["IsPlayed"] for e in context["history"][boundary:])
+    assert first["isReplaying"] is False and second["isReplaying"] is True
+    assert [e["EventType"] for e in first["history"]] == [EventType.OrchestratorStarted, EventType.ExecutionStarted]
+    assert second["history"][-1]["EventType"] == EventType.TimerFired
+    assert [e["Timestamp"] for e in second["history"] if e["EventType"] == EventType.OrchestratorStarted] == [
+        "2024-01-01T00:00:00.000000Z", "2024-01-01T00:01:00.000000Z"]
+
+
+def test_engine_rejects_an_unknown_override_policy(harness: Harness) -> None:
+    with pytest.raises(ValueError):
+        DurableEngine(object(), INVOKER, overridable_existing_instance_states="Sometimes")  # type: ignore[arg-type]
