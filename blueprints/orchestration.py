@@ -21,7 +21,7 @@ _RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of
 
 @bp.orchestration_trigger(context_name="context")
 def conversation_turn(context: df.DurableOrchestrationContext):
-    state = TurnState.model_validate(context.get_input())
+    state = TurnState(turn=pipeline.TurnInput.model_validate(context.get_input()))
 
     def step(name: str):
         return context.call_activity_with_retry(name, _RETRY, state.model_dump(mode="json"))

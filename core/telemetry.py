@@ -9,7 +9,7 @@ from core.config import Settings
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
-_PHONE = re.compile(r"\+?\d[\d ().-]{8,}\d")
+_PHONE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{8,}\d(?!\w)")
 
 
 def redact(text: str) -> str:

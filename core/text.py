@@ -59,11 +59,31 @@ def strip_markup(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    out = []
-    for block in re.split(r"\n\s*\n|\n(?=[-*•] )|\n(?=#)|\n(?=\d+\. )", text):
-        block = block.strip().lstrip("-*• ").strip()
-        if block:
-            out.extend(s.strip() for s in _SENTENCE_RE.split(block) if s.strip())
+    """Sentences of a Markdown passage; headings and list items are sentences of their own."""
+    blocks: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            blocks.append(" ".join(current))
+            current.clear()
+
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            flush()
+        elif stripped.startswith("#"):
+            flush()
+            blocks.append(stripped)
+        elif re.match(r"([-*•]|\d+\.)\s", stripped):
+            flush()
+            current.append(re.sub(r"^([-*•]|\d+\.)\s+", "", stripped))
+        else:
+            current.append(stripped)
+    flush()
+    out: list[str] = []
+    for block in blocks:
+        out.extend(part.strip() for part in _SENTENCE_RE.split(block) if part.strip())
     return out
 
 

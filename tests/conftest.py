@@ -16,6 +16,10 @@ os.environ.setdefault("AzureWebJobsStorage",
 os.environ["DATA_DIR"] = _DATA
 os.environ.setdefault("EVENT_QUEUE", "memory")
 os.environ.setdefault("DOCUMENT_STORE", "memory")
+# Every other setting as a fresh clone has it (the environment wins, as with Core Tools).
+from core.devhost.settings import load_local_settings  # noqa: E402
+
+load_local_settings(REPO / "local.settings.sample.json")
 
 DEMO_TENANT = REPO / "knowledge" / "tenants" / "demo"
 SECOND_TENANT = REPO / "tests" / "fixtures" / "tenants" / "northwind-tea"
@@ -38,3 +42,11 @@ def services():
     import_tenant("northwind-tea", SECOND_TENANT, store)
     yield container
     set_services(None)
+
+
+@pytest.fixture(scope="session")
+def functions():
+    """``app.get_functions()`` may be called once per app object, so every test shares this list."""
+    import function_app
+
+    return function_app.app.get_functions()

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-timers", action="store_true", help="do not run timer triggers on their schedules")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("azure").setLevel(logging.WARNING)  # the SDKs log every HTTP request at INFO
     app_dir = Path(args.app_dir)
     settings = Path(args.settings)
     if not settings.is_absolute():

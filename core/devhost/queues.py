@@ -87,7 +87,9 @@ class QueuePoller:
                 log.error("message %s moved to %s-poison", message.id, self.queue_name)
             else:
                 backoff = max(self.options.visibility_timeout, 0.5) * 2 ** (message.dequeue_count - 1)
-                await self._queue.update_message(message, visibility_timeout=int(min(backoff, 600)))
+                # By id + pop receipt: passing the message object would re-upload (and re-encode) its content.
+                await self._queue.update_message(message.id, pop_receipt=message.pop_receipt,
+                                                 visibility_timeout=int(min(backoff, 600)))
             return
         await self._queue.delete_message(message)
         self.processed += 1
@@ -111,8 +113,8 @@ class QueuePoller:
             except (binascii.Error, ValueError):
                 log.exception("undecodable message on %s", self.queue_name)
                 count = 0
-            except Exception:
-                log.warning("queue %s unreachable; retrying", self.queue_name)
+            except Exception as exc:
+                log.warning("queue %s: polling failed (%s); retrying", self.queue_name, type(exc).__name__)
                 count = 0
             if count:
                 delay = self.options.min_polling_interval

@@ -40,10 +40,17 @@ def chunk_document(doc_id: str, title: str, content: str, *, url: str | None, la
     """Split on Markdown headings, then pack paragraphs up to ``max_chars``; every chunk carries its title."""
     sections = re.split(r"\n(?=#{1,6}\s)", content)
     chunks: list[Chunk] = []
+    pending_heading = ""
     for section in sections:
         section = section.strip()
         if not section:
             continue
+        if re.fullmatch(r"#{1,6}\s+[^\n]+", section):
+            # A heading with no text of its own (a title over sub-sections) joins the section that follows.
+            pending_heading = f"{pending_heading}\n{section}".strip()
+            continue
+        if pending_heading:
+            section, pending_heading = f"{pending_heading}\n{section}", ""
         heading_match = re.match(r"#{1,6}\s+(.+)", section)
         heading = heading_match.group(1).strip() if heading_match else ""
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", section) if p.strip()]
@@ -56,6 +63,8 @@ def chunk_document(doc_id: str, title: str, content: str, *, url: str | None, la
                 current = f"{current}\n\n{paragraph}" if current else paragraph
         if current:
             chunks.append(Chunk(doc_id, title, url, lang, category, current))
+    if pending_heading and not chunks:
+        chunks.append(Chunk(doc_id, title, url, lang, category, pending_heading))
     return chunks or [Chunk(doc_id, title, url, lang, category, content.strip())]
 
 

@@ -1,28 +1,15 @@
-"""Run the local host as a real process (uvicorn on a free port) against Azurite, as `make run` does."""
+"""Integration fixtures: Azurite and the real function app on the local host."""
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import uuid
-from pathlib import Path
 
-import httpx
 import pytest
 
 from core.devhost import azurite
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.integration.hosting import REPO, HostProcess, free_port, host_env
 
 
 @pytest.fixture(scope="session")
@@ -37,61 +24,6 @@ def storage_connection(tmp_path_factory):
     azurite.start(location, *ports)
     yield azurite.connection_string(*ports)
     azurite.stop(location)
-
-
-class HostProcess:
-    def __init__(self, env: dict[str, str], app_dir: Path, module: str, log_path: Path):
-        self.env, self.app_dir, self.module, self.log_path = env, app_dir, module, log_path
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60) -> float:
-        """Start and wait for /api/health (or any answer); returns seconds until the first healthy response."""
-        began = time.perf_counter()
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "core.devhost", "--app-dir", str(self.app_dir), "--module", self.module,
-             "--port", str(self.port), "--settings", str(REPO / "local.settings.sample.json")],
-            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"host exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                response = httpx.get(f"{self.base}/api/health", timeout=1)
-                if response.status_code in (200, 404):
-                    return time.perf_counter() - began
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("host did not start in time")
-
-    def kill(self) -> None:
-        """SIGKILL: no graceful shutdown, like a crashed worker."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def host_env(storage: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({
-        "FUNCTIONS_WORKER_RUNTIME": "python", "AzureWebJobsStorage": storage, "DATA_DIR": str(data_dir),
-        "DOCUMENT_STORE": "sqlite", "EVENT_QUEUE": "storage", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
-        "ANALYTICS_QUEUE_NAME": f"analytics-{uuid.uuid4().hex[:10]}",
-    })
-    env.update(extra)
-    return env
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from .conftest import REPO, HostProcess, host_env
+from tests.integration.hosting import REPO, HostProcess, host_env
 
 pytestmark = pytest.mark.integration
 
