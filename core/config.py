@@ -30,10 +30,6 @@ class QueueKind(StrEnum):
     MEMORY = "memory"  # in-process, for unit tests only
 
 
-class LlmProviderKind(StrEnum):
-    OFFLINE = "offline"
-
-
 class Settings(BaseSettings):
     """Every setting the function app reads. ``local.settings.sample.json`` lists them all."""
 
@@ -63,7 +59,34 @@ class Settings(BaseSettings):
     ANALYTICS_QUEUE_NAME: str = Field(
         default="analytics-events", description="Queue the chat turn publishes analytics events to."
     )
-    LLM_PROVIDER: LlmProviderKind = Field(default=LlmProviderKind.OFFLINE, description="Model provider.")
+    LLM_PROVIDER_ORDER: str = Field(
+        default="offline",
+        description="Comma list of model providers tried in order: azure_openai, third_party, offline. The "
+        "offline provider (deterministic, grounded templates) is always the last resort.",
+    )
+    LLM_MODEL_INTENT: str = Field(default="gpt-4o-mini", description="Model / deployment for the intent agent.")
+    LLM_MODEL_CRITIC: str = Field(default="gpt-4o-mini", description="Model / deployment for the critic agent.")
+    LLM_MODEL_RESPONSE: str = Field(default="gpt-4o", description="Model / deployment for the response agent.")
+    AZURE_OPENAI_ENDPOINT: str = Field(default="", description="https://<resource>.openai.azure.com/ (Azure).")
+    AZURE_OPENAI_API_VERSION: str = Field(default="2024-10-21", description="Azure OpenAI data-plane API version.")
+    AZURE_OPENAI_API_KEY: str = Field(
+        default="", description="Key for Azure OpenAI; leave empty to use Entra ID (managed identity)."
+    )
+    THIRD_PARTY_LLM_BASE_URL: str = Field(
+        default="", description="OpenAI-compatible endpoint outside the perimeter (PII is tokenized before it)."
+    )
+    THIRD_PARTY_LLM_API_KEY: str = Field(default="", description="API key for the third-party endpoint.")
+    LLM_RATE_LIMITS: str = Field(
+        default='{"gpt-4o": 30, "gpt-4o-mini": 60}', description="Requests per minute per model/deployment (JSON)."
+    )
+    LLM_PRICES: str = Field(
+        default='{"gpt-4o": [2.5, 10.0], "gpt-4o-mini": [0.15, 0.6], "text-embedding-3-large": [0.13, 0.0]}',
+        description="USD per million input/output tokens per model (JSON), for the cost ledger.",
+    )
+    LLM_TIMEOUT_SECONDS: float = Field(default=20.0, gt=0, description="Timeout of one model call.")
+    LLM_MAX_ATTEMPTS: int = Field(default=4, ge=1, le=10, description="Attempts per provider (429/5xx/timeouts).")
+    LLM_BREAKER_FAILURES: int = Field(default=5, ge=1, description="Failures that open a provider's breaker.")
+    LLM_BREAKER_RESET_SECONDS: float = Field(default=30.0, gt=0, description="Open breaker's cool-down.")
 
     CHAT_MAX_MESSAGE_BYTES: int = Field(default=4096, ge=64, description="Largest accepted chat message (UTF-8).")
     CHAT_WAIT_TIMEOUT_MS: int = Field(
@@ -88,6 +111,28 @@ class Settings(BaseSettings):
     def _python_only(cls, value: str) -> str:
         if value != "python":
             raise ValueError("must be 'python'")
+        return value
+
+    @field_validator("LLM_PROVIDER_ORDER")
+    @classmethod
+    def _providers(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in ("azure_openai", "third_party", "offline")]
+        if unknown or not names:
+            raise ValueError(f"unknown provider(s) {unknown}; use azure_openai, third_party, offline")
+        return ",".join(names)
+
+    @field_validator("LLM_RATE_LIMITS", "LLM_PRICES")
+    @classmethod
+    def _json_map(cls, value: str) -> str:
+        import json
+
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"must be a JSON object ({exc.msg})") from None
+        if not isinstance(parsed, dict):
+            raise ValueError("must be a JSON object")
         return value
 
     @field_validator("DAILY_SUMMARY_SCHEDULE")

@@ -1,0 +1,53 @@
+"""Request/result types shared by the model router and its providers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass
+class Completion:
+    content: str
+    provider: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    latency_ms: float = 0.0
+    attempts: int = 1
+    tokenized: bool = False
+    pii_report: list[str] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class CompletionRequest:
+    """One model call for one agent step. ``offline`` is the deterministic, grounded implementation the offline
+    provider runs (and the last resort when every model provider is down)."""
+
+    agent: str
+    messages: list[Message]
+    tenant_id: str
+    conversation_id: str
+    offline: Callable[[], str]
+    json_schema: dict[str, Any] | None = None
+    known_entities: list[str] = field(default_factory=list)
+    temperature: float = 0.2
+    max_tokens: int = 600
+
+
+class ProviderUnavailable(RuntimeError):
+    """A provider could not serve the request (breaker open, rate limit, outage); the router tries the next."""
