@@ -66,8 +66,9 @@ class InvalidModelOutput(ValueError):
 
 
 class LlmRouter:
-    def __init__(self, providers: list[ChatProvider], *, rate_limits: dict[str, int], prices: dict[str, tuple[float, float]],
-                 guard: PiiGuard | None = None, ledger_store: Any = None, max_attempts: int = 4,
+    def __init__(self, providers: list[ChatProvider], *, rate_limits: dict[str, int],
+                 prices: dict[str, tuple[float, float]], guard: PiiGuard | None = None,
+                 ledger_store: Any = None, max_attempts: int = 4,
                  timeout_seconds: float = 20.0, max_retry_after: float = 20.0, rate_limit_max_wait: float = 2.0,
                  breaker_failures: int = 5, breaker_reset_seconds: float = 30.0,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
