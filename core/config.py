@@ -186,6 +186,27 @@ class Settings(BaseSettings):
         "generated under DATA_DIR when it is unset).",
     )
 
+    # PII protection (issue 4): token-map vault and tokenization policy.
+    PII_VAULT: str = Field(
+        default="local", pattern="^(local|keyvault|cosmos)$",
+        description="Token-map vault: local (encrypted SQLite under DATA_DIR), keyvault (one secret per "
+        "conversation), cosmos (envelope-encrypted items, data keys wrapped by PII_KEYVAULT_KEY_ID).",
+    )
+    PII_TOKENIZE: str = Field(
+        default="third_party", pattern="^(third_party|always)$",
+        description="third_party: tokenize PII only for providers outside the perimeter; always: for every "
+        "provider (a tenant can also force it with pii_tokenization in tenant.json).",
+    )
+    PII_KEYVAULT_URL: str = Field(default="", description="https://<vault>.vault.azure.net/ (PII_VAULT=keyvault).")
+    PII_KEYVAULT_KEY_ID: str = Field(
+        default="", description="Key Vault key id that wraps Cosmos data keys (PII_VAULT=cosmos)."
+    )
+    PII_COSMOS_ENDPOINT: str = Field(default="", description="Cosmos DB endpoint for PII_VAULT=cosmos.")
+    PII_COSMOS_DATABASE: str = Field(default="shopdesk", description="Cosmos DB database of the token maps.")
+    PII_COSMOS_CONTAINER: str = Field(
+        default="pii-maps", description="Cosmos DB container of the token maps (partition key /tenant_id, TTL on)."
+    )
+
     @field_validator("FUNCTIONS_WORKER_RUNTIME")
     @classmethod
     def _python_only(cls, value: str) -> str:
