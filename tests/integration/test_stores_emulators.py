@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -98,3 +99,27 @@ class TestRedisCacheOnRedisServer(CacheContract):
     @pytest.fixture
     def cache(self, redis_server):
         return RedisCache.from_url(redis_server, namespace="contract")
+
+
+def test_twenty_parallel_escalations_on_cosmos_create_one_ticket(cosmos_store):
+    """if-none-match on Cosmos (create → 409 for the losers): one ticket, every caller gets its id."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.agents.escalation import open_ticket, ticket_id_for
+    from core.stores.transactions import AlreadyAssigned, assign_ticket
+
+    tenant = f"t-{time.time_ns()}"
+    barrier = threading.Barrier(20)
+
+    def escalate(i):
+        barrier.wait()
+        return open_ticket(cosmos_store, tenant_id=tenant, conversation_id="conv-1", reason=f"r{i}", language="en",
+                           transcript=[], customer=None, priority="normal", created_at="2026-01-01T00:00:00Z")
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(escalate, range(20)))
+    assert {r.ticket_id for r in results} == {ticket_id_for(tenant, "conv-1")} and len({r.reason for r in results}) == 1
+    assert cosmos_store.count(tenant, "tickets") == 1
+    assert assign_ticket(cosmos_store, tenant, "conv-1", "agent-a")["assignee"] == "agent-a"
+    with pytest.raises(AlreadyAssigned):
+        assign_ticket(cosmos_store, tenant, "conv-1", "agent-b")

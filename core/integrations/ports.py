@@ -1,0 +1,85 @@
+"""Integration ports: what agents need from the shop's systems, whatever the vendor.
+
+Adapters: Shopify Admin REST (``shopify.py``), Zendesk Support (``zendesk.py``), Mailchimp Transactional
+(``mailchimp.py``), GA4 Measurement Protocol (``ga4.py``); local sandboxes that read the tenant's imported Shopify
+exports and record outgoing tickets, emails and events in the document store (``sandbox.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class IntegrationError(RuntimeError):
+    """A vendor call failed for good (after retries), or was refused (4xx). Never carries credentials."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class ShopData(Protocol):
+    """Orders, catalogue and customers (Shopify-shaped dicts)."""
+
+    def find_order(self, tenant_id: str, number: str) -> dict[str, Any] | None: ...
+
+    def orders_for(self, tenant_id: str, customer: Any) -> list[dict[str, Any]]: ...
+
+    def match_products(self, tenant_id: str, text: str, limit: int = 3) -> list[tuple[dict[str, Any], float]]: ...
+
+    def get_product(self, tenant_id: str, product_id: str) -> dict[str, Any] | None: ...
+
+
+@dataclass
+class TicketRequest:
+    subject: str
+    description: str
+    requester_email: str | None = None
+    requester_name: str | None = None
+    priority: str = "normal"  # low | normal | high | urgent
+    tags: list[str] = field(default_factory=list)
+    external_id: str | None = None  # our ticket id, so a retried create can be recognised
+
+
+@dataclass
+class TicketRef:
+    id: str
+    status: str
+    url: str | None = None
+
+
+class TicketDesk(Protocol):
+    def create_ticket(self, tenant_id: str, ticket: TicketRequest) -> TicketRef: ...
+
+    def update_ticket(self, tenant_id: str, ticket_id: str, *, status: str | None = None,
+                      assignee_id: str | None = None, comment: str | None = None, public: bool = False
+                      ) -> TicketRef: ...
+
+    def list_comments(self, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class EmailMessage:
+    to_email: str
+    subject: str
+    text: str
+    to_name: str | None = None
+    html: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SendResult:
+    id: str
+    status: str  # sent | queued | scheduled | rejected | invalid
+
+
+class Notifier(Protocol):
+    def send(self, tenant_id: str, message: EmailMessage) -> SendResult: ...
+
+
+class AnalyticsSink(Protocol):
+    """Product analytics events (GA4). ``client_id`` is a pseudonymous id, never an email."""
+
+    def track(self, tenant_id: str, client_id: str, events: list[dict[str, Any]]) -> int: ...
