@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,9 @@ class Settings(BaseSettings):
     EVENT_QUEUE: QueueKind = Field(default=QueueKind.STORAGE, description="Queue adapter for analytics events.")
     ANALYTICS_QUEUE_NAME: str = Field(
         default="analytics-events", description="Queue the chat turn publishes analytics events to."
+    )
+    ESCALATION_QUEUE_NAME: str = Field(
+        default="escalations", description="Queue of new escalations; each starts a human hand-off orchestration."
     )
     LLM_PROVIDER_ORDER: str = Field(
         default="offline",
@@ -184,6 +188,36 @@ class Settings(BaseSettings):
         default="EXPORT_TOKEN_KEY",
         description="App setting holding the HMAC key that tokenizes customer ids in exports (locally a key is "
         "generated under DATA_DIR when it is unset).",
+    )
+    # Shop integrations (issue 6). A tenant's tenant.json "integrations" block overrides the choice per tenant.
+    SHOP_DATA: Literal["sandbox", "shopify"] = Field(
+        default="sandbox", description="Orders/catalogue source: the imported exports (sandbox) or Shopify Admin."
+    )
+    TICKET_DESK: Literal["sandbox", "zendesk"] = Field(
+        default="sandbox", description="Where escalation tickets go: the outbox (sandbox) or Zendesk Support."
+    )
+    NOTIFIER: Literal["sandbox", "mailchimp"] = Field(
+        default="sandbox", description="Customer e-mails: the outbox (sandbox) or Mailchimp Transactional."
+    )
+    ANALYTICS_TRACKER: Literal["sandbox", "ga4"] = Field(
+        default="sandbox", description="Analytics events: the outbox (sandbox) or GA4 Measurement Protocol."
+    )
+    SHOPIFY_API_VERSION: str = Field(default="2025-07", description="Shopify Admin REST API version.")
+    SHOPIFY_TOKEN_SECRET_NAME: str = Field(
+        default="SHOPIFY_ADMIN_TOKEN_{TENANT}", description="App setting holding a tenant's Shopify Admin token."
+    )
+    ZENDESK_TOKEN_SECRET_NAME: str = Field(
+        default="ZENDESK_API_TOKEN_{TENANT}", description="App setting holding a tenant's Zendesk API token."
+    )
+    MANDRILL_KEY_SECRET_NAME: str = Field(
+        default="MANDRILL_API_KEY_{TENANT}", description="App setting holding a tenant's Mailchimp Transactional key."
+    )
+    GA4_API_SECRET_NAME: str = Field(
+        default="GA4_API_SECRET_{TENANT}", description="App setting holding a tenant's GA4 Measurement Protocol secret."
+    )
+    INTEGRATION_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, description="Timeout of one vendor API call.")
+    INTEGRATION_MAX_ATTEMPTS: int = Field(
+        default=4, ge=1, le=10, description="Attempts per vendor call (429 Retry-After / 5xx / network errors)."
     )
 
     # PII protection (issue 4): token-map vault and tokenization policy.

@@ -13,7 +13,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -44,6 +44,10 @@ class TenantConfig(BaseModel):
     brand_voice: str | None = None
     escalation: EscalationPolicy = EscalationPolicy()
     retention_days: int = 365
+    # Integration choice and non-secret ids, e.g. {"shop_data": "shopify", "shopify_domain": "x.myshopify.com"}
+    integrations: dict[str, str] = {}
+    # "third_party": tokenize PII only for providers outside the perimeter; "always": also for Azure OpenAI (HIPAA).
+    pii_tokenization: Literal["third_party", "always"] = "third_party"
 
 
 class ImportReport(BaseModel):
@@ -79,7 +83,8 @@ def order_key(order: dict[str, Any]) -> str:
     return str(number)
 
 
-def import_tenant(tenant_id: str, folder: str | Path, store: DocumentStore | None = None) -> ImportReport:
+def import_tenant(tenant_id: str, folder: str | Path, store: DocumentStore | None = None, *,
+                  index: bool = True) -> ImportReport:
     folder = Path(folder)
     if not re.match(TENANT_ID_PATTERN, tenant_id):
         raise TenantImportError(f"tenant id {tenant_id!r} must be lowercase letters, digits and dashes")
@@ -136,6 +141,11 @@ def import_tenant(tenant_id: str, folder: str | Path, store: DocumentStore | Non
     for order in orders:
         store.put(tenant_id, "orders", order_key(order), order)
     store.put(tenant_id, META_COLLECTION, KB_VERSION_ID, {"documents": len(documents)})
+    if index:
+        # Chunk -> embed -> index now, so the tenant is searchable as soon as the import returns.
+        from core.rag.ingest import index_imported_tenant
+
+        index_imported_tenant(tenant_id, folder, store)
 
     languages: dict[str, int] = {}
     for doc in documents:

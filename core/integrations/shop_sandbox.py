@@ -23,6 +23,8 @@ _GENERIC = set(
 
 
 class ShopSandbox:
+    """``ShopData`` over the tenant's imported Shopify exports (collections orders / products / customers)."""
+
     def __init__(self, store: DocumentStore):
         self._store = store
         self._catalog_cache: dict[str, tuple[int, list[dict[str, Any]], dict[str, float]]] = {}
@@ -46,44 +48,54 @@ class ShopSandbox:
         if cached and cached[0] == count:
             return cached[1], cached[2]
         products = [d.body for d in self._store.list(tenant_id, "products", limit=100_000)]
-        df: Counter[str] = Counter()
-        for product in products:
-            df.update(set(tokens(product.get("title", ""))))
-        n = max(len(products), 1)
-        idf = {t: math.log(1 + n / f) for t, f in df.items()}
+        idf = catalog_idf(products)
         self._catalog_cache[tenant_id] = (count, products, idf)
         return products, idf
 
     def match_products(self, tenant_id: str, text: str, limit: int = 3) -> list[tuple[dict[str, Any], float]]:
         """Products whose distinctive title words (or SKU) appear in ``text``, best first."""
         products, idf = self._catalog(tenant_id)
-        words = set(tokens(text))
-        folded = fold(text)
-        scored = []
-        for product in products:
-            skus = [v.get("sku") for v in product.get("variants") or [] if v.get("sku")]
-            if any(fold(sku) in folded for sku in skus):
-                scored.append((product, 1.0))
-                continue
-            title_tokens = [t for t in dict.fromkeys(tokens(product.get("title", ""))) if t not in _GENERIC]
-            if not title_tokens:
-                continue
-            total = sum(idf.get(t, 1.0) for t in title_tokens)
-            hit = sum(idf.get(t, 1.0) for t in title_tokens if t in words or _plural(t) in words)
-            score = hit / total if total else 0.0
-            # At least one matched word must be distinctive (rarer than the catalogue's category words).
-            distinctive = any((t in words or _plural(t) in words) and idf.get(t, 0) > 1.2 for t in title_tokens)
-            if score >= 0.45 and distinctive:
-                scored.append((product, round(score, 3)))
-        scored.sort(key=lambda item: item[1], reverse=True)
-        if scored:
-            top = scored[0][1]
-            scored = [s for s in scored if s[1] >= top - 0.2]
-        return scored[:limit]
+        return rank_products(products, idf, text, limit)
 
     def get_product(self, tenant_id: str, product_id: str) -> dict[str, Any] | None:
         stored = self._store.get(tenant_id, "products", product_id)
         return stored.body if stored else None
+
+
+def catalog_idf(products: list[dict[str, Any]]) -> dict[str, float]:
+    df: Counter[str] = Counter()
+    for product in products:
+        df.update(set(tokens(product.get("title", ""))))
+    n = max(len(products), 1)
+    return {t: math.log(1 + n / f) for t, f in df.items()}
+
+
+def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: str,
+                  limit: int = 3) -> list[tuple[dict[str, Any], float]]:
+    """Products whose distinctive title words (or SKU) appear in ``text``, best first (any ShopData adapter)."""
+    words = set(tokens(text))
+    folded = fold(text)
+    scored = []
+    for product in products:
+        skus = [v.get("sku") for v in product.get("variants") or [] if v.get("sku")]
+        if any(fold(sku) in folded for sku in skus):
+            scored.append((product, 1.0))
+            continue
+        title_tokens = [t for t in dict.fromkeys(tokens(product.get("title", ""))) if t not in _GENERIC]
+        if not title_tokens:
+            continue
+        total = sum(idf.get(t, 1.0) for t in title_tokens)
+        hit = sum(idf.get(t, 1.0) for t in title_tokens if t in words or _plural(t) in words)
+        score = hit / total if total else 0.0
+        # At least one matched word must be distinctive (rarer than the catalogue's category words).
+        distinctive = any((t in words or _plural(t) in words) and idf.get(t, 0) > 1.2 for t in title_tokens)
+        if score >= 0.45 and distinctive:
+            scored.append((product, round(score, 3)))
+    scored.sort(key=lambda item: item[1], reverse=True)
+    if scored:
+        top = scored[0][1]
+        scored = [s for s in scored if s[1] >= top - 0.2]
+    return scored[:limit]
 
 
 def _plural(token: str) -> str:
