@@ -3,7 +3,7 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from blueprints import chat, events, orchestration, schedules
+from blueprints import chat, events, exports, orchestration, schedules
 from core.config import get_settings
 from core.telemetry import configure_telemetry
 
@@ -15,3 +15,4 @@ app.register_functions(chat.bp)
 app.register_functions(orchestration.bp)
 app.register_functions(events.bp)
 app.register_functions(schedules.bp)
+app.register_functions(exports.bp)
