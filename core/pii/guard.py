@@ -1,0 +1,203 @@
+"""``PiiGuard``: what the LLM router calls around a third-party model call.
+
+    if guard.applies(tenant_id, provider_kind):
+        messages, pii = guard.protect(tenant_id, conversation_id, messages, known)
+        output = provider.chat(messages)          # the vault write runs meanwhile
+        reply, report = guard.restore(pii, output)  # report.foreign -> the output critic
+
+A turn costs one vault read (``protect`` opens the conversation's map) and at most one write (started in the
+background as soon as new tokens exist, so it overlaps the model call; ``restore`` waits for it).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from .detect import detect
+from .known import KnownEntities
+from .spans import Label
+from .structured import marked_values, transform
+from .tokens import RestoreReport, TokenMap
+from .vaults.port import MappingRecord, MappingVault
+
+log = logging.getLogger("shopdesk.pii")
+
+# Providers inside the tenant's perimeter see raw text unless the tenant's policy says "always" (e.g. HIPAA).
+IN_PERIMETER = frozenset({"azure_openai", "azure-openai", "azure", "offline"})
+POLICY_THIRD_PARTY = "third_party"
+POLICY_ALWAYS = "always"
+
+
+@dataclass
+class TenantPiiPolicy:
+    tokenize: str = POLICY_THIRD_PARTY  # "third_party" or "always"
+    retention_days: int = 365
+
+
+@dataclass
+class PiiSession:
+    """One conversation's token map for the duration of a turn."""
+
+    tenant_id: str
+    conversation_id: str
+    tokens: TokenMap
+    expires_at: datetime
+    known: KnownEntities = field(default_factory=KnownEntities)
+    _pending: Future | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def size(self) -> int:
+        return len(self.tokens.entries)
+
+
+def _tenant_policy(tenant_id: str) -> TenantPiiPolicy:
+    from core.tenants import get_tenant  # lazy: tenants pulls in the service container
+
+    try:
+        tenant = get_tenant(tenant_id)
+    except Exception:  # no store configured (tools, benchmarks): the safe defaults
+        tenant = None
+    if tenant is None:
+        return TenantPiiPolicy()
+    return TenantPiiPolicy(tokenize=getattr(tenant, "pii_tokenization", None) or POLICY_THIRD_PARTY,
+                           retention_days=tenant.retention_days)
+
+
+class PiiGuard:
+    def __init__(self, vault: MappingVault, *, policy: Callable[[str], TenantPiiPolicy] | None = None,
+                 always: bool = False, background_writes: bool = True):
+        self.vault = vault
+        self.policy = policy or _tenant_policy
+        self.always = always
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pii-vault") if background_writes \
+            else None
+
+    # Policy -------------------------------------------------------------------------------------------------
+    def applies(self, tenant_id: str, provider_kind: str) -> bool:
+        """Tokenize for this provider? Third-party providers always; in-perimeter ones when the tenant forces it."""
+        if provider_kind.lower() not in IN_PERIMETER:
+            return True
+        return self.always or self.policy(tenant_id).tokenize == POLICY_ALWAYS
+
+    # Sessions ---------------------------------------------------------------------------------------------------
+    def open(self, tenant_id: str, conversation_id: str) -> PiiSession:
+        """Load the conversation's map (the one vault read of a turn)."""
+        policy = self.policy(tenant_id)
+        record = self.vault.load(tenant_id, conversation_id)
+        tokens = TokenMap.from_entries(tenant_id, conversation_id, record.entries if record else [])
+        expires = datetime.now(UTC) + timedelta(days=policy.retention_days)
+        return PiiSession(tenant_id, conversation_id, tokens, expires)
+
+    def flush(self, session: PiiSession) -> None:
+        """Write the map if it changed, and wait for any write in flight."""
+        pending = session._pending
+        if pending is not None:
+            pending.result()
+            session._pending = None
+        if session.tokens.dirty:
+            self._write(session)
+
+    def _write(self, session: PiiSession) -> None:
+        with session._lock:
+            if not session.tokens.dirty:
+                return
+            record = MappingRecord(session.tokens.to_entries(), session.expires_at)
+            session.tokens.dirty = False
+        try:
+            self.vault.save(session.tenant_id, session.conversation_id, record)
+        except Exception:
+            session.tokens.dirty = True
+            raise
+        log.debug("pii map saved tenant=%s entries=%d", session.tenant_id, len(record.entries))
+
+    def _write_soon(self, session: PiiSession) -> None:
+        if not session.tokens.dirty:
+            return
+        if self._executor is None:
+            self._write(session)
+            return
+        previous = session._pending
+        if previous is not None:
+            previous.result()
+        session._pending = self._executor.submit(self._write, session)
+
+    # Tokenize / restore ---------------------------------------------------------------------------------------
+    def protect(self, tenant_id: str, conversation_id: str, content: Any, known: KnownEntities | None = None, *,
+                lang: str | None = None, session: PiiSession | None = None) -> tuple[Any, PiiSession]:
+        """Tokenize a text, a list of texts, OpenAI-style chat messages, or a pydantic model (PII-marked fields
+        whole).
+
+        Returns the tokenized copy and the session to restore the model's output with.
+        """
+        session = session or self.open(tenant_id, conversation_id)
+        if (session.tenant_id, session.conversation_id) != (tenant_id, conversation_id):
+            raise ValueError("session belongs to another conversation")
+        if known:
+            session.known.extend(known)
+        structured = list(marked_values(content)) if isinstance(content, BaseModel | list | dict) else []
+        for label, value in structured:
+            session.known.add(label, value)
+        result = self._tokenize(session, content, lang)
+        self._write_soon(session)
+        return result, session
+
+    def tokenize_text(self, session: PiiSession, text: str, lang: str | None = None) -> str:
+        return session.tokens.tokenize(text, detect(text, lang, session.known))
+
+    def _tokenize(self, session: PiiSession, content: Any, lang: str | None) -> Any:
+        if isinstance(content, str):
+            return self.tokenize_text(session, content, lang)
+        if isinstance(content, BaseModel):
+            return transform(content, lambda label, value: session.tokens.token_for(label, value),
+                             lambda text: self.tokenize_text(session, text, lang))
+        if isinstance(content, list) and all(isinstance(item, str) for item in content):
+            return [self.tokenize_text(session, item, lang) for item in content]
+        if isinstance(content, list):
+            messages = copy.deepcopy(content)
+            for message in messages:
+                self._tokenize_message(session, message, lang)
+            return messages
+        if isinstance(content, dict):
+            message = copy.deepcopy(content)
+            self._tokenize_message(session, message, lang)
+            return message
+        raise TypeError(f"cannot tokenize {type(content).__name__}")
+
+    def _tokenize_message(self, session: PiiSession, message: dict[str, Any], lang: str | None) -> None:
+        body = message.get("content")
+        if isinstance(body, str):
+            message["content"] = self.tokenize_text(session, body, lang)
+        elif isinstance(body, list):
+            for part in body:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    part["text"] = self.tokenize_text(session, part["text"], lang)
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") if isinstance(call, dict) else None
+            if function and isinstance(function.get("arguments"), str):
+                function["arguments"] = self.tokenize_text(session, function["arguments"], lang)
+
+    def restore(self, session: PiiSession, model_output: str) -> tuple[str, RestoreReport]:
+        """Put the values back; tokens from elsewhere stay as they are and are listed in ``report.foreign``."""
+        text, report = session.tokens.restore(model_output)
+        self.flush(session)
+        if report.foreign:
+            log.warning("pii restore: %d token(s) not from this conversation tenant=%s", len(report.foreign),
+                        session.tenant_id)
+        return text, report
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+
+__all__ = ["IN_PERIMETER", "Label", "PiiGuard", "PiiSession", "TenantPiiPolicy"]

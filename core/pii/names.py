@@ -1,0 +1,265 @@
+"""Person names in en / fr / es customer messages, without a statistical model.
+
+Rules, strongest first: names introduced by a phrase ("my name is", "je m'appelle", "me llamo", "au nom de",
+titles "Mr/Mme/Sra", relations "my sister", "mi hija"), names after greetings and before sign-offs, and capitalised
+words whose first word is a known given name (``data/first_names.txt``) followed by capitalised family names.
+Matching ignores case and accents. See README "PII protection" for why no NER model is used.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from .normalize import fold
+from .spans import Label, Span
+
+_DATA = Path(__file__).parent / "data"
+_WORD = re.compile(r"(?:[OoDd]['’]|Mc|Mac)?[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
+
+
+def _load(name: str) -> frozenset[str]:
+    words: set[str] = set()
+    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            words.update(fold(w) for w in line.split())
+    return frozenset(words)
+
+
+@functools.lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    return _load("first_names.txt")
+
+
+@functools.lru_cache(maxsize=1)
+def family_names() -> frozenset[str]:
+    return _load("surnames.txt")
+
+
+# Given names that are also everyday words, scents or places: a name only with context or a family name after.
+AMBIGUOUS = frozenset("""rose rosa amber jade violette clementine iris holly ruby april may june august grace will
+mark bill rob olive ginger sage dolores mercedes pilar angel cruz paz luz sol rosario victoria florence france jordan
+summer dawn faith hope joy crystal max guy gene eden china paris lima chase brooke sandy frank regis pascal lucky
+roman german noel rene""".split())
+
+PARTICLES = frozenset("de del la las los da das di do dos du des van von der den le y e st st. ste ste. bin ibn al el"
+                      .split())
+
+# Capitalised words that follow a given name but are not part of it, and words that never start a name.
+NOT_NAME = frozenset(fold(w) for w in """
+i i'm i've i'd im the a an and or but thanks thank merci gracias hi hello hey dear bonjour bonsoir salut hola
+order orders commande pedido ticket case please svp por favor yes no oui si sí ok okay sorry désolé disculpe
+monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi vendredi samedi dimanche lunes
+martes miércoles jueves viernes sábado domingo january february march july september october november december
+janvier février mars avril mai juin juillet août septembre octobre novembre décembre enero febrero marzo abril mayo
+junio julio agosto septiembre octubre noviembre diciembre canada post express ups usps fedex dhl correos visa
+mastercard amex paypal interac shopify street st avenue ave road rd rue boulevard blvd calle avenida apt app suite
+unit quebec québec ontario montreal montréal toronto vancouver madrid barcelona paris lyon mexico méxico usa spain
+españa france canada english french spanish français español anglais inglés francés also just here there this that
+it's its is was my mon ma mes mi mis your votre su sus our notre nuestro nuestra who what when where why how qui
+quoi quand où pourquoi comment quién qué cuándo dónde por para for from with avec con sin sans to à a en in on at
+dans sur when best regards cordialement saludos atentamente cheers sincerely love bisous besos abrazos team équipe
+equipo service customer client cliente support soporte gift cadeau regalo birthday anniversaire cumpleaños christmas
+noël navidad happy joyeux joyeuses feliz hugs wishes merry very much many thanks again hope good great soap savon
+jabón bar bars cream crème crema oil huile aceite shampoo kit set box boîte caja lip baume bálsamo candle chandelle
+vela body corps cuerpo hand main mano face visage cara
+""".split())
+
+CUE_STRONG = re.compile(
+    r"\b(?:my name is|my name's|name\s*:|full name\s*:|je m'appelle|je m’appelle|mon nom est|mon nom c'est|nom\s*:"
+    r"|nom complet\s*:|me llamo|mi nombre es|nombre\s*:|nombre completo\s*:|under the name(?: of)?|in the name of"
+    r"|au nom de|à l'attention de|a nombre de|a la atención de|attention\s*:|attn\.?\s*:?|c/o|signed|sign[ée]\s*:?"
+    r"|firmado\s*:?|recipient\s*:?|destinataire\s*:?|destinatario\s*:?|addressed to|adress[ée]e? à|dirigido a"
+    r"|(?:account |card ?)?holder\s*:?|titulaire(?: du compte)?\s*:?|titular(?: de la cuenta)?\s*:?|beneficiary\s*:?"
+    r"|b[ée]n[ée]ficiaire\s*:?|beneficiario\s*:?|contact person\s*:?|personne-ressource\s*:?"
+    r"|persona de contacto\s*:?|customer\s*:|client\s*:|cliente?\s*:|clienta\s*:"
+    r"|de parte de|de la part de|on behalf of|ship(?:ped)? to|livr[ée]e? à|envoy[ée]e? à|enviado a|envi[ée]lo a)\s+",
+    re.IGNORECASE,
+)
+SELF_INTRO = re.compile(
+    r"\b(?:i'm|i am|im|this is|it's|it is|c'est|ici|moi c'est|je suis|soy|habla|le habla|aqu[íi]|named|called"
+    r"|nomm[ée]e?|appel[ée]e?|llamad[oa]|se llama|s'appelle|is called|goes by)\s+",
+    re.IGNORECASE,
+)
+CONNECTIVE = re.compile(
+    r"\b(?:for|pour|para|to|and|et|y|with|avec|con|from|de|by|par|por|ask|tell|contact|call|dites à|demandez à"
+    r"|pregunten a|llamen a|avisen a)\s+",
+    re.IGNORECASE,
+)
+TITLE = re.compile(
+    r"\b(?:mr|mrs|ms|miss|mx|dr|prof|m|mme|mmes|mlle|madame|monsieur|messieurs|me|sr|sra|srta|señor|señora|señorita"
+    r"|señores|sres|srs|messrs|don|doña|dra|dre)"
+    r"(?:\.|\b)\s*",
+    re.IGNORECASE,
+)
+RELATION = re.compile(
+    r"\b(?:my|our|mon|ma|mes|notre|nos|mi|mis|nuestr[oa]s?)\s+(?:(?:late|dear|best|cher|chère|querid[oa]|mejor)\s+)?"
+    r"(?:husband|wife|partner|son|daughter|mom|mum|mother|dad|father|sister|brother|friend|neighbou?r|colleague|boss"
+    r"|aunt|uncle|grandma|grandmother|grandpa|grandfather|cousin|niece|nephew|girlfriend|boyfriend|fianc[ée]e?|mari"
+    r"|femme|conjointe?|fils|fille|m[èe]re|p[èe]re|s(?:œ|oe)ur|fr[èe]re|amie?|voisine?|coll[èe]gue|tante|oncle"
+    r"|cousine|blonde|chum|grand-m[èe]re|grand-p[èe]re|belle-m[èe]re|beau-p[èe]re|esposo|esposa|marido|mujer|pareja"
+    r"|hij[oa]|madre|mam[áa]|padre|pap[áa]|herman[oa]|amig[oa]|vecin[oa]|compañer[oa]|t[íi][oa]|abuel[oa]|prim[oa]"
+    r"|novi[oa]|sobrin[oa]|suegr[oa]|jefe|jefa|patron(?:ne)?|manager|assistant)\s*,?\s+",
+    re.IGNORECASE,
+)
+GREETING = re.compile(r"(?:^|[.!?\n]\s*)(?:hi|hello|hey|dear|bonjour|bonsoir|salut|allô|allo|hola|buenos d[íi]as"
+                      r"|buenas tardes|buenas noches|buenas|estimad[oa]|cher|ch[èe]re|querid[oa])\s*,?\s+",
+                      re.IGNORECASE)
+SIGN_OFF = re.compile(r"(?:thanks|thank you|many thanks|regards|best regards|best|cheers|sincerely|kind regards|merci"
+                      r"(?: beaucoup)?|cordialement|salutations|bien à vous|bonne journée|gracias|muchas gracias"
+                      r"|saludos|un saludo|atentamente|cordiales saludos|abrazos|bisous|xoxo|love|warmly|take care"
+                      r"|bises|un abrazo|besos)\s*[,!.]*\s*(?:[-—–]+\s*)?$|^\s*[-—–]+\s*$|[.!?)]\s*[-—–]+\s*$|\n\s*$",
+                      re.IGNORECASE)
+
+LOWER_STOP = NOT_NAME | frozenset(fold(w) for w in """
+and et y e but mais pero or ou o i je yo me moi and my mon ma mi im am is es est suis soy here ici aquí
+calling writing écris escribo email e-mail phone téléphone teléfono number numéro número order commande pedido
+about sur sobre regarding concernant with avec con at au del of the le la el los las les un une una uno des
+""".split())
+
+
+class _Word(NamedTuple):
+    start: int
+    end: int
+    text: str
+    key: str  # folded, without a trailing period
+
+
+def _words(text: str) -> list[_Word]:
+    out = []
+    for m in _WORD.finditer(text):
+        word = m.group()
+        if word.endswith(".") and fold(word[:-1]) not in PARTICLES:
+            word = word[:-1]
+        out.append(_Word(m.start(), m.start() + len(word), word, fold(word.rstrip("."))))
+    return out
+
+
+def _capitalised(word: _Word) -> bool:
+    """Written like a name: an initial capital, and not an all-capitals acronym unless it is a known name."""
+    text = word.text[2:] if word.text[:2] in ("O'", "O’", "D'", "D’") else word.text
+    if not text[:1].isupper():
+        return False
+    if text.isupper() and len(text) > 1:
+        return word.key in given_names() or word.key in family_names()
+    return True
+
+
+def _is_given(word: _Word) -> bool:
+    names = given_names()
+    return word.key in names or word.key.split("-")[0] in names
+
+
+def _joined(text: str, left: _Word, right: _Word) -> bool:
+    gap = text[left.end:right.start]
+    return 0 < len(gap) <= 2 and gap.strip() == ""
+
+
+def _run(text: str, words: list[_Word], i: int, *, allow_lower: bool = False, max_words: int = 4) -> int:
+    """Index one past the last word of a name starting at ``words[i]`` (``i`` itself if none)."""
+    j, taken = i, 0
+    while j < len(words) and taken < max_words:
+        word = words[j]
+        if j > i and not _joined(text, words[j - 1], word):
+            break
+        if word.key in PARTICLES and taken:
+            nxt = words[j + 1] if j + 1 < len(words) else None
+            if nxt and _capitalised(nxt) and _joined(text, word, nxt):
+                j += 1
+                continue
+            break
+        if word.key in NOT_NAME or (word.key in LOWER_STOP and not _capitalised(word)):
+            break
+        if not (_capitalised(word) or allow_lower):
+            break
+        j += 1
+        taken += 1
+    while j > i and words[j - 1].key in PARTICLES:
+        j -= 1
+    return j
+
+
+def _index_at(words: list[_Word], offset: int) -> int | None:
+    for k, word in enumerate(words):
+        if word.start >= offset:
+            return k if words[k].start - offset <= 1 else None
+    return None
+
+
+def _plausible(words: list[_Word], i: int, j: int) -> bool:
+    """A weak cue needs a given name, a known family name, or two capitalised words."""
+    if j <= i:
+        return False
+    if any(_is_given(w) for w in words[i:j]) or any(w.key in family_names() for w in words[i:j]):
+        return True
+    return j - i >= 2
+
+
+def _given_or_family(words: list[_Word], i: int, j: int) -> bool:
+    """After a plain connective ("for", "with", "de"), a name needs a given name that is not an everyday word, or a
+    given name followed by a family name."""
+    first = words[i]
+    if _is_given(first) and first.key not in AMBIGUOUS:
+        return True
+    return j - i >= 2 and (_is_given(first) or first.key in family_names()) and words[i + 1].key in family_names()
+
+
+_SAINT = frozenset({"san", "santa", "santo", "saint", "sainte", "st", "ste", "sao", "são", "st.", "ste."})
+
+
+def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
+    words = _words(text)
+    if not words:
+        return
+    taken: set[int] = set()
+
+    def emit(i: int, j: int) -> Iterator[Span]:
+        if j > i and not taken.intersection(range(i, j)):
+            taken.update(range(i, j))
+            yield Span(words[i].start, words[j - 1].end, Label.PERSON, "name")
+
+    for pattern, allow_lower, weak in ((CUE_STRONG, True, False), (TITLE, False, False), (RELATION, False, False),
+                                       (GREETING, False, True), (SELF_INTRO, False, True), (CONNECTIVE, False, True)):
+        for m in pattern.finditer(text):
+            i = _index_at(words, m.end())
+            if i is None:
+                continue
+            if pattern is TITLE and (m.group().strip().lower() in ("m", "me") and not m.group().strip().endswith(".")
+                                     and not (i < len(words) and _is_given(words[i]))):
+                continue
+            lower_ok = allow_lower and (_capitalised(words[i]) or _is_given(words[i]) or text[m.end():m.end() + 1]
+                                        .islower())
+            j = _run(text, words, i, allow_lower=lower_ok, max_words=3 if lower_ok else 4)
+            if weak and not _plausible(words, i, j):
+                continue
+            if pattern is CONNECTIVE and not _given_or_family(words, i, j):
+                continue
+            yield from emit(i, j)
+
+    # Sign-offs: the name right before the end of the message or of a line, after "Thanks," / "Merci," / "—".
+    for k, word in enumerate(words):
+        if k in taken or not _capitalised(word) or word.key in NOT_NAME:
+            continue
+        before = text[max(0, word.start - 30):word.start]
+        if re.search(r"(?:^|\n|[,!.]\s*|[-—–]\s*)$", before) and SIGN_OFF.search(before.rstrip()) is not None:
+            j = _run(text, words, k, max_words=3)
+            rest = text[words[j - 1].end:] if j > k else ""
+            if j > k and re.fullmatch(r"[\s.!)\]]*(?:\n[\s\S]*)?", rest) and _plausible(words, k, j):
+                yield from emit(k, j)
+
+    # Given names in running text, with the family names after them.
+    for k, word in enumerate(words):
+        if k in taken or not _is_given(word) or (k and words[k - 1].key in _SAINT and _joined(text, words[k - 1],
+                                                                                              word)):
+            continue
+        if not _capitalised(word) and not (word.text.isupper() and len(word.text) > 1):
+            continue
+        j = _run(text, words, k, max_words=4)
+        if j <= k:
+            continue
+        if word.key in AMBIGUOUS and not (j - k >= 2 and words[k + 1].key in family_names()):
+            continue
+        yield from emit(k, j)
