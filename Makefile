@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint bench clean azurite-start azurite-stop
+.PHONY: setup run test lint bench bench-stores clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps, npm deps (Azurite), local.settings.json, intent model.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json
@@ -55,3 +55,7 @@ clean:
 # Prints: time from `make run` to the first healthy response, chat-turn latency p50/p95 over 100 turns.
 bench: setup
 	$(PY) -m tests.bench.chat_latency
+
+# Prints store operation p50/p95 per adapter (SQLite, memory, Cosmos emulator, Azurite blobs, caches, Redis).
+bench-stores: setup
+	$(PY) -m tests.bench.stores
