@@ -18,11 +18,24 @@ class Services:
     knowledge: KnowledgeSearch
 
 
+def _default_credential():
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
 def build_services(settings: Settings) -> Services:
-    if settings.DOCUMENT_STORE is StoreKind.SQLITE:
+    if settings.DOCUMENT_STORE is StoreKind.COSMOS:
+        from core.stores.cosmos_store import CosmosDocumentStore
+
+        store: DocumentStore = CosmosDocumentStore.connect(
+            settings.COSMOS_ENDPOINT, key=settings.COSMOS_KEY or None, database=settings.COSMOS_DATABASE,
+            container=settings.COSMOS_CONTAINER, connection_verify=settings.COSMOS_CA_CERT or True,
+            credential=None if settings.COSMOS_KEY else _default_credential())
+    elif settings.DOCUMENT_STORE is StoreKind.SQLITE:
         from core.stores.sqlite_store import SqliteDocumentStore
 
-        store: DocumentStore = SqliteDocumentStore(settings.DATA_DIR / "documents.sqlite")
+        store = SqliteDocumentStore(settings.DATA_DIR / "documents.sqlite")
     else:
         from core.stores.memory_store import MemoryDocumentStore
 
