@@ -74,6 +74,18 @@ def _load_export(path: Path, key: str) -> list[dict[str, Any]]:
     items = data.get(key) if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise TenantImportError(f"{path.name}: expected a top-level {key!r} list (Shopify Admin REST export)")
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("id") in (None, ""):
+            raise TenantImportError(f"{path.name}: {key}[{index}] must be an object with an 'id'")
+        if key == "orders" and not (item.get("order_number") or item.get("name")):
+            raise TenantImportError(f"{path.name}: orders[{index}] has no order_number or name")
+        if key == "products" and not isinstance(item.get("variants", []), list):
+            raise TenantImportError(f"{path.name}: products[{index}].variants must be a list")
+        ident = str(order_key(item) if key == "orders" else item["id"])
+        if ident in seen:
+            raise TenantImportError(f"{path.name}: duplicate {key[:-1]} {ident}")
+        seen.add(ident)
     return items
 
 

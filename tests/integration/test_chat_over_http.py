@@ -48,6 +48,16 @@ def test_tenants_never_see_each_others_orders(app_host):
     assert "#1001" not in reply["reply"] and "Canada Post" not in reply["reply"]
 
 
+def test_each_tenant_answers_from_its_own_orders(app_host):
+    """Northwind's #5001 is answered for its owner on Northwind, and never by the demo shop."""
+    own = chat(app_host, {"message": "Where is my order #5001?", "customer": {"email": "grace.liu@example.com"}},
+               tenant="northwind-tea").json()
+    assert "#5001" in own["reply"] and own["intent"] == "order_status"
+    other = chat(app_host, {"message": "Where is my order #5001?", "customer": {"email": "grace.liu@example.com"}},
+                 tenant="demo").json()
+    assert "#5001" not in other["reply"] and "Darjeeling" not in other["reply"]
+
+
 @pytest.mark.parametrize(("message", "language"), [
     ("Quelle est votre politique de retour?", "fr"),
     ("¿Cuál es su política de devoluciones?", "es"),

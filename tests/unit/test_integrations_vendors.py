@@ -58,7 +58,8 @@ def test_shopify_orders_follow_link_header_cursor_pagination(shopify):
                                              "X-Shopify-Shop-Api-Call-Limit": "1/40"}))
     second = respx.get(page2).mock(return_value=httpx.Response(
         200, json=rec("shopify/orders_page2.json"),
-        headers={"Link": f'<{SHOP}/orders.json?page_info=abc>; rel="previous"', "X-Shopify-Shop-Api-Call-Limit": "2/40"}))
+        headers={"Link": f'<{SHOP}/orders.json?page_info=abc>; rel="previous"',
+                 "X-Shopify-Shop-Api-Call-Limit": "2/40"}))
     orders = shopify.list_orders()
     assert [o["order_number"] for o in orders] == [o["order_number"] for o in
                                                    rec("shopify/orders_page1.json")["orders"] +
@@ -136,7 +137,8 @@ def zendesk(sleeps):
 def test_zendesk_create_ticket_with_token_auth_and_external_id(zendesk):
     lookup = respx.get(f"{ZD}/tickets.json", params={"external_id": "T-1A2B3C4D"}).mock(
         return_value=httpx.Response(200, json=rec("zendesk/tickets_by_external_id_empty.json")))
-    create = respx.post(f"{ZD}/tickets.json").mock(return_value=httpx.Response(201, json=rec("zendesk/ticket_created.json")))
+    create = respx.post(f"{ZD}/tickets.json").mock(
+        return_value=httpx.Response(201, json=rec("zendesk/ticket_created.json")))
     ref = zendesk.create_ticket("northwind-tea", TicketRequest(
         subject="[northwind-tea] complaint (T-1A2B3C4D)", description="user: my tea arrived crushed",
         requester_email="grace.liu@example.com", requester_name="Grace Liu", priority="high",
@@ -208,7 +210,8 @@ def test_mandrill_send_puts_the_key_in_the_body_and_never_in_logs(caplog):
     assert body["key"] == "md-SECRETKEY" and body["message"]["to"] == [
         {"email": "grace.liu@example.com", "name": "Grace Liu", "type": "to"}]
     assert body["message"]["metadata"] == {"tenant": "northwind-tea"}
-    assert "md-SECRETKEY" not in caplog.text and "grace.liu" not in caplog.text and "tenant=northwind-tea" in caplog.text
+    assert "md-SECRETKEY" not in caplog.text and "grace.liu" not in caplog.text
+    assert "tenant=northwind-tea" in caplog.text
 
 
 @respx.mock
