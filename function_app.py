@@ -3,7 +3,7 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from blueprints import chat, events, exports, orchestration, schedules
+from blueprints import chat, events, exports, handoff, knowledge, orchestration, schedules
 from core.config import get_settings
 from core.telemetry import configure_telemetry
 
@@ -13,6 +13,8 @@ configure_telemetry(settings)
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(chat.bp)
 app.register_functions(orchestration.bp)
+app.register_functions(handoff.bp)
 app.register_functions(events.bp)
 app.register_functions(schedules.bp)
 app.register_functions(exports.bp)
+app.register_functions(knowledge.bp)

@@ -41,8 +41,14 @@ def conversation_turn(context: df.DurableOrchestrationContext):
             )
     state.draft = pipeline.Draft.model_validate((yield step("compose_response")))
     state.review = pipeline.OutputVerdict.model_validate((yield step("critic_output")))
-    if not state.review.ok:
+    if not state.review.ok and state.draft.usage.provider != "offline":
+        # One retry with the critic's reasons; offline drafts are deterministic, so a retry would not change them.
         state.guardrail_reasons = [f"output:{r}" for r in state.review.reasons]
+        state.retry_feedback = state.review.reasons
+        state.draft = pipeline.Draft.model_validate((yield step("compose_response")))
+        state.review = pipeline.OutputVerdict.model_validate((yield step("critic_output")))
+    if not state.review.ok:
+        state.guardrail_reasons.extend(f"output:{r}" for r in state.review.reasons)
         state.draft = pipeline.Draft.model_validate((yield step("fallback_response")))
         state.guardrail_reasons.append("output:fallback_used")
     if not context.is_replaying:

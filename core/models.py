@@ -83,14 +83,29 @@ class InputVerdict(BaseModel):
     reasons: list[str] = []
     language: Language = "en"
     language_confidence: float = 0.0
+    usage: "Usage | None" = None
+
+
+class Usage(BaseModel):
+    provider: str = "offline"
+    tokens: int = 0
+    cost: float = 0.0
+
+    def plus(self, other: Usage | None) -> Usage:
+        if other is None:
+            return self
+        provider = other.provider if other.provider != "offline" else self.provider
+        return Usage(provider=provider, tokens=self.tokens + other.tokens, cost=round(self.cost + other.cost, 8))
 
 
 class IntentResult(BaseModel):
     label: str
     confidence: float
     language: Language
+    sub_intent: str | None = None
     entities: Entities = Entities()
     wants_human: bool = False
+    usage: Usage = Usage()
 
 
 class Citation(BaseModel):
@@ -133,12 +148,6 @@ class ShopFacts(BaseModel):
     products: list[ProductFacts] = []
     order_lookup: Literal["none", "found", "not_found", "needs_verification"] = "none"
     customer_known: bool = False
-
-
-class Usage(BaseModel):
-    provider: str = "offline"
-    tokens: int = 0
-    cost: float = 0.0
 
 
 class Escalation(BaseModel):

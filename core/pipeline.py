@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from core import conversations
 from core.agents import analytics, critic, escalation, intent, knowledge, response
 from core.conversations import ConversationState, TurnRecord
+from core.handoff import HandoffJob
 from core.integrations.shop_sandbox import ShopSandbox
 from core.models import (
     Citation,
@@ -63,6 +64,7 @@ class TurnState(BaseModel):
     escalation: Escalation = Escalation()
     draft: Draft | None = None
     review: OutputVerdict | None = None
+    retry_feedback: list[str] = []
     guardrail_reasons: list[str] = []
 
 
@@ -107,8 +109,10 @@ def screen_input(state: TurnState) -> InputVerdict:
 
 def classify_intent(state: TurnState) -> IntentResult:
     assert state.screen is not None
-    result = intent.classify(state.turn.message, lang=state.screen.language)
     ctx = state.context
+    result = intent.understand(state.turn.message, state.screen.language, router=get_services().llm,
+                               tenant_id=state.turn.tenant_id, conversation_id=state.turn.conversation_id,
+                               history=ctx.history if ctx else None)
     if ctx is None or not ctx.history:
         return result
     last_intent = ctx.history[-1].get("intent")
@@ -150,7 +154,9 @@ def escalation_reason(state: TurnState) -> str | None:
         return None
     answered = bool(state.facts.orders or state.facts.products or state.citations)
     return escalation.decide(state.intent, state.screen,
-                             unanswered_turns=state.context.unanswered_turns + (0 if answered else 1))
+                             unanswered_turns=state.context.unanswered_turns + (0 if answered else 1),
+                             message=state.turn.message, orders=state.facts.orders,
+                             refund_limit=state.context.tenant.escalation.refund_auto_approve_limit)
 
 
 def escalate(state: TurnState, reason: str) -> Escalation:
@@ -158,12 +164,21 @@ def escalate(state: TurnState, reason: str) -> Escalation:
     ctx = state.context
     assert ctx is not None
     transcript = [*ctx.history, {"user": state.turn.message}]
-    priority = "high" if reason in ("complaint", "frustrated_customer") else "normal"
+    priority = "urgent" if reason == "safety" else (
+        "high" if reason in ("complaint", "frustrated_customer", "refund_above_limit") else "normal")
     customer = ctx.customer.model_dump(mode="json") if ctx.customer else None
     language = state.screen.language if state.screen else "en"
-    return escalation.open_ticket(services.store, tenant_id=state.turn.tenant_id,
-                                  conversation_id=state.turn.conversation_id, reason=reason, language=language,
-                                  transcript=transcript, customer=customer, priority=priority, created_at=_now())
+    existing = services.store.get(state.turn.tenant_id, escalation.TICKETS, state.turn.conversation_id)
+    result = escalation.open_ticket(services.store, tenant_id=state.turn.tenant_id,
+                                    conversation_id=state.turn.conversation_id, reason=reason, language=language,
+                                    transcript=transcript, customer=customer, priority=priority, created_at=_now())
+    if existing is None and result.ticket_id:
+        # A new ticket: a human hand-off starts listening for the agent's reply (see blueprints/handoff.py).
+        job = HandoffJob(tenant_id=state.turn.tenant_id, conversation_id=state.turn.conversation_id,
+                         ticket_id=result.ticket_id, language=language,
+                         timeout_minutes=ctx.tenant.escalation.human_handoff_timeout_minutes)
+        services.queue.send(services.settings.ESCALATION_QUEUE_NAME, job.model_dump_json())
+    return result
 
 
 def _language(state: TurnState) -> Language:
@@ -172,12 +187,58 @@ def _language(state: TurnState) -> Language:
     return state.screen.language if state.screen else "en"
 
 
+def known_entities(state: TurnState) -> list[str]:
+    """Values that identify this customer: always tokenized before a third-party model sees them."""
+    ctx = state.context
+    values: list[str] = []
+    customer = ctx.customer if ctx else None
+    if customer:
+        values.extend(v for v in (customer.email, customer.name, customer.id) if v)
+    if ctx and ctx.verified_email:
+        values.append(ctx.verified_email)
+    if state.intent:
+        values.extend(state.intent.entities.emails)
+    for order in state.facts.orders:
+        values.extend(v for v in (order.tracking_number, order.tracking_url) if v)
+    return list(dict.fromkeys(values))
+
+
+def products_from_citations(state: TurnState) -> None:
+    """Cross-lingual product questions ("¿tienen jabón de lavanda?") name no catalogue title; the multilingual
+    retrieval still finds the product's document, so its live stock and price are looked up from there."""
+    if state.facts.products or state.intent is None or state.intent.label != "product_info":
+        return
+    store = get_services().store
+    tenant = state.context.tenant if state.context else None
+    from core.integrations.shop_sandbox import product_facts
+
+    handles = [c.doc_id.removeprefix("product-") for c in state.citations[:2] if c.doc_id.startswith("product-")]
+    if not handles:
+        return
+    for stored in store.list(state.turn.tenant_id, "products", limit=100_000):
+        if stored.body.get("handle") in handles and tenant is not None:
+            state.facts.products.append(product_facts(stored.body, tenant.currency, tenant.shop_url))
+    state.facts.products.sort(key=lambda p: handles.index(p.doc_id.removeprefix("product-")))
+
+
 def compose_response(state: TurnState) -> Draft:
-    assert state.screen is not None
+    assert state.screen is not None and state.context is not None
+    products_from_citations(state)
     intent_result = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
-    return response.compose(state.turn.message, verdict=state.screen, intent=intent_result,
-                            citations=state.citations, facts=state.facts, escalation=state.escalation,
-                            language=_language(state))
+    language = _language(state)
+    offline_draft = response.compose(state.turn.message, verdict=state.screen, intent=intent_result,
+                                     citations=state.citations, facts=state.facts, escalation=state.escalation,
+                                     language=language)
+    if state.screen.blocked:
+        return offline_draft  # a blocked message never reaches a model
+    tenant = state.context.tenant
+    return response.compose_with_model(
+        get_services().llm, state.turn.message, offline_draft=offline_draft, tenant_id=state.turn.tenant_id,
+        conversation_id=state.turn.conversation_id, known_entities=known_entities(state),
+        always_tokenize=tenant.pii_tokenization == "always", language=language, shop_name=tenant.name,
+        brand_voice=tenant.brand_voice, history=state.context.history, citations=state.citations, facts=state.facts,
+        escalation=state.escalation, retry_feedback=state.retry_feedback,
+    )
 
 
 def context_text(state: TurnState) -> str:
@@ -219,7 +280,9 @@ def record_turn(state: TurnState) -> TurnResult:
         if state.intent and state.intent.entities.order_numbers:
             conv.slots.order_number = state.intent.entities.order_numbers[0]
         if state.facts.products:
-            conv.slots.product_ids = [p.product_id for p in state.facts.products]
+            conv.slots.product_ids = [p.doc_id for p in state.facts.products]
+        elif state.draft and any(c.doc_id.startswith("product-") for c in state.draft.citations):
+            conv.slots.product_ids = [c.doc_id for c in state.draft.citations if c.doc_id.startswith("product-")]
         if state.intent and state.intent.entities.emails and state.facts.order_lookup == "found":
             conv.slots.verified_email = state.intent.entities.emails[0]
         if state.escalation.ticket_id:
@@ -233,7 +296,8 @@ def record_turn(state: TurnState) -> TurnResult:
         confidence=state.intent.confidence if state.intent else 1.0,
         citations=state.draft.citations, escalation=state.escalation,
         guardrail=Guardrail(blocked=state.screen.blocked, reasons=[*state.screen.reasons, *state.guardrail_reasons]),
-        usage=state.draft.usage or Usage(), trace_id=turn.trace_id,
+        usage=Usage().plus(state.intent.usage if state.intent else None).plus(state.draft.usage),
+        trace_id=turn.trace_id,
     )
     event = analytics.TurnEvent(
         event_id=turn.turn_id, tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, at=record.at,

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 from core.config import QueueKind, Settings, StoreKind, get_settings
+from core.llm.router import LlmRouter
 from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore, MessageQueue
 
@@ -16,6 +17,14 @@ class Services:
     store: DocumentStore
     queue: MessageQueue
     knowledge: KnowledgeSearch
+    llm: LlmRouter | None = None
+
+    def __post_init__(self) -> None:
+        if self.llm is None:
+            from core.llm.factory import build_router
+
+            # One router per process: its rate limiters and circuit breakers must see every call.
+            self.llm = build_router(self.settings, ledger_store=self.store)
 
 
 def _default_credential():
@@ -48,7 +57,7 @@ def build_services(settings: Settings) -> Services:
         from core.stores.memory_store import MemoryQueue
 
         queue = MemoryQueue()
-    return Services(settings=settings, store=store, queue=queue, knowledge=KnowledgeSearch(store))
+    return Services(settings=settings, store=store, queue=queue, knowledge=KnowledgeSearch(store, settings))
 
 
 _services: Services | None = None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from core.models import Draft, InputVerdict, Language, OutputVerdict
-from core.text import detect_language, fold
+from core.language import detect as detect_language
+from core.text import fold
 
 _INJECTION = [
     r"\bignore (all |any |the )?(previous|prior|above|earlier) (instructions|prompts?|rules)",
@@ -27,9 +28,10 @@ _DATA_EXTRACTION = [
     r"\b(todos los|otros) (clientes|pedidos|correos)",
 ]
 _ABUSE = [
-    r"\b(fuck(ing)?|shit|bitch|asshole|cunt|moron|idiot)\b",
+    r"\b(fuck(ing)?|shit|bitch|asshole|cunt|moron|idiot|stupid|dumb|useless|pathetic)\b",
     r"\b(tabarnak|calice|câlisse|osti|ostie|crisse|connard|salope|merde)\b",
-    r"\b(mierda|pendejo|puta|gilipollas|cabr[oó]n|imb[eé]cil)\b",
+    r"\b(mierda|pendejo|puta|gilipollas|cabr[oó]n|imb[eé]cil|est[uú]pido|in[uú]til)\b",
+    r"\b(stupide|niaiseux|imbécile|con(ne)?s?)\b",
 ]
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from core.config import REPO_ROOT
 from core.models import Entities, IntentResult, Language
-from core.text import detect_language, fold
+from core.language import detect as detect_language
+from core.text import fold
 
 LABELS = (
     "order_status", "shipping", "returns_refunds", "product_info", "payment_billing", "account",
@@ -147,4 +148,67 @@ def classify(text: str, lang: str | None = None) -> IntentResult:
         language=language,
         entities=extract_entities(text),
         wants_human=wants_human(text),
+    )
+
+
+INTENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "label": {"type": "string", "enum": list(LABELS)},
+        "sub_intent": {"type": "string"},
+        "confidence": {"type": "number"},
+        "language": {"type": "string", "enum": ["en", "fr", "es"]},
+        "wants_human": {"type": "boolean"},
+        "products": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["label", "sub_intent", "confidence", "language", "wants_human", "products"],
+    "additionalProperties": False,
+}
+
+_SYSTEM = (
+    "You classify one customer-service message for an online shop. Labels: order_status (a placed order: where it "
+    "is, tracking, delivery, history, cancellation or address change before shipping), shipping (general shipping "
+    "policy: costs, times, countries, customs), returns_refunds (returns, refunds, exchanges, damaged/wrong/defective "
+    "item received), product_info (price, stock, ingredients, sizes, comparisons, recommendations), payment_billing "
+    "(payment methods, declined cards, charges, invoices, gift cards), account (login, password, email preferences, "
+    "subscriptions, personal data), promotions (discount codes, sales, loyalty points, newsletter for deals), "
+    "complaint_escalation (wants a human or manager, threats of chargeback/dispute/review, formal complaints, "
+    "repeated failures), general (greetings, thanks, store hours/location, wholesale, gift wrapping, anything else). "
+    "Answer with JSON only. language is the message's language (en, fr or es); confidence is 0..1; products lists "
+    "product names mentioned; wants_human is true only if the customer asks for a person."
+)
+
+
+def understand(text: str, lang: str | None, *, router, tenant_id: str, conversation_id: str,
+               history: list[dict] | None = None) -> IntentResult:
+    """Model path when a provider is configured (structured output against INTENT_SCHEMA); otherwise, and as the
+    router's last resort, the offline classifier."""
+    from core.llm.types import CompletionRequest, Message
+    from core.models import Usage
+
+    offline = classify(text, lang)
+    if router is None or router.offline_only:
+        return offline
+    context = "".join(f"Previous customer message: {h['user']}\n" for h in (history or [])[-2:])
+    request = CompletionRequest(
+        agent="intent", tenant_id=tenant_id, conversation_id=conversation_id, json_schema=INTENT_SCHEMA,
+        messages=[Message("system", _SYSTEM), Message("user", f"{context}Message: {text}")],
+        offline=lambda: json.dumps({"label": offline.label}), temperature=0.0, max_tokens=200,
+    )
+    completion = router.complete(request)
+    if completion.provider == "offline":
+        return offline
+    try:
+        data = json.loads(completion.content)
+        label = data["label"] if data.get("label") in LABELS else offline.label
+        language = data.get("language") if data.get("language") in ("en", "fr", "es") else offline.language
+        if lang and lang[:2].lower() in ("en", "fr", "es"):
+            language = lang[:2].lower()
+        confidence = min(max(float(data.get("confidence", 0.5)), 0.0), 1.0)
+    except (ValueError, KeyError, TypeError):
+        return offline
+    return IntentResult(
+        label=label, confidence=confidence, language=language, sub_intent=data.get("sub_intent") or None,
+        entities=offline.entities, wants_human=bool(data.get("wants_human")) or offline.wants_human,
+        usage=Usage(provider=completion.provider, tokens=completion.tokens, cost=completion.cost),
     )

@@ -49,6 +49,12 @@ def shop_facts(shop: ShopSandbox, tenant_id: str, message: str, intent: IntentRe
     matches = shop.match_products(tenant_id, message)
     products = [p for p, _ in matches]
     if not products and slot_products and intent.label == "product_info":
-        products = [p for p in (shop.get_product(tenant_id, pid) for pid in slot_products[:2]) if p]
+        # Slots hold product document ids ("product-<handle>"); older conversations may hold product ids.
+        wanted = slot_products[:2]
+        products = [p for p in (shop.get_product(tenant_id, pid) for pid in wanted if not pid.startswith("product-"))
+                    if p]
+        handles = {pid.removeprefix("product-") for pid in wanted if pid.startswith("product-")}
+        if handles:
+            products += [p for p in shop.all_products(tenant_id) if p.get("handle") in handles]
     facts.products = [product_facts(p, currency, shop_url) for p in products]
     return facts

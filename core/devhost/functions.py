@@ -103,7 +103,11 @@ def resolved_queue_name(spec: FunctionSpec) -> str:
 
 
 async def call_user_function(spec: FunctionSpec, **kwargs: Any) -> Any:
-    """Sync functions run on a worker thread (as the Python worker does), async ones on the loop."""
+    """Sync functions run on a worker thread (as the Python worker does), async ones on the loop. A durable
+    client binding gets the host's binding JSON, whatever the trigger."""
+    binding = spec.extra.get("durable_client_binding")
+    if spec.durable_client_param and binding is not None and spec.durable_client_param not in kwargs:
+        kwargs[spec.durable_client_param] = binding()
     if spec.is_async:
         return await spec.user_function(**kwargs)
     return await asyncio.to_thread(spec.user_function, **kwargs)

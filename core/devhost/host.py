@@ -64,6 +64,10 @@ class LocalHost:
             self.engine = DurableEngine(store, AppInvoker(functions), SystemClock(), task_hub=hub)
             rpc = f"{base}/runtime/webhooks/durabletask/"
             self.durable_api = DurableHttpApi(self.engine, rpc_base_url=rpc, public_base_url=rpc, task_hub=hub)
+        if self.durable_api is not None:
+            for spec in self.specs:
+                if spec.durable_client_param:
+                    spec.extra["durable_client_binding"] = self.durable_api.binding_json
         route_prefix = ((self.host_json.get("extensions") or {}).get("http") or {}).get("routePrefix", "api")
         self.front = HttpFrontEnd(
             self.specs, route_prefix=route_prefix,

@@ -61,6 +61,9 @@ class ShopSandbox:
         stored = self._store.get(tenant_id, "products", product_id)
         return stored.body if stored else None
 
+    def all_products(self, tenant_id: str) -> list[dict[str, Any]]:
+        return self._catalog(tenant_id)[0]
+
 
 def catalog_idf(products: list[dict[str, Any]]) -> dict[str, float]:
     df: Counter[str] = Counter()

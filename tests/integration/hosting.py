@@ -72,6 +72,7 @@ def host_env(storage: str, data_dir: Path, **extra: str) -> dict[str, str]:
         "FUNCTIONS_WORKER_RUNTIME": "python", "AzureWebJobsStorage": storage, "DATA_DIR": str(data_dir),
         "DOCUMENT_STORE": "sqlite", "EVENT_QUEUE": "storage", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
         "ANALYTICS_QUEUE_NAME": f"analytics-{uuid.uuid4().hex[:10]}",
+        "ESCALATION_QUEUE_NAME": f"escalations-{uuid.uuid4().hex[:10]}",
     })
     env.update(extra)
     return env

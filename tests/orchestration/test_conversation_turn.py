@@ -72,3 +72,79 @@ async def test_replaying_the_full_history_reproduces_the_same_result(services, f
     flat = json.dumps(state["actions"])
     positions = [flat.index(f'"{name}"') for name in EXPECTED_STEPS]
     assert positions == sorted(positions)  # the same activities, in the same order
+
+
+def _model_server(requests: list):
+    """Recorded Azure OpenAI behaviour: JSON for the intent schema, a reply with SOURCES for the response agent."""
+    import httpx2
+
+    recorded = json.loads((__import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "recorded" /
+                           "openai" / "chat_completion.json").read_text())
+
+    def handler(request):
+        body = json.loads(request.content)
+        requests.append(body)
+        if body.get("response_format"):
+            content = json.dumps({"label": "product_info", "sub_intent": "product_info.stock", "confidence": 0.93,
+                                  "language": "en", "wants_human": False, "products": ["organic mango soap"]})
+        else:
+            content = ("Good news: the Organic Mango Soap 110 g bar is in stock at 12.00 CAD.\n"
+                       "SOURCES: product-organic-mango-soap")
+        recorded["choices"][0]["message"]["content"] = content
+        return httpx2.Response(200, json=recorded)
+
+    return httpx2.Client(transport=httpx2.MockTransport(handler))
+
+
+async def test_model_path_uses_the_router_and_records_cost(services, functions, tmp_path):
+    from core.config import load_settings
+    from core.llm.factory import build_router
+
+    requests: list = []
+    settings = load_settings(LLM_PROVIDER_ORDER="azure_openai,offline", AZURE_OPENAI_ENDPOINT="https://x.openai.azure.com/",
+                             AZURE_OPENAI_API_KEY="recorded-test-key")
+    services.llm = build_router(settings, ledger_store=services.store, http_client=_model_server(requests))
+    status, history, _ = await run(functions, tmp_path, "Is the organic mango soap in stock?")
+    output = status["output"]
+    assert output["reply"].startswith("Good news") and output["intent"] == "product_info"
+    assert output["usage"]["provider"] == "azure_openai" and output["usage"]["tokens"] == 2 * 449
+    assert output["usage"]["cost"] > 0
+    assert [c["doc_id"] for c in output["citations"]] == ["product-organic-mango-soap"]
+    models = [r["model"] for r in requests]
+    assert models == ["gpt-4o-mini", "gpt-4o"]  # intent on the small model, response on the large one
+    # The response prompt carried the shop's facts (stock and price) as context.
+    assert "12.00" in json.dumps(requests[1]["messages"])
+    ledger = services.store.get("demo", "llm-costs", "conversation-conv-test-0001").body
+    assert ledger["calls"] == 2
+
+
+async def test_ungrounded_model_answer_is_retried_once_then_replaced(services, functions, tmp_path):
+    import httpx2
+
+    from core.config import load_settings
+    from core.llm.factory import build_router
+
+    recorded = json.loads((__import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "recorded" /
+                           "openai" / "chat_completion.json").read_text())
+    calls = {"response": 0}
+
+    def handler(request):
+        body = json.loads(request.content)
+        if body.get("response_format"):
+            content = json.dumps({"label": "product_info", "sub_intent": "x", "confidence": 0.9, "language": "en",
+                                  "wants_human": False, "products": []})
+        else:
+            calls["response"] += 1
+            content = "It costs 99.99 CAD and ships in 3 hours.\nSOURCES: none"  # numbers not in context
+        recorded["choices"][0]["message"]["content"] = content
+        return httpx2.Response(200, json=recorded)
+
+    settings = load_settings(LLM_PROVIDER_ORDER="azure_openai", AZURE_OPENAI_ENDPOINT="https://x.openai.azure.com/",
+                             AZURE_OPENAI_API_KEY="k")
+    services.llm = build_router(settings, ledger_store=services.store,
+                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    status, history, _ = await run(functions, tmp_path, "Is the organic mango soap in stock?")
+    output = status["output"]
+    assert calls["response"] == 2  # one retry with the critic's reasons
+    assert "99.99" not in output["reply"] and "output:fallback_used" in output["guardrail"]["reasons"]
+    assert any(r.startswith("output:ungrounded_number") for r in output["guardrail"]["reasons"])

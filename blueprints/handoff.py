@@ -1,0 +1,153 @@
+"""Human hand-off: escalation events start a ``human_handoff`` orchestration that waits for the support agent's
+reply (a durable external event) with a timeout and relays it to the customer's conversation."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import timedelta
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic import ValidationError
+
+from blueprints.problems import json_body, problem, validation_problem
+from core import conversations, handoff
+from core.models import CONVERSATION_ID_PATTERN, TENANT_ID_PATTERN
+from core.services import get_services
+from core.tenants import get_tenant
+
+bp = df.Blueprint()
+log = logging.getLogger("shopdesk.handoff")
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%ESCALATION_QUEUE_NAME%", connection="AzureWebJobsStorage")
+@bp.durable_client_input(client_name="client")
+async def escalation_events(msg: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+    try:
+        job = handoff.HandoffJob.model_validate_json(msg.get_body())
+    except ValidationError:
+        log.error("escalation event rejected: invalid schema (message id %s)", msg.id)
+        raise ValueError("invalid escalation event") from None
+    instance = handoff.instance_id(job.tenant_id, job.conversation_id)
+    status = await client.get_status(instance)
+    if status and status.runtime_status in (df.OrchestrationRuntimeStatus.Running,
+                                            df.OrchestrationRuntimeStatus.Pending):
+        return  # already waiting for this conversation's agent
+    await client.start_new("human_handoff", instance, job.model_dump(mode="json"))
+    log.info("handoff started tenant=%s ticket=%s", job.tenant_id, job.ticket_id)
+
+
+@bp.orchestration_trigger(context_name="context")
+def human_handoff(context: df.DurableOrchestrationContext):
+    job = handoff.HandoffJob.model_validate(context.get_input())
+    if job.replies == 0:
+        yield context.call_activity("handoff_waiting", job.model_dump(mode="json"))
+    context.set_custom_status({"state": "waiting_for_agent", "ticket_id": job.ticket_id, "replies": job.replies})
+    deadline = context.current_utc_datetime + timedelta(minutes=job.timeout_minutes)
+    reply_event = context.wait_for_external_event("agent_reply")
+    timeout = context.create_timer(deadline)
+    winner = yield context.task_any([reply_event, timeout])
+    if winner == reply_event:
+        timeout.cancel()
+        data = reply_event.result
+        reply = handoff.AgentReply.model_validate(json.loads(data) if isinstance(data, str) else data)
+        yield context.call_activity("relay_agent_reply", {"job": job.model_dump(mode="json"),
+                                                          "reply": reply.model_dump(mode="json"),
+                                                          "message_id": str(context.new_uuid())})
+        if reply.close_ticket:
+            return {"state": "closed", "replies": job.replies + 1}
+        job.replies += 1
+        context.continue_as_new(job.model_dump(mode="json"))  # keep listening, with a fresh deadline
+        return None
+    yield context.call_activity("handoff_timed_out", {"job": job.model_dump(mode="json"),
+                                                      "message_id": str(context.new_uuid())})
+    return {"state": "timed_out", "replies": job.replies}
+
+
+@bp.activity_trigger(input_name="payload")
+def handoff_waiting(payload: dict) -> None:
+    handoff.mark_waiting(get_services().store, handoff.HandoffJob.model_validate(payload))
+
+
+@bp.activity_trigger(input_name="payload")
+def relay_agent_reply(payload: dict) -> dict:
+    job = handoff.HandoffJob.model_validate(payload["job"])
+    reply = handoff.AgentReply.model_validate(payload["reply"])
+    handoff.relay_agent_reply(get_services().store, job.tenant_id, job.conversation_id, job.ticket_id, reply,
+                              payload["message_id"])
+    return {"relayed": True}
+
+
+@bp.activity_trigger(input_name="payload")
+def handoff_timed_out(payload: dict) -> dict:
+    job = handoff.HandoffJob.model_validate(payload["job"])
+    handoff.time_out(get_services().store, job, payload["message_id"])
+    return {"timed_out": True}
+
+
+def _ids(req: func.HttpRequest) -> tuple[str, str, func.HttpResponse | None]:
+    tenant_id = req.route_params.get("tenant", "")
+    conversation_id = req.route_params.get("conversation_id", "")
+    if not re.match(TENANT_ID_PATTERN, tenant_id) or get_tenant(tenant_id, get_services().store) is None:
+        return tenant_id, conversation_id, problem(404, "Unknown tenant",
+                                                   f"No shop is registered under tenant id '{tenant_id[:64]}'.")
+    state = conversations.load(get_services().store, tenant_id, conversation_id) if re.match(
+        CONVERSATION_ID_PATTERN, conversation_id) else None
+    if state is None:
+        return tenant_id, conversation_id, problem(404, "Unknown conversation", "No such conversation for this shop.",
+                                                   errors=[{"field": "conversation_id", "message": "not found"}])
+    return tenant_id, conversation_id, None
+
+
+@bp.route(route="tenants/{tenant}/conversations/{conversation_id}/agent-reply", methods=["POST"],
+          auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def agent_reply(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """A support agent answers an escalated conversation (the Zendesk webhook lands here too)."""
+    tenant_id, conversation_id, error = _ids(req)
+    if error:
+        return error
+    data, error = json_body(req, max_bytes=16_384)
+    if error:
+        return error
+    try:
+        reply = handoff.AgentReply.model_validate(data)
+    except ValidationError as exc:
+        return validation_problem(exc)
+    instance = handoff.instance_id(tenant_id, conversation_id)
+    status = await client.get_status(instance)
+    if status and status.runtime_status in (df.OrchestrationRuntimeStatus.Running,
+                                            df.OrchestrationRuntimeStatus.Pending):
+        await client.raise_event(instance, "agent_reply", reply.model_dump(mode="json"))
+        delivered = "via_handoff"
+    else:
+        # No hand-off is waiting (never escalated, or it timed out): the reply still reaches the customer.
+        import uuid
+
+        state = conversations.load(get_services().store, tenant_id, conversation_id)
+        handoff.relay_agent_reply(get_services().store, tenant_id, conversation_id,
+                                  state.ticket_id if state else None, reply, uuid.uuid4().hex)
+        delivered = "direct"
+    return func.HttpResponse(json.dumps({"accepted": True, "delivery": delivered}), status_code=202,
+                             mimetype="application/json")
+
+
+@bp.route(route="tenants/{tenant}/conversations/{conversation_id}", methods=["GET"],
+          auth_level=func.AuthLevel.ANONYMOUS)
+def get_conversation(req: func.HttpRequest) -> func.HttpResponse:
+    """The customer's view of a conversation (the random conversation id is the bearer secret): turns, agent
+    replies and hand-off state."""
+    tenant_id, conversation_id, error = _ids(req)
+    if error:
+        return error
+    state = conversations.load(get_services().store, tenant_id, conversation_id)
+    assert state is not None
+    body = {
+        "conversation_id": conversation_id, "language": state.language, "ticket_id": state.ticket_id,
+        "handoff": state.handoff,
+        "turns": [{"at": t.at, "user": t.user, "reply": t.reply, "intent": t.intent} for t in state.turns],
+        "agent_messages": [m.model_dump(mode="json", exclude={"id"}) for m in state.agent_messages],
+    }
+    return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=200, mimetype="application/json")

@@ -1,0 +1,107 @@
+"""Human hand-off: after an escalation, a support agent's reply reaches the customer's conversation; if nobody
+answers within the tenant's time limit the customer is told, in their language, how they will be contacted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from core import conversations
+from core.agents.escalation import TICKETS
+from core.conversations import AgentMessage, ConversationState
+from core.stores.ports import ConcurrencyError, DocumentStore
+
+
+class HandoffJob(BaseModel):
+    """Input of the ``human_handoff`` orchestration."""
+
+    tenant_id: str
+    conversation_id: str
+    ticket_id: str
+    language: str = "en"
+    timeout_minutes: int = 30
+    replies: int = 0
+
+
+class AgentReply(BaseModel):
+    """What a support agent (or the Zendesk webhook) sends back for the customer."""
+
+    model_config = {"extra": "forbid"}
+    message: str = Field(min_length=1, max_length=8000)
+    agent: str = Field(default="support", min_length=1, max_length=80)
+    close_ticket: bool = False
+
+
+TIMEOUT_TEXT = {
+    "en": "Our team hasn't been able to reply here yet. Your ticket {ticket} stays open and a person will contact "
+          "you by email as soon as possible.",
+    "fr": "Notre équipe n'a pas encore pu vous répondre ici. Votre billet {ticket} reste ouvert et une personne "
+          "vous contactera par courriel dès que possible.",
+    "es": "Nuestro equipo todavía no ha podido responderle aquí. Su ticket {ticket} sigue abierto y una persona "
+          "le contactará por correo electrónico lo antes posible.",
+}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _set_ticket(store: DocumentStore, tenant_id: str, conversation_id: str, **changes: object) -> None:
+    for _ in range(10):
+        stored = store.get(tenant_id, TICKETS, conversation_id)
+        if stored is None:
+            return
+        body = {**stored.body, **changes}
+        try:
+            store.put(tenant_id, TICKETS, conversation_id, body, if_match=stored.etag)
+            return
+        except ConcurrencyError:
+            continue
+
+
+def mark_waiting(store: DocumentStore, job: HandoffJob) -> None:
+    def mutate(conv: ConversationState) -> None:
+        if conv.handoff is None:
+            conv.handoff = "waiting"
+
+    conversations.update(store, job.tenant_id, job.conversation_id, mutate)
+
+
+def relay_agent_reply(store: DocumentStore, tenant_id: str, conversation_id: str, ticket_id: str | None,
+                      reply: AgentReply, message_id: str) -> ConversationState:
+    """Append the agent's reply to the conversation once (``message_id`` makes retries harmless)."""
+
+    def mutate(conv: ConversationState) -> None:
+        if any(m.id == message_id for m in conv.agent_messages):
+            return
+        conv.agent_messages.append(AgentMessage(id=message_id, at=_now(), author=f"agent:{reply.agent}",
+                                                text=reply.message,
+                                                ticket_id=ticket_id or conv.ticket_id))
+        conv.handoff = "closed" if reply.close_ticket else "answered"
+        conv.updated_at = _now()
+
+    state = conversations.update(store, tenant_id, conversation_id, mutate)
+    _set_ticket(store, tenant_id, conversation_id, status="solved" if reply.close_ticket else "answered",
+                updated_at=_now())
+    return state
+
+
+def time_out(store: DocumentStore, job: HandoffJob, message_id: str) -> ConversationState:
+    text = TIMEOUT_TEXT.get(job.language[:2], TIMEOUT_TEXT["en"]).format(ticket=job.ticket_id)
+
+    def mutate(conv: ConversationState) -> None:
+        if any(m.id == message_id for m in conv.agent_messages):
+            return
+        conv.agent_messages.append(AgentMessage(id=message_id, at=_now(), author="system", text=text,
+                                                ticket_id=job.ticket_id))
+        conv.handoff = "timed_out"
+        conv.updated_at = _now()
+
+    state = conversations.update(store, job.tenant_id, job.conversation_id, mutate)
+    _set_ticket(store, job.tenant_id, job.conversation_id, status="awaiting_agent", updated_at=_now())
+    return state
+
+
+def instance_id(tenant_id: str, conversation_id: str) -> str:
+    return f"handoff--{tenant_id}--{conversation_id}"
