@@ -66,8 +66,14 @@ def _from_mapping(item: dict[str, Any], default_id: str, path: Path) -> Knowledg
 
 
 def parse_file(path: Path) -> list[KnowledgeDocument]:
+    return parse_bytes(path.name, path.read_bytes())
+
+
+def parse_bytes(name: str, data: bytes) -> list[KnowledgeDocument]:
+    """Documents in one file (Markdown / text / JSON) given its name and raw bytes (a file or a blob)."""
+    path = Path(name)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DocumentError(f"{path.name}: not UTF-8 text") from exc
     stem = path.stem

@@ -5,7 +5,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from core.text import STOPWORDS, tokens
 
@@ -69,42 +73,45 @@ def chunk_document(doc_id: str, title: str, content: str, *, url: str | None, la
 
 
 class Bm25Index:
-    def __init__(self, chunks: list[Chunk], k1: float = 1.4, b: float = 0.75):
-        self.chunks = chunks
-        self.k1, self.b = k1, b
-        self._tfs: list[Counter[str]] = []
-        df: Counter[str] = Counter()
-        for chunk in chunks:
-            # The title is repeated so that naming a product or policy weighs more than a passing mention.
-            terms = analyze(f"{chunk.title} {chunk.title} {chunk.text}")
-            tf = Counter(terms)
-            self._tfs.append(tf)
-            df.update(tf.keys())
-        self._lengths = [sum(tf.values()) for tf in self._tfs]
-        self._avg = (sum(self._lengths) / len(self._lengths)) if self._lengths else 1.0
-        n = len(chunks)
-        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+    """Okapi BM25 over chunks (anything with ``title`` and ``text``), with numpy postings so a query costs
+    O(postings of its terms), not O(corpus)."""
 
-    def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+    def __init__(self, chunks: Sequence[Any], k1: float = 1.4, b: float = 0.75):
+        self.chunks = list(chunks)
+        self.k1, self.b = k1, b
+        postings: dict[str, list[tuple[int, int]]] = {}
+        lengths = np.zeros(len(self.chunks), dtype=np.float32)
+        for i, chunk in enumerate(self.chunks):
+            # The title is repeated so that naming a product or policy weighs more than a passing mention.
+            tf = Counter(analyze(f"{chunk.title} {chunk.title} {chunk.text}"))
+            lengths[i] = sum(tf.values())
+            for term, count in tf.items():
+                postings.setdefault(term, []).append((i, count))
+        avg = float(lengths.mean()) if len(lengths) else 1.0
+        self._norm = self.k1 * (1 - self.b + self.b * lengths / max(avg, 1e-9))
+        n = len(self.chunks)
+        self._postings = {t: (np.fromiter((i for i, _ in p), np.int32, len(p)),
+                              np.fromiter((c for _, c in p), np.float32, len(p))) for t, p in postings.items()}
+        self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
+        self._max_idf = max(self._idf.values(), default=1.0)
+
+    def search(self, query: str, k: int) -> list[tuple[Any, float]]:
         query_terms = list(dict.fromkeys(analyze(query)))
         terms = [t for t in query_terms if t in self._idf]
-        if not terms:
+        if not terms or not self.chunks:
             return []
-        scored = []
         # Words the KB never uses still count against the match: "do you sell bicycles?" must not look like a
         # good match for a page that merely says "sell".
-        unknown_weight = max(self._idf.values()) * (self.k1 + 1)
+        unknown_weight = self._max_idf * (self.k1 + 1)
         max_possible = sum(self._idf[t] * (self.k1 + 1) for t in terms) + unknown_weight * (
             len(query_terms) - len(terms))
-        for i, tf in enumerate(self._tfs):
-            score = 0.0
-            norm = self.k1 * (1 - self.b + self.b * self._lengths[i] / self._avg)
-            for term in terms:
-                f = tf.get(term)
-                if f:
-                    score += self._idf[term] * f * (self.k1 + 1) / (f + norm)
-            if score > 0:
-                # Normalised to 0..1 against a perfect match, so one threshold works for every tenant.
-                scored.append((self.chunks[i], score / max_possible))
-        scored.sort(key=lambda item: item[1], reverse=True)
-        return scored[:k]
+        scores = np.zeros(len(self.chunks), dtype=np.float32)
+        for term in terms:
+            idx, tf = self._postings[term]
+            scores[idx] += self._idf[term] * tf * (self.k1 + 1) / (tf + self._norm[idx])
+        hits = np.flatnonzero(scores)
+        if len(hits) > k:
+            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        hits = hits[np.argsort(-scores[hits], kind="stable")]
+        # Normalised to 0..1 against a perfect match, so one threshold works for every tenant.
+        return [(self.chunks[i], float(scores[i]) / max_possible) for i in hits]

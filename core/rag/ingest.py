@@ -1,0 +1,163 @@
+"""Ingestion: index a tenant after ``import_tenant``, and apply Blob Storage events to one document at a time.
+
+Blob layout: container ``KNOWLEDGE_BLOB_CONTAINER``, blob names ``<tenant>/<path>`` (``demo/articles/faq.md``).
+A BlobCreated event re-reads that blob, parses it (Markdown / text / JSON / a Shopify ``products.json``) and
+replaces the documents it holds; BlobDeleted removes them. Either event first looks at the blob's *current* state,
+so a late or repeated event converges on what is in storage instead of undoing a newer change.
+
+Prebuilt vectors: a tenant folder may carry ``.vectors/<model>.npz`` (written by ``python -m core.rag
+export-vectors``): exact passage vectors keyed by the sha256 of the embedded text. Import loads them into the
+embedding cache, so unchanged passages are not re-embedded; a passage whose text changed is embedded as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import BaseModel
+
+from core.stores.ports import DocumentStore
+
+from .blob_events import BlobEvent
+from .documents import RESERVED_FILES, DocumentError, KnowledgeDocument, parse_bytes, product_document
+from .embedding_cache import CachedEmbedder, text_key
+from .indexing import SyncReport, chunk_records, embedding_text
+
+if TYPE_CHECKING:
+    from .retrieval import KnowledgeSearch
+
+log = logging.getLogger("shopdesk.rag.ingest")
+VECTORS_DIR = ".vectors"
+
+
+class UnknownTenantError(LookupError):
+    """A blob names a tenant that has not been onboarded."""
+
+
+class BlobIngestResult(BaseModel):
+    tenant_id: str
+    blob: str
+    action: str  # indexed | removed | ignored
+    documents: list[str] = []
+    removed: list[str] = []
+
+
+def _seed_path(folder: Path, model_id: str) -> Path:
+    return folder / VECTORS_DIR / (re.sub(r"[^A-Za-z0-9._-]+", "_", model_id) + ".npz")
+
+
+def load_seed_vectors(folder: Path, embedder) -> int:
+    """Load a folder's prebuilt vectors for this embedder's model into its cache; returns how many."""
+    if not isinstance(embedder, CachedEmbedder) or embedder._cache is None:
+        return 0
+    path = _seed_path(folder, embedder.model_id)
+    if not path.exists():
+        return 0
+    with np.load(path, allow_pickle=False) as data:
+        if str(data["model_id"]) != embedder.model_id or data["vectors"].shape[1] != embedder.dimension:
+            return 0
+        keys, vectors = data["keys"], data["vectors"].astype(np.float32)
+    embedder._cache.put_many(embedder.model_id, [(bytes(k), v) for k, v in zip(keys, vectors, strict=True)])
+    return len(keys)
+
+
+def export_seed_vectors(folder: Path, documents: list[KnowledgeDocument], embedder) -> Path:
+    """Write the passage vectors of these documents (embedding what is missing) to ``<folder>/.vectors/``."""
+    texts = sorted({embedding_text(r) for d in documents for r in chunk_records(d)})
+    vectors = embedder.embed_passages(texts)
+    path = _seed_path(folder, embedder.model_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = np.frombuffer(b"".join(text_key("passage", t) for t in texts), dtype=np.uint8).reshape(-1, 32)
+    np.savez_compressed(path, model_id=np.array(embedder.model_id), keys=keys, vectors=vectors.astype(np.float32))
+    return path
+
+
+def index_imported_tenant(tenant_id: str, folder: Path, store: DocumentStore) -> SyncReport | None:
+    """The ``import_tenant`` hook: sync the served index with the freshly imported KB.
+
+    Only when ``store`` is the process's served store; an import into another store is indexed by whichever
+    ``KnowledgeSearch`` serves that store, at its first search (it notices the new KB version)."""
+    from core.services import get_services
+
+    services = get_services()
+    if services.store is not store:
+        return None
+    knowledge = services.knowledge
+    seeded = load_seed_vectors(Path(folder), knowledge.embedder)
+    report = knowledge.sync(tenant_id)
+    log.info("tenant=%s knowledge indexed: %s added, %s updated, %s removed, %s passages embedded "
+             "(%s prebuilt vectors available)", tenant_id, report.added, report.updated, report.removed,
+             report.passages_embedded, seeded)
+    return report
+
+
+def documents_from_blob(path: str, data: bytes, *, currency: str, shop_url: str | None) -> list[KnowledgeDocument]:
+    """The KB documents one blob holds (``path`` is the name below the tenant prefix)."""
+    name = Path(path).name
+    if name.lower() == "products.json":
+        import json
+
+        try:
+            products = json.loads(data.decode("utf-8-sig")).get("products")
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+            raise DocumentError(f"{name}: expected a Shopify {{'products': [...]}} export") from exc
+        if not isinstance(products, list):
+            raise DocumentError(f"{name}: expected a Shopify {{'products': [...]}} export")
+        docs = [product_document(p, currency, shop_url) for p in products]
+    else:
+        docs = parse_bytes(name, data)
+    return [d.model_copy(update={"source": f"blob:{path}"}) for d in docs]
+
+
+def is_knowledge_blob(path: str) -> bool:
+    name = Path(path).name.lower()
+    if name == "products.json":
+        return True
+    return (Path(name).suffix in {".md", ".markdown", ".txt", ".json"} and name not in RESERVED_FILES
+            and not any(part.startswith(".") for part in Path(path).parts))
+
+
+def apply_blob_event(event: BlobEvent, *, read_blob, store: DocumentStore, knowledge: KnowledgeSearch,
+                     container: str) -> BlobIngestResult:
+    """Bring the tenant's KB and index in line with the blob's current content (absent = deleted).
+
+    ``read_blob(container, name) -> bytes | None``."""
+    from core.tenants import get_tenant
+
+    from .retrieval import KB_COLLECTION, KB_VERSION_ID, META_COLLECTION
+
+    result = BlobIngestResult(tenant_id=event.tenant_id, blob=event.blob_name, action="ignored")
+    if event.container != container or not is_knowledge_blob(event.path):
+        return result
+    tenant = get_tenant(event.tenant_id, store)
+    if tenant is None:
+        raise UnknownTenantError(f"blob {event.container}/{event.blob_name}: tenant {event.tenant_id!r} is not "
+                                 "onboarded (import it first, then replay this message)")
+    data = read_blob(container, event.blob_name)
+    docs = [] if data is None else documents_from_blob(event.path, data, currency=tenant.currency,
+                                                        shop_url=tenant.shop_url)
+    source = f"blob:{event.path}"
+    with knowledge.lock_tenant(event.tenant_id):
+        previous = [d.id for d in store.list(event.tenant_id, KB_COLLECTION, limit=1_000_000)
+                    if d.body.get("source") == source]
+        new_ids = {d.id for d in docs}
+        for doc in docs:
+            store.put(event.tenant_id, KB_COLLECTION, doc.id, doc.model_dump(mode="json"))
+        gone = [doc_id for doc_id in previous if doc_id not in new_ids]
+        for doc_id in gone:
+            store.delete(event.tenant_id, KB_COLLECTION, doc_id)
+        store.put(event.tenant_id, META_COLLECTION, KB_VERSION_ID,
+                  {"documents": store.count(event.tenant_id, KB_COLLECTION)})
+        indexer = knowledge.indexer
+        if docs:
+            indexer.index_documents(event.tenant_id, docs)
+        indexer.remove_documents(event.tenant_id, gone)
+        knowledge.mark_synced(event.tenant_id)
+    result.action = "indexed" if docs else "removed"
+    result.documents = sorted(new_ids)
+    result.removed = sorted(gone)
+    return result
