@@ -6,10 +6,10 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint bench bench-stores clean azurite-start azurite-stop
+.PHONY: setup run test lint eval-intent eval-e2e bench bench-stores eval-rag bench-rag clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps, npm deps (Azurite), local.settings.json, intent model.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json
+setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -23,6 +23,20 @@ node_modules/.installed: package.json package-lock.json
 
 local.settings.json:
 	cp local.settings.sample.json local.settings.json
+
+# The offline intent classifier is trained at build time from knowledge/intents (cached by a data fingerprint).
+.data/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py
+	@mkdir -p .data
+	OMP_NUM_THREADS=1 $(PY) -m core.agents.intent train
+	@touch $@
+
+# Intent classifier macro-F1 per language on the held-out split.
+eval-intent: setup
+	$(PY) -m core.agents.intent eval
+
+# The e2e conversation suite over HTTP, pass rate by category.
+eval-e2e: setup
+	$(PY) -m tests.e2e.runner
 
 azurite-start: setup
 	$(PY) -m core.devhost.azurite start
@@ -59,3 +73,11 @@ bench: setup
 # Prints store operation p50/p95 per adapter (SQLite, memory, Cosmos emulator, Azurite blobs, caches, Redis).
 bench-stores: setup
 	$(PY) -m tests.bench.stores
+
+# Retrieval eval over knowledge/eval/retrieval: recall@1/@3, MRR, no-answer figures by language, kind and tenant.
+eval-rag: setup
+	$(PY) -m core.rag.eval --calibrate
+
+# Knowledge search p50/p95 at 75 docs and on a generated 100k-chunk corpus, ingest throughput, memory.
+bench-rag: setup
+	$(PY) -m tests.bench.rag

@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import azure.functions as func
+from azure.functions.warmup import WarmUpContext  # not re-exported by azure.functions 1.26
 
 from core.agents import analytics
 from core.services import get_services
@@ -13,6 +14,14 @@ from core.tenants import list_tenants
 
 bp = func.Blueprint()
 log = logging.getLogger("shopdesk.schedules")
+
+
+@bp.warm_up_trigger(arg_name="warmup")
+def warm_up(warmup: WarmUpContext) -> None:
+    """A new instance loads its models and indexes before it takes traffic."""
+    from core.warmup import warm
+
+    warm()
 
 
 @bp.timer_trigger(arg_name="timer", schedule="%DAILY_SUMMARY_SCHEDULE%", run_on_startup=False)

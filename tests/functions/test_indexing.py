@@ -90,7 +90,8 @@ def test_queue_names_resolve_to_valid_storage_names(functions):
 def test_local_host_indexes_everything(functions):
     specs = index_functions(functions)
     kinds = {s.trigger_type for s in specs}
-    assert kinds == {"httpTrigger", "orchestrationTrigger", "activityTrigger", "queueTrigger", "timerTrigger"}
+    assert kinds == {"httpTrigger", "orchestrationTrigger", "activityTrigger", "queueTrigger", "timerTrigger",
+                     "warmupTrigger"}
 
 
 def test_orchestrator_is_exposed_as_a_handle(by_name):

@@ -1,0 +1,34 @@
+"""Load what a first chat turn would otherwise wait for: the intent and language models, the embedder, and each
+tenant's knowledge index. Called by the Functions warm-up trigger (and by the local host at start)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+log = logging.getLogger("shopdesk.warmup")
+
+
+def warm() -> dict[str, float]:
+    timings: dict[str, float] = {}
+
+    def step(name: str, action) -> None:
+        started = time.perf_counter()
+        try:
+            action()
+        except Exception as exc:  # warming is best effort: the first request will retry and report properly
+            log.warning("warm-up step %s failed: %s", name, type(exc).__name__)
+        timings[name] = round(time.perf_counter() - started, 3)
+
+    from core.agents import intent
+    from core.language import detect
+    from core.services import get_services
+    from core.tenants import list_tenants
+
+    step("intent_model", lambda: intent.classify("where is my order?"))
+    step("language_model", lambda: detect("bonjour, où est ma commande?"))
+    services = get_services()
+    for tenant in list_tenants(services.store):
+        step(f"knowledge:{tenant.id}", lambda t=tenant.id: services.knowledge.search(t, "shipping", 1))
+    log.info("warm-up done %s", timings)
+    return timings
