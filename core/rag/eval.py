@@ -95,6 +95,7 @@ def load_queries(files: list[Path]) -> list[dict]:
 def run(files: list[Path], tenants_file: Path, *, threshold: float | None = None, details: bool = False,
         calibrate: bool = False) -> dict[str, Totals]:
     from core.rag.factory import build_embedder
+    from core.rag.ingest import load_seed_vectors
     from core.rag.retrieval import KnowledgeSearch
     from core.rag.vector_index import EmbeddedVectorIndex
     from core.stores.memory_store import MemoryDocumentStore
@@ -113,6 +114,7 @@ def run(files: list[Path], tenants_file: Path, *, threshold: float | None = None
         for tenant in sorted({q["tenant"] for q in queries}):
             started = time.perf_counter()
             import_tenant(tenant, folders[tenant], store, index=False)
+            load_seed_vectors(folders[tenant], embedder)  # prebuilt vectors, when the folder ships them
             report = search.sync(tenant)
             docs = search.kb_documents(tenant)
             groups[tenant] = {d.id: d.translation_of or d.id for d in docs}

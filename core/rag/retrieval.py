@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel
 
@@ -34,8 +34,10 @@ LEXICAL_WEIGHT = 0.1  # BM25 (0..1, normalised to a perfect match) added to the 
 LANGUAGE_CENTERING = 1.0  # share of the per-language mean similarity removed from dense scores
 IDENTIFIER_BONUS = 0.06  # a SKU-like identifier of the query found verbatim in the chunk
 
-# Exact identifiers: SKUs and codes mixing letters and digits with dashes ("SAV-MNG-110", "GC-DIGITAL-25").
-_IDENTIFIER = re.compile(r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b")
+PASSAGE_MERGE_MARGIN = 0.05  # a second chunk this close to the document's best is quoted with it
+
+# Exact identifiers: SKUs and codes mixing letters and digits ("SAV-MNG-110", "GC-DIGITAL-25", "AUTOMNE10").
+_IDENTIFIER = re.compile(r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b")
 
 
 class SearchHit(BaseModel):
@@ -179,21 +181,22 @@ class KnowledgeSearch:
         for record, lexical in bm25.search(query, CANDIDATES):
             entry = candidates.setdefault(record.chunk_id, [record, floor, 0.0])
             entry[2] = lexical
-        identifiers = [m.group(0).lower() for m in _IDENTIFIER.finditer(query)]
+        identifiers = [m.group(0).lower() for m in _IDENTIFIER.finditer(query) if len(m.group(0)) >= 4]
 
         best_per_doc: dict[str, float] = {}
-        passage_of: dict[str, tuple[float, ChunkRecord]] = {}
+        chunks_of: dict[str, list[tuple[float, ChunkRecord]]] = {}
         for record, cos, lexical in candidates.values():
             fused = cos + LEXICAL_WEIGHT * lexical
             if identifiers and any(i in record.text.lower() or i in record.title.lower() for i in identifiers):
                 fused += IDENTIFIER_BONUS
             best_per_doc[record.doc_id] = max(fused, best_per_doc.get(record.doc_id, -1.0))
-            if not record.card and fused > passage_of.get(record.doc_id, (-1.0, None))[0]:
-                passage_of[record.doc_id] = (fused, record)
+            if not record.card:
+                chunks_of.setdefault(record.doc_id, []).append((fused, record))
 
+        passage_of = {doc_id: self._passage(chunks) for doc_id, chunks in chunks_of.items()}
         groups: dict[str, list[tuple[float, str, str]]] = {}
         for doc_id, fused in best_per_doc.items():
-            record = passage_of[doc_id][1] if doc_id in passage_of else state.first_chunk[doc_id]
+            record = passage_of[doc_id] if doc_id in passage_of else state.first_chunk[doc_id]
             groups.setdefault(record.group_id, []).append((fused, doc_id, record.lang))
         scale = scale_for(embedder.model_id)
         ranked = []
@@ -204,10 +207,21 @@ class KnowledgeSearch:
             doc_id = max(same or members, key=lambda m: m[0])[1]
             if not same and asked:
                 doc_id = state.translations.get(members[0][1], {}).get(asked, doc_id)
-            record = passage_of[doc_id][1] if doc_id in passage_of else state.first_chunk[doc_id]
+            record = passage_of[doc_id] if doc_id in passage_of else state.first_chunk[doc_id]
             ranked.append((best, record))
         ranked.sort(key=lambda item: item[0], reverse=True)
         return [self._hit(record, best, scale) for best, record in ranked[:k]]
+
+    @staticmethod
+    def _passage(chunks: list[tuple[float, ChunkRecord]]) -> ChunkRecord:
+        """The document's best chunk, joined (in document order) with a runner-up that scored almost as well, so a
+        question answered across two sections gets both."""
+        chunks = sorted(chunks, key=lambda item: item[0], reverse=True)
+        best = chunks[0][1]
+        if len(chunks) > 1 and chunks[1][0] >= chunks[0][0] - PASSAGE_MERGE_MARGIN:
+            first, second = sorted((best, chunks[1][1]), key=lambda r: r.position)
+            return replace(best, text=f"{first.text}\n\n{second.text}")
+        return best
 
     @staticmethod
     def _hit(record: ChunkRecord, fused: float, scale: ScoreScale) -> SearchHit:
