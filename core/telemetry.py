@@ -10,10 +10,19 @@ from core.config import Settings
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{8,}\d(?!\w)")
+_WORTH_SCANNING = re.compile(r"\d{2}|@|\bat\b", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """Mask e-mails, card-like and phone-like numbers: the last line of defence for logs and traces."""
+    """Mask e-mails, phones, cards, IBANs and IPs (core.pii's validated patterns, then the broad fallbacks):
+    the last line of defence for logs and traces. Text without two digits in a row or an "@" is returned as is."""
+    if not text or not _WORTH_SCANNING.search(text):
+        return text
+    from core.pii.detect import detect_log_patterns
+
+    spans = detect_log_patterns(text)
+    for span in reversed(spans):
+        text = f"{text[:span.start]}[{str(span.label).lower()}]{text[span.end:]}"
     return _PHONE.sub("[phone]", _CARD.sub("[card]", _EMAIL.sub("[email]", text)))
 
 

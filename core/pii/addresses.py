@@ -58,8 +58,8 @@ PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?\s?Box|Post Office Box|C\.?P\.?|Case posta
 # What may follow a street line on the same line: ", City", ", QC", "(Québec)", postal code, country.
 _TAIL_PART = re.compile(
     rf"\s*,?\s*(?:\((?:[A-ZÀ-Ý][\w'’. -]{{1,25}})\)|{CA_POSTAL.pattern}|\d{{5}}(?:-\d{{4}})?|(?:{US_STATES})\b"
-    r"|(?:QC|ON|BC|AB|MB|SK|NS|NB|NL|PE|YT|NT|NU)\b|[A-ZÀ-Ý][\w'’-]+(?:[ -](?:de|du|la|le|sur|del|de la)?"
-    r"\s?[A-ZÀ-Ý][\w'’-]+){0,3})"
+    r"|(?:QC|ON|BC|AB|MB|SK|NS|NB|NL|PE|YT|NT|NU|CDMX|D\.F\.|Edomex)\b"
+    r"|[A-ZÀ-Ý][\w'’-]+(?:[ -](?:de|du|la|le|sur|del|de la)?\s?[A-ZÀ-Ý][\w'’-]+){0,3})"
 )
 _STOP_TAIL = re.compile(r"^(?:Thanks|Thank|Merci|Gracias|Please|SVP|Por|I|Je|Yo|It|Il|Elle|And|Et|But|Mais|Pero|The"
                         r"|My|Mon|Ma|Mi|Can|Could|Pouvez|Puede|Puedes|Is|Est|Es|Where|Où|Dónde|When|Quand|Cuándo"

@@ -18,6 +18,7 @@ from .spans import Label
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "eval" / "pii"
 LANGUAGES = ("en", "fr-CA", "es")
+HOLDOUT = "holdout-"  # held-out messages written after the rules were frozen: measured, never tuned on
 _MARK = re.compile(r"\[([A-Z_]+)(\*?):([^\[\]]+)\]")
 
 
@@ -100,10 +101,10 @@ def parse_line(line: str, customers: dict[str, dict]) -> dict:
     return {"text": full, "spans": spans, "customer": customer_key}
 
 
-def build(lang: str) -> list[dict]:
+def build(lang: str, prefix: str = "") -> list[dict]:
     customers = load_customers()
     records = []
-    source = EVAL_DIR / "src" / f"{lang}.txt"
+    source = EVAL_DIR / "src" / f"{prefix}{lang}.txt"
     for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -111,30 +112,30 @@ def build(lang: str) -> list[dict]:
             record = parse_line(line, customers)
         except MarkupError as exc:
             raise MarkupError(f"{source.name}:{number}: {exc}") from None
-        records.append({"id": f"{lang}-{len(records) + 1:03d}", "lang": lang, **record})
+        records.append({"id": f"{prefix}{lang}-{len(records) + 1:03d}", "lang": lang, **record})
     return records
 
 
-def load(lang: str) -> list[dict]:
-    path = EVAL_DIR / f"{lang}.jsonl"
+def load(lang: str, prefix: str = "") -> list[dict]:
+    path = EVAL_DIR / f"{prefix}{lang}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def main() -> int:
-    for lang in LANGUAGES:
+    for prefix, lang in [(p, lang) for p in ("", HOLDOUT) for lang in LANGUAGES]:
         try:
-            records = build(lang)
+            records = build(lang, prefix)
         except MarkupError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        with (EVAL_DIR / f"{lang}.jsonl").open("w", encoding="utf-8") as handle:
+        with (EVAL_DIR / f"{prefix}{lang}.jsonl").open("w", encoding="utf-8") as handle:
             for record in records:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         labels: dict[str, int] = {}
         for record in records:
             for span in record["spans"]:
                 labels[span["label"]] = labels.get(span["label"], 0) + 1
-        print(f"{lang}: {len(records)} messages, {sum(labels.values())} spans "
+        print(f"{prefix}{lang}: {len(records)} messages, {sum(labels.values())} spans "
               f"({sum(s['known'] for r in records for s in r['spans'])} known) {dict(sorted(labels.items()))}")
     return 0
 

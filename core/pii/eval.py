@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .dataset import LANGUAGES, load, load_customers
+from .dataset import HOLDOUT, LANGUAGES, load, load_customers
 from .detect import detect
 from .known import KnownEntities
 from .spans import Span
@@ -57,6 +57,8 @@ class Tally:
                      "predicted_chars", "predicted_pii_chars", "round_trip_ok", "messages"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.ms.extend(other.ms)
+        self.misses.extend(other.misses)
+        self.false_positives.extend(other.false_positives)
         for mine, theirs in ((self.gold_by, other.gold_by), (self.found_by, other.found_by),
                              (self.label_ok_by, other.label_ok_by), (self.pred_by, other.pred_by),
                              (self.pred_hit_by, other.pred_hit_by)):
@@ -214,6 +216,16 @@ def main(argv: list[str] | None = None) -> int:
             for line in tally.false_positives:
                 print("   false+", line)
     report("overall", overall, per_category=True)
+
+    holdout = Tally()
+    for lang in LANGUAGES:
+        holdout.add(score(load(lang, HOLDOUT), detector, customers))
+    report("held-out", holdout, per_category=False)
+    if args.show_misses:
+        for line in holdout.misses:
+            print("   miss", line)
+        for line in holdout.false_positives:
+            print("   false+", line)
 
     presidio = presidio_detector()
     if presidio is None:

@@ -90,9 +90,8 @@ CONNECTIVE = re.compile(
     re.IGNORECASE,
 )
 TITLE = re.compile(
-    r"\b(?:mr|mrs|ms|miss|mx|dr|prof|m|mme|mmes|mlle|madame|monsieur|messieurs|me|sr|sra|srta|señor|señora|señorita"
-    r"|señores|sres|srs|messrs|don|doña|dra|dre)"
-    r"(?:\.|\b)\s*",
+    r"(?<![\w'’])(?:(?:mr|mrs|ms|miss|mx|dr|prof|mme|mmes|mlle|madame|monsieur|messieurs|sr|sra|srta|señor|señora"
+    r"|señorita|señores|sres|srs|messrs|don|doña|dra|dre)(?:\.|\b)|(?:M|Me)\.)\s*",
     re.IGNORECASE,
 )
 RELATION = re.compile(
@@ -114,6 +113,8 @@ SIGN_OFF = re.compile(r"(?:thanks|thank you|many thanks|regards|best regards|bes
                       r"|bises|un abrazo|besos)\s*[,!.]*\s*(?:[-—–]+\s*)?$|^\s*[-—–]+\s*$|[.!?)]\s*[-—–]+\s*$|\n\s*$",
                       re.IGNORECASE)
 
+INITIAL_NAME = re.compile(r"(?<![\w.])[A-ZÀ-Ý]\.(?:\s?-?[A-ZÀ-Ý]\.)?\s?(?P<name>[A-ZÀ-Ý][a-zà-ÿ]{2,}(?:[-'’][A-ZÀ-Ý]"
+                          r"[a-zà-ÿ]+)?)")
 LOWER_STOP = NOT_NAME | frozenset(fold(w) for w in """
 and et y e but mais pero or ou o i je yo me moi and my mon ma mi im am is es est suis soy here ici aquí
 calling writing écris escribo email e-mail phone téléphone teléfono number numéro número order commande pedido
@@ -216,10 +217,10 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
         return
     taken: set[int] = set()
 
-    def emit(i: int, j: int) -> Iterator[Span]:
-        if j > i and not taken.intersection(range(i, j)):
+    def emit(i: int, j: int, start: int | None = None) -> Iterator[Span]:
+        if j > i and not set(range(i, j)) <= taken:
             taken.update(range(i, j))
-            yield Span(words[i].start, words[j - 1].end, Label.PERSON, "name")
+            yield Span(words[i].start if start is None else start, words[j - 1].end, Label.PERSON, "name")
 
     for pattern, allow_lower, weak in ((CUE_STRONG, True, False), (TITLE, False, False), (RELATION, False, False),
                                        (GREETING, False, True), (SELF_INTRO, False, True), (CONNECTIVE, False, True)):
@@ -227,17 +228,22 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             i = _index_at(words, m.end())
             if i is None:
                 continue
-            if pattern is TITLE and (m.group().strip().lower() in ("m", "me") and not m.group().strip().endswith(".")
-                                     and not (i < len(words) and _is_given(words[i]))):
-                continue
+            title_start = m.start() if pattern is TITLE else None
             lower_ok = allow_lower and (_capitalised(words[i]) or _is_given(words[i]) or text[m.end():m.end() + 1]
                                         .islower())
-            j = _run(text, words, i, allow_lower=lower_ok, max_words=3 if lower_ok else 4)
+            j = _run(text, words, i, allow_lower=lower_ok, max_words=4)
             if weak and not _plausible(words, i, j):
                 continue
             if pattern is CONNECTIVE and not _given_or_family(words, i, j):
                 continue
-            yield from emit(i, j)
+            yield from emit(i, j, title_start)
+
+    # An initial and a family name: "R. Castellanos", "J.-F. Dubé".
+    for m in INITIAL_NAME.finditer(text):
+        k = _index_at(words, m.start("name"))
+        if k is not None and k not in taken and words[k].key not in NOT_NAME:
+            j = _run(text, words, k, max_words=2)
+            yield from emit(k, j, m.start())
 
     # Sign-offs: the name right before the end of the message or of a line, after "Thanks," / "Merci," / "—".
     for k, word in enumerate(words):

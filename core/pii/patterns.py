@@ -26,9 +26,9 @@ EMAIL = re.compile(
 
 # Numbers introduced by a label: "(label) (no|#|number|:)? <id>". The id must hold digits.
 _NUM_WORD = (r"(?:\s*(?:number|num(?:é|e)ro|n[úu]mero|num\.?|no\.?|n[°ºo]\.?|n\.\s?º|nr\.?|id|code|c[óo]digo|ref\.?"
-             r"|#|:)\s*)*")
+             r"|is|es|est|was|era|[ée]tait|le|el|#|:)\s*)*")
 _ID = r"#?(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|[-/](?=[A-Z0-9])){2,29}"
-_ID_SPACED = r"#?(?=[A-Z0-9 -]*\d{3})[A-Z0-9]{2,}(?:[ -][A-Z0-9]{2,}){0,6}"
+_ID_SPACED = r"#?(?=[A-Z0-9 -]*\d{3})(?=[A-Z]*\d)[A-Z0-9]{2,}(?:[ -](?=[A-Z]*\d)[A-Z0-9]{2,}){0,6}"
 
 
 def _cued(words: str, id_pattern: str = _ID) -> re.Pattern[str]:
@@ -66,7 +66,7 @@ TICKET_FORMAT = re.compile(r"\b(?:ZD|TKT|TK|TCK|CS|INC|REQ|SR|SUP|CASE|CP|RMA|RE
 MAC = re.compile(r"\b[0-9A-F]{2}(?:([:-])[0-9A-F]{2})(?:\1[0-9A-F]{2}){4}\b", _I)
 UUID = re.compile(r"(?<![\w-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-])", _I)
 TOKEN_PREFIX = re.compile(r"token[\s_-]*$", _I)
-IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
+IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])", _I)
 CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
 CARD_CUE = re.compile(r"\b(?:card|carte|tarjeta|visa|mastercard|amex|cr[ée]dit|d[ée]bit)\b", _I)
@@ -74,8 +74,8 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4
 IBAN_CUE = re.compile(r"\b(?:IBAN|RIB|cuenta|compte|account)\b", _I)
 
 _CURRENCY_BEFORE = r"(?:US\s?\$|CA\s?\$|C\$|A\$|MX\$|\$|€|£|¥|(?:CAD|USD|EUR|GBP|MXN|CHF)\s?)"
-_CURRENCY_AFTER = (r"(?:\s?(?:\$\s?(?:CA|CAD|US|USD)?|€|£|CAD|USD|EUR|GBP|MXN|CHF)|\s(?:dollars?|d[óo]lares|euros?"
-                   r"|pesos|bucks|cents?|centimes|c[ée]ntimos|livres?))")
+_CURRENCY_AFTER = (r"(?:\s?(?:(?:US|CA|C|A|MX)\$|\$\s?(?:CA|CAD|US|USD)?|€|£|CAD|USD|EUR|GBP|MXN|CHF)"
+                   r"|\s(?:dollars?|d[óo]lares|euros?|pesos|bucks|cents?|centimes|c[ée]ntimos|livres?))")
 _NUMBER = r"\d{1,3}(?:(?:[,.\u00a0\u202f]|\s(?=\d{3}\b))\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 AMOUNT = re.compile(rf"(?<![\w.,]){_CURRENCY_BEFORE}\s?(?:{_NUMBER})(?![\d])(?:\s?(?:CAD|USD|MXN|EUR|CA|US)\b)?"
                     rf"|(?<![\w.,])(?:{_NUMBER}){_CURRENCY_AFTER}"
@@ -115,10 +115,17 @@ def _group(match: re.Match[str], name: str = "id") -> tuple[int, int]:
     return match.span(name)
 
 
+EMAIL_SPELLED = re.compile(r"(?<![\w.+-])[\w.+-]{2,64}\s+(?:at|arobase|arroba)\s+[\w-]{2,63}"
+                           r"(?:\s+(?:dot|point|punto)\s+[\w-]{2,63})*\s+(?:dot|point|punto)\s+[a-z]{2,6}\b", _I)
+PHONE_EXTENSION = re.compile(r"\s*,?\s*(?:ext\.?|extension|extensi[óo]n|x|poste|p\.|int\.?|interno)\s*\d{1,6}\b", _I)
+
+
 def find_emails(text: str) -> Iterator[Span]:
     for m in EMAIL.finditer(text):
         if "@" in m.group() or re.search(r"[\[(]at[\])]", m.group(), _I):
             yield Span(m.start(), m.end(), Label.EMAIL)
+    for m in EMAIL_SPELLED.finditer(text):
+        yield Span(m.start(), m.end(), Label.EMAIL)
 
 
 def find_phones(text: str, lang: str | None) -> Iterator[Span]:
@@ -129,9 +136,14 @@ def find_phones(text: str, lang: str | None) -> Iterator[Span]:
     for region in dict.fromkeys((*regions, "US", "CA", "FR", "ES")):
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
             key = (match.start, match.end)
+            if match.start and (text[match.start - 1].isalnum() or text[match.start - 1] in "-/"):
+                continue  # inside a code such as "CS-2026-00418"
+            if ZIP_PLUS4.fullmatch(match.raw_string) or DATE_LIKE.match(match.raw_string):
+                continue
             if key not in seen:
                 seen.add(key)
-                yield Span(match.start, match.end, Label.PHONE)
+                extension = PHONE_EXTENSION.match(text, match.end)
+                yield Span(match.start, extension.end() if extension else match.end, Label.PHONE)
     # Possible (not necessarily assigned) numbers written the way phone numbers are: "+" / "00", or grouped digits.
     for m in _PHONE_CANDIDATE.finditer(text):
         raw = m.group()
@@ -139,19 +151,30 @@ def find_phones(text: str, lang: str | None) -> Iterator[Span]:
             continue
         if not (raw.startswith(("+", "00", "(")) or re.search(r"\d[\s.\-/]\d", raw)):
             continue
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "-/"):
+            continue
+        if ZIP_PLUS4.fullmatch(raw) or (not raw.startswith(("+", "00", "(")) and len(re.sub(r"\D", "", raw)) < 10
+                                         and len(re.findall(r"[\s.\-/]", raw)) < 2):
+            continue
         for region in regions:
             try:
                 number = phonenumbers.parse(raw, region)
             except phonenumbers.NumberParseException:
                 continue
             if phonenumbers.is_possible_number(number) and len(re.sub(r"\D", "", raw)) >= 9:
-                yield Span(m.start(), m.end(), Label.PHONE)
+                extension = PHONE_EXTENSION.match(text, m.end())
+                yield Span(m.start(), extension.end() if extension else m.end(), Label.PHONE)
                 break
+
+
+_IMEI_CUE = re.compile(r"\b(?:IMEI|MEID|serial|s[ée]rie|device|appareil|dispositivo)\b", _I)
 
 
 def find_cards(text: str) -> Iterator[Span]:
     for m in CARD.finditer(text):
         raw = m.group()
+        if _IMEI_CUE.search(text, max(0, m.start() - 25), m.start()):
+            continue
         if luhn_ok(raw) or CARD_CUE.search(text, max(0, m.start() - 40), m.start()):
             if len(re.sub(r"\D", "", raw)) >= 13:
                 yield Span(m.start(), m.end(), Label.CARD)
@@ -254,7 +277,8 @@ def find_generic_ids(text: str) -> Iterator[Span]:
         raw = m.group()
         if len(raw) >= 5 and not DATE_LIKE.match(raw) and not TOKEN_PREFIX.search(text, max(0, m.start() - 8),
                                                                                     m.start()):
-            yield Span(m.start(), m.end(), Label.ID_NUMBER, "weak")
+            start = m.start() - 1 if m.start() and text[m.start() - 1] == "#" else m.start()
+            yield Span(start, m.end(), Label.ID_NUMBER, "weak")
 
 
 def find_patterns(text: str, lang: str | None = None) -> list[Span]:

@@ -46,7 +46,15 @@ class CosmosEnvelopeVault:
         except ResourceNotFoundError:
             return None
         except HttpResponseError as exc:
-            raise VaultError(f"Cosmos read failed ({exc.status_code})") from None
+            if exc.status_code != 500:
+                raise VaultError(f"Cosmos read failed ({exc.status_code})") from None
+            # The local emulator answers 500 for a missing item (Cosmos DB: 404): confirm with a query.
+            found = list(self.container.query_items("SELECT * FROM c WHERE c.id = @id",
+                                                    parameters=[{"name": "@id", "value": name}],
+                                                    partition_key=tenant_id))
+            if not found:
+                return None
+            item = found[0]
         if item.get("tenant_id") != tenant_id or datetime.fromisoformat(item["expires_at"]) <= datetime.now(UTC):
             return None
         data_key = self._unwrap(item["kek"], item["wrapped_key"])

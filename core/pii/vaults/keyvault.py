@@ -65,6 +65,7 @@ class KeyVaultVault:
 
     def delete(self, tenant_id: str, conversation_id: str) -> None:
         try:
-            self.client.begin_delete_secret(mapping_name(tenant_id, conversation_id)).wait()
+            # Soft delete; the poller is not awaited (the map is unreadable as soon as the call returns).
+            self.client.begin_delete_secret(mapping_name(tenant_id, conversation_id))
         except ResourceNotFoundError:
             pass
