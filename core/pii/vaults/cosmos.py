@@ -49,9 +49,9 @@ class CosmosEnvelopeVault:
             if exc.status_code != 500:
                 raise VaultError(f"Cosmos read failed ({exc.status_code})") from None
             # The local emulator answers 500 for a missing item (Cosmos DB: 404): confirm with a query.
-            found = list(self.container.query_items("SELECT * FROM c WHERE c.id = @id",
-                                                    parameters=[{"name": "@id", "value": name}],
-                                                    partition_key=tenant_id))
+            found = list(self.container.query_items(
+                "SELECT * FROM c WHERE c.tenant_id = @tenant AND c.id = @id", partition_key=tenant_id,
+                parameters=[{"name": "@tenant", "value": tenant_id}, {"name": "@id", "value": name}]))
             if not found:
                 return None
             item = found[0]
