@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint eval-intent eval-e2e bench bench-stores eval-rag bench-rag clean azurite-start azurite-stop
+.PHONY: setup run test lint eval-intent eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps, npm deps (Azurite), local.settings.json, intent model.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp
@@ -81,3 +81,11 @@ eval-rag: setup
 # Knowledge search p50/p95 at 75 docs and on a generated 100k-chunk corpus, ingest throughput, memory.
 bench-rag: setup
 	$(PY) -m tests.bench.rag
+
+# PII detection on the labelled messages (en, fr-CA, es + held-out): leak rate, precision, per category, round trip.
+eval-pii: setup
+	$(PY) -m core.pii.eval
+
+# Tokenize + detokenize p50/p95 per message; embedded and Key Vault (50-100 ms simulated) vault operations.
+bench-pii: setup
+	$(PY) -m tests.bench.pii
