@@ -66,6 +66,11 @@ equipo service customer client cliente support soporte gift cadeau regalo birthd
 noël navidad happy joyeux joyeuses feliz hugs wishes merry very much many thanks again hope good great soap savon
 jabón bar bars cream crème crema oil huile aceite shampoo kit set box boîte caja lip baume bálsamo candle chandelle
 vela body corps cuerpo hand main mano face visage cara
+jan feb mar apr jun jul aug sep sept oct nov dec ene abr ago dic janv févr avr juil déc
+puerto rico costa hong kong vegas buenos aires scotia brunswick island columbia jersey york zealand arabia emirates
+kingdom states america europe europa asia africa canarias baleares andalucía cataluña catalunya galicia manitoba
+saskatchewan florida california texas illinois ottawa calgary edmonton winnipeg halifax laval gatineau sherbrooke
+sevilla valencia málaga bilbao zaragoza lyon marseille bordeaux toulouse nice guadalajara monterrey
 """.split())
 
 CUE_STRONG = re.compile(
@@ -115,6 +120,21 @@ SIGN_OFF = re.compile(r"(?:thanks|thank you|many thanks|regards|best regards|bes
 
 INITIAL_NAME = re.compile(r"(?<![\w.])[A-ZÀ-Ý]\.(?:\s?-?[A-ZÀ-Ý]\.)?\s?(?P<name>[A-ZÀ-Ý][a-zà-ÿ]{2,}(?:[-'’][A-ZÀ-Ý]"
                           r"[a-zà-ÿ]+)?)")
+# Words after which two capitalised words are a product, a place or an event rather than a person.
+THING_WORDS = frozenset(fold(w) for w in """
+soap soaps bar bars cream crème crema balm baume bálsamo candle candles chandelle vela set sets kit box coffret
+shampoo shampooing champú conditioner oil huile aceite butter beurre manteca lotion mask masque mascarilla scrub
+gommage exfoliante serum sérum mist brume bomb bombe salt salts sel sal spray tea thé té blend collection edition
+bundle pack lote gift cadeau regalo card carte tarjeta day jour día eve veille week semaine semana sale vente venta
+friday monday store shop boutique tienda market marché mercado street st avenue ave road rd boulevard blvd drive lane
+way court rue calle avenida paseo plaza airport aéroport aeropuerto station gare estación park parc parque mall
+center centre centro hospital university université universidad college school école escuela inc ltd llc gmbh sa
+sl corp company compagnie compañía pay express post postes correos bank banque banco app
+""".split())
+NOT_NAME_PAIRS_FIRST = frozenset(fold(w) for w in """
+black cyber boxing new happy merry feliz joyeux joyeuse bonne mother's father's valentine's saint san santa st
+customer client cliente gift apple google shop amazon canada united royal north south east west nord sud est ouest
+""".split())
 LOWER_STOP = NOT_NAME | frozenset(fold(w) for w in """
 and et y e but mais pero or ou o i je yo me moi and my mon ma mi im am is es est suis soy here ici aquí
 calling writing écris escribo email e-mail phone téléphone teléfono number numéro número order commande pedido
@@ -255,6 +275,27 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             rest = text[words[j - 1].end:] if j > k else ""
             if j > k and re.fullmatch(r"[\s.!)\]]*(?:\n[\s\S]*)?", rest) and _plausible(words, k, j):
                 yield from emit(k, j)
+
+    # Two or three capitalised words in the middle of a sentence, none of them a common word or a product / place
+    # word: "my neighbour Eunice Blackwood picked it up".
+    for k in range(1, len(words) - 1):
+        if k in taken:
+            continue
+        first, second = words[k], words[k + 1]
+        gap_before = text[words[k - 1].end:first.start]
+        if re.search(r"[.!?:;\n«»\"“”()]|[-—–]", gap_before) or not _joined(text, first, second):
+            continue
+        if not (_capitalised(first) and _capitalised(second)) or first.text.isupper() or second.text.isupper():
+            continue
+        j = _run(text, words, k, max_words=3)
+        if j - k < 2 or any(w.key in THING_WORDS or w.key in NOT_NAME for w in words[k:j]):
+            continue
+        if first.key in NOT_NAME_PAIRS_FIRST or words[k - 1].key in _SAINT or re.search(r"\d\s*$", gap_before):
+            continue
+        nxt = words[j] if j < len(words) else None
+        if nxt is not None and nxt.key in THING_WORDS and _joined(text, words[j - 1], nxt):
+            continue
+        yield from emit(k, j)
 
     # Given names in running text, with the family names after them.
     for k, word in enumerate(words):
