@@ -21,8 +21,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-local.settings.json:
-	cp local.settings.sample.json local.settings.json
+# Created from the sample; later runs add settings the sample gained since (the developer's values are kept).
+local.settings.json: local.settings.sample.json $(VENV)/.installed
+	@$(PY) -m core.devhost.settings local.settings.sample.json local.settings.json
+	@touch $@
 
 # The offline intent classifier is trained at build time from knowledge/intents (cached by a data fingerprint).
 .data/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py

@@ -83,7 +83,7 @@ class InputVerdict(BaseModel):
     reasons: list[str] = []
     language: Language = "en"
     language_confidence: float = 0.0
-    usage: "Usage | None" = None
+    usage: Usage | None = None
 
 
 class Usage(BaseModel):

@@ -228,7 +228,7 @@ def compose_response(state: TurnState) -> Draft:
     language = _language(state)
     offline_draft = response.compose(state.turn.message, verdict=state.screen, intent=intent_result,
                                      citations=state.citations, facts=state.facts, escalation=state.escalation,
-                                     language=language)
+                                     language=language, documents=cited_documents(state))
     if state.screen.blocked:
         return offline_draft  # a blocked message never reaches a model
     tenant = state.context.tenant
@@ -241,9 +241,21 @@ def compose_response(state: TurnState) -> Draft:
     )
 
 
+def cited_documents(state: TurnState, limit: int = 1) -> dict[str, str]:
+    """Full text of the top cited documents (the offline answer picks its sentences from the whole document)."""
+    store = get_services().store
+    out: dict[str, str] = {}
+    for citation in state.citations[:limit]:
+        stored = store.get(state.turn.tenant_id, "kb", citation.doc_id)
+        if stored is not None:
+            out[citation.doc_id] = stored.body.get("content", "")
+    return out
+
+
 def context_text(state: TurnState) -> str:
     parts = [state.turn.message, state.facts.model_dump_json()]
     parts.extend(c.passage for c in state.citations)
+    parts.extend(cited_documents(state).values())
     if state.escalation.ticket_id:
         parts.append(state.escalation.ticket_id)
     return "\n".join(parts)

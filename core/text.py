@@ -68,8 +68,30 @@ def sentences(text: str) -> list[str]:
             blocks.append(" ".join(current))
             current.clear()
 
+    table: list[str] = []
+    header_seen = False
+
+    def flush_table() -> None:
+        nonlocal header_seen
+        if table:
+            blocks.append("; ".join(table) + ".")
+            table.clear()
+        header_seen = False
+
     for line in text.splitlines():
         stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|"):
+            # A Markdown table reads as one sentence: "Monday: Closed; Wednesday: 11:00 – 18:00; …".
+            flush()
+            cells = [c.strip().rstrip(".") for c in stripped.strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue
+            if not header_seen:
+                header_seen = True  # the header row names columns, not facts
+                continue
+            table.append(f"{cells[0]}: " + ", ".join(c for c in cells[1:] if c))
+            continue
+        flush_table()
         if not stripped:
             flush()
         elif stripped.startswith("#"):
@@ -81,6 +103,7 @@ def sentences(text: str) -> list[str]:
         else:
             current.append(stripped)
     flush()
+    flush_table()
     out: list[str] = []
     for block in blocks:
         out.extend(part.strip() for part in _SENTENCE_RE.split(block) if part.strip())

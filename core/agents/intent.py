@@ -57,15 +57,22 @@ _model: _Model | None = None
 _lock = threading.Lock()
 
 
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
 def load_examples(split: str | None = None, folder: Path = INTENTS_DIR) -> list[dict]:
+    """Labelled utterances; training rows whose normalised text equals a held-out test row are dropped, so the
+    held-out figures never score a sentence the model was trained on."""
     rows = []
     for path in sorted(folder.rglob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                row = json.loads(line)
-                if split is None or row.get("split") == split:
-                    rows.append(row)
-    return rows
+                rows.append(json.loads(line))
+    if split == "train":
+        held_out = {_normalised(r["text"]) for r in rows if r.get("split") == "test"}
+        return [r for r in rows if r.get("split") == "train" and _normalised(r["text"]) not in held_out]
+    return [r for r in rows if split is None or r.get("split") == split]
 
 
 MODEL_VERSION = "e5+tfidf-1"

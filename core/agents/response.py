@@ -203,16 +203,28 @@ def describe_product(product, language: Language, passages: list[Citation]) -> s
 
 def best_sentences(passage: str, query: str, limit: int = 2) -> str:
     """The passage sentences that share the most words with the question, in their original order."""
-    query_terms = set(analyze(query))
-    candidates = [strip_markup(s).strip() for s in sentences(passage) if not s.startswith("#")]
-    candidates = [c for c in candidates if len(c) > 3]
+    query_terms = {t[:5] for t in analyze(query) if len(t) > 2}
+    candidates: list[str] = []
+    headings: list[set[str]] = []
+    heading: set[str] = set()
+    for sentence in sentences(passage):
+        if sentence.startswith("#"):
+            heading = {t[:5] for t in analyze(sentence) if len(t) > 2}
+            continue
+        text = strip_markup(sentence).strip()
+        if len(text) > 3:
+            candidates.append(text)
+            headings.append(heading)
     if not candidates:
         return passage.strip()[:400]
 
     def score(i: int) -> tuple[float, int]:
-        # Shared words first; a concrete figure (days, amounts) breaks ties over generic intro sentences.
-        overlap = len(query_terms & set(analyze(candidates[i])))
-        return overlap + (0.5 if any(ch.isdigit() for ch in candidates[i]) else 0.0), -i
+        # Shared words (5-letter prefixes: a light stemmer for en/fr/es, "retour" ~ "retourner"), counting the
+        # section heading at half weight ("## Opening hours" above a table of days); a concrete figure (days,
+        # amounts) outranks the generic introductions policies start with.
+        words = {t[:5] for t in analyze(candidates[i]) if len(t) > 2}
+        overlap = len(query_terms & words) + 0.5 * len(query_terms & (headings[i] - words))
+        return overlap + (0.75 if any(ch.isdigit() for ch in candidates[i]) else 0.0), -i
 
     scored = sorted(range(len(candidates)), key=score, reverse=True)
     chosen = sorted(scored[:limit])
@@ -220,7 +232,10 @@ def best_sentences(passage: str, query: str, limit: int = 2) -> str:
 
 
 def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citations: list[Citation],
-            facts: ShopFacts, escalation: Escalation, language: Language) -> Draft:
+            facts: ShopFacts, escalation: Escalation, language: Language,
+            documents: dict[str, str] | None = None) -> Draft:
+    """``documents`` holds the full text of cited documents: the answer sentences are chosen from the whole
+    document (a passage may be a policy's introduction while the rule is two sections below)."""
     used: list[Citation] = []
     if verdict.blocked:
         reason = next((r for r in verdict.reasons if f"blocked_{r}" in T), "prompt_injection")
@@ -249,7 +264,8 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     handoff_only = escalation.escalated and escalation.reason in ("customer_requested_human", "complaint", "safety")
     if not parts and citations and not handoff_only:
         top = citations[0]
-        parts.append(_t("kb_answer", language, title=top.title, text=best_sentences(top.passage, message)))
+        source = (documents or {}).get(top.doc_id) or top.passage
+        parts.append(_t("kb_answer", language, title=top.title, text=best_sentences(source, message)))
         used.append(top)
 
     grounded = bool(parts)

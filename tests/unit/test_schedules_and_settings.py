@@ -57,3 +57,15 @@ def test_sample_settings_list_every_setting():
     names = {name for name, _, _ in describe_settings()}
     assert names <= set(sample), f"missing from local.settings.sample.json: {sorted(names - set(sample))}"
     load_settings(**{k: v for k, v in sample.items() if k in names})  # the sample values are valid
+
+
+def test_sync_adds_new_sample_settings_and_keeps_developer_values(tmp_path):
+    from core.devhost.settings import sync_missing
+
+    sample = tmp_path / "sample.json"
+    target = tmp_path / "local.json"
+    sample.write_text(json.dumps({"Values": {"A": "sample", "NEW_ONE": "x"}}))
+    target.write_text(json.dumps({"IsEncrypted": False, "Values": {"A": "mine"}}))
+    assert sync_missing(sample, target) == ["NEW_ONE"]
+    assert json.loads(target.read_text())["Values"] == {"A": "mine", "NEW_ONE": "x"}
+    assert sync_missing(sample, target) == []
