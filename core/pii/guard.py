@@ -52,6 +52,7 @@ class PiiSession:
     tokens: TokenMap
     expires_at: datetime
     known: KnownEntities = field(default_factory=KnownEntities)
+    detached: bool = False  # the vault could not be read: tokens are new for this turn and are not written back
     _pending: Future | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -93,10 +94,18 @@ class PiiGuard:
     def open(self, tenant_id: str, conversation_id: str) -> PiiSession:
         """Load the conversation's map (the one vault read of a turn)."""
         policy = self.policy(tenant_id)
-        record = self.vault.load(tenant_id, conversation_id)
+        detached = False
+        try:
+            record = self.vault.load(tenant_id, conversation_id)
+        except Exception as exc:
+            # Still safe: the turn tokenizes with fresh tokens and restores from memory; only the link to earlier
+            # turns' tokens is lost, and the stored map is not overwritten.
+            log.warning("pii vault read failed tenant=%s: %s; tokens are new for this turn", tenant_id,
+                        type(exc).__name__)
+            record, detached = None, True
         tokens = TokenMap.from_entries(tenant_id, conversation_id, record.entries if record else [])
         expires = datetime.now(UTC) + timedelta(days=policy.retention_days)
-        return PiiSession(tenant_id, conversation_id, tokens, expires)
+        return PiiSession(tenant_id, conversation_id, tokens, expires, detached=detached)
 
     def flush(self, session: PiiSession) -> None:
         """Write the map if it changed, and wait for any write in flight."""
@@ -109,15 +118,17 @@ class PiiGuard:
 
     def _write(self, session: PiiSession) -> None:
         with session._lock:
-            if not session.tokens.dirty:
+            if not session.tokens.dirty or session.detached:
                 return
             record = MappingRecord(session.tokens.to_entries(), session.expires_at)
             session.tokens.dirty = False
         try:
             self.vault.save(session.tenant_id, session.conversation_id, record)
-        except Exception:
+        except Exception as exc:
+            # The reply is restored from memory either way; the next turn will mint new tokens.
             session.tokens.dirty = True
-            raise
+            log.warning("pii vault write failed tenant=%s: %s", session.tenant_id, type(exc).__name__)
+            return
         log.debug("pii map saved tenant=%s entries=%d", session.tenant_id, len(record.entries))
 
     def _write_soon(self, session: PiiSession) -> None:

@@ -131,7 +131,9 @@ class KnownEntities:
         runs: list[tuple[int, int, str]] | None = None
         words: list[tuple[int, int, str]] | None = None
         for known in self.values:
-            if known.label in (Label.PHONE, Label.TRACKING_NUMBER, Label.CUSTOMER_ID, Label.CARD) or (
+            if "://" in known.value:  # a tracking URL and the like: matched as written
+                spans.extend(_match_words(known, folded))
+            elif known.label in (Label.PHONE, Label.TRACKING_NUMBER, Label.CUSTOMER_ID, Label.CARD) or (
                     known.label == Label.ORDER_NUMBER and digits(known.value)):
                 if runs is None:
                     runs = [(m.start(), m.end(), digits(m.group())) for m in _DIGIT_RUN.finditer(text)]

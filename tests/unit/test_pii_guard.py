@@ -86,6 +86,31 @@ def test_a_turn_reads_the_vault_once_and_writes_once(vault):
         tokenized[1]["content"])[2:3]
 
 
+class BrokenVault:
+    def load(self, tenant_id, conversation_id):
+        raise ConnectionError("vault unreachable")
+
+    def save(self, tenant_id, conversation_id, record):
+        raise ConnectionError("vault unreachable")
+
+    def delete(self, tenant_id, conversation_id):
+        raise ConnectionError("vault unreachable")
+
+
+def test_a_vault_outage_neither_leaks_nor_fails_the_turn(caplog):
+    guard = PiiGuard(BrokenVault(), policy=policy())
+    tokenized, session = guard.protect("demo", "conv-x", "I'm Emily Chen, 416-555-0177")
+    assert "Emily" not in tokenized and "416" not in tokenized and session.detached
+    restored, report = guard.restore(session, tokenized)
+    assert restored == "I'm Emily Chen, 416-555-0177" and report.ok
+    attached = PiiGuard(CountingVault(BrokenVault()), policy=policy())
+    attached.vault.inner.load = lambda *a: None  # reads work, writes fail
+    _, session = attached.protect("demo", "conv-y", "I'm Emily Chen")
+    assert attached.restore(session, "ok")[0] == "ok"
+    assert "unreachable" not in caplog.text and "Emily" not in caplog.text
+    assert "pii vault read failed tenant=demo" in caplog.text and "pii vault write failed tenant=demo" in caplog.text
+
+
 def test_known_entities_and_structured_models_are_tokenized(vault):
     from pydantic import BaseModel
 
