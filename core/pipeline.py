@@ -113,6 +113,11 @@ def classify_intent(state: TurnState) -> IntentResult:
     result = intent.understand(state.turn.message, state.screen.language, router=get_services().llm,
                                tenant_id=state.turn.tenant_id, conversation_id=state.turn.conversation_id,
                                history=ctx.history if ctx else None)
+    products = ShopSandbox(get_services().store).match_products(state.turn.tenant_id, state.turn.message)
+    result.entities.products = [str(p.get("id")) for p, _ in products]
+    if products and result.label == "general":
+        # "Hi, do you have lavender soap?": naming a catalogue product makes a greeting a product question.
+        result.label = "product_info"
     if ctx is None or not ctx.history:
         return result
     last_intent = ctx.history[-1].get("intent")
@@ -131,8 +136,15 @@ def classify_intent(state: TurnState) -> IntentResult:
 def retrieve_knowledge(state: TurnState) -> list[Citation]:
     services = get_services()
     assert state.intent is not None
-    return knowledge.retrieve(services.knowledge, state.turn.tenant_id, state.turn.message, state.intent.language,
-                              k=services.settings.KNOWLEDGE_TOP_K, min_score=services.settings.KNOWLEDGE_MIN_SCORE)
+    k = services.settings.KNOWLEDGE_TOP_K
+    wide = state.intent.label == "product_info"
+    citations = knowledge.retrieve(services.knowledge, state.turn.tenant_id, state.turn.message,
+                                   state.intent.language, k=k * 3 if wide else k,
+                                   min_score=services.settings.KNOWLEDGE_MIN_SCORE)
+    if wide:
+        # A product question is answered from product pages first (stable order otherwise).
+        citations = sorted(citations, key=lambda c: not c.doc_id.startswith("product-"))[:k]
+    return citations
 
 
 def lookup_shop_data(state: TurnState) -> ShopFacts:
@@ -228,7 +240,7 @@ def compose_response(state: TurnState) -> Draft:
     language = _language(state)
     offline_draft = response.compose(state.turn.message, verdict=state.screen, intent=intent_result,
                                      citations=state.citations, facts=state.facts, escalation=state.escalation,
-                                     language=language, documents=cited_documents(state))
+                                     language=language, documents=cited_documents(state, limit=2))
     if state.screen.blocked:
         return offline_draft  # a blocked message never reaches a model
     tenant = state.context.tenant
@@ -255,7 +267,7 @@ def cited_documents(state: TurnState, limit: int = 1) -> dict[str, str]:
 def context_text(state: TurnState) -> str:
     parts = [state.turn.message, state.facts.model_dump_json()]
     parts.extend(c.passage for c in state.citations)
-    parts.extend(cited_documents(state).values())
+    parts.extend(cited_documents(state, limit=2).values())
     if state.escalation.ticket_id:
         parts.append(state.escalation.ticket_id)
     return "\n".join(parts)

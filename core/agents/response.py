@@ -201,9 +201,7 @@ def describe_product(product, language: Language, passages: list[Citation]) -> s
     return text
 
 
-def best_sentences(passage: str, query: str, limit: int = 2) -> str:
-    """The passage sentences that share the most words with the question, in their original order."""
-    query_terms = {t[:5] for t in analyze(query) if len(t) > 2}
+def _candidates(passage: str) -> tuple[list[str], list[set[str]]]:
     candidates: list[str] = []
     headings: list[set[str]] = []
     heading: set[str] = set()
@@ -215,16 +213,40 @@ def best_sentences(passage: str, query: str, limit: int = 2) -> str:
         if len(text) > 3:
             candidates.append(text)
             headings.append(heading)
+    return candidates, headings
+
+
+def _sentence_score(query_terms: set[str], sentence: str, heading: set[str]) -> float:
+    # Shared words (5-letter prefixes: a light stemmer for en/fr/es, "retour" ~ "retourner"), counting the
+    # section heading at half weight ("## Opening hours" above a table of days); a concrete figure (days,
+    # amounts) outranks the generic introductions policies start with.
+    words = {t[:5] for t in analyze(sentence) if len(t) > 2}
+    overlap = len(query_terms & words) + 0.5 * len(query_terms & (heading - words))
+    return overlap + (0.75 if any(ch.isdigit() for ch in sentence) else 0.0)
+
+
+def pick_source(sources: list[tuple[Citation, str]], query: str) -> int:
+    """Among near-tied retrieved documents, the one holding the sentence that best answers the question."""
+    query_terms = {t[:5] for t in analyze(query) if len(t) > 2}
+    best, best_score = 0, -1.0
+    for index, (_, text) in enumerate(sources):
+        candidates, headings = _candidates(text)
+        top = max((_sentence_score(query_terms, c, h) for c, h in zip(candidates, headings, strict=True)),
+                  default=0.0)
+        if top > best_score + 1e-9:
+            best, best_score = index, top
+    return best
+
+
+def best_sentences(passage: str, query: str, limit: int = 2) -> str:
+    """The passage sentences that share the most words with the question, in their original order."""
+    query_terms = {t[:5] for t in analyze(query) if len(t) > 2}
+    candidates, headings = _candidates(passage)
     if not candidates:
         return passage.strip()[:400]
 
     def score(i: int) -> tuple[float, int]:
-        # Shared words (5-letter prefixes: a light stemmer for en/fr/es, "retour" ~ "retourner"), counting the
-        # section heading at half weight ("## Opening hours" above a table of days); a concrete figure (days,
-        # amounts) outranks the generic introductions policies start with.
-        words = {t[:5] for t in analyze(candidates[i]) if len(t) > 2}
-        overlap = len(query_terms & words) + 0.5 * len(query_terms & (headings[i] - words))
-        return overlap + (0.75 if any(ch.isdigit() for ch in candidates[i]) else 0.0), -i
+        return _sentence_score(query_terms, candidates[i], headings[i]), -i
 
     scored = sorted(range(len(candidates)), key=score, reverse=True)
     chosen = sorted(scored[:limit])
@@ -263,8 +285,11 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     # but answerable question) the customer still gets the answer.
     handoff_only = escalation.escalated and escalation.reason in ("customer_requested_human", "complaint", "safety")
     if not parts and citations and not handoff_only:
-        top = citations[0]
-        source = (documents or {}).get(top.doc_id) or top.passage
+        # Retrieval scores of the top documents are often near-tied; the answer comes from the one whose text
+        # actually holds it.
+        near = [c for c in citations[:2] if c.score >= citations[0].score - 0.05]
+        sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in near]
+        top, source = sources[pick_source(sources, message)]
         parts.append(_t("kb_answer", language, title=top.title, text=best_sentences(source, message)))
         used.append(top)
 
