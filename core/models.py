@@ -167,6 +167,7 @@ class Draft(BaseModel):
     citations: list[Citation] = []
     usage: Usage = Usage()
     grounded: bool = True
+    pii_report: list[str] = []  # problems found restoring PII tokens (e.g. a token of another conversation)
 
 
 class OutputVerdict(BaseModel):

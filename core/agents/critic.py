@@ -74,6 +74,8 @@ def check_output(draft: Draft, *, context_text: str, expected_language: Language
     reasons: list[str] = []
     if _TOKEN_RE.search(draft.reply):
         reasons.append("unresolved_token")
+    if draft.pii_report:
+        reasons.append("foreign_token")  # a token this conversation never issued: never restored, never shown
     context_numbers = {n.replace(",", ".") for n in _NUMBER_RE.findall(context_text)}
     for number in _NUMBER_RE.findall(draft.reply):
         if number.replace(",", ".") not in context_numbers:

@@ -362,4 +362,5 @@ def compose_with_model(router, message: str, *, offline_draft: Draft, tenant_id:
     used = [c for c in citations if c.doc_id in wanted]
     return Draft(reply=reply.strip(), language=prompt_parts["language"], citations=used,
                  grounded=bool(used or prompt_parts["facts"].orders or prompt_parts["facts"].products),
-                 usage=Usage(provider=completion.provider, tokens=completion.tokens, cost=completion.cost))
+                 usage=Usage(provider=completion.provider, tokens=completion.tokens, cost=completion.cost),
+                 pii_report=[str(p) for p in completion.pii_report])
