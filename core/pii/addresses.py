@@ -49,15 +49,20 @@ FR_STREET = re.compile(
     rf"(?:\s+{FR_DIRECTION}(?!\w))?(?:\s*,?\s*{UNIT}(?!\w))?", re.UNICODE)
 ES_STREET = re.compile(
     rf"(?<!\w)(?:{ES_TYPES})\.?\s+(?:{_NAMEWORD}\s+){{0,4}}?{_CAP},?\s*(?:n[º°o]\.?|n[úu]m\.?|n[úu]mero|#)?\s*"
-    rf"\d{{1,5}}[A-Za-z]?(?:-\d{{1,4}})?(?!\d)(?:\s*,?\s*(?:{UNIT}|\d{{1,2}}\s?[º°ª]\s?(?:[A-Za-z](?!\w)|(?i:izq(?:da)?\.?|dcha\.?"
+    rf"\d{{1,5}}[A-Za-z]?(?:-\d{{1,4}})?(?!\d)(?:\s*,?\s*(?:{UNIT}|\d{{1,2}}\s?[º°ª]\s?(?:[A-Za-z](?!\w)|(?i:izq(?:da)?\.?|izda\.?|dcha\.?"
     rf"|der(?:echa)?\.?|izquierda))?|s/n)(?!\w)){{0,3}}")
 # "2217 Beaubien Est" style lines have no type; a PO box is an address too.
 PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?\s?Box|Post Office Box|C\.?P\.?|Case postale|Casilla|Apartado(?: de correos)?"
                     r"|Apdo\.?)\s*\d{1,6}\b", _I)
 
+_MX_ES_AREA = (r"(?:Col\.?|Colonia|Fracc\.?|Fraccionamiento|Barrio|Bo\.|Urb\.?|Urbanizaci[óo]n|Pol\.?|Pol[íi]gono"
+               r"|succ\.?|succursale|Stn\.?|Station|RR\s?\d+|C\.?\s?P\.?\s?\d{4,5}|CP\s?\d{4,5})"
+               r"(?:\s+[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){0,3})?")
 # What may follow a street line on the same line: ", City", ", QC", "(Québec)", postal code, country.
 _TAIL_PART = re.compile(
-    rf"\s*,?\s*(?:\((?:[A-ZÀ-Ý][\w'’. -]{{1,25}})\)|{CA_POSTAL.pattern}|\d{{5}}(?:-\d{{4}})?|(?:{US_STATES})\b"
+    rf"\s*,?\s*(?:{_MX_ES_AREA}|(?:A|O|La|El|Las|Los|Le|Les|L'|L’)\s[A-ZÀ-Ý][\w'’-]+|[A-Z]\.[A-Z]\."
+    rf"|(?:Pte|Ote|Nte|Sur|Poniente|Oriente|Norte)\.?(?!\w)|\((?:[A-ZÀ-Ý][\w'’. -]{{1,25}})\)|{CA_POSTAL.pattern}"
+    rf"|\d{{5}}(?:-\d{{4}})?|(?:{US_STATES})\b"
     r"|(?:QC|ON|BC|AB|MB|SK|NS|NB|NL|PE|YT|NT|NU|CDMX|D\.F\.|Edomex)\b"
     r"|[A-ZÀ-Ý][\w'’-]+(?:[ -](?:de|du|la|le|sur|del|de la)?\s?[A-ZÀ-Ý][\w'’-]+){0,3})"
 )
@@ -82,7 +87,8 @@ def grow(text: str, end: int) -> int:
             end, parts = cut, parts + 1
             break
         if not m.group().lstrip(" ").startswith((",", "(")) and parts == 0 and not re.match(
-                rf"\s*(?:{CA_POSTAL.pattern}|\d{{5}}|\(|(?:{US_STATES}|QC|ON|BC)\b)", m.group()):
+                rf"\s*(?:{CA_POSTAL.pattern}|\d{{5}}|\(|(?:{US_STATES}|QC|ON|BC)\b|(?:Pte|Ote|Nte|Sur|Poniente"
+                r"|Oriente|Norte)\.?(?!\w))", m.group()):
             break
         end = m.end()
         parts += 1

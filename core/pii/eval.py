@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .dataset import HOLDOUT, LANGUAGES, load, load_customers
+from .dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
 from .detect import detect
 from .known import KnownEntities
 from .spans import Span
@@ -217,15 +217,16 @@ def main(argv: list[str] | None = None) -> int:
                 print("   false+", line)
     report("overall", overall, per_category=True)
 
-    holdout = Tally()
-    for lang in LANGUAGES:
-        holdout.add(score(load(lang, HOLDOUT), detector, customers))
-    report("held-out", holdout, per_category=False)
-    if args.show_misses:
-        for line in holdout.misses:
-            print("   miss", line)
-        for line in holdout.false_positives:
-            print("   false+", line)
+    for name, prefix in (("held-out", HOLDOUT), ("held-out2", HOLDOUT2)):
+        holdout = Tally()
+        for lang in LANGUAGES:
+            holdout.add(score(load(lang, prefix), detector, customers))
+        report(name, holdout, per_category=False)
+        if args.show_misses:
+            for line in holdout.misses:
+                print("   miss", line)
+            for line in holdout.false_positives:
+                print("   false+", line)
 
     presidio = presidio_detector()
     if presidio is None:

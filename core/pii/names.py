@@ -112,8 +112,10 @@ RELATION = re.compile(
 GREETING = re.compile(r"(?:^|[.!?\n]\s*)(?:hi|hello|hey|dear|bonjour|bonsoir|salut|allô|allo|hola|buenos d[íi]as"
                       r"|buenas tardes|buenas noches|buenas|estimad[oa]|cher|ch[èe]re|querid[oa])\s*,?\s+",
                       re.IGNORECASE)
-SIGN_OFF = re.compile(r"(?:thanks|thank you|many thanks|regards|best regards|best|cheers|sincerely|kind regards|merci"
-                      r"(?: beaucoup)?|cordialement|salutations|bien à vous|bonne journée|gracias|muchas gracias"
+SIGN_OFF = re.compile(r"(?:thanks|thank you|thx|ty|tks|many thanks|regards|best regards|best wishes|all the best|best"
+                      r"|cheers|sincerely|kind regards|merci beaucoup|merci|bien cordialement|meilleures salutations"
+                      r"|sinc[èe]res salutations|saludos cordiales|un cordial saludo|gracias de antemano|merci d'avance"
+                      r"|cordialement|salutations|bien à vous|bonne journée|gracias|muchas gracias"
                       r"|saludos|un saludo|atentamente|cordiales saludos|abrazos|bisous|xoxo|love|warmly|take care"
                       r"|bises|un abrazo|besos)\s*[,!.]*\s*(?:[-—–]+\s*)?$|^\s*[-—–]+\s*$|[.!?)]\s*[-—–]+\s*$|\n\s*$",
                       re.IGNORECASE)
@@ -129,7 +131,14 @@ bundle pack lote gift cadeau regalo card carte tarjeta day jour día eve veille 
 friday monday store shop boutique tienda market marché mercado street st avenue ave road rd boulevard blvd drive lane
 way court rue calle avenida paseo plaza airport aéroport aeropuerto station gare estación park parc parque mall
 center centre centro hospital university université universidad college school école escuela inc ltd llc gmbh sa
-sl corp company compagnie compañía pay express post postes correos bank banque banco app
+sl corp company compagnie compañía pay express post postes correos bank banque banco app maison fondation
+foundation fundación fundacion association asociación asociacion hospice clinic clinique clínica clinica hôpital
+hospital church église iglesia spa salon salón hotel hôtel restaurant café cafe team équipe equipo group groupe grupo
+""".split())
+NATIONALITIES = frozenset(fold(w) for w in """
+canadian american mexican british french spanish québécois québécoise canadien canadienne américain américaine
+mexicain mexicaine français française espagnol espagnole mexicano mexicana canadiense estadounidense francés
+francesa español española vegan végane vegana new nouveau nouvelle nuevo nueva
 """.split())
 NOT_NAME_PAIRS_FIRST = frozenset(fold(w) for w in """
 black cyber boxing new happy merry feliz joyeux joyeuse bonne mother's father's valentine's saint san santa st
@@ -252,9 +261,15 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             lower_ok = allow_lower and (_capitalised(words[i]) or _is_given(words[i]) or text[m.end():m.end() + 1]
                                         .islower())
             j = _run(text, words, i, allow_lower=lower_ok, max_words=4)
-            if weak and not _plausible(words, i, j):
+            if weak and not _plausible(words, i, j) and pattern is not SELF_INTRO:
                 continue
             if pattern is CONNECTIVE and not _given_or_family(words, i, j):
+                continue
+            if pattern is SELF_INTRO and j - i == 1 and not _plausible(words, i, j):
+                # "it's Marguerite again": one capitalised word that is not a common capitalised word
+                if words[i].key in NOT_NAME or words[i].key in THING_WORDS or words[i].key in NATIONALITIES:
+                    continue
+                yield from emit(i, j)
                 continue
             yield from emit(i, j, title_start)
 
@@ -269,11 +284,19 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
     for k, word in enumerate(words):
         if k in taken or not _capitalised(word) or word.key in NOT_NAME:
             continue
-        before = text[max(0, word.start - 30):word.start]
-        if re.search(r"(?:^|\n|[,!.]\s*|[-—–]\s*)$", before) and SIGN_OFF.search(before.rstrip()) is not None:
+        before = text[max(0, word.start - 40):word.start]
+        sign_off = SIGN_OFF.search(before.rstrip())
+        if sign_off is None:
+            continue
+        # "Thanks, Name" / "—Name" / a sign-off that starts its own sentence ("svp. merci Zach")
+        prefix = before.rstrip()[:sign_off.start()]
+        if re.search(r"(?:^|\n|[,!.]\s*|[-—–]\s*)$", before) or re.search(r"(?:^|[.!?\n])\s*$", prefix) or (
+                word.start - 40 <= 0 and not prefix.strip()):
             j = _run(text, words, k, max_words=3)
             rest = text[words[j - 1].end:] if j > k else ""
-            if j > k and re.fullmatch(r"[\s.!)\]]*(?:\n[\s\S]*)?", rest) and _plausible(words, k, j):
+            at_end = re.fullmatch(r"[\s.!)\]]*", rest) is not None
+            if j > k and re.fullmatch(r"[\s.!)\]]*(?:\n[\s\S]*)?", rest) and (
+                    _plausible(words, k, j) or (at_end and word.key not in THING_WORDS)):
                 yield from emit(k, j)
 
     # Two or three capitalised words in the middle of a sentence, none of them a common word or a product / place
@@ -283,7 +306,7 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             continue
         first, second = words[k], words[k + 1]
         gap_before = text[words[k - 1].end:first.start]
-        if re.search(r"[.!?:;\n«»\"“”()]|[-—–]", gap_before) or not _joined(text, first, second):
+        if re.search(r"[.!?;\n«»\"“”()]|[-—–]", gap_before) or not _joined(text, first, second):
             continue
         if not (_capitalised(first) and _capitalised(second)) or first.text.isupper() or second.text.isupper():
             continue
@@ -296,6 +319,14 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
         if nxt is not None and nxt.key in THING_WORDS and _joined(text, words[j - 1], nxt):
             continue
         yield from emit(k, j)
+
+    # An unknown given name before a known family name: "Samira Haddad".
+    for k in range(len(words) - 1):
+        first, second = words[k], words[k + 1]
+        if (k not in taken and _capitalised(first) and _capitalised(second) and _joined(text, first, second)
+                and second.key in family_names() and first.key not in NOT_NAME and first.key not in THING_WORDS
+                and first.key not in NOT_NAME_PAIRS_FIRST):
+            yield from emit(k, _run(text, words, k, max_words=3))
 
     # Given names in running text, with the family names after them.
     for k, word in enumerate(words):

@@ -22,7 +22,7 @@ from pathlib import Path
 from azure.keyvault.secrets import SecretClient
 
 from core.pii import PiiGuard, TenantPiiPolicy
-from core.pii.dataset import HOLDOUT, LANGUAGES, load, load_customers
+from core.pii.dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
 from core.pii.eval import known_for
 from core.pii.vaults.keyvault import KeyVaultVault
 from core.pii.vaults.local import LocalVault
@@ -44,7 +44,7 @@ def line(name: str, values: list[float]) -> str:
 
 
 def corpus() -> list[dict]:
-    return [r for prefix in ("", HOLDOUT) for lang in LANGUAGES for r in load(lang, prefix)]
+    return [r for prefix in ("", HOLDOUT, HOLDOUT2) for lang in LANGUAGES for r in load(lang, prefix)]
 
 
 def bench_messages(folder: Path) -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from core.pii import TokenMap, detect
-from core.pii.dataset import HOLDOUT, LANGUAGES, load, load_customers
+from core.pii.dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
 from core.pii.eval import known_for
 from core.pii.tokens import normal_key
 
@@ -79,7 +79,7 @@ def test_map_survives_serialisation_with_all_entries():
     assert again.restore(text)[0] == "Emily Chen, 416-555-0177, order #1003"
 
 
-@pytest.mark.parametrize("prefix", ["", HOLDOUT])
+@pytest.mark.parametrize("prefix", ["", HOLDOUT, HOLDOUT2])
 def test_round_trip_restores_every_message_of_the_eval_corpus(prefix):
     customers = load_customers()
     for lang in LANGUAGES:
