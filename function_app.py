@@ -3,7 +3,7 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from blueprints import chat, events, exports, handoff, knowledge, orchestration, schedules
+from blueprints import chat, events, exports, handoff, knowledge, orchestration, schedules, traces
 from core.config import get_settings
 from core.telemetry import configure_telemetry
 
@@ -18,3 +18,4 @@ app.register_functions(events.bp)
 app.register_functions(schedules.bp)
 app.register_functions(exports.bp)
 app.register_functions(knowledge.bp)
+app.register_functions(traces.bp)

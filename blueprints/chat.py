@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from blueprints.problems import json_body, problem, validation_problem
 from core import conversations
+from core.auth import AuthError, authorize_chat
 from core.models import TENANT_ID_PATTERN, ChatRequest, TurnInput
 from core.openapi import build_openapi
 from core.services import get_services
@@ -36,8 +37,13 @@ async def chat(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> 
     services = get_services()
     settings = services.settings
     tenant_id = req.route_params.get("tenant", "")
-    if not re.match(TENANT_ID_PATTERN, tenant_id) or get_tenant(tenant_id, services.store) is None:
+    tenant = get_tenant(tenant_id, services.store) if re.match(TENANT_ID_PATTERN, tenant_id) else None
+    if tenant is None:
         return problem(404, "Unknown tenant", f"No shop is registered under tenant id '{tenant_id[:64]}'.")
+    try:
+        caller = authorize_chat(settings, tenant, req.headers)
+    except AuthError as exc:
+        return problem(exc.status, exc.title, exc.detail, headers={"WWW-Authenticate": "Bearer"})
 
     data, error = json_body(req, max_bytes=settings.CHAT_MAX_MESSAGE_BYTES * 4 + 2048)
     if error:
@@ -73,6 +79,8 @@ async def chat(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> 
         ):
             return problem(403, "Forbidden", "This conversation belongs to another customer.",
                            errors=[{"field": "conversation_id", "message": "belongs to another customer"}])
+        if caller.conversation_id and caller.conversation_id != request.conversation_id:
+            return problem(403, "Forbidden", "The session token is bound to another conversation.")
         conversation_id = request.conversation_id
     else:
         conversation_id = uuid.uuid4().hex

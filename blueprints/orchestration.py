@@ -12,6 +12,7 @@ import azure.durable_functions as df
 
 from core import pipeline
 from core.pipeline import TurnState
+from core.telemetry import agent_step
 
 bp = df.Blueprint()
 log = logging.getLogger("shopdesk.orchestration")
@@ -61,50 +62,60 @@ def _state(payload: dict) -> TurnState:
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("load_turn_context", audit=True)
 def load_turn_context(payload: dict) -> dict:
     return pipeline.load_context(_state(payload)).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("critic_input")
 def critic_input(payload: dict) -> dict:
     return pipeline.screen_input(_state(payload)).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("classify_intent")
 def classify_intent(payload: dict) -> dict:
     return pipeline.classify_intent(_state(payload)).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("retrieve_knowledge")
 def retrieve_knowledge(payload: dict) -> list:
     return [c.model_dump(mode="json") for c in pipeline.retrieve_knowledge(_state(payload))]
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("lookup_shop_data", audit=True)
 def lookup_shop_data(payload: dict) -> dict:
     return pipeline.lookup_shop_data(_state(payload)).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("escalate")
 def escalate(payload: dict) -> dict:
     return pipeline.escalate(_state(payload["state"]), payload["reason"]).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("compose_response")
 def compose_response(payload: dict) -> dict:
     return pipeline.compose_response(_state(payload)).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("critic_output")
 def critic_output(payload: dict) -> dict:
     return pipeline.review_response(_state(payload)).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("fallback_response")
 def fallback_response(payload: dict) -> dict:
     return pipeline.fallback_response(_state(payload)).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
+@agent_step("record_turn")
 def record_turn(payload: dict) -> dict:
     return pipeline.record_turn(_state(payload)).model_dump(mode="json")

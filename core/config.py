@@ -243,6 +243,38 @@ class Settings(BaseSettings):
         default="pii-maps", description="Cosmos DB container of the token maps (partition key /tenant_id, TTL on)."
     )
 
+    # Tenancy, audit and telemetry (issue 8).
+    CHAT_REQUIRE_TENANT_KEY: bool = Field(
+        default=False, description="Every tenant's chat must present its X-Tenant-Key or a session token (a tenant "
+        "can also require it alone with require_chat_key in tenant.json).",
+    )
+    CHAT_TENANT_KEYS: str = Field(
+        default="{}", description='Public widget keys per tenant (JSON {"tenant": ["key", ...]}), added to the '
+        "widget_keys of tenant.json; several keys allow rotation.",
+    )
+    SESSION_TOKEN_KEY: str = Field(
+        default="", description="HMAC key of customer session tokens (a Key Vault reference in Azure); empty = a key "
+        "generated under DATA_DIR.",
+    )
+    SESSION_TOKEN_TTL_SECONDS: int = Field(default=3600, ge=60, description="Lifetime of a customer session token.")
+    OPERATOR_AUTH: Literal["function_key", "entra"] = Field(
+        default="function_key", description="Operator API: function_key (the key alone, all tenants; scoped operator "
+        "tokens narrow it) or entra (App Service authentication; app roles Operator.All or Operator.<tenant>).",
+    )
+    AUDIT_ALL_TENANTS: bool = Field(
+        default=False, description="Audit data access for every tenant, not only those with hipaa in tenant.json."
+    )
+    AUDIT_RETENTION_DAYS: int = Field(
+        default=2190, ge=1, description="Days audit records are kept (HIPAA: 6 years)."
+    )
+    APPLICATIONINSIGHTS_CONNECTION_STRING: str = Field(
+        default="", description="Application Insights connection string; set = spans and logs are exported there "
+        "(azure-monitor-opentelemetry), empty = spans stay in the in-process trace store only.",
+    )
+    TRACE_STORE_CONVERSATIONS: int = Field(
+        default=2000, ge=1, description="Conversations whose spans the in-process trace store keeps (oldest dropped)."
+    )
+
     @field_validator("FUNCTIONS_WORKER_RUNTIME")
     @classmethod
     def _python_only(cls, value: str) -> str:
@@ -259,7 +291,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown provider(s) {unknown}; use azure_openai, third_party, offline")
         return ",".join(names)
 
-    @field_validator("LLM_RATE_LIMITS", "LLM_PRICES")
+    @field_validator("LLM_RATE_LIMITS", "LLM_PRICES", "CHAT_TENANT_KEYS")
     @classmethod
     def _json_map(cls, value: str) -> str:
         import json
@@ -312,3 +344,26 @@ def load_settings(**overrides: object) -> Settings:
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+def _markdown_default(name: str, default: object) -> str:
+    if isinstance(default, Path):
+        default = default.relative_to(REPO_ROOT) if default.is_relative_to(REPO_ROOT) else default
+    text = str(default.value if isinstance(default, StrEnum) else default)
+    return f"`{text}`" if text else "—"
+
+
+def settings_markdown() -> str:
+    """README's settings table, generated from the Settings class (a test keeps README equal to it)."""
+    lines = ["| setting | local default | what |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        description = (field.description or "").replace("|", "\\|")
+        lines.append(f"| `{name}` | {_markdown_default(name, field.default)} | {description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["markdown"]:
+        sys.exit("usage: python -m core.config markdown")
+    sys.stdout.write(settings_markdown())

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.models import TENANT_ID_PATTERN
 from core.rag.documents import DocumentError, iter_knowledge_files, parse_file, product_document
@@ -48,6 +48,18 @@ class TenantConfig(BaseModel):
     integrations: dict[str, str] = {}
     # "third_party": tokenize PII only for providers outside the perimeter; "always": also for Azure OpenAI (HIPAA).
     pii_tokenization: Literal["third_party", "always"] = "third_party"
+    # HIPAA tenant: PII always tokenized (even for Azure OpenAI), data access audited, chat key required.
+    hipaa: bool = False
+    audit: bool = False  # audit data access without being a HIPAA tenant
+    # Public widget keys (X-Tenant-Key) of this shop; several allow rotation. Also from CHAT_TENANT_KEYS.
+    widget_keys: list[str] = []
+    require_chat_key: bool = False  # refuse chat without a widget key or session token
+
+    @model_validator(mode="after")
+    def _hipaa_policy(self) -> TenantConfig:
+        if self.hipaa:
+            self.pii_tokenization, self.audit, self.require_chat_key = "always", True, True
+        return self
 
 
 class ImportReport(BaseModel):

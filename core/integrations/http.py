@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from core.telemetry import vendor_call
+
 from .ports import IntegrationError
 
 log = logging.getLogger("shopdesk.integrations")
@@ -72,6 +74,7 @@ class VendorClient:
             return min(retry_after, self.max_wait)
         return min(0.5 * 2 ** (state.attempt_number - 1) + random.uniform(0, 0.25), self.max_wait)
 
+    @vendor_call
     def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         path = httpx.URL(url).path if url.startswith("http") else url.split("?")[0]
         try:
