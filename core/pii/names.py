@@ -39,12 +39,31 @@ def family_names() -> frozenset[str]:
     return _load("surnames.txt")
 
 
+@functools.lru_cache(maxsize=1)
+def census_given() -> frozenset[str]:
+    """US Census given names: broad but full of everyday words, so a hint next to another clue only."""
+    return frozenset(n for n in _load("census_first_names.txt") if len(n) >= 3) - AMBIGUOUS - CENSUS_WORDS
+
+
+@functools.lru_cache(maxsize=1)
+def census_family() -> frozenset[str]:
+    return _load("census_surnames.txt") | family_names()
+
+
 # Given names that are also everyday words, scents or places: a name only with context or a family name after.
 AMBIGUOUS = frozenset("""rose rosa amber jade violette clementine iris holly ruby april may june august grace will
 mark bill rob olive ginger sage dolores mercedes pilar angel cruz paz luz sol rosario victoria florence france jordan
 summer dawn faith hope joy crystal max guy gene eden china paris lima chase brooke sandy frank regis pascal lucky
 roman german noel rene""".split())
 
+# Census given names that are everyday English words.
+CENSUS_WORDS = frozenset("""sky rich page major young king don art dee ivy sunny lucky star misty dusty rusty candy
+honey cherry pepper coral jewel pearl violet lily daisy hazel fern heather autumn winter spring eve mercy patience
+prudence charity chance hunter carter mason miles rocky stormy sterling royal prince princess queen duke earl baron
+pat sue ray gay love see son sun way else ever more less few much many any all one two three can cannot big little
+long short tall fair free bless blessing precious happy merry dear honor justice liberty unique early late even
+lane dale glen wood woods field fields brook brooks river rivers lake stone rock hill hills
+""".split())
 PARTICLES = frozenset("de del la las los da das di do dos du des van von der den le y e st st. ste ste. bin ibn al el"
                       .split())
 
@@ -84,13 +103,14 @@ CUE_STRONG = re.compile(
     r"|de parte de|de la part de|on behalf of|ship(?:ped)? to|livr[ée]e? à|envoy[ée]e? à|enviado a|envi[ée]lo a)\s+",
     re.IGNORECASE,
 )
+NAME_IS = re.compile(r"name|nom|nombre|appelle|llamo|sign", re.IGNORECASE)
 SELF_INTRO = re.compile(
     r"\b(?:i'm|i am|im|this is|it's|it is|c'est|ici|moi c'est|je suis|soy|habla|le habla|aqu[íi]|named|called"
     r"|nomm[ée]e?|appel[ée]e?|llamad[oa]|se llama|s'appelle|is called|goes by)\s+",
     re.IGNORECASE,
 )
 CONNECTIVE = re.compile(
-    r"\b(?:for|pour|para|to|and|et|y|with|avec|con|from|de|by|par|por|ask|tell|contact|call|dites à|demandez à"
+    r"\b(?:for|pour|para|to|and|et|y|with|avec|con|from|de|by|par|por|ask|tell|contact|call|dites à|demandez à|demandez"
     r"|pregunten a|llamen a|avisen a)\s+",
     re.IGNORECASE,
 )
@@ -120,7 +140,8 @@ SIGN_OFF = re.compile(r"(?:thanks|thank you|thx|ty|tks|many thanks|regards|best 
                       r"|bises|un abrazo|besos)\s*[,!.]*\s*(?:[-—–]+\s*)?$|^\s*[-—–]+\s*$|[.!?)]\s*[-—–]+\s*$|\n\s*$",
                       re.IGNORECASE)
 
-INITIAL_NAME = re.compile(r"(?<![\w.])[A-ZÀ-Ý]\.(?:\s?-?[A-ZÀ-Ý]\.)?\s?(?P<name>[A-ZÀ-Ý][a-zà-ÿ]{2,}(?:[-'’][A-ZÀ-Ý]"
+VOCATIVE = re.compile(r",\s*(?P<name>[A-ZÀ-Ý][a-zà-ÿ]+(?:[-'’][A-ZÀ-Ý][a-zà-ÿ]+)?)\s*[!.?]*\s*$")
+INITIAL_NAME = re.compile(r"(?<![\w.°º])[A-ZÀ-Ý]\.(?:\s?-?[A-ZÀ-Ý]\.)?\s?(?P<name>[A-ZÀ-Ý][a-zà-ÿ]{2,}(?:[-'’][A-ZÀ-Ý]"
                           r"[a-zà-ÿ]+)?)")
 # Words after which two capitalised words are a product, a place or an event rather than a person.
 THING_WORDS = frozenset(fold(w) for w in """
@@ -225,6 +246,8 @@ def _plausible(words: list[_Word], i: int, j: int) -> bool:
         return False
     if any(_is_given(w) for w in words[i:j]) or any(w.key in family_names() for w in words[i:j]):
         return True
+    if any(w.key in census_given() and w.key not in NOT_NAME and w.key not in THING_WORDS for w in words[i:j]):
+        return True
     return j - i >= 2
 
 
@@ -232,8 +255,8 @@ def _given_or_family(words: list[_Word], i: int, j: int) -> bool:
     """After a plain connective ("for", "with", "de"), a name needs a given name that is not an everyday word, or a
     given name followed by a family name."""
     first = words[i]
-    if _is_given(first) and first.key not in AMBIGUOUS:
-        return True
+    if (_is_given(first) or first.key in census_given()) and first.key not in AMBIGUOUS:
+        return first.key not in NOT_NAME and first.key not in THING_WORDS
     return j - i >= 2 and (_is_given(first) or first.key in family_names()) and words[i + 1].key in family_names()
 
 
@@ -258,8 +281,14 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             if i is None:
                 continue
             title_start = m.start() if pattern is TITLE else None
-            lower_ok = allow_lower and (_capitalised(words[i]) or _is_given(words[i]) or text[m.end():m.end() + 1]
-                                        .islower())
+            if pattern is SELF_INTRO and not _capitalised(words[i]) and words[i].key not in LOWER_STOP and (
+                    _is_given(words[i]) or words[i].key in census_given()) and words[i].key not in AMBIGUOUS:
+                # "hi im kayla dawson": a known given name written in lower case, and the words that follow it
+                yield from emit(i, _run(text, words, i, allow_lower=True, max_words=3))
+                continue
+            # Lower-case names only after "my name is" and its kin, not after "recipient" or "holder".
+            lower_ok = allow_lower and NAME_IS.search(m.group()) is not None and (
+                _capitalised(words[i]) or _is_given(words[i]) or text[m.end():m.end() + 1].islower())
             j = _run(text, words, i, allow_lower=lower_ok, max_words=4)
             if weak and not _plausible(words, i, j) and pattern is not SELF_INTRO:
                 continue
@@ -272,6 +301,14 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
                 yield from emit(i, j)
                 continue
             yield from emit(i, j, title_start)
+
+    # Addressed by name at the end of a message: "Great service, Bea!"
+    vocative = VOCATIVE.search(text)
+    if vocative:
+        k = _index_at(words, vocative.start("name"))
+        if k is not None and words[k].key not in NOT_NAME and words[k].key not in THING_WORDS and \
+                words[k].key not in NATIONALITIES:
+            yield from emit(k, _run(text, words, k, max_words=2))
 
     # An initial and a family name: "R. Castellanos", "J.-F. Dubé".
     for m in INITIAL_NAME.finditer(text):
@@ -290,7 +327,7 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             continue
         # "Thanks, Name" / "—Name" / a sign-off that starts its own sentence ("svp. merci Zach")
         prefix = before.rstrip()[:sign_off.start()]
-        if re.search(r"(?:^|\n|[,!.]\s*|[-—–]\s*)$", before) or re.search(r"(?:^|[.!?\n])\s*$", prefix) or (
+        if re.search(r"(?:^|\n|[,!.]\s*|[-—–]\s*)$", before) or re.search(r"(?:^|[.!?,\n])\s*$", prefix) or (
                 word.start - 40 <= 0 and not prefix.strip()):
             j = _run(text, words, k, max_words=3)
             rest = text[words[j - 1].end:] if j > k else ""
@@ -315,18 +352,31 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             continue
         if first.key in NOT_NAME_PAIRS_FIRST or words[k - 1].key in _SAINT or re.search(r"\d\s*$", gap_before):
             continue
+        # Product and place names are capitalised too: one of the words must be a known given or family name.
+        if not any(_is_given(w) or w.key in census_given() or w.key in census_family() for w in words[k:j]):
+            continue
         nxt = words[j] if j < len(words) else None
         if nxt is not None and nxt.key in THING_WORDS and _joined(text, words[j - 1], nxt):
             continue
         yield from emit(k, j)
 
-    # An unknown given name before a known family name: "Samira Haddad".
+    # A capitalised word before a family name: "Samira Haddad", "Eunice Blackwood" (not "Lavender Fields Soap").
     for k in range(len(words) - 1):
         first, second = words[k], words[k + 1]
         if (k not in taken and _capitalised(first) and _capitalised(second) and _joined(text, first, second)
-                and second.key in family_names() and first.key not in NOT_NAME and first.key not in THING_WORDS
-                and first.key not in NOT_NAME_PAIRS_FIRST):
-            yield from emit(k, _run(text, words, k, max_words=3))
+                and (second.key in family_names() or (second.key in census_family() and (
+                    _is_given(first) or first.key in census_given())))
+                and not first.text.isupper() and not second.text.isupper()):
+            j = _run(text, words, k, max_words=3)
+            if j - k < 2 or any(w.key in THING_WORDS or w.key in NOT_NAME or w.key in NATIONALITIES
+                                for w in words[k:j]):
+                continue
+            if first.key in NOT_NAME_PAIRS_FIRST or (k and words[k - 1].key in _SAINT):
+                continue
+            nxt = words[j] if j < len(words) else None
+            if nxt is not None and nxt.key in THING_WORDS and _joined(text, words[j - 1], nxt):
+                continue
+            yield from emit(k, j)
 
     # Given names in running text, with the family names after them.
     for k, word in enumerate(words):
