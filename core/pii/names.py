@@ -353,7 +353,7 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
         if first.key in NOT_NAME_PAIRS_FIRST or words[k - 1].key in _SAINT or re.search(r"\d\s*$", gap_before):
             continue
         # Product and place names are capitalised too: one of the words must be a known given or family name.
-        if not any(_is_given(w) or w.key in census_given() or w.key in census_family() for w in words[k:j]):
+        if not any(_is_given(w) or w.key in census_given() or w.key in family_names() for w in words[k:j]):
             continue
         nxt = words[j] if j < len(words) else None
         if nxt is not None and nxt.key in THING_WORDS and _joined(text, words[j - 1], nxt):
