@@ -167,11 +167,11 @@ def report(name: str, tally: Tally, *, per_category: bool) -> None:
         leaked, chars = tally.leak_by.get(label, [0, 0])
         pred = tally.pred_by.get(label, 0)
         recall = tally.found_by.get(label, 0) / gold if gold else float("nan")
-        label_ok = tally.label_ok_by.get(label, 0) / tally.found_by[label] if tally.found_by.get(label) else float(
-            "nan")
+        label_ok = tally.label_ok_by.get(label, 0) / tally.found_by[label] if tally.found_by.get(label) else None
         precision = tally.pred_hit_by.get(label, 0) / pred if pred else float("nan")
+        label_text = _pct(label_ok) if label_ok is not None else "    -  "
         print(f"  {label:16} {gold:5} {_pct(recall) if gold else '    -  ':>7} "
-              f"{_pct(leaked / chars) if chars else '    -  ':>7} {_pct(label_ok) if gold else '    -  ':>9} "
+              f"{_pct(leaked / chars) if chars else '    -  ':>7} {label_text:>9} "
               f"{pred:5} {_pct(precision) if pred else '    -  ':>9}")
 
 
@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a threshold is missed")
     parser.add_argument("--show-misses", action="store_true", help="list leaked spans and false positives")
     parser.add_argument("--json", action="store_true", help="print the overall figures as JSON too")
+    parser.add_argument("--spans-from", metavar="JSONL", help="also score another tool's spans: one {id, spans: "
+                        "[[start, end, label], ...]} per line (e.g. Presidio run in its own environment)")
     args = parser.parse_args(argv)
 
     customers = load_customers()
@@ -228,10 +230,26 @@ def main(argv: list[str] | None = None) -> int:
             for line in holdout.false_positives:
                 print("   false+", line)
 
+    if args.spans_from:
+        external: dict[str, list] = {}
+        with open(args.spans_from, encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                external[row["id"]] = row["spans"]
+        by_text = {r["text"]: external.get(r["id"], []) for p in ("", HOLDOUT, HOLDOUT2) for lang in LANGUAGES
+                   for r in load(lang, p)}
+        for name, prefixes in (("external", ("",)), ("ext-held", (HOLDOUT, HOLDOUT2))):
+            compared = Tally()
+            for prefix in prefixes:
+                for lang in LANGUAGES:
+                    compared.add(score(load(lang, prefix), lambda text, lang, known: by_text[text], customers,
+                                       round_trip=False))
+            report(name, compared, per_category=name == "external")
+
     presidio = presidio_detector()
     if presidio is None:
-        print("presidio: not installed (optional); DESIGN.md anchors on outside text: Presidio best offline 35.8 % "
-              "leak, regex 53.6 %, combined 20.4 %")
+        print("presidio: not installed here (optional; see tests/bench/pii_presidio.py and --spans-from). DESIGN.md "
+              "anchors on outside text: Presidio best offline 35.8 % leak, regex 53.6 %, combined 20.4 %")
     else:
         compared = Tally()
         for lang in LANGUAGES:
