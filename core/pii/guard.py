@@ -153,6 +153,9 @@ class PiiGuard:
         session = session or self.open(tenant_id, conversation_id)
         if (session.tenant_id, session.conversation_id) != (tenant_id, conversation_id):
             raise ValueError("session belongs to another conversation")
+        if session._pending is not None:  # the map must not change while a write snapshots it
+            session._pending.result()
+            session._pending = None
         if known:
             session.known.extend(known)
         structured = list(marked_values(content)) if isinstance(content, BaseModel | list | dict) else []
