@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint eval-intent eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii clean azurite-start azurite-stop
+.PHONY: setup run test lint eval-intent eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps, npm deps (Azurite), local.settings.json, intent model.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp
@@ -91,3 +91,7 @@ eval-pii: setup
 # Tokenize + detokenize p50/p95 per message; embedded and Key Vault (50-100 ms simulated) vault operations.
 bench-pii: setup
 	$(PY) -m tests.bench.pii
+
+# Webhooks accepted/s and p50/p99, events/s through bus -> handlers, retried/dead-lettered/lost with 10 % faults.
+bench-events: setup
+	$(PY) -m tests.bench.events

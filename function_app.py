@@ -3,7 +3,19 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from blueprints import chat, events, exports, handoff, knowledge, orchestration, schedules, traces
+from blueprints import (
+    chat,
+    events,
+    exports,
+    handoff,
+    knowledge,
+    operator,
+    orchestration,
+    schedules,
+    stories,
+    traces,
+    webhooks,
+)
 from core.config import get_settings
 from core.telemetry import configure_telemetry
 
@@ -19,3 +31,6 @@ app.register_functions(schedules.bp)
 app.register_functions(exports.bp)
 app.register_functions(knowledge.bp)
 app.register_functions(traces.bp)
+app.register_functions(webhooks.bp)
+app.register_functions(operator.bp)
+app.register_functions(stories.bp)

@@ -1,16 +1,19 @@
-"""Queue-triggered consumers: the analytics agent folds each turn event into the tenant's daily counters."""
+"""Queue-triggered consumers: the analytics agent folds each turn event into the tenant's daily counters, and one
+function per agent queue consumes the event bus (see core/events)."""
 
 from __future__ import annotations
 
 import logging
 
+import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
 from core.agents import analytics
+from core.events.catalog import queue_for
 from core.services import get_services
 
-bp = func.Blueprint()
+bp = df.Blueprint()
 log = logging.getLogger("shopdesk.events")
 
 
@@ -24,3 +27,34 @@ def analytics_events(msg: func.QueueMessage) -> None:
         raise ValueError("invalid analytics event") from None
     counted = analytics.record_event(get_services().store, event)
     log.info("analytics event tenant=%s counted=%s", event.tenant_id, counted)
+
+
+# Agent queues fed by the event bus (Event Grid subscriptions in Azure, the local publisher here). Each function
+# hands the message to the dispatcher: rate limits, concurrency, receipts, retries and dead letters live there.
+async def _deliver(agent: str, msg: func.QueueMessage, client=None) -> None:
+    from core.events.handlers import HANDLERS
+    from core.events.runtime import get_events
+
+    await get_events().dispatcher.deliver(agent, msg.get_body(), HANDLERS[agent], client)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=queue_for("response"), connection="AzureWebJobsStorage")
+@bp.durable_client_input(client_name="client")
+async def response_agent_events(msg: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+    await _deliver("response", msg, client)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=queue_for("escalation"), connection="AzureWebJobsStorage")
+@bp.durable_client_input(client_name="client")
+async def escalation_agent_events(msg: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+    await _deliver("escalation", msg, client)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=queue_for("knowledge"), connection="AzureWebJobsStorage")
+async def knowledge_agent_events(msg: func.QueueMessage) -> None:
+    await _deliver("knowledge", msg)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=queue_for("analytics"), connection="AzureWebJobsStorage")
+async def analytics_agent_events(msg: func.QueueMessage) -> None:
+    await _deliver("analytics", msg)

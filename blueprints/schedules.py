@@ -32,3 +32,42 @@ def daily_summary(timer: func.TimerRequest) -> None:
     for tenant in list_tenants(services.store):
         summary = analytics.daily_summary(services.store, tenant.id, day)
         log.info("daily summary tenant=%s day=%s turns=%s", tenant.id, day, summary["turns"])
+
+
+# Event-bus timers (issue 7): each schedule is an app setting; the work turns schedule slots into catalog events.
+@bp.timer_trigger(arg_name="timer", schedule="%PROMOTIONS_SCHEDULE%", run_on_startup=False)
+def promotions_tick(timer: func.TimerRequest) -> None:
+    """Start and end operator promotions whose window edge has passed."""
+    from core.events import schedules as event_schedules
+
+    log.info("promotions tick published=%d", event_schedules.promotions_tick())
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%REPORT_DAILY_SCHEDULE%", run_on_startup=False)
+def daily_report(timer: func.TimerRequest) -> None:
+    from core.events import schedules as event_schedules
+
+    log.info("daily report events=%d", event_schedules.report("daily"))
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%REPORT_WEEKLY_SCHEDULE%", run_on_startup=False)
+def weekly_report(timer: func.TimerRequest) -> None:
+    from core.events import schedules as event_schedules
+
+    log.info("weekly report events=%d", event_schedules.report("weekly"))
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%SYNC_TICK_SCHEDULE%", run_on_startup=False)
+def sync_tick(timer: func.TimerRequest) -> None:
+    """Product and analytics syncs on each tenant's schedule (operator's, or SYNC_*_SCHEDULE)."""
+    from core.events import schedules as event_schedules
+
+    log.info("sync tick events=%d", event_schedules.sync_tick())
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%NEWS_POLL_SCHEDULE%", run_on_startup=False)
+def news_poll(timer: func.TimerRequest) -> None:
+    """Poll each tenant's company-news feed; new items become announcements."""
+    from core.events import schedules as event_schedules
+
+    log.info("news poll events=%d", event_schedules.news_poll())

@@ -275,6 +275,65 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="Conversations whose spans the in-process trace store keeps (oldest dropped)."
     )
 
+    # Events (issue 7): webhooks, the event bus, agent queues, reliability limits and schedules.
+    EVENT_BUS: Literal["local", "eventgrid"] = Field(
+        default="local", description="local: apply the catalog's subscriptions and enqueue to the agent queues; "
+        "eventgrid: publish CloudEvents to the Event Grid topic (EVENT_GRID_ENDPOINT).",
+    )
+    EVENT_GRID_ENDPOINT: str = Field(
+        default="", description="Event Grid topic endpoint, https://<topic>.<region>-1.eventgrid.azure.net/api/events."
+    )
+    EVENT_GRID_KEY: str = Field(default="", description="Topic access key; empty = Entra ID (managed identity).")
+    EVENTS_GLOBAL_RATE: float = Field(default=100.0, gt=0, description="Events per second handled, all agents.")
+    EVENTS_AGENT_RATE: float = Field(default=20.0, gt=0, description="Events per second handled per agent.")
+    EVENTS_AGENT_CONCURRENCY: int = Field(default=5, ge=1, description="Handlers of one agent running at once.")
+    EVENTS_QUEUE_MAX_DEPTH: int = Field(
+        default=1000, ge=1, description="Agent queue depth above which the oldest messages are dropped (warning)."
+    )
+    EVENTS_DROP_ALERT: int = Field(default=50, ge=0, description="Alert when more are dropped within 5 minutes.")
+    EVENTS_DEAD_LETTER_ALERT: int = Field(default=10, ge=0, description="Alert when more dead letters wait.")
+    EVENTS_RETRY_DELAYS: str = Field(
+        default="1,2,4,8,16", pattern=r"^\d+(,\d+)*$",
+        description="Seconds before each retry of a failed handler; after the last one the event is dead-lettered.",
+    )
+    EVENTS_RETENTION_DAYS: int = Field(
+        default=7, ge=1, description="Days events, receipts and dead letters are kept (replay window)."
+    )
+    EVENTS_FAULT_RATE: float = Field(
+        default=0.0, ge=0, le=1, description="Share of handler runs failed on purpose (benchmarks only; 0 = off)."
+    )
+    WEBHOOK_MAX_AGE_SECONDS: int = Field(
+        default=300, ge=1, description="Webhooks whose timestamp is older (or further ahead) are rejected."
+    )
+    SHOPIFY_WEBHOOK_SECRET_NAME: str = Field(
+        default="SHOPIFY_WEBHOOK_SECRET_{TENANT}", description="App setting holding a tenant's Shopify webhook secret."
+    )
+    ZENDESK_WEBHOOK_SECRET_NAME: str = Field(
+        default="ZENDESK_WEBHOOK_SECRET_{TENANT}", description="App setting holding a tenant's Zendesk signing secret."
+    )
+    LOCAL_FUNCTION_KEY: str = Field(
+        default="local-function-key", description="Key the local host requires (x-functions-key header or code "
+        "query) on FUNCTION-level routes, as Azure does with function keys. Not used in Azure.",
+    )
+    PROMOTIONS_SCHEDULE: str = Field(default="0 * * * * *", description="NCRONTAB of the promotions tick.")
+    REPORT_DAILY_SCHEDULE: str = Field(default="0 0 6 * * *", description="NCRONTAB of the daily report.")
+    REPORT_WEEKLY_SCHEDULE: str = Field(default="0 0 6 * * 1", description="NCRONTAB of the weekly report.")
+    SYNC_TICK_SCHEDULE: str = Field(
+        default="0 * * * * *", description="NCRONTAB of the timer that runs each tenant's due syncs."
+    )
+    SYNC_PRODUCTS_SCHEDULE: str = Field(
+        default="0 0 */6 * * *", description="Default NCRONTAB of a tenant's product sync (the operator API "
+        "overrides it per tenant).",
+    )
+    SYNC_ANALYTICS_SCHEDULE: str = Field(
+        default="0 30 1 * * *", description="Default NCRONTAB of a tenant's analytics sync (overridable per tenant)."
+    )
+    NEWS_POLL_SCHEDULE: str = Field(default="0 */30 * * * *", description="NCRONTAB of the company-news feed poll.")
+    NEWS_FEED_URL: str = Field(
+        default="knowledge/tenants/{tenant}/news.xml", description="A tenant's RSS/Atom feed: a file path (relative "
+        "to the app) or an http(s) URL; {tenant} is the tenant id. tenant.json integrations.news_feed overrides it.",
+    )
+
     @field_validator("FUNCTIONS_WORKER_RUNTIME")
     @classmethod
     def _python_only(cls, value: str) -> str:
@@ -304,7 +363,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a JSON object")
         return value
 
-    @field_validator("DAILY_SUMMARY_SCHEDULE", "EXPORTS_SCHEDULE")
+    @field_validator("DAILY_SUMMARY_SCHEDULE", "EXPORTS_SCHEDULE", "PROMOTIONS_SCHEDULE", "REPORT_DAILY_SCHEDULE",
+                     "REPORT_WEEKLY_SCHEDULE", "SYNC_TICK_SCHEDULE", "SYNC_PRODUCTS_SCHEDULE",
+                     "SYNC_ANALYTICS_SCHEDULE", "NEWS_POLL_SCHEDULE")
     @classmethod
     def _ncrontab(cls, value: str) -> str:
         if len(value.split()) != 6:
@@ -344,6 +405,7 @@ def load_settings(**overrides: object) -> Settings:
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
 
 def _markdown_default(name: str, default: object) -> str:
     if isinstance(default, Path):

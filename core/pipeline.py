@@ -290,6 +290,7 @@ def record_turn(state: TurnState) -> TurnResult:
     language = state.draft.language
     label = state.intent.label if state.intent else "blocked"
     answered = state.draft.grounded
+    event_notices(state)  # issue 7: waitlist capture + announcement mention
     record = TurnRecord(turn_id=turn.turn_id, at=_now(), user=turn.message, reply=state.draft.reply, intent=label,
                         language=language, escalated=state.escalation.escalated, answered=answered)
 
@@ -330,6 +331,27 @@ def record_turn(state: TurnState) -> TurnResult:
     )
     services.queue.send(services.settings.ANALYTICS_QUEUE_NAME, event.model_dump_json())
     return result
+
+
+def event_notices(state: TurnState) -> None:
+    """Issue 7 (core/events), appended after the critic: a "tell me when it's back" request puts the customer on
+    the product's back-in-stock waitlist, and an active announcement is mentioned once per conversation."""
+    from core.events import operations, waitlist
+
+    if state.draft is None or state.screen is None or state.screen.blocked:
+        return
+    store, turn, language = get_services().store, state.turn, state.draft.language
+    ctx = state.context
+    customer = turn.customer or (ctx.customer if ctx else None)
+    emails = [e for e in (customer.email if customer else None, ctx.verified_email if ctx else None,
+                          *(state.intent.entities.emails if state.intent else [])) if e]
+    captured = waitlist.capture(store, turn.tenant_id, turn.conversation_id, turn.message,
+                                products=state.facts.products, emails=emails, language=language)
+    if captured:
+        state.draft.reply += response.T[f"waitlist_{captured[0]}"][language].format(title=captured[1])
+    mention = operations.mention_for(store, turn.tenant_id, turn.conversation_id, language)
+    if mention:
+        state.draft.reply += response.T["announcement"][language].format(text=mention)
 
 
 def new_turn_id() -> str:

@@ -139,6 +139,46 @@ T: dict[str, dict[Language, str]] = {
         "fr": " J'ai transmis cette conversation à notre équipe (billet {ticket}); une personne fera le suivi avec vous.",
         "es": " He pasado esta conversación a nuestro equipo (ticket {ticket}); una persona le responderá.",
     },
+    # Proactive notifications and notices (issue 7: core/events).
+    "shipment_subject": {
+        "en": "Your order #{number} from {shop} has shipped",
+        "fr": "Votre commande no {number} de {shop} a été expédiée",
+        "es": "Su pedido n.º {number} de {shop} ha sido enviado",
+    },
+    "shipment_body": {
+        "en": "Hello {name},\n\nGood news: your order #{number} ({items}) is on its way with {carrier}. "
+              "Tracking number: {tracking}.{link}\n\n{shop}",
+        "fr": "Bonjour {name},\n\nBonne nouvelle : votre commande no {number} ({items}) est en route avec "
+              "{carrier}. Numéro de suivi : {tracking}.{link}\n\n{shop}",
+        "es": "Hola {name}:\n\nBuenas noticias: su pedido n.º {number} ({items}) va en camino con {carrier}. "
+              "Número de seguimiento: {tracking}.{link}\n\n{shop}",
+    },
+    "shipment_link": {"en": " Follow it here: {url}", "fr": " Suivez-la ici : {url}", "es": " Sígalo aquí: {url}"},
+    "restock_subject": {
+        "en": "{title} is back in stock at {shop}",
+        "fr": "{title} est de retour en stock chez {shop}",
+        "es": "{title} vuelve a estar disponible en {shop}",
+    },
+    "restock_body": {
+        "en": "Hello,\n\nYou asked us to tell you when {title} was back: it is in stock again.{link}\n\n"
+              "You will not receive further alerts for this product.\n{shop}",
+        "fr": "Bonjour,\n\nVous nous avez demandé de vous prévenir du retour de {title} : il est de nouveau en "
+              "stock.{link}\n\nVous ne recevrez plus d'alertes pour ce produit.\n{shop}",
+        "es": "Hola:\n\nNos pidió avisarle cuando {title} volviera: ya está disponible de nuevo.{link}\n\n"
+              "No recibirá más avisos sobre este producto.\n{shop}",
+    },
+    "restock_link": {"en": " {url}", "fr": " {url}", "es": " {url}"},
+    "announcement": {"en": " By the way: {text}", "fr": " À noter : {text}", "es": " Por cierto: {text}"},
+    "waitlist_added": {
+        "en": " I'll email you as soon as {title} is back in stock.",
+        "fr": " Je vous écrirai dès que {title} sera de retour en stock.",
+        "es": " Le escribiré en cuanto {title} vuelva a estar disponible.",
+    },
+    "waitlist_need_email": {
+        "en": " If you'd like an email when {title} is back, send me your email address.",
+        "fr": " Pour recevoir un courriel au retour de {title}, envoyez-moi votre adresse courriel.",
+        "es": " Si quiere un correo cuando {title} vuelva, envíeme su dirección de correo.",
+    },
     "fallback": {
         "en": "I'm sorry, I can't answer that reliably right now. Would you like me to connect you with our team?",
         "fr": "Désolé, je ne peux pas répondre de façon fiable pour le moment. Voulez-vous parler à notre équipe?",

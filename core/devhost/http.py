@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,6 +39,25 @@ def to_starlette(result: Any) -> Response:
     if isinstance(result, (bytes, str)):
         return Response(result, status_code=200)
     return JSONResponse(result)
+
+
+def auth_level(spec: FunctionSpec) -> str:
+    for binding in spec.bindings:
+        if binding.get("type") == "httpTrigger":
+            return str(binding.get("authLevel", "FUNCTION")).upper()
+    return "ANONYMOUS"
+
+
+def check_function_key(spec: FunctionSpec, request: Request) -> Response | None:
+    """As Azure does: FUNCTION and ADMIN routes need a key (``x-functions-key`` header or ``code`` query); locally
+    the one key is the ``LOCAL_FUNCTION_KEY`` app setting. ANONYMOUS routes stay open."""
+    if auth_level(spec) == "ANONYMOUS":
+        return None
+    expected = os.environ.get("LOCAL_FUNCTION_KEY", "")
+    given = request.headers.get("x-functions-key") or request.query_params.get("code") or ""
+    if expected and given and hmac.compare_digest(expected.encode(), given.encode()):
+        return None
+    return problem(401, "Unauthorized", "This function needs a function key (x-functions-key header or code query).")
 
 
 class HttpFrontEnd:
@@ -83,6 +104,9 @@ class HttpFrontEnd:
         return problem(404, "Not found", f"No function serves '/{request.url.path.strip('/')}'.")
 
     async def _invoke(self, spec: FunctionSpec, request: Request, params: dict[str, str]) -> Response:
+        denied = check_function_key(spec, request)
+        if denied is not None:
+            return denied
         body = await request.body()
         req = func.HttpRequest(
             method=request.method, url=str(request.url), headers=dict(request.headers),

@@ -7,6 +7,9 @@ import time
 import httpx
 import pytest
 
+# agent-reply is a FUNCTION-level route: the local host wants the key from LOCAL_FUNCTION_KEY, as Azure would.
+KEY = {"x-functions-key": "local-function-key"}
+
 pytestmark = pytest.mark.integration
 
 
@@ -28,6 +31,7 @@ def test_agent_reply_reaches_the_customer(app_host):
     assert status["customStatus"]["ticket_id"] == body["escalation"]["ticket_id"]
 
     reply = httpx.post(f"{app_host.base}/api/tenants/demo/conversations/{conversation}/agent-reply", timeout=10,
+                       headers=KEY,
                        json={"message": "Hi, this is Sam from the workshop. Your parcel left today.", "agent": "Sam"})
     assert reply.status_code == 202 and reply.json()["delivery"] == "via_handoff"
     deadline = time.monotonic() + 10
@@ -43,9 +47,9 @@ def test_agent_reply_reaches_the_customer(app_host):
 
 def test_agent_reply_validation_and_unknown_conversation(app_host):
     missing = httpx.post(f"{app_host.base}/api/tenants/demo/conversations/doesnotexist0/agent-reply",
-                         json={"message": "hi"}, timeout=5)
+                         json={"message": "hi"}, timeout=5, headers=KEY)
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     chat = httpx.post(f"{app_host.base}/api/tenants/demo/chat", json={"message": "hello"}, timeout=20).json()
     bad = httpx.post(f"{app_host.base}/api/tenants/demo/conversations/{chat['conversation_id']}/agent-reply",
-                     json={"text": "wrong field"}, timeout=5)
+                     json={"text": "wrong field"}, timeout=5, headers=KEY)
     assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"message", "text"}

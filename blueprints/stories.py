@@ -1,0 +1,65 @@
+"""Proactive-notification stories as Durable orchestrations (steps in core/events/stories.py):
+``shipment_notification`` (1.41) and ``back_in_stock`` (2.23). Started by the response agent's queue handler
+with deterministic instance ids, so a duplicate event never starts a second one."""
+
+from __future__ import annotations
+
+import azure.durable_functions as df
+
+from core.events import stories
+
+bp = df.Blueprint()
+RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=5)
+
+
+@bp.orchestration_trigger(context_name="context")
+def shipment_notification(context: df.DurableOrchestrationContext):
+    job = context.get_input()
+    notice = yield context.call_activity("compose_shipment_notice", job)
+    if notice is None:
+        return {"state": "skipped", "reason": "no_email"}
+    sent = yield context.call_activity_with_retry("send_notification", RETRY,
+                                                  {"tenant_id": job["tenant_id"], "notice": notice,
+                                                   "kind": "shipment"})
+    yield context.call_activity("record_shipment_notice", {"tenant_id": job["tenant_id"], "order": notice["order"],
+                                                           "notification_id": sent["notification_id"]})
+    return {"state": "sent", "language": notice["language"], "notification_id": sent["notification_id"]}
+
+
+@bp.orchestration_trigger(context_name="context")
+def back_in_stock(context: df.DurableOrchestrationContext):
+    job = context.get_input()
+    prospects = yield context.call_activity("find_restock_prospects", job)
+    sends = [context.call_activity_with_retry("send_notification", RETRY,
+                                              {"tenant_id": job["tenant_id"], "notice": p, "kind": "back_in_stock"})
+             for p in prospects]
+    results = (yield context.task_all(sends)) if sends else []
+    done = [p["entry_id"] for p, r in zip(prospects, results, strict=True) if r["status"] in ("sent", "queued",
+                                                                                               "scheduled")]
+    removed = yield context.call_activity("unsubscribe_prospects", {"tenant_id": job["tenant_id"], "entries": done})
+    return {"state": "sent", "notified": len(done), "unsubscribed": removed}
+
+
+@bp.activity_trigger(input_name="payload")
+def compose_shipment_notice(payload: dict) -> dict | None:
+    return stories.compose_shipment(payload["tenant_id"], payload["order"])
+
+
+@bp.activity_trigger(input_name="payload")
+def send_notification(payload: dict) -> dict:
+    return stories.send_once(payload["tenant_id"], payload["notice"], payload["kind"])
+
+
+@bp.activity_trigger(input_name="payload")
+def record_shipment_notice(payload: dict) -> None:
+    stories.record_shipment(payload["tenant_id"], payload["order"], payload["notification_id"])
+
+
+@bp.activity_trigger(input_name="payload")
+def find_restock_prospects(payload: dict) -> list:
+    return stories.restock_prospects(payload["tenant_id"], payload["inventory_item_id"], payload["event_id"])
+
+
+@bp.activity_trigger(input_name="payload")
+def unsubscribe_prospects(payload: dict) -> int:
+    return stories.unsubscribe(payload["tenant_id"], payload["entries"])

@@ -1,0 +1,70 @@
+"""Vendor webhooks: ``POST /api/webhooks/shopify/{tenant}`` and ``POST /api/webhooks/zendesk/{tenant}``.
+
+Verify the signature over the raw body and the timestamp window, claim the delivery id (a duplicate answers 200
+and does nothing), publish the CloudEvents to the bus and answer 202: the work happens behind the queues.
+Anonymous at the Functions level: the vendor's HMAC is the authentication.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import azure.functions as func
+
+from blueprints.problems import problem
+from core.events import webhooks
+from core.events.runtime import get_events
+from core.models import TENANT_ID_PATTERN
+from core.services import get_services
+from core.tenants import get_tenant
+
+bp = func.Blueprint()
+log = logging.getLogger("shopdesk.webhooks")
+MAX_BODY = 512 * 1024
+
+
+def _receive(req: func.HttpRequest, vendor: str) -> func.HttpResponse:
+    services = get_services()
+    settings = services.settings
+    tenant_id = req.route_params.get("tenant", "")
+    if not re.match(TENANT_ID_PATTERN, tenant_id) or get_tenant(tenant_id, services.store) is None:
+        return problem(404, "Unknown tenant", f"No shop is registered under tenant id '{tenant_id[:64]}'.")
+    body = req.get_body() or b""
+    if len(body) > MAX_BODY:
+        return problem(413, "Payload too large", f"The webhook body is larger than {MAX_BODY} bytes.")
+    try:
+        if vendor == "shopify":
+            secret = webhooks.secret_for(settings.SHOPIFY_WEBHOOK_SECRET_NAME, tenant_id)
+            webhooks.verify_shopify(secret, body, req.headers, tenant_id=tenant_id,
+                                    max_age=settings.WEBHOOK_MAX_AGE_SECONDS)
+            delivery, events = webhooks.shopify_events(tenant_id, req.headers, body)
+        else:
+            secret = webhooks.secret_for(settings.ZENDESK_WEBHOOK_SECRET_NAME, tenant_id)
+            webhooks.verify_zendesk(secret, body, req.headers, tenant_id=tenant_id,
+                                    max_age=settings.WEBHOOK_MAX_AGE_SECONDS)
+            delivery, events = webhooks.zendesk_events(tenant_id, req.headers, body)
+    except webhooks.WebhookRejected as rejected:
+        return problem(rejected.status, rejected.title, rejected.detail)
+    bus = get_events()
+    if not webhooks.claim(services.store, tenant_id, vendor, delivery, settings.EVENTS_RETENTION_DAYS * 86_400):
+        bus.ledger.count(tenant_id, "webhook_duplicates")
+        log.info("webhook duplicate vendor=%s tenant=%s", vendor, tenant_id)
+        return func.HttpResponse(json.dumps({"accepted": True, "duplicate": True}), status_code=200,
+                                 mimetype="application/json")
+    bus.bus.publish(events)
+    log.info("webhook accepted vendor=%s tenant=%s types=%s", vendor, tenant_id, ",".join(e.type for e in events))
+    return func.HttpResponse(json.dumps({"accepted": True, "events": [{"id": e.id, "type": e.type, "subject": e.subject}
+                                                                      for e in events]}),
+                             status_code=202, mimetype="application/json")
+
+
+@bp.route(route="webhooks/shopify/{tenant}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def shopify_webhook(req: func.HttpRequest) -> func.HttpResponse:
+    return _receive(req, "shopify")
+
+
+@bp.route(route="webhooks/zendesk/{tenant}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def zendesk_webhook(req: func.HttpRequest) -> func.HttpResponse:
+    return _receive(req, "zendesk")
