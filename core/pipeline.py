@@ -199,20 +199,39 @@ def _language(state: TurnState) -> Language:
     return state.screen.language if state.screen else "en"
 
 
-def known_entities(state: TurnState) -> list[str]:
-    """Values that identify this customer: always tokenized before a third-party model sees them."""
+def known_entities(state: TurnState):
+    """Values that identify this customer, always tokenized before a third-party model sees them: the shop's own
+    customer record and orders when the customer is known (every form of their name, phone and address), plus
+    what this conversation revealed (emails, order and tracking numbers)."""
+    from core.pii import KnownEntities
+    from core.pii.spans import Label
+
     ctx = state.context
-    values: list[str] = []
     customer = ctx.customer if ctx else None
-    if customer:
-        values.extend(v for v in (customer.email, customer.name, customer.id) if v)
-    if ctx and ctx.verified_email:
-        values.append(ctx.verified_email)
-    if state.intent:
-        values.extend(state.intent.entities.emails)
+    emails = [e for e in ([customer.email] if customer and customer.email else []) +
+              ([ctx.verified_email] if ctx and ctx.verified_email else []) +
+              (state.intent.entities.emails if state.intent else []) if e]
+    record = None
+    if emails:
+        wanted = {e.lower() for e in emails}
+        record = next((d.body for d in get_services().store.list(state.turn.tenant_id, "customers", limit=100_000)
+                       if str(d.body.get("email", "")).lower() in wanted), None)
+    known = KnownEntities.from_shopify(record, [])
+    if customer and customer.name:
+        first, _, last = customer.name.partition(" ")
+        known.add(Label.PERSON, customer.name)
+        known.add(Label.PERSON, first)
+        if last:
+            known.add(Label.PERSON, last)
+    if customer and customer.id:
+        known.add(Label.CUSTOMER_ID, customer.id)
+    for email in emails:
+        known.add(Label.EMAIL, email)
     for order in state.facts.orders:
-        values.extend(v for v in (order.tracking_number, order.tracking_url) if v)
-    return list(dict.fromkeys(values))
+        known.add(Label.ORDER_NUMBER, order.order_number)
+        if order.tracking_number:
+            known.add(Label.TRACKING_NUMBER, order.tracking_number)
+    return known
 
 
 def products_from_citations(state: TurnState) -> None:

@@ -44,7 +44,7 @@ class CompletionRequest:
     conversation_id: str
     offline: Callable[[], str]
     json_schema: dict[str, Any] | None = None
-    known_entities: list[str] = field(default_factory=list)
+    known_entities: Any = field(default_factory=list)  # list of values, or core.pii.KnownEntities
     temperature: float = 0.2
     max_tokens: int = 600
 
