@@ -97,11 +97,13 @@ class PiiGuard:
         detached = False
         try:
             record = self.vault.load(tenant_id, conversation_id)
+            _audit_vault(tenant_id, conversation_id, "pii_vault.read", "ok")
         except Exception as exc:
             # Still safe: the turn tokenizes with fresh tokens and restores from memory; only the link to earlier
             # turns' tokens is lost, and the stored map is not overwritten.
             log.warning("pii vault read failed tenant=%s: %s; tokens are new for this turn", tenant_id,
                         type(exc).__name__)
+            _audit_vault(tenant_id, conversation_id, "pii_vault.read", "failed")
             record, detached = None, True
         tokens = TokenMap.from_entries(tenant_id, conversation_id, record.entries if record else [])
         expires = datetime.now(UTC) + timedelta(days=policy.retention_days)
@@ -124,10 +126,12 @@ class PiiGuard:
             session.tokens.dirty = False
         try:
             self.vault.save(session.tenant_id, session.conversation_id, record)
+            _audit_vault(session.tenant_id, session.conversation_id, "pii_vault.write", "ok")
         except Exception as exc:
             # The reply is restored from memory either way; the next turn will mint new tokens.
             session.tokens.dirty = True
             log.warning("pii vault write failed tenant=%s: %s", session.tenant_id, type(exc).__name__)
+            _audit_vault(session.tenant_id, session.conversation_id, "pii_vault.write", "failed")
             return
         log.debug("pii map saved tenant=%s entries=%d", session.tenant_id, len(record.entries))
 
@@ -215,3 +219,20 @@ class PiiGuard:
 
 
 __all__ = ["IN_PERIMETER", "Label", "PiiGuard", "PiiSession", "TenantPiiPolicy"]
+
+
+def _audit_vault(tenant_id: str, conversation_id: str, action: str, outcome: str) -> None:
+    """HIPAA tenants: every read and write of a conversation's token map is in the audit log (ids hashed)."""
+    try:
+        from core import audit
+        from core.services import get_services
+        from core.tenants import get_tenant
+
+        services = get_services()
+        tenant = get_tenant(tenant_id, services.store)
+        if tenant is not None:
+            audit.record(services.store, services.settings, tenant, actor_kind="system", actor_id="pii-guard",
+                         action=action, resource_kind="pii_mapping", resource_id=conversation_id, outcome=outcome,
+                         via="core.pii")
+    except Exception as exc:  # auditing must not break tokenization; the failure itself is logged
+        log.warning("pii vault audit failed tenant=%s: %s", tenant_id, type(exc).__name__)

@@ -249,3 +249,22 @@ def test_audit_records_hipaa_access_without_raw_pii(services):
     assert records[0]["resource"]["ref"] == audit.reference(services.settings, "demo", "1001")
     assert audit.reference(services.settings, "northwind-tea", "1001") != records[0]["resource"]["ref"]
     assert audit.list_records(services.store, "northwind-tea") == []
+
+
+def test_pii_vault_access_is_audited_for_hipaa_tenants(services, tmp_path):
+    from core import audit
+    from core.pii import KnownEntities, PiiGuard
+    from core.pii.vaults.local import LocalVault
+    from core.tenants import TENANTS_COLLECTION, TENANTS_PARTITION, get_tenant
+
+    clinic = get_tenant("northwind-tea", services.store).model_copy(update={"hipaa": True, "audit": True})
+    services.store.put(TENANTS_PARTITION, TENANTS_COLLECTION, "northwind-tea", clinic.model_dump(mode="json"))
+    guard = PiiGuard(LocalVault(tmp_path / "vault.sqlite", tmp_path / "vault.key"))
+    known = KnownEntities.from_values([("EMAIL", "grace.liu@example.com")])
+    text, session = guard.protect("northwind-tea", "conv-audit-1", "Email grace.liu@example.com please", known)
+    guard.flush(session)
+    actions = [r["action"] for r in audit.list_records(services.store, "northwind-tea")]
+    assert "pii_vault.read" in actions and "pii_vault.write" in actions
+    assert "grace.liu" not in json.dumps(audit.list_records(services.store, "northwind-tea"))
+    guard.protect("demo", "conv-audit-2", "hello", None)  # the demo shop is not audited
+    assert audit.list_records(services.store, "demo") == []
