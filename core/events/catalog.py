@@ -135,10 +135,13 @@ CATALOG: dict[str, EventSpec] = {
     s.type: s.model_copy(update={"agents": tuple(dict.fromkeys((*s.agents, *ALL)))}) for s in _SPECS}
 
 
-def queue_for(agent: str) -> str:
+DEFAULT_QUEUE_PREFIX = "events"  # EVENTS_QUEUE_PREFIX; bicep declares the default names
+
+
+def queue_for(agent: str, prefix: str = DEFAULT_QUEUE_PREFIX) -> str:
     if agent not in AGENTS:
         raise KeyError(agent)
-    return f"events-{agent}"
+    return f"{prefix}-{agent}"
 
 
 def subscribers(event_type: str) -> tuple[str, ...]:

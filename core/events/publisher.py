@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any, Protocol
 
-from .catalog import CloudEvent, queue_for, subscribers
+from .catalog import DEFAULT_QUEUE_PREFIX, CloudEvent, queue_for, subscribers
 from .ledger import Ledger
 from .queues import EventQueues
 
@@ -75,8 +75,9 @@ class LocalPublisher:
 
     def __init__(self, queues: EventQueues, ledger: Ledger | None = None, *, max_depth: int = 1000,
                  check_every: int = 100, check_seconds: float = 1.0, batch_window: float = 0.0,
-                 max_batch: int = 50):
+                 max_batch: int = 50, queue_prefix: str = DEFAULT_QUEUE_PREFIX):
         self.queues = queues
+        self.queue_prefix = queue_prefix
         self.ledger = ledger
         self.max_depth = max_depth
         self.check_every = check_every
@@ -91,7 +92,8 @@ class LocalPublisher:
         self._flusher: threading.Thread | None = None
 
     def publish(self, events: list[CloudEvent]) -> None:
-        items = [(queue_for(agent), event.model_dump_json()) for event in events for agent in subscribers(event.type)]
+        items = [(queue_for(agent, self.queue_prefix), event.model_dump_json()) for event in events
+                 for agent in subscribers(event.type)]
         if self.batch_window <= 0:
             for queue, text in items:
                 self.queues.send(queue, text)
@@ -171,7 +173,9 @@ class LocalPublisher:
 
 
 class Bus:
-    def __init__(self, publisher: EventPublisher, ledger: Ledger, queues: EventQueues):
+    def __init__(self, publisher: EventPublisher, ledger: Ledger, queues: EventQueues, *,
+                 queue_prefix: str = DEFAULT_QUEUE_PREFIX):
+        self.queue_prefix = queue_prefix
         self.publisher = publisher
         self.ledger = ledger
         self.queues = queues  # also used directly for retries and replays, which go to one agent's queue
@@ -183,7 +187,7 @@ class Bus:
         self.publisher.publish(events)
 
     def deliver_to(self, agent: str, event: CloudEvent, *, delay_seconds: int = 0) -> None:
-        self.queues.send(queue_for(agent), event.model_dump_json(), delay_seconds=delay_seconds)
+        self.queues.send(queue_for(agent, self.queue_prefix), event.model_dump_json(), delay_seconds=delay_seconds)
 
     def replay_range(self, tenant_id: str, start: str, end: str, agents: list[str] | None = None) -> int:
         """Re-deliver the logged events of a time range to their subscribers (or to ``agents`` only). Agents

@@ -26,7 +26,16 @@ SECRETS = {"SHOPIFY_WEBHOOK_SECRET_DEMO": "shp-demo-secret", "SHOPIFY_WEBHOOK_SE
 
 
 @pytest.fixture(scope="module")
-def host(storage_connection, tmp_path_factory):
+def host(tmp_path_factory):
+    """A host on an Azurite of its own: the agent queues have fixed names (bicep declares them), and the session
+    host would otherwise consume this host's events."""
+    from core.devhost import azurite
+    from tests.integration.hosting import free_port
+
+    location = tmp_path_factory.mktemp("events-azurite")
+    ports = (free_port(), free_port(), free_port())
+    azurite.start(location, *ports)
+    storage_connection = azurite.connection_string(*ports)
     data_dir = tmp_path_factory.mktemp("events-host")
     feed = data_dir / "feeds"
     feed.mkdir()
@@ -42,6 +51,7 @@ def host(storage_connection, tmp_path_factory):
     process.feed_dir = feed
     yield process
     process.stop()
+    azurite.stop(location)
 
 
 @pytest.fixture(scope="module")
