@@ -77,7 +77,8 @@ def test_a_turn_reads_the_vault_once_and_writes_once(vault):
     text, report = guard.restore(session, f"Hi {TOKEN.findall(tokenized[1]['content'])[0]}!")
     assert (vault.loads, vault.saves) == (1, 1)
     assert text == "Hi Emily Chen!" and report.ok
-    assert "416" not in json.dumps(tokenized) and messages[1]["content"].startswith("I'm Emily")
+    # Tokens are random hex, so look for the phone's digits outside tokens only.
+    assert "416" not in TOKEN.sub("", json.dumps(tokenized)) and messages[1]["content"].startswith("I'm Emily")
     # the next turn finds the same tokens in the vault, and writes nothing when nothing is new
     again, session = guard.protect("demo", "conv-1", "Emily Chen again, 416-555-0177")
     guard.restore(session, "ok")
@@ -100,7 +101,7 @@ class BrokenVault:
 def test_a_vault_outage_neither_leaks_nor_fails_the_turn(caplog):
     guard = PiiGuard(BrokenVault(), policy=policy())
     tokenized, session = guard.protect("demo", "conv-x", "I'm Emily Chen, 416-555-0177")
-    assert "Emily" not in tokenized and "416" not in tokenized and session.detached
+    assert "Emily" not in tokenized and "416" not in TOKEN.sub("", tokenized) and session.detached
     restored, report = guard.restore(session, tokenized)
     assert restored == "I'm Emily Chen, 416-555-0177" and report.ok
     attached = PiiGuard(CountingVault(BrokenVault()), policy=policy())
