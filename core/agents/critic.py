@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from core.models import Draft, InputVerdict, Language, OutputVerdict
 from core.language import detect as detect_language
+from core.models import Draft, InputVerdict, Language, OutputVerdict
 from core.text import fold
 
 _INJECTION = [

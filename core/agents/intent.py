@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import REPO_ROOT
-from core.models import Entities, IntentResult, Language
 from core.language import detect as detect_language
+from core.models import Entities, IntentResult, Language
 from core.text import fold
 
 LABELS = (
@@ -27,6 +28,7 @@ LABELS = (
     "promotions", "complaint_escalation", "general",
 )
 INTENTS_DIR = REPO_ROOT / "knowledge" / "intents"
+log = logging.getLogger("shopdesk.intent")
 
 _ORDER_RE = re.compile(
     r"(?:#\s?|\bn[°ºo]\.?\s?|\bnum(?:ber|[eé]ro)?\.?\s?|\border\s+(?:number\s+|no\.?\s*|#\s*)?"
@@ -153,7 +155,9 @@ def get_model() -> _Model:
 
                     try:
                         pipeline = joblib.load(cache)
-                    except Exception:  # a stale or partial cache is rebuilt, never trusted
+                    except Exception as exc:  # a stale or partial cache is rebuilt, never trusted
+                        log.warning("intent model cache %s unreadable (%s); retraining", cache.name,
+                                    type(exc).__name__)
                         pipeline = None
                 if pipeline is None:
                     pipeline = train(load_examples("train"))
@@ -301,4 +305,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run through the package module, not __main__: the cached model pickles SentenceEmbeddings by module path,
+    # and a class pickled as __main__.SentenceEmbeddings could not be loaded by the function app.
+    from core.agents.intent import main as _main
+
+    raise SystemExit(_main())
