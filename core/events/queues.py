@@ -26,16 +26,9 @@ class EventQueues(Protocol):
 
 class StorageEventQueues:
     def __init__(self, connection_string: str = "", queue_service_uri: str = ""):
-        from azure.storage.queue import QueueServiceClient
+        from core.stores.storage_queue import queue_service
 
-        if connection_string:
-            self._service = QueueServiceClient.from_connection_string(connection_string)
-        elif queue_service_uri:
-            from azure.identity import DefaultAzureCredential
-
-            self._service = QueueServiceClient(queue_service_uri, credential=DefaultAzureCredential())
-        else:
-            raise ValueError("StorageEventQueues needs AzureWebJobsStorage or AzureWebJobsStorage__queueServiceUri")
+        self._service = queue_service(connection_string, queue_service_uri)
         self._clients: dict[str, object] = {}
         self._lock = threading.Lock()
 

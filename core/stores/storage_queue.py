@@ -8,16 +8,20 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64EncodePolicy
 
 
+def queue_service(connection_string: str = "", queue_service_uri: str = "") -> QueueServiceClient:
+    """A connection string (Azurite, keys) or, in Azure, the identity-based ``__queueServiceUri`` setting."""
+    if connection_string:
+        return QueueServiceClient.from_connection_string(connection_string)
+    if queue_service_uri:
+        from azure.identity import DefaultAzureCredential
+
+        return QueueServiceClient(queue_service_uri, credential=DefaultAzureCredential())
+    raise ValueError("storage queues need AzureWebJobsStorage or AzureWebJobsStorage__queueServiceUri")
+
+
 class StorageQueue:
     def __init__(self, connection_string: str = "", queue_service_uri: str = ""):
-        if connection_string:
-            self._service = QueueServiceClient.from_connection_string(connection_string)
-        elif queue_service_uri:
-            from azure.identity import DefaultAzureCredential
-
-            self._service = QueueServiceClient(queue_service_uri, credential=DefaultAzureCredential())
-        else:
-            raise ValueError("StorageQueue needs AzureWebJobsStorage or AzureWebJobsStorage__queueServiceUri")
+        self._service = queue_service(connection_string, queue_service_uri)
         self._clients: dict[str, QueueClient] = {}
         self._lock = threading.Lock()
 

@@ -44,7 +44,8 @@ def test_operator_trace_has_one_span_per_agent_step_and_the_turn_cost(services, 
     trace = json.loads(response.get_body())
     assert [t["turn_id"] for t in trace["turns"]] == ["turn-trace-1"]
     turn = trace["turns"][0]
-    assert [s["attributes"]["shopdesk.step"] for s in turn["steps"]] == steps  # one span per scheduled step
+    # One span per scheduled step; the fanned-out steps (knowledge ‖ shop data) may finish in either order.
+    assert sorted(s["attributes"]["shopdesk.step"] for s in turn["steps"]) == sorted(steps)
     assert {s["trace_id"] for s in turn["steps"]} == {"4bf92f3577b34da6a3ce929d0e0e4736"}
     intent = next(s for s in turn["steps"] if s["name"] == "agent.classify_intent")["attributes"]
     assert intent["shopdesk.intent"] == status["output"]["intent"]
