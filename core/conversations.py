@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from core.models import CustomerRef, Language
-from core.stores.ports import ConcurrencyError, DocumentStore
+from core.stores.optimistic import read_modify_write
+from core.stores.ports import DocumentStore
 
 COLLECTION = "conversations"
 
@@ -59,17 +60,15 @@ def load(store: DocumentStore, tenant_id: str, conversation_id: str) -> Conversa
 def update(store: DocumentStore, tenant_id: str, conversation_id: str, mutate, *,
            attempts: int = 20) -> ConversationState:
     """Read-modify-write with ETag concurrency: two turns of one conversation never overwrite each other."""
-    for _ in range(attempts):
-        stored = store.get(tenant_id, COLLECTION, conversation_id)
-        state = (ConversationState.model_validate(stored.body) if stored
+    written: list[ConversationState] = []
+
+    def change(body: dict | None) -> dict:
+        state = (ConversationState.model_validate(body) if body
                  else ConversationState(tenant_id=tenant_id, conversation_id=conversation_id))
         mutate(state)
-        try:
-            if stored:
-                store.put(tenant_id, COLLECTION, conversation_id, state.model_dump(mode="json"), if_match=stored.etag)
-            else:
-                store.put(tenant_id, COLLECTION, conversation_id, state.model_dump(mode="json"), if_none_match=True)
-            return state
-        except ConcurrencyError:
-            continue
-    raise ConcurrencyError(f"conversation {conversation_id} is being updated too often; try again")
+        written[:] = [state]
+        return state.model_dump(mode="json")
+
+    read_modify_write(store, tenant_id, COLLECTION, conversation_id, change, attempts=attempts,
+                      message=f"conversation {conversation_id} is being updated too often; try again")
+    return written[0]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from core import conversations
 from core.agents.escalation import TICKETS
 from core.conversations import AgentMessage, ConversationState
+from core.stores.optimistic import read_modify_write
 from core.stores.ports import ConcurrencyError, DocumentStore
 
 
@@ -48,16 +49,12 @@ def _now() -> str:
 
 
 def _set_ticket(store: DocumentStore, tenant_id: str, conversation_id: str, **changes: object) -> None:
-    for _ in range(10):
-        stored = store.get(tenant_id, TICKETS, conversation_id)
-        if stored is None:
-            return
-        body = {**stored.body, **changes}
-        try:
-            store.put(tenant_id, TICKETS, conversation_id, body, if_match=stored.etag)
-            return
-        except ConcurrencyError:
-            continue
+    """Update the conversation's ticket if it has one; a ticket that stays contended keeps its status."""
+    try:
+        read_modify_write(store, tenant_id, TICKETS, conversation_id,
+                          lambda body: {**body, **changes} if body is not None else None, attempts=10)
+    except ConcurrencyError:
+        pass
 
 
 def mark_waiting(store: DocumentStore, job: HandoffJob) -> None:

@@ -6,7 +6,8 @@ from collections import Counter
 
 from pydantic import BaseModel
 
-from core.stores.ports import ConcurrencyError, DocumentStore
+from core.stores.optimistic import read_modify_write
+from core.stores.ports import DocumentStore
 
 STATS = "stats"
 REPORTS = "reports"
@@ -32,13 +33,12 @@ class TurnEvent(BaseModel):
 def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> bool:
     """Fold one event into the day's counters; returns False when the event was already counted."""
     day = event.at[:10]
-    for _ in range(attempts):
-        stored = store.get(event.tenant_id, STATS, day)
-        body = stored.body if stored else {"day": day, "turns": 0, "conversations": [], "intents": {},
-                                           "languages": {}, "escalated": 0, "blocked": 0, "ungrounded": 0,
-                                           "event_ids": []}
+
+    def change(current: dict | None) -> dict | None:
+        body = current or {"day": day, "turns": 0, "conversations": [], "intents": {}, "languages": {},
+                           "escalated": 0, "blocked": 0, "ungrounded": 0, "event_ids": []}
         if event.event_id in body["event_ids"]:
-            return False
+            return None
         body["turns"] += 1
         if event.conversation_id not in body["conversations"]:
             body["conversations"].append(event.conversation_id)
@@ -48,15 +48,11 @@ def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> 
         body["blocked"] += int(event.blocked)
         body["ungrounded"] += int(not event.grounded)
         body["event_ids"].append(event.event_id)
-        try:
-            if stored:
-                store.put(event.tenant_id, STATS, day, body, if_match=stored.etag)
-            else:
-                store.put(event.tenant_id, STATS, day, body, if_none_match=True)
-            return True
-        except ConcurrencyError:
-            continue
-    raise ConcurrencyError(f"stats for {event.tenant_id}/{day} are contended; the message will be retried")
+        return body
+
+    written = read_modify_write(store, event.tenant_id, STATS, day, change, attempts=attempts,
+                                message=f"stats for {event.tenant_id}/{day} are contended; the message will be retried")
+    return written is not None
 
 
 def daily_summary(store: DocumentStore, tenant_id: str, day: str) -> dict:

@@ -11,7 +11,8 @@ from core import handoff
 from core.agents import analytics
 from core.agents.escalation import TICKETS
 from core.services import get_services
-from core.stores.ports import ConcurrencyError, DocumentStore
+from core.stores.optimistic import read_modify_write
+from core.stores.ports import DocumentStore
 from core.tenants import get_tenant, order_key
 
 from . import operations, stories, waitlist
@@ -24,20 +25,13 @@ log = logging.getLogger("shopdesk.events")
 
 def _merge(store: DocumentStore, tenant_id: str, collection: str, doc_id: str, changes: dict[str, Any],
            *, newer_only: bool = False) -> None:
-    for _ in range(20):
-        stored = store.get(tenant_id, collection, doc_id)
-        if stored and newer_only and str(changes.get("updated_at") or "") < str(stored.body.get("updated_at") or ""):
-            return  # an older webhook arriving late never overwrites newer data
-        body = {**(stored.body if stored else {}), **changes}
-        try:
-            if stored:
-                store.put(tenant_id, collection, doc_id, body, if_match=stored.etag)
-            else:
-                store.put(tenant_id, collection, doc_id, body, if_none_match=True)
-            return
-        except ConcurrencyError:
-            continue
-    raise ConcurrencyError(f"{collection}/{doc_id} keeps changing")
+    def change(body: dict[str, Any] | None) -> dict[str, Any] | None:
+        if body and newer_only and str(changes.get("updated_at") or "") < str(body.get("updated_at") or ""):
+            return None  # an older webhook arriving late never overwrites newer data
+        return {**(body or {}), **changes}
+
+    read_modify_write(store, tenant_id, collection, doc_id, change, attempts=20,
+                      message=f"{collection}/{doc_id} keeps changing")
 
 
 # Response agent: proactive messages -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from core.stores.optimistic import read_modify_write
 from core.stores.ports import ConcurrencyError, DocumentStore
 
 LEDGER = "llm-costs"
@@ -25,23 +26,20 @@ def record(store: DocumentStore, tenant_id: str, conversation_id: str, *, agent:
            tokens: int, cost: float, attempts: int = 20) -> None:
     """Add one call to the tenant's daily ledger and to the conversation's ledger (ETag-safe increments)."""
     day = datetime.now(UTC).date().isoformat()
+    def change(current: dict | None) -> dict:
+        body = current or {"calls": 0, "tokens": 0, "cost": 0.0, "by_agent": {}}
+        body["calls"] += 1
+        body["tokens"] += tokens
+        body["cost"] = round(body["cost"] + cost, 8)
+        entry = body["by_agent"].setdefault(agent, {"calls": 0, "tokens": 0, "cost": 0.0, "providers": {}})
+        entry["calls"] += 1
+        entry["tokens"] += tokens
+        entry["cost"] = round(entry["cost"] + cost, 8)
+        entry["providers"][f"{provider}:{model}"] = entry["providers"].get(f"{provider}:{model}", 0) + 1
+        return body
+
     for doc_id in (f"day-{day}", f"conversation-{conversation_id}"):
-        for _ in range(attempts):
-            stored = store.get(tenant_id, LEDGER, doc_id)
-            body = stored.body if stored else {"calls": 0, "tokens": 0, "cost": 0.0, "by_agent": {}}
-            body["calls"] += 1
-            body["tokens"] += tokens
-            body["cost"] = round(body["cost"] + cost, 8)
-            entry = body["by_agent"].setdefault(agent, {"calls": 0, "tokens": 0, "cost": 0.0, "providers": {}})
-            entry["calls"] += 1
-            entry["tokens"] += tokens
-            entry["cost"] = round(entry["cost"] + cost, 8)
-            entry["providers"][f"{provider}:{model}"] = entry["providers"].get(f"{provider}:{model}", 0) + 1
-            try:
-                if stored:
-                    store.put(tenant_id, LEDGER, doc_id, body, if_match=stored.etag)
-                else:
-                    store.put(tenant_id, LEDGER, doc_id, body, if_none_match=True)
-                break
-            except ConcurrencyError:
-                continue
+        try:
+            read_modify_write(store, tenant_id, LEDGER, doc_id, change, attempts=attempts)
+        except ConcurrencyError:
+            continue  # a ledger that stays contended skips this call rather than fail the turn

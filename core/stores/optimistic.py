@@ -1,0 +1,30 @@
+"""Read-modify-write of one document under ETag optimistic concurrency, retried when someone else wrote first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .ports import ConcurrencyError, DocumentStore
+
+
+def read_modify_write(store: DocumentStore, tenant_id: str, collection: str, doc_id: str,
+                      change: Callable[[dict[str, Any] | None], dict[str, Any] | None], *, attempts: int = 20,
+                      ttl_seconds: int | None = None, message: str | None = None) -> dict[str, Any] | None:
+    """``change`` gets the current body (None when absent) and returns the new one, or None to write nothing.
+    A create uses if-none-match and a replace if-match, so concurrent writers never overwrite each other.
+    Returns what was written (or None); raises ConcurrencyError after ``attempts`` lost races."""
+    for _ in range(attempts):
+        stored = store.get(tenant_id, collection, doc_id)
+        body = change(stored.body if stored else None)
+        if body is None:
+            return None
+        try:
+            if stored:
+                store.put(tenant_id, collection, doc_id, body, if_match=stored.etag, ttl_seconds=ttl_seconds)
+            else:
+                store.put(tenant_id, collection, doc_id, body, if_none_match=True, ttl_seconds=ttl_seconds)
+            return body
+        except ConcurrencyError:
+            continue
+    raise ConcurrencyError(message or f"{collection}/{doc_id} keeps changing; retry")
