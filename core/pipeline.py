@@ -33,7 +33,7 @@ from core.models import (
 )
 from core.services import get_services
 from core.tenants import TenantConfig, get_tenant
-from core.text import tokens
+from core.text import fold, tokens
 
 
 class UnknownTenant(LookupError):
@@ -292,9 +292,49 @@ def context_text(state: TurnState) -> str:
     return "\n".join(parts)
 
 
+def other_customer_values(state: TurnState) -> list[str]:
+    """What this turn knows of other customers: the orders it looked up but withheld because the asker does not own
+    them (``needs_verification``, or one of several numbers asked about), i.e. their emails, phones, full names,
+    street addresses, postal codes and tracking numbers, minus the asking customer's own email and name.
+
+    By design nothing else in the context can belong to someone else: ShopFacts holds only orders the asker owns,
+    the history is this conversation's, KB passages are the shop's public pages, and a PII token of another
+    conversation is reported by the router (``foreign_token``). These values never enter the prompt either, so the
+    check is a second line of defence should a change ever put them in context. Single first names are left out
+    (the critic matches substrings, and "Sam" is in "Samples")."""
+    if state.intent is None or state.context is None:
+        return []
+    ctx = state.context
+    numbers = state.intent.entities.order_numbers or (
+        [ctx.order_number] if ctx.order_number and state.intent.label in knowledge.ORDER_INTENTS else [])
+    disclosed = {o.order_number for o in state.facts.orders}
+    customer = ctx.customer
+    own = {fold(v) for v in (customer.email if customer else None, customer.name if customer else None,
+                             ctx.verified_email, *state.intent.entities.emails) if v}
+    own |= {fold(o.tracking_number) for o in state.facts.orders if o.tracking_number}
+    shop = ShopSandbox(get_services().store)
+    values: list[str] = []
+    for number in numbers[:3]:
+        order = shop.find_order(state.turn.tenant_id, number)
+        if order is None or str(order.get("order_number") or order.get("name")) in disclosed:
+            continue
+        people = [order.get("customer") or {}, order.get("shipping_address") or {},
+                  order.get("billing_address") or {}]
+        values += [order.get("email"), order.get("contact_email"), order.get("phone")]
+        for person in people:
+            values += [person.get("email"), person.get("phone"), person.get("name"), person.get("address1"),
+                       person.get("zip"), " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)]
+        for fulfillment in order.get("fulfillments") or []:
+            values += [fulfillment.get("tracking_number"), *(fulfillment.get("tracking_numbers") or [])]
+    cleaned = (str(v).strip() for v in values if v)
+    return list(dict.fromkeys(v for v in cleaned if len(v) >= 5 and fold(v) not in own and
+                              (" " in v or not v.isalpha())))
+
+
 def review_response(state: TurnState) -> OutputVerdict:
     assert state.draft is not None
-    return critic.check_output(state.draft, context_text=context_text(state), expected_language=_language(state))
+    return critic.check_output(state.draft, context_text=context_text(state), expected_language=_language(state),
+                               other_customer_values=other_customer_values(state))
 
 
 def fallback_response(state: TurnState) -> Draft:

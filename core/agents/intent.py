@@ -32,14 +32,30 @@ INTENTS_DIR = REPO_ROOT / "knowledge" / "intents"
 BLIND_DIR = REPO_ROOT / "knowledge" / "eval" / "intent-blind"
 log = logging.getLogger("shopdesk.intent")
 
+# "n°", "nº", "no", "no.", "n.º" (the Spanish abbreviation our own replies print).
+_NO = r"n\.?[°ºo]\.?"
 _ORDER_RE = re.compile(
-    r"(?:#\s?|\bn[°ºo]\.?\s?|\bnum(?:ber|[eé]ro)?\.?\s?|\border\s+(?:number\s+|no\.?\s*|#\s*)?"
-    r"|\bcommande\s+(?:n[°o]\.?\s*|#\s*|num[eé]ro\s+)?|\bpedido\s+(?:n[°ºo]\.?\s*|#\s*|n[uú]mero\s+)?)(\d{3,10})\b",
+    r"(?:#\s?|\b" + _NO + r"\s?|\bnum(?:ber|[eé]ro)?\.?\s?(?:is\s+)?"
+    r"|\border\s+(?:(?:number|no\.?)\s*(?:is\s+|:\s*)?|#\s*)?"
+    r"|\bnum[eé]ro\s+de\s+commande\s*(?:est\s+(?:le\s+)?|:\s*)?"
+    r"|\bn[uú]mero\s+de\s+(?:pedido|orden)\s*(?:es\s+(?:el\s+)?|:\s*)?"
+    r"|\bcommande\s+(?:" + _NO + r"\s*|#\s*|num[eé]ro\s+)?|\bpedido\s+(?:" + _NO + r"\s*|#\s*|n[uú]mero\s+)?)"
+    r"(\d{3,10})\b",
     re.I,
 )
+# A number right after these words is a tracking or phone number, never an order number ("tracking number N",
+# "suivi no N", "seguimiento #N", "phone number N").
+_NOT_ORDER_BEFORE = re.compile(
+    r"\b(?:tracking|suivi|seguimiento|rastreo|phone|t[eé]l[eé]phone|tel[eé]fono)\W*$", re.I
+)
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Thousands separators: "$1,200" (en), "1 200 $" (fr, also with a no-break space), "1.200,50 €" (es); a lone
+# "[.,]dd" is the decimal part. Word currencies end on a word boundary ("20 euros", never "20 eur"; not "12 cadeaux").
 _AMOUNT_RE = re.compile(
-    r"(?:\$\s?\d+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?\s?(?:\$|€|cad|usd|eur|dollars?|euros?))", re.I
+    r"\$\s?(?:\d{1,3}(?:[,.]\d{3})+|\d+)(?:[.,]\d{1,2})?(?!\d)"
+    r"|(?<![\d.,])(?:\d{1,3}(?:[,. \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d{1,2})?"
+    r"\s?(?:\$|€|(?:dollars?|euros?|cad|usd|eur)\b)",
+    re.I,
 )
 _HUMAN_RE = re.compile(
     r"\b(human|real person|live agent|an agent|representative|manager|supervisor|speak to (someone|a person)"
@@ -192,9 +208,10 @@ def get_model() -> _Model:
 
 
 def extract_entities(text: str) -> Entities:
-    orders = list(dict.fromkeys(m.group(1) for m in _ORDER_RE.finditer(text)))
+    orders = list(dict.fromkeys(m.group(1) for m in _ORDER_RE.finditer(text)
+                                if not _NOT_ORDER_BEFORE.search(text, 0, m.start())))
     emails = list(dict.fromkeys(_EMAIL_RE.findall(text)))
-    amounts = list(dict.fromkeys(a.strip() for a in _AMOUNT_RE.findall(text)))
+    amounts = list(dict.fromkeys(m.group(0).strip() for m in _AMOUNT_RE.finditer(text)))
     return Entities(order_numbers=orders, emails=emails, amounts=amounts)
 
 

@@ -9,10 +9,11 @@ offers a human instead of guessing.
 from __future__ import annotations
 
 import json
+import re
 
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
 from core.rag.lexical import analyze
-from core.text import sentences, strip_markup
+from core.text import fold, sentences, strip_markup
 
 T: dict[str, dict[Language, str]] = {
     "blocked_prompt_injection": {
@@ -54,6 +55,27 @@ T: dict[str, dict[Language, str]] = {
         "en": "{intro} has partly shipped with {carrier}. Tracking number: {tracking}.",
         "fr": "{intro} a été expédiée en partie par {carrier}. Numéro de suivi : {tracking}.",
         "es": "{intro} se envió en parte con {carrier}. Número de seguimiento: {tracking}.",
+    },
+    "order_partially_shipped_untracked": {
+        "en": "{intro} has partly shipped; the rest is still being prepared.",
+        "fr": "{intro} a été expédiée en partie; le reste est en préparation.",
+        "es": "{intro} se envió en parte; el resto todavía se está preparando.",
+    },
+    # A tracking number without a known carrier: the carrier is left out rather than shown as "—".
+    "order_shipped_no_carrier": {
+        "en": "{intro} has shipped. Tracking number: {tracking}.",
+        "fr": "{intro} a été expédiée. Numéro de suivi : {tracking}.",
+        "es": "{intro} se envió. Número de seguimiento: {tracking}.",
+    },
+    "order_partially_shipped_no_carrier": {
+        "en": "{intro} has partly shipped. Tracking number: {tracking}.",
+        "fr": "{intro} a été expédiée en partie. Numéro de suivi : {tracking}.",
+        "es": "{intro} se envió en parte. Número de seguimiento: {tracking}.",
+    },
+    "order_delivered_no_carrier": {
+        "en": "{intro} was delivered (tracking number {tracking}).",
+        "fr": "{intro} a été livrée (numéro de suivi {tracking}).",
+        "es": "{intro} fue entregado (número de seguimiento {tracking}).",
     },
     "order_delivered": {
         "en": "{intro} was delivered by {carrier} (tracking number {tracking}).",
@@ -196,7 +218,14 @@ _SHIPMENT_STATUS = {
     "failure": {"en": "delivery problem", "fr": "problème de livraison", "es": "problema de entrega"},
 }
 
-_RESTOCK_WORDS = {"backorder", "back in stock", "restock", "expected", "available again", "ships from"}
+# Sentences of a product page that give its restock date, matched on accent-folded text (en / fr / es).
+_RESTOCK_RE = re.compile(
+    r"backorder|back in stock|restock|\bexpected|available again|ships from"
+    r"|retour en (?:stock|inventaire)|\b(?:sera|seront) de retour|\bde retour (?:le|des|bientot|vers)\b"
+    r"|retour prevu|reapprovisionn"
+    r"|(?:disponible|en stock) a nouveau|(?:a|de) nouveau (?:disponible|en stock)"
+    r"|\b(?:vuelve|volvera)\b|reposicion|reabastec|disponible de nuevo|de nuevo disponible"
+)
 
 
 def _t(key: str, language: Language, **values: object) -> str:
@@ -209,7 +238,11 @@ def describe_order(order, language: Language) -> str:
     key = f"order_{order.status}"
     if order.status in ("shipped", "delivered") and not order.tracking_number:
         key = "order_shipped_untracked"
-    text = _t(key, language, intro=intro, carrier=order.carrier or "—", tracking=order.tracking_number or "—")
+    elif order.status == "partially_shipped" and not order.tracking_number:
+        key = "order_partially_shipped_untracked"
+    elif order.status in ("shipped", "partially_shipped", "delivered") and not order.carrier:
+        key += "_no_carrier"
+    text = _t(key, language, intro=intro, carrier=order.carrier, tracking=order.tracking_number)
     if order.status in ("shipped", "partially_shipped") and order.shipment_status in _SHIPMENT_STATUS:
         text += _t("shipment_status", language, status=_SHIPMENT_STATUS[order.shipment_status][language])
     if order.tracking_url and order.status in ("shipped", "partially_shipped"):
@@ -228,7 +261,7 @@ def describe_product(product, language: Language, passages: list[Citation]) -> s
         text = _t(key, language, title=product.title, price=product.price, currency=product.currency)
         for citation in passages:
             if citation.title == product.title:
-                restock = [s for s in sentences(citation.passage) if any(w in s.lower() for w in _RESTOCK_WORDS)]
+                restock = [s for s in sentences(citation.passage) if _RESTOCK_RE.search(fold(s))]
                 if restock:
                     text += " " + restock[0]
                 break
@@ -301,7 +334,8 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     used: list[Citation] = []
     if verdict.blocked:
         reason = next((r for r in verdict.reasons if f"blocked_{r}" in T), "prompt_injection")
-        return Draft(reply=_t(f"blocked_{reason}", language), language=language, usage=Usage())
+        # A refusal is never "answered from data" (Draft.grounded defaults to True).
+        return Draft(reply=_t(f"blocked_{reason}", language), language=language, grounded=False, usage=Usage())
 
     parts: list[str] = []
     if facts.order_lookup == "found" and facts.orders:
