@@ -3,40 +3,101 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from core.language import detect as detect_language
 from core.models import Draft, InputVerdict, Language, OutputVerdict
 from core.text import fold
 
+# Patterns below run on fold(text) (lowercase, no accents) unless noted. Instructions count only when they are
+# the assistant's ("your", "previous", "above"...): "ignore my previous message" or "ignorez les instructions de
+# livraison" are ordinary requests.
 _INJECTION = [
-    r"\bignore (all |any |the )?(previous|prior|above|earlier) (instructions|prompts?|rules)",
-    r"\b(disregard|forget) (all |your |the )?(previous |prior )?(instructions|rules|guidelines)",
+    r"\b(ignore|disregard|forget) (all |any )?(of )?(your |the |these )?(previous|prior|above|earlier|preceding|"
+    r"initial|original|system) (instructions|prompts?|rules|guidelines)",
+    r"\b(ignore|disregard|forget) (all )?(of )?your (instructions|prompts?|rules|guidelines|programming)",
+    r"\b(ignore|disregard) all (instructions|rules|guidelines)|\bdisregard (the )?(instructions|rules|guidelines)",
     r"\b(system|developer) prompt\b",
     r"\byou are now\b|\bact as (an? )?(unrestricted|jailbroken|evil)",
     r"\b(dan|developer) mode\b|\bjailbreak",
     r"\breveal (your|the) (instructions|prompt|configuration|api key)",
-    r"\bignore[rz]? (les|toutes les) (instructions|consignes)",
-    r"\boublie[rz]? (tes|vos|les) (instructions|consignes)",
-    r"\bignora(r)? (las |todas las )?(instrucciones|reglas) (anteriores|previas)",
-    r"\bolvida (tus|las) instrucciones",
+    r"\b(ignore|oublie)[rz]? (toutes )?(les |tes |vos )?(instructions|consignes|regles) (precedentes|anterieures|"
+    r"ci-dessus|d'avant|initiales|du systeme)",
+    r"\b(ignore|oublie)[rz]? (toutes )?(tes|vos) (instructions|consignes|regles)",
+    r"\b(ignor|olvid)(a|ar|e) (todas )?(las |tus |sus )?(instrucciones|reglas|indicaciones) (anteriores|previas|"
+    r"iniciales|del sistema)",
+    r"\b(ignor|olvid)(a|ar|e) (todas )?(tus|sus) (instrucciones|reglas|indicaciones)",
 ]
+
+# Data extraction = other people's personal data (or the customer list), not a mention of other customers or of
+# one's own orders. _OTHERS are the people; _DATA what about them.
+_OTHERS = {
+    "en": r"(?:(?:all|every|your|the) )*(?:other|another|all|every|your) (?:customers?|clients?|users?|buyers?)"
+          r"|(?:someone|somebody|anyone|anybody|everyone|everybody) else",
+    "fr": r"(?:tous |toutes )?(?:les |vos |des |d'|un |une )?autres? (?:clients?|clientes?|utilisateurs?)"
+          r"|(?:tous|toutes) (?:les |vos )(?:clients?|clientes?|utilisateurs?)|vos clients|quelqu'un d'autre",
+    "es": r"(?:todos |todas )?(?:los |las |sus )?(?:otros|otras|otro|otra|demas) (?:clientes?|usuarios?|compradores?)"
+          r"|(?:todos|todas) (?:los |las |sus )(?:clientes?|usuarios?)|sus clientes|otras? personas?|alguien mas",
+}
+_DATA = {
+    "en": r"e-?mails?|(?:home |mailing |shipping |street )?address(?:es)?|phones?(?: numbers?)?|names?|orders?"
+          r"|order history|purchases?|details|data|info(?:rmation)?|accounts?|credit cards?",
+    "fr": r"courriels?|e-?mails?|adresses?(?: courriel)?|(?:numeros? de )?telephones?|noms?|commandes?"
+          r"|coordonnees|donnees|infos?|informations?|comptes?|achats?",
+    "es": r"correos?(?: electronicos?)?|e-?mails?|direcci(?:on|ones)|(?:numeros? de )?telefonos?|nombres?"
+          r"|pedidos?|datos|informacion|cuentas?|compras?",
+}
+_DATA_PLURAL_EN = r"e-?mails|addresses|phone numbers|phones|names|orders|details|data|info(?:rmation)?|accounts"
 _DATA_EXTRACTION = [
-    r"\b(all|every|other) (customers?|clients?|users?)('s)? (orders?|emails?|addresses|phone|data|details)",
-    r"\b(list|dump|export|show me) (all )?(the )?(customers?|orders|emails|addresses)\b",
-    r"\b(someone|somebody) else'?s (order|address|email|account)",
-    r"\b(tous les|les autres) (clients|commandes|courriels)",
-    r"\b(todos los|otros) (clientes|pedidos|correos)",
+    # "the home addresses of all your other customers", "les courriels des autres clients", "pedidos de otros..."
+    rf"\b(?:{_DATA['en']}) (?:of|belonging to) (?:the )?(?:{_OTHERS['en']})\b",
+    rf"\b(?:{_DATA['fr']}) (?:de |des |du |d')(?:{_OTHERS['fr']})\b",
+    rf"\b(?:{_DATA['es']}) (?:de|del) (?:{_OTHERS['es']})\b",
+    # "someone else's order", "all customers' emails"; without a possessive only plural nouns ("other customers
+    # order lavender most" is a popularity question)
+    rf"\b(?:{_OTHERS['en']})(?:'s|') (?:{_DATA['en']})\b",
+    rf"\b(?:{_OTHERS['en']}) (?:{_DATA_PLURAL_EN})\b",
+    r"\b(?:list|dump|export|show me|give me|send me) (?:of )?(?:all )?(?:the |your )?(?:customers|clients|users)\b",
+    r"\b(?:customer|client|user) (?:list|database)\b",
+    r"\bliste (?:de |des |d')(?:tous |toutes )?(?:les |vos )?(?:clients|clientes|utilisateurs)\b",
+    r"\blista (?:de|con) (?:todos )?(?:los |sus )?(?:clientes|usuarios)\b",
 ]
-_ABUSE = [
-    r"\b(fuck(ing)?|shit|bitch|asshole|cunt|moron|idiot|stupid|dumb|useless|pathetic)\b",
-    r"\b(tabarnak|calice|câlisse|osti|ostie|crisse|connard|salope|merde)\b",
-    r"\b(mierda|pendejo|puta|gilipollas|cabr[oó]n|imb[eé]cil|est[uú]pido|in[uú]til)\b",
-    r"\b(stupide|niaiseux|imbécile|con(ne)?s?)\b",
-]
+# "Ship it to someone else's address" (a gift) names a destination, it does not ask for data.
+_DESTINATION = re.compile(r"\b(?:(?:to|at|vers|chez|en|hacia)(?: the| la| le| el)?|a (?:la|el)|a l'|al)\s*$")
+
+# One lexicon per language, plurals included; matched on folded text, so accents are optional.
+_INSULTS = {
+    "en": r"fuck(?:ing|er|ers)?|shit(?:ty)?|bitch(?:es)?|assholes?|cunts?|morons?|idiots?|stupid|dumb|useless"
+          r"|pathetic",
+    "fr": r"tabarna[kc]|calice|calisse|osti|ostie|crisse|connards?|connasses?|connes?|salopes?|merde|stupides?"
+          r"|niaiseu(?:x|se|ses)|imbeciles?|idiot(?:e|s|es)|cretin(?:e|s|es)?",
+    "es": r"mierda|pendej[oa]s?|putas?|gilipollas|cabron(?:es)?|imbeciles?|estupid[oa]s?|inutil(?:es)?|idiotas?"
+          r"|tont[oa]s?",
+}
+# French "con" is also the Spanish "with" (and English "pros and cons"): an insult only in French insult phrasing.
+_FR_CON = (r"(?:espece de|bande de|gros|grosse|pauvre|t'es|tu es|vous etes|etes|c'est|quel|quelle|quels|quelles)"
+           r" (?:vraiment |tellement |trop |ben )?(?:des |un |une )?cons?")
+_ABUSE = re.compile(rf"\b(?:{'|'.join(_INSULTS.values())}|{_FR_CON})\b|\bcoño\b")  # coño folds to cono (cone)
+
+
+def _norm(text: str) -> str:
+    return fold(text).replace("’", "'")
 
 
 def _any(patterns: list[str], text: str) -> bool:
     return any(re.search(p, text, re.I) for p in patterns)
+
+
+def _data_extraction(text: str) -> bool:
+    for pattern in _DATA_EXTRACTION:
+        for match in re.finditer(pattern, text):
+            if not _DESTINATION.search(text[:match.start()]):
+                return True
+    return False
+
+
+def is_abusive(text: str) -> bool:
+    return bool(_ABUSE.search(text.lower()) or _ABUSE.search(_norm(text)))
 
 
 def check_input(message: str, *, locale_language: Language | None, fallback_language: Language,
@@ -44,12 +105,12 @@ def check_input(message: str, *, locale_language: Language | None, fallback_lang
     reasons: list[str] = []
     if len(message.encode("utf-8")) > max_bytes:
         reasons.append("oversize")
-    folded = fold(message)
+    folded = _norm(message)
     if _any(_INJECTION, message) or _any(_INJECTION, folded):
         reasons.append("prompt_injection")
-    if _any(_DATA_EXTRACTION, message) or _any(_DATA_EXTRACTION, folded):
+    if _data_extraction(folded):
         reasons.append("data_extraction")
-    abusive = _any(_ABUSE, message)
+    abusive = is_abusive(message)
     detected, confidence = detect_language(message)
     if locale_language:
         language: Language = locale_language
@@ -65,27 +126,75 @@ def check_input(message: str, *, locale_language: Language | None, fallback_lang
 
 
 _TOKEN_RE = re.compile(r"TOKEN_[0-9a-fA-F-]{8,}")
-_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
+# A number with optional thousands groups ("1,200", "1.200", "1 200") and decimals ("12.00", "45,50").
+_NUMBER_RE = re.compile(
+    r"(?<![\d.,])(?P<int>[1-9]\d{0,2}(?P<sep>[,. \u00a0\u202f])\d{3}(?!\d)(?:(?P=sep)\d{3}(?!\d))*|\d+)"
+    r"(?P<frac>[.,]\d+)?(?!\d)"
+)
+
+
+def _value(match: re.Match) -> Decimal:
+    digits = match["int"].replace(match["sep"], "") if match["sep"] else match["int"]
+    return Decimal(digits + ("." + match["frac"][1:] if match["frac"] else ""))
+
+
+def number_value(text: str) -> Decimal | None:
+    """The first number in ``text`` read with en/fr/es separators: "$1,200" = "1 200 $" = 1200, "1.200,50" = 1200.5."""
+    match = _NUMBER_RE.search(text)
+    return _value(match) if match else None
+
+
+def _pieces(match: re.Match) -> list[Decimal]:
+    # "7023 456 890" may be a spaced-out code rather than thousands: its groups count on their own too.
+    if match["sep"] and match["sep"].isspace():
+        return [Decimal(p) for p in match["int"].split(match["sep"])]
+    return []
+
+
+# Insults aimed at the customer (a second person, or their question); "there are no stupid questions" is fine.
+_ADDRESSEE = re.compile(r"\b(?:you|your|yourself|vous|votre|vos|tu|toi|ton|ta|tes|t'|usted|ustedes|su|sus|te|ti"
+                        r"|questions?|request|message|demandes?|preguntas?|mensajes?)\b")
+_NEGATED = re.compile(r"\b(?:no|not|never|pas|aucune?|jamais|ningun[ao]?|nunca)\b(?:\W+\w+){0,2}\W*$")
+_CONTEMPT = re.compile(r"\b(?:(?:read|check) (?:the faq|it) yourself|figure it out yourself|not my problem"
+                       r"|pas mon probleme|debrouillez-vous|no es mi problema)")
+
+
+def _rude(reply: str) -> bool:
+    text = _norm(reply)
+    if _CONTEMPT.search(text):
+        return True
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if not _ADDRESSEE.search(sentence):
+            continue
+        for match in _ABUSE.finditer(sentence):
+            if not _NEGATED.search(sentence[:match.start()]):
+                return True
+    return False
 
 
 def check_output(draft: Draft, *, context_text: str, expected_language: Language,
                  other_customer_values: list[str] | None = None) -> OutputVerdict:
-    """Flag unresolved PII tokens, numbers absent from the grounding context, leaks and wrong language."""
+    """Flag unresolved PII tokens, numbers absent from the grounding context, leaks, rudeness and wrong language."""
     reasons: list[str] = []
     if _TOKEN_RE.search(draft.reply):
         reasons.append("unresolved_token")
     if draft.pii_report:
         reasons.append("foreign_token")  # a token this conversation never issued: never restored, never shown
-    context_numbers = {n.replace(",", ".") for n in _NUMBER_RE.findall(context_text)}
-    for number in _NUMBER_RE.findall(draft.reply):
-        if number.replace(",", ".") not in context_numbers:
-            reasons.append(f"ungrounded_number:{number}")
+    known: set[Decimal] = set()
+    for match in _NUMBER_RE.finditer(context_text):
+        known.update([_value(match), *_pieces(match)])
+    for match in _NUMBER_RE.finditer(draft.reply):
+        pieces = _pieces(match)
+        if _value(match) not in known and not (pieces and all(p in known for p in pieces)):
+            reasons.append(f"ungrounded_number:{match.group(0)}")
             break
     lowered = fold(draft.reply)
     for value in other_customer_values or []:
         if value and fold(value) in lowered:
             reasons.append("other_customer_data")
             break
+    if _rude(draft.reply):
+        reasons.append("rude_tone")
     detected, confidence = detect_language(draft.reply)
     if confidence >= 0.6 and detected != expected_language and len(draft.reply) > 40:
         reasons.append(f"wrong_language:{detected}")

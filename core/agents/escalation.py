@@ -6,50 +6,75 @@ import hashlib
 import logging
 import re
 
+from core.agents.critic import number_value
 from core.integrations.ports import IntegrationError, TicketDesk, TicketRequest
 from core.models import Escalation, InputVerdict, IntentResult, OrderFacts
 from core.stores.ports import ConcurrencyError, DocumentStore
+from core.text import fold
 
 log = logging.getLogger("shopdesk.escalation")
 
 TICKETS = "tickets"
 
 
-_SAFETY = re.compile(
-    r"\b(allergic reaction|allergy attack|rash|hives|burn(ed|t)?|swelling|hospital|emergency|poison(ed|ing)?"
-    r"|r[ée]action allergique|urticaire|br[uû]lure|enflure|h[oô]pital|urgence|empoisonn"
-    r"|reacci[oó]n al[eé]rgica|sarpullido|quemadura|hinchaz[oó]n|urgencias|intoxicaci[oó]n)",
-    re.I,
-)
+_BODY = (r"(?:skin|hands?|fingers?|face|arms?|legs?|eyes?|lips?|scalp|mouth|neck|baby|son|daughter|child|kid"
+         r"|peau|mains?|doigts?|visage|bras|jambes?|yeux|levres|bouche|cou|bebe|fils|fille|enfant"
+         r"|piel|manos?|dedos?|cara|brazos?|piernas?|ojos|labios|boca|cuello|hij[oa]|nin[oa])")
+# Injury or hazard reports, on folded text (no accents). "Burn" counts only when it hurt someone: "the candle
+# burned evenly" is a good review.
+_SAFETY = re.compile(r"\b(?:" + "|".join([
+    r"allergic reaction|allergy attack|anaphyla\w*|rash|(?:broke out in|got|have|had|in|with) hives|swelling",
+    r"swollen|swell(?:ed)? up|hospital|emergency (?:room|department|vet)|ambulance|poison(?:ed|ing)?|blisters?",
+    r"(?:first|second|third)[ -]degree burns?|chemical burns?|burns? on (?:my|his|her|their|our)|got (?:burned|burnt)",
+    rf"(?:burn(?:ed|t|s)?|scald(?:ed)?) (?:me|him|her|us|them|(?:my|his|her|our|their|the) (?:\w+'s )?{_BODY})",
+    rf"{_BODY} (?:is |are |was |were |started |keeps? )?(?:burning|stinging)",
+    r"(?:got|gotten|getting) sick(?! of)|fell ill|made (?:me|him|her|us|them|my \w+|our \w+) (?:very |so )?sick",
+    r"vomi\w*|threw up|throwing up|caught fire|exploded",
+    r"reaction allergique|urticaire|brulures?|(?:me|m'a|lui a|t'a|nous a|vous a) brul\w*|enflure|enfle(?:e|s|es)?",
+    rf"brul(?:e|ee|es|ait) (?:la|les|ma|mes|sa|ses|son|mon) {_BODY}|hopital|(?:a l'|aux |salle d')urgences?",
+    r"empoisonn\w*|intoxi\w*|(?:rendu|tombee?) malade|pris feu",
+    r"reaccion alergica|sarpullido|urticaria|ronchas|quemaduras?|me quem\w*|hinch(?:azon|ad[oa]s?|aron|o)",
+    rf"quem\w* (?:la|el|las|los|mi|mis|su|sus) {_BODY}|urgencias|sala de emergencias|envenen\w*|se enfermo",
+    r"me enferme",
+]) + r")\b")
 _FRUSTRATION = re.compile(
-    r"(!{3,}|\b(ridiculous|unacceptable|worst|fed up|third time|still waiting|scam|inacceptable|écoeurant|"
-    r"tanné|n'importe quoi|troisième fois|inaceptable|harto|harta|estafa|tercera vez)\b)",
+    r"\b(?:ridiculous|unacceptable|worst|fed up|sick (?:and tired )?of|tired of waiting|third time|still waiting|scam"
+    r"|thanks for nothing|inacceptable"
+    r"|ec(?:oe|œ)ur(?:ant|ee?)|tanne(?:e|s|es)?|n'importe quoi|troisieme fois|marre|merci pour rien|inaceptable"
+    r"|hart[oa]s?|cansad[oa]s? de esperar|estafa|tercera vez|gracias por nada)\b",
     re.I,
 )
+_EMPHATIC = re.compile(r"!{3,}|¡{2,}")
+# "Thank you so much!!!" is enthusiasm: emphatic punctuation counts as frustration only without these.
+_POSITIVE = re.compile(
+    r"\b(?:thanks?|thank you|love|loved|amazing|awesome|great|perfect|wonderful|excellent|fantastic|happy"
+    r"|merci|adore|genial|parfait|magnifique|bravo|gracias|encanta|encanto|perfecto|excelente|maravillos[oa])\b",
+    re.I,
+)
+
+
+def _frustrated(text: str) -> bool:
+    return bool(_FRUSTRATION.search(text) or (_EMPHATIC.search(text) and not _POSITIVE.search(text)))
 
 
 def _amounts(values: list[str]) -> list[float]:
-    out = []
-    for value in values:
-        match = re.search(r"\d+(?:[.,]\d{1,2})?", value)
-        if match:
-            out.append(float(match.group(0).replace(",", ".")))
-    return out
+    return [float(v) for v in map(number_value, values) if v is not None]
 
 
 def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int, message: str = "",
            orders: list[OrderFacts] | None = None, refund_limit: float | None = None) -> str | None:
-    """The reason to escalate, or None: explicit request, safety, complaint, frustration or abuse, a refund above
+    """The reason to escalate, or None: safety, explicit request, complaint, frustration or abuse, a refund above
     the tenant's auto-approval limit, or repeated failure to answer."""
     if verdict.blocked:
         return None
+    text = fold(message).replace("’", "'")
+    if _SAFETY.search(text):
+        return "safety"  # first: an injury report asking for a manager is still urgent
     if intent.wants_human:
         return "customer_requested_human"
-    if _SAFETY.search(message):
-        return "safety"
     if intent.label == "complaint_escalation" and intent.confidence >= 0.5:
         return "complaint"
-    if "abusive_language" in verdict.reasons or _FRUSTRATION.search(message):
+    if "abusive_language" in verdict.reasons or _frustrated(text):
         return "frustrated_customer"
     if intent.label == "returns_refunds" and refund_limit is not None:
         asked = _amounts(intent.entities.amounts)
