@@ -148,3 +148,35 @@ async def test_ungrounded_model_answer_is_retried_once_then_replaced(services, f
     assert calls["response"] == 2  # one retry with the critic's reasons
     assert "99.99" not in output["reply"] and "output:fallback_used" in output["guardrail"]["reasons"]
     assert any(r.startswith("output:ungrounded_number") for r in output["guardrail"]["reasons"])
+
+
+async def test_model_answer_naming_the_owner_of_a_withheld_order_is_replaced(services, functions, tmp_path):
+    """An anonymous asker gets order #1001 withheld; a model draft that names its owner anyway never goes out."""
+    import httpx2
+
+    from core.config import load_settings
+    from core.llm.factory import build_router
+
+    recorded = json.loads((__import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "recorded" /
+                           "openai" / "chat_completion.json").read_text())
+
+    def handler(request):
+        body = json.loads(request.content)
+        if body.get("response_format"):
+            content = json.dumps({"label": "order_status", "sub_intent": "order_status.tracking", "confidence": 0.9,
+                                  "language": "en", "wants_human": False, "products": []})
+        else:
+            content = ("Order #1001 belongs to Marie-Ève Gagnon (marie-eve.gagnon@example.com) and ships to "
+                       "2217, rue Beaubien Est, app. 3.\nSOURCES: none")
+        recorded["choices"][0]["message"]["content"] = content
+        return httpx2.Response(200, json=recorded)
+
+    settings = load_settings(LLM_PROVIDER_ORDER="azure_openai", AZURE_OPENAI_ENDPOINT="https://x.openai.azure.com/",
+                             AZURE_OPENAI_API_KEY="k")
+    services.llm = build_router(settings, ledger_store=services.store,
+                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    status, _, _ = await run(functions, tmp_path, "Where is order #1001?")
+    output = status["output"]
+    assert "marie-eve.gagnon@example.com" not in output["reply"] and "Beaubien" not in output["reply"]
+    assert "output:fallback_used" in output["guardrail"]["reasons"]
+    assert any(r.startswith("output:other_customer_data") for r in output["guardrail"]["reasons"])
