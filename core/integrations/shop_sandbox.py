@@ -5,6 +5,7 @@ This is the offline stand-in for the Shopify Admin API adapter; it answers the s
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import Counter
@@ -13,7 +14,8 @@ from typing import Any
 from core.models import CustomerRef, OrderFacts, ProductFacts
 from core.rag.documents import variant_availability
 from core.stores.ports import DocumentStore
-from core.text import fold, tokens
+from core.glossary import default_glossary
+from core.text import detect_language, fold, tokens
 
 # Words that name a product category rather than a product: they must not carry a match on their own.
 _GENERIC = set(
@@ -77,6 +79,9 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
                   limit: int = 3) -> list[tuple[dict[str, Any], float]]:
     """Products whose distinctive title words (or SKU) appear in ``text``, best first (any ShopData adapter)."""
     words = set(tokens(text))
+    language, confidence = detect_language(text)
+    if language != "en" or confidence < 0.5:
+        words |= default_glossary().english_words(text)  # French / Spanish words for an English catalogue
     folded = fold(text)
     scored = []
     for product in products:
@@ -88,10 +93,11 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
         if not title_tokens:
             continue
         total = sum(idf.get(t, 1.0) for t in title_tokens)
-        hit = sum(idf.get(t, 1.0) for t in title_tokens if t in words or _plural(t) in words)
+        matched = {t: _word_match(t, words, idf.get(t, 0.0)) for t in title_tokens}
+        hit = sum(idf.get(t, 1.0) * weight for t, weight in matched.items())
         score = hit / total if total else 0.0
         # At least one matched word must be distinctive (rarer than the catalogue's category words).
-        distinctive = any((t in words or _plural(t) in words) and idf.get(t, 0) > 1.2 for t in title_tokens)
+        distinctive = any(weight > 0 and idf.get(t, 0) > 1.2 for t, weight in matched.items())
         if score >= 0.45 and distinctive:
             scored.append((product, round(score, 3)))
     scored.sort(key=lambda item: item[1], reverse=True)
@@ -103,6 +109,28 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
 
 def _plural(token: str) -> str:
     return token + "s"
+
+
+COGNATE_WEIGHT = 0.8
+
+
+def _word_match(title_word: str, words: set[str], idf: float) -> float:
+    """1 for the word (or its plural) itself; ``COGNATE_WEIGHT`` for a likely cognate of a distinctive title word.
+
+    Catalogues are often in English only while customers write in French or Spanish, and the words that single a
+    product out (scents, fruits, plants, materials) are mostly cognates: lavande / lavanda for lavender, mangue for
+    mango, rosa for rose, eucalipto for eucalyptus. A cognate shares the first three letters and most of its
+    letters in order (``difflib`` ratio >= 0.66); category words (low idf) never match this way.
+    """
+    if title_word in words or _plural(title_word) in words:
+        return 1.0
+    if idf <= 1.2 or len(title_word) < 4:
+        return 0.0
+    for word in words:
+        if len(word) >= 4 and word[:3] == title_word[:3] and abs(len(word) - len(title_word)) <= 3 \
+                and difflib.SequenceMatcher(None, word, title_word).ratio() >= 0.66:
+            return COGNATE_WEIGHT
+    return 0.0
 
 
 def owns(order: dict[str, Any], customer: CustomerRef | None) -> bool:

@@ -1,0 +1,101 @@
+"""Retail glossary: the English words for the French and Spanish product words found in a customer message.
+
+Catalogues are often written in English only while customers ask in French or Spanish ("¿tienen jabón de
+lavanda?" for "Lavender Fields Soap"). ``knowledge/lexicon/retail-glossary.jsonl`` holds generic retail vocabulary
+(one concept a line: ``{"en": [...], "fr": [...], "es": [...]}``), not any one shop's. Matching folds case and
+accents, takes the longest phrase first and accepts regular plurals, so "baumes à lèvres" gives "lip balm".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+from core.config import REPO_ROOT
+from core.text import tokens
+
+GLOSSARY_PATH = REPO_ROOT / "knowledge" / "lexicon" / "retail-glossary.jsonl"
+MAX_PHRASE = 4
+log = logging.getLogger("shopdesk.glossary")
+
+
+def _singular(word: str) -> str:
+    """One form for singular and regular plural, applied to the glossary and the message alike: a final s or x,
+    then a final e, go (chandelle / chandelles -> chandell, jabón / jabones -> jabon, bijou / bijoux -> bijou)."""
+    if len(word) > 4 and word[-1] in "sx":
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def _key(words: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_singular(w) for w in words)
+
+
+class Glossary:
+    def __init__(self, entries: list[dict]):
+        self._to_english: dict[tuple[str, ...], set[str]] = {}
+        for entry in entries:
+            english = [e for e in entry.get("en") or [] if isinstance(e, str) and e.strip()]
+            if not english:
+                continue
+            for language in ("fr", "es"):
+                for phrase in entry.get(language) or []:
+                    words = tokens(phrase) if isinstance(phrase, str) else []
+                    if words and (len(words) > 1 or len(words[0]) >= 3):
+                        self._to_english.setdefault(_key(words), set()).update(english)
+
+    def __len__(self) -> int:
+        return len(self._to_english)
+
+    def english_words(self, text: str) -> set[str]:
+        """English title words for the glossary phrases in ``text`` (longest match first)."""
+        words = tokens(text)
+        keys = [_singular(w) for w in words]
+        found: set[str] = set()
+        i = 0
+        while i < len(keys):
+            for size in range(min(MAX_PHRASE, len(keys) - i), 0, -1):
+                english = self._to_english.get(tuple(keys[i:i + size]))
+                if english:
+                    for phrase in english:
+                        found.update(tokens(phrase))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+
+def load(paths: list[Path]) -> Glossary:
+    entries: list[dict] = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                log.warning("glossary %s line %d is not JSON; skipped", path.name, number)
+                continue
+            if isinstance(entry, dict):
+                entries.append(entry)
+    return Glossary(entries)
+
+
+_default: Glossary | None = None
+_lock = threading.Lock()
+
+
+def default_glossary() -> Glossary:
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = load([GLOSSARY_PATH])
+    return _default

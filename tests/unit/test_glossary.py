@@ -1,0 +1,72 @@
+"""French and Spanish product words matched against English catalogues through the retail glossary."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.glossary import GLOSSARY_PATH, Glossary, default_glossary
+from core.integrations.shop_sandbox import catalog_idf, rank_products
+
+DEMO = Path(__file__).resolve().parents[2] / "knowledge" / "tenants" / "demo"
+
+
+def test_the_glossary_file_is_well_formed():
+    lines = [line for line in GLOSSARY_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(lines) > 1000
+    for line in lines:
+        entry = json.loads(line)
+        assert set(entry) == {"en", "fr", "es"}
+        assert all(isinstance(v, list) and v and all(isinstance(w, str) and w == w.lower() for w in v)
+                   for v in entry.values())
+
+
+def test_phrases_plurals_and_accents():
+    glossary = Glossary([
+        {"en": ["lip balm"], "fr": ["baume à lèvres"], "es": ["bálsamo labial"]},
+        {"en": ["lip"], "fr": ["lèvre"], "es": ["labio"]},
+        {"en": ["candle"], "fr": ["chandelle", "bougie"], "es": ["vela"]},
+        {"en": ["soap"], "fr": ["savon"], "es": ["jabón"]},
+    ])
+    assert glossary.english_words("Avez-vous des BAUMES A LEVRES?") == {"lip", "balm"}  # longest phrase wins
+    assert glossary.english_words("vendez-vous des chandelles") == {"candle"}
+    assert glossary.english_words("¿tienen jabones?") == {"soap"}
+    assert glossary.english_words("¿tienen velas y jabon?") == {"candle", "soap"}
+    assert glossary.english_words("¿dónde está mi pedido?") == set()
+
+
+DEMO_PRODUCTS = json.loads((DEMO / "products.json").read_text(encoding="utf-8"))
+DEMO_PRODUCTS = DEMO_PRODUCTS.get("products", DEMO_PRODUCTS) if isinstance(DEMO_PRODUCTS, dict) else DEMO_PRODUCTS
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("Hola, ¿tienen jabón de lavanda?", "Lavender Fields Soap"),
+    ("Avez-vous du savon à la lavande?", "Lavender Fields Soap"),
+    ("¿Tienen bálsamo labial de menta?", "Peppermint Lip Balm"),
+    ("Bomba de baño con pétalos de rosa", "Rose Petal Bath Bomb"),
+    ("Aceite facial de rosa mosqueta", "Rosehip Facial Oil"),
+    ("c'est combien le beurre corporel à la mangue?", "Whipped Mango Body Butter"),
+    ("¿Tienen desodorante de cedro y salvia?", "Cedar & Sage Natural Deodorant"),
+    ("Un porte-savon en bois", "Cedar Soap Dish"),
+])
+def test_french_and_spanish_questions_find_english_products(message, expected):
+    matches = rank_products(DEMO_PRODUCTS, catalog_idf(DEMO_PRODUCTS), message)
+    assert matches and matches[0][0]["title"] == expected
+
+
+@pytest.mark.parametrize("message", [
+    "¿Tienen velas aromáticas?", "Vendez-vous des chandelles?", "¿Tienen crema solar?", "¿Cuánto cuesta el envío?",
+    "Où est ma commande 1042?", "Mi paquete llegó dañado", "Est-ce que je peux payer avec Interac?",
+    "¿Tienen tarjetas de regalo?",
+])
+def test_products_the_shop_does_not_sell_or_other_topics_match_nothing(message):
+    assert rank_products(DEMO_PRODUCTS, catalog_idf(DEMO_PRODUCTS), message) == []
+
+
+def test_english_messages_are_not_expanded():
+    # "robe" is French for dress; an English customer asking for a robe must not be offered a dress.
+    products = [{"title": t} for t in ("Summer Dress", "Waffle Bath Robe", "Wool Socks", "Silk Scarf", "Cotton Tee",
+                                       "Denim Jacket")]
+    idf = catalog_idf(products)
+    assert all(p["title"] != "Summer Dress" for p, _ in rank_products(products, idf, "Do you have a robe?"))
+    assert [p["title"] for p, _ in rank_products(products, idf, "Avez-vous une robe?")] == ["Summer Dress"]
