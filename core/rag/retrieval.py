@@ -2,7 +2,9 @@
 
 ``KnowledgeSearch.search(tenant_id, query, k, lang)`` returns at most one hit per document *group* (a document and
 its translations), in the asker's language when the shop has that translation, ranked by a calibrated 0..1
-``score``; callers drop hits under ``KNOWLEDGE_MIN_SCORE`` to say "I don't know" instead of guessing.
+``score``; callers drop hits under ``KNOWLEDGE_MIN_SCORE`` to say "I don't know" instead of guessing. French and
+Spanish questions are also matched lexically through the English words of the retail glossary, because shops
+often write product pages in English only.
 The tenant's index follows its KB documents in the store: a changed KB version triggers an incremental sync.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel
 
+from core.glossary import default_glossary
 from core.stores.ports import DocumentStore
 from core.text import detect_language
 
@@ -181,6 +184,16 @@ class KnowledgeSearch:
         for record, lexical in bm25.search(query, CANDIDATES):
             entry = candidates.setdefault(record.chunk_id, [record, floor, 0.0])
             entry[2] = lexical
+        if asked in ("fr", "es"):
+            # The question's product words in English (retail glossary) find pages the shop wrote in English only,
+            # as the question's own words would; they count like them.
+            english = default_glossary().english_words(query)
+            if english:
+                for record, lexical in bm25.search(" ".join(sorted(english)), CANDIDATES):
+                    if base_language(record.lang) != "en":
+                        continue
+                    entry = candidates.setdefault(record.chunk_id, [record, floor, 0.0])
+                    entry[2] = max(entry[2], lexical)
         identifiers = [m.group(0).lower() for m in _IDENTIFIER.finditer(query) if len(m.group(0)) >= 4]
 
         best_per_doc: dict[str, float] = {}
