@@ -11,10 +11,10 @@ import re
 from collections import Counter
 from typing import Any
 
+from core.glossary import default_glossary
 from core.models import CustomerRef, OrderFacts, ProductFacts
 from core.rag.documents import variant_availability
 from core.stores.ports import DocumentStore
-from core.glossary import default_glossary
 from core.text import detect_language, fold, tokens
 
 # Words that name a product category rather than a product: they must not carry a match on their own.

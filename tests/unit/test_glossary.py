@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from core.glossary import GLOSSARY_PATH, Glossary, default_glossary
+from core.glossary import GLOSSARY_PATH, Glossary
 from core.integrations.shop_sandbox import catalog_idf, rank_products
 
 DEMO = Path(__file__).resolve().parents[2] / "knowledge" / "tenants" / "demo"

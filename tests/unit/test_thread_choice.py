@@ -28,7 +28,7 @@ def test_a_slow_multi_threaded_call_backs_off_and_doubles_while_slow():
     # A busy neighbour: every multi-threaded call now costs 8x.
     picked = run(choice, 400, lambda n: 1.2 if n == 1 else 9.0)
     multi_calls = [i for i, n in enumerate(picked) if n == 2]
-    gaps = [b - a for a, b in zip(multi_calls, multi_calls[1:])]
+    gaps = [b - a for a, b in zip(multi_calls, multi_calls[1:], strict=False)]
     assert gaps[:3] == [21, 41, 81]  # 20, 40, then the 80 cap (plus the slow call itself)
     assert all(g == 81 for g in gaps[2:])
     assert sum(n == 2 for n in picked) <= 8  # at most 2 % of calls pay for the slow choice
