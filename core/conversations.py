@@ -13,6 +13,7 @@ COLLECTION = "conversations"
 
 class Slots(BaseModel):
     order_number: str | None = None
+    order_from_list: bool = False  # picked as the latest of a listing, not named by the customer
     product_ids: list[str] = []
     verified_email: str | None = None
 

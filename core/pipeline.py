@@ -45,6 +45,7 @@ class TurnContext(BaseModel):
     language: Language | None = None
     customer: CustomerRef | None = None
     order_number: str | None = None
+    order_from_list: bool = False
     product_ids: list[str] = []
     verified_email: str | None = None
     history: list[dict] = []
@@ -91,7 +92,8 @@ def load_context(state: TurnState) -> TurnContext:
                conv.turns[-services.settings.CONVERSATION_HISTORY_TURNS:]]
     return TurnContext(
         tenant=tenant, language=conv.language, customer=state.turn.customer or conv.customer,
-        order_number=conv.slots.order_number, product_ids=conv.slots.product_ids,
+        order_number=conv.slots.order_number, order_from_list=conv.slots.order_from_list,
+        product_ids=conv.slots.product_ids,
         verified_email=conv.slots.verified_email, history=history, unanswered_turns=unanswered,
         turn_index=len(conv.turns),
     )
@@ -123,9 +125,10 @@ def classify_intent(state: TurnState) -> IntentResult:
     last_intent = ctx.history[-1].get("intent")
     short = len(tokens(state.turn.message)) <= 8
     if ctx.order_number and not result.entities.order_numbers and last_intent == "order_status":
-        # "where is it now?" or "my email is …" continues the order being discussed.
-        if result.entities.emails or (short and result.confidence < 0.8) or result.label in ("shipping",
-                                                                                             "general"):
+        # "where is it now?" or "my email is …" continues the order being discussed; a confident other topic
+        # ("thanks, and what's your return window?") does not.
+        if result.entities.emails or (short and result.confidence < 0.65) or result.label in ("shipping",
+                                                                                              "general"):
             result.label = "order_status"
     elif ctx.product_ids and last_intent == "product_info" and short and result.confidence < 0.6:
         # "how much is it?" continues the product being discussed.
@@ -151,9 +154,11 @@ def lookup_shop_data(state: TurnState) -> ShopFacts:
     services = get_services()
     assert state.intent is not None and state.context is not None
     ctx = state.context
+    # An order only picked as the latest of a listing answers "where is it now?", not "what's your return window?".
+    slot_order = ctx.order_number if not ctx.order_from_list or state.intent.label == "order_status" else None
     return knowledge.shop_facts(
         ShopSandbox(services.store), state.turn.tenant_id, state.turn.message, state.intent,
-        customer=ctx.customer, slot_order=ctx.order_number, slot_products=ctx.product_ids,
+        customer=ctx.customer, slot_order=slot_order, slot_products=ctx.product_ids,
         verified_email=ctx.verified_email, currency=ctx.tenant.currency, shop_url=ctx.tenant.shop_url,
     )
 
@@ -235,8 +240,10 @@ def known_entities(state: TurnState):
 
 
 def products_from_citations(state: TurnState) -> None:
-    """Cross-lingual product questions ("¿tienen jabón de lavanda?") name no catalogue title; the multilingual
-    retrieval still finds the product's document, so its live stock and price are looked up from there."""
+    """A product question that names no catalogue title well enough ("¿tienen jabón de lavanda?", "the
+    Darjeeling") still retrieves the product's page, so its live stock and price are looked up from there.
+    Deterministic from the turn's citations, so the compose, review and record steps each rebuild the same facts
+    (only plain JSON crosses the orchestration, and the orchestrator's state never held them)."""
     if state.facts.products or state.intent is None or state.intent.label != "product_info":
         return
     store = get_services().store
@@ -333,6 +340,7 @@ def other_customer_values(state: TurnState) -> list[str]:
 
 def review_response(state: TurnState) -> OutputVerdict:
     assert state.draft is not None
+    products_from_citations(state)  # the product the draft was composed from is context for the review too
     return critic.check_output(state.draft, context_text=context_text(state), expected_language=_language(state),
                                other_customer_values=other_customer_values(state))
 
@@ -350,6 +358,7 @@ def record_turn(state: TurnState) -> TurnResult:
     label = state.intent.label if state.intent else "blocked"
     answered = state.draft.grounded
     event_notices(state)  # issue 7: waitlist capture + announcement mention
+    products_from_citations(state)  # so the product discussed is remembered for "and how much is it?"
     record = TurnRecord(turn_id=turn.turn_id, at=_now(), user=turn.message, reply=state.draft.reply, intent=label,
                         language=language, escalated=state.escalation.escalated, answered=answered)
 
@@ -363,6 +372,12 @@ def record_turn(state: TurnState) -> TurnResult:
             conv.customer = turn.customer
         if state.intent and state.intent.entities.order_numbers:
             conv.slots.order_number = state.intent.entities.order_numbers[0]
+            conv.slots.order_from_list = False
+        elif (state.intent and state.intent.label == "order_status" and state.facts.orders
+              and not (state.context and state.context.order_number and not state.context.order_from_list)):
+            # The customer's orders were listed, most recent first: "where is it now?" is about the latest one.
+            conv.slots.order_number = state.facts.orders[0].order_number
+            conv.slots.order_from_list = True
         if state.facts.products:
             conv.slots.product_ids = [p.doc_id for p in state.facts.products]
         elif state.draft and any(c.doc_id.startswith("product-") for c in state.draft.citations):
