@@ -35,6 +35,7 @@ KB_VERSION_ID = "kb-version"
 CANDIDATES = 40  # chunks taken from each retriever before fusion
 LEXICAL_WEIGHT = 0.1  # BM25 (0..1, normalised to a perfect match) added to the cosine similarity
 LANGUAGE_CENTERING = 1.0  # share of the per-language mean similarity removed from dense scores
+SAME_LANGUAGE_BONUS = 0.02  # raw similarity; decides ranking between near-equal answers only
 IDENTIFIER_BONUS = 0.06  # a SKU-like identifier of the query found verbatim in the chunk
 
 PASSAGE_MERGE_MARGIN = 0.05  # a second chunk this close to the document's best is quoted with it
@@ -157,7 +158,8 @@ class KnowledgeSearch:
 
     # -- search ---------------------------------------------------------------------------------------------------
     def search(self, tenant_id: str, query: str, k: int = 3, lang: str | None = None) -> list[SearchHit]:
-        """Top-k hits, one per document group, best first. ``lang`` (en, fr, fr-CA, es) or detected."""
+        """Top-k hits, one per document group, best first: by score, except that a hit in the asker's language
+        goes before one within ``SAME_LANGUAGE_BONUS`` above it. ``lang`` (en, fr, fr-CA, es) or detected."""
         if not query.strip() or k <= 0:
             return []
         state = self._ready(tenant_id)
@@ -221,9 +223,12 @@ class KnowledgeSearch:
             if not same and asked:
                 doc_id = state.translations.get(members[0][1], {}).get(asked, doc_id)
             record = passage_of[doc_id] if doc_id in passage_of else state.first_chunk[doc_id]
-            ranked.append((best, record))
+            # Between near-equal answers, the one written in the asker's language ranks first (its score, which
+            # decides "no good match", stays the evidence's own).
+            preference = best + (SAME_LANGUAGE_BONUS if asked and base_language(record.lang) == asked else 0.0)
+            ranked.append((preference, best, record))
         ranked.sort(key=lambda item: item[0], reverse=True)
-        return [self._hit(record, best, scale) for best, record in ranked[:k]]
+        return [self._hit(record, best, scale) for _, best, record in ranked[:k]]
 
     @staticmethod
     def _passage(chunks: list[tuple[float, ChunkRecord]]) -> ChunkRecord:
