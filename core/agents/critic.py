@@ -195,7 +195,32 @@ def check_output(draft: Draft, *, context_text: str, expected_language: Language
             break
     if _rude(draft.reply):
         reasons.append("rude_tone")
-    detected, confidence = detect_language(draft.reply)
-    if confidence >= 0.6 and detected != expected_language and len(draft.reply) > 40:
-        reasons.append(f"wrong_language:{detected}")
+    wrong = wrong_language(draft.reply, expected_language)
+    if wrong:
+        reasons.append(f"wrong_language:{wrong}")
     return OutputVerdict(ok=not reasons, reasons=reasons)
+
+
+# Clearly delimited quotations: « … », “ … ” and "…" (a page the shop wrote in another language, quoted word for word
+# inside a reply in the customer's language, or a page title).
+_QUOTATION = re.compile(r"«[^«»]*»|“[^“”]*”|\"[^\"\n]*\"")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_MIN_FRAME_WORDS = 4
+
+
+def wrong_language(reply: str, expected: Language) -> str | None:
+    """The reply's language when it is clearly not ``expected``. Delimited quotations do not count, so a French
+    reply quoting an English policy stays French; but the words around them must then make a real sentence (at
+    least four words), or the whole reply is judged as it is: a bare « English text » is still English."""
+    unquoted = _QUOTATION.sub(" ", reply)
+    if unquoted == reply or len(_WORD.findall(unquoted)) < _MIN_FRAME_WORDS:
+        return _judge(reply, expected)
+    detected, confidence = detect_language(unquoted)  # the frame, however short: it is the reply's own words
+    return detected if confidence >= 0.6 and detected != expected else None
+
+
+def _judge(text: str, expected: Language) -> str | None:
+    detected, confidence = detect_language(text)
+    if confidence >= 0.6 and detected != expected and len(text) > 40:
+        return detected
+    return None

@@ -3,7 +3,8 @@
 Offline (the default provider and every model path's last resort) the reply is built from templates filled with
 the tenant's data: order facts, product facts or a cited KB passage. With a model provider configured the same
 context goes into a prompt that forbids anything else. When nothing relevant is known the reply says so and
-offers a human instead of guessing.
+offers a human instead of guessing. A cited page written in another language than the customer's (an English-only
+catalogue for a French asker) is quoted between quotation marks inside a sentence in the customer's language.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 
+from core.language import detect as detect_language
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
-from core.rag.lexical import analyze
-from core.text import fold, sentences, strip_markup
+from core.text import STOPWORDS, fold, sentences, strip_markup, tokens
 
 T: dict[str, dict[Language, str]] = {
     "blocked_prompt_injection": {
@@ -129,6 +130,18 @@ T: dict[str, dict[Language, str]] = {
         "fr": "Oui, {title} est disponible à {price} {currency}.",
         "es": "Sí, {title} está disponible a {price} {currency}.",
     },
+    # The same facts when they follow an answer from the product page ("About the Sencha: … It is in stock"):
+    # no "Yes," to a question that was not about stock.
+    "product_in_stock_plain": {
+        "en": "{title} is in stock ({qty} available) at {price} {currency}.",
+        "fr": "{title} est en stock ({qty} disponibles) à {price} {currency}.",
+        "es": "{title} está disponible ({qty} en existencia) a {price} {currency}.",
+    },
+    "product_available_plain": {
+        "en": "{title} is available at {price} {currency}.",
+        "fr": "{title} est disponible à {price} {currency}.",
+        "es": "{title} está disponible a {price} {currency}.",
+    },
     "product_backorder": {
         "en": "{title} is out of stock right now, but you can order it on backorder ({price} {currency}).",
         "fr": "{title} est en rupture de stock, mais vous pouvez le commander en précommande ({price} {currency}).",
@@ -150,6 +163,28 @@ T: dict[str, dict[Language, str]] = {
         "en": "From our {title}: {text}",
         "fr": "Selon notre page « {title} » : {text}",
         "es": "Según nuestra página «{title}»: {text}",
+    },
+    # A passage in another language than the reply is quoted, clearly delimited, inside a sentence in the
+    # customer's language (the output critic ignores delimited quotations when it checks the reply's language).
+    "kb_quote": {
+        "en": "Here is what our “{title}” page says (it is in {source}): “{text}”",
+        "fr": "Voici ce qu'indique notre page « {title} » (en {source}) : « {text} »",
+        "es": "Esto es lo que dice nuestra página «{title}» (en {source}): «{text}»",
+    },
+    "product_page": {
+        "en": "About {title}: {text}",
+        "fr": "Au sujet de {title} : {text}",
+        "es": "Sobre {title}: {text}",
+    },
+    "product_page_quote": {
+        "en": "Here is what the {title} product page says (it is in {source}): “{text}”",
+        "fr": "Voici ce qu'indique la fiche de {title} (en {source}) : « {text} »",
+        "es": "Esto es lo que dice la ficha de {title} (en {source}): «{text}»",
+    },
+    "restock_quote": {
+        "en": " The product page says (in {source}): “{text}”",
+        "fr": " La fiche du produit indique (en {source}) : « {text} »",
+        "es": " La ficha del producto indica (en {source}): «{text}»",
     },
     "dont_know": {
         "en": "I don't have reliable information about that. Would you like me to pass your question to our team?",
@@ -208,6 +243,12 @@ T: dict[str, dict[Language, str]] = {
     },
 }
 
+_SOURCE_LANGUAGE = {
+    "en": {"en": "English", "fr": "French", "es": "Spanish"},
+    "fr": {"en": "anglais", "fr": "français", "es": "espagnol"},
+    "es": {"en": "inglés", "fr": "francés", "es": "español"},
+}
+
 _SHIPMENT_STATUS = {
     "in_transit": {"en": "in transit", "fr": "en transit", "es": "en tránsito"},
     "out_for_delivery": {"en": "out for delivery", "fr": "en cours de livraison", "es": "en reparto"},
@@ -250,12 +291,14 @@ def describe_order(order, language: Language) -> str:
     return text
 
 
-def describe_product(product, language: Language, passages: list[Citation]) -> str:
+def describe_product(product, language: Language, passages: list[Citation], *, affirm: bool = True) -> str:
+    plain = "" if affirm else "_plain"
     if product.in_stock and product.quantity is not None:
-        text = _t("product_in_stock", language, title=product.title, qty=product.quantity, price=product.price,
-                  currency=product.currency)
+        text = _t("product_in_stock" + plain, language, title=product.title, qty=product.quantity,
+                  price=product.price, currency=product.currency)
     elif product.in_stock:
-        text = _t("product_available", language, title=product.title, price=product.price, currency=product.currency)
+        text = _t("product_available" + plain, language, title=product.title, price=product.price,
+                  currency=product.currency)
     else:
         key = "product_backorder" if product.backorder else "product_out_of_stock"
         text = _t(key, language, title=product.title, price=product.price, currency=product.currency)
@@ -263,7 +306,12 @@ def describe_product(product, language: Language, passages: list[Citation]) -> s
             if citation.title == product.title:
                 restock = [s for s in sentences(citation.passage) if _RESTOCK_RE.search(fold(s))]
                 if restock:
-                    text += " " + restock[0]
+                    source = _language_of(citation, citation.passage)
+                    if source and source != language and source in _SOURCE_LANGUAGE[language]:
+                        text += _t("restock_quote", language, source=_SOURCE_LANGUAGE[language][source],
+                                   text=_quoted(strip_markup(restock[0])))
+                    else:
+                        text += " " + restock[0]
                 break
     if len(product.variants) > 1:
         parts = [
@@ -274,56 +322,239 @@ def describe_product(product, language: Language, passages: list[Citation]) -> s
     return text
 
 
-def _candidates(passage: str) -> tuple[list[str], list[set[str]]]:
-    candidates: list[str] = []
-    headings: list[set[str]] = []
-    heading: set[str] = set()
+# ---------------------------------------------------------------------------------------------------- sentence choice
+
+# Verb and noun endings of en / fr / es, longest first, stripped from accent-folded words so that "envíos",
+# "enviamos" and "enviar" meet on "envi", "returned" / "returns" on "return" and "devolver" / "devolución" on
+# "devol" (roots are cut to 5 letters).
+_ENDINGS = tuple(sorted((
+    "aciones", "iciones", "amiento", "imiento", "ements", "ations", "ation", "ement", "aient", "erons", "eront",
+    "ieron", "iendo", "mente", "ments", "ment", "ando", "amos", "emos", "imos", "aron", "ados", "adas", "idos", "idas",
+    "ions", "ait", "ant", "ent", "ons", "ado", "ada", "ido", "ida", "ing", "ies", "ez", "ed", "er", "ar", "ir", "es",
+    "os", "as", "s", "o", "a", "e",
+), key=len, reverse=True))
+_DOUBLE_END = re.compile(r"([bcdfgklmnprstz])\1$")
+
+
+def _root(word: str) -> str:
+    if len(word) <= 4 or any(ch.isdigit() for ch in word):
+        return word  # numbers and codes ("AUTOMNE10", "NW-SEN-50") are matched whole
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            word = word[: -len(ending)]
+            break
+    return _DOUBLE_END.sub(r"\1", word)[:5]  # "shipping" -> "shipp" -> "ship"
+
+
+# The words of a customer-service desk's usual topics in en / fr / es, so that a French or Spanish question still
+# finds its sentence in a page the shop wrote in English only (and the other way round); product words come from
+# the retail glossary at retrieval time, these are the policy and product-page words it does not hold.
+_CONCEPTS = [
+    "ship shipping shipped delivery deliver livraison livrer expedition expedier envoi envoyer envio envios enviar "
+    "enviamos entrega entregar",
+    "free gratuit gratuite gratuitement gratis gratuito",
+    "price cost rate fee prix cout couter coute tarif frais precio cuesta costo tarifa",
+    "amount threshold minimum montant seuil monto minimo",
+    "return returns returnable retour retourner devolver devolucion devoluciones",
+    "refund refunds rembourser remboursement reembolso reembolsar",
+    "exchange echange echanger cambio cambiar",
+    "cancel cancellation annuler annulation cancelar cancelacion",
+    "day days jour jours dia dias",
+    "week weeks semaine semaines semana semanas",
+    "hour hours heure heures horaire hora horas horario",
+    "open ouvert ouverture abierto abre",
+    "delay delai delais plazo",
+    "country countries pays pais paises",
+    "mexico mexique",
+    "united unis unidos",
+    "states etats estados",
+    "europe europa",
+    "subscription subscriptions abonnement abonnements suscripcion suscripciones",
+    "box boxes boite boites caja cajas",
+    "tracking track suivi suivre rastreo rastrear seguimiento",
+    "address adresse direccion",
+    "gift cadeau regalo",
+    "card carte tarjeta",
+    "damaged broken endommage brise casse danado roto",
+    "tax taxes taxe impuesto impuestos",
+    "pickup cueillette recoger",
+    "payment pay paiement payer pago pagar",
+    "discount rabais remise descuento",
+    "temperature temperatura degrees degres grados",
+    "water eau agua",
+    "steep brew infuse infusion infuser infusionner infusionar reposar",
+    "ingredient ingredients composition composicion",
+    "caffeine cafeine cafeina theine teina",
+    "origin origine origen provenance procedencia",
+    "size format taille tamano formato",
+    "weight poids peso",
+    "taste flavour flavor gout saveur sabor",
+    "cup cups tasse tasses taza tazas",
+    "allergen allergens allergene allergenes alergeno alergenos",
+]
+_SYNONYMS: dict[str, frozenset[str]] = {}
+for _line in _CONCEPTS:
+    _group = frozenset(_root(w) for w in _line.split())
+    for _member in _group:
+        _SYNONYMS[_member] = _SYNONYMS.get(_member, frozenset()) | _group
+
+
+_TEMPERATURE = _SYNONYMS[_root("temperature")]
+
+
+def _words(text: str) -> set[str]:
+    words = {_root(t) for t in tokens(text) if len(t) > 2 and t not in STOPWORDS}
+    if re.search(r"\d\s*°\s*[CF]\b", text):
+        words |= _TEMPERATURE  # "water at 70–75 °C" answers "quelle température?"
+    return words
+
+
+def query_terms(query: str) -> list[frozenset[str]]:
+    """One set per question word: its root and the roots of the same word in the other languages."""
+    return list(dict.fromkeys(_SYNONYMS.get(r, frozenset((r,))) for r in _words(query)))
+
+
+def _weight(term: frozenset[str]) -> float:
+    # A code or reference the customer quotes ("does AUTOMNE10 still work?") names the one line that answers.
+    return 3.0 if any(_is_code(word) for word in term) else 1.0
+
+
+def _is_code(word: str) -> bool:
+    return any(ch.isdigit() for ch in word) and not word.isdigit()
+
+
+# A figure answers the question only when it asks for one: an amount, a quantity, a time or a temperature.
+_ASKS_FIGURE = re.compile(
+    r"\bhow (?:much|many|long|soon|often|far)\b|\bwhen\b|\bwhat time\b|\b(?:price|cost|fee|rate|charge|amount"
+    r"|minimum|threshold|free|day|week|hour|minute|month|temperature|degree|percent)s?\b"
+    r"|\bcombien\b|\bquand\b|\ba quelle heure\b|\b(?:prix|frais|tarifs?|couts?|coute(?:nt)?|couter|montants?"
+    r"|minimum|seuil|gratuite?s?|delais?|jours?|semaines?|heures?|horaires?|mois|temperatures?|degres?)\b"
+    r"|\bcuant[oa]s?\b|\bcuando\b|\ba que hora\b|\b(?:precios?|cuestan?|costos?|tarifas?|montos?|minimo|gratis"
+    r"|plazos?|dias?|semanas?|horas?|horarios?|mes(?:es)?|temperaturas?|grados?)\b|\d"
+)
+
+
+def asks_figure(query: str) -> bool:
+    return bool(_ASKS_FIGURE.search(fold(query)))
+
+
+class _Candidate:
+    __slots__ = ("text", "words", "heading", "heading_words", "section")
+
+    def __init__(self, text: str, heading: str, heading_words: set[str], section: int):
+        self.text, self.heading, self.heading_words, self.section = text, heading, heading_words, section
+        self.words = _words(text)
+
+
+# A product page comes from the shop's HTML: its headings ("Origin", "How to steep") are short lines of their own.
+_PLAIN_HEADING = re.compile(r"[^\d.!?:;,)]{2,40}")
+_PAGE_METADATA = re.compile(r"(?:Variant .*\(SKU|Tags:|Category:)")
+
+
+def _candidates(passage: str, *, plain_headings: bool = False) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    heading, heading_words, section = "", set(), 0
     for sentence in sentences(passage):
-        if sentence.startswith("#"):
-            heading = {t[:5] for t in analyze(sentence) if len(t) > 2}
-            continue
         text = strip_markup(sentence).strip()
+        markdown = sentence.startswith("#")
+        if markdown or (plain_headings and _PLAIN_HEADING.fullmatch(text) and len(text.split()) <= 4):
+            # The document's title (a level-1 heading) is every sentence's: it tells none of them apart.
+            title = sentence.startswith("# ")
+            heading = "" if title else text
+            heading_words, section = (set() if title else _words(sentence)), section + 1
+            continue
+        if plain_headings and _PAGE_METADATA.match(text):
+            continue  # the catalogue lines under a product page: live stock and price come from the shop
         if len(text) > 3:
-            candidates.append(text)
-            headings.append(heading)
-    return candidates, headings
+            out.append(_Candidate(text, heading, heading_words, section))
+    return out
 
 
-def _sentence_score(query_terms: set[str], sentence: str, heading: set[str]) -> float:
-    # Shared words (5-letter prefixes: a light stemmer for en/fr/es, "retour" ~ "retourner"), counting the
-    # section heading at half weight ("## Opening hours" above a table of days); a concrete figure (days,
-    # amounts) outranks the generic introductions policies start with.
-    words = {t[:5] for t in analyze(sentence) if len(t) > 2}
-    overlap = len(query_terms & words) + 0.5 * len(query_terms & (heading - words))
-    return overlap + (0.75 if any(ch.isdigit() for ch in sentence) else 0.0)
+def _score(terms: list[frozenset[str]], candidate: _Candidate, figure: bool) -> float:
+    # Question words found in the sentence, and at half weight in its section heading ("## Opening hours" above a
+    # table of days); a concrete figure outranks the generic introductions policies start with, when the question
+    # asks for one.
+    in_text = sum(_weight(t) for t in terms if t & candidate.words)
+    in_heading = sum(_weight(t) for t in terms if not t & candidate.words and t & candidate.heading_words)
+    bonus = 0.75 if figure and any(ch.isdigit() for ch in candidate.text) else 0.0
+    return in_text + 0.5 * in_heading + bonus
 
 
-def pick_source(sources: list[tuple[Citation, str]], query: str) -> int:
-    """Among near-tied retrieved documents, the one holding the sentence that best answers the question."""
-    query_terms = {t[:5] for t in analyze(query) if len(t) > 2}
+def _heading_helps(terms: list[frozenset[str]], candidate: _Candidate) -> bool:
+    return any(not t & candidate.words and t & candidate.heading_words for t in terms)
+
+
+def pick_source(sources: list[tuple[Citation, str]], query: str, preferred: set[int] | None = None) -> int:
+    """Among near-tied retrieved documents, the one holding the sentence that best answers the question
+    (``preferred`` ones, in the customer's language, win ties and small gaps)."""
+    terms, figure = query_terms(query), asks_figure(query)
     best, best_score = 0, -1.0
     for index, (_, text) in enumerate(sources):
-        candidates, headings = _candidates(text)
-        top = max((_sentence_score(query_terms, c, h) for c, h in zip(candidates, headings, strict=True)),
-                  default=0.0)
+        top = max((_score(terms, c, figure) for c in _candidates(text)), default=0.0)
+        if preferred and index in preferred:
+            top += 0.5
         if top > best_score + 1e-9:
             best, best_score = index, top
     return best
 
 
 def best_sentences(passage: str, query: str, limit: int = 2) -> str:
-    """The passage sentences that share the most words with the question, in their original order."""
-    query_terms = {t[:5] for t in analyze(query) if len(t) > 2}
-    candidates, headings = _candidates(passage)
+    """The passage sentences that best answer the question, in their original order."""
+    text, _ = _best(passage, query, limit)
+    return text
+
+
+def _best(passage: str, query: str, limit: int = 2, *, plain_headings: bool = False) -> tuple[str, float]:
+    candidates = _candidates(passage, plain_headings=plain_headings)
     if not candidates:
-        return passage.strip()[:400]
+        return passage.strip()[:400], 0.0
+    terms, figure = query_terms(query), asks_figure(query)
+    scores = [_score(terms, c, figure) for c in candidates]
+    first = max(range(len(candidates)), key=lambda i: (scores[i], -i))
+    chosen = [first]
+    # Further sentences only when they answer nearly as well (the same section first on a tie).
+    rest = sorted((i for i in range(len(candidates)) if i != first),
+                  key=lambda i: (scores[i], candidates[i].section == candidates[first].section, -i), reverse=True)
+    for i in rest[: limit - 1]:
+        # (sharing a word of the question: a figure alone does not make a second answer)
+        if scores[first] <= 0 or (scores[i] >= 0.5 * scores[first] and _overlap(terms, candidates[i])):
+            chosen.append(i)
+    if len(chosen) < limit and first + 1 < len(candidates) and candidates[first + 1].section == \
+            candidates[first].section:
+        chosen.append(first + 1)  # otherwise the sentence that goes on from the answer ("… It works like this: …")
+    parts: list[str] = []
+    for i in sorted(chosen):
+        candidate = candidates[i]
+        text = candidate.text
+        # The first sentence of a section whose heading answers part of the question keeps the heading, or the
+        # answer loses its meaning ("No returns on: Monthly Tea Discovery Box, gift cards…", "Caffeine: Medium").
+        opens_section = i == 0 or candidates[i - 1].section != candidate.section
+        if (candidate.heading and opens_section and _heading_helps(terms, candidate)
+                and not fold(text).startswith(fold(candidate.heading))):
+            text = f"{candidate.heading.rstrip(': ')}: {text}"
+        parts.append(text if text[-1] in ".!?:;)»”\"" else text + ".")
+    return " ".join(parts), float(_overlap(terms, candidates[first], words_only=True))
 
-    def score(i: int) -> tuple[float, int]:
-        return _sentence_score(query_terms, candidates[i], headings[i]), -i
 
-    scored = sorted(range(len(candidates)), key=score, reverse=True)
-    chosen = sorted(scored[:limit])
-    return " ".join(candidates[i] for i in chosen)
+def _overlap(terms: list[frozenset[str]], candidate: _Candidate, *, words_only: bool = False) -> int:
+    """Question words the sentence or its heading shares (``words_only``: not counting bare numbers, e.g. the
+    "100" of "the 100 g size" against "100% green tea")."""
+    return sum(1 for t in terms if (t & candidate.words or t & candidate.heading_words)
+               and not (words_only and all(w.isdigit() for w in t)))
+
+
+def _language_of(citation: Citation, text: str) -> str | None:
+    """The cited document's language: the citation's own if it has one, else detected on its text."""
+    known = getattr(citation, "lang", None)
+    if known:
+        return str(known)[:2]
+    detected, confidence = detect_language(strip_markup(text)[:800])
+    return detected if confidence >= 0.6 else None
+
+
+def _quoted(text: str) -> str:
+    # Quotation marks inside the quote become plain ones, so the quote stays one delimited span.
+    return re.sub(r"[«»“”]", '"', text).strip()
 
 
 def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citations: list[Citation],
@@ -350,10 +581,14 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     if facts.products and intent.label in ("product_info", "general", "promotions", "shipping"):
         by_doc = {c.doc_id: c for c in citations}
         for product in facts.products:
-            text = describe_product(product, language, citations)
-            parts.append(text)
-            used.append(by_doc.get(product.doc_id) or Citation(doc_id=product.doc_id, title=product.title,
-                                                               url=product.url, score=1.0, passage=text))
+            cited = by_doc.get(product.doc_id)
+            # A question about the product itself (how to steep it, its caffeine, origin, size…) is answered from
+            # its page, with its stock and price after; a stock or price question gets those alone.
+            page = product_page_answer(message, product, cited, documents, language) if cited else None
+            text = describe_product(product, language, citations, affirm=page is None)
+            parts.append(f"{page} {text}" if page else text)
+            used.append(cited or Citation(doc_id=product.doc_id, title=product.title, url=product.url, score=1.0,
+                                          passage=text))
 
     # An escalation for an explicit request or a complaint gets the hand-off message only; otherwise (e.g. a rude
     # but answerable question) the customer still gets the answer.
@@ -363,8 +598,21 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         # actually holds it.
         near = [c for c in citations[:2] if c.score >= citations[0].score - 0.05]
         sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in near]
-        top, source = sources[pick_source(sources, message)]
-        parts.append(_t("kb_answer", language, title=top.title, text=best_sentences(source, message)))
+        languages = [_language_of(c, text) for c, text in sources]
+        if language not in languages:
+            # A page in the customer's own language a little further down (the shop translated this policy)
+            # competes too: an answer they can read beats a quotation.
+            for c in citations[len(near):3]:
+                text = (documents or {}).get(c.doc_id) or c.passage
+                if c.score >= citations[0].score - 0.1 and _language_of(c, text) == language:
+                    sources.append((c, text))
+                    languages.append(language)
+                    break
+        preferred = {i for i, lang in enumerate(languages) if lang == language}
+        chosen = pick_source(sources, message, preferred if len(preferred) < len(sources) else None)
+        top, source = sources[chosen]
+        answer = best_sentences(source, message)
+        parts.append(_kb_reply("kb_answer", "kb_quote", language, languages[chosen], title=top.title, text=answer))
         used.append(top)
 
     grounded = bool(parts)
@@ -374,6 +622,56 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     if escalation.escalated and escalation.ticket_id:
         reply = (reply + _t("escalated", language, ticket=escalation.ticket_id)).strip()
     return Draft(reply=reply, language=language, citations=used, grounded=grounded, usage=Usage())
+
+
+def _kb_reply(key: str, quote_key: str, language: Language, source: str | None, **values: str) -> str:
+    """The answer in the reply's language; a passage in another language is a delimited quotation."""
+    if source and source != language and source in _SOURCE_LANGUAGE[language]:
+        values["text"] = _quoted(values["text"])
+        return _t(quote_key, language, source=_SOURCE_LANGUAGE[language][source], **values)
+    return _t(key, language, **values)
+
+
+# Stock, price and availability questions, which the product facts answer on their own.
+_ASKS_STOCK = re.compile(
+    r"\bin stock\b|\bstock\b|\bavailab|\bhow much (?:is|are|does|do)\b|\bprice|\bcost|\bsell\b|\bcarry\b"
+    r"|\bdo you have\b|\bback\b|\brestock|\bsold out\b"
+    r"|\ben stock\b|\bdisponib|\bdispo\b|\bcombien (?:coute|coutent|ca coute|pour)\b|\bprix\b|\bcoute|\bvendez"
+    r"|\bavez-vous\b|\bavez vous\b|\brupture\b|\bde retour\b|\binventaire\b"
+    r"|\bexistencia|\bcuanto (?:cuesta|cuestan|vale|valen|es)\b|\bprecio|\bcuesta|\bvenden\b|\btienen\b|\bhay\b"
+    r"|\bagotad"
+)
+# Questions about the product itself, answered by its page (matched on accent-folded text, en / fr / es).
+_ASKS_ABOUT = re.compile(
+    r"temperatur|\bsteep|\bbrew|\binfus|\bwater\b|\beau\b|\bagua\b|\bprepar|ingredient|\bcontain|\bcontien"
+    r"|\bmade (?:of|from|with)\b|\bfait (?:de|avec)\b|\bhecho (?:de|con)\b|caffein|cafein|theine|teina"
+    r"|\borigin|\bprovenance|\bprocedencia|\bwhere (?:is|does|do) .* (?:from|grown|made)\b|\bd'ou vient\b"
+    r"|\bde donde\b|\bsize|\bformat|\btaille|\btamano|\bweigh|\bpoids\b|\bpeso\b|\bgrams?\b|\bhow (?:to|do i) use"
+    r"|\butilis|\busar\b|\buso\b|\btaste|\bflavou?r|\bgout\b|\bsaveur|\bsabor|\ballerg|\balerg|\borganic|\bbio\b"
+    r"|\borganico|\bstore\b|\bconserv|\bdimension|\bmaterial|\bmatiere|\bcare\b|\bentretien|\bcuidado|\bwash|\blaver"
+    r"|\blavar|\bhow long\b|\bcombien de temps\b|\bcuanto tiempo\b|\bcups?\b|\btasses?\b|\btazas?\b|\bvegan"
+)
+
+_ASKS_WHERE_FROM = re.compile(r"\bwhere\b.*\bfrom\b|\bd'ou (?:vien|provien)|\bde donde (?:viene|vienen|es|son|proviene)")
+
+
+def product_page_answer(message: str, product, cited: Citation, documents: dict[str, str] | None,
+                        language: Language) -> str | None:
+    """The product page's sentences that answer a question about the product other than its stock or price."""
+    folded = fold(message)
+    if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
+        return None
+    page = (documents or {}).get(cited.doc_id) or cited.passage
+    # The product's own name is in every sentence of its page: only the rest of the question chooses.
+    title_words = _words(product.title)
+    question = " ".join(t for t in tokens(message) if _root(t) not in title_words)
+    if _ASKS_WHERE_FROM.search(folded):
+        question += " origin"
+    text, overlap = _best(page, question, limit=2, plain_headings=True)
+    if overlap < 1:
+        return None
+    return _kb_reply("product_page", "product_page_quote", language, _language_of(cited, page),
+                     title=product.title, text=text)
 
 
 def fallback(language: Language) -> Draft:
