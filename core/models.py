@@ -114,6 +114,7 @@ class Citation(BaseModel):
     url: str | None = None
     score: float
     passage: str
+    lang: str | None = None  # the cited document's language (en, fr-CA, es...), when the index knows it
 
 
 class OrderFacts(BaseModel):

@@ -13,7 +13,7 @@ def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str,
              min_score: float) -> list[Citation]:
     hits = search.search(tenant_id, query, k=k, lang=language)
     return [
-        Citation(doc_id=h.doc_id, title=h.title, url=h.url, score=h.score, passage=h.passage)
+        Citation(doc_id=h.doc_id, title=h.title, url=h.url, score=h.score, passage=h.passage, lang=h.lang)
         for h in hits
         if h.score >= min_score
     ]

@@ -27,6 +27,7 @@ import pytest
 
 from core.agents import analytics, critic, escalation, intent, knowledge, response
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, OrderFacts, ShopFacts
+from core.rag.retrieval import SearchHit
 from core.stores.memory_store import MemoryDocumentStore
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "agents"
@@ -143,7 +144,7 @@ def test_escalation_decide(case):
 def _citations(case: dict) -> list[Citation]:
     if "hits" not in case:
         return [Citation.model_validate(c) for c in case["citations"]]
-    hits = [SimpleNamespace(**h) for h in case["hits"]]
+    hits = [SearchHit.model_validate(h) for h in case["hits"]]
     search = SimpleNamespace(search=lambda tenant_id, query, k, lang: hits[:k])
     return knowledge.retrieve(search, "golden", case["message"], case["language"], k=3,  # type: ignore[arg-type]
                               min_score=case["min_score"])
