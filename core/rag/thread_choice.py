@@ -4,34 +4,40 @@ Two threads nearly halve a query's embedding time on an idle 2-core machine, but
 core busy the engine's OpenMP barriers wait on a descheduled thread: most calls still take ~15 ms, and one in ten
 takes 100-170 ms (measured here; DESIGN.md saw 1.7 s). Averages hide that tail, so any multi-threaded call that
 costs more per token than a single-threaded one would (with a margin for noise) sends the embedder back to one
-thread for a while: 20 calls, doubling while the next tries also go badly, up to 640. An idle machine never
-trips it (two threads cost ~0.6 of one); a busy one pays for a slow call only every few hundred calls.
+thread for a while: 1 s, doubling while the next tries also go badly, up to 30 s. An idle machine never trips it
+(two threads cost ~0.6 of one); a busy one pays for one slow call every 30 s, and gets both cores back at most
+30 s after the neighbour leaves, however few questions arrive meanwhile.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 
 class ThreadChoice:
-    def __init__(self, max_threads: int, *, margin: float = 1.25, backoff: int = 20, max_backoff: int = 640,
-                 smoothing: float = 0.3):
+    def __init__(self, max_threads: int, *, margin: float = 1.25, backoff: float = 1.0, max_backoff: float = 30.0,
+                 smoothing: float = 0.3, clock: Callable[[], float] = time.monotonic):
         self.max_threads = max(1, int(max_threads))
         self._margin = margin
         self._base_backoff = backoff
         self._max_backoff = max_backoff
         self._smoothing = smoothing
+        self._clock = clock
         self._single: float | None = None  # ms per token on one thread, smoothed
         self._multi: float | None = None  # the last multi-threaded call's ms per token
         self._backoff = backoff
-        self._single_until = 4  # calls before this number run on one thread: the first three measure it
+        self._single_until = 0.0  # clock time before which calls run on one thread
         self._calls = 0
         self._lock = threading.Lock()
 
     def pick(self) -> int:
         with self._lock:
             self._calls += 1
-            if self.max_threads == 1 or self._single is None or self._calls < self._single_until:
+            # The first three calls measure one thread, the yardstick for the others.
+            if self.max_threads == 1 or self._calls <= 3 or self._single is None \
+                    or self._clock() < self._single_until:
                 return 1
             return self.max_threads
 
@@ -47,7 +53,7 @@ class ThreadChoice:
                 return
             self._multi = cost
             if self._single is not None and cost > self._single * self._margin:
-                self._single_until = self._calls + self._backoff + 1
+                self._single_until = self._clock() + self._backoff
                 self._backoff = min(self._backoff * 2, self._max_backoff)
             else:
                 self._backoff = self._base_backoff

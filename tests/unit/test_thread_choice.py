@@ -3,12 +3,24 @@
 from core.rag.thread_choice import ThreadChoice
 
 
-def run(choice: ThreadChoice, calls: int, cost_of) -> list[int]:
+class Clock:
+    """Each call takes 1/128 s of (virtual) time: exact in binary, so the call counts below are exact too."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run(choice: ThreadChoice, calls: int, cost_of, clock: Clock | None = None) -> list[int]:
     picked = []
     for _ in range(calls):
         n = choice.pick()
         picked.append(n)
         choice.record(n, cost_of(n) * 10 / 1000, 10)  # 10 tokens at cost_of(n) ms each
+        if clock is not None:
+            clock.now += 1 / 128
     return picked
 
 
@@ -23,28 +35,33 @@ def test_measures_one_thread_first_then_uses_all_while_they_are_faster():
 
 
 def test_a_slow_multi_threaded_call_backs_off_and_doubles_while_slow():
-    choice = ThreadChoice(2, backoff=20, max_backoff=80)
-    run(choice, 10, lambda n: 1.2 if n == 1 else 0.7)
+    clock = Clock()
+    choice = ThreadChoice(2, backoff=0.25, max_backoff=1.0, clock=clock)
+    run(choice, 10, lambda n: 1.2 if n == 1 else 0.7, clock)
     # A busy neighbour: every multi-threaded call now costs 8x.
-    picked = run(choice, 400, lambda n: 1.2 if n == 1 else 9.0)
+    picked = run(choice, 700, lambda n: 1.2 if n == 1 else 9.0, clock)
     multi_calls = [i for i, n in enumerate(picked) if n == 2]
     gaps = [b - a for a, b in zip(multi_calls, multi_calls[1:], strict=False)]
-    assert gaps[:3] == [21, 41, 81]  # 20, 40, then the 80 cap (plus the slow call itself)
-    assert all(g == 81 for g in gaps[2:])
-    assert sum(n == 2 for n in picked) <= 8  # at most 2 % of calls pay for the slow choice
+    assert gaps[:3] == [32, 64, 128]  # 0.25 s, 0.5 s, then the 1 s cap
+    assert all(g == 128 for g in gaps[2:])
+    assert sum(n == 2 for n in picked) <= 8  # about 1 % of calls pay for the slow choice
 
 
 def test_goes_back_to_all_threads_when_the_neighbour_leaves():
-    choice = ThreadChoice(2, backoff=20, max_backoff=640)
-    run(choice, 10, lambda n: 1.2 if n == 1 else 0.7)
-    run(choice, 100, lambda n: 1.2 if n == 1 else 9.0)
-    after = run(choice, 700, lambda n: 1.2 if n == 1 else 0.7)
-    assert after[-50:] == [2] * 50
+    clock = Clock()
+    choice = ThreadChoice(2, backoff=1.0, max_backoff=30.0, clock=clock)
+    run(choice, 10, lambda n: 1.2 if n == 1 else 0.7, clock)
+    run(choice, 3840, lambda n: 1.2 if n == 1 else 9.0, clock)  # 30 s of a busy neighbour
+    clock.now += 31  # a quiet half minute with no questions at all
+    after = run(choice, 50, lambda n: 1.2 if n == 1 else 0.7, clock)
+    assert after == [2] * 50
     assert choice.costs() == {2: 0.7, 1: 1.2}
 
 
 def test_multi_threading_that_does_not_pay_is_not_used():
-    picked = run(ThreadChoice(4, backoff=20, max_backoff=640), 1000, lambda n: 1.0 if n == 1 else 1.5)
+    clock = Clock()
+    picked = run(ThreadChoice(4, backoff=0.25, max_backoff=8.0, clock=clock), 1000, lambda n: 1.0 if n == 1 else 1.5,
+                 clock)
     assert sum(n == 4 for n in picked) <= 7
 
 
