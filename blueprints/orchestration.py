@@ -34,6 +34,9 @@ def conversation_turn(context: df.DurableOrchestrationContext):
         citations, facts = yield context.task_all([step("retrieve_knowledge"), step("lookup_shop_data")])
         state.citations = [pipeline.Citation.model_validate(c) for c in citations]
         state.facts = pipeline.ShopFacts.model_validate(facts)
+        if pipeline.needs_cited_products(state):
+            state.facts.products = [pipeline.ProductFacts.model_validate(p)
+                                    for p in (yield step("lookup_cited_products"))]
         reason = pipeline.escalation_reason(state)
         if reason:
             state.escalation = pipeline.Escalation.model_validate(
@@ -89,6 +92,12 @@ def retrieve_knowledge(payload: dict) -> list:
 @agent_step("lookup_shop_data", audit=True)
 def lookup_shop_data(payload: dict) -> dict:
     return pipeline.lookup_shop_data(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+@agent_step("lookup_cited_products")
+def lookup_cited_products(payload: dict) -> list:
+    return [p.model_dump(mode="json") for p in pipeline.products_from_citations(_state(payload))]
 
 
 @bp.activity_trigger(input_name="payload")

@@ -25,6 +25,7 @@ from core.models import (
     IntentResult,
     Language,
     OutputVerdict,
+    ProductFacts,
     ShopFacts,
     TurnInput,
     TurnResult,
@@ -239,29 +240,29 @@ def known_entities(state: TurnState):
     return known
 
 
-def products_from_citations(state: TurnState) -> None:
-    """A product question that names no catalogue title well enough ("¿tienen jabón de lavanda?", "the
-    Darjeeling") still retrieves the product's page, so its live stock and price are looked up from there.
-    Deterministic from the turn's citations, so the compose, review and record steps each rebuild the same facts
-    (only plain JSON crosses the orchestration, and the orchestrator's state never held them)."""
-    if state.facts.products or state.intent is None or state.intent.label != "product_info":
-        return
-    store = get_services().store
+def needs_cited_products(state: TurnState) -> bool:
+    """Pure rule for the orchestrator: a product question whose product the catalogue lookup did not recognise by
+    name ("¿tienen jabón de lavanda?", "the Darjeeling") but whose product page was retrieved."""
+    return (state.intent is not None and state.intent.label == "product_info" and not state.facts.products
+            and any(c.doc_id.startswith("product-") for c in state.citations[:2]))
+
+
+def products_from_citations(state: TurnState) -> list[ProductFacts]:
+    """Live stock and price of the products whose pages the turn cited (at most two), in citation order."""
     tenant = state.context.tenant if state.context else None
+    handles = [c.doc_id.removeprefix("product-") for c in state.citations[:2] if c.doc_id.startswith("product-")]
+    if not handles or tenant is None:
+        return []
     from core.integrations.shop_sandbox import product_facts
 
-    handles = [c.doc_id.removeprefix("product-") for c in state.citations[:2] if c.doc_id.startswith("product-")]
-    if not handles:
-        return
-    for stored in store.list(state.turn.tenant_id, "products", limit=100_000):
-        if stored.body.get("handle") in handles and tenant is not None:
-            state.facts.products.append(product_facts(stored.body, tenant.currency, tenant.shop_url))
-    state.facts.products.sort(key=lambda p: handles.index(p.doc_id.removeprefix("product-")))
+    found = [p for p in ShopSandbox(get_services().store).all_products(state.turn.tenant_id)
+             if p.get("handle") in handles]
+    found.sort(key=lambda p: handles.index(p["handle"]))
+    return [product_facts(p, tenant.currency, tenant.shop_url) for p in found]
 
 
 def compose_response(state: TurnState) -> Draft:
     assert state.screen is not None and state.context is not None
-    products_from_citations(state)
     intent_result = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
     language = _language(state)
     offline_draft = response.compose(state.turn.message, verdict=state.screen, intent=intent_result,
@@ -340,7 +341,6 @@ def other_customer_values(state: TurnState) -> list[str]:
 
 def review_response(state: TurnState) -> OutputVerdict:
     assert state.draft is not None
-    products_from_citations(state)  # the product the draft was composed from is context for the review too
     return critic.check_output(state.draft, context_text=context_text(state), expected_language=_language(state),
                                other_customer_values=other_customer_values(state))
 
@@ -358,7 +358,6 @@ def record_turn(state: TurnState) -> TurnResult:
     label = state.intent.label if state.intent else "blocked"
     answered = state.draft.grounded
     event_notices(state)  # issue 7: waitlist capture + announcement mention
-    products_from_citations(state)  # so the product discussed is remembered for "and how much is it?"
     record = TurnRecord(turn_id=turn.turn_id, at=_now(), user=turn.message, reply=state.draft.reply, intent=label,
                         language=language, escalated=state.escalation.escalated, answered=answered)
 
