@@ -17,6 +17,9 @@ from core.config import REPO_ROOT
 from core.text import tokens
 
 GLOSSARY_PATH = REPO_ROOT / "knowledge" / "lexicon" / "retail-glossary.jsonl"
+# The same format for the words of a desk's usual topics (shipping, returns, fees, days, temperature...), which
+# the offline response agent uses to find the answering sentence in a page of another language.
+DESK_TOPICS_PATH = REPO_ROOT / "knowledge" / "lexicon" / "desk-topics.jsonl"
 MAX_PHRASE = 4
 log = logging.getLogger("shopdesk.glossary")
 
@@ -71,6 +74,11 @@ class Glossary:
 
 
 def load(paths: list[Path]) -> Glossary:
+    return Glossary(load_entries(paths))
+
+
+def load_entries(paths: list[Path]) -> list[dict]:
+    """The concepts of glossary files (one JSON object a line: ``{"en": [...], "fr": [...], "es": [...]}``)."""
     entries: list[dict] = []
     for path in paths:
         if not path.is_file():
@@ -85,7 +93,7 @@ def load(paths: list[Path]) -> Glossary:
                 continue
             if isinstance(entry, dict):
                 entries.append(entry)
-    return Glossary(entries)
+    return entries
 
 
 _default: Glossary | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 
+from core.glossary import DESK_TOPICS_PATH, load_entries
 from core.language import detect as detect_language
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
 from core.text import STOPWORDS, fold, sentences, strip_markup, tokens
@@ -346,55 +347,14 @@ def _root(word: str) -> str:
     return _DOUBLE_END.sub(r"\1", word)[:5]  # "shipping" -> "shipp" -> "ship"
 
 
-# The words of a customer-service desk's usual topics in en / fr / es, so that a French or Spanish question still
-# finds its sentence in a page the shop wrote in English only (and the other way round); product words come from
-# the retail glossary at retrieval time, these are the policy and product-page words it does not hold.
-_CONCEPTS = [
-    "ship shipping shipped delivery deliver livraison livrer expedition expedier envoi envoyer envio envios enviar "
-    "enviamos entrega entregar",
-    "free gratuit gratuite gratuitement gratis gratuito",
-    "price cost rate fee prix cout couter coute tarif frais precio cuesta costo tarifa",
-    "amount threshold minimum montant seuil monto minimo",
-    "return returns returnable retour retourner devolver devolucion devoluciones",
-    "refund refunds rembourser remboursement reembolso reembolsar",
-    "exchange echange echanger cambio cambiar",
-    "cancel cancellation annuler annulation cancelar cancelacion",
-    "day days jour jours dia dias",
-    "week weeks semaine semaines semana semanas",
-    "hour hours heure heures horaire hora horas horario",
-    "open ouvert ouverture abierto abre",
-    "delay delai delais plazo",
-    "country countries pays pais paises",
-    "mexico mexique",
-    "united unis unidos",
-    "states etats estados",
-    "europe europa",
-    "subscription subscriptions abonnement abonnements suscripcion suscripciones",
-    "box boxes boite boites caja cajas",
-    "tracking track suivi suivre rastreo rastrear seguimiento",
-    "address adresse direccion",
-    "gift cadeau regalo",
-    "card carte tarjeta",
-    "damaged broken endommage brise casse danado roto",
-    "tax taxes taxe impuesto impuestos",
-    "pickup cueillette recoger",
-    "payment pay paiement payer pago pagar",
-    "discount rabais remise descuento",
-    "temperature temperatura degrees degres grados",
-    "water eau agua",
-    "steep brew infuse infusion infuser infusionner infusionar reposar",
-    "ingredient ingredients composition composicion",
-    "caffeine cafeine cafeina theine teina",
-    "origin origine origen provenance procedencia",
-    "size format taille tamano formato",
-    "weight poids peso",
-    "taste flavour flavor gout saveur sabor",
-    "cup cups tasse tasses taza tazas",
-    "allergen allergens allergene allergenes alergeno alergenos",
-]
+# The words of a customer-service desk's usual topics in en / fr / es (knowledge/lexicon/desk-topics.jsonl), so that
+# a French or Spanish question still finds its sentence in a page the shop wrote in English only (and the other way
+# round); product words come from the retail glossary at retrieval time, these are the policy and product-page words
+# it does not hold.
 _SYNONYMS: dict[str, frozenset[str]] = {}
-for _line in _CONCEPTS:
-    _group = frozenset(_root(w) for w in _line.split())
+for _entry in load_entries([DESK_TOPICS_PATH]):
+    _group = frozenset(_root(w) for language in ("en", "fr", "es") for phrase in _entry.get(language) or []
+                       for w in tokens(phrase))
     for _member in _group:
         _SYNONYMS[_member] = _SYNONYMS.get(_member, frozenset()) | _group
 
