@@ -88,10 +88,17 @@ def _any(patterns: list[str], text: str) -> bool:
     return any(re.search(p, text, re.I) for p in patterns)
 
 
+# "Are other customers' orders also delayed?" asks whether a delay is general, not for anybody's data.
+_STATUS_AFTER = re.compile(
+    r"^(?:[ -]+(?:also|too|all|be|been|being|are|is|getting|sont|elles|ils|aussi|tous|toutes|tambien|estan|son"
+    r"|todos|todas))*[ -]+(?:delayed|late|affected|stuck|held up|en retard|retardee?s?|bloquee?s?|affectee?s?"
+    r"|retrasad[oa]s|atrasad[oa]s|demorad[oa]s|afectad[oa]s)\b")
+
+
 def _data_extraction(text: str) -> bool:
     for pattern in _DATA_EXTRACTION:
         for match in re.finditer(pattern, text):
-            if not _DESTINATION.search(text[:match.start()]):
+            if not _DESTINATION.search(text[:match.start()]) and not _STATUS_AFTER.search(text[match.end():]):
                 return True
     return False
 
