@@ -71,9 +71,12 @@ def sentences(text: str) -> list[str]:
     table: list[str] = []
     header_seen = False
 
+    whole: set[int] = set()  # blocks never split into sentences: a table's cells may hold "Dec. 31. Final sale"
+
     def flush_table() -> None:
         nonlocal header_seen
         if table:
+            whole.add(len(blocks))
             blocks.append("; ".join(table) + ".")
             table.clear()
         header_seen = False
@@ -105,8 +108,11 @@ def sentences(text: str) -> list[str]:
     flush()
     flush_table()
     out: list[str] = []
-    for block in blocks:
-        out.extend(part.strip() for part in _SENTENCE_RE.split(block) if part.strip())
+    for i, block in enumerate(blocks):
+        if i in whole:
+            out.append(block)
+        else:
+            out.extend(part.strip() for part in _SENTENCE_RE.split(block) if part.strip())
     return out
 
 

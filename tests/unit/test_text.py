@@ -1,0 +1,19 @@
+"""Sentence splitting of Markdown passages (what the offline response agent quotes)."""
+
+from core.text import sentences
+
+
+def test_a_table_reads_as_one_sentence_even_when_its_cells_hold_full_stops():
+    passage = ("Intro. Second sentence.\n\n| Code | Terms |\n|---|---|\n"
+               "| AUTOMNE10 | 10% off. Expired Oct. 31. Not combinable. |\n| WELCOME15 | 15% off first order |\n\n"
+               "After table. Done.")
+    assert sentences(passage) == [
+        "Intro.", "Second sentence.",
+        "AUTOMNE10: 10% off. Expired Oct. 31. Not combinable; WELCOME15: 15% off first order.",
+        "After table.", "Done.",
+    ]
+
+
+def test_headings_and_list_items_are_sentences_of_their_own():
+    assert sentences("## Returns\n- Unopened items: 30 days.\n- Gift cards: final sale") == [
+        "## Returns", "Unopened items: 30 days.", "Gift cards: final sale"]
