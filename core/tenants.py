@@ -190,6 +190,9 @@ def list_tenants(store: DocumentStore | None = None) -> list[TenantConfig]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from core.devhost.settings import use_local_settings
+
+    use_local_settings()
     parser = argparse.ArgumentParser(prog="python -m core.tenants", description="Onboard shops from their files.")
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("import", help="import one tenant from a folder")

@@ -26,6 +26,14 @@ def load_local_settings(path: Path, *, override: bool = False) -> dict[str, str]
     return values
 
 
+def use_local_settings() -> None:
+    """Command-line tools run beside the local host read the same ``local.settings.json`` (the environment wins, and
+    in Azure, where the file does not exist, nothing changes)."""
+    from core.config import REPO_ROOT
+
+    load_local_settings(REPO_ROOT / "local.settings.json")
+
+
 def resolve(value: str) -> str:
     """Replace each ``%NAME%`` with the app setting NAME; a missing setting is an error naming it."""
 

@@ -18,6 +18,9 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
+    from core.devhost.settings import use_local_settings
+
+    use_local_settings()
     parser = argparse.ArgumentParser(prog="python -m core.rag", description="Knowledge base tools.")
     sub = parser.add_subparsers(dest="command", required=True)
     search = sub.add_parser("search", help="search a tenant's knowledge base")
