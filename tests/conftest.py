@@ -76,13 +76,14 @@ def storage_connection(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app_host(storage_connection, tmp_path_factory):
-    """The real function_app.py on the local host, with the demo shop and a second shop imported."""
+    """The real function_app.py on the local host, with the demo shop and two other shops imported."""
     from tests.integration.hosting import HostProcess, host_env
 
     data_dir = tmp_path_factory.mktemp("host-data")
     env = host_env(storage_connection, data_dir)
     for tenant, folder in (("demo", REPO / "knowledge/tenants/demo"),
-                           ("northwind-tea", REPO / "tests/fixtures/tenants/northwind-tea")):
+                           ("northwind-tea", REPO / "tests/fixtures/tenants/northwind-tea"),
+                           ("maple-paws", REPO / "tests/fixtures/tenants/maple-paws")):
         subprocess.run([sys.executable, "-m", "core.tenants", "import", tenant, str(folder)], cwd=REPO, env=env,
                        check=True, capture_output=True)
     host = HostProcess(env, REPO, "function_app", data_dir / "host.log")
