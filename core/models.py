@@ -129,6 +129,9 @@ class OrderFacts(BaseModel):
     tracking_number: str | None = None
     tracking_url: str | None = None
     shipment_status: str | None = None
+    pending_items: list[str] = []  # lines not shipped yet, when only part of the order has shipped
+    refunded: str | None = None  # total refunded so far, when anything was
+    note: str | None = None  # the shop's note on the order (a backorder ETA, a planned ship date...)
 
 
 class ProductFacts(BaseModel):

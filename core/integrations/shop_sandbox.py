@@ -9,6 +9,7 @@ import difflib
 import math
 import re
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from core.glossary import default_glossary
@@ -150,18 +151,22 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         status = "cancelled"
     elif order.get("financial_status") == "refunded":
         status = "refunded"
+    elif order.get("fulfillment_status") == "partial":
+        status = "partially_shipped"  # even when the part that shipped was delivered: the rest has not
     elif latest.get("shipment_status") == "delivered":
         status = "delivered"
     elif order.get("fulfillment_status") == "fulfilled":
         status = "shipped"
-    elif order.get("fulfillment_status") == "partial":
-        status = "partially_shipped"
     else:
         status = "unfulfilled"
-    items = []
+    items, pending = [], []
     for li in order.get("line_items") or []:
         variant = f" ({li['variant_title']})" if li.get("variant_title") else ""
         items.append(f"{li.get('quantity', 1)} × {li.get('title')}{variant}")
+        if status == "partially_shipped" and li.get("fulfillment_status") != "fulfilled":
+            pending.append(items[-1])
+    refunded = sum((Decimal(str(t.get("amount") or 0)) for r in order.get("refunds") or []
+                    for t in r.get("transactions") or [] if t.get("kind", "refund") == "refund"), Decimal(0))
     return OrderFacts(
         order_number=str(order.get("order_number") or order.get("name")),
         status=status,
@@ -174,6 +179,9 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         tracking_number=latest.get("tracking_number"),
         tracking_url=latest.get("tracking_url"),
         shipment_status=latest.get("shipment_status"),
+        pending_items=pending,
+        refunded=f"{refunded:.2f}" if refunded > 0 else None,
+        note=(order.get("note") or "").strip() or None,
     )
 
 
