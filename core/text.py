@@ -7,6 +7,8 @@ import unicodedata
 from functools import lru_cache
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# French elided articles and pronouns ("l'autoship", "d'ouverture", "qu'il", "jusqu'à") are not part of the word.
+_ELISION = re.compile(r"^(?:jusqu|lorsqu|puisqu|qu|[cdjlmnst])['’](?=[a-z])")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ¿¡0-9\"“«(])")
 
 # Function words are the most reliable short-text language signal; accents and letters add a little.
@@ -47,7 +49,8 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return _WORD_RE.findall(fold(text))
+    """Accent-folded words; a French elision is dropped ("l'Autoship" → "autoship", "d'ouverture" → "ouverture")."""
+    return [_ELISION.sub("", word) for word in _WORD_RE.findall(fold(text))]
 
 
 _MARKUP = re.compile(r"\*\*|__|`|^#+\s*", re.M)
@@ -60,6 +63,12 @@ def strip_markup(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Sentences of a Markdown passage; headings and list items are sentences of their own."""
+    return [sentence for sentence, _ in sentence_blocks(text)]
+
+
+def sentence_blocks(text: str) -> list[tuple[str, bool]]:
+    """``sentences`` with, for each, whether it is a Markdown table read as one sentence (its section heading is then
+    its caption: the words that say what its figures are)."""
     blocks: list[str] = []
     current: list[str] = []
 
@@ -107,12 +116,12 @@ def sentences(text: str) -> list[str]:
             current.append(stripped)
     flush()
     flush_table()
-    out: list[str] = []
+    out: list[tuple[str, bool]] = []
     for i, block in enumerate(blocks):
         if i in whole:
-            out.append(block)
+            out.append((block, True))
         else:
-            out.extend(part.strip() for part in _SENTENCE_RE.split(block) if part.strip())
+            out.extend((part.strip(), False) for part in _SENTENCE_RE.split(block) if part.strip())
     return out
 
 

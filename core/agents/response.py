@@ -15,7 +15,7 @@ import re
 from core.glossary import DESK_TOPICS_PATH, load_entries
 from core.language import detect as detect_language
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
-from core.text import STOPWORDS, fold, sentences, strip_markup, tokens
+from core.text import STOPWORDS, fold, sentence_blocks, sentences, strip_markup, tokens
 
 T: dict[str, dict[Language, str]] = {
     "blocked_prompt_injection": {
@@ -292,17 +292,28 @@ def describe_order(order, language: Language) -> str:
     return text
 
 
+def _name(name: str, language: Language) -> str:
+    """A variant's name is shop data in the catalogue's language ("M / Maple Red", "Forest Green"): a French or
+    Spanish reply quotes it, as it quotes a page, or a list of English colours makes the whole reply read as English
+    to the output critic (which ignores delimited quotations). Sizes and weights ("XS", "50 g") stay plain, and so does
+    an English reply."""
+    if language == "en" or not re.search(r"[^\W\d_]{3,}", name):
+        return name
+    return f"« {_quoted(name)} »" if language == "fr" else f"«{_quoted(name)}»"
+
+
 def describe_product(product, language: Language, passages: list[Citation], *, affirm: bool = True) -> str:
     plain = "" if affirm else "_plain"
+    title = product.title
     if product.in_stock and product.quantity is not None:
-        text = _t("product_in_stock" + plain, language, title=product.title, qty=product.quantity,
+        text = _t("product_in_stock" + plain, language, title=title, qty=product.quantity,
                   price=product.price, currency=product.currency)
     elif product.in_stock:
-        text = _t("product_available" + plain, language, title=product.title, price=product.price,
+        text = _t("product_available" + plain, language, title=title, price=product.price,
                   currency=product.currency)
     else:
         key = "product_backorder" if product.backorder else "product_out_of_stock"
-        text = _t(key, language, title=product.title, price=product.price, currency=product.currency)
+        text = _t(key, language, title=title, price=product.price, currency=product.currency)
         for citation in passages:
             if citation.title == product.title:
                 restock = [s for s in sentences(citation.passage) if _RESTOCK_RE.search(fold(s))]
@@ -316,7 +327,8 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
                 break
     if len(product.variants) > 1:
         parts = [
-            _t("variant_in" if v["in_stock"] else "variant_out", language, name=v["title"], price=v["price"])
+            _t("variant_in" if v["in_stock"] else "variant_out", language, name=_name(v["title"], language),
+               price=v["price"])
             for v in product.variants
         ]
         text += _t("variants", language, variants="; ".join(parts))
@@ -331,20 +343,28 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
 _ENDINGS = tuple(sorted((
     "aciones", "iciones", "amiento", "imiento", "ements", "ations", "ation", "ement", "aient", "erons", "eront",
     "ieron", "iendo", "mente", "ments", "ment", "ando", "amos", "emos", "imos", "aron", "ados", "adas", "idos", "idas",
-    "ions", "ait", "ant", "ent", "ons", "ado", "ada", "ido", "ida", "ing", "ies", "ez", "ed", "er", "ar", "ir", "es",
+    "ions", "ees", "ait", "ant", "ent", "ons", "ado", "ada", "ido", "ida", "ing", "ies", "ee", "ez", "ed", "er", "ar", "ir", "es",
     "os", "as", "s", "o", "a", "e",
 ), key=len, reverse=True))
-_DOUBLE_END = re.compile(r"([bcdfgklmnprstz])\1$")
+# A doubled final consonant is one letter ("shipping" -> "shipp" -> "ship", "pattes" -> "patt" -> "pat"), but not
+# "ll", a letter of its own in Spanish ("talla" is not "tal") and kept in English ("fill", "filled" -> "fill"), nor
+# "rr" unless an English ending went ("stirring" -> "stir", but "perro" -> "perr", not "per").
+_DOUBLE_END = re.compile(r"([bcdfgkmnpstz])\1$")
+_ENGLISH_ENDINGS = ("ing", "ed", "er")
 
 
 def _root(word: str) -> str:
     if len(word) <= 4 or any(ch.isdigit() for ch in word):
         return word  # numbers and codes ("AUTOMNE10", "NW-SEN-50") are matched whole
+    removed = ""
     for ending in _ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 4:
-            word = word[: -len(ending)]
+            word, removed = word[: -len(ending)], ending
             break
-    return _DOUBLE_END.sub(r"\1", word)[:5]  # "shipping" -> "shipp" -> "ship"
+    word = _DOUBLE_END.sub(r"\1", word)
+    if removed in _ENGLISH_ENDINGS and word.endswith("rr"):
+        word = word[:-1]
+    return word[:5]
 
 
 # The words of a customer-service desk's usual topics in en / fr / es (knowledge/lexicon/desk-topics.jsonl), so that
@@ -369,9 +389,26 @@ def _words(text: str) -> set[str]:
     return words
 
 
+# "How much" asks for a price ("c'est combien la livraison?", "¿cuánto es el envío?"), unless it asks for a time or
+# a count ("combien de jours", "how much time", "¿cuántos días?").
+# "À partir de combien?" asks for a threshold, not a price.
+_ASKS_AMOUNT = re.compile(r"\bhow much\b(?! (?:time|longer)\b)|(?<!partir de )\bcombien\b(?! (?:de|d'|d’))"
+                          r"|(?<!partir de )\bcuanto\b(?! tiempo\b)")
+_PRICE = _SYNONYMS[_root("price")]
+_FROM = re.compile(r"\b[aà] partir d(?:e\b|el\b|['’])", re.I)
+
+
 def query_terms(query: str) -> list[frozenset[str]]:
     """One set per question word: its root and the roots of the same word in the other languages."""
-    return list(dict.fromkeys(_SYNONYMS.get(r, frozenset((r,))) for r in _words(query)))
+    # "à partir de" / "a partir de" means "from" (a threshold), not "leave" ("les commandes partent …").
+    terms = [_SYNONYMS.get(r, frozenset((r,))) for r in _words(_FROM.sub(" ", query))]
+    if _ASKS_AMOUNT.search(fold(query)):
+        terms.append(_PRICE)
+    return list(dict.fromkeys(terms))
+
+
+# A question in several parts ("how much is it, and is it free from some amount?"): each part wants its sentence.
+_MULTI_PART = re.compile(r"\b(?:and|et|y|also|aussi|tambien|ademas)\b|[,;]|\?.*\w.*\?")
 
 
 def _weight(term: frozenset[str]) -> float:
@@ -399,11 +436,11 @@ def asks_figure(query: str) -> bool:
 
 
 class _Candidate:
-    __slots__ = ("text", "words", "heading", "heading_words", "section")
+    __slots__ = ("text", "words", "heading", "heading_words", "section", "table")
 
-    def __init__(self, text: str, heading: str, heading_words: set[str], section: int):
+    def __init__(self, text: str, heading: str, heading_words: set[str], section: int, table: bool = False):
         self.text, self.heading, self.heading_words, self.section = text, heading, heading_words, section
-        self.words = _words(text)
+        self.words, self.table = _words(text), table
 
 
 # A product page comes from the shop's HTML: its headings ("Origin", "How to steep") are short lines of their own.
@@ -414,7 +451,7 @@ _PAGE_METADATA = re.compile(r"(?:Variant .*\(SKU|Tags:|Category:)")
 def _candidates(passage: str, *, plain_headings: bool = False) -> list[_Candidate]:
     out: list[_Candidate] = []
     heading, heading_words, section = "", set(), 0
-    for sentence in sentences(passage):
+    for sentence, table in sentence_blocks(passage):
         text = strip_markup(sentence).strip()
         markdown = sentence.startswith("#")
         if markdown or (plain_headings and _PLAIN_HEADING.fullmatch(text) and len(text.split()) <= 4):
@@ -426,18 +463,18 @@ def _candidates(passage: str, *, plain_headings: bool = False) -> list[_Candidat
         if plain_headings and _PAGE_METADATA.match(text):
             continue  # the catalogue lines under a product page: live stock and price come from the shop
         if len(text) > 3:
-            out.append(_Candidate(text, heading, heading_words, section))
+            out.append(_Candidate(text, heading, heading_words, section, table))
     return out
 
 
 def _score(terms: list[frozenset[str]], candidate: _Candidate, figure: bool) -> float:
-    # Question words found in the sentence, and at half weight in its section heading ("## Opening hours" above a
-    # table of days); a concrete figure outranks the generic introductions policies start with, when the question
-    # asks for one.
+    # Question words found in the sentence, and at half weight in its section heading; a table's heading is its
+    # caption ("## Opening hours" above a table of days, whose header row is dropped) and counts in full. A concrete
+    # figure outranks the generic introductions policies start with, when the question asks for one.
     in_text = sum(_weight(t) for t in terms if t & candidate.words)
     in_heading = sum(_weight(t) for t in terms if not t & candidate.words and t & candidate.heading_words)
     bonus = 0.75 if figure and any(ch.isdigit() for ch in candidate.text) else 0.0
-    return in_text + 0.5 * in_heading + bonus
+    return in_text + (1.0 if candidate.table else 0.5) * in_heading + bonus
 
 
 def _heading_helps(terms: list[frozenset[str]], candidate: _Candidate) -> bool:
@@ -482,6 +519,19 @@ def _best(passage: str, query: str, limit: int = 2, *, plain_headings: bool = Fa
     if len(chosen) < limit and first + 1 < len(candidates) and candidates[first + 1].section == \
             candidates[first].section:
         chosen.append(first + 1)  # otherwise the sentence that goes on from the answer ("… It works like this: …")
+    if scores[first] > 0 and _MULTI_PART.search(fold(query)):
+        # A question in several parts may need one more sentence: the best one answering a part the chosen ones
+        # leave out ("combien au Québec, et gratuit à partir de combien?": the rate table besides the free threshold).
+        # (a section heading answers for a table, whose caption it is; above a sentence it only places it)
+        def answers(i: int, t: frozenset[str]) -> bool:
+            return bool(t & candidates[i].words or (candidates[i].table and t & candidates[i].heading_words))
+
+        covered = {t for t in terms for i in chosen if answers(i, t)}
+        left = [t for t in terms if t not in covered and not all(w.isdigit() for w in t)]
+        extra = [i for i in rest if i not in chosen and scores[i] >= 0.5 * scores[first]
+                 and any(answers(i, t) for t in left)]
+        if extra:
+            chosen.append(extra[0])
     parts: list[str] = []
     for i in sorted(chosen):
         candidate = candidates[i]
