@@ -94,6 +94,27 @@ T: dict[str, dict[Language, str]] = {
         "fr": "{intro} a été remboursée.",
         "es": "{intro} ha sido reembolsado.",
     },
+    "refund_amount": {
+        "en": " Refunded so far: {amount} {currency}.",
+        "fr": " Montant remboursé : {amount} {currency}.",
+        "es": " Importe reembolsado: {amount} {currency}.",
+    },
+    "refund_in_full": {
+        "en": " It was refunded in full: {amount} {currency}.",
+        "fr": " Elle a été remboursée en totalité : {amount} {currency}.",
+        "es": " Se reembolsó en su totalidad: {amount} {currency}.",
+    },
+    "order_pending_items": {
+        "en": " Still to ship: {items}.",
+        "fr": " Reste à expédier : {items}.",
+        "es": " Falta por enviar: {items}.",
+    },
+    # The shop's own note on the order, quoted as written (it may be in another language than the reply).
+    "order_note": {
+        "en": " The shop's note on this order: “{note}”",
+        "fr": " Note de la boutique sur cette commande : « {note} »",
+        "es": " Nota de la tienda sobre este pedido: «{note}»",
+    },
     "shipment_status": {
         "en": " Latest carrier status: {status}.",
         "fr": " Dernier statut du transporteur : {status}.",
@@ -289,7 +310,27 @@ def describe_order(order, language: Language) -> str:
         text += _t("shipment_status", language, status=_SHIPMENT_STATUS[order.shipment_status][language])
     if order.tracking_url and order.status in ("shipped", "partially_shipped"):
         text += _t("tracking_link", language, url=order.tracking_url)
+    if order.pending_items:
+        text += _t("order_pending_items", language, items=", ".join(order.pending_items))
+    if order.refunded:
+        full = order.total is not None and _same_amount(order.refunded, order.total)
+        text += _t("refund_in_full" if full else "refund_amount", language, amount=order.refunded,
+                   currency=order.currency or "")
+    if order.note and order.status in ORDER_NOTE_STATUSES:
+        text += _t("order_note", language, note=_quoted(order.note))
     return text
+
+
+# While the customer waits, or when something went wrong, the shop's note usually says why (a backorder ETA, a
+# planned ship date, a carrier investigation); on a delivered order it is old news.
+ORDER_NOTE_STATUSES = {"unfulfilled", "partially_shipped", "refunded", "cancelled"}
+
+
+def _same_amount(a: str, b: str) -> bool:
+    try:
+        return abs(float(a) - float(b)) < 0.005
+    except ValueError:
+        return False
 
 
 def _name(name: str, language: Language) -> str:
