@@ -107,3 +107,16 @@ def default_glossary() -> Glossary:
             if _default is None:
                 _default = load([GLOSSARY_PATH])
     return _default
+
+
+_topics: Glossary | None = None
+
+
+def desk_topics() -> Glossary:
+    """The desk-topic words (``DESK_TOPICS_PATH``) as a glossary: French and Spanish to English."""
+    global _topics
+    if _topics is None:
+        with _lock:
+            if _topics is None:
+                _topics = load([DESK_TOPICS_PATH])
+    return _topics

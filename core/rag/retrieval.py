@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel
 
-from core.glossary import default_glossary
+from core.glossary import default_glossary, desk_topics
 from core.stores.ports import DocumentStore
 from core.text import detect_language
 
@@ -188,8 +188,12 @@ class KnowledgeSearch:
             entry[2] = lexical
         if asked in ("fr", "es"):
             # The question's product words in English (retail glossary) find pages the shop wrote in English only,
-            # as the question's own words would; they count like them.
+            # as the question's own words would; they count like them. A shop with no page at all in the asker's
+            # language gets its topic words translated too (shipping, returns, fees...): measured on the shops that
+            # do have such pages, that only cost precision.
             english = default_glossary().english_words(query)
+            if asked not in centroids:
+                english |= desk_topics().english_words(query)
             if english:
                 for record, lexical in bm25.search(" ".join(sorted(english)), CANDIDATES):
                     if base_language(record.lang) != "en":
