@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
+from functools import cache
 from pathlib import Path
 
 from core.config import REPO_ROOT
@@ -96,27 +96,16 @@ def load_entries(paths: list[Path]) -> list[dict]:
     return entries
 
 
-_default: Glossary | None = None
-_lock = threading.Lock()
+@cache
+def _loaded(path: Path) -> Glossary:
+    return load([path])
 
 
 def default_glossary() -> Glossary:
-    global _default
-    if _default is None:
-        with _lock:
-            if _default is None:
-                _default = load([GLOSSARY_PATH])
-    return _default
-
-
-_topics: Glossary | None = None
+    """The retail glossary (``GLOSSARY_PATH``), read once."""
+    return _loaded(GLOSSARY_PATH)
 
 
 def desk_topics() -> Glossary:
-    """The desk-topic words (``DESK_TOPICS_PATH``) as a glossary: French and Spanish to English."""
-    global _topics
-    if _topics is None:
-        with _lock:
-            if _topics is None:
-                _topics = load([DESK_TOPICS_PATH])
-    return _topics
+    """The desk-topic words (``DESK_TOPICS_PATH``) as a glossary: French and Spanish to English, read once."""
+    return _loaded(DESK_TOPICS_PATH)

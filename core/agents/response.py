@@ -596,9 +596,8 @@ def _overlap(terms: list[frozenset[str]], candidate: _Candidate, *, words_only: 
 
 def _language_of(citation: Citation, text: str) -> str | None:
     """The cited document's language: the citation's own if it has one, else detected on its text."""
-    known = getattr(citation, "lang", None)
-    if known:
-        return str(known)[:2]
+    if citation.lang:
+        return citation.lang[:2]
     detected, confidence = detect_language(strip_markup(text)[:800])
     return detected if confidence >= 0.6 else None
 
