@@ -28,9 +28,9 @@ def conversation_turn(context: df.DurableOrchestrationContext):
         return context.call_activity_with_retry(name, _RETRY, state.model_dump(mode="json"))
 
     state.context = pipeline.TurnContext.model_validate((yield step("load_turn_context")))
-    state.screen = pipeline.InputVerdict.model_validate((yield step("critic_input")))
+    understood = pipeline.Understanding.model_validate((yield step("understand_message")))
+    state.screen, state.intent = understood.screen, understood.intent
     if not state.screen.blocked:
-        state.intent = pipeline.IntentResult.model_validate((yield step("classify_intent")))
         citations, facts = yield context.task_all([step("retrieve_knowledge"), step("lookup_shop_data")])
         state.citations = [pipeline.Citation.model_validate(c) for c in citations]
         state.facts = pipeline.ShopFacts.model_validate(facts)
@@ -43,14 +43,14 @@ def conversation_turn(context: df.DurableOrchestrationContext):
                 (yield context.call_activity_with_retry("escalate", _RETRY,
                                                         {"state": state.model_dump(mode="json"), "reason": reason}))
             )
-    state.draft = pipeline.Draft.model_validate((yield step("compose_response")))
-    state.review = pipeline.OutputVerdict.model_validate((yield step("critic_output")))
+    reviewed = pipeline.ReviewedDraft.model_validate((yield step("compose_and_review")))
+    state.draft, state.review = reviewed.draft, reviewed.review
     if not state.review.ok and state.draft.usage.provider != "offline":
         # One retry with the critic's reasons; offline drafts are deterministic, so a retry would not change them.
         state.guardrail_reasons = [f"output:{r}" for r in state.review.reasons]
         state.retry_feedback = state.review.reasons
-        state.draft = pipeline.Draft.model_validate((yield step("compose_response")))
-        state.review = pipeline.OutputVerdict.model_validate((yield step("critic_output")))
+        reviewed = pipeline.ReviewedDraft.model_validate((yield step("compose_and_review")))
+        state.draft, state.review = reviewed.draft, reviewed.review
     if not state.review.ok:
         state.guardrail_reasons.extend(f"output:{r}" for r in state.review.reasons)
         state.draft = pipeline.Draft.model_validate((yield step("fallback_response")))
@@ -70,16 +70,23 @@ def load_turn_context(payload: dict) -> dict:
     return pipeline.load_context(_state(payload)).model_dump(mode="json")
 
 
-@bp.activity_trigger(input_name="payload")
 @agent_step("critic_input")
 def critic_input(payload: dict) -> dict:
     return pipeline.screen_input(_state(payload)).model_dump(mode="json")
 
 
-@bp.activity_trigger(input_name="payload")
 @agent_step("classify_intent")
 def classify_intent(payload: dict) -> dict:
     return pipeline.classify_intent(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def understand_message(payload: dict) -> dict:
+    """The input critic, then (only for a message it lets through) the intent agent: one activity, so a turn
+    makes one Durable round trip for both, and a blocked message never reaches a model."""
+    screen = critic_input(payload)
+    intent = None if screen["blocked"] else classify_intent({**payload, "screen": screen})
+    return {"screen": screen, "intent": intent}
 
 
 @bp.activity_trigger(input_name="payload")
@@ -106,16 +113,23 @@ def escalate(payload: dict) -> dict:
     return pipeline.escalate(_state(payload["state"]), payload["reason"]).model_dump(mode="json")
 
 
-@bp.activity_trigger(input_name="payload")
 @agent_step("compose_response")
 def compose_response(payload: dict) -> dict:
     return pipeline.compose_response(_state(payload)).model_dump(mode="json")
 
 
-@bp.activity_trigger(input_name="payload")
 @agent_step("critic_output")
 def critic_output(payload: dict) -> dict:
     return pipeline.review_response(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def compose_and_review(payload: dict) -> dict:
+    """The response agent's draft and the critic's review of it, in one activity (one Durable round trip);
+    the orchestrator decides on a retry or the fallback."""
+    draft = compose_response(payload)
+    review = critic_output({**payload, "draft": draft})
+    return {"draft": draft, "review": review}
 
 
 @bp.activity_trigger(input_name="payload")

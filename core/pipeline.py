@@ -70,6 +70,20 @@ class TurnState(BaseModel):
     guardrail_reasons: list[str] = []
 
 
+class Understanding(BaseModel):
+    """What ``understand_message`` returns: the input critic's verdict, and the intent unless it blocked."""
+
+    screen: InputVerdict
+    intent: IntentResult | None = None
+
+
+class ReviewedDraft(BaseModel):
+    """What ``compose_and_review`` returns: the response agent's draft and the critic's review of it."""
+
+    draft: Draft
+    review: OutputVerdict
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 

@@ -30,12 +30,24 @@ class TurnEvent(BaseModel):
     latency_ms: float | None = None
 
 
+#: Raw counters live in one document per tenant and minute (``<day>T<HH:MM>``): a document holds the ids it
+#: has counted, so a redelivered event is counted once, and its size stays bounded by one minute's traffic
+#: rather than growing all day (a day document rewritten per turn was O(turns) per event).
+STATS_TTL_SECONDS = 90 * 86400
+_MAX_BUCKETS_PER_DAY = 24 * 60 + 1  # plus a day document written before minute buckets existed
+
+
+def _bucket(at: str) -> str:
+    """``2026-11-21T10:05:33.120+00:00`` -> ``2026-11-21T10:05`` (the day alone when no time is given)."""
+    return at[:16] if len(at) >= 16 and at[10] == "T" else at[:10]
+
+
 def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> bool:
-    """Fold one event into the day's counters; returns False when the event was already counted."""
-    day = event.at[:10]
+    """Fold one event into its minute's counters; returns False when the event was already counted."""
+    bucket = _bucket(event.at)
 
     def change(current: dict | None) -> dict | None:
-        body = current or {"day": day, "turns": 0, "conversations": [], "intents": {}, "languages": {},
+        body = current or {"day": bucket[:10], "turns": 0, "conversations": [], "intents": {}, "languages": {},
                            "escalated": 0, "blocked": 0, "ungrounded": 0, "event_ids": []}
         if event.event_id in body["event_ids"]:
             return None
@@ -50,24 +62,42 @@ def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> 
         body["event_ids"].append(event.event_id)
         return body
 
-    written = read_modify_write(store, event.tenant_id, STATS, day, change, attempts=attempts,
-                                message=f"stats for {event.tenant_id}/{day} are contended; the message will be retried")
+    written = read_modify_write(store, event.tenant_id, STATS, bucket, change, attempts=attempts,
+                                ttl_seconds=STATS_TTL_SECONDS,
+                                message=f"stats for {event.tenant_id}/{bucket} are contended; the message is retried")
     return written is not None
+
+
+def day_counters(store: DocumentStore, tenant_id: str, day: str) -> dict:
+    """The day's counters summed over its minute documents (conversations counted once across minutes)."""
+    totals: dict = {"turns": 0, "intents": Counter(), "languages": Counter(), "escalated": 0, "blocked": 0,
+                    "ungrounded": 0}
+    conversations: set[str] = set()
+    for doc in store.list(tenant_id, STATS, prefix=day, limit=_MAX_BUCKETS_PER_DAY):
+        if doc.id != day and not doc.id.startswith(f"{day}T"):
+            continue
+        body = doc.body
+        for key in ("turns", "escalated", "blocked", "ungrounded"):
+            totals[key] += body.get(key, 0)
+        totals["intents"].update(body.get("intents", {}))
+        totals["languages"].update(body.get("languages", {}))
+        conversations.update(body.get("conversations", []))
+    totals["conversations"] = len(conversations)
+    return totals
 
 
 def daily_summary(store: DocumentStore, tenant_id: str, day: str) -> dict:
     """Summarise one day's conversations for the operator and store it under reports/daily-<day>."""
-    stored = store.get(tenant_id, STATS, day)
-    stats = stored.body if stored else {}
-    intents = Counter(stats.get("intents", {}))
-    turns = stats.get("turns", 0)
+    stats = day_counters(store, tenant_id, day)
+    intents = stats["intents"]
+    turns = stats["turns"]
     summary = {
         "tenant_id": tenant_id,
         "day": day,
         "turns": turns,
-        "conversations": len(stats.get("conversations", [])),
+        "conversations": stats["conversations"],
         "top_intents": intents.most_common(5),
-        "languages": stats.get("languages", {}),
+        "languages": dict(stats["languages"]),
         "escalation_rate": round(stats.get("escalated", 0) / turns, 4) if turns else 0.0,
         "blocked": stats.get("blocked", 0),
         "answered_from_data_rate": round(1 - stats.get("ungrounded", 0) / turns, 4) if turns else 0.0,

@@ -116,9 +116,13 @@ class QueuePoller:
             except Exception as exc:
                 log.warning("queue %s: polling failed (%s); retrying", self.queue_name, type(exc).__name__)
                 count = 0
-            if count:
+            if count >= self.options.batch_size:
                 delay = self.options.min_polling_interval
-                continue
+                continue  # a full batch: more may be waiting
+            if count:
+                # A partial batch drained the queue: polling again at once would only find it empty, and each
+                # poll is a storage request that competes with chat turns for this process's CPU.
+                delay = self.options.min_polling_interval
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.options.max_polling_interval)
 

@@ -24,8 +24,9 @@ def by_name(functions):
 
 
 def test_expected_functions_exist(by_name):
-    for name in ("chat", "health", "conversation_turn", "critic_input", "classify_intent", "retrieve_knowledge",
-                 "lookup_shop_data", "compose_response", "critic_output", "escalate", "record_turn",
+    for name in ("chat", "health", "conversation_turn", "load_turn_context", "understand_message",
+                 "retrieve_knowledge", "lookup_shop_data", "lookup_cited_products", "escalate", "compose_and_review",
+                 "fallback_response", "record_turn",
                  "analytics_events", "daily_summary"):
         assert name in by_name, name
 

@@ -39,11 +39,15 @@ async def test_activity_fails_twice_then_succeeds(harness: Harness) -> None:
         harness.clock.advance(0.001)
         await engine.wait_idle()
         assert durable_app.CALLS["flaky:k"] == 2
+        state = engine.store.get_instance(instance_id).state
         harness.clock.advance(1)
         status = await engine.wait_for(instance_id)
         history = harness.history(engine, instance_id)
 
     assert status["output"] == {"ok": "ok:k"}
+    # every attempt gets the first attempt's input, read back from history rather than kept in the state
+    assert len({e["Input"] for e in history if e["EventType"] == EventType.TaskScheduled}) == 1
+    assert "input" not in json.dumps(state["chains"])
     assert durable_app.CALLS["flaky:k"] == 3
     assert _ids(history, EventType.TaskScheduled) == [0, 2, 4]
     assert _ids(history, EventType.TaskFailed, "TaskScheduledId") == [0, 2]

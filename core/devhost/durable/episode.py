@@ -38,8 +38,9 @@ def fresh_state() -> dict[str, Any]:
     """Per-execution bookkeeping stored with the instance.
 
     actions: [[actionType, name, sequenceId|None], ...] for every leaf action seen, in SDK order;
-    next_id: the SDK's next sequence number; chains: retry chains keyed by their first task id;
-    retry_tasks / retry_timers: task id / timer id -> chain key.
+    next_id: the SDK's next sequence number; chains: retry chains keyed by their first task id (without the
+    input: a retry reads it from the history event that scheduled the first attempt, so this state, which
+    every status read decodes, stays small); retry_tasks / retry_timers: task id / timer id -> chain key.
     """
     return {"next_id": 0, "actions": [], "chains": {}, "retry_tasks": {}, "retry_timers": {}}
 
@@ -51,6 +52,17 @@ class Effects:
     activities: list[tuple[str, str, int, str, str | None]] = field(default_factory=list)
     timers: list[tuple[str, str, int, datetime]] = field(default_factory=list)  # instance, execution, id, fire_at
     ready: set[str] = field(default_factory=set)
+
+
+_SCHEDULING_EVENTS = (EventType.TaskScheduled, EventType.SubOrchestrationInstanceCreated)
+
+
+def _scheduled_input(history: list[dict[str, Any]], task_id: int) -> str | None:
+    """The input of the task (or sub-orchestration) scheduled with `task_id` in this execution's history."""
+    for ev in history:
+        if ev.get("EventId") == task_id and ev.get("EventType") in _SCHEDULING_EVENTS:
+            return ev.get("Input")
+    raise LookupError(f"no scheduling event with id {task_id} in the history")
 
 
 class EpisodeWriter:
@@ -197,7 +209,7 @@ class EpisodeWriter:
             key = str(seq)
             state["chains"][key] = {
                 "kind": "activity" if action_type in ActionType.ACTIVITY else "suborchestration",
-                "name": action["functionName"], "input": action.get("input"),
+                "name": action["functionName"],
                 "instance_id": action.get("instanceId"), "version": action.get("version"),
                 "interval_ms": int(options.get("firstRetryIntervalInMilliseconds") or 1000),
                 "max_attempts": int(options.get("maxNumberOfAttempts") or 1),
@@ -260,10 +272,11 @@ class EpisodeWriter:
             seq = state["next_id"]
             state["next_id"] += 1
             state["retry_tasks"][str(seq)] = key
+            input_json = chain["input"] if "input" in chain else _scheduled_input(history, int(key))
             if chain["kind"] == "activity":
-                self._schedule_activity(inst, chain["name"], chain["input"], seq, history, now, effects)
+                self._schedule_activity(inst, chain["name"], input_json, seq, history, now, effects)
             else:
-                self._schedule_sub_orchestration(inst, chain["name"], chain["input"], chain["instance_id"],
+                self._schedule_sub_orchestration(inst, chain["name"], input_json, chain["instance_id"],
                                                  chain["version"], seq, history, now, effects)
             return
         key = state["retry_tasks"][str(last["TaskScheduledId"])]
