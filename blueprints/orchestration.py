@@ -19,13 +19,30 @@ log = logging.getLogger("shopdesk.orchestration")
 
 _RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=3)
 
+#: What each activity reads of the turn state. Each step gets only these fields: every replay of the orchestrator
+#: serialises every input again, and Durable keeps each input in the history (tests/unit/test_step_inputs.py
+#: checks these against what the core.pipeline functions read).
+STEP_FIELDS: dict[str, set[str]] = {
+    "load_turn_context": {"turn"},
+    "understand_message": {"turn", "context"},
+    "retrieve_knowledge": {"turn", "intent"},
+    "lookup_shop_data": {"turn", "context", "intent"},
+    "lookup_cited_products": {"turn", "context", "citations"},
+    "escalate": {"turn", "context", "screen"},
+    "compose_and_review": {"turn", "context", "screen", "intent", "citations", "facts", "escalation",
+                           "retry_feedback"},
+    "fallback_response": {"turn", "screen", "intent"},
+    "record_turn": {"turn", "context", "screen", "intent", "facts", "escalation", "draft", "guardrail_reasons"},
+}
+
 
 @bp.orchestration_trigger(context_name="context")
 def conversation_turn(context: df.DurableOrchestrationContext):
     state = TurnState(turn=pipeline.TurnInput.model_validate(context.get_input()))
 
     def step(name: str):
-        return context.call_activity_with_retry(name, _RETRY, state.model_dump(mode="json"))
+        return context.call_activity_with_retry(name, _RETRY, state.model_dump(mode="json",
+                                                                              include=STEP_FIELDS[name]))
 
     state.context = pipeline.TurnContext.model_validate((yield step("load_turn_context")))
     understood = pipeline.Understanding.model_validate((yield step("understand_message")))
@@ -40,8 +57,8 @@ def conversation_turn(context: df.DurableOrchestrationContext):
         reason = pipeline.escalation_reason(state)
         if reason:
             state.escalation = pipeline.Escalation.model_validate(
-                (yield context.call_activity_with_retry("escalate", _RETRY,
-                                                        {"state": state.model_dump(mode="json"), "reason": reason}))
+                (yield context.call_activity_with_retry("escalate", _RETRY, {
+                    "state": state.model_dump(mode="json", include=STEP_FIELDS["escalate"]), "reason": reason}))
             )
     reviewed = pipeline.ReviewedDraft.model_validate((yield step("compose_and_review")))
     state.draft, state.review = reviewed.draft, reviewed.review

@@ -14,9 +14,12 @@ import logging
 from dataclasses import dataclass
 
 from azure.core.exceptions import ResourceExistsError
+from azure.core.pipeline.transport import AioHttpTransport
 from azure.functions.queue import QueueMessage
 from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy
 from azure.storage.queue.aio import QueueServiceClient
+
+from core.stores.storage_queue import loopback_options
 
 from .functions import FunctionSpec, call_user_function, resolved_queue_name
 
@@ -54,7 +57,8 @@ class QueuePoller:
         self.spec = spec
         self.queue_name = resolved_queue_name(spec)
         self.options = options
-        self._service = QueueServiceClient.from_connection_string(connection_string)
+        self._service = QueueServiceClient.from_connection_string(
+            connection_string, **loopback_options(connection_string, AioHttpTransport))
         self._queue = self._service.get_queue_client(self.queue_name, message_decode_policy=BinaryBase64DecodePolicy())
         self._poison = self._service.get_queue_client(f"{self.queue_name}-poison",
                                                       message_encode_policy=BinaryBase64EncodePolicy())

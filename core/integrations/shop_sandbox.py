@@ -6,6 +6,7 @@ This is the offline stand-in for the Shopify Admin API adapter; it answers the s
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections import Counter
@@ -68,10 +69,21 @@ class ShopSandbox:
         return self._catalog(tenant_id)[0]
 
 
+@functools.lru_cache(maxsize=16384)
+def _title_tokens(title: str) -> tuple[str, ...]:
+    """A title's distinct words (cached: every message is matched against the whole catalogue)."""
+    return tuple(dict.fromkeys(tokens(title)))
+
+
+@functools.lru_cache(maxsize=16384)
+def _folded(text: str) -> str:
+    return fold(text)
+
+
 def catalog_idf(products: list[dict[str, Any]]) -> dict[str, float]:
     df: Counter[str] = Counter()
     for product in products:
-        df.update(set(tokens(product.get("title", ""))))
+        df.update(_title_tokens(product.get("title", "")))
     n = max(len(products), 1)
     return {t: math.log(1 + n / f) for t, f in df.items()}
 
@@ -87,10 +99,10 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
     scored = []
     for product in products:
         skus = [v.get("sku") for v in product.get("variants") or [] if v.get("sku")]
-        if any(fold(sku) in folded for sku in skus):
+        if any(_folded(sku) in folded for sku in skus):
             scored.append((product, 1.0))
             continue
-        title_tokens = [t for t in dict.fromkeys(tokens(product.get("title", ""))) if t not in _GENERIC]
+        title_tokens = [t for t in _title_tokens(product.get("title", "")) if t not in _GENERIC]
         if not title_tokens:
             continue
         total = sum(idf.get(t, 1.0) for t in title_tokens)
