@@ -1,17 +1,21 @@
-"""The ``conversation_turn`` orchestration and its activities (one per agent step).
+"""The ``conversation_turn`` orchestration, its activities, and the timer that purges finished histories.
 
 The orchestrator is pure: it only sequences activities and evaluates pure rules on their JSON results.
-Activities parse JSON → call ``core.pipeline`` → return JSON.
+Activities parse JSON → call ``core.pipeline`` (one agent, or an agent and the critic that guards it) → return
+JSON.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 import azure.durable_functions as df
+import azure.functions as func
 
 from core import pipeline
 from core.pipeline import TurnState
+from core.services import get_services
 from core.telemetry import agent_step
 
 bp = df.Blueprint()
@@ -159,3 +163,21 @@ def fallback_response(payload: dict) -> dict:
 @agent_step("record_turn")
 def record_turn(payload: dict) -> dict:
     return pipeline.record_turn(_state(payload)).model_dump(mode="json")
+
+
+_FINISHED = [df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Failed,
+             df.OrchestrationRuntimeStatus.Terminated]
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%DURABLE_PURGE_SCHEDULE%", run_on_startup=False)
+@bp.durable_client_input(client_name="client")
+async def purge_durable_history(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    """Delete the Durable history of finished orchestrations created more than DURABLE_RETENTION_DAYS ago.
+
+    Every turn's history holds the customer's message and the reply; without a purge the task hub keeps them
+    (and grows) for ever. Running and suspended orchestrations (a handoff waiting for an agent) are never touched."""
+    cutoff = datetime.now(UTC) - timedelta(days=get_services().settings.DURABLE_RETENTION_DAYS)
+    result = await client.purge_instance_history_by(created_time_from=datetime(2000, 1, 1, tzinfo=UTC),
+                                                    created_time_to=cutoff, runtime_status=_FINISHED)
+    log.info("durable history purged: %d instances created before %s", result.instances_deleted,
+             cutoff.isoformat(timespec="seconds"))

@@ -155,6 +155,13 @@ class Settings(BaseSettings):
     DAILY_SUMMARY_SCHEDULE: str = Field(
         default="0 5 0 * * *", description="NCRONTAB (seconds first) for the daily conversation summary timer."
     )
+    DURABLE_PURGE_SCHEDULE: str = Field(
+        default="0 15 3 * * *", description="NCRONTAB of the purge of finished orchestrations' Durable history."
+    )
+    DURABLE_RETENTION_DAYS: float = Field(
+        default=7, gt=0, description="Days a finished orchestration's Durable history (turn inputs and replies "
+        "included) is kept before the purge timer deletes it; conversations themselves live in the document store.",
+    )
 
     # State stores (issue 6): Cosmos DB, Blob, caches by staleness, exports.
     COSMOS_ENDPOINT: str = Field(default="", description="Cosmos DB account endpoint, when DOCUMENT_STORE=cosmos.")
@@ -366,8 +373,8 @@ class Settings(BaseSettings):
             raise ValueError("must be a JSON object")
         return value
 
-    @field_validator("DAILY_SUMMARY_SCHEDULE", "EXPORTS_SCHEDULE", "PROMOTIONS_SCHEDULE", "REPORT_DAILY_SCHEDULE",
-                     "REPORT_WEEKLY_SCHEDULE", "SYNC_TICK_SCHEDULE", "SYNC_PRODUCTS_SCHEDULE",
+    @field_validator("DAILY_SUMMARY_SCHEDULE", "DURABLE_PURGE_SCHEDULE", "EXPORTS_SCHEDULE", "PROMOTIONS_SCHEDULE",
+                     "REPORT_DAILY_SCHEDULE", "REPORT_WEEKLY_SCHEDULE", "SYNC_TICK_SCHEDULE", "SYNC_PRODUCTS_SCHEDULE",
                      "SYNC_ANALYTICS_SCHEDULE", "NEWS_POLL_SCHEDULE")
     @classmethod
     def _ncrontab(cls, value: str) -> str:

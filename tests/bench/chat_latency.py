@@ -35,6 +35,21 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def machine_reference_ms(rounds: int = 3) -> float:
+    """A fixed pure-Python loop (best of ``rounds``): how fast this machine runs Python right now.
+
+    Shared VMs vary: the same loop took 270 ms and 440 ms on this one within an hour. Printed next to the latency so
+    two runs can be compared."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        total = 0
+        for i in range(3_000_000):
+            total += i * i
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=100)
@@ -76,6 +91,7 @@ def main() -> None:
         print(f"chat turn over HTTP, {args.turns} sequential turns: p50 {percentile(latencies, 50):.1f} ms, "
               f"p95 {percentile(latencies, 95):.1f} ms, max {max(latencies):.1f} ms, "
               f"mean {statistics.mean(latencies):.1f} ms")
+        print(f"machine reference (3M-iteration Python loop, best of 3): {machine_reference_ms():.0f} ms")
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

@@ -181,3 +181,37 @@ async def test_model_answer_naming_the_owner_of_a_withheld_order_is_replaced(ser
     assert "marie-eve.gagnon@example.com" not in output["reply"] and "Beaubien" not in output["reply"]
     assert "output:fallback_used" in output["guardrail"]["reasons"]
     assert any(r.startswith("output:other_customer_data") for r in output["guardrail"]["reasons"])
+
+
+async def test_purge_timer_deletes_only_finished_turns_older_than_the_retention(services, functions, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from core.devhost.durable import DurableHttpApi, install_in_process_transport
+    from core.devhost.durable.transport import uninstall_in_process_transport
+
+    now = datetime.now(UTC)
+    clock = VirtualClock(now - timedelta(days=services.settings.DURABLE_RETENTION_DAYS + 1))
+    store = DurableStore(tmp_path / "purge.sqlite", "TurnHub")
+    engine = DurableEngine(store, AppInvoker(functions), clock, task_hub="TurnHub")
+    api = DurableHttpApi(engine, task_hub="TurnHub")
+    install_in_process_transport(api)
+    await engine.start()
+    try:
+        for instance in ("old-1", "old-2"):
+            await engine.start_new("conversation_turn", instance, turn("What is your return policy?"))
+            await engine.wait_for(instance)
+        await engine.start_new("conversation_turn", "old-running", turn("Hello"))  # not finished when purged
+        await engine.suspend("old-running")
+        clock.set(now)
+        await engine.start_new("conversation_turn", "recent", turn("Do you ship to Canada?"))
+        await engine.wait_for("recent")
+
+        purge = next(f for f in functions if f.get_function_name() == "purge_durable_history").get_user_function()
+        await purge(timer=None, client=api.binding_json())  # the worker passes the binding JSON
+
+        assert store.get_instance("old-1") is None and store.get_history("old-2") == []
+        assert store.get_instance("old-running").status == "Suspended"
+        assert store.get_instance("recent").status == "Completed"
+    finally:
+        await engine.stop()
+        uninstall_in_process_transport(api)
