@@ -130,7 +130,9 @@ def classify_intent(state: TurnState) -> IntentResult:
     result = intent.understand(state.turn.message, state.screen.language, router=get_services().llm,
                                tenant_id=state.turn.tenant_id, conversation_id=state.turn.conversation_id,
                                history=ctx.history if ctx else None)
-    products = ShopSandbox(get_services().store).match_products(state.turn.tenant_id, state.turn.message)
+    services = get_services()
+    products = ShopSandbox(services.store).match_products(
+        state.turn.tenant_id, state.turn.message, max_staleness=services.settings.INTENT_CACHE_TTL_SECONDS)
     result.entities.products = [str(p.get("id")) for p, _ in products]
     if products and result.label == "general":
         # "Hi, do you have lavender soap?": naming a catalogue product makes a greeting a product question.

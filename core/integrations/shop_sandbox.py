@@ -9,6 +9,9 @@ import difflib
 import functools
 import math
 import re
+import threading
+import time
+import weakref
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -26,12 +29,17 @@ _GENERIC = set(
 )
 
 
+# Catalogues read for matching with a staleness budget (see match_products): store -> tenant -> entry.
+_shared_catalogs: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, int, list[dict[str, Any]], dict[str, float]]]]
+_shared_catalogs = weakref.WeakKeyDictionary()
+_shared_lock = threading.Lock()
+
+
 class ShopSandbox:
     """``ShopData`` over the tenant's imported Shopify exports (collections orders / products / customers)."""
 
     def __init__(self, store: DocumentStore):
         self._store = store
-        self._catalog_cache: dict[str, tuple[int, list[dict[str, Any]], dict[str, float]]] = {}
 
     # Orders -----------------------------------------------------------------------------------------------
     def find_order(self, tenant_id: str, number: str) -> dict[str, Any] | None:
@@ -47,19 +55,31 @@ class ShopSandbox:
 
     # Catalog ----------------------------------------------------------------------------------------------
     def _catalog(self, tenant_id: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
-        count = self._store.count(tenant_id, "products")
-        cached = self._catalog_cache.get(tenant_id)
-        if cached and cached[0] == count:
-            return cached[1], cached[2]
+        """The catalogue as the store has it now (a cache keyed on the product count served a renamed or
+        repriced product stale to any long-lived instance)."""
         products = [d.body for d in self._store.list(tenant_id, "products", limit=100_000)]
-        idf = catalog_idf(products)
-        self._catalog_cache[tenant_id] = (count, products, idf)
-        return products, idf
+        return products, catalog_idf(products)
 
-    def match_products(self, tenant_id: str, text: str, limit: int = 3) -> list[tuple[dict[str, Any], float]]:
-        """Products whose distinctive title words (or SKU) appear in ``text``, best first."""
-        products, idf = self._catalog(tenant_id)
-        return rank_products(products, idf, text, limit)
+    def match_products(self, tenant_id: str, text: str, limit: int = 3, *, max_staleness: float = 0.0
+                       ) -> list[tuple[dict[str, Any], float]]:
+        """Products whose distinctive title words (or SKU) appear in ``text``, best first.
+
+        ``max_staleness`` > 0: the catalogue may be that many seconds old (the intent agent's budget in the
+        staleness table, core/stores/factory.py), unless its product count changed; it is then shared across calls
+        instead of read and parsed for every message. The products returned are shared: read them, do not change
+        them."""
+        if max_staleness <= 0:
+            products, idf = self._catalog(tenant_id)
+            return rank_products(products, idf, text, limit)
+        count = self._store.count(tenant_id, "products")
+        with _shared_lock:
+            entry = _shared_catalogs.setdefault(self._store, {}).get(tenant_id)
+        if entry is None or entry[0] < time.monotonic() or entry[1] != count:
+            products, idf = self._catalog(tenant_id)
+            entry = (time.monotonic() + max_staleness, count, products, idf)
+            with _shared_lock:
+                _shared_catalogs.setdefault(self._store, {})[tenant_id] = entry
+        return rank_products(entry[2], entry[3], text, limit)
 
     def get_product(self, tenant_id: str, product_id: str) -> dict[str, Any] | None:
         stored = self._store.get(tenant_id, "products", product_id)

@@ -1,0 +1,48 @@
+"""Product matching for the intent agent may read a catalogue up to its staleness budget old, never older, and a
+catalogue whose size changed (a shop just onboarded, a product added) is read again at once."""
+
+from __future__ import annotations
+
+import time
+
+from core.integrations.shop_sandbox import ShopSandbox
+from core.stores.memory_store import MemoryDocumentStore
+
+
+def _product(pid: str, title: str) -> dict:
+    return {"id": pid, "title": title, "variants": [{"sku": f"SKU-{pid}", "price": "12.00", "inventory_quantity": 3}]}
+
+
+def _ids(found) -> list[str]:
+    return [p["id"] for p, _ in found]
+
+
+def test_budgeted_reads_share_the_catalogue_until_it_expires_or_changes_size():
+    store = MemoryDocumentStore()
+    for pid, title in (("1", "Lavender Soap Bar"), ("2", "Cedar Beard Oil"), ("3", "Mango Body Butter")):
+        store.put("shop-a", "products", pid, _product(pid, title))
+    sandbox = ShopSandbox(store)
+    assert _ids(sandbox.match_products("shop-a", "lavender soap?", max_staleness=0.2)) == ["1"]
+
+    store.put("shop-a", "products", "1", _product("1", "Rosemary Soap Bar"))  # renamed: same catalogue size
+    assert _ids(sandbox.match_products("shop-a", "lavender soap?", max_staleness=0.2)) == ["1"]  # within budget
+    assert _ids(sandbox.match_products("shop-a", "lavender soap?")) == []  # no budget: always the store itself
+    time.sleep(0.25)
+    assert _ids(ShopSandbox(store).match_products("shop-a", "lavender soap?", max_staleness=0.2)) == []
+
+    store.put("shop-a", "products", "4", _product("4", "Lavender Candle"))  # a new product: read again at once
+    assert _ids(ShopSandbox(store).match_products("shop-a", "lavender candle", max_staleness=60)) == ["4"]
+
+
+def test_budgeted_catalogues_are_per_tenant_and_per_store():
+    first, second = MemoryDocumentStore(), MemoryDocumentStore()
+    for store, pid in ((first, "1"), (second, "9")):
+        store.put("shop-a", "products", pid, _product(pid, "Lavender Soap Bar"))
+        store.put("shop-a", "products", f"{pid}0", _product(f"{pid}0", "Cedar Beard Oil"))
+        store.put("shop-a", "products", f"{pid}1", _product(f"{pid}1", "Mango Body Butter"))
+    second.put("shop-b", "products", "5", _product("5", "Oolong Tea Tin"))
+    second.put("shop-b", "products", "6", _product("6", "Jasmine Pearls"))
+    second.put("shop-b", "products", "7", _product("7", "Bamboo Whisk"))
+    assert _ids(ShopSandbox(first).match_products("shop-a", "lavender soap", max_staleness=60)) == ["1"]
+    assert _ids(ShopSandbox(second).match_products("shop-a", "lavender soap", max_staleness=60)) == ["9"]
+    assert _ids(ShopSandbox(second).match_products("shop-b", "oolong tea", max_staleness=60)) == ["5"]
