@@ -29,9 +29,10 @@ _GENERIC = set(
 )
 
 
-# Catalogues read for matching with a staleness budget (see match_products): store -> tenant -> entry.
-_shared_catalogs: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, int, list[dict[str, Any]], dict[str, float]]]]
-_shared_catalogs = weakref.WeakKeyDictionary()
+# Catalogues read for matching with a staleness budget (see match_products):
+# store -> tenant -> (expires at, product count, products, idf).
+_CatalogEntry = tuple[float, int, list[dict[str, Any]], dict[str, float]]
+_shared_catalogs: weakref.WeakKeyDictionary[Any, dict[str, _CatalogEntry]] = weakref.WeakKeyDictionary()
 _shared_lock = threading.Lock()
 
 
@@ -73,12 +74,11 @@ class ShopSandbox:
             return rank_products(products, idf, text, limit)
         count = self._store.count(tenant_id, "products")
         with _shared_lock:
-            entry = _shared_catalogs.setdefault(self._store, {}).get(tenant_id)
+            catalogs = _shared_catalogs.setdefault(self._store, {})
+            entry = catalogs.get(tenant_id)
         if entry is None or entry[0] < time.monotonic() or entry[1] != count:
-            products, idf = self._catalog(tenant_id)
-            entry = (time.monotonic() + max_staleness, count, products, idf)
-            with _shared_lock:
-                _shared_catalogs.setdefault(self._store, {})[tenant_id] = entry
+            entry = (time.monotonic() + max_staleness, count, *self._catalog(tenant_id))
+            catalogs[tenant_id] = entry  # one dict item assignment: atomic, no lock needed
         return rank_products(entry[2], entry[3], text, limit)
 
     def get_product(self, tenant_id: str, product_id: str) -> dict[str, Any] | None:
