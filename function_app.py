@@ -1,4 +1,5 @@
-"""The Azure Functions app: builds the app, sets up telemetry and registers one blueprint per area."""
+"""The Azure Functions app: builds the app, sets up telemetry (and the Durable SDK's timestamp parsing) and registers
+one blueprint per area."""
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -17,10 +18,12 @@ from blueprints import (
     webhooks,
 )
 from core.config import get_settings
+from core.durable_timestamps import use_fast_timestamp_parsing
 from core.telemetry import configure_telemetry
 
 settings = get_settings()  # fail fast at start-up, naming any missing or invalid setting
 configure_telemetry(settings)
+use_fast_timestamp_parsing()  # the Durable SDK's per-replay timestamp parsing, see the module
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(chat.bp)
