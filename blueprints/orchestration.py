@@ -27,8 +27,7 @@ _RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of
 #: serialises every input again, and Durable keeps each input in the history (tests/unit/test_step_inputs.py
 #: checks these against what the core.pipeline functions read).
 STEP_FIELDS: dict[str, set[str]] = {
-    "load_turn_context": {"turn"},
-    "understand_message": {"turn", "context"},
+    "understand_message": {"turn"},
     "retrieve_knowledge": {"turn", "intent"},
     "lookup_shop_data": {"turn", "context", "intent"},
     "lookup_cited_products": {"turn", "context", "citations"},
@@ -48,9 +47,8 @@ def conversation_turn(context: df.DurableOrchestrationContext):
         return context.call_activity_with_retry(name, _RETRY, state.model_dump(mode="json",
                                                                               include=STEP_FIELDS[name]))
 
-    state.context = pipeline.TurnContext.model_validate((yield step("load_turn_context")))
     understood = pipeline.Understanding.model_validate((yield step("understand_message")))
-    state.screen, state.intent = understood.screen, understood.intent
+    state.context, state.screen, state.intent = understood.context, understood.screen, understood.intent
     if not state.screen.blocked:
         citations, facts = yield context.task_all([step("retrieve_knowledge"), step("lookup_shop_data")])
         state.citations = [pipeline.Citation.model_validate(c) for c in citations]
@@ -85,7 +83,6 @@ def _state(payload: dict) -> TurnState:
     return TurnState.model_validate(payload)
 
 
-@bp.activity_trigger(input_name="payload")
 @agent_step("load_turn_context", audit=True)
 def load_turn_context(payload: dict) -> dict:
     return pipeline.load_context(_state(payload)).model_dump(mode="json")
@@ -103,11 +100,14 @@ def classify_intent(payload: dict) -> dict:
 
 @bp.activity_trigger(input_name="payload")
 def understand_message(payload: dict) -> dict:
-    """The input critic, then (only for a message it lets through) the intent agent: one activity, so a turn
-    makes one Durable round trip for both, and a blocked message never reaches a model."""
+    """The conversation so far, the input critic, then (only for a message it lets through) the intent agent:
+    one activity, so a turn makes one Durable round trip for all three, and a blocked message never reaches a
+    model. Each keeps its own span."""
+    context = load_turn_context(payload)
+    payload = {**payload, "context": context}
     screen = critic_input(payload)
     intent = None if screen["blocked"] else classify_intent({**payload, "screen": screen})
-    return {"screen": screen, "intent": intent}
+    return {"context": context, "screen": screen, "intent": intent}
 
 
 @bp.activity_trigger(input_name="payload")

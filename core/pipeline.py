@@ -71,8 +71,10 @@ class TurnState(BaseModel):
 
 
 class Understanding(BaseModel):
-    """What ``understand_message`` returns: the input critic's verdict, and the intent unless it blocked."""
+    """What ``understand_message`` returns: the conversation context, the input critic's verdict, and the intent
+    unless it blocked."""
 
+    context: TurnContext
     screen: InputVerdict
     intent: IntentResult | None = None
 

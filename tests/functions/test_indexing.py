@@ -24,7 +24,7 @@ def by_name(functions):
 
 
 def test_expected_functions_exist(by_name):
-    for name in ("chat", "health", "conversation_turn", "load_turn_context", "understand_message",
+    for name in ("chat", "health", "conversation_turn", "understand_message",
                  "retrieve_knowledge", "lookup_shop_data", "lookup_cited_products", "escalate", "compose_and_review",
                  "fallback_response", "record_turn",
                  "analytics_events", "daily_summary"):

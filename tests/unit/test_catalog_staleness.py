@@ -3,8 +3,7 @@ catalogue whose size changed (a shop just onboarded, a product added) is read ag
 
 from __future__ import annotations
 
-import time
-
+from core.integrations import shop_sandbox
 from core.integrations.shop_sandbox import ShopSandbox
 from core.stores.memory_store import MemoryDocumentStore
 
@@ -17,7 +16,9 @@ def _ids(found) -> list[str]:
     return [p["id"] for p, _ in found]
 
 
-def test_budgeted_reads_share_the_catalogue_until_it_expires_or_changes_size():
+def test_budgeted_reads_share_the_catalogue_until_it_expires_or_changes_size(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(shop_sandbox.time, "monotonic", lambda: now[0])  # no wall-clock race on a busy machine
     store = MemoryDocumentStore()
     for pid, title in (("1", "Lavender Soap Bar"), ("2", "Cedar Beard Oil"), ("3", "Mango Body Butter")):
         store.put("shop-a", "products", pid, _product(pid, title))
@@ -27,7 +28,7 @@ def test_budgeted_reads_share_the_catalogue_until_it_expires_or_changes_size():
     store.put("shop-a", "products", "1", _product("1", "Rosemary Soap Bar"))  # renamed: same catalogue size
     assert _ids(sandbox.match_products("shop-a", "lavender soap?", max_staleness=0.2)) == ["1"]  # within budget
     assert _ids(sandbox.match_products("shop-a", "lavender soap?")) == []  # no budget: always the store itself
-    time.sleep(0.25)
+    now[0] += 0.25
     assert _ids(ShopSandbox(store).match_products("shop-a", "lavender soap?", max_staleness=0.2)) == []
 
     store.put("shop-a", "products", "4", _product("4", "Lavender Candle"))  # a new product: read again at once

@@ -14,8 +14,8 @@ from core import pipeline
 
 # activity -> the core.pipeline functions it calls, with what the activity adds itself before the second call
 CALLS = {
-    "load_turn_context": [("load_context", set())],
-    "understand_message": [("screen_input", set()), ("classify_intent", {"screen"})],
+    "understand_message": [("load_context", set()), ("screen_input", {"context"}),
+                           ("classify_intent", {"context", "screen"})],
     "retrieve_knowledge": [("retrieve_knowledge", set())],
     "lookup_shop_data": [("lookup_shop_data", set())],
     "lookup_cited_products": [("products_from_citations", set())],

@@ -44,9 +44,9 @@ def test_operator_trace_has_one_span_per_agent_step_and_the_turn_cost(services, 
     trace = json.loads(response.get_body())
     assert [t["turn_id"] for t in trace["turns"]] == ["turn-trace-1"]
     turn = trace["turns"][0]
-    # One span per agent step: an activity that chains two agents (critic then intent, response then critic)
-    # shows both; the fanned-out steps (knowledge ‖ shop data) may finish in either order.
-    agents = {"understand_message": ["critic_input", "classify_intent"],
+    # One span per agent step: an activity that chains several (context, critic then intent; response then
+    # critic) shows each; the fanned-out steps (knowledge ‖ shop data) may finish in either order.
+    agents = {"understand_message": ["load_turn_context", "critic_input", "classify_intent"],
               "compose_and_review": ["compose_response", "critic_output"]}
     expected = [agent for step in steps for agent in agents.get(step, [step])]
     assert sorted(s["attributes"]["shopdesk.step"] for s in turn["steps"]) == sorted(expected)
