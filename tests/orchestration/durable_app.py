@@ -105,6 +105,12 @@ def fan_out_in(context: df.DurableOrchestrationContext):
 
 
 @app.orchestration_trigger(context_name="context")
+def fan_out_gated(context: df.DurableOrchestrationContext):
+    """One branch finishes at once, the other when the test opens its gate."""
+    return (yield context.task_all([context.call_activity("hello", "fast"), context.call_activity("gated", "slow")]))
+
+
+@app.orchestration_trigger(context_name="context")
 def first_done(context: df.DurableOrchestrationContext):
     slow = context.call_activity("gated", "never")
     fast = context.call_activity("hello", "fast")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -46,6 +47,41 @@ async def test_fan_out_fan_in_with_task_all(harness: Harness) -> None:
     ids = [e["EventId"] for e in history if e["EventType"] == EventType.TaskScheduled]
     assert ids == [0, 1, 2, 3]  # all four scheduled in the first episode, ids in list order
     assert durable_app.CALLS["double"] == 4  # `activity="double"` overrides the function name
+
+
+def episodes(engine: DurableEngine, instance_id: str) -> int:
+    return sum(e["EventType"] == EventType.OrchestratorStarted for e in engine.store.get_history(instance_id))
+
+
+async def eventually(predicate, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_fan_out_result_is_held_until_its_running_sibling_completes(harness: Harness) -> None:
+    async with harness.engine(sibling_wait_seconds=5) as engine:
+        instance_id = await engine.start_new("fan_out_gated", "fan-held")
+        await eventually(lambda: durable_app.CALLS["hello"] == 1 and durable_app.CALLS["gated"] == 1)
+        await asyncio.sleep(0.1)
+        assert episodes(engine, instance_id) == 1  # no replay for the fast result alone
+        durable_app.gate("slow").set()
+        status = await engine.wait_for(instance_id)
+        assert episodes(engine, instance_id) == 2  # both results in one episode
+    assert status["output"] == ["Hello fast!", "released slow"]
+
+
+@pytest.mark.parametrize("wait", [0, 0.05])
+async def test_a_held_result_is_released_after_the_wait_even_if_the_sibling_still_runs(harness: Harness,
+                                                                                          wait: float) -> None:
+    async with harness.engine(sibling_wait_seconds=wait) as engine:
+        instance_id = await engine.start_new("fan_out_gated", f"fan-released-{wait}")
+        await eventually(lambda: episodes(engine, instance_id) == 2)  # the fast result, alone
+        durable_app.gate("slow").set()
+        status = await engine.wait_for(instance_id)
+        assert episodes(engine, instance_id) == 3
+    assert status["output"] == ["Hello fast!", "released slow"]
 
 
 async def test_task_any_returns_the_first_task_to_finish(harness: Harness) -> None:

@@ -71,6 +71,7 @@ class DurableEngine:
         task_hub: str | None = None,
         *,
         max_concurrent_activities: int = 16,
+        sibling_wait_seconds: float = 0.02,
         preserve_unprocessed_events: bool = True,
         overridable_existing_instance_states: str = "NonRunningStates",
     ) -> None:
@@ -83,6 +84,8 @@ class DurableEngine:
         self._writer = EpisodeWriter(store, self.clock, preserve_unprocessed_events=preserve_unprocessed_events)
         self.overridable_existing_instance_states = overridable_existing_instance_states
         self._max_activities = max_concurrent_activities
+        self._sibling_wait = sibling_wait_seconds
+        self._held: dict[str, asyncio.TimerHandle] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._running = False
         self._ready: dict[str, None] = {}
@@ -146,6 +149,9 @@ class DurableEngine:
         self._activity_tasks.clear()
         self._timers.clear()
         self._ready.clear()
+        for handle in self._held.values():
+            handle.cancel()  # the completions are in the store's inbox: _recover queues them on the next start
+        self._held.clear()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
@@ -370,6 +376,8 @@ class DurableEngine:
     def _busy_reason(self) -> str:
         if self._ready:
             return f"instances ready to run: {list(self._ready)}"
+        if self._held:
+            return f"completions held for a running sibling activity: {list(self._held)}"
         if self._episode_running:
             return "an episode is running"
         if self._activity_tasks:
@@ -427,7 +435,7 @@ class DurableEngine:
                     done = event(EventType.TaskFailed, self.clock.now(), TaskScheduledId=task_id,
                                  Reason=failure.reason, Details=failure.details)
             if self._running:
-                self._complete_work(instance_id, execution_id, task_id, done)
+                self._complete_work(instance_id, execution_id, task_id, done, activity=True)
         except asyncio.CancelledError:
             raise  # engine stopping or instance finished: the work item stays outstanding / is gone
         except Exception:
@@ -437,12 +445,31 @@ class DurableEngine:
                 del self._activity_tasks[key]
             self._notify()
 
-    def _complete_work(self, instance_id: str, execution_id: str, task_id: int, done: dict[str, Any]) -> None:
+    def _complete_work(self, instance_id: str, execution_id: str, task_id: int, done: dict[str, Any], *,
+                       activity: bool = False) -> None:
         """Record a completion in the inbox, once (a work item that is no longer outstanding is ignored)."""
         with self.store.transaction():
             if not self.store.take_work(instance_id, execution_id, task_id):
                 return
             self.store.enqueue(instance_id, done, execution_id)
+        if activity and self._sibling_wait > 0 and self._sibling_running(instance_id, execution_id, task_id):
+            # A fan-out (task_all) cannot go on with one result: an episode now would replay the whole history
+            # for nothing. Hold the completion until the running siblings complete (at most sibling_wait), so
+            # they land in one episode, as when DTFx fetches several messages for an instance at once.
+            if instance_id not in self._held:
+                assert self.loop is not None
+                self._held[instance_id] = self.loop.call_later(self._sibling_wait, self._release, instance_id)
+            return
+        self._release(instance_id)
+
+    def _sibling_running(self, instance_id: str, execution_id: str, task_id: int) -> bool:
+        return any(key[0] == instance_id and key[1] == execution_id and key[2] != task_id
+                   for key in self._activity_tasks)
+
+    def _release(self, instance_id: str) -> None:
+        held = self._held.pop(instance_id, None)
+        if held is not None:
+            held.cancel()
         self._apply(Effects(ready={instance_id}))
 
     async def _timer_loop(self) -> None:
