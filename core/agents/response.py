@@ -9,6 +9,7 @@ catalogue for a French asker) is quoted between quotation marks inside a sentenc
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -394,6 +395,7 @@ _DOUBLE_END = re.compile(r"([bcdfgkmnpstz])\1$")
 _ENGLISH_ENDINGS = ("ing", "ed", "er")
 
 
+@functools.lru_cache(maxsize=65536)  # every word of every candidate sentence, each turn: the same few thousand
 def _root(word: str) -> str:
     if len(word) <= 4 or any(ch.isdigit() for ch in word):
         return word  # numbers and codes ("AUTOMNE10", "NW-SEN-50") are matched whole

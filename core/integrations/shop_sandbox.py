@@ -116,6 +116,8 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
     if language != "en" or confidence < 0.5:
         words |= default_glossary().english_words(text)  # French / Spanish words for an English catalogue
     folded = fold(text)
+    # A title word matches only a word of the text, its plural or a cognate: all share its first three letters.
+    prefixes = {word[:3] for word in words}
     scored = []
     for product in products:
         skus = [v.get("sku") for v in product.get("variants") or [] if v.get("sku")]
@@ -123,7 +125,7 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
             scored.append((product, 1.0))
             continue
         title_tokens = [t for t in _title_tokens(product.get("title", "")) if t not in _GENERIC]
-        if not title_tokens:
+        if not title_tokens or all(len(t) >= 3 and t[:3] not in prefixes for t in title_tokens):
             continue
         total = sum(idf.get(t, 1.0) for t in title_tokens)
         matched = {t: _word_match(t, words, idf.get(t, 0.0)) for t in title_tokens}
