@@ -116,7 +116,8 @@ class Settings(BaseSettings):
     CHAT_POLL_INTERVAL_MS: int = Field(
         default=50, ge=1,
         description="Status poll interval while the chat endpoint waits. On Azure a turn with a model takes "
-                    "seconds and each poll reads the task hub; the offline local host (turns of ~40 ms) uses 5.",
+                    "seconds and each poll reads the task hub; the offline local host, where a turn takes tens of "
+                    "milliseconds, uses 5.",
     )
     CONVERSATION_HISTORY_TURNS: int = Field(
         default=10, ge=1, description="Turns of history kept in context for a conversation."
