@@ -75,36 +75,40 @@ async def test_replaying_the_full_history_reproduces_the_same_result(services, f
     assert positions == sorted(positions)  # the same activities, in the same order
 
 
-def _model_server(requests: list):
-    """Recorded Azure OpenAI behaviour: JSON for the intent schema, a reply with SOURCES for the response agent."""
+def _use_model(services, intent: dict, answer: str, providers: str = "azure_openai") -> list[dict]:
+    """Route the turn's model calls to recorded Azure OpenAI behaviour: ``intent`` as JSON for the intent schema,
+    ``answer`` for the response agent. Returns the list the request bodies are appended to."""
     import httpx2
+
+    from core.config import load_settings
+    from core.llm.factory import build_router
 
     recorded = json.loads((__import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "recorded" /
                            "openai" / "chat_completion.json").read_text())
+    requests: list[dict] = []
 
     def handler(request):
         body = json.loads(request.content)
         requests.append(body)
-        if body.get("response_format"):
-            content = json.dumps({"label": "product_info", "sub_intent": "product_info.stock", "confidence": 0.93,
-                                  "language": "en", "wants_human": False, "products": ["organic mango soap"]})
-        else:
-            content = ("Good news: the Organic Mango Soap 110 g bar is in stock at 12.00 CAD.\n"
-                       "SOURCES: product-organic-mango-soap")
-        recorded["choices"][0]["message"]["content"] = content
+        recorded["choices"][0]["message"]["content"] = json.dumps(intent) if body.get("response_format") else answer
         return httpx2.Response(200, json=recorded)
 
-    return httpx2.Client(transport=httpx2.MockTransport(handler))
+    settings = load_settings(LLM_PROVIDER_ORDER=providers, AZURE_OPENAI_ENDPOINT="https://x.openai.azure.com/",
+                             AZURE_OPENAI_API_KEY="recorded-test-key")
+    services.llm = build_router(settings, ledger_store=services.store,
+                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    return requests
+
+
+def _response_calls(requests: list[dict]) -> int:
+    return sum(1 for body in requests if not body.get("response_format"))
 
 
 async def test_model_path_uses_the_router_and_records_cost(services, functions, tmp_path):
-    from core.config import load_settings
-    from core.llm.factory import build_router
-
-    requests: list = []
-    settings = load_settings(LLM_PROVIDER_ORDER="azure_openai,offline", AZURE_OPENAI_ENDPOINT="https://x.openai.azure.com/",
-                             AZURE_OPENAI_API_KEY="recorded-test-key")
-    services.llm = build_router(settings, ledger_store=services.store, http_client=_model_server(requests))
+    requests = _use_model(services, {"label": "product_info", "sub_intent": "product_info.stock", "confidence": 0.93,
+                                     "language": "en", "wants_human": False, "products": ["organic mango soap"]},
+                          "Good news: the Organic Mango Soap 110 g bar is in stock at 12.00 CAD.\n"
+                          "SOURCES: product-organic-mango-soap", providers="azure_openai,offline")
     status, history, _ = await run(functions, tmp_path, "Is the organic mango soap in stock?")
     output = status["output"]
     assert output["reply"].startswith("Good news") and output["intent"] == "product_info"
@@ -120,67 +124,26 @@ async def test_model_path_uses_the_router_and_records_cost(services, functions, 
 
 
 async def test_ungrounded_model_answer_is_retried_once_then_replaced(services, functions, tmp_path):
-    import httpx2
-
-    from core.config import load_settings
-    from core.llm.factory import build_router
-
-    recorded = json.loads((__import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "recorded" /
-                           "openai" / "chat_completion.json").read_text())
-    calls = {"response": 0}
-
-    def handler(request):
-        body = json.loads(request.content)
-        if body.get("response_format"):
-            content = json.dumps({"label": "product_info", "sub_intent": "x", "confidence": 0.9, "language": "en",
-                                  "wants_human": False, "products": []})
-        else:
-            calls["response"] += 1
-            content = "It costs 99.99 CAD and ships in 3 hours.\nSOURCES: none"  # numbers not in context
-        recorded["choices"][0]["message"]["content"] = content
-        return httpx2.Response(200, json=recorded)
-
-    settings = load_settings(LLM_PROVIDER_ORDER="azure_openai", AZURE_OPENAI_ENDPOINT="https://x.openai.azure.com/",
-                             AZURE_OPENAI_API_KEY="k")
-    services.llm = build_router(settings, ledger_store=services.store,
-                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    requests = _use_model(services, {"label": "product_info", "sub_intent": "x", "confidence": 0.9, "language": "en",
+                                     "wants_human": False, "products": []},
+                          "It costs 99.99 CAD and ships in 3 hours.\nSOURCES: none")  # numbers not in context
     status, history, _ = await run(functions, tmp_path, "Is the organic mango soap in stock?")
     output = status["output"]
-    assert calls["response"] == 2  # one retry with the critic's reasons
+    assert _response_calls(requests) == 2  # one retry with the critic's reasons
     assert "99.99" not in output["reply"] and "output:fallback_used" in output["guardrail"]["reasons"]
     assert any(r.startswith("output:ungrounded_number") for r in output["guardrail"]["reasons"])
 
 
 async def test_model_answer_naming_the_owner_of_a_withheld_order_is_replaced(services, functions, tmp_path):
     """An anonymous asker gets order #1001 withheld; a model draft that names its owner anyway never goes out."""
-    import httpx2
-
-    from core.config import load_settings
-    from core.llm.factory import build_router
-
-    recorded = json.loads((__import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "recorded" /
-                           "openai" / "chat_completion.json").read_text())
-
-    def handler(request):
-        body = json.loads(request.content)
-        if body.get("response_format"):
-            content = json.dumps({"label": "order_status", "sub_intent": "order_status.tracking", "confidence": 0.9,
-                                  "language": "en", "wants_human": False, "products": []})
-        else:
-            content = ("Order #1001 belongs to Marie-Ève Gagnon (marie-eve.gagnon@example.com) and ships to "
-                       "2217, rue Beaubien Est, app. 3.\nSOURCES: none")
-        recorded["choices"][0]["message"]["content"] = content
-        return httpx2.Response(200, json=recorded)
-
-    settings = load_settings(LLM_PROVIDER_ORDER="azure_openai", AZURE_OPENAI_ENDPOINT="https://x.openai.azure.com/",
-                             AZURE_OPENAI_API_KEY="k")
-    services.llm = build_router(settings, ledger_store=services.store,
-                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    _use_model(services, {"label": "order_status", "sub_intent": "order_status.tracking", "confidence": 0.9,
+                          "language": "en", "wants_human": False, "products": []},
+               "Order #1001 belongs to Marie-Ève Gagnon (marie-eve.gagnon@example.com) and ships to "
+               "2217, rue Beaubien Est, app. 3.\nSOURCES: none")
     status, _, _ = await run(functions, tmp_path, "Where is order #1001?")
     output = status["output"]
     assert "marie-eve.gagnon@example.com" not in output["reply"] and "Beaubien" not in output["reply"]
     assert "output:fallback_used" in output["guardrail"]["reasons"]
-    assert any(r.startswith("output:other_customer_data") for r in output["guardrail"]["reasons"])
 
 
 async def test_purge_timer_deletes_only_finished_turns_older_than_the_retention(services, functions, tmp_path):
