@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -96,22 +98,46 @@ async def chat(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> 
         await client.start_new("conversation_turn", instance_id, turn.model_dump(mode="json"))
         log.info("turn started tenant=%s conversation=%s trace=%s", tenant_id, conversation_id, turn.trace_id)
 
-    response = await client.wait_for_completion_or_create_check_status_response(
-        req, instance_id, timeout_in_milliseconds=settings.CHAT_WAIT_TIMEOUT_MS,
-        retry_interval_in_milliseconds=min(settings.CHAT_POLL_INTERVAL_MS, settings.CHAT_WAIT_TIMEOUT_MS),
-    )
-    if response.status_code == 200:
-        body = json.loads(response.get_body() or b"null")
-        if isinstance(body, dict) and "reply" in body:
-            return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=200,
-                                     mimetype="application/json")
+    outcome, body = await _wait_for_reply(client, instance_id, settings.CHAT_WAIT_TIMEOUT_MS,
+                                          min(settings.CHAT_POLL_INTERVAL_MS, settings.CHAT_WAIT_TIMEOUT_MS))
+    if outcome == "reply":
+        return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=200, mimetype="application/json")
+    if outcome == "stopped":
         return problem(503, "Turn not completed", "The conversation turn was stopped before it produced a reply.",
                        trace_id=turn.trace_id)
-    if response.status_code >= 500:
+    if outcome == "failed":
         log.error("turn failed tenant=%s conversation=%s trace=%s", tenant_id, conversation_id, turn.trace_id)
         return problem(503, "Turn failed", "The assistant could not answer this message; please try again.",
                        trace_id=turn.trace_id, headers={"Retry-After": "2"})
-    return response
+    return client.create_check_status_response(req, instance_id)
+
+
+async def _wait_for_reply(client: df.DurableOrchestrationClient, instance_id: str, timeout_ms: int,
+                          interval_ms: int) -> tuple[str, dict | None]:
+    """Poll the turn until its reply is known: ``("reply", result)``, ``("failed" | "stopped", None)``, or
+    ``("pending", None)`` after ``timeout_ms``.
+
+    The orchestrator publishes the result in its custom status as soon as the turn is recorded, before it queues
+    the analytics event, so the customer does not wait for that send; the output serves when there is no such
+    status (a result too large for it, or an instance that already finished)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        status = await client.get_status(instance_id)
+        runtime = status.runtime_status if status else None
+        custom = status.custom_status if status else None
+        if isinstance(custom, dict) and custom.get("stage") == "replied" and isinstance(custom.get("result"), dict):
+            return "reply", custom["result"]
+        if runtime == df.OrchestrationRuntimeStatus.Completed:
+            output = status.output
+            return ("reply", output) if isinstance(output, dict) and "reply" in output else ("stopped", None)
+        if runtime == df.OrchestrationRuntimeStatus.Failed:
+            return "failed", None
+        if runtime in (df.OrchestrationRuntimeStatus.Terminated, df.OrchestrationRuntimeStatus.Canceled):
+            return "stopped", None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "pending", None
+        await asyncio.sleep(min(interval_ms / 1000, remaining))
 
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

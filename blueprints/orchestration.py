@@ -7,6 +7,7 @@ JSON.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from core import pipeline
+from core.agents import analytics
 from core.pipeline import TurnState
 from core.services import get_services
 from core.telemetry import agent_step
@@ -22,6 +24,10 @@ bp = df.Blueprint()
 log = logging.getLogger("shopdesk.orchestration")
 
 _RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=3)
+
+#: Azure keeps an orchestration's custom status only up to 16 KB of JSON; a larger result waits for the output.
+REPLY_STATUS_MAX_CHARS = 12_000
+_TURN_IDS = {"tenant_id", "conversation_id", "turn_id", "trace_id"}
 
 #: What each activity reads of the turn state. Each step gets only these fields: every replay of the orchestrator
 #: serialises every input again, and Durable keeps each input in the history (tests/unit/test_step_inputs.py
@@ -76,7 +82,14 @@ def conversation_turn(context: df.DurableOrchestrationContext):
         state.guardrail_reasons.append("output:fallback_used")
     if not context.is_replaying:
         log.info("turn composed tenant=%s conversation=%s", state.turn.tenant_id, state.turn.conversation_id)
-    return (yield step("record_turn"))
+    recorded = pipeline.RecordedTurn.model_validate((yield step("record_turn")))
+    result = recorded.result.model_dump(mode="json")
+    # The turn is recorded: the chat endpoint answers from this status while the analytics event is queued.
+    if len(json.dumps(result)) <= REPLY_STATUS_MAX_CHARS:
+        context.set_custom_status({"stage": "replied", "result": result})
+    yield context.call_activity_with_retry("publish_turn_event", _RETRY, {
+        "turn": state.turn.model_dump(mode="json", include=_TURN_IDS), "event": recorded.event.model_dump(mode="json")})
+    return result
 
 
 def _state(payload: dict) -> TurnState:
@@ -163,6 +176,12 @@ def fallback_response(payload: dict) -> dict:
 @agent_step("record_turn")
 def record_turn(payload: dict) -> dict:
     return pipeline.record_turn(_state(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+@agent_step("publish_turn_event")
+def publish_turn_event(payload: dict) -> None:
+    pipeline.publish_turn_event(analytics.TurnEvent.model_validate(payload["event"]))
 
 
 _FINISHED = [df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Failed,

@@ -79,6 +79,14 @@ class Understanding(BaseModel):
     intent: IntentResult | None = None
 
 
+class RecordedTurn(BaseModel):
+    """What ``record_turn`` returns: the API result, and the analytics event that ``publish_turn_event`` sends
+    once the reply is out."""
+
+    result: TurnResult
+    event: analytics.TurnEvent
+
+
 class ReviewedDraft(BaseModel):
     """What ``compose_and_review`` returns: the response agent's draft and the critic's review of it."""
 
@@ -367,8 +375,8 @@ def fallback_response(state: TurnState) -> Draft:
     return response.fallback(_language(state))
 
 
-def record_turn(state: TurnState) -> TurnResult:
-    """Persist the turn and slots, publish the analytics event, and build the API result."""
+def record_turn(state: TurnState) -> RecordedTurn:
+    """Persist the turn and slots; build the API result and the turn's analytics event."""
     services = get_services()
     turn = state.turn
     assert state.draft is not None and state.screen is not None
@@ -420,8 +428,14 @@ def record_turn(state: TurnState) -> TurnResult:
         intent=label, language=language, confidence=result.confidence, escalated=state.escalation.escalated,
         blocked=state.screen.blocked, grounded=answered, citations=len(result.citations),
     )
+    return RecordedTurn(result=result, event=event)
+
+
+def publish_turn_event(event: analytics.TurnEvent) -> None:
+    """Queue the turn's analytics event (the analytics agent counts each ``event_id`` once, so a retried send is
+    harmless)."""
+    services = get_services()
     services.queue.send(services.settings.ANALYTICS_QUEUE_NAME, event.model_dump_json())
-    return result
 
 
 def event_notices(state: TurnState) -> None:

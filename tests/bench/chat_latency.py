@@ -4,7 +4,14 @@ Every measured turn sends a message the host has not seen (customer utterances f
 en / fr-CA / es in turn), as real traffic does: a repeated message would find its embedding cached and hide the
 cost of the model that embeds it. One turn in four starts a new conversation; the others continue one.
 
-Usage: .venv/bin/python -m tests.bench.chat_latency [--turns 100] [--port 7181]
+Two runs of ``--turns`` turns each, with different messages:
+- a single user: ``--pause-ms`` (300) between a reply and the next message, far less than anyone takes to read
+  and type, but enough for the work a turn leaves behind (its analytics event, queued and then counted) to finish
+  before the next one, as it does for a real customer;
+- back to back: the next message as soon as the reply arrives, so each turn also pays for the previous turn's
+  background work: one client at full speed, closer to a throughput test.
+
+Usage: .venv/bin/python -m tests.bench.chat_latency [--turns 100] [--pause-ms 300] [--port 7181]
 Prints figures; asserts nothing (speed is measured here, not in tests).
 """
 
@@ -54,9 +61,27 @@ def machine_reference_ms(rounds: int = 3) -> float:
     return best * 1000
 
 
+def run_turns(client: httpx.Client, messages: list[str], pause: float) -> list[float]:
+    latencies = []
+    conversation = None
+    for i, message in enumerate(messages):
+        time.sleep(pause)
+        body = {"message": message}
+        if conversation and i % 4:
+            body["conversation_id"] = conversation
+        start = time.perf_counter()
+        response = client.post("/api/tenants/demo/chat", json=body)
+        latencies.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"turn {i} answered {response.status_code}: {response.text[:200]}")
+        conversation = response.json()["conversation_id"]
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=100)
+    parser.add_argument("--pause-ms", type=int, default=300)
     parser.add_argument("--port", type=int, default=7181)
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
@@ -78,26 +103,19 @@ def main() -> None:
         print(f"make run -> first healthy response: {startup:.2f} s")
 
         pool = messages()
-        if len(pool) < WARM_UP_TURNS + args.turns:
-            raise SystemExit(f"only {len(pool)} distinct messages for {WARM_UP_TURNS} + {args.turns} turns")
+        if len(pool) < WARM_UP_TURNS + 2 * args.turns:
+            raise SystemExit(f"only {len(pool)} distinct messages for {WARM_UP_TURNS} + 2 x {args.turns} turns")
         with httpx.Client(base_url=base, timeout=30) as client:
             for message in pool[:WARM_UP_TURNS]:  # warm-up (first call of each code path, first SQLite pages)
                 client.post("/api/tenants/demo/chat", json={"message": message})
-            latencies = []
-            conversation = None
-            for i, message in enumerate(pool[WARM_UP_TURNS:WARM_UP_TURNS + args.turns]):
-                body = {"message": message}
-                if conversation and i % 4:
-                    body["conversation_id"] = conversation
-                start = time.perf_counter()
-                response = client.post("/api/tenants/demo/chat", json=body)
-                latencies.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 200:
-                    raise SystemExit(f"turn {i} answered {response.status_code}: {response.text[:200]}")
-                conversation = response.json()["conversation_id"]
-        print(f"chat turn over HTTP, {args.turns} sequential turns, each a new message: "
-              f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "
-              f"max {max(latencies):.1f} ms, mean {statistics.mean(latencies):.1f} ms")
+            runs = [(f"single user, {args.pause_ms} ms between turns", args.pause_ms / 1000),
+                    ("back to back", 0.0)]
+            for number, (label, pause) in enumerate(runs):
+                first = WARM_UP_TURNS + number * args.turns
+                latencies = run_turns(client, pool[first:first + args.turns], pause)
+                print(f"chat turn over HTTP, {args.turns} sequential turns, each a new message, {label}: "
+                      f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "
+                      f"max {max(latencies):.1f} ms, mean {statistics.mean(latencies):.1f} ms")
         print(f"machine reference (3M-iteration Python loop, best of 3): {machine_reference_ms():.0f} ms")
     finally:
         os.killpg(process.pid, signal.SIGINT)
