@@ -7,9 +7,12 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
+
+from core.stores.storage_queue import on_enqueued
 
 from .durable.clock import SystemClock
 from .durable.engine import DurableEngine
@@ -41,6 +44,7 @@ class LocalHost:
         self.timers: dict[str, TimerRunner] = {}
         self.pollers: dict[str, QueuePoller] = {}
         self._tasks: list[asyncio.Task] = []
+        self._stop_watching: Callable[[], None] | None = None
 
     # Start-up -----------------------------------------------------------------------------------------------
     def load(self) -> None:
@@ -99,9 +103,24 @@ class LocalHost:
             self._tasks.extend(asyncio.create_task(t.run_forever(), name=f"timer:{n}") for n, t in self.timers.items())
         if self.run_queues:
             self._tasks.extend(asyncio.create_task(p.run_forever(), name=f"queue:{n}") for n, p in self.pollers.items())
+            self._stop_watching = on_enqueued(self._enqueued_watcher(asyncio.get_running_loop()))
         log.info("local host ready: %d functions on http://%s:%s", len(self.specs), self.host, self.port)
 
+    def _enqueued_watcher(self, loop: asyncio.AbstractEventLoop):
+        by_queue: dict[str, list[QueuePoller]] = {}
+        for poller in self.pollers.values():
+            by_queue.setdefault(poller.queue_name, []).append(poller)
+
+        def enqueued(queue_name: str) -> None:  # any thread of this process
+            for poller in by_queue.get(queue_name, ()):
+                loop.call_soon_threadsafe(poller.nudge)
+
+        return enqueued
+
     async def stop(self) -> None:
+        if self._stop_watching is not None:
+            self._stop_watching()
+            self._stop_watching = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -65,6 +66,12 @@ class QueuePoller:
         self.processed = 0
         self.failed = 0
         self.poisoned = 0
+        self.polls = 0
+        self._wake = asyncio.Event()
+
+    def nudge(self) -> None:
+        """A message was just enqueued on this queue by this process: poll now (call on the host's loop)."""
+        self._wake.set()
 
     async def ensure_queues(self) -> None:
         for client in (self._queue, self._poison):
@@ -99,6 +106,7 @@ class QueuePoller:
         self.processed += 1
 
     async def poll_once(self) -> int:
+        self.polls += 1
         batch = []
         async for message in self._queue.receive_messages(messages_per_page=self.options.batch_size,
                                                           max_messages=self.options.batch_size,
@@ -112,6 +120,8 @@ class QueuePoller:
         await self.ensure_queues()
         delay = self.options.min_polling_interval
         while True:
+            self._wake.clear()  # before the poll: a message sent while it runs wakes the next wait
+            failed_before = self.failed
             try:
                 count = await self.poll_once()
             except (binascii.Error, ValueError):
@@ -123,11 +133,13 @@ class QueuePoller:
             if count >= self.options.batch_size:
                 delay = self.options.min_polling_interval
                 continue  # a full batch: more may be waiting
-            if count:
-                # A partial batch drained the queue: polling again at once would only find it empty, and each
-                # poll is a storage request that competes with chat turns for this process's CPU.
-                delay = self.options.min_polling_interval
-            await asyncio.sleep(delay)
+            if self.failed > failed_before:
+                delay = self.options.min_polling_interval  # failed messages come back after their visibility backoff
+            # Empty or drained: back off towards maxPollingInterval. Messages this app sends wake the poller at once
+            # (nudge), so the backoff only bounds how late another producer's message is seen, and no empty polls
+            # follow each message: each poll is a storage request that competes with chat turns for the CPU.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
             delay = min(delay * 2, self.options.max_polling_interval)
 
     async def close(self) -> None:

@@ -13,6 +13,8 @@ from typing import Protocol
 
 from azure.core.exceptions import ResourceExistsError
 
+from core.stores.storage_queue import notify_enqueued
+
 
 class EventQueues(Protocol):
     def send(self, queue: str, text: str, *, delay_seconds: int = 0) -> None: ...
@@ -49,6 +51,8 @@ class StorageEventQueues:
 
     def send(self, queue: str, text: str, *, delay_seconds: int = 0) -> None:
         self._client(queue).send_message(text, visibility_timeout=delay_seconds or None)
+        if not delay_seconds:
+            notify_enqueued(queue)
 
     def depth(self, queue: str) -> int:
         return int(self._client(queue).get_queue_properties().approximate_message_count or 0)

@@ -14,6 +14,8 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContentSettings
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
+from core.stores.storage_queue import notify_enqueued
+
 from .blob_events import blob_event
 
 _CONTENT_TYPES = {".md": "text/markdown", ".markdown": "text/markdown", ".txt": "text/plain",
@@ -75,4 +77,5 @@ class KnowledgeBlobs:
         except ResourceExistsError:
             pass
         self._queue.send_message(json.dumps(event))
+        notify_enqueued(self._queue.queue_name)
         return event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
@@ -23,6 +24,22 @@ def loopback_options(connection_string: str, transport_type: Any = RequestsTrans
     goes through a proxy, and reading them scans the whole environment on every request (about 2 ms a send with
     the settings exported by ``make run``)."""
     return {"transport": transport_type(use_env_settings=False)} if is_loopback(connection_string) else {}
+
+
+_enqueue_listeners: list[Callable[[str], None]] = []
+
+
+def on_enqueued(listener: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``listener(queue_name)`` after this process enqueues a message that is visible at once; returns the
+    function that removes it. The local host uses it the way the Functions host uses its enqueue watcher: a queue
+    trigger polls at once for messages its own app sends, instead of when its backoff next expires."""
+    _enqueue_listeners.append(listener)
+    return lambda: _enqueue_listeners.remove(listener) if listener in _enqueue_listeners else None
+
+
+def notify_enqueued(queue_name: str) -> None:
+    for listener in list(_enqueue_listeners):
+        listener(queue_name)
 
 
 def queue_service(connection_string: str = "", queue_service_uri: str = "") -> QueueServiceClient:
@@ -56,3 +73,4 @@ class StorageQueue:
 
     def send(self, queue_name: str, message: str) -> None:
         self._client(queue_name).send_message(message)
+        notify_enqueued(queue_name)

@@ -84,3 +84,72 @@ def test_unknown_route_and_wrong_method_are_problems(test_app):
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     wrong = httpx.get(f"{test_app.base}/api/start/x", timeout=5)
     assert wrong.status_code == 405 and "POST" in wrong.headers["allow"]
+
+
+def test_a_message_this_process_sends_is_polled_at_once(storage_connection):
+    """The poller's backoff is 30 s here; the message sent through the app's queue port wakes it at once (the
+    Functions host's enqueue watcher), and no empty poll follows a message."""
+    import asyncio
+
+    from core.devhost.functions import FunctionSpec
+    from core.devhost.queues import QueueOptions, QueuePoller
+    from core.stores.storage_queue import StorageQueue, on_enqueued
+
+    queue = f"nudge-{int(time.time() * 1000) % 10**9}"
+    bodies: list[str] = []
+
+    def consume(msg) -> None:
+        bodies.append(msg.get_body().decode())
+
+    async def scenario() -> None:
+        spec = FunctionSpec(name="consume", trigger_type="queueTrigger", trigger_name="msg", user_function=consume,
+                            bindings=[], queue_name=queue, connection="AzureWebJobsStorage")
+        poller = QueuePoller(spec, storage_connection, QueueOptions(min_polling_interval=30, max_polling_interval=60))
+        loop = asyncio.get_running_loop()
+        stop_watching = on_enqueued(lambda name: name == queue and loop.call_soon_threadsafe(poller.nudge))
+        task = asyncio.create_task(poller.run_forever())
+        try:
+            while poller.polls < 1:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # the first (empty) poll is done: the poller waits its 30 s backoff
+            assert poller.polls == 1
+            sender = StorageQueue(storage_connection)
+            for text in ("first", "second"):
+                await asyncio.to_thread(sender.send, queue, text)
+                await asyncio.wait_for(_until(lambda sent=text: sent in bodies), 10)
+            await asyncio.sleep(0.2)
+            assert bodies == ["first", "second"] and poller.processed == 2 and poller.polls == 3
+        finally:
+            stop_watching()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await poller.close()
+
+    asyncio.run(scenario())
+
+
+async def _until(predicate) -> None:
+    import asyncio
+
+    while not predicate():
+        await asyncio.sleep(0.01)
+
+
+def test_the_host_wakes_only_the_pollers_of_the_queue_sent_to(tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    from core.devhost.host import LocalHost
+
+    async def scenario() -> list[str]:
+        woken: list[str] = []
+        host = LocalHost(app_dir=tmp_path)
+        host.pollers = {name: SimpleNamespace(queue_name=queue, nudge=lambda name=name: woken.append(name))
+                        for name, queue in (("analytics", "analytics-events"), ("bus", "events-analytics"))}
+        watcher = host._enqueued_watcher(asyncio.get_running_loop())
+        await asyncio.to_thread(watcher, "analytics-events")  # from a worker thread, as an activity sends
+        await asyncio.to_thread(watcher, "some-other-queue")
+        await asyncio.sleep(0.05)
+        return woken
+
+    assert asyncio.run(scenario()) == ["analytics"]
