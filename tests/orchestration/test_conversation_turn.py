@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 
-from core.devhost.durable import AppInvoker, DurableEngine, DurableStore, VirtualClock
+from core.devhost.durable import (
+    AppInvoker,
+    DurableEngine,
+    DurableHttpApi,
+    DurableStore,
+    VirtualClock,
+    install_in_process_transport,
+)
 from core.devhost.durable.replay import build_context
+from core.devhost.durable.transport import uninstall_in_process_transport
 from core.models import TurnInput
 
 EXPECTED_STEPS = ["understand_message", "retrieve_knowledge", "lookup_shop_data", "compose_and_review",
@@ -17,16 +26,27 @@ def turn(message: str, conversation: str = "conv-test-0001", turn_id: str = "tur
                      trace_id="0" * 32, received_at="2026-11-21T10:00:00+00:00").model_dump_json()
 
 
-async def run(functions, tmp_path, message: str, instance: str = "t1", **kwargs):
-    store = DurableStore(tmp_path / "turns.sqlite", "TurnHub")
-    engine = DurableEngine(store, AppInvoker(functions), VirtualClock(), task_hub="TurnHub")
+@asynccontextmanager
+async def turn_hub(functions, db_path, clock=None):
+    """The app's real functions on a local engine, its Durable HTTP API serving in-process clients."""
+    store = DurableStore(db_path, "TurnHub")
+    engine = DurableEngine(store, AppInvoker(functions), clock or VirtualClock(), task_hub="TurnHub")
+    api = DurableHttpApi(engine, task_hub="TurnHub")
+    install_in_process_transport(api)
     await engine.start()
     try:
+        yield engine, store, api
+    finally:
+        await engine.stop()
+        uninstall_in_process_transport(api)
+        store.close()
+
+
+async def run(functions, tmp_path, message: str, instance: str = "t1", **kwargs):
+    async with turn_hub(functions, tmp_path / "turns.sqlite") as (engine, store, _):
         await engine.start_new("conversation_turn", instance, turn(message, **kwargs))
         status = await engine.wait_for(instance)
         return status, store.get_history(instance), engine
-    finally:
-        await engine.stop()
 
 
 def scheduled(history) -> list[str]:
@@ -149,17 +169,9 @@ async def test_model_answer_naming_the_owner_of_a_withheld_order_is_replaced(ser
 async def test_purge_timer_deletes_only_finished_turns_older_than_the_retention(services, functions, tmp_path):
     from datetime import UTC, datetime, timedelta
 
-    from core.devhost.durable import DurableHttpApi, install_in_process_transport
-    from core.devhost.durable.transport import uninstall_in_process_transport
-
     now = datetime.now(UTC)
     clock = VirtualClock(now - timedelta(days=services.settings.DURABLE_RETENTION_DAYS + 1))
-    store = DurableStore(tmp_path / "purge.sqlite", "TurnHub")
-    engine = DurableEngine(store, AppInvoker(functions), clock, task_hub="TurnHub")
-    api = DurableHttpApi(engine, task_hub="TurnHub")
-    install_in_process_transport(api)
-    await engine.start()
-    try:
+    async with turn_hub(functions, tmp_path / "purge.sqlite", clock) as (engine, store, api):
         for instance in ("old-1", "old-2"):
             await engine.start_new("conversation_turn", instance, turn("What is your return policy?"))
             await engine.wait_for(instance)
@@ -175,9 +187,6 @@ async def test_purge_timer_deletes_only_finished_turns_older_than_the_retention(
         assert store.get_instance("old-1") is None and store.get_history("old-2") == []
         assert store.get_instance("old-running").status == "Suspended"
         assert store.get_instance("recent").status == "Completed"
-    finally:
-        await engine.stop()
-        uninstall_in_process_transport(api)
 
 
 async def test_the_reply_is_served_before_the_analytics_event_is_queued(services, functions, tmp_path, monkeypatch):
@@ -188,9 +197,6 @@ async def test_the_reply_is_served_before_the_analytics_event_is_queued(services
 
     import azure.functions as func
 
-    from core.devhost.durable import DurableHttpApi, install_in_process_transport
-    from core.devhost.durable.transport import uninstall_in_process_transport
-
     release, sent = threading.Event(), []
     original_send = services.queue.send
 
@@ -200,32 +206,25 @@ async def test_the_reply_is_served_before_the_analytics_event_is_queued(services
         original_send(queue_name, message)
 
     monkeypatch.setattr(services.queue, "send", slow_send)
-    store = DurableStore(tmp_path / "turns.sqlite", "TurnHub")
-    engine = DurableEngine(store, AppInvoker(functions), VirtualClock(), task_hub="TurnHub")
-    await engine.start()
-    api = DurableHttpApi(engine, "http://127.0.0.1:7071/runtime/webhooks/durabletask/",
-                         "http://localhost:7071/runtime/webhooks/durabletask", "TurnHub")
-    install_in_process_transport(api)
-    try:
-        chat = next(f for f in functions if f.get_function_name() == "chat").get_user_function()
-        request = func.HttpRequest("POST", "http://localhost/api/tenants/demo/chat", route_params={"tenant": "demo"},
-                                   headers={"idempotency-key": "turn-early-0001"},
-                                   body=json.dumps({"message": "What is your return policy?"}).encode())
-        response = await chat(req=request, client=api.binding_json())
-        assert response.status_code == 200, response.get_body()
-        body = json.loads(response.get_body())
-        assert body["intent"] == "returns_refunds" and body["citations"] and not sent
-        instance = f"demo--{body['conversation_id']}--turn-early-0001"
-        running = await engine.get_status(instance)
-        assert running["runtimeStatus"] == "Running"
-        assert running["customStatus"] == {"stage": "replied", "result": body}
+    async with turn_hub(functions, tmp_path / "turns.sqlite") as (engine, _, api):
+        try:
+            chat = next(f for f in functions if f.get_function_name() == "chat").get_user_function()
+            request = func.HttpRequest("POST", "http://localhost/api/tenants/demo/chat",
+                                       route_params={"tenant": "demo"}, headers={"idempotency-key": "turn-early-0001"},
+                                       body=json.dumps({"message": "What is your return policy?"}).encode())
+            response = await chat(req=request, client=api.binding_json())
+            assert response.status_code == 200, response.get_body()
+            body = json.loads(response.get_body())
+            assert body["intent"] == "returns_refunds" and body["citations"] and not sent
+            instance = f"demo--{body['conversation_id']}--turn-early-0001"
+            running = await engine.get_status(instance)
+            assert running["runtimeStatus"] == "Running"
+            assert running["customStatus"] == {"stage": "replied", "result": body}
 
-        release.set()
-        done = await asyncio.wait_for(engine.wait_for(instance), 10)
-        assert done["runtimeStatus"] == "Completed" and done["output"] == body
-        assert [(e["event_id"], e["conversation_id"]) for e in sent] == [("turn-early-0001", body["conversation_id"])]
-    finally:
-        release.set()
-        uninstall_in_process_transport(api)
-        await engine.stop()
-        store.close()
+            release.set()
+            done = await asyncio.wait_for(engine.wait_for(instance), 10)
+            assert done["runtimeStatus"] == "Completed" and done["output"] == body
+            assert [(e["event_id"], e["conversation_id"]) for e in sent] == [
+                ("turn-early-0001", body["conversation_id"])]
+        finally:
+            release.set()  # an assertion failing above must not leave the activity thread waiting
