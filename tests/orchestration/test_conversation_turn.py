@@ -228,3 +228,34 @@ async def test_the_reply_is_served_before_the_analytics_event_is_queued(services
                 ("turn-early-0001", body["conversation_id"])]
         finally:
             release.set()  # an assertion failing above must not leave the activity thread waiting
+
+
+async def test_the_chat_handler_starts_the_message_embedding_while_the_turn_is_scheduled(services, functions, tmp_path,
+                                                                                          monkeypatch):
+    """CHAT_PREFETCH_EMBEDDING: the handler starts the embedding the intent agent needs; the turn (intent and
+    retrieval) then uses it, so a new message is embedded exactly once either way."""
+    import uuid
+
+    import azure.functions as func
+
+    from core.agents import intent
+
+    embedder = intent._embedder()
+    passes: list[list[str]] = []
+    prefetched: list[str] = []
+    forward, prefetch = embedder._forward, embedder.prefetch_query
+    monkeypatch.setattr(embedder, "_forward", lambda batch, q: passes.append(list(batch)) or forward(batch, q))
+    monkeypatch.setattr(embedder, "prefetch_query", lambda text: prefetched.append(text) or prefetch(text))
+    chat = next(f for f in functions if f.get_function_name() == "chat").get_user_function()
+    async with turn_hub(functions, tmp_path / "turns.sqlite") as (_, _, api):
+        for enabled in (True, False):
+            monkeypatch.setattr(services.settings, "CHAT_PREFETCH_EMBEDDING", enabled)
+            message = f"What is your return policy for a gift, reference {uuid.uuid4().hex[:10]}?"
+            request = func.HttpRequest("POST", "http://localhost/api/tenants/demo/chat",
+                                       route_params={"tenant": "demo"},
+                                       body=json.dumps({"message": message}).encode())
+            response = await chat(req=request, client=api.binding_json())
+            assert response.status_code == 200, response.get_body()
+            assert json.loads(response.get_body())["intent"] == "returns_refunds"
+            assert prefetched.count(message) == (1 if enabled else 0)
+            assert passes.count([message]) == 1

