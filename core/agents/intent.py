@@ -224,8 +224,12 @@ def wants_human(text: str) -> bool:
 
 def prefetch(text: str) -> None:
     """Start computing ``text``'s sentence features (its query embedding) without waiting, so that a ``classify`` of
-    the same text in this process soon after finds them done or under way."""
-    _embedder().prefetch_query(text)
+    the same text in this process soon after finds them done or under way. Best effort: a failure here is only
+    logged (by type; never the text), and ``classify`` meets it again and reports it through the turn."""
+    try:
+        _embedder().prefetch_query(text)
+    except Exception as exc:  # noqa: BLE001 - an optimisation must not fail the request that asked for it
+        log.warning("embedding prefetch failed: %s", type(exc).__name__)
 
 
 def classify(text: str, lang: str | None = None) -> IntentResult:

@@ -259,3 +259,18 @@ async def test_the_chat_handler_starts_the_message_embedding_while_the_turn_is_s
             assert json.loads(response.get_body())["intent"] == "returns_refunds"
             assert prefetched.count(message) == (1 if enabled else 0)
             assert passes.count([message]) == 1
+
+
+def test_a_failing_prefetch_does_not_fail_the_request(monkeypatch, caplog):
+    import logging
+
+    from core.agents import intent
+
+    def broken():
+        raise RuntimeError("EMBEDDING_ENGINE=native but e5-0.so is not built: secret detail")
+
+    monkeypatch.setattr(intent, "_embedder", broken)
+    with caplog.at_level(logging.WARNING, logger="shopdesk.intent"):
+        intent.prefetch("my card 4111 1111 1111 1111 was charged twice")
+    assert "embedding prefetch failed: RuntimeError" in caplog.text
+    assert "4111" not in caplog.text and "secret detail" not in caplog.text
