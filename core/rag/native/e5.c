@@ -161,6 +161,13 @@ static rows8_fn pick_rows8(void) {
 }
 #endif
 
+/* Picked once when the library loads, before any parallel region can race on it. */
+__attribute__((constructor)) static void e5_pick_kernel_at_load(void) {
+#if defined(__AVX2__)
+    (void)pick_rows8();
+#endif
+}
+
 const char *e5_kernel(void) {
 #if defined(__AVX2__)
     return pick_rows8() == rows8_vnni ? "avx512-vnni" : "avx2";
