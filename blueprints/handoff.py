@@ -1,5 +1,6 @@
 """Human hand-off: escalation events start a ``human_handoff`` orchestration that waits for the support agent's
-reply (a durable external event) with a timeout and relays it to the customer's conversation."""
+reply (a durable external event) with a timeout and relays it to the customer's conversation; the operator route a
+support agent answers through."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
-from blueprints.problems import json_body, problem, validation_problem
-from core import conversations, handoff
+from blueprints.problems import json_body, json_response, problem, validation_problem
+from core import audit, conversations, handoff
+from core.auth import AuthError, authorize_operator
 from core.models import CONVERSATION_ID_PATTERN, TENANT_ID_PATTERN
 from core.services import get_services
 from core.tenants import get_tenant
@@ -88,16 +90,27 @@ def handoff_timed_out(payload: dict) -> dict:
 
 
 def _ids(req: func.HttpRequest) -> tuple[str, str, func.HttpResponse | None]:
+    """The route's tenant and conversation once the operator is allowed on this tenant (the same rules as the rest
+    of the operator API: an operator token or Entra principal of another shop is refused)."""
+    services = get_services()
     tenant_id = req.route_params.get("tenant", "")
     conversation_id = req.route_params.get("conversation_id", "")
-    if not re.match(TENANT_ID_PATTERN, tenant_id) or get_tenant(tenant_id, get_services().store) is None:
+    tenant = get_tenant(tenant_id, services.store) if re.match(TENANT_ID_PATTERN, tenant_id) else None
+    if tenant is None:
         return tenant_id, conversation_id, problem(404, "Unknown tenant",
                                                    f"No shop is registered under tenant id '{tenant_id[:64]}'.")
-    state = conversations.load(get_services().store, tenant_id, conversation_id) if re.match(
+    try:
+        principal = authorize_operator(services.settings, tenant_id, req.headers)
+    except AuthError as exc:
+        return tenant_id, conversation_id, problem(exc.status, exc.title, exc.detail)
+    state = conversations.load(services.store, tenant_id, conversation_id) if re.match(
         CONVERSATION_ID_PATTERN, conversation_id) else None
     if state is None:
         return tenant_id, conversation_id, problem(404, "Unknown conversation", "No such conversation for this shop.",
                                                    errors=[{"field": "conversation_id", "message": "not found"}])
+    audit.record(services.store, services.settings, tenant, actor_kind="operator", actor_id=principal.subject,
+                 action="conversation.agent_reply", resource_kind="conversation", resource_id=conversation_id,
+                 via=principal.via)
     return tenant_id, conversation_id, None
 
 
@@ -130,24 +143,4 @@ async def agent_reply(req: func.HttpRequest, client: df.DurableOrchestrationClie
         handoff.relay_agent_reply(get_services().store, tenant_id, conversation_id,
                                   state.ticket_id if state else None, reply, uuid.uuid4().hex)
         delivered = "direct"
-    return func.HttpResponse(json.dumps({"accepted": True, "delivery": delivered}), status_code=202,
-                             mimetype="application/json")
-
-
-@bp.route(route="tenants/{tenant}/conversations/{conversation_id}", methods=["GET"],
-          auth_level=func.AuthLevel.ANONYMOUS)
-def get_conversation(req: func.HttpRequest) -> func.HttpResponse:
-    """The customer's view of a conversation (the random conversation id is the bearer secret): turns, agent
-    replies and hand-off state."""
-    tenant_id, conversation_id, error = _ids(req)
-    if error:
-        return error
-    state = conversations.load(get_services().store, tenant_id, conversation_id)
-    assert state is not None
-    body = {
-        "conversation_id": conversation_id, "language": state.language, "ticket_id": state.ticket_id,
-        "handoff": state.handoff,
-        "turns": [{"at": t.at, "user": t.user, "reply": t.reply, "intent": t.intent} for t in state.turns],
-        "agent_messages": [m.model_dump(mode="json", exclude={"id"}) for m in state.agent_messages],
-    }
-    return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=200, mimetype="application/json")
+    return json_response({"accepted": True, "delivery": delivered}, 202)

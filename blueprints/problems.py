@@ -1,4 +1,8 @@
-"""RFC 9457 problem+json responses and pydantic error mapping shared by the HTTP blueprints."""
+"""HTTP responses shared by the blueprints: JSON bodies and RFC 9457 problem+json, pydantic error mapping, and
+request bodies parsed within limits.
+
+Every response carries ``Cache-Control: no-store`` (transcripts, tokens and orders must not sit in a shared or
+browser cache) and ``X-Content-Type-Options: nosniff``."""
 
 from __future__ import annotations
 
@@ -8,6 +12,16 @@ import azure.functions as func
 from pydantic import ValidationError
 
 PROBLEM_JSON = "application/problem+json"
+SAFE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _headers(extra: dict[str, str] | None) -> dict[str, str]:
+    return {**SAFE_HEADERS, **(extra or {})}
+
+
+def json_response(body: object, status: int = 200, *, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body, ensure_ascii=False, default=str), status_code=status,
+                             mimetype="application/json", headers=_headers(headers))
 
 
 def problem(status: int, title: str, detail: str, *, errors: list[dict] | None = None,
@@ -17,7 +31,7 @@ def problem(status: int, title: str, detail: str, *, errors: list[dict] | None =
         body["errors"] = errors
     body.update(extra)
     return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=status, mimetype=PROBLEM_JSON,
-                             headers=headers)
+                             headers=_headers(headers))
 
 
 def validation_problem(exc: ValidationError) -> func.HttpResponse:

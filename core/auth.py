@@ -5,7 +5,12 @@
   unless the tenant (``require_chat_key``, always for HIPAA) or the platform (``CHAT_REQUIRE_TENANT_KEY``) says so;
   a key or token that is presented is always checked.
 - Session tokens: ``base64url(json claims) "." base64url(HMAC-SHA256)``; claims ``t`` (tenant), ``s`` (scope:
-  ``chat`` or ``operator``), ``exp``, ``iat``, optional ``c`` (conversation) and ``u`` (customer reference).
+  ``chat``, ``operator`` or ``conversation``), ``exp``, ``iat``, optional ``c`` (conversation) and ``u`` (customer
+  reference).
+- Conversations: every chat turn returns a conversation token (scope ``conversation``, bound to the tenant and the
+  conversation). Continuing a conversation, reading it or polling one of its turns needs the chat credential *and*
+  that token (``X-Conversation-Token``), or a session token bound to the conversation: the conversation id alone
+  proves nothing.
 - Operator API: the host checks the function key (locally and in Azure). With ``OPERATOR_AUTH=entra`` an App
   Service authentication principal (``X-MS-CLIENT-PRINCIPAL``) with the app role ``Operator.All`` or
   ``Operator.<tenant>`` is required; an operator token or principal always narrows access to its tenant.
@@ -97,10 +102,11 @@ def verify_token(settings: Settings, token: str, tenant_id: str, *, scope: str =
         claims = json.loads(_unb64(body)) if valid else None
     except (UnicodeError, binascii.Error, ValueError):
         valid, claims = False, None
+    label = "conversation token" if scope == "conversation" else "session token"
     if not valid or not isinstance(claims, dict):
-        raise AuthError(401, "Invalid token", "The session token is not valid.")
+        raise AuthError(401, "Invalid token", f"The {label} is not valid.")
     if float(claims.get("exp", 0)) <= (now if now is not None else time.time()):
-        raise AuthError(401, "Expired token", "The session token has expired; ask for a new one.")
+        raise AuthError(401, "Expired token", f"The {label} has expired; ask for a new one.")
     if claims.get("t") != tenant_id:
         raise AuthError(403, "Forbidden", "This token belongs to another shop.")
     if claims.get("s") != scope:
@@ -139,6 +145,37 @@ def authorize_chat(settings: Settings, tenant, headers) -> Principal:
     if tenant.require_chat_key or settings.CHAT_REQUIRE_TENANT_KEY:
         raise AuthError(401, "Unauthorized", "This shop's chat needs an X-Tenant-Key header or a session token.")
     return Principal("customer", tenant.id, "anonymous")
+
+
+def idempotent_conversation_id(settings: Settings, tenant_id: str, caller: Principal, idempotency_key: str) -> str:
+    """The conversation a first turn sent with ``Idempotency-Key`` starts: the same for a retry of that request by
+    the same caller, unguessable without the platform's key."""
+    message = "|".join(("first-turn", tenant_id, caller.via, caller.subject, idempotency_key)).encode("utf-8")
+    return hmac.new(signing_key(settings), message, hashlib.sha256).hexdigest()[:32]
+
+
+def issue_conversation_token(settings: Settings, tenant_id: str, conversation_id: str, *,
+                             now: float | None = None) -> str:
+    return issue_token(settings, tenant_id, scope="conversation", conversation_id=conversation_id,
+                       ttl_seconds=settings.CONVERSATION_TOKEN_TTL_SECONDS, now=now)
+
+
+def authorize_conversation(settings: Settings, caller: Principal, headers, conversation_id: str, *,
+                           now: float | None = None) -> None:
+    """Proof that ``conversation_id`` is the caller's: its conversation token, or a session token bound to it.
+    AuthError 401 when no proof is given or it is not valid, 403 when it proves another conversation."""
+    if caller.conversation_id is not None:
+        if caller.conversation_id != conversation_id:
+            raise AuthError(403, "Forbidden", "The session token is bound to another conversation.")
+        return
+    token = (headers.get("x-conversation-token") or "").strip()
+    if not token:
+        raise AuthError(401, "Conversation token required", "Continuing or reading a conversation needs the "
+                        "X-Conversation-Token header its first turn returned.")
+    assert caller.tenant_id is not None
+    claims = verify_token(settings, token, caller.tenant_id, scope="conversation", now=now)
+    if claims.get("c") != conversation_id:
+        raise AuthError(403, "Forbidden", "The conversation token belongs to another conversation.")
 
 
 def client_principal(headers) -> dict | None:

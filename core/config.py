@@ -281,6 +281,14 @@ class Settings(BaseSettings):
         "generated under DATA_DIR.",
     )
     SESSION_TOKEN_TTL_SECONDS: int = Field(default=3600, ge=60, description="Lifetime of a customer session token.")
+    CONVERSATION_TOKEN_TTL_SECONDS: int = Field(
+        default=604800, ge=60, description="Lifetime of the conversation token a chat turn returns (proof that a "
+        "conversation is the caller's: needed to continue it, read it or poll a turn); renewed by every turn.",
+    )
+    CHAT_IDENTITY_SECRET_NAME: str = Field(
+        default="CHAT_IDENTITY_SECRET_{TENANT}", description="App setting holding a tenant's identity secret: the "
+        "shop's back end signs its signed-in customer's identity (identity_token, a HS256 JWT) with it.",
+    )
     OPERATOR_AUTH: Literal["function_key", "entra"] = Field(
         default="function_key", description="Operator API: function_key (the key alone, all tenants; scoped operator "
         "tokens narrow it) or entra (App Service authentication; app roles Operator.All or Operator.<tenant>).",

@@ -30,7 +30,7 @@ class Strict(BaseModel):
 
 
 class CustomerRef(Strict):
-    """Who is chatting, when the shop's widget knows (signed-in customer)."""
+    """A customer as the shop knows them: its customer id, e-mail, name (see core.identity for how sure we are)."""
 
     id: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -41,7 +41,8 @@ class ChatRequest(Strict):
     message: str = Field(min_length=1)
     conversation_id: str | None = Field(default=None, pattern=CONVERSATION_ID_PATTERN)
     locale: str | None = Field(default=None, max_length=10)
-    customer: CustomerRef | None = None
+    customer: CustomerRef | None = None  # unverified unless identity_token vouches for it
+    identity_token: str | None = Field(default=None, min_length=1, max_length=4096)
 
     @field_validator("message")
     @classmethod
@@ -66,7 +67,8 @@ class TurnInput(BaseModel):
     turn_id: str
     message: str
     locale: str | None = None
-    customer: CustomerRef | None = None
+    customer: CustomerRef | None = None  # verified: signed by the shop's back end
+    claimed_customer: CustomerRef | None = None  # named in the chat body, nobody vouches for it
     trace_id: str
     received_at: str
 

@@ -45,6 +45,7 @@ class TurnContext(BaseModel):
     tenant: TenantConfig
     language: Language | None = None
     customer: CustomerRef | None = None
+    claimed_customer: CustomerRef | None = None
     order_number: str | None = None
     order_from_list: bool = False
     product_ids: list[str] = []
@@ -105,7 +106,7 @@ def load_context(state: TurnState) -> TurnContext:
         raise UnknownTenant(state.turn.tenant_id)
     conv = conversations.load(services.store, state.turn.tenant_id, state.turn.conversation_id)
     if conv is None:
-        return TurnContext(tenant=tenant, customer=state.turn.customer)
+        return TurnContext(tenant=tenant, customer=state.turn.customer, claimed_customer=state.turn.claimed_customer)
     unanswered = 0
     for record in reversed(conv.turns):
         if record.escalated or record.intent == "blocked":
@@ -117,6 +118,7 @@ def load_context(state: TurnState) -> TurnContext:
                conv.turns[-services.settings.CONVERSATION_HISTORY_TURNS:]]
     return TurnContext(
         tenant=tenant, language=conv.language, customer=state.turn.customer or conv.customer,
+        claimed_customer=state.turn.claimed_customer,
         order_number=conv.slots.order_number, order_from_list=conv.slots.order_from_list,
         product_ids=conv.slots.product_ids,
         verified_email=conv.slots.verified_email, history=history, unanswered_turns=unanswered,
@@ -187,6 +189,7 @@ def lookup_shop_data(state: TurnState) -> ShopFacts:
         ShopSandbox(services.store), state.turn.tenant_id, state.turn.message, state.intent,
         customer=ctx.customer, slot_order=slot_order, slot_products=ctx.product_ids,
         verified_email=ctx.verified_email, currency=ctx.tenant.currency, shop_url=ctx.tenant.shop_url,
+        claimed_email=ctx.claimed_customer.email if ctx.claimed_customer else None,
     )
 
 
@@ -240,6 +243,9 @@ def known_entities(state: TurnState):
 
     ctx = state.context
     customer = ctx.customer if ctx else None
+    claimed = ctx.claimed_customer if ctx else None
+    if customer is None and claimed is not None:
+        customer = claimed  # unverified, but still this customer's own values: tokenized all the same
     emails = [e for e in ([customer.email] if customer and customer.email else []) +
               ([ctx.verified_email] if ctx and ctx.verified_email else []) +
               (state.intent.entities.emails if state.intent else []) if e]

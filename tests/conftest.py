@@ -18,6 +18,9 @@ os.environ.setdefault("AzureWebJobsStorage",
 os.environ["DATA_DIR"] = _DATA
 os.environ.setdefault("EVENT_QUEUE", "memory")
 os.environ.setdefault("DOCUMENT_STORE", "memory")
+# The test shops' identity secrets (their back ends sign their signed-in customers with these).
+os.environ.setdefault("CHAT_IDENTITY_SECRET_NORTHWIND_TEA", "test-northwind-tea-identity-secret")
+os.environ.setdefault("CHAT_IDENTITY_SECRET_MAPLE_PAWS", "test-maple-paws-identity-secret")
 # Every other setting as a fresh clone has it (the environment wins, as with Core Tools).
 from core.devhost.settings import load_local_settings  # noqa: E402
 

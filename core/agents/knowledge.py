@@ -21,13 +21,14 @@ def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str,
 
 def shop_facts(shop: ShopSandbox, tenant_id: str, message: str, intent: IntentResult, *,
                customer: CustomerRef | None, slot_order: str | None, slot_products: list[str],
-               verified_email: str | None, currency: str, shop_url: str | None) -> ShopFacts:
-    """Orders are disclosed only to their owner: a signed-in customer or the email given in this conversation."""
+               verified_email: str | None, currency: str, shop_url: str | None,
+               claimed_email: str | None = None) -> ShopFacts:
+    """Orders are disclosed only to their owner. ``customer`` is the verified (shop-signed) customer: their own
+    orders may be listed. Anyone else proves ownership of one order by its number plus the e-mail on it, typed in
+    this conversation (or named, unverified, in the chat body: ``claimed_email``)."""
     facts = ShopFacts(customer_known=customer is not None)
-    identity = customer
-    email = (intent.entities.emails[:1] or [verified_email])[0]
-    if email:
-        identity = CustomerRef(id=customer.id if customer else None, email=email)
+    email = (intent.entities.emails[:1] or [verified_email or claimed_email])[0]
+    proofs = [p for p in (customer, CustomerRef(email=email) if email else None) if p is not None]
 
     numbers = intent.entities.order_numbers or ([slot_order] if slot_order and intent.label in ORDER_INTENTS else [])
     if numbers:
@@ -36,15 +37,16 @@ def shop_facts(shop: ShopSandbox, tenant_id: str, message: str, intent: IntentRe
             order = shop.find_order(tenant_id, number)
             if order is None:
                 continue
-            if owns(order, identity):
+            if any(owns(order, proof) for proof in proofs):
                 facts.orders.append(order_facts(order))
                 facts.order_lookup = "found"
             elif facts.order_lookup != "found":
                 facts.order_lookup = "needs_verification"
-    elif intent.label == "order_status" and identity is not None and (identity.id or identity.email):
-        recent = shop.orders_for(tenant_id, identity)[:3]
+    elif intent.label == "order_status" and customer is not None and (customer.id or customer.email):
+        recent = shop.orders_for(tenant_id, customer)[:3]
         facts.orders = [order_facts(o) for o in recent]
         facts.order_lookup = "found" if recent else "not_found"
+    # Anyone else with an e-mail but no order number is asked for the number: an e-mail alone lists no orders.
 
     matches = shop.match_products(tenant_id, message)
     products = [p for p, _ in matches]

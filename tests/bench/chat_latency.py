@@ -78,18 +78,19 @@ def machine_reference_ms(rounds: int = 3) -> float:
 
 def run_turns(client: httpx.Client, messages: list[str], pause: float) -> list[float]:
     latencies = []
-    conversation = None
+    conversation, token = None, None
     for i, message in enumerate(messages):
         time.sleep(pause)
-        body = {"message": message}
+        body, headers = {"message": message}, {}
         if conversation and i % 4:
             body["conversation_id"] = conversation
+            headers["X-Conversation-Token"] = token
         start = time.perf_counter()
-        response = client.post("/api/tenants/demo/chat", json=body)
+        response = client.post("/api/tenants/demo/chat", json=body, headers=headers)
         latencies.append((time.perf_counter() - start) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"turn {i} answered {response.status_code}: {response.text[:200]}")
-        conversation = response.json()["conversation_id"]
+        conversation, token = response.json()["conversation_id"], response.json()["conversation_token"]
     return latencies
 
 

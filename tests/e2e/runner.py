@@ -7,11 +7,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import httpx
+import jwt
 
 from tests.e2e.scenarios import SCENARIOS
 
@@ -51,24 +54,39 @@ def check_turn(expect: dict, body: dict) -> list[str]:
     return problems
 
 
+def signed_in(tenant: str, customer: dict) -> dict:
+    """What the shop's widget sends for a signed-in customer: an identity token its back end signed with the
+    shop's identity secret (CHAT_IDENTITY_SECRET_<TENANT>); without the secret, the customer as an unverified
+    claim."""
+    secret = os.environ.get(f"CHAT_IDENTITY_SECRET_{tenant.upper().replace('-', '_')}")
+    if not secret:
+        return {"customer": customer}
+    now = int(time.time())
+    claims = {"iat": now, "exp": now + 600, "email": customer.get("email"), "name": customer.get("name"),
+              "external_id": customer.get("id")}
+    return {"identity_token": jwt.encode({k: v for k, v in claims.items() if v}, secret, algorithm="HS256")}
+
+
 def run_scenario(client: httpx.Client, scenario: dict) -> Outcome:
     outcome = Outcome(scenario["id"], scenario["categories"])
-    conversation_id = None
+    conversation_id, token = None, None
     for index, turn in enumerate(scenario["turns"]):
         payload: dict = {"message": turn["message"]}
         customer = turn["customer"] or scenario["customer"]
         if customer:
-            payload["customer"] = customer
+            payload.update(signed_in(scenario["tenant"], customer))
         if turn["locale"]:
             payload["locale"] = turn["locale"]
+        headers = {}
         if conversation_id:
             payload["conversation_id"] = conversation_id
-        response = client.post(f"/api/tenants/{scenario['tenant']}/chat", json=payload)
+            headers["X-Conversation-Token"] = token
+        response = client.post(f"/api/tenants/{scenario['tenant']}/chat", json=payload, headers=headers)
         if response.status_code != 200:
             outcome.failures.append(f"turn {index + 1}: HTTP {response.status_code}")
             break
         body = response.json()
-        conversation_id = body["conversation_id"]
+        conversation_id, token = body["conversation_id"], body["conversation_token"]
         outcome.failures.extend(f"turn {index + 1}: {p} — reply: {body['reply'][:160]!r}"
                                 for p in check_turn(turn, body))
     return outcome

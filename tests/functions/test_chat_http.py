@@ -49,7 +49,7 @@ def problem_of(response):
         ({"message": "hi", "locale": "de-DE"}, 422, "locale"),
         ({"message": "hi", "customer": {"email": "not-an-email"}}, 422, "customer.email"),
         ({"message": "x" * 4097}, 413, "message"),
-        ({"message": "hi", "conversation_id": "unknownconversation1"}, 404, "conversation_id"),
+        ({"message": "hi", "conversation_id": "unknownconversation1"}, 401, "X-Conversation-Token"),
     ],
 )
 def test_bad_input_is_a_named_problem(services, handlers, body, status, field):

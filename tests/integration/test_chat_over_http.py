@@ -12,7 +12,10 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def chat(host, body, tenant="demo", **kwargs):
+def chat(host, body, tenant="demo", after=None, **kwargs):
+    """``after``: the previous turn's body, whose conversation token continues the conversation."""
+    if after is not None:
+        kwargs["headers"] = {**kwargs.get("headers", {}), "X-Conversation-Token": after["conversation_token"]}
     return httpx.post(f"{host.base}/api/tenants/{tenant}/chat", json=body, timeout=20, **kwargs)
 
 
@@ -35,10 +38,11 @@ def test_second_message_sees_the_first(app_host):
     first = chat(app_host, {"message": "Where is my order #1001?"}).json()
     assert "email" in first["reply"]  # the order is not disclosed before the customer proves who they are
     second = chat(app_host, {"message": "It's marie-eve.gagnon@example.com",
-                             "conversation_id": first["conversation_id"]}).json()
+                             "conversation_id": first["conversation_id"]}, after=first).json()
     assert second["conversation_id"] == first["conversation_id"]
     assert "#1001" in second["reply"] and "Canada Post" in second["reply"]
-    third = chat(app_host, {"message": "where is it now?", "conversation_id": first["conversation_id"]}).json()
+    third = chat(app_host, {"message": "where is it now?", "conversation_id": first["conversation_id"]},
+                 after=second).json()
     assert "#1001" in third["reply"]
 
 
@@ -73,7 +77,7 @@ def test_escalation_creates_one_ticket(app_host):
     first = chat(app_host, {"message": "I want to talk to a human right now"}).json()
     assert first["escalation"]["escalated"] and first["escalation"]["ticket_id"].startswith("T-")
     again = chat(app_host, {"message": "Can I speak to a real person please?",
-                            "conversation_id": first["conversation_id"]}).json()
+                            "conversation_id": first["conversation_id"]}, after=first).json()
     assert again["escalation"]["ticket_id"] == first["escalation"]["ticket_id"]
 
 

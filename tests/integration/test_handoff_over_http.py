@@ -37,7 +37,8 @@ def test_agent_reply_reaches_the_customer(app_host):
     deadline = time.monotonic() + 10
     view = {}
     while time.monotonic() < deadline:
-        view = httpx.get(f"{app_host.base}/api/tenants/demo/conversations/{conversation}", timeout=5).json()
+        view = httpx.get(f"{app_host.base}/api/tenants/demo/conversations/{conversation}", timeout=5,
+                         headers={"X-Conversation-Token": body["conversation_token"]}).json()
         if view["agent_messages"]:
             break
         time.sleep(0.1)

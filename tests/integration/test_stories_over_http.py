@@ -227,7 +227,8 @@ def test_story_7_22_announcement_mentioned_once_in_the_customers_language(host):
         "message": "Bonjour, quels sont vos délais de livraison au Québec?", "locale": "fr-CA"}).json()
     assert "Notre atelier sera fermé lundi" in first["reply"]
     second = httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30, json={
-        "message": "Et pour l'Ontario?", "conversation_id": first["conversation_id"], "locale": "fr-CA"}).json()
+        "message": "Et pour l'Ontario?", "conversation_id": first["conversation_id"], "locale": "fr-CA"},
+        headers={"X-Conversation-Token": first["conversation_token"]}).json()
     assert "atelier sera fermé" not in second["reply"]
     other = httpx.post(f"{host.base}/api/tenants/northwind-tea/chat", timeout=30,
                        json={"message": "What teas do you sell?"}).json()
@@ -245,8 +246,9 @@ def test_zendesk_public_agent_comment_reaches_the_conversation_through_the_bus(h
                "event": {"comment": {"id": 1, "body": "Hi, Sam here: a replacement ships today.", "is_public": True,
                                      "author": {"id": 7, "is_staff": True, "name": "Sam"}}}}
     assert zendesk(host, "demo", payload).status_code == 202
-    view = wait_for(lambda: (v := httpx.get(f"{host.base}/api/tenants/demo/conversations/"
-                                            f"{chat['conversation_id']}", timeout=5).json())["agent_messages"] and v)
+    view = wait_for(lambda: (v := httpx.get(
+        f"{host.base}/api/tenants/demo/conversations/{chat['conversation_id']}", timeout=5,
+        headers={"X-Conversation-Token": chat["conversation_token"]}).json())["agent_messages"] and v)
     assert view["agent_messages"][0]["text"].startswith("Hi, Sam here")
     # The same Zendesk event delivered again has no second effect.
     assert zendesk(host, "demo", payload).json()["duplicate"] is True

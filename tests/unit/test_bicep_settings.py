@@ -38,6 +38,7 @@ OPTIONAL = {
     "GA4_API_SECRET_NAME": "name template (as above)",
     "SHOPIFY_WEBHOOK_SECRET_NAME": "name template (as above)",
     "ZENDESK_WEBHOOK_SECRET_NAME": "name template (as above)",
+    "CHAT_IDENTITY_SECRET_NAME": "name template (as above)",
     "EXPORT_TOKEN_KEY_SECRET_NAME": "default EXPORT_TOKEN_KEY, which is set as a Key Vault reference",
     "CHAT_TENANT_KEYS": "widget keys come from each tenant's tenant.json",
     "NEWS_FEED_URL": "default: the tenant folder's news.xml; tenant.json overrides it",
@@ -53,7 +54,8 @@ DEFAULTS_APPLY = {
     "SHOPIFY_API_VERSION", "INTEGRATION_TIMEOUT_SECONDS", "INTEGRATION_MAX_ATTEMPTS", "EVENTS_GLOBAL_RATE",
     "EVENTS_AGENT_RATE", "EVENTS_AGENT_CONCURRENCY", "EVENTS_QUEUE_MAX_DEPTH", "EVENTS_DROP_ALERT",
     "EVENTS_DEAD_LETTER_ALERT", "EVENTS_RETRY_DELAYS", "EVENTS_RETENTION_DAYS", "WEBHOOK_MAX_AGE_SECONDS",
-    "SESSION_TOKEN_TTL_SECONDS", "AUDIT_RETENTION_DAYS", "TRACE_STORE_CONVERSATIONS", "SYNC_PRODUCTS_SCHEDULE",
+    "SESSION_TOKEN_TTL_SECONDS", "CONVERSATION_TOKEN_TTL_SECONDS", "AUDIT_RETENTION_DAYS",
+    "TRACE_STORE_CONVERSATIONS", "SYNC_PRODUCTS_SCHEDULE",
     "SYNC_ANALYTICS_SCHEDULE",
 }
 # App settings that are not Settings fields: read by the Functions host / SDKs, or named by a *_SECRET_NAME.
