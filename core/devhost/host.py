@@ -22,6 +22,7 @@ from .durable.store import DurableStore
 from .durable.transport import install_in_process_transport, uninstall_in_process_transport
 from .functions import FunctionSpec, index_functions, load_app
 from .http import HttpFrontEnd
+from .keys import durable_system_key
 from .queues import QueueOptions, QueuePoller
 from .settings import load_local_settings
 from .timers import TimerRunner
@@ -67,7 +68,9 @@ class LocalHost:
             store = DurableStore(data_dir / f"durable-{hub}.sqlite")
             self.engine = DurableEngine(store, AppInvoker(functions), SystemClock(), task_hub=hub)
             rpc = f"{base}/runtime/webhooks/durabletask/"
-            self.durable_api = DurableHttpApi(self.engine, rpc_base_url=rpc, public_base_url=rpc, task_hub=hub)
+            # The status URLs the app hands out carry the Durable system key as `code=`, as the extension's do.
+            self.durable_api = DurableHttpApi(self.engine, rpc_base_url=rpc, public_base_url=rpc, task_hub=hub,
+                                              system_key=durable_system_key())
         if self.durable_api is not None:
             for spec in self.specs:
                 if spec.durable_client_param:

@@ -66,6 +66,12 @@ class HostProcess:
                 self.kill()
 
 
+def key_header(setting: str) -> dict[str, str]:
+    """The ``x-functions-key`` header holding a host key (``LOCAL_MASTER_KEY``, ``LOCAL_DURABLE_SYSTEM_KEY``...) as
+    the test hosts have it: from the environment, else the sample settings tests/conftest.py loaded."""
+    return {"x-functions-key": os.environ[setting]}
+
+
 def host_env(storage: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update({

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.hosting import key_header
+
 pytestmark = pytest.mark.integration
 
 
@@ -30,7 +32,8 @@ def test_demo_question_is_answered_by_the_orchestration(app_host):
     assert len(body["trace_id"]) == 32 and body["conversation_id"]
     # The turn ran as a Durable orchestration: its status is visible through the Durable HTTP API.
     instance = f"demo--{body['conversation_id']}--{body['turn_id']}"
-    status = httpx.get(f"{app_host.base}/runtime/webhooks/durabletask/instances/{instance}", timeout=5).json()
+    status = httpx.get(f"{app_host.base}/runtime/webhooks/durabletask/instances/{instance}", timeout=5,
+                       headers=key_header("LOCAL_DURABLE_SYSTEM_KEY")).json()
     assert status["runtimeStatus"] == "Completed" and status["name"] == "conversation_turn"
 
 
@@ -132,7 +135,8 @@ def test_analytics_queue_consumer_counts_turns(app_host):
 
 
 def test_daily_summary_timer_runs_on_demand(app_host):
-    assert httpx.post(f"{app_host.base}/admin/functions/daily_summary", timeout=10).status_code == 202
+    assert httpx.post(f"{app_host.base}/admin/functions/daily_summary", timeout=10,
+                      headers=key_header("LOCAL_MASTER_KEY")).status_code == 202
     db = Path(app_host.env["DATA_DIR"]) / "documents.sqlite"
     with sqlite3.connect(db) as conn:
         reports = conn.execute("SELECT id FROM documents WHERE collection='reports' AND tenant_id='demo'").fetchall()

@@ -7,6 +7,8 @@ import time
 import httpx
 import pytest
 
+from tests.integration.hosting import key_header
+
 # agent-reply is a FUNCTION-level route: the local host wants the key from LOCAL_FUNCTION_KEY, as Azure would.
 KEY = {"x-functions-key": "local-function-key"}
 
@@ -22,7 +24,8 @@ def test_agent_reply_reaches_the_customer(app_host):
     deadline = time.monotonic() + 20
     status = {}
     while time.monotonic() < deadline:
-        response = httpx.get(f"{app_host.base}/runtime/webhooks/durabletask/instances/{instance}", timeout=5)
+        response = httpx.get(f"{app_host.base}/runtime/webhooks/durabletask/instances/{instance}", timeout=5,
+                             headers=key_header("LOCAL_DURABLE_SYSTEM_KEY"))
         status = response.json() if response.status_code != 404 else {}
         if status.get("runtimeStatus") == "Running":
             break

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import httpx
 import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from tests.integration.hosting import REPO, HostProcess, host_env
+from tests.integration.hosting import REPO, HostProcess, host_env, key_header
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,8 @@ def wait_for(predicate, timeout=20.0, interval=0.1):
 
 
 def status(host, instance_id):
-    return httpx.get(f"{host.base}/runtime/webhooks/durabletask/instances/{instance_id}", timeout=5)
+    return httpx.get(f"{host.base}/runtime/webhooks/durabletask/instances/{instance_id}", timeout=5,
+                     headers=key_header("LOCAL_DURABLE_SYSTEM_KEY"))
 
 
 def test_orchestration_survives_a_killed_host(test_app):
@@ -84,6 +86,30 @@ def test_unknown_route_and_wrong_method_are_problems(test_app):
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     wrong = httpx.get(f"{test_app.base}/api/start/x", timeout=5)
     assert wrong.status_code == 405 and "POST" in wrong.headers["allow"]
+
+
+def test_host_keys_and_every_method_answered_with_problems(test_app):
+    test_app.start()
+    webhooks = f"{test_app.base}/runtime/webhooks/durabletask/instances"
+    open_list = httpx.get(webhooks, timeout=5)
+    assert open_list.status_code == 401 and open_list.headers["content-type"] == "application/problem+json"
+    assert open_list.headers["x-content-type-options"] == "nosniff" and open_list.headers["cache-control"] == "no-store"
+    assert httpx.get(webhooks, timeout=5, headers=key_header("LOCAL_DURABLE_SYSTEM_KEY")).status_code == 200
+    assert httpx.get(webhooks, timeout=5, params={"code": os.environ["LOCAL_MASTER_KEY"]}).status_code == 200
+    assert httpx.post(f"{test_app.base}/admin/functions/tick", timeout=5).status_code == 401
+    assert httpx.post(f"{test_app.base}/admin/functions/tick", timeout=5,
+                      headers=key_header("LOCAL_FUNCTION_KEY")).status_code == 401
+    deep = httpx.post(f"{test_app.base}/admin/functions/tick", timeout=5, headers=key_header("LOCAL_MASTER_KEY"),
+                      content=b"[" * 5000 + b"]" * 5000)
+    assert deep.status_code == 400 and deep.headers["content-type"] == "application/problem+json"
+    for method in ("TRACE", "PROPFIND"):
+        for path, allow in (("/api/start/x", "POST"), ("/admin/functions/tick", "POST"),
+                            ("/runtime/webhooks/durabletask/instances", "DELETE, GET, POST")):
+            response = httpx.request(method, test_app.base + path, timeout=5)
+            assert response.status_code == 405 and response.headers["allow"] == allow, (method, path)
+            assert response.headers["content-type"] == "application/problem+json"
+        assert httpx.request(method, f"{test_app.base}/nowhere", timeout=5).headers["content-type"] == (
+            "application/problem+json")
 
 
 def test_a_message_this_process_sends_is_polled_at_once(storage_connection):

@@ -21,6 +21,7 @@ from tests.conftest import REPO
 from tests.integration.hosting import HostProcess, host_env
 
 KEY = "integration-function-key"
+MASTER_KEY = {"x-functions-key": "integration-master-key"}
 SECRETS = {"SHOPIFY_WEBHOOK_SECRET_DEMO": "shp-demo-secret", "SHOPIFY_WEBHOOK_SECRET_NORTHWIND_TEA": "shp-nw-secret",
            "ZENDESK_WEBHOOK_SECRET_DEMO": "zd-demo-secret"}
 
@@ -39,7 +40,8 @@ def host(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("events-host")
     feed = data_dir / "feeds"
     feed.mkdir()
-    env = host_env(storage_connection, data_dir, LOCAL_FUNCTION_KEY=KEY, NEWS_FEED_URL=str(feed / "{tenant}.xml"),
+    env = host_env(storage_connection, data_dir, LOCAL_FUNCTION_KEY=KEY, LOCAL_MASTER_KEY=MASTER_KEY["x-functions-key"],
+                   NEWS_FEED_URL=str(feed / "{tenant}.xml"),
                    SYNC_TICK_SCHEDULE="0 0 0 1 1 *", PROMOTIONS_SCHEDULE="0 0 0 1 1 *", **SECRETS)
     for tenant, folder in (("demo", REPO / "knowledge/tenants/demo"),
                            ("northwind-tea", REPO / "tests/fixtures/tenants/northwind-tea")):
@@ -182,7 +184,7 @@ def test_story_7_20_promotion_window(host):
     assert created.status_code == 201, created.text
     promo_id = created.json()["id"]
     assert created.json()["status"] == "scheduled"
-    assert httpx.post(f"{host.base}/admin/functions/promotions_tick", timeout=10).status_code == 202
+    assert httpx.post(f"{host.base}/admin/functions/promotions_tick", timeout=10, headers=MASTER_KEY).status_code == 202
 
     def active():
         listed = op(host, "GET", "northwind-tea/promotions").json()["promotions"]
@@ -206,7 +208,7 @@ def test_story_7_21_sync_schedule(host):
     assert put.status_code == 200 and put.json()["products"] == {"schedule": "*/2 * * * * *", "custom": True,
                                                                  "last_run": put.json()["products"]["last_run"]}
     time.sleep(2.1)
-    assert httpx.post(f"{host.base}/admin/functions/sync_tick", timeout=10).status_code == 202
+    assert httpx.post(f"{host.base}/admin/functions/sync_tick", timeout=10, headers=MASTER_KEY).status_code == 202
 
     def synced():
         stats = op(host, "GET", "demo/events/stats").json()["totals"]

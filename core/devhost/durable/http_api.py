@@ -17,18 +17,23 @@ Payload encodings, read from the extension and the SDK so orchestrator code sees
   (a string) as the event payload, so `wait_for_external_event` returns a *str* of JSON, not the object
   (azure-functions-durable-python#295). We store `json.dumps(parsed body)` as the EventRaised input, which
   reproduces exactly that; a client posting a raw JSON object gets the object.
+
+Error bodies are `{"Message": "<what was wrong, in plain words>"}` (or the extension's plain-text body where it has
+one); they never carry exception text. Request bodies are read as bounded JSON (`core.devhost.jsonbody`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from ..jsonbody import JsonBodyError, parse_json
 from .engine import DurableEngine
 from .errors import FunctionNotFoundError, InstanceAlreadyExistsError, InstanceNotFoundError, InstanceStateError
 from .history import parse_timestamp
@@ -41,12 +46,23 @@ _RUNNING = {"Pending", "Running", "ContinuedAsNew", "Suspended"}
 WEBHOOK_PATH = "/runtime/webhooks/durabletask"
 
 
-def _error(status: int, message: str, exc: BaseException | None = None) -> Response:
-    body: dict[str, Any] = {"Message": message}
-    if exc is not None:
-        body["ExceptionMessage"] = str(exc)
-        body["ExceptionType"] = type(exc).__name__
-    return status, body
+_BAD_ARGUMENTS = "One or more of the arguments submitted is incorrect."
+_BAD_INSTANCE_ID = "An instance ID must be 1 to 256 characters, without '/', '\\', '#', '?' or control characters."
+
+
+def _error(status: int, message: str) -> Response:
+    return status, {"Message": message}
+
+
+def _seconds(query: Mapping[str, str], key: str) -> float | None:
+    """A finite, non-negative number of seconds from the query; None when absent; ValueError otherwise."""
+    value = query.get(key.lower())
+    if value is None or value == "":
+        return None
+    seconds = float(value) if len(value) <= 32 else math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(key)
+    return seconds
 
 
 def _bool(query: Mapping[str, str], key: str, default: bool) -> bool:
@@ -190,10 +206,8 @@ class DurableHttpApi:
             return 404, None
         except InstanceNotFoundError:
             return 404, None
-        except FunctionNotFoundError as exc:
-            return _error(400, "One or more of the arguments submitted is incorrect", exc)
-        except ValueError as exc:
-            return _error(400, "One or more of the arguments submitted is incorrect", exc)
+        except ValueError:
+            return _error(400, _BAD_ARGUMENTS)
 
     async def _instances(self, method: str, rest: list[str], q: Mapping[str, str], body: bytes | None,
                          headers: Mapping[str, str] | None) -> Response:
@@ -235,17 +249,25 @@ class DurableHttpApi:
         input_json: str | None = None
         if body and body.strip():
             try:
-                value = json.loads(body)
-            except ValueError as exc:
-                return _error(400, "Invalid JSON content", exc)
+                value = parse_json(body)
+            except JsonBodyError as exc:
+                return _error(400, str(exc))
             input_json = value if isinstance(value, str) else json.dumps(value)
         try:
+            timeout, interval = _seconds(q, "timeout"), _seconds(q, "pollingInterval")
+        except ValueError:
+            return _error(400, "'timeout' and 'pollingInterval' must be numbers of seconds.")
+        try:
             new_id = await self.engine.start_new(name, instance_id or None, input_json, version=q.get("version"))
-        except InstanceAlreadyExistsError as exc:
-            return _error(409, str(exc), exc)
-        timeout, interval = q.get("timeout"), q.get("pollinginterval")
-        if timeout and interval:
-            return await self._wait_or_check_status(new_id, float(timeout), float(interval))
+        except FunctionNotFoundError:
+            return _error(400, f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
+        except InstanceAlreadyExistsError:
+            return _error(409, f"An orchestration with instance ID '{instance_id}' already exists and has not "
+                               "finished; only finished instances can be replaced.")
+        except ValueError:
+            return _error(400, _BAD_INSTANCE_ID)
+        if timeout is not None and interval:
+            return await self._wait_or_check_status(new_id, timeout, interval)
         return 202, self.check_status_payload(new_id)
 
     async def _wait_or_check_status(self, instance_id: str, timeout: float, interval: float) -> Response:
@@ -305,9 +327,9 @@ class DurableHttpApi:
         data_json: str | None = None
         if body and body.strip():
             try:
-                data_json = json.dumps(json.loads(body))
-            except ValueError as exc:
-                return _error(400, "Invalid JSON content", exc)
+                data_json = json.dumps(parse_json(body))
+            except JsonBodyError as exc:
+                return _error(400, str(exc))
         try:
             await self.engine.raise_event(instance_id, event_name, data_json)
         except InstanceStateError:
@@ -324,8 +346,8 @@ class DurableHttpApi:
     async def _restart(self, instance_id: str, q: Mapping[str, str]) -> Response:
         try:
             new_id = await self.engine.restart(instance_id, _bool(q, "restartWithNewInstanceId", True))
-        except InstanceAlreadyExistsError as exc:
-            return _error(409, "A non-terminal instance with this instance ID already exists.", exc)
+        except InstanceAlreadyExistsError:
+            return _error(409, "A non-terminal instance with this instance ID already exists.")
         return 202, self.check_status_payload(new_id)
 
     async def _rewind(self, instance_id: str) -> Response:

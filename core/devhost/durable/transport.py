@@ -7,6 +7,9 @@ to `api.handle(...)` (bodies encoded exactly as aiohttp's `json=` would, respons
 like `response.json()`), and any other URL to the original aiohttp functions. Install it before the host
 builds clients (e.g. at host start-up); several APIs (task hubs) can be installed side by side.
 
+An error body `{"Message": ...}` also carries that plain-words message as `ExceptionMessage`, the field the SDK
+raises from when a start is refused with 400.
+
 When the client runs on another event loop than the engine (e.g. a sync function in a worker thread using
 `asyncio.run`), the call is forwarded to the engine's loop with `run_coroutine_threadsafe`.
 """
@@ -73,7 +76,10 @@ async def _call(api: DurableHttpApi, method: str, url: str, data: Any) -> list[A
         status, payload = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(request, engine_loop))
     else:
         status, payload = await request
-    return [status, None if payload is None else json.loads(json.dumps(payload))]
+    payload = None if payload is None else json.loads(json.dumps(payload))
+    if status >= 400 and isinstance(payload, dict) and isinstance(payload.get("Message"), str):
+        payload.setdefault("ExceptionMessage", payload["Message"])
+    return [status, payload]
 
 
 def _original(name: str) -> Any:
