@@ -32,8 +32,14 @@ def test_demo_question_is_answered_by_the_orchestration(app_host):
     assert len(body["trace_id"]) == 32 and body["conversation_id"]
     # The turn ran as a Durable orchestration: its status is visible through the Durable HTTP API.
     instance = f"demo--{body['conversation_id']}--{body['turn_id']}"
-    status = httpx.get(f"{app_host.base}/runtime/webhooks/durabletask/instances/{instance}", timeout=5,
-                       headers=key_header("LOCAL_DURABLE_SYSTEM_KEY")).json()
+    # The reply is served once the turn is recorded; the analytics event goes out after, then it completes.
+    deadline = time.monotonic() + 10
+    while True:
+        status = httpx.get(f"{app_host.base}/runtime/webhooks/durabletask/instances/{instance}", timeout=5,
+                           headers=key_header("LOCAL_DURABLE_SYSTEM_KEY")).json()
+        if status["runtimeStatus"] != "Running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert status["runtimeStatus"] == "Completed" and status["name"] == "conversation_turn"
 
 
