@@ -1,14 +1,25 @@
-"""Conversation state per tenant + conversation: history, slots (order number, products, language), customer."""
+"""Conversation state per tenant + conversation: history, slots (order number, products, language), customer.
+
+The text of every turn and agent message is kept with card numbers masked to their last four digits
+(``core.pii.cards``): masked when a record is built or changed, and again when a stored document is read, so no path
+that writes a conversation can keep a card number and none is served from one stored before.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from core.models import CustomerRef, Language
+from core.pii.cards import mask_card_numbers
 from core.stores.optimistic import read_modify_write
 from core.stores.ports import DocumentStore
 
 COLLECTION = "conversations"
+
+#: Free text a customer or an agent wrote (or a reply quoting it): stored without card numbers.
+CardSafeText = Annotated[str, AfterValidator(mask_card_numbers)]
 
 
 class Slots(BaseModel):
@@ -19,10 +30,12 @@ class Slots(BaseModel):
 
 
 class TurnRecord(BaseModel):
+    model_config = ConfigDict(validate_assignment=True)
+
     turn_id: str
     at: str
-    user: str
-    reply: str
+    user: CardSafeText
+    reply: CardSafeText
     intent: str
     language: Language
     escalated: bool = False
@@ -32,10 +45,12 @@ class TurnRecord(BaseModel):
 class AgentMessage(BaseModel):
     """A message from a human (support agent) or the platform after a hand-off, shown to the customer."""
 
+    model_config = ConfigDict(validate_assignment=True)
+
     id: str
     at: str
     author: str  # "agent:<name>" or "system"
-    text: str
+    text: CardSafeText
     ticket_id: str | None = None
 
 
@@ -73,3 +88,20 @@ def update(store: DocumentStore, tenant_id: str, conversation_id: str, mutate, *
     read_modify_write(store, tenant_id, COLLECTION, conversation_id, change, attempts=attempts,
                       message=f"conversation {conversation_id} is being updated too often; try again")
     return written[0]
+
+
+def masked_document(body: dict[str, Any]) -> dict[str, Any]:
+    """A stored conversation document as it may leave the store (archives): the same document, with card numbers
+    masked in the text of its turns and agent messages, whenever it was written."""
+
+    def masked(item: Any, fields: tuple[str, ...]) -> Any:
+        if not isinstance(item, dict):
+            return item
+        return {**item, **{k: mask_card_numbers(item[k]) for k in fields if isinstance(item.get(k), str)}}
+
+    out = dict(body)
+    if isinstance(body.get("turns"), list):
+        out["turns"] = [masked(t, ("user", "reply")) for t in body["turns"]]
+    if isinstance(body.get("agent_messages"), list):
+        out["agent_messages"] = [masked(m, ("text",)) for m in body["agent_messages"]]
+    return out

@@ -4,8 +4,9 @@ logs archived as JSONL.gz to Blob storage, under the tenant's retention policy (
 - Analytics rows carry no message text and no raw customer identifiers: conversation and customer ids are
   replaced by HMAC-SHA256 tokens under a per-deployment key (stable across days, so analysts can count returning
   customers, but not reversible without the key).
-- Archives keep full transcripts for audit (``archive/conversations/date=…/conversations.jsonl.gz``); archives,
-  exports and stored conversations older than ``retention_days`` are deleted.
+- Archives keep full transcripts for audit (``archive/conversations/date=…/conversations.jsonl.gz``), with card
+  numbers masked to their last four digits as in the conversation store; archives, exports and stored
+  conversations older than ``retention_days`` are deleted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from core.conversations import masked_document
 from core.stores.parquet_sink import ParquetBlobSink
 from core.stores.ports import BlobStore, DocumentStore
 
@@ -102,7 +104,7 @@ def export_tenant(store: DocumentStore, blobs: BlobStore, tenant_id: str, day: s
     archive_path = None
     if touched:
         archive_path = f"archive/conversations/date={day}/conversations.jsonl.gz"
-        lines = "".join(json.dumps(c, ensure_ascii=False, sort_keys=True) + "\n" for c in touched)
+        lines = "".join(json.dumps(masked_document(c), ensure_ascii=False, sort_keys=True) + "\n" for c in touched)
         blobs.put_bytes(tenant_id, archive_path, gzip.compress(lines.encode(), mtime=0),
                         content_type="application/gzip", metadata={"conversations": str(len(touched))})
 

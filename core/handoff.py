@@ -1,15 +1,20 @@
 """Human hand-off: after an escalation, a support agent's reply reaches the customer's conversation; if nobody
-answers within the tenant's time limit the customer is told, in their language, how they will be contacted."""
+answers within the tenant's time limit the customer is told, in their language, how they will be contacted.
+
+An agent's reply has its card numbers masked to their last four digits as soon as it is read, so neither the
+hand-off's Durable history (the raised event) nor the conversation ever holds one."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from core import conversations
 from core.agents.escalation import TICKETS
 from core.conversations import AgentMessage, ConversationState
+from core.pii.cards import mask_card_numbers
 from core.stores.optimistic import read_modify_write
 from core.stores.ports import ConcurrencyError, DocumentStore
 
@@ -29,7 +34,7 @@ class AgentReply(BaseModel):
     """What a support agent (or the Zendesk webhook) sends back for the customer."""
 
     model_config = {"extra": "forbid"}
-    message: str = Field(min_length=1, max_length=8000)
+    message: Annotated[str, Field(min_length=1, max_length=8000), AfterValidator(mask_card_numbers)]
     agent: str = Field(default="support", min_length=1, max_length=80)
     close_ticket: bool = False
 

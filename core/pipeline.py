@@ -32,6 +32,7 @@ from core.models import (
     Usage,
     language_of_locale,
 )
+from core.pii.cards import mask_card_numbers
 from core.services import get_services
 from core.tenants import TenantConfig, get_tenant
 from core.text import fold, tokens
@@ -210,7 +211,9 @@ def escalate(state: TurnState, reason: str) -> Escalation:
     services = get_services()
     ctx = state.context
     assert ctx is not None
-    transcript = [*ctx.history, {"user": state.turn.message}]
+    # The ticket (and the desk it is pushed to) keeps the conversation's text with card numbers masked.
+    transcript = [{k: mask_card_numbers(v) if isinstance(v, str) else v for k, v in turn.items()}
+                  for turn in [*ctx.history, {"user": state.turn.message}]]
     priority = "urgent" if reason == "safety" else (
         "high" if reason in ("complaint", "frustrated_customer", "refund_above_limit") else "normal")
     customer = ctx.customer.model_dump(mode="json") if ctx.customer else None

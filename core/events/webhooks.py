@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.pii.cards import mask_card_numbers
 from core.stores.ports import ConcurrencyError, DocumentStore
 from core.tenants import order_key
 
@@ -198,7 +199,9 @@ def zendesk_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list
         comment = change.get("comment") if isinstance(change.get("comment"), dict) else None
         if comment:
             author = comment.get("author") or {}
-            data["comment"] = {"body": comment.get("body", ""), "public": bool(comment.get("is_public")),
+            # The comment is queued as an event and kept in the event log: card numbers are masked where it enters.
+            data["comment"] = {"body": mask_card_numbers(str(comment.get("body") or "")),
+                               "public": bool(comment.get("is_public")),
                                "author": {"is_agent": bool(author.get("is_staff")), "name": author.get("name")}}
     else:
         raise WebhookRejected(422, "Unsupported event", f"Zendesk event {kind[:60]!r} is not subscribed.")

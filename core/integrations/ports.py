@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.pii.cards import mask_card_numbers
+
 
 class IntegrationError(RuntimeError):
     """A vendor call failed for good (after retries), or was refused (4xx). Never carries credentials."""
@@ -40,6 +42,10 @@ class TicketRequest:
     priority: str = "normal"  # low | normal | high | urgent
     tags: list[str] = field(default_factory=list)
     external_id: str | None = None  # our ticket id, so a retried create can be recognised
+
+    def __post_init__(self) -> None:
+        # Whatever desk the ticket goes to, it never receives a card number: only its last four digits.
+        self.subject, self.description = mask_card_numbers(self.subject), mask_card_numbers(self.description)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from core.pii.cards import mask_card_numbers
 from core.stores.ports import DocumentStore
 
 from .ports import EmailMessage, SendResult, TicketRef, TicketRequest
@@ -54,8 +55,8 @@ class SandboxTicketDesk(_Outbox):
         if assignee_id:
             ops.append({"op": "set", "path": "/assignee_id", "value": assignee_id})
         if comment:
-            ops.append({"op": "add", "path": "/comments/-", "value": {"body": comment, "public": public,
-                                                                      "at": _now()}})
+            ops.append({"op": "add", "path": "/comments/-",
+                        "value": {"body": mask_card_numbers(comment), "public": public, "at": _now()}})
         doc = self._store.patch(tenant_id, OUTBOX, ticket_id, ops) if ops else self._store.get(
             tenant_id, OUTBOX, ticket_id)
         if doc is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.pii.cards import mask_card_numbers
+
 from .http import VendorClient
 from .ports import TicketRef, TicketRequest
 
@@ -61,7 +63,7 @@ class ZendeskTicketDesk:
         if assignee_id:
             body["assignee_id"] = int(assignee_id)
         if comment:
-            body["comment"] = {"body": comment, "public": public}
+            body["comment"] = {"body": mask_card_numbers(comment), "public": public}
         updated = self.client.request("PUT", f"tickets/{int(ticket_id)}.json", json={"ticket": body}).json()
         return self._ref(updated["ticket"])
 
