@@ -33,6 +33,7 @@ from core.auth import (
 )
 from core.models import CONVERSATION_ID_PATTERN, TENANT_ID_PATTERN, ChatRequest, TurnInput
 from core.openapi import build_openapi
+from core.pii.cards import mask_card_numbers
 from core.services import get_services
 from core.tenants import TenantConfig, get_tenant, list_tenants
 
@@ -146,7 +147,7 @@ async def chat(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> 
     else:
         conversation_id = uuid.uuid4().hex
 
-    message = request.message
+    message = mask_card_numbers(request.message)  # PCI DSS: only the last 4 digits are kept, anywhere
     turn_id = idempotency_key or uuid.uuid4().hex
     instance_id = f"{tenant.id}--{conversation_id}--{turn_id}"
     turn = TurnInput(tenant_id=tenant.id, conversation_id=conversation_id, turn_id=turn_id, message=message,

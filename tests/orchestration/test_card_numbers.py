@@ -9,6 +9,7 @@ import json
 import azure.functions as func
 
 from core import conversations
+from core.auth import issue_conversation_token
 from core.handoff import HandoffJob, instance_id
 
 from .test_conversation_turn import turn, turn_hub
@@ -46,8 +47,10 @@ async def test_a_card_number_in_a_turn_is_stored_and_served_as_its_last_four_dig
     assert [json.loads(e)["event_id"] for e in events] == ["turn-card-1"] and _no_pan(events[0])
     assert all(_no_pan(m) for queue in services.queue.messages.values() for m in queue)
 
+    token = issue_conversation_token(services.settings, "demo", CONVERSATION)
     read = func.HttpRequest("GET", f"http://localhost/api/tenants/demo/conversations/{CONVERSATION}", body=b"",
-                            route_params={"tenant": "demo", "conversation_id": CONVERSATION})
+                            route_params={"tenant": "demo", "conversation_id": CONVERSATION},
+                            headers={"X-Conversation-Token": token})
     response = _handler(functions, "get_conversation")(read)
     assert response.status_code == 200
     body = json.loads(response.get_body())

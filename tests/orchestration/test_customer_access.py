@@ -10,6 +10,7 @@ import json
 import time
 from contextlib import asynccontextmanager
 
+import azure.durable_functions as df
 import azure.functions as func
 import jwt
 
@@ -258,3 +259,20 @@ async def test_agent_replies_follow_the_operator_tenant_rules(services, function
         assert (await d.agent_reply(conversation, {"Authorization": f"Bearer {demo}"})).status_code == 202
         messages = services.store.get("demo", "conversations", conversation).body["agent_messages"]
         assert [m["text"] for m in messages] == ["Hello from support", "Hello from support"]
+
+
+async def test_a_card_number_in_a_chat_message_never_reaches_the_turn(services, functions, tmp_path):
+    """Masked by the chat endpoint itself: the Durable input, the stored turn and the reply hold the last 4 only."""
+    async with desk(functions, tmp_path) as d:
+        sent = await d.chat({"message": "I was charged twice on my card 4111 1111 1111 1111, please help"},
+                            {"Idempotency-Key": "card-turn-0001"})
+        assert sent.status_code == 200
+        body = body_of(sent)
+        conversation = body["conversation_id"]
+        status = await df.DurableOrchestrationClient(d.binding).get_status(f"demo--{conversation}--card-turn-0001",
+                                                                           show_input=True)
+        stored = json.dumps(status.input_) + json.dumps(services.store.get("demo", "conversations",
+                                                                           conversation).body)
+        assert "4111 1111 1111 1111" not in stored and "**** **** **** 1111" in stored
+        read = d.read(conversation, conv_token(sent))
+        assert "4111 1111 1111 1111" not in read.get_body().decode()
