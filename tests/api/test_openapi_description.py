@@ -207,3 +207,19 @@ def test_signed_webhooks_answer_as_described(served):
                "X-Zendesk-Webhook-Signature-Timestamp": stamp}
     accepted = call(served, "POST", "/webhooks/zendesk/{tenant}", status=202, headers=zendesk, body=event)
     assert [e["type"] for e in accepted["events"]] == ["zendesk.tickets.closed"]
+
+
+def test_the_descriptions_own_models_keep_the_fields_of_what_the_routes_use():
+    """core/openapi_models.py restates a few shapes that live in route code or carry more than the API shows."""
+    from blueprints import operator
+    from core import openapi_models as api
+    from core.conversations import AgentMessage
+    from core.models import ChatRequest
+
+    def fields(model):
+        return {(info.alias or name, info.is_required()) for name, info in model.model_fields.items()}
+
+    assert fields(api.DeadLetterReplay) == fields(operator.DeadLetterReplay)
+    assert fields(api.RangeReplay) == fields(operator.RangeReplay)
+    assert {name for name, _ in fields(api.AgentMessageView)} == set(AgentMessage.model_fields) - {"id"}
+    assert fields(ChatRequest) <= fields(api.ChatRequest)
