@@ -1,0 +1,1 @@
+"""HTTP API tests: the OpenAPI description and the app's conformance to it."""
