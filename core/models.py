@@ -42,7 +42,9 @@ class ChatRequest(Strict):
     conversation_id: str | None = Field(default=None, pattern=CONVERSATION_ID_PATTERN)
     locale: str | None = Field(default=None, max_length=10)
     customer: CustomerRef | None = None  # unverified unless identity_token vouches for it
-    identity_token: str | None = Field(default=None, min_length=1, max_length=4096)
+    identity_token: str | None = Field(default=None, min_length=1, max_length=4096,
+                                       description="A HS256 JWT the shop's back end signed with the shop's identity "
+                                                   "secret, naming its signed-in customer (external_id, email, name).")
 
     @field_validator("message")
     @classmethod

@@ -29,9 +29,6 @@ class ChatRequest(models.ChatRequest):
                                         description="The conversation to continue (from an earlier reply).")
     locale: str | None = Field(default=None, max_length=10, pattern=LOCALE_PATTERN,
                                description="The customer's language: en, fr or es, with an optional region (fr-CA).")
-    identity_token: str | None = Field(default=None, max_length=8192,
-                                       description="A JWT signed by the shop's back end naming its signed-in "
-                                                   "customer.")
 
 
 class ChatReply(TurnResult):

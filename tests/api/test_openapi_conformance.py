@@ -8,12 +8,9 @@ phase's boundary cases), no example database. The description is the one the app
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
-from schemathesis.openapi.checks import JsonSchemaError, MissingHeaders, UndefinedContentType
 
 from core.openapi import build_openapi
 
@@ -55,31 +52,6 @@ class DeferredApp:
 APP = DeferredApp()
 schema = schemathesis.openapi.from_dict(build_openapi(), config=CONFIG)
 schema.app = APP
-
-
-# Known open problems of the routes, each with a strict xfail in test_openapi_description that demonstrates it.
-# When a fix lands, that xfail passes (and fails the suite as XPASS): delete it and its filter here.
-def chat_answers_without_conversation_token(failure, case, response) -> bool:
-    """POST chat answers 200 without ``conversation_token`` and 202 with Durable management URLs (no Location,
-    Retry-After or status_url) until the conversation-token change of the chat route lands."""
-    return (case.operation.label == "POST /tenants/{tenant}/chat" and response.status_code in (200, 202)
-            and isinstance(failure, JsonSchemaError | MissingHeaders))
-
-
-def host_answers_text_404_for_a_line_break_in_the_path(failure, case, response) -> bool:
-    """A path segment holding a line break (%0A, %0D) never reaches the app's routes: the host's router answers
-    its own text/plain 404 instead of problem+json."""
-    path = unquote(response.request.url or "")
-    return (response.status_code == 404 and isinstance(failure, UndefinedContentType)
-            and ("\n" in path or "\r" in path))
-
-
-KNOWN_OPEN = (chat_answers_without_conversation_token, host_answers_text_404_for_a_line_break_in_the_path)
-
-
-@schema.hook
-def filter_failure(context, failure, case, response) -> bool:
-    return not any(known(failure, case, response) for known in KNOWN_OPEN)
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,6 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 KEY = {"x-functions-key": function_key()}
 OPERATOR = "/operator/tenants/{tenant}"
 TURN_STATUS = ("GET", "/tenants/{tenant}/conversations/{conversation_id}/turns/{turn_id}")
-PENDING_ROUTES = {TURN_STATUS}  # described as the chat route's contract; served once the chat change lands
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +63,8 @@ def test_every_route_of_the_app_is_described(api_app):
     assert not undescribed, f"routes missing from core/openapi.py: {sorted(undescribed)}"
 
 
-@pytest.mark.parametrize("operation", [
-    pytest.param(op, marks=pytest.mark.xfail(strict=True, reason="the turn-status route arrives with the chat "
-                                                                 "route's conversation-token change"))
-    if op in PENDING_ROUTES else op
-    for op in sorted((method.upper(), path) for path, item in build_openapi()["paths"].items() for method in item)
-], ids=" ".join)
+@pytest.mark.parametrize("operation", sorted(
+    (method.upper(), path) for path, item in build_openapi()["paths"].items() for method in item), ids=" ".join)
 def test_every_described_operation_is_a_route(api_app, operation):
     assert operation in http_routes(api_app.state.specs)
 
@@ -109,18 +104,14 @@ def test_a_conversation_answers_as_described(served):
     trace = call(served, "GET", OPERATOR + "/conversations/{conversation}/trace", status=200, headers=KEY,
                  conversation=conversation)
     assert trace["conversation_id"] == conversation
-    call(served, "GET", "/tenants/{tenant}/conversations/{conversation_id}", status=404, headers=token,
-         tenant="northwind-tea", conversation_id=conversation)
+    call(served, "GET", "/tenants/{tenant}/conversations/{conversation_id}", status=403, headers=token,
+         tenant="northwind-tea", conversation_id=conversation)  # a token of another shop
 
 
-@pytest.mark.xfail(strict=True, reason="the chat route answers without conversation_token until its "
-                                       "conversation-token change lands")
 def test_a_chat_reply_carries_its_conversation_token(served):
     call(served, "POST", "/tenants/{tenant}/chat", status=200, body={"message": "Do you ship to Canada?"})
 
 
-@pytest.mark.xfail(strict=True, reason="the chat route's 202 carries Durable management URLs, not status_url, "
-                                       "Location and Retry-After, until its conversation-token change lands")
 def test_a_slow_turn_answers_202_as_described(served, api_services):
     settings = api_services.settings
     api_services.settings = settings.model_copy(update={"CHAT_WAIT_TIMEOUT_MS": 0})
@@ -130,8 +121,6 @@ def test_a_slow_turn_answers_202_as_described(served, api_services):
         api_services.settings = settings
 
 
-@pytest.mark.xfail(strict=True, reason="the local host's router answers a text/plain 404 for a path segment "
-                                       "holding a line break (core/devhost/http.py)")
 def test_a_line_break_in_a_path_segment_is_a_problem_404(served):
     response = served["/health"]["GET"].Case().call(base_url="http://testserver/api%0A")
     assert response.status_code == 404
