@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core import jsonsafe
+
 from .functions import FunctionSpec, call_user_function
 
 log = logging.getLogger("shopdesk.devhost.http")
@@ -141,9 +143,9 @@ class HttpFrontEnd:
         data = None
         if raw:
             try:
-                parsed = json.loads(raw)
-            except json.JSONDecodeError:
-                return problem(400, "Malformed JSON", "Body must be JSON like {\"input\": \"...\"}.")
+                parsed = jsonsafe.loads(raw)
+            except jsonsafe.JsonRejected as exc:
+                return problem(400, "Malformed JSON", f"Body must be JSON like {{\"input\": \"...\"}}: {exc}.")
             data = parsed.get("input") if isinstance(parsed, dict) else None
         try:
             await self.admin_invoke(name, data)

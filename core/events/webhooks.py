@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import os
 import re
@@ -25,6 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core import jsonsafe
 from core.stores.ports import ConcurrencyError, DocumentStore
 from core.tenants import order_key
 
@@ -124,12 +124,21 @@ def claim(store: DocumentStore, tenant_id: str, vendor: str, delivery_id: str, t
 
 def _json(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise WebhookRejected(400, "Malformed JSON", "The webhook body is not JSON.") from None
+        data = jsonsafe.loads(body)
+    except jsonsafe.JsonRejected as exc:
+        raise WebhookRejected(400, "Malformed JSON", f"The webhook body is not accepted as JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise WebhookRejected(400, "Malformed JSON", "The webhook body must be a JSON object.")
     return data
+
+
+def _object(value: object, field: str) -> dict[str, Any]:
+    """A nested object of the payload ({} when absent); anything else than an object is a 422 naming ``field``."""
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise WebhookRejected(422, "Invalid payload", f"Missing or invalid field(s): {field}.")
+    return value
 
 
 def _event(tenant_id: str, event_type: str, key: object, data: dict[str, Any], event_id: str) -> CloudEvent:
@@ -171,8 +180,8 @@ def zendesk_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list
     if not delivery:
         raise WebhookRejected(400, "Missing id", "The event body has no id and no invocation id header was sent.")
     kind = str(payload.get("type", "")).removeprefix("zen:event-type:")
-    detail = payload.get("detail") or {}
-    change = payload.get("event") or {}
+    detail = _object(payload.get("detail"), "detail")
+    change = _object(payload.get("event"), "event")
     ticket_id = detail.get("id") or str(payload.get("subject", "")).removeprefix("zen:ticket:")
     data: dict[str, Any] = {
         "ticket_id": ticket_id, "external_id": detail.get("external_id"),
@@ -181,8 +190,8 @@ def zendesk_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list
         "assignee_id": detail.get("assignee_id"),
     }
     if "satisfaction" in kind:
-        score = change.get("current") or change.get("score") or (detail.get("satisfaction_rating") or {}).get(
-            "score")
+        rating = _object(detail.get("satisfaction_rating"), "detail.satisfaction_rating")
+        score = change.get("current") or change.get("score") or rating.get("score")
         event_type, data = "zendesk.satisfaction_rating.created", {"ticket_id": ticket_id, "score": str(score or "")}
     elif kind == "ticket.created":
         event_type = "zendesk.tickets.created"
@@ -197,7 +206,7 @@ def zendesk_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list
         event_type = "zendesk.tickets.updated"
         comment = change.get("comment") if isinstance(change.get("comment"), dict) else None
         if comment:
-            author = comment.get("author") or {}
+            author = _object(comment.get("author"), "event.comment.author")
             data["comment"] = {"body": comment.get("body", ""), "public": bool(comment.get("is_public")),
                                "author": {"is_agent": bool(author.get("is_staff")), "name": author.get("name")}}
     else:

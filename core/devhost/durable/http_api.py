@@ -29,6 +29,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from core import jsonsafe
+
 from .engine import DurableEngine
 from .errors import FunctionNotFoundError, InstanceAlreadyExistsError, InstanceNotFoundError, InstanceStateError
 from .history import parse_timestamp
@@ -235,7 +237,7 @@ class DurableHttpApi:
         input_json: str | None = None
         if body and body.strip():
             try:
-                value = json.loads(body)
+                value = jsonsafe.loads(body)
             except ValueError as exc:
                 return _error(400, "Invalid JSON content", exc)
             input_json = value if isinstance(value, str) else json.dumps(value)
@@ -305,7 +307,7 @@ class DurableHttpApi:
         data_json: str | None = None
         if body and body.strip():
             try:
-                data_json = json.dumps(json.loads(body))
+                data_json = json.dumps(jsonsafe.loads(body))
             except ValueError as exc:
                 return _error(400, "Invalid JSON content", exc)
         try:
