@@ -1,5 +1,5 @@
 """The vendor webhook handlers called directly with real func.HttpRequest objects: a signed but pathological body is
-a 4xx problem naming the problem, checked after the signature."""
+a 4xx, and a replayed Shopify or Zendesk event (same body, new delivery id, fresh timestamp) publishes nothing."""
 
 from __future__ import annotations
 
@@ -96,3 +96,54 @@ def test_the_signature_is_checked_before_the_body_is_parsed(signed_tenant, handl
 ])
 def test_a_signed_zendesk_body_of_the_wrong_shape_is_a_422_naming_the_field(signed_tenant, handlers, payload, field):
     assert_problem(zendesk(handlers, json.dumps(payload).encode()), 422, field)
+
+
+def test_a_resigned_shopify_replay_publishes_nothing_and_a_real_update_still_does(signed_tenant, handlers):
+    order = {"id": 5590282591684, "order_number": 1040, "email": "a@example.com",
+             "updated_at": "2026-11-20T10:00:00-05:00"}
+    body = json.dumps(order).encode()
+    first = shopify(handlers, body, webhook_id="w-1")
+    assert first.status_code == 202 and published() == 1
+    retry = shopify(handlers, body, webhook_id="w-1")  # Shopify's own retry
+    replay = shopify(handlers, body, webhook_id="w-forged-2")  # captured body, new webhook id, fresh timestamp
+    for response in (retry, replay):
+        assert response.status_code == 200 and json.loads(response.get_body())["duplicate"] is True
+    assert published() == 1
+    newer = json.dumps({**order, "updated_at": "2026-11-20T10:00:05-05:00"}).encode()
+    assert shopify(handlers, newer, webhook_id="w-3").status_code == 202 and published() == 2
+
+
+def test_shopify_bodies_without_updated_at_are_deduplicated_too(signed_tenant, handlers):
+    delete = json.dumps({"id": 6650159907074, "phone": None, "addresses": []}).encode()
+    assert shopify(handlers, delete, topic="customers/delete", webhook_id="d-1").status_code == 202
+    assert shopify(handlers, delete, topic="customers/delete", webhook_id="d-2").status_code == 200
+    tags = json.dumps({"customerId": "gid://shopify/Customer/6650159907074", "tags": ["vip"]}).encode()
+    assert shopify(handlers, tags, topic="customer.tags_added", webhook_id="t-1").status_code == 202
+    assert shopify(handlers, tags, topic="customer.tags_added", webhook_id="t-2").status_code == 200
+    assert shopify(handlers, tags, topic="customer.tags_removed", webhook_id="t-3").status_code == 202
+    assert published() == 3
+
+
+def test_a_zendesk_replay_under_a_new_invocation_id_publishes_nothing(signed_tenant, handlers):
+    with_id = json.dumps({"id": "evt-31", "type": "zen:event-type:ticket.created", "detail": {"id": "42"}}).encode()
+    assert zendesk(handlers, with_id, invocation="inv-1").status_code == 202
+    assert zendesk(handlers, with_id, invocation="inv-2").status_code == 200
+    no_id = json.dumps({"type": "zen:event-type:ticket.priority_changed", "detail": {"id": "42"}}).encode()
+    stamp = _now()
+    assert zendesk(handlers, no_id, invocation="inv-3", stamp=stamp).status_code == 202
+    assert zendesk(handlers, no_id, invocation="inv-4", stamp=stamp).status_code == 200  # same signed request
+    assert published() == 2
+
+
+def test_a_delivery_whose_publish_failed_is_processed_on_the_vendors_retry(signed_tenant, handlers, monkeypatch):
+    body = json.dumps({"id": 77, "order_number": 1077, "updated_at": "2026-11-20T11:00:00-05:00"}).encode()
+    bus = get_events().bus
+
+    def unavailable(events):
+        raise ConnectionError("bus unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(bus, "publish", unavailable)
+        with pytest.raises(ConnectionError):
+            shopify(handlers, body, webhook_id="w-77")
+    assert shopify(handlers, body, webhook_id="w-77").status_code == 202 and published() == 1
