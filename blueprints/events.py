@@ -9,6 +9,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
+from core import jsonsafe
 from core.agents import analytics
 from core.events.catalog import queue_for
 from core.services import get_services
@@ -20,10 +21,11 @@ log = logging.getLogger("shopdesk.events")
 @bp.queue_trigger(arg_name="msg", queue_name="%ANALYTICS_QUEUE_NAME%", connection="AzureWebJobsStorage")
 def analytics_events(msg: func.QueueMessage) -> None:
     try:
-        event = analytics.TurnEvent.model_validate_json(msg.get_body())
-    except ValidationError:
+        event = analytics.TurnEvent.model_validate(jsonsafe.loads(msg.get_body()))
+    except (jsonsafe.JsonRejected, ValidationError) as exc:
         # A malformed message can never succeed: raise so it lands in the poison queue, without logging content.
-        log.error("analytics event rejected: invalid schema (message id %s)", msg.id)
+        reason = str(exc) if isinstance(exc, jsonsafe.JsonRejected) else "invalid schema"
+        log.error("analytics event rejected: %s (message id %s)", reason, msg.id)
         raise ValueError("invalid analytics event") from None
     counted = analytics.record_event(get_services().store, event)
     log.info("analytics event tenant=%s counted=%s", event.tenant_id, counted)
@@ -35,7 +37,7 @@ async def _deliver(agent: str, msg: func.QueueMessage, client=None) -> None:
     from core.events.handlers import HANDLERS
     from core.events.runtime import get_events
 
-    await get_events().dispatcher.deliver(agent, msg.get_body(), HANDLERS[agent], client)
+    await get_events().dispatcher.deliver(agent, msg.get_body(), HANDLERS[agent], client, message_id=msg.id)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=queue_for("response"), connection="AzureWebJobsStorage")

@@ -14,7 +14,7 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from blueprints.problems import json_body, json_response, problem, validation_problem
-from core import audit, conversations, handoff
+from core import audit, conversations, handoff, jsonsafe
 from core.auth import AuthError, authorize_operator
 from core.models import CONVERSATION_ID_PATTERN, TENANT_ID_PATTERN
 from core.services import get_services
@@ -28,9 +28,11 @@ log = logging.getLogger("shopdesk.handoff")
 @bp.durable_client_input(client_name="client")
 async def escalation_events(msg: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
     try:
-        job = handoff.HandoffJob.model_validate_json(msg.get_body())
-    except ValidationError:
-        log.error("escalation event rejected: invalid schema (message id %s)", msg.id)
+        job = handoff.HandoffJob.model_validate(jsonsafe.loads(msg.get_body()))
+    except (jsonsafe.JsonRejected, ValidationError) as exc:
+        # Never succeeds on retry: raise so the host moves it to the poison queue (content not logged).
+        reason = str(exc) if isinstance(exc, jsonsafe.JsonRejected) else "invalid schema"
+        log.error("escalation event rejected: %s (message id %s)", reason, msg.id)
         raise ValueError("invalid escalation event") from None
     instance = handoff.instance_id(job.tenant_id, job.conversation_id)
     status = await client.get_status(instance)

@@ -11,6 +11,8 @@ import json
 import azure.functions as func
 from pydantic import ValidationError
 
+from core import jsonsafe
+
 PROBLEM_JSON = "application/problem+json"
 SAFE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -53,8 +55,7 @@ def json_body(req: func.HttpRequest, max_bytes: int) -> tuple[object | None, fun
     if not raw.strip():
         return None, problem(400, "Missing body", "The request body must be a JSON object.")
     try:
-        return json.loads(raw), None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        detail = f"The request body is not valid JSON (line {exc.lineno}, column {exc.colno})." if isinstance(
-            exc, json.JSONDecodeError) else "The request body is not UTF-8 JSON."
-        return None, problem(400, "Malformed JSON", detail)
+        return jsonsafe.loads(raw), None
+    except jsonsafe.JsonRejected as exc:
+        return None, problem(400, "Malformed JSON", f"The request body is not accepted as JSON: {exc}.",
+                             errors=[{"field": "body", "message": str(exc)}])

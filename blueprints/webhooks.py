@@ -1,7 +1,9 @@
 """Vendor webhooks: ``POST /api/webhooks/shopify/{tenant}`` and ``POST /api/webhooks/zendesk/{tenant}``.
 
-Verify the signature over the raw body and the timestamp window, claim the delivery id (a duplicate answers 200
-and does nothing), publish the CloudEvents to the bus and answer 202: the work happens behind the queues.
+Verify the signature over the raw body and the timestamp window, then parse the body (bounded: a signed but
+pathological body is still a 400), claim the delivery id and the event's identity (a vendor retry or a replay of
+the same event under a new delivery id answers 200 with ``duplicate`` and publishes nothing), publish the CloudEvents
+to the bus and answer 202: the work happens behind the queues.
 Anonymous at the Functions level: the vendor's HMAC is the authentication.
 """
 
@@ -39,21 +41,27 @@ def _receive(req: func.HttpRequest, vendor: str) -> func.HttpResponse:
             secret = webhooks.secret_for(settings.SHOPIFY_WEBHOOK_SECRET_NAME, tenant_id)
             webhooks.verify_shopify(secret, body, req.headers, tenant_id=tenant_id,
                                     max_age=settings.WEBHOOK_MAX_AGE_SECONDS)
-            delivery, events = webhooks.shopify_events(tenant_id, req.headers, body)
+            delivery = webhooks.shopify_events(tenant_id, req.headers, body)
         else:
             secret = webhooks.secret_for(settings.ZENDESK_WEBHOOK_SECRET_NAME, tenant_id)
             webhooks.verify_zendesk(secret, body, req.headers, tenant_id=tenant_id,
                                     max_age=settings.WEBHOOK_MAX_AGE_SECONDS)
-            delivery, events = webhooks.zendesk_events(tenant_id, req.headers, body)
+            delivery = webhooks.zendesk_events(tenant_id, req.headers, body)
     except webhooks.WebhookRejected as rejected:
         return problem(rejected.status, rejected.title, rejected.detail)
     bus = get_events()
-    if not webhooks.claim(services.store, tenant_id, vendor, delivery, settings.EVENTS_RETENTION_DAYS * 86_400):
+    events = delivery.events
+    if not webhooks.claim_delivery(services.store, tenant_id, vendor, delivery,
+                                   settings.EVENTS_RETENTION_DAYS * 86_400):
         bus.ledger.count(tenant_id, "webhook_duplicates")
         log.info("webhook duplicate vendor=%s tenant=%s", vendor, tenant_id)
         return func.HttpResponse(json.dumps({"accepted": True, "duplicate": True}), status_code=200,
                                  mimetype="application/json")
-    bus.bus.publish(events)
+    try:
+        bus.bus.publish(events)
+    except Exception:
+        webhooks.release_delivery(services.store, tenant_id, vendor, delivery)
+        raise
     log.info("webhook accepted vendor=%s tenant=%s types=%s", vendor, tenant_id, ",".join(e.type for e in events))
     return func.HttpResponse(json.dumps({"accepted": True, "events": [{"id": e.id, "type": e.type, "subject": e.subject}
                                                                       for e in events]}),

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import jsonsafe
 from core.config import Settings
 
 KEY_FILE = "session-token.key"
@@ -99,7 +100,7 @@ def verify_token(settings: Settings, token: str, tenant_id: str, *, scope: str =
     try:
         expected = hmac.new(signing_key(settings), body.encode("ascii"), hashlib.sha256).digest()
         valid = hmac.compare_digest(expected, _unb64(signature))
-        claims = json.loads(_unb64(body)) if valid else None
+        claims = jsonsafe.loads(_unb64(body)) if valid else None
     except (UnicodeError, binascii.Error, ValueError):
         valid, claims = False, None
     label = "conversation token" if scope == "conversation" else "session token"
@@ -184,7 +185,7 @@ def client_principal(headers) -> dict | None:
     if not raw:
         return None
     try:
-        principal = json.loads(base64.b64decode(raw))
+        principal = jsonsafe.loads(base64.b64decode(raw))
     except (binascii.Error, ValueError) as exc:
         raise AuthError(401, "Unauthorized", "The signed-in principal could not be read.") from exc
     return principal if isinstance(principal, dict) else None

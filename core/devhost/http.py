@@ -14,8 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
+from core import jsonsafe
+
 from .functions import FunctionSpec, call_user_function
-from .jsonbody import JsonBodyError, parse_json
 from .keys import ADMIN_ROUTE_KEYS, DURABLE_WEBHOOK_KEYS, FUNCTION_ROUTE_KEYS, key_accepted, presented_key
 from .problems import PROBLEM, host_json, method_not_allowed, problem, status_phrase
 
@@ -212,9 +213,10 @@ def _admin_input(raw: bytes) -> tuple[str | None, Response | None]:
     if not raw.strip():
         return None, None
     try:
-        parsed = parse_json(raw)
-    except JsonBodyError as exc:
-        return None, problem(400, "Malformed JSON", str(exc), errors=[{"field": "body", "message": str(exc)}])
+        parsed = jsonsafe.loads(raw)
+    except jsonsafe.JsonRejected as exc:
+        message = f"The request body is not acceptable JSON: {exc}."
+        return None, problem(400, "Malformed JSON", message, errors=[{"field": "body", "message": message}])
     if not isinstance(parsed, dict):
         message = 'The body must be a JSON object like {"input": "..."}.'
         return None, problem(400, "Invalid request", message, errors=[{"field": "body", "message": message}])

@@ -8,7 +8,6 @@ effects they return are Durable Functions calls the queue function performs with
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections.abc import Callable
@@ -16,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+
+from core import jsonsafe
 
 from .catalog import CloudEvent
 from .ledger import Ledger
@@ -57,16 +58,18 @@ class Dispatcher:
         self.retry_delays = retry_delays
         self.fault_rate = fault_rate
 
-    async def deliver(self, agent: str, body: bytes | str, handler: Handler, client: Any = None) -> list[str]:
+    async def deliver(self, agent: str, body: bytes | str, handler: Handler, client: Any = None, *,
+                      message_id: str = "") -> list[str]:
         """Deliver a queue message: one CloudEvent (as Event Grid writes them) or a JSON array of CloudEvents (as
         the local publisher batches them). Returns each event's outcome: handled | duplicate | retried |
         dead_lettered. Raises only for a message that holds no valid CloudEvent (it can never succeed: the host
-        moves it to the poison queue)."""
+        moves it to the poison queue); the log names the message id and the reason, never the content."""
         try:
-            raw = json.loads(body)
+            raw = jsonsafe.loads(body)
             events = [CloudEvent.model_validate(item) for item in (raw if isinstance(raw, list) else [raw])]
-        except (ValueError, ValidationError):
-            log.error("event rejected by %s: not a valid CloudEvent", agent)
+        except (ValueError, ValidationError) as exc:
+            reason = str(exc) if isinstance(exc, jsonsafe.JsonRejected) else "not a valid CloudEvent"
+            log.error("event rejected by %s: %s (message id %s)", agent, reason, message_id or "-")
             raise ValueError("invalid CloudEvent") from None
         return list(await asyncio.gather(*(self.deliver_one(agent, event, handler, client) for event in events)))
 

@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any, Protocol
+
+from core import jsonsafe
 
 from .catalog import DEFAULT_QUEUE_PREFIX, CloudEvent, queue_for, subscribers
 from .ledger import Ledger
@@ -160,7 +161,7 @@ class LocalPublisher:
             by_tenant: dict[str, int] = {}
             for text in dropped:
                 try:
-                    raw = json.loads(text)
+                    raw = jsonsafe.loads(text)
                     raw = raw if isinstance(raw, list) else [raw]
                     tenants = [CloudEvent.model_validate(r).tenant_id for r in raw]
                 except ValueError:

@@ -2,9 +2,14 @@
 payloads to catalog CloudEvents.
 
 - Shopify: ``X-Shopify-Hmac-Sha256`` = base64(HMAC-SHA256(secret, raw body)); ``X-Shopify-Topic``,
-  ``X-Shopify-Webhook-Id`` (unique per delivery attempt group: dedupe key), ``X-Shopify-Triggered-At``.
+  ``X-Shopify-Webhook-Id`` (unique per delivery attempt group), ``X-Shopify-Triggered-At``.
 - Zendesk: ``X-Zendesk-Webhook-Signature`` = base64(HMAC-SHA256(secret, timestamp + raw body)) with
-  ``X-Zendesk-Webhook-Signature-Timestamp``; event-based webhook bodies carry an event ``id`` (dedupe key).
+  ``X-Zendesk-Webhook-Signature-Timestamp``; event-based webhook bodies carry an event ``id``.
+
+Dedupe is twofold, per tenant and vendor: the delivery id (a vendor's own retry repeats it) and the identity of the
+event the body describes. The identity is what stops a replay: Shopify's signature covers only the body, so a
+captured body re-sent with a new webhook id and a fresh timestamp verifies, but it describes the same event
+(see ``webhook_identity``). Both receipts live for ``EVENTS_RETENTION_DAYS``.
 
 Secrets are app settings named by ``SHOPIFY_WEBHOOK_SECRET_NAME`` / ``ZENDESK_WEBHOOK_SECRET_NAME`` (``{TENANT}``
 placeholder); they are never logged.
@@ -15,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import os
 import re
@@ -25,11 +29,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core import jsonsafe
 from core.pii.cards import mask_card_numbers
 from core.stores.ports import ConcurrencyError, DocumentStore
 from core.tenants import order_key
 
 from .catalog import CloudEvent, UnknownEventType, new_event, stable_id
+from .webhook_identity import shopify_identity, zendesk_identity
 
 log = logging.getLogger("shopdesk.webhooks")
 RECEIPTS = "webhook-receipts"
@@ -55,10 +61,12 @@ class WebhookRejected(Exception):
 
 
 @dataclass
-class Accepted:
+class Delivery:
+    """A verified webhook: the vendor's delivery id, the identity of the event it carries, the events to publish."""
+
     delivery_id: str
+    identity: str
     events: list[CloudEvent]
-    duplicate: bool = False
 
 
 def secret_for(name_template: str, tenant_id: str, environ: dict[str, str] | None = None) -> bytes:
@@ -112,10 +120,15 @@ def verify_zendesk(secret: bytes, body: bytes, headers: Any, *, tenant_id: str, 
     _fresh(stamp, max_age, now or datetime.now(UTC), tenant_id, "zendesk")
 
 
-def claim(store: DocumentStore, tenant_id: str, vendor: str, delivery_id: str, ttl_seconds: int) -> bool:
-    """True the first time a delivery id is seen for this tenant and vendor."""
+def _receipt_id(vendor: str, key: str) -> str:
+    # Keys come from headers and bodies: a digest keeps the document id short and free of reserved characters.
+    return f"{vendor}--{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
+def claim(store: DocumentStore, tenant_id: str, vendor: str, key: str, ttl_seconds: int) -> bool:
+    """True the first time ``key`` (a delivery id or an event identity) is seen for this tenant and vendor."""
     try:
-        store.put(tenant_id, RECEIPTS, f"{vendor}--{delivery_id}",
+        store.put(tenant_id, RECEIPTS, _receipt_id(vendor, key),
                   {"at": datetime.now(UTC).isoformat(timespec="seconds")}, if_none_match=True,
                   ttl_seconds=ttl_seconds)
         return True
@@ -123,14 +136,36 @@ def claim(store: DocumentStore, tenant_id: str, vendor: str, delivery_id: str, t
         return False
 
 
+def claim_delivery(store: DocumentStore, tenant_id: str, vendor: str, delivery: Delivery, ttl_seconds: int) -> bool:
+    """True when neither the delivery id nor the event's identity has been seen: False for a vendor retry and for
+    a replay of the same event under another delivery id."""
+    return (claim(store, tenant_id, vendor, f"delivery:{delivery.delivery_id}", ttl_seconds)
+            and claim(store, tenant_id, vendor, f"event:{delivery.identity}", ttl_seconds))
+
+
+def release_delivery(store: DocumentStore, tenant_id: str, vendor: str, delivery: Delivery) -> None:
+    """Forget a claimed delivery whose events could not be published, so the vendor's retry is processed."""
+    for key in (f"delivery:{delivery.delivery_id}", f"event:{delivery.identity}"):
+        store.delete(tenant_id, RECEIPTS, _receipt_id(vendor, key))
+
+
 def _json(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise WebhookRejected(400, "Malformed JSON", "The webhook body is not JSON.") from None
+        data = jsonsafe.loads(body)
+    except jsonsafe.JsonRejected as exc:
+        raise WebhookRejected(400, "Malformed JSON", f"The webhook body is not accepted as JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise WebhookRejected(400, "Malformed JSON", "The webhook body must be a JSON object.")
     return data
+
+
+def _object(value: object, field: str) -> dict[str, Any]:
+    """A nested object of the payload ({} when absent); anything else than an object is a 422 naming ``field``."""
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise WebhookRejected(422, "Invalid payload", f"Missing or invalid field(s): {field}.")
+    return value
 
 
 def _event(tenant_id: str, event_type: str, key: object, data: dict[str, Any], event_id: str) -> CloudEvent:
@@ -143,7 +178,7 @@ def _event(tenant_id: str, event_type: str, key: object, data: dict[str, Any], e
         raise WebhookRejected(422, "Unsupported event", f"No catalog type {event_type!r}.") from None
 
 
-def shopify_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list[CloudEvent]]:
+def shopify_events(tenant_id: str, headers: Any, body: bytes) -> Delivery:
     topic = _header(headers, "X-Shopify-Topic")
     delivery = _header(headers, "X-Shopify-Webhook-Id") or _header(headers, "X-Shopify-Event-Id")
     if not delivery:
@@ -160,20 +195,23 @@ def shopify_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list
         key = re.sub(r".*/", "", str(data.get("customerId", "")))
     else:
         key = data.get("id", "")
-    return delivery, [_event(tenant_id, event_type, key, data, stable_id("shopify", tenant_id, delivery))]
+    identity = shopify_identity(topic, data, body)
+    return Delivery(delivery, identity, [_event(tenant_id, event_type, key, data,
+                                                stable_id("shopify", tenant_id, identity))])
 
 
 _ZENDESK_STATUS_CLOSED = {"solved", "closed"}
 
 
-def zendesk_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list[CloudEvent]]:
+def zendesk_events(tenant_id: str, headers: Any, body: bytes) -> Delivery:
     payload = _json(body)
     delivery = str(payload.get("id") or _header(headers, "X-Zendesk-Webhook-Invocation-Id"))
     if not delivery:
         raise WebhookRejected(400, "Missing id", "The event body has no id and no invocation id header was sent.")
+    identity = zendesk_identity(payload, _header(headers, "X-Zendesk-Webhook-Signature-Timestamp"), body)
     kind = str(payload.get("type", "")).removeprefix("zen:event-type:")
-    detail = payload.get("detail") or {}
-    change = payload.get("event") or {}
+    detail = _object(payload.get("detail"), "detail")
+    change = _object(payload.get("event"), "event")
     ticket_id = detail.get("id") or str(payload.get("subject", "")).removeprefix("zen:ticket:")
     data: dict[str, Any] = {
         "ticket_id": ticket_id, "external_id": detail.get("external_id"),
@@ -182,8 +220,8 @@ def zendesk_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list
         "assignee_id": detail.get("assignee_id"),
     }
     if "satisfaction" in kind:
-        score = change.get("current") or change.get("score") or (detail.get("satisfaction_rating") or {}).get(
-            "score")
+        rating = _object(detail.get("satisfaction_rating"), "detail.satisfaction_rating")
+        score = change.get("current") or change.get("score") or rating.get("score")
         event_type, data = "zendesk.satisfaction_rating.created", {"ticket_id": ticket_id, "score": str(score or "")}
     elif kind == "ticket.created":
         event_type = "zendesk.tickets.created"
@@ -198,11 +236,12 @@ def zendesk_events(tenant_id: str, headers: Any, body: bytes) -> tuple[str, list
         event_type = "zendesk.tickets.updated"
         comment = change.get("comment") if isinstance(change.get("comment"), dict) else None
         if comment:
-            author = comment.get("author") or {}
+            author = _object(comment.get("author"), "event.comment.author")
             # The comment is queued as an event and kept in the event log: card numbers are masked where it enters.
             data["comment"] = {"body": mask_card_numbers(str(comment.get("body") or "")),
                                "public": bool(comment.get("is_public")),
                                "author": {"is_agent": bool(author.get("is_staff")), "name": author.get("name")}}
     else:
         raise WebhookRejected(422, "Unsupported event", f"Zendesk event {kind[:60]!r} is not subscribed.")
-    return delivery, [_event(tenant_id, event_type, ticket_id, data, stable_id("zendesk", tenant_id, delivery))]
+    return Delivery(delivery, identity, [_event(tenant_id, event_type, ticket_id, data,
+                                                stable_id("zendesk", tenant_id, identity))])

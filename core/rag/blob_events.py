@@ -8,13 +8,13 @@ CloudEvents: ``type`` / ``subject`` / ``data`` with the same values.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel
 
+from core import jsonsafe
 from core.models import TENANT_ID_PATTERN
 
 CREATED = "Microsoft.Storage.BlobCreated"
@@ -64,9 +64,9 @@ def _one(raw: dict[str, Any]) -> BlobEvent | None:
 def parse_blob_events(body: bytes | str) -> list[BlobEvent]:
     """Blob events in a queue message body (JSON object or array). Non-blob events are skipped."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BlobEventError("message is not JSON") from exc
+        payload = jsonsafe.loads(body)
+    except jsonsafe.JsonRejected as exc:
+        raise BlobEventError(f"message is not JSON: {exc}") from None
     items = payload if isinstance(payload, list) else [payload]
     if not all(isinstance(item, dict) for item in items):
         raise BlobEventError("expected an event object or an array of event objects")

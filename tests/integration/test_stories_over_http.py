@@ -133,8 +133,12 @@ def test_story_1_41_shipment_notice_in_the_customers_language_once(host, store):
     assert "a été expédiée" in sent[0]["subject"] and "7023210039414604" in sent[0]["text"]
     assert "Bonjour" in sent[0]["text"]
     wait_for(lambda: (store.get("demo", "orders", "1040").body.get("shopdesk_shipment_notice")))
-    # A redelivery by Shopify with a new webhook id (a real second occurrence) still sends one e-mail per order.
-    assert shopify(host, "demo", "orders/fulfilled", payload).status_code == 202
+    # The same body under a new webhook id (a re-signed replay: the HMAC covers only the body) is the same event.
+    replay = shopify(host, "demo", "orders/fulfilled", payload)
+    assert replay.status_code == 200 and replay.json()["duplicate"] is True
+    # A real second occurrence (the order changed again) is processed, and still sends one e-mail per order.
+    later = (datetime.fromisoformat(payload["updated_at"].replace("Z", "+00:00")) + timedelta(seconds=5)).isoformat()
+    assert shopify(host, "demo", "orders/fulfilled", {**payload, "updated_at": later}).status_code == 202
     time.sleep(2)
     assert len(emails(store, "demo", source["email"])) == 1
 
@@ -273,9 +277,11 @@ def test_forged_stale_and_duplicated_webhooks(host, store):
     webhook_id = str(uuid.uuid4())
     codes = [shopify(host, "demo", "customers/create", customer, webhook_id=webhook_id).status_code for _ in range(3)]
     assert codes == [202, 200, 200]
+    replayed = shopify(host, "demo", "customers/create", customer)  # same body, new webhook id, fresh timestamp
+    assert replayed.status_code == 200 and replayed.json()["duplicate"] is True
     wait_for(lambda: store.get("demo", "customers", "777000111"))
     stats = op(host, "GET", "demo/events/stats").json()["totals"]
-    assert stats.get("webhook_duplicates", 0) >= 2
+    assert stats.get("webhook_duplicates", 0) >= 3
     assert stats.get("published.shopify.customers.created") == 1
 
 

@@ -84,9 +84,9 @@ DEEP = b"[" * 5000 + b"]" * 5000
 BAD_BODIES = [
     (DEEP, "deeper than"),
     (b'{"a": ' + DEEP + b"}", "deeper than"),
-    (b"9" * 5000, "number longer than"),
-    (b"[1e999]", "too large"),
-    (b"[NaN]", "not JSON"),
+    (b"9" * 5000, "longer than 40 digits"),
+    (b"[1e999]", "out of range"),
+    (b"[NaN]", "not a JSON value"),
     (b"{nope", "not valid JSON"),
     (b"\xff\xfe\xfa", "JSON"),
 ]

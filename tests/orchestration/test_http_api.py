@@ -259,3 +259,18 @@ async def test_client_on_another_thread_and_loop_reaches_the_engine(harness: Har
         instance_id = await asyncio.to_thread(in_worker_thread)
         status = await engine.wait_for(instance_id)
     assert status["output"] == ["Hello T!"]
+
+
+async def test_pathological_json_is_a_400_on_start_and_raise_event(harness: Harness) -> None:
+    deep, long_number = b"[" * 5000 + b"]" * 5000, b'{"n": ' + b"7" * 5000 + b"}"
+    async with durable_client(harness) as (engine, api, _client):
+        waiting = await engine.start_new("approval", "json-limits")
+        await engine.wait_idle()
+        answers = [await api.handle("POST", "orchestrators/sequence/json-deep", {}, body) for body in (deep,
+                                                                                                      long_number)]
+        answers += [await api.handle("POST", f"instances/{waiting}/raiseEvent/approval", {}, body)
+                    for body in (deep, long_number, b"NaN")]
+        assert await engine.get_status("json-deep") is None
+    assert [status for status, _ in answers] == [400] * 5
+    assert "nesting deeper than" in answers[0][1]["Message"]
+    assert "digits" in answers[1][1]["Message"] and "NaN" in answers[4][1]["Message"]

@@ -66,11 +66,12 @@ def test_shopify_signature_window_and_mapping():
     tampered = body.replace(b"1040", b"1041")
     with pytest.raises(webhooks.WebhookRejected):
         webhooks.verify_shopify(b"s3cret", tampered, shopify_headers(body), tenant_id="demo", max_age=300, now=NOW)
-    delivery, events = webhooks.shopify_events("demo", shopify_headers(body), body)
-    assert delivery == "w-1" and events[0].type == "shopify.orders.fulfilled"
+    delivery = webhooks.shopify_events("demo", shopify_headers(body), body)
+    events = delivery.events
+    assert delivery.delivery_id == "w-1" and events[0].type == "shopify.orders.fulfilled"
     assert events[0].subject == "tenants/demo/orders/1040"
     # One webhook delivery always maps to the same event id (dedupe across retries of the publisher).
-    assert webhooks.shopify_events("demo", shopify_headers(body), body)[1][0].id == events[0].id
+    assert webhooks.shopify_events("demo", shopify_headers(body), body).events[0].id == events[0].id
     with pytest.raises(webhooks.WebhookRejected) as unsupported:
         webhooks.shopify_events("demo", shopify_headers(body, topic="carts/create"), body)
     assert unsupported.value.status == 422
@@ -88,15 +89,15 @@ def test_zendesk_signature_covers_timestamp_and_body():
         webhooks.verify_zendesk(b"zd", body, moved, tenant_id="demo", max_age=300, now=NOW)  # replayed with new stamp
     with pytest.raises(webhooks.WebhookRejected):
         webhooks.verify_zendesk(b"zd", body, headers, tenant_id="demo", max_age=300, now=NOW + timedelta(hours=1))
-    delivery, events = webhooks.zendesk_events("demo", headers, body)
-    assert delivery == "evt-1" and events[0].type == "zendesk.tickets.closed"
+    delivery = webhooks.zendesk_events("demo", headers, body)
+    assert delivery.delivery_id == "evt-1" and delivery.events[0].type == "zendesk.tickets.closed"
     kinds = {"ticket.created": "zendesk.tickets.created", "ticket.priority_changed": "zendesk.tickets.priority_changed",
              "ticket.agent_assignment_changed": "zendesk.tickets.assigned",
              "ticket.comment_added": "zendesk.tickets.updated"}
     for kind, expected in kinds.items():
         raw = json.dumps({"id": kind, "type": f"zen:event-type:{kind}", "detail": {"id": "42"},
                           "event": {"comment": {"body": "hi", "is_public": True, "author": {"is_staff": True}}}})
-        assert webhooks.zendesk_events("demo", {}, raw.encode())[1][0].type == expected
+        assert webhooks.zendesk_events("demo", {}, raw.encode()).events[0].type == expected
 
 
 def test_secret_names_have_the_tenant_and_missing_secrets_reject(caplog):
@@ -113,3 +114,77 @@ def test_claim_is_once_per_tenant_and_vendor(services):
     assert not webhooks.claim(store, "demo", "shopify", "w-9", 60)
     assert webhooks.claim(store, "northwind-tea", "shopify", "w-9", 60)
     assert webhooks.claim(store, "demo", "zendesk", "w-9", 60)
+
+
+def _identity(topic, payload, **headers):
+    body = json.dumps(payload).encode()
+    return webhooks.shopify_events("demo", {**shopify_headers(body, topic=topic), **headers}, body)
+
+
+@pytest.mark.parametrize(("topic", "payload", "newer"), [
+    ("orders/paid", {"id": 5, "order_number": 1040, "updated_at": "2026-11-20T10:00:00-05:00"},
+     {"updated_at": "2026-11-20T10:00:01-05:00"}),
+    ("customers/update", {"id": 7, "email": "a@example.com", "updated_at": "2026-11-20T10:00:00-05:00"},
+     {"updated_at": "2026-11-20T10:05:00-05:00"}),
+    ("inventory_levels/update", {"inventory_item_id": 9, "location_id": 1, "available": 0,
+                                 "updated_at": "2026-11-20T10:00:00-05:00"}, {"available": 12}),
+    ("inventory_levels/update", {"inventory_item_id": 9, "location_id": 1, "available": 0,
+                                 "updated_at": "2026-11-20T10:00:00-05:00"}, {"location_id": 2}),
+    ("customer.tags_added", {"customerId": "gid://shopify/Customer/7", "tags": ["vip"],
+                             "occurredAt": "2026-11-20T15:00:00Z"}, {"occurredAt": "2026-11-20T15:00:09Z"}),
+    ("customer.tags_added", {"customerId": "gid://shopify/Customer/7", "tags": ["vip"]}, {"tags": ["vip", "b2b"]}),
+])
+def test_shopify_identity_is_the_event_not_the_delivery(topic, payload, newer):
+    first = _identity(topic, payload)
+    # The same body under a new webhook id and a fresh timestamp is the same event, with the same event id.
+    replay = _identity(topic, payload, **{"X-Shopify-Webhook-Id": "w-2", "X-Shopify-Triggered-At": NOW.isoformat()})
+    assert replay.delivery_id != first.delivery_id
+    assert replay.identity == first.identity and replay.events[0].id == first.events[0].id
+    # A real change of the resource is a new event.
+    changed = _identity(topic, {**payload, **newer}, **{"X-Shopify-Webhook-Id": "w-3"})
+    assert changed.identity != first.identity and changed.events[0].id != first.events[0].id
+
+
+def test_another_topic_about_the_same_order_version_is_another_event():
+    order = {"id": 5, "order_number": 1040, "updated_at": "2026-11-20T10:00:00-05:00"}
+    assert _identity("orders/paid", order).identity != _identity("orders/fulfilled", order).identity
+
+
+def test_a_deleted_customer_is_one_event_whatever_the_body():
+    first = _identity("customers/delete", {"id": 7, "phone": None, "addresses": []})
+    assert _identity("customers/delete", {"id": 7}, **{"X-Shopify-Webhook-Id": "w-2"}).identity == first.identity
+    assert _identity("customers/delete", {"id": 8}).identity != first.identity
+
+
+def test_zendesk_identity_is_the_signed_event_id_or_the_signed_message():
+    with_id = json.dumps({"id": "evt-7", "type": "zen:event-type:ticket.created", "detail": {"id": "42"}}).encode()
+    assert (webhooks.zendesk_events("demo", {"X-Zendesk-Webhook-Invocation-Id": "inv-1"}, with_id).identity
+            == webhooks.zendesk_events("demo", {"X-Zendesk-Webhook-Invocation-Id": "inv-2"}, with_id).identity)
+    no_id = json.dumps({"type": "zen:event-type:ticket.created", "detail": {"id": "42"}}).encode()
+
+    def signed(invocation, stamp):
+        return webhooks.zendesk_events("demo", {"X-Zendesk-Webhook-Invocation-Id": invocation,
+                                                "X-Zendesk-Webhook-Signature-Timestamp": stamp}, no_id)
+
+    # Without an event id, a replay of the signed request under a new invocation id is the same event; the same
+    # body signed at another time (a new occurrence: the signature covers the timestamp) is another.
+    assert signed("inv-1", "2026-11-20T10:00:00Z").identity == signed("inv-2", "2026-11-20T10:00:00Z").identity
+    assert signed("inv-1", "2026-11-20T10:00:00Z").identity != signed("inv-3", "2026-11-20T10:00:07Z").identity
+
+
+def test_claim_delivery_refuses_a_retry_and_a_replay_and_release_forgets_both(services):
+    store = services.store
+    body = json.dumps({"id": 5, "order_number": 1040, "updated_at": "2026-11-20T10:00:00-05:00"}).encode()
+    first = webhooks.shopify_events("demo", shopify_headers(body), body)
+    replay = webhooks.shopify_events("demo", shopify_headers(body, webhook_id="w-2"), body)
+    assert webhooks.claim_delivery(store, "demo", "shopify", first, 60)
+    assert not webhooks.claim_delivery(store, "demo", "shopify", first, 60)  # the vendor's retry
+    assert not webhooks.claim_delivery(store, "demo", "shopify", replay, 60)  # same event, new delivery id
+    assert webhooks.claim_delivery(store, "northwind-tea", "shopify", replay, 60)  # per tenant
+    webhooks.release_delivery(store, "demo", "shopify", first)
+    assert webhooks.claim_delivery(store, "demo", "shopify", first, 60)
+
+
+def test_receipt_ids_stay_short_whatever_the_delivery_id(services):
+    assert webhooks.claim(services.store, "demo", "shopify", "x/" * 2000, 60)
+    assert all(len(doc.id) < 100 for doc in services.store.list("demo", webhooks.RECEIPTS, limit=10))

@@ -144,7 +144,7 @@ def test_a_zendesk_comment_is_masked_where_the_webhook_reads_it():
     raw = json.dumps({"id": "evt-card", "type": "zen:event-type:ticket.comment_added", "detail": {"id": "42"},
                       "event": {"comment": {"body": f"Your card {VISA} was refunded", "is_public": True,
                                             "author": {"is_staff": True, "name": "Sam"}}}})
-    _, events = webhooks.zendesk_events("demo", {}, raw.encode())
+    events = webhooks.zendesk_events("demo", {}, raw.encode()).events
     assert events[0].data["comment"]["body"] == "Your card ************4242 was refunded"
 
 

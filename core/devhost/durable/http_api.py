@@ -19,7 +19,7 @@ Payload encodings, read from the extension and the SDK so orchestrator code sees
   reproduces exactly that; a client posting a raw JSON object gets the object.
 
 Error bodies are `{"Message": "<what was wrong, in plain words>"}` (or the extension's plain-text body where it has
-one); they never carry exception text. Request bodies are read as bounded JSON (`core.devhost.jsonbody`).
+one); they never carry exception text. Request bodies are read as bounded JSON (`core.jsonsafe`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from ..jsonbody import JsonBodyError, parse_json
+from core import jsonsafe
+
 from .engine import DurableEngine
 from .errors import FunctionNotFoundError, InstanceAlreadyExistsError, InstanceNotFoundError, InstanceStateError
 from .history import parse_timestamp
@@ -249,9 +250,9 @@ class DurableHttpApi:
         input_json: str | None = None
         if body and body.strip():
             try:
-                value = parse_json(body)
-            except JsonBodyError as exc:
-                return _error(400, str(exc))
+                value = jsonsafe.loads(body)
+            except jsonsafe.JsonRejected as exc:
+                return _error(400, f"The request body is not acceptable JSON: {exc}.")
             input_json = value if isinstance(value, str) else json.dumps(value)
         try:
             timeout, interval = _seconds(q, "timeout"), _seconds(q, "pollingInterval")
@@ -327,9 +328,9 @@ class DurableHttpApi:
         data_json: str | None = None
         if body and body.strip():
             try:
-                data_json = json.dumps(parse_json(body))
-            except JsonBodyError as exc:
-                return _error(400, str(exc))
+                data_json = json.dumps(jsonsafe.loads(body))
+            except jsonsafe.JsonRejected as exc:
+                return _error(400, f"The request body is not acceptable JSON: {exc}.")
         try:
             await self.engine.raise_event(instance_id, event_name, data_json)
         except InstanceStateError:
