@@ -7,6 +7,8 @@ nested delimiter). ``get_settings()`` fails fast with a message naming every mis
 from __future__ import annotations
 
 import functools
+import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -385,8 +387,6 @@ class Settings(BaseSettings):
     @field_validator("LLM_RATE_LIMITS", "LLM_PRICES", "CHAT_TENANT_KEYS")
     @classmethod
     def _json_map(cls, value: str) -> str:
-        import json
-
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError as exc:
@@ -432,6 +432,21 @@ def load_settings(**overrides: object) -> Settings:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"Invalid or missing setting(s): {problems}") from None
+
+
+def load_local_settings(path: Path | None = None, *, override: bool = False) -> dict[str, str]:
+    """Apply the ``Values`` of a ``local.settings.json`` (Core Tools format; default: the one at the app root) to
+    the environment, so a command-line tool run beside the local host sees the host's settings. Variables already
+    in the environment win unless ``override``; without the file (as in Azure) nothing changes."""
+    path = REPO_ROOT / "local.settings.json" if path is None else path
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    values = {k: str(v) for k, v in (data.get("Values") or {}).items()}
+    for key, value in values.items():
+        if override or key not in os.environ:
+            os.environ[key] = value
+    return values
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from core.config import load_local_settings
 from core.models import TENANT_ID_PATTERN
 from core.rag.documents import DocumentError, iter_knowledge_files, parse_file, product_document
 from core.rag.retrieval import KB_COLLECTION, KB_VERSION_ID, META_COLLECTION
@@ -190,9 +191,7 @@ def list_tenants(store: DocumentStore | None = None) -> list[TenantConfig]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.devhost.settings import use_local_settings
-
-    use_local_settings()
+    load_local_settings()
     parser = argparse.ArgumentParser(prog="python -m core.tenants", description="Onboard shops from their files.")
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("import", help="import one tenant from a folder")

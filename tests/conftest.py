@@ -22,7 +22,7 @@ os.environ.setdefault("DOCUMENT_STORE", "memory")
 os.environ.setdefault("CHAT_IDENTITY_SECRET_NORTHWIND_TEA", "test-northwind-tea-identity-secret")
 os.environ.setdefault("CHAT_IDENTITY_SECRET_MAPLE_PAWS", "test-maple-paws-identity-secret")
 # Every other setting as a fresh clone has it (the environment wins, as with Core Tools).
-from core.devhost.settings import load_local_settings  # noqa: E402
+from core.config import load_local_settings  # noqa: E402
 
 load_local_settings(REPO / "local.settings.sample.json")
 

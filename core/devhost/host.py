@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from core.config import load_local_settings
 from core.stores.storage_queue import on_enqueued
 
 from .durable.clock import SystemClock
@@ -24,7 +25,6 @@ from .functions import FunctionSpec, index_functions, load_app
 from .http import HttpFrontEnd
 from .keys import durable_system_key
 from .queues import QueueOptions, QueuePoller
-from .settings import load_local_settings
 from .timers import TimerRunner
 
 log = logging.getLogger("shopdesk.devhost")

@@ -1,4 +1,5 @@
-"""Load ``local.settings.json`` (Core Tools format) into the environment and resolve ``%SETTING%`` expressions."""
+"""Resolve ``%SETTING%`` expressions in trigger bindings, and keep local.settings.json in step with the sample
+(loading the file into the environment is ``core.config.load_local_settings``)."""
 
 from __future__ import annotations
 
@@ -12,26 +13,6 @@ _EXPR = re.compile(r"%([A-Za-z0-9_]+)%")
 
 class SettingReferenceError(KeyError):
     pass
-
-
-def load_local_settings(path: Path, *, override: bool = False) -> dict[str, str]:
-    """Apply the file's ``Values``; variables already in the environment win, as with Core Tools."""
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    values = {k: str(v) for k, v in (data.get("Values") or {}).items()}
-    for key, value in values.items():
-        if override or key not in os.environ:
-            os.environ[key] = value
-    return values
-
-
-def use_local_settings() -> None:
-    """Command-line tools run beside the local host read the same ``local.settings.json`` (the environment wins, and
-    in Azure, where the file does not exist, nothing changes)."""
-    from core.config import REPO_ROOT
-
-    load_local_settings(REPO_ROOT / "local.settings.json")
 
 
 def resolve(value: str) -> str:

@@ -6,15 +6,14 @@ import argparse
 import json
 import sys
 
+from core.config import load_local_settings
 from core.services import get_services
 
 from .sandbox import list_outbox
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.devhost.settings import use_local_settings
-
-    use_local_settings()
+    load_local_settings()
     parser = argparse.ArgumentParser(prog="python -m core.integrations")
     sub = parser.add_subparsers(dest="command", required=True)
     outbox = sub.add_parser("outbox", help="list what the sandboxes recorded (tickets, emails, analytics events)")

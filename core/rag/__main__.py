@@ -16,11 +16,11 @@ import json
 import sys
 from pathlib import Path
 
+from core.config import load_local_settings
+
 
 def main(argv: list[str] | None = None) -> int:
-    from core.devhost.settings import use_local_settings
-
-    use_local_settings()
+    load_local_settings()
     parser = argparse.ArgumentParser(prog="python -m core.rag", description="Knowledge base tools.")
     sub = parser.add_subparsers(dest="command", required=True)
     search = sub.add_parser("search", help="search a tenant's knowledge base")

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.config import ConfigError, describe_settings, load_settings
-from core.devhost.settings import SettingReferenceError, load_local_settings, resolve
+from core.config import ConfigError, describe_settings, load_local_settings, load_settings
+from core.devhost.settings import SettingReferenceError, resolve
 from core.devhost.timers import Schedule, ScheduleError
 
 
