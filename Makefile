@@ -42,7 +42,7 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 
 # Intent classifier macro-F1 per language on the held-out split.
 eval-intent: setup
-	$(PY) -m core.agents.intent eval
+	$(PY) -m tests.evals.intent
 
 # The e2e conversation suite over HTTP, pass rate by category.
 eval-e2e: setup
@@ -86,7 +86,7 @@ bench-stores: setup
 
 # Retrieval eval over knowledge/eval/retrieval: recall@1/@3, MRR, no-answer figures by language, kind and tenant.
 eval-rag: setup
-	$(PY) -m core.rag.eval --calibrate
+	$(PY) -m tests.evals.rag --calibrate
 
 # Knowledge search p50/p95 at 75 docs and on a generated 100k-chunk corpus, ingest throughput, memory.
 bench-rag: setup
@@ -94,7 +94,7 @@ bench-rag: setup
 
 # PII detection on the labelled messages (en, fr-CA, es + held-out): leak rate, precision, per category, round trip.
 eval-pii: setup
-	$(PY) -m core.pii.eval
+	$(PY) -m tests.evals.pii
 
 # Tokenize + detokenize p50/p95 per message; embedded and Key Vault (50-100 ms simulated) vault operations.
 bench-pii: setup

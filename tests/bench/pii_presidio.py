@@ -1,10 +1,10 @@
-"""Presidio on the PII eval set, for ``python -m core.pii.eval --spans-from``. Runs in Presidio's own environment
+"""Presidio on the PII eval set, for ``python -m tests.evals.pii --spans-from``. Runs in Presidio's own environment
 (it is not a project dependency); no spaCy NER model can be downloaded here, so Presidio runs its pattern
 recognizers on a blank English pipeline — Presidio's best offline setup on this machine.
 
     python3.11 -m venv /tmp/presidio && /tmp/presidio/bin/pip install presidio-analyzer==2.2.366
     /tmp/presidio/bin/python tests/bench/pii_presidio.py /tmp/presidio-spans.jsonl
-    .venv/bin/python -m core.pii.eval --spans-from /tmp/presidio-spans.jsonl
+    .venv/bin/python -m tests.evals.pii --spans-from /tmp/presidio-spans.jsonl
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from core.pii import TokenMap, detect
-from core.pii.dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
-from core.pii.eval import known_for
 from core.pii.tokens import normal_key
+from tests.evals.pii import known_for
+from tests.evals.pii_dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
 
 TOKEN = re.compile(r"TOKEN_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 

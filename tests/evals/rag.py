@@ -1,4 +1,4 @@
-"""Retrieval evaluation: ``python -m core.rag.eval`` (or ``make eval-rag``).
+"""Retrieval evaluation: ``python -m tests.evals.rag`` (or ``make eval-rag``).
 
 Reads ``knowledge/eval/retrieval/*.jsonl`` (one query a line: ``tenant``, ``lang``, ``kind`` direct | paraphrase |
 typo | none, ``query``, ``expected`` doc ids, empty for questions the KB cannot answer) and ``tenants.json`` (tenant
@@ -195,7 +195,7 @@ def print_calibration(outcomes: list[Outcome]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.rag.eval", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.evals.rag", description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", type=Path, help="JSONL query files (default: all in the eval folder)")
     parser.add_argument("--tenants", type=Path, default=EVAL_DIR / "tenants.json")
     parser.add_argument("--threshold", type=float, default=None, help="default: KNOWLEDGE_MIN_SCORE")

@@ -1,10 +1,11 @@
 """PII detection eval on the project's labelled messages (``knowledge/eval/pii/{en,fr-CA,es}.jsonl``).
 
-``python -m core.pii.eval`` prints, per language and overall: character leak rate (share of PII characters no
-detected span covers), leak on the customer's known entities, span precision (detected spans that touch PII),
-per-category recall (gold spans fully covered) / precision / label agreement, the round trip (tokenize then restore
-gives back every message), and detection time. ``--check`` exits non-zero when a "done when" threshold is missed;
-``--show-misses`` lists what leaked. Presidio is compared on the same text when it is installed (it is optional).
+``python -m tests.evals.pii`` (``make eval-pii``) prints, per language and overall: character leak rate (share of
+PII characters no detected span covers), leak on the customer's known entities, span precision (detected spans that
+touch PII), per-category recall (gold spans fully covered) / precision / label agreement, the round trip (tokenize
+then restore gives back every message), and detection time. ``--check`` exits non-zero when a "done when" threshold
+is missed; ``--show-misses`` lists what leaked. Presidio is compared on the same text when it is installed (it is
+optional).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
-from .detect import detect
-from .known import KnownEntities
-from .spans import Span
-from .tokens import TokenMap
+from core.pii.detect import detect
+from core.pii.known import KnownEntities
+from core.pii.spans import Span
+from core.pii.tokens import TokenMap
+from tests.evals.pii_dataset import HOLDOUT, HOLDOUT2, LANGUAGES, load, load_customers
 
 LEAK_MAX = 0.05
 KNOWN_LEAK_MAX = 0.0
@@ -196,7 +197,7 @@ def presidio_detector() -> Callable[[str, str, KnownEntities | None], list] | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.pii.eval", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.evals.pii", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a threshold is missed")
     parser.add_argument("--show-misses", action="store_true", help="list leaked spans and false positives")
     parser.add_argument("--json", action="store_true", help="print the overall figures as JSON too")

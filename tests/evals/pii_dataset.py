@@ -2,7 +2,7 @@
 
 Source ``knowledge/eval/pii/src/<lang>.txt``: one message per line, ``\\n`` for a line break, ``[LABEL:text]`` around
 PII and ``[LABEL*:text]`` around the conversation customer's own data (profile chosen by a leading ``@key`` from
-``customers.json``). ``python -m core.pii.dataset`` writes ``<lang>.jsonl`` and fails on any markup error.
+``customers.json``). ``python -m tests.evals.pii_dataset`` writes ``<lang>.jsonl`` and fails on any markup error.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 
-from .checksums import iban_ok, luhn_ok
-from .normalize import compact, digits, fold
-from .spans import Label
+from core.config import REPO_ROOT
+from core.pii.checksums import iban_ok, luhn_ok
+from core.pii.normalize import compact, digits, fold
+from core.pii.spans import Label
 
-EVAL_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "eval" / "pii"
+EVAL_DIR = REPO_ROOT / "knowledge" / "eval" / "pii"
 LANGUAGES = ("en", "fr-CA", "es")
 HOLDOUT = "holdout-"  # held-out messages written after the rules were frozen (see README for how each was used)
 HOLDOUT2 = "holdout2-"
