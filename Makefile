@@ -80,7 +80,7 @@ clean:
 bench: setup
 	$(PY) -m tests.bench.chat_latency
 
-# Prints store operation p50/p95 per adapter (SQLite, memory, Cosmos emulator, Azurite blobs, caches, Redis).
+# Prints store operation p50/p95 per adapter (SQLite, memory, Cosmos emulator, Azurite blobs).
 bench-stores: setup
 	$(PY) -m tests.bench.stores
 

@@ -29,11 +29,6 @@ class StoreKind(StrEnum):
     COSMOS = "cosmos"  # Azure Cosmos DB NoSQL (COSMOS_* settings)
 
 
-class CacheKind(StrEnum):
-    MEMORY = "memory"  # in-process TTL cache (per worker)
-    REDIS = "redis"  # shared cache at REDIS_URL
-
-
 class QueueKind(StrEnum):
     STORAGE = "storage"  # Azure Storage queues (Azurite locally)
     MEMORY = "memory"  # in-process, for unit tests only
@@ -189,19 +184,11 @@ class Settings(BaseSettings):
     COSMOS_CA_CERT: str = Field(
         default="", description="CA bundle to trust for a local Cosmos emulator's self-signed certificate."
     )
-    CACHE: CacheKind = Field(default=CacheKind.MEMORY, description="Cache for stale-tolerant reads: memory or redis.")
-    REDIS_URL: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL when CACHE=redis.")
     INTENT_CACHE_TTL_SECONDS: float = Field(
         default=10, ge=0, description="Staleness the intent agent tolerates (seed: 5-10 s)."
     )
     KNOWLEDGE_CACHE_TTL_SECONDS: float = Field(
         default=3600, ge=0, description="Staleness the knowledge agent tolerates (seed: 1 h)."
-    )
-    ESCALATION_CACHE_TTL_SECONDS: float = Field(
-        default=30, ge=0, description="Staleness the escalation agent tolerates for reads (seed: 30 s)."
-    )
-    ANALYTICS_BATCH_SECONDS: float = Field(
-        default=300, ge=0, description="Analytics batch window / read staleness (seed: 5-15 min)."
     )
     BLOB_CONTAINER: str = Field(
         default="shopdesk-data", description="Blob container for exports and archives (blobs named <tenant>/...)."

@@ -113,7 +113,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Stores and queues.
     DOCUMENT_STORE: 'cosmos'
     EVENT_QUEUE: 'storage'
-    CACHE: 'memory'
     ANALYTICS_QUEUE_NAME: analyticsQueueName
     ESCALATION_QUEUE_NAME: escalationQueueName
     KNOWLEDGE_EVENTS_QUEUE_NAME: knowledgeEventsQueueName

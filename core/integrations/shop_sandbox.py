@@ -65,8 +65,8 @@ class ShopSandbox:
                        ) -> list[tuple[dict[str, Any], float]]:
         """Products whose distinctive title words (or SKU) appear in ``text``, best first.
 
-        ``max_staleness`` > 0: the catalogue may be that many seconds old (the intent agent's budget in the
-        staleness table, core/stores/factory.py), unless its product count changed; it is then shared across calls
+        ``max_staleness`` > 0: the catalogue may be that many seconds old (the intent agent's staleness budget,
+        ``INTENT_CACHE_TTL_SECONDS``), unless its product count changed; it is then shared across calls
         instead of read and parsed for every message. The products returned are shared: read them, do not change
         them."""
         if max_staleness <= 0:

@@ -47,7 +47,3 @@ class CompletionRequest:
     known_entities: Any = field(default_factory=list)  # list of values, or core.pii.KnownEntities
     temperature: float = 0.2
     max_tokens: int = 600
-
-
-class ProviderUnavailable(RuntimeError):
-    """A provider could not serve the request (breaker open, rate limit, outage); the router tries the next."""

@@ -249,6 +249,3 @@ class KnowledgeSearch:
     def _hit(record: ChunkRecord, fused: float, scale: ScoreScale) -> SearchHit:
         return SearchHit(doc_id=record.doc_id, title=record.title, url=record.url, lang=record.lang,
                          category=record.category, score=round(scale.calibrate(fused), 4), passage=record.text)
-
-    def invalidate(self, tenant_id: str) -> None:
-        self._states.pop(tenant_id, None)

@@ -3,7 +3,6 @@
 - ``DocumentStore``: tenant-partitioned JSON documents with ETag optimistic concurrency, JSON patch and an atomic
   single-tenant batch (SQLite transaction locally, Cosmos DB transactional batch in Azure);
 - ``BlobStore``: tenant-prefixed binary objects (exports, archives);
-- ``Cache``: short-lived values with a TTL (in-memory or Redis);
 - ``AnalyticalSink``: append-only rows written in batches to a columnar destination (Parquet on Blob);
 - ``MessageQueue``: fire-and-forget messages.
 """
@@ -108,16 +107,6 @@ class BlobStore(Protocol):
     def list(self, tenant_id: str, prefix: str = "") -> list[BlobInfo]: ...
 
     def delete(self, tenant_id: str, path: str) -> bool: ...
-
-
-class Cache(Protocol):
-    """Values (JSON-serialisable) that may be up to ``ttl_seconds`` stale."""
-
-    def get(self, key: str) -> Any | None: ...
-
-    def set(self, key: str, value: Any, ttl_seconds: float) -> None: ...
-
-    def delete(self, key: str) -> None: ...
 
 
 class AnalyticalSink(Protocol):

@@ -7,6 +7,10 @@ ticket assignment, as optimistic-concurrency operations on the document store.
   request a no-op.
 - Order status transitions follow Shopify's status graphs and are compare-and-set on the order's ETag.
 - A ticket is assigned once: the first agent wins, the same agent re-assigning is a no-op.
+
+No chat step or event handler calls these operations today: they are the building blocks of order actions (stock
+reservations, cancellations and refunds as order status changes) and of assigning tickets to desk agents, and
+tests/unit/test_stores_acid.py holds them to their guarantees under real thread contention.
 """
 
 from __future__ import annotations

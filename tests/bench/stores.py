@@ -1,8 +1,8 @@
 """Store operation latency per adapter: ``python -m tests.bench.stores`` (``make bench-stores``).
 
 Prints p50/p95 in milliseconds for get / put / if-match put / list(50) / patch on the embedded SQLite store, the
-in-memory store, Cosmos DB on @vercel/cosmosdb-server (TLS on loopback), Blob on Azurite, the TTL cache and Redis
-(when redis-server is installed). Emulators are started on free ports and stopped afterwards.
+in-memory store and Cosmos DB on @vercel/cosmosdb-server (TLS on loopback), and put / get on Blob on Azurite.
+Emulators are started on free ports and stopped afterwards.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 import shutil
 import socket
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -64,14 +63,6 @@ def bench_blobs(blobs, n: int) -> list[tuple[str, str, float, float]]:
     ]
 
 
-def bench_cache(name: str, cache, n: int) -> list[tuple[str, str, float, float]]:
-    value = {"body": {"title": "Organic Mango Soap", "variants": [{"price": "8.00"}] * 3}, "etag": "x"}
-    return [
-        (name, "set", *measure(lambda i: cache.set(f"k{i}", value, 30), n)),
-        (name, "get", *measure(lambda i: cache.get(f"k{i % n}"), n)),
-    ]
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -83,19 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=300, help="operations per measurement")
     args = parser.parse_args(argv)
     n = args.n
+
     from core.devhost import azurite
-    from core.stores import cosmos_emulator
     from core.stores.blob_store import AzureBlobStore
-    from core.stores.cache import MemoryTtlCache, RedisCache
     from core.stores.cosmos_store import CosmosDocumentStore
     from core.stores.memory_store import MemoryDocumentStore
     from core.stores.sqlite_store import SqliteDocumentStore
+    from tests.integration import cosmos_emulator
 
     work = Path(tempfile.mkdtemp(prefix="bench-stores-"))
     rows = []
     rows += bench_documents("memory", MemoryDocumentStore(), n)
     rows += bench_documents("sqlite (embedded)", SqliteDocumentStore(work / "bench.sqlite"), n)
-    rows += bench_cache("TTL cache (memory)", MemoryTtlCache(), n)
     if cosmos_emulator.available():
         emulator = cosmos_emulator.start(work / "cosmos")
         try:
@@ -111,19 +101,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(Azurite skipped: {exc})")
     finally:
         azurite.stop(work / "azurite")
-    binary = shutil.which("redis-server")
-    if binary:
-        port = _free_port()
-        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-                                stdout=subprocess.DEVNULL)
-        try:
-            time.sleep(0.3)
-            rows += bench_cache("redis (redis-server)", RedisCache.from_url(f"redis://127.0.0.1:{port}/0"), n)
-        finally:
-            proc.terminate()
-            proc.wait(10)
-    else:
-        print("(redis-server not installed: Redis skipped)")
     print(f"{'adapter':<26} {'operation':<14} {'p50 ms':>8} {'p95 ms':>8}   (n={n})")
     for adapter, op, p50, p95 in rows:
         print(f"{adapter:<26} {op:<14} {p50:8.3f} {p95:8.3f}")

@@ -14,8 +14,8 @@ from azure.keyvault.keys.crypto import CryptographyClient
 
 from core.pii.vaults.cosmos import CosmosEnvelopeVault
 from core.pii.vaults.port import MappingRecord, mapping_name
-from core.stores import cosmos_emulator
 from tests.bench.pii_recorded import KEY_ID, KeyVaultWire, StaticCredential
+from tests.integration import cosmos_emulator
 
 pytestmark = pytest.mark.integration
 

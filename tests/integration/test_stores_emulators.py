@@ -1,4 +1,4 @@
-"""The store contract on emulators: Cosmos DB (@vercel/cosmosdb-server), Blob (Azurite), Redis (redis-server).
+"""The store contract on emulators: Cosmos DB (@vercel/cosmosdb-server) and Blob (Azurite).
 
 What cosmosdb-server lacks (transactional batch, TTL purge, 404 for a missing item) is covered on recorded
 responses in tests/unit/test_stores_cosmos_recorded.py; those tests are marked ``skip`` here with the reason.
@@ -6,19 +6,15 @@ responses in tests/unit/test_stores_cosmos_recorded.py; those tests are marked `
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
-from core.stores import cosmos_emulator
 from core.stores.blob_store import AzureBlobStore
-from core.stores.cache import RedisCache
 from core.stores.cosmos_store import CosmosDocumentStore
-from tests.unit.test_stores_contract import BlobStoreContract, CacheContract, DocumentStoreContract
+from tests.integration import cosmos_emulator
+from tests.unit.test_stores_contract import BlobStoreContract, DocumentStoreContract
 
 pytestmark = pytest.mark.integration
 
@@ -67,38 +63,6 @@ class TestAzureBlobStore(BlobStoreContract):
     @pytest.fixture(scope="class")
     def blobs(self, storage_connection):
         return AzureBlobStore.connect("contract-blobs", connection_string=storage_connection)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    binary = shutil.which("redis-server")
-    if not binary:
-        pytest.skip("redis-server not installed (apt-get install redis-server); the cache contract runs on fakeredis")
-    port = _free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(10)
-
-
-class TestRedisCacheOnRedisServer(CacheContract):
-    @pytest.fixture
-    def cache(self, redis_server):
-        return RedisCache.from_url(redis_server, namespace="contract")
 
 
 def test_twenty_parallel_escalations_on_cosmos_create_one_ticket(cosmos_store):

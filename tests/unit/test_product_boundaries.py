@@ -1,5 +1,6 @@
 """The function app stands on its own: no product module (``core`` outside ``core/devhost``, ``blueprints``,
-``function_app.py``) imports the local host or the test tree, counting imports inside functions."""
+``function_app.py``) imports the local host or the test tree, counting imports inside functions, and every
+setting in core.config is read by the product."""
 
 from __future__ import annotations
 
@@ -7,8 +8,16 @@ import ast
 import re
 from pathlib import Path
 
+from core.config import Settings
+
 REPO = Path(__file__).resolve().parents[2]
 DEV_HOST = REPO / "core" / "devhost"
+
+# Settings the product code never reads by name, and who does.
+READ_ELSEWHERE = {
+    "FUNCTIONS_WORKER_RUNTIME": "the Functions host (core.config only validates it)",
+    "LOCAL_FUNCTION_KEY": "the local host (core/devhost), which stands in for Azure's function keys",
+}
 
 
 def product_files() -> list[Path]:
@@ -50,3 +59,11 @@ def test_no_product_module_imports_the_local_host_or_the_tests():
                  if re.match(r"(core\.devhost|tests)(\.|$)", name)]
     assert not offending, "\n".join(offending)
 
+
+def test_every_setting_is_read_by_the_product():
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in product_files() if p != REPO / "core" / "config.py")
+    sources += (REPO / "host.json").read_text(encoding="utf-8")
+    unread = [name for name in Settings.model_fields
+              if name not in READ_ELSEWHERE and not re.search(rf"\b{re.escape(name)}\b", sources)]
+    assert not unread, f"settings nothing reads (remove them or wire them): {unread}"
+    assert set(READ_ELSEWHERE) <= set(Settings.model_fields), "READ_ELSEWHERE names a setting that is gone"

@@ -12,8 +12,6 @@ import pytest
 
 from core.agents.escalation import open_ticket, ticket_id_for
 from core.integrations.ports import TicketRef
-from core.stores.cache import MemoryTtlCache
-from core.stores.factory import CachedDocumentStore
 from core.stores.memory_store import MemoryDocumentStore
 from core.stores.ports import ConcurrencyError
 from core.stores.sqlite_store import SqliteDocumentStore
@@ -33,17 +31,14 @@ from core.stores.transactions import (
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["memory", "sqlite", "sqlite-cached-view"])
+@pytest.fixture(params=["memory", "sqlite"])
 def make_store(request, tmp_path):
     """A factory: SQLite gives each worker its own connection to one database file, as separate workers would."""
     if request.param == "memory":
         shared = MemoryDocumentStore()
         return lambda: shared
     path = tmp_path / "acid.sqlite"
-    if request.param == "sqlite":
-        return lambda: SqliteDocumentStore(path)
-    cache = MemoryTtlCache()  # the escalation agent's 30 s view shares one cache across workers
-    return lambda: CachedDocumentStore(SqliteDocumentStore(path), cache, 30)
+    return lambda: SqliteDocumentStore(path)
 
 
 def run_parallel(n: int, fn):

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from core.stores.cache import MemoryTtlCache, RedisCache
 from core.stores.memory_store import MemoryBlobStore, MemoryDocumentStore
 from core.stores.ports import BatchError, BatchOperation, ConcurrencyError
 from core.stores.sqlite_store import SqliteDocumentStore
@@ -175,66 +174,6 @@ class TestSqliteDocumentStore(DocumentStoreContract):
         with pytest.raises(ConcurrencyError):
             store.put(tenant, "c", "x", {"v": 3}, if_match=etag)
         assert store.get(tenant, "c", "x").body == {"v": 2}
-
-
-class CacheContract:
-    """Subclasses provide a ``cache`` fixture."""
-
-    tenant = pytest.fixture(_fresh_tenant)
-
-    def test_set_get_delete(self, cache, tenant):
-        cache.set(f"{tenant}:a", {"v": [1, "é"]}, 5)
-        assert cache.get(f"{tenant}:a") == {"v": [1, "é"]}
-        cache.delete(f"{tenant}:a")
-        assert cache.get(f"{tenant}:a") is None and cache.get(f"{tenant}:never") is None
-
-    def test_values_are_copies(self, cache, tenant):
-        value = {"items": [1]}
-        cache.set(f"{tenant}:b", value, 5)
-        value["items"].append(2)
-        got = cache.get(f"{tenant}:b")
-        got["items"].append(3)
-        assert cache.get(f"{tenant}:b") == {"items": [1]}
-
-    def test_entries_expire(self, cache, tenant):
-        cache.set(f"{tenant}:c", 1, 0.2)
-        cache.set(f"{tenant}:d", 2, 5)
-        time.sleep(0.3)
-        assert cache.get(f"{tenant}:c") is None and cache.get(f"{tenant}:d") == 2
-
-    def test_zero_ttl_is_not_cached(self, cache, tenant):
-        cache.set(f"{tenant}:e", 1, 0)
-        assert cache.get(f"{tenant}:e") is None
-
-
-class TestMemoryTtlCache(CacheContract):
-    @pytest.fixture
-    def cache(self):
-        return MemoryTtlCache()
-
-    def test_is_bounded_lru(self):
-        cache = MemoryTtlCache(max_entries=2)
-        cache.set("a", 1, 10)
-        cache.set("b", 2, 10)
-        cache.get("a")
-        cache.set("c", 3, 10)
-        assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
-
-
-class TestRedisCacheOnFakeredis(CacheContract):
-    """redis-py's real client code over fakeredis's in-process server (used when no redis-server is installed)."""
-
-    @pytest.fixture
-    def cache(self):
-        fakeredis = pytest.importorskip("fakeredis")
-        return RedisCache(fakeredis.FakeRedis(), namespace="test")
-
-    def test_keys_are_namespaced_with_millisecond_ttl(self):
-        import fakeredis
-
-        client = fakeredis.FakeRedis()
-        RedisCache(client, namespace="shopdesk").set("doc:t1:orders:1", [1], 1.5)
-        assert client.exists("shopdesk:doc:t1:orders:1") and 1000 < client.pttl("shopdesk:doc:t1:orders:1") <= 1500
 
 
 class BlobStoreContract:

@@ -110,11 +110,6 @@ class AppInvoker:
                 raise ValueError(f"two {trigger_type} functions are registered as {name!r}")
             registry[name] = RegisteredFunction(name, function_name, trigger.name, fn.get_user_function())
 
-    @classmethod
-    def from_app(cls, app: Any) -> AppInvoker:
-        """Convenience for apps nobody else indexes: calls `app.get_functions()` (only once per app!)."""
-        return cls(app.get_functions())
-
     # -- orchestrators --------------------------------------------------------------------------------------
     def has_orchestrator(self, name: str) -> bool:
         return name in self.orchestrators
@@ -137,9 +132,6 @@ class AppInvoker:
         return result
 
     # -- activities -----------------------------------------------------------------------------------------
-    def has_activity(self, name: str) -> bool:
-        return name in self.activities
-
     async def call_activity(self, name: str, input_json: str | None) -> str:
         """Run an activity; returns its output as JSON text or raises `ActivityFailure`."""
         registered = self.activities.get(name)

@@ -340,12 +340,6 @@ class DurableStore:
         )
         return cur.rowcount > 0
 
-    def has_work(self, instance_id: str, execution_id: str, task_id: int) -> bool:
-        return self._conn.execute(
-            "SELECT 1 FROM work WHERE instance_id=? AND execution_id=? AND task_id=?",
-            (instance_id, execution_id, task_id),
-        ).fetchone() is not None
-
     def list_work(self, instance_id: str | None = None) -> list[WorkRow]:
         sql = "SELECT instance_id, execution_id, task_id, kind, payload FROM work"
         args: tuple[Any, ...] = ()

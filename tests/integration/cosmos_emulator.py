@@ -117,7 +117,7 @@ def start(folder: Path, port: int | None = None, timeout: float = 20) -> CosmosE
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.stores.cosmos_emulator",
+    parser = argparse.ArgumentParser(prog="python -m tests.integration.cosmos_emulator",
                                      description="Run the local Cosmos DB emulator in the foreground.")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--dir", default=str(REPO / ".data" / "cosmos"))
