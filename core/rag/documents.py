@@ -94,9 +94,13 @@ def parse_bytes(name: str, data: bytes) -> list[KnowledgeDocument]:
         title = heading.group(1).strip() if heading else stem.replace("-", " ").replace("_", " ").capitalize()
     if not body.strip():
         raise DocumentError(f"{path.name}: empty document")
+    doc_id, original = meta.get("id") or stem, meta.get("translation_of") or None
+    if original and doc_id == original:
+        # A translation that repeats its original's id (a common way to write it) is named after its own file.
+        doc_id = stem if stem != original else f"{original}.{meta.get('lang') or 'translation'}"
     return [
         KnowledgeDocument(
-            id=meta.get("id") or stem,
+            id=doc_id,
             title=title,
             content=body.strip(),
             category=meta.get("category") or "article",

@@ -16,6 +16,16 @@ def test_markdown_front_matter_and_heading(tmp_path):
         "returns.fr-CA", "Retours", "policy", "fr-CA", "returns")
 
 
+def test_a_translation_repeating_its_originals_id_is_named_after_its_file(tmp_path):
+    path = tmp_path / "returns.es.md"
+    path.write_text("---\nid: returns\nlang: es\ntranslation_of: returns\n---\nTiene 30 días.", encoding="utf-8")
+    (doc,) = parse_file(path)
+    assert (doc.id, doc.translation_of, doc.lang) == ("returns.es", "returns", "es")
+    renamed = tmp_path / "returns.md.txt"
+    renamed.write_text("---\nid: returns\nlang: es\ntranslation_of: returns\n---\nTiene 30 días.", encoding="utf-8")
+    assert parse_file(renamed)[0].id == "returns.md"
+
+
 def test_markdown_without_front_matter_uses_file_name(tmp_path):
     path = tmp_path / "gift-wrap.md"
     path.write_text("We wrap gifts for free.", encoding="utf-8")
