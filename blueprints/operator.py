@@ -13,7 +13,6 @@ from blueprints.problems import json_body, problem, validation_problem
 from core.auth import AuthError, authorize_operator
 from core.events import operations
 from core.events.catalog import AGENTS
-from core.events.runtime import get_events
 from core.models import TENANT_ID_PATTERN
 from core.services import get_services
 from core.tenants import get_tenant
@@ -125,7 +124,7 @@ def operator_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
     tenant_id, error = _tenant(req)
     if error:
         return error
-    letters = get_events().ledger.dead_letters(tenant_id)
+    letters = get_services().events.ledger.dead_letters(tenant_id)
     return _json({"dead_letters": [{"id": d["id"], "agent": d["agent"], "type": d["event"]["type"],
                                     "subject": d["event"]["subject"], "time": d["event"]["time"],
                                     "error": d["error"], "attempts": d["attempts"], "at": d["at"]}
@@ -145,7 +144,7 @@ def operator_replay_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
     data, error = _model(req, DeadLetterReplay)
     if error:
         return error
-    return _json({"replayed": get_events().bus.replay_dead_letters(tenant_id, data.ids)}, 202)
+    return _json({"replayed": get_services().events.bus.replay_dead_letters(tenant_id, data.ids)}, 202)
 
 
 class RangeReplay(BaseModel):
@@ -171,7 +170,7 @@ def operator_replay_events(req: func.HttpRequest) -> func.HttpResponse:
         start, end = (_stamp(v) for v in (data.start, data.end))
     except ValueError:
         return problem(422, "Invalid time", "from and to must be ISO 8601 times.")
-    return _json({"replayed": get_events().bus.replay_range(tenant_id, start, end, data.agents)}, 202)
+    return _json({"replayed": get_services().events.bus.replay_range(tenant_id, start, end, data.agents)}, 202)
 
 
 def _stamp(value: str) -> str:
@@ -188,4 +187,4 @@ def operator_event_stats(req: func.HttpRequest) -> func.HttpResponse:
     tenant_id, error = _tenant(req)
     if error:
         return error
-    return _json(get_events().ledger.statistics(tenant_id))
+    return _json(get_services().events.ledger.statistics(tenant_id))

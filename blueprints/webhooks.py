@@ -15,7 +15,6 @@ import azure.functions as func
 
 from blueprints.problems import problem
 from core.events import webhooks
-from core.events.runtime import get_events
 from core.models import TENANT_ID_PATTERN
 from core.services import get_services
 from core.tenants import get_tenant
@@ -47,7 +46,7 @@ def _receive(req: func.HttpRequest, vendor: str) -> func.HttpResponse:
             delivery, events = webhooks.zendesk_events(tenant_id, req.headers, body)
     except webhooks.WebhookRejected as rejected:
         return problem(rejected.status, rejected.title, rejected.detail)
-    bus = get_events()
+    bus = services.events
     if not webhooks.claim(services.store, tenant_id, vendor, delivery, settings.EVENTS_RETENTION_DAYS * 86_400):
         bus.ledger.count(tenant_id, "webhook_duplicates")
         log.info("webhook duplicate vendor=%s tenant=%s", vendor, tenant_id)

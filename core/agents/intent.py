@@ -22,14 +22,12 @@ from core.config import REPO_ROOT
 from core.language import detect as detect_language
 from core.models import Entities, IntentResult, Language
 from core.text import fold
+from core.utterances import BLIND_DIR, INTENTS_DIR, load_examples
 
 LABELS = (
     "order_status", "shipping", "returns_refunds", "product_info", "payment_billing", "account",
     "promotions", "complaint_escalation", "general",
 )
-INTENTS_DIR = REPO_ROOT / "knowledge" / "intents"
-# Utterances written later by people who never saw the training or test rows: never trained on, only measured.
-BLIND_DIR = REPO_ROOT / "knowledge" / "eval" / "intent-blind"
 log = logging.getLogger("shopdesk.intent")
 
 # "n°", "nº", "no", "no.", "n.º" (the Spanish abbreviation our own replies print).
@@ -75,40 +73,6 @@ class _Model:
 
 _model: _Model | None = None
 _lock = threading.Lock()
-
-
-def _normalised(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
-
-
-NEAR_DUPLICATE_JACCARD = 0.6
-
-
-def _near_held_out(row: dict, held_out: dict[str, list[set[str]]]) -> bool:
-    words = set(_normalised(row["text"]).split())
-    for other in held_out.get(row.get("lang", ""), []):
-        union = len(words | other)
-        if union and len(words & other) / union >= NEAR_DUPLICATE_JACCARD:
-            return True
-    return False
-
-
-def load_examples(split: str | None = None, folder: Path = INTENTS_DIR) -> list[dict]:
-    """Labelled utterances. Training rows that are the same as, or a near-paraphrase of (word Jaccard ≥ 0.6), a
-    held-out test row of their language are dropped, so the held-out figures never score a sentence the model was
-    trained on in other words."""
-    rows = []
-    for path in sorted(folder.rglob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rows.append(json.loads(line))
-    if split == "train":
-        held_out: dict[str, list[set[str]]] = {}
-        for r in rows:
-            if r.get("split") == "test":
-                held_out.setdefault(r.get("lang", ""), []).append(set(_normalised(r["text"]).split()))
-        return [r for r in rows if r.get("split") == "train" and not _near_held_out(r, held_out)]
-    return [r for r in rows if split is None or r.get("split") == split]
 
 
 MODEL_VERSION = "e5+tfidf-2"

@@ -1,6 +1,7 @@
 """Integrations per tenant: sandbox by default, a vendor adapter when settings or the tenant's ``integrations``
-block in tenant.json say so. Credentials are app settings whose *names* come from settings (``{TENANT}`` is the
-tenant id upper-cased, dashes as underscores) — in Azure those app settings are Key Vault references."""
+block in tenant.json say so (the composition root, ``core.services``, calls ``build_integrations``). Credentials
+are app settings whose *names* come from settings (``{TENANT}`` is the tenant id upper-cased, dashes as
+underscores) — in Azure those app settings are Key Vault references."""
 
 from __future__ import annotations
 
@@ -76,14 +77,3 @@ def build_integrations(tenant_id: str, tenant_cfg: dict[str, Any], settings: Any
         analytics = Ga4AnalyticsSink(Ga4Client(tenant_id, _need(tenant_cfg, "ga4_measurement_id", tenant_id),
                                                secret(settings.GA4_API_SECRET_NAME, tenant_id, environ), **kwargs))
     return Integrations(shop=shop, tickets=tickets, notifier=notifier, analytics=analytics)
-
-
-def integrations_for(tenant_id: str, services: Any = None) -> Integrations:
-    """The tenant's integrations from the service container and the tenant's stored configuration."""
-    from core.services import get_services
-    from core.tenants import get_tenant
-
-    services = services or get_services()
-    tenant = get_tenant(tenant_id, services.store)
-    cfg = dict(getattr(tenant, "integrations", None) or {}) if tenant else {}
-    return build_integrations(tenant_id, cfg, services.settings, services.store)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from azure.keyvault.secrets import SecretClient
 
-from core.pii import KnownEntities, PiiGuard, TenantPiiPolicy
+from core.pii import KnownEntities, PiiGuard, TenantPiiPolicy, tenant_policies
 from core.pii.router_adapter import RouterGuard, infer_label
 from core.pii.vaults.keyvault import KeyVaultVault
 from core.pii.vaults.local import LocalVault
@@ -58,7 +58,8 @@ def test_tokenize_for_third_party_providers_only_unless_the_tenant_forces_it(vau
 
 def test_tenant_policy_and_retention_come_from_tenant_json(services, tmp_path):
     wire = KeyVaultWire()
-    guard = PiiGuard(KeyVaultVault(SecretClient(VAULT_URL, StaticCredential(), transport=wire)))
+    guard = PiiGuard(KeyVaultVault(SecretClient(VAULT_URL, StaticCredential(), transport=wire)),
+                     policy=tenant_policies(services.tenant))
     _, session = guard.protect("northwind-tea", "conv-12345678", "I'm Emily Chen")
     guard.flush(session)
     put = next(body for method, _, body in wire.requests if method == "PUT")
