@@ -14,20 +14,10 @@ from pydantic import AfterValidator, BaseModel, Field
 from core import conversations
 from core.agents.escalation import TICKETS
 from core.conversations import AgentMessage, ConversationState
+from core.models import HandoffJob
 from core.pii.cards import mask_card_numbers
 from core.stores.optimistic import read_modify_write
 from core.stores.ports import ConcurrencyError, DocumentStore
-
-
-class HandoffJob(BaseModel):
-    """Input of the ``human_handoff`` orchestration."""
-
-    tenant_id: str
-    conversation_id: str
-    ticket_id: str
-    language: str = "en"
-    timeout_minutes: int = 30
-    replies: int = 0
 
 
 class AgentReply(BaseModel):

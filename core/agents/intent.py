@@ -20,8 +20,11 @@ from pathlib import Path
 
 from core.config import REPO_ROOT
 from core.language import detect as detect_language
-from core.models import Entities, IntentResult, Language
-from core.text import fold
+from core.llm.types import CompletionRequest, Message
+from core.models import Entities, IntentResult, Language, Usage
+from core.text import fold, tokens
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
 from core.utterances import BLIND_DIR, INTENTS_DIR, load_examples
 
 LABELS = (
@@ -251,9 +254,6 @@ def understand(text: str, lang: str | None, *, router, tenant_id: str, conversat
                history: list[dict] | None = None) -> IntentResult:
     """Model path when a provider is configured (structured output against INTENT_SCHEMA); otherwise, and as the
     router's last resort, the offline classifier."""
-    from core.llm.types import CompletionRequest, Message
-    from core.models import Usage
-
     offline = classify(text, lang)
     if router is None or router.offline_only:
         return offline
@@ -280,6 +280,35 @@ def understand(text: str, lang: str | None, *, router, tenant_id: str, conversat
         entities=offline.entities, wants_human=bool(data.get("wants_human")) or offline.wants_human,
         usage=Usage(provider=completion.provider, tokens=completion.tokens, cost=completion.cost),
     )
+
+
+def classify_intent(state: TurnState, ports: TurnPorts) -> IntentResult:
+    """The turn's intent: the classifier's (or the model's) label, the catalogue products the message names, and
+    the conversation's topic kept for a short follow-up."""
+    turn, ctx = state.turn, state.context
+    assert state.screen is not None
+    result = understand(turn.message, state.screen.language, router=ports.llm, tenant_id=turn.tenant_id,
+                        conversation_id=turn.conversation_id, history=ctx.history if ctx else None)
+    products = ports.shop_for(turn.tenant_id).match_products(
+        turn.tenant_id, turn.message, max_staleness=ports.settings.INTENT_CACHE_TTL_SECONDS)
+    result.entities.products = [str(p.get("id")) for p, _ in products]
+    if products and result.label == "general":
+        # "Hi, do you have lavender soap?": naming a catalogue product makes a greeting a product question.
+        result.label = "product_info"
+    if ctx is None or not ctx.history:
+        return result
+    last_intent = ctx.history[-1].get("intent")
+    short = len(tokens(turn.message)) <= 8
+    if ctx.order_number and not result.entities.order_numbers and last_intent == "order_status":
+        # "where is it now?" or "my email is …" continues the order being discussed; a confident other topic
+        # ("thanks, and what's your return window?") does not.
+        if result.entities.emails or (short and result.confidence < 0.65) or result.label in ("shipping",
+                                                                                              "general"):
+            result.label = "order_status"
+    elif ctx.product_ids and last_intent == "product_info" and short and result.confidence < 0.6:
+        # "how much is it?" continues the product being discussed.
+        result.label = "product_info"
+    return result
 
 
 def evaluate(model=None, rows: list[dict] | None = None) -> dict[str, dict[str, float]]:

@@ -152,9 +152,7 @@ def knowledge_agent(event: CloudEvent, ports: HandlerPorts) -> list[Effect]:
                         v["old_inventory_quantity"], v["inventory_quantity"] = v.get("inventory_quantity"), available
                 _merge(store, tenant_id, "products", doc.id, {"variants": variants})
     elif event.type == "scheduled.sync.products":
-        shop = ports.integrations_for(tenant_id).shop
-        count = len(shop.all_products(tenant_id)) if hasattr(shop, "all_products") else store.count(tenant_id,
-                                                                                                   "products")
+        count = len(ports.integrations_for(tenant_id).shop.all_products(tenant_id))
         _merge(store, tenant_id, "sync-runs", "products", {"at": event.time, "products": count, "event": event.id})
     return []
 
