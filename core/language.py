@@ -20,6 +20,7 @@ _lock = threading.Lock()
 
 
 def _train():
+    # scikit-learn (heavy) loads only when the classifier is trained, at the first detection.
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
