@@ -20,7 +20,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
-from blueprints.problems import json_body, json_response, problem, validation_problem
+from blueprints.problems import json_body, json_response, problem, route_tenant, validation_problem
 from core import audit, conversations, identity
 from core.agents import intent
 from core.auth import (
@@ -31,11 +31,11 @@ from core.auth import (
     idempotent_conversation_id,
     issue_conversation_token,
 )
-from core.models import CONVERSATION_ID_PATTERN, TENANT_ID_PATTERN, ChatRequest, TurnInput
+from core.models import CONVERSATION_ID_PATTERN, ChatRequest, TurnInput
 from core.openapi import build_openapi
 from core.pii.cards import mask_card_numbers
 from core.services import get_services
-from core.tenants import TenantConfig, get_tenant, list_tenants
+from core.tenants import TenantConfig, list_tenants
 
 bp = df.Blueprint()
 log = logging.getLogger("shopdesk.chat")
@@ -56,10 +56,9 @@ def _auth_problem(exc: AuthError, field: str | None = None) -> func.HttpResponse
 
 def _customer(req: func.HttpRequest) -> tuple[TenantConfig, Principal] | func.HttpResponse:
     """The route's tenant and the chat caller, or the problem that refuses them."""
-    tenant_id = req.route_params.get("tenant", "")
-    tenant = get_tenant(tenant_id, get_services().store) if re.match(TENANT_ID_PATTERN, tenant_id) else None
+    tenant, refused = route_tenant(req, get_services().store)
     if tenant is None:
-        return problem(404, "Unknown tenant", f"No shop is registered under tenant id '{tenant_id[:64]}'.")
+        return refused  # type: ignore[return-value]
     try:
         return tenant, authorize_chat(get_services().settings, tenant, req.headers)
     except AuthError as exc:

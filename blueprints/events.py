@@ -3,6 +3,7 @@ function per agent queue consumes the event bus (see core/events)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import azure.durable_functions as df
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from core import jsonsafe
 from core.agents import analytics
 from core.events.catalog import queue_for
+from core.events.handlers import HANDLERS
 from core.services import get_services
 
 bp = df.Blueprint()
@@ -34,10 +36,9 @@ def analytics_events(msg: func.QueueMessage) -> None:
 # Agent queues fed by the event bus (Event Grid subscriptions in Azure, the local publisher here). Each function
 # hands the message to the dispatcher: rate limits, concurrency, receipts, retries and dead letters live there.
 async def _deliver(agent: str, msg: func.QueueMessage, client=None) -> None:
-    from core.events.handlers import HANDLERS
-    from core.events.runtime import get_events
-
-    await get_events().dispatcher.deliver(agent, msg.get_body(), HANDLERS[agent], client, message_id=msg.id)
+    services = get_services()
+    handler = functools.partial(HANDLERS[agent], ports=services.handler_ports())
+    await services.events.dispatcher.deliver(agent, msg.get_body(), handler, client, message_id=msg.id)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=queue_for("response"), connection="AzureWebJobsStorage")

@@ -13,12 +13,11 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
-from blueprints.problems import json_body, json_response, problem, validation_problem
+from blueprints.problems import json_body, json_response, problem, route_tenant, validation_problem
 from core import audit, conversations, handoff, jsonsafe
 from core.auth import AuthError, authorize_operator
-from core.models import CONVERSATION_ID_PATTERN, TENANT_ID_PATTERN
+from core.models import CONVERSATION_ID_PATTERN
 from core.services import get_services
-from core.tenants import get_tenant
 
 bp = df.Blueprint()
 log = logging.getLogger("shopdesk.handoff")
@@ -97,10 +96,9 @@ def _ids(req: func.HttpRequest) -> tuple[str, str, func.HttpResponse | None]:
     services = get_services()
     tenant_id = req.route_params.get("tenant", "")
     conversation_id = req.route_params.get("conversation_id", "")
-    tenant = get_tenant(tenant_id, services.store) if re.match(TENANT_ID_PATTERN, tenant_id) else None
+    tenant, refused = route_tenant(req, services.store)
     if tenant is None:
-        return tenant_id, conversation_id, problem(404, "Unknown tenant",
-                                                   f"No shop is registered under tenant id '{tenant_id[:64]}'.")
+        return tenant_id, conversation_id, refused
     try:
         principal = authorize_operator(services.settings, tenant_id, req.headers)
     except AuthError as exc:
@@ -138,11 +136,6 @@ async def agent_reply(req: func.HttpRequest, client: df.DurableOrchestrationClie
         await client.raise_event(instance, "agent_reply", reply.model_dump(mode="json"))
         delivered = "via_handoff"
     else:
-        # No hand-off is waiting (never escalated, or it timed out): the reply still reaches the customer.
-        import uuid
-
-        state = conversations.load(get_services().store, tenant_id, conversation_id)
-        handoff.relay_agent_reply(get_services().store, tenant_id, conversation_id,
-                                  state.ticket_id if state else None, reply, uuid.uuid4().hex)
+        handoff.relay_without_handoff(get_services().store, tenant_id, conversation_id, reply)
         delivered = "direct"
     return json_response({"accepted": True, "delivery": delivered}, 202)

@@ -14,6 +14,7 @@ from core.rag.blob_store import KnowledgeBlobs
 from core.rag.documents import DocumentError
 from core.rag.ingest import apply_blob_event
 from core.services import get_services
+from core.tenants import get_tenant
 
 bp = func.Blueprint()
 log = logging.getLogger("shopdesk.knowledge")
@@ -39,7 +40,8 @@ def knowledge_blob_events(msg: func.QueueMessage) -> None:
     blobs = _knowledge_blobs(services.settings)
     for event in events:
         try:
-            result = apply_blob_event(event, read_blob=blobs.read, store=services.store,
+            result = apply_blob_event(event, tenant=get_tenant(event.tenant_id, services.store),
+                                      read_blob=blobs.read, store=services.store,
                                       knowledge=services.knowledge,
                                       container=services.settings.KNOWLEDGE_BLOB_CONTAINER)
         except DocumentError as exc:

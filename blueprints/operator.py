@@ -3,34 +3,26 @@ schedules (7.21), announcements the response agent mentions (7.22), dead letters
 
 from __future__ import annotations
 
-import json
-import re
+from datetime import UTC, datetime
 
 import azure.functions as func
 from pydantic import BaseModel, Field, ValidationError
 
-from blueprints.problems import json_body, problem, validation_problem
+from blueprints.problems import json_body, json_response, problem, route_tenant, validation_problem
 from core.auth import AuthError, authorize_operator
 from core.events import operations
 from core.events.catalog import AGENTS
-from core.events.runtime import get_events
-from core.models import TENANT_ID_PATTERN
 from core.services import get_services
-from core.tenants import get_tenant
 
 bp = func.Blueprint()
 BASE = "operator/tenants/{tenant}"
 
 
-def _json(data: object, status: int = 200) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(data, ensure_ascii=False, default=str), status_code=status,
-                             mimetype="application/json")
-
-
 def _tenant(req: func.HttpRequest) -> tuple[str, func.HttpResponse | None]:
     tenant_id = req.route_params.get("tenant", "")
-    if not re.match(TENANT_ID_PATTERN, tenant_id) or get_tenant(tenant_id, get_services().store) is None:
-        return tenant_id, problem(404, "Unknown tenant", f"No shop is registered under tenant id '{tenant_id[:64]}'.")
+    tenant, refused = route_tenant(req, get_services().store)
+    if tenant is None:
+        return tenant_id, refused
     try:  # the host checked the function key; Entra roles / operator tokens narrow the caller to one tenant
         authorize_operator(get_services().settings, tenant_id, req.headers)
     except AuthError as exc:
@@ -60,11 +52,11 @@ def operator_promotions(req: func.HttpRequest) -> func.HttpResponse:
         return error
     store = get_services().store
     if req.method == "GET":
-        return _json({"promotions": [p.model_dump() for p in operations.list_promotions(store, tenant_id)]})
+        return json_response({"promotions": [p.model_dump() for p in operations.list_promotions(store, tenant_id)]})
     data, error = _model(req, operations.PromotionIn)
     if error:
         return error
-    return _json(operations.create_promotion(store, tenant_id, data).model_dump(), 201)
+    return json_response(operations.create_promotion(store, tenant_id, data).model_dump(), 201)
 
 
 @bp.route(route=BASE + "/promotions/{promotion_id}", methods=["DELETE"], auth_level=func.AuthLevel.FUNCTION)
@@ -79,7 +71,7 @@ def operator_cancel_promotion(req: func.HttpRequest) -> func.HttpResponse:
     if promo is None:
         return problem(404, "Unknown promotion", "No such promotion for this shop.")
     operations.withdraw_announcement(store, tenant_id, promo_id)
-    return _json(promo.model_dump())
+    return json_response(promo.model_dump())
 
 
 @bp.route(route=BASE + "/sync-schedules", methods=["GET", "PUT"], auth_level=func.AuthLevel.FUNCTION)
@@ -89,11 +81,11 @@ def operator_sync_schedules(req: func.HttpRequest) -> func.HttpResponse:
         return error
     store = get_services().store
     if req.method == "GET":
-        return _json(operations.get_sync_schedules(store, tenant_id, _defaults()))
+        return json_response(operations.get_sync_schedules(store, tenant_id, _defaults()))
     data, error = _model(req, operations.SyncSchedulesIn)
     if error:
         return error
-    return _json(operations.set_sync_schedules(store, tenant_id, data, _defaults()))
+    return json_response(operations.set_sync_schedules(store, tenant_id, data, _defaults()))
 
 
 @bp.route(route=BASE + "/announcements", methods=["GET", "POST"], auth_level=func.AuthLevel.FUNCTION)
@@ -103,11 +95,12 @@ def operator_announcements(req: func.HttpRequest) -> func.HttpResponse:
         return error
     store = get_services().store
     if req.method == "GET":
-        return _json({"announcements": [a.model_dump() for a in operations.list_announcements(store, tenant_id)]})
+        announcements = operations.list_announcements(store, tenant_id)
+        return json_response({"announcements": [a.model_dump() for a in announcements]})
     data, error = _model(req, operations.AnnouncementIn)
     if error:
         return error
-    return _json(operations.publish_announcement(store, tenant_id, data).model_dump(), 201)
+    return json_response(operations.publish_announcement(store, tenant_id, data).model_dump(), 201)
 
 
 @bp.route(route=BASE + "/announcements/{announcement_id}", methods=["DELETE"], auth_level=func.AuthLevel.FUNCTION)
@@ -125,8 +118,8 @@ def operator_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
     tenant_id, error = _tenant(req)
     if error:
         return error
-    letters = get_events().ledger.dead_letters(tenant_id)
-    return _json({"dead_letters": [{"id": d["id"], "agent": d["agent"], "type": d["event"]["type"],
+    letters = get_services().events.ledger.dead_letters(tenant_id)
+    return json_response({"dead_letters": [{"id": d["id"], "agent": d["agent"], "type": d["event"]["type"],
                                     "subject": d["event"]["subject"], "time": d["event"]["time"],
                                     "error": d["error"], "attempts": d["attempts"], "at": d["at"]}
                                    for d in letters]})
@@ -145,7 +138,7 @@ def operator_replay_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
     data, error = _model(req, DeadLetterReplay)
     if error:
         return error
-    return _json({"replayed": get_events().bus.replay_dead_letters(tenant_id, data.ids)}, 202)
+    return json_response({"replayed": get_services().events.bus.replay_dead_letters(tenant_id, data.ids)}, 202)
 
 
 class RangeReplay(BaseModel):
@@ -171,13 +164,11 @@ def operator_replay_events(req: func.HttpRequest) -> func.HttpResponse:
         start, end = (_stamp(v) for v in (data.start, data.end))
     except ValueError:
         return problem(422, "Invalid time", "from and to must be ISO 8601 times.")
-    return _json({"replayed": get_events().bus.replay_range(tenant_id, start, end, data.agents)}, 202)
+    return json_response({"replayed": get_services().events.bus.replay_range(tenant_id, start, end, data.agents)}, 202)
 
 
 def _stamp(value: str) -> str:
     """The event log's time format (UTC, milliseconds, Z) so that ranges compare as strings."""
-    from datetime import UTC, datetime
-
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -188,4 +179,4 @@ def operator_event_stats(req: func.HttpRequest) -> func.HttpResponse:
     tenant_id, error = _tenant(req)
     if error:
         return error
-    return _json(get_events().ledger.statistics(tenant_id))
+    return json_response(get_services().events.ledger.statistics(tenant_id))

@@ -1,5 +1,5 @@
-"""HTTP responses shared by the blueprints: JSON bodies and RFC 9457 problem+json, pydantic error mapping, and
-request bodies parsed within limits.
+"""HTTP responses shared by the blueprints: JSON bodies and RFC 9457 problem+json, pydantic error mapping, request
+bodies parsed within limits, and the route's tenant (or the 404 that refuses it).
 
 Every response carries ``Cache-Control: no-store`` (transcripts, tokens and orders must not sit in a shared or
 browser cache) and ``X-Content-Type-Options: nosniff``."""
@@ -7,11 +7,15 @@ browser cache) and ``X-Content-Type-Options: nosniff``."""
 from __future__ import annotations
 
 import json
+import re
 
 import azure.functions as func
 from pydantic import ValidationError
 
 from core import jsonsafe
+from core.models import TENANT_ID_PATTERN
+from core.stores.ports import DocumentStore
+from core.tenants import TenantConfig, get_tenant
 
 PROBLEM_JSON = "application/problem+json"
 SAFE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -59,3 +63,13 @@ def json_body(req: func.HttpRequest, max_bytes: int) -> tuple[object | None, fun
     except jsonsafe.JsonRejected as exc:
         return None, problem(400, "Malformed JSON", f"The request body is not accepted as JSON: {exc}.",
                              errors=[{"field": "body", "message": str(exc)}])
+
+
+def route_tenant(req: func.HttpRequest, store: DocumentStore) -> tuple[TenantConfig | None, func.HttpResponse | None]:
+    """The shop named by the route's ``{tenant}``, or the 404 problem when no shop is registered under it."""
+    tenant_id = req.route_params.get("tenant", "")
+    tenant = get_tenant(tenant_id, store) if re.match(TENANT_ID_PATTERN, tenant_id) else None
+    if tenant is None:
+        return None, problem(404, "Unknown tenant", f"No shop is registered under tenant id '{tenant_id[:64]}'.",
+                             errors=[{"field": "tenant", "message": "not found"}])
+    return tenant, None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from core.events import stories
+from core.services import get_services
 
 bp = df.Blueprint()
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=5)
@@ -42,24 +43,27 @@ def back_in_stock(context: df.DurableOrchestrationContext):
 
 @bp.activity_trigger(input_name="payload")
 def compose_shipment_notice(payload: dict) -> dict | None:
-    return stories.compose_shipment(payload["tenant_id"], payload["order"])
+    return stories.compose_shipment(get_services().store, payload["tenant_id"], payload["order"])
 
 
 @bp.activity_trigger(input_name="payload")
 def send_notification(payload: dict) -> dict:
-    return stories.send_once(payload["tenant_id"], payload["notice"], payload["kind"])
+    services = get_services()
+    notifier = services.integrations_for(payload["tenant_id"]).notifier
+    return stories.send_once(services.store, notifier, payload["tenant_id"], payload["notice"], payload["kind"])
 
 
 @bp.activity_trigger(input_name="payload")
 def record_shipment_notice(payload: dict) -> None:
-    stories.record_shipment(payload["tenant_id"], payload["order"], payload["notification_id"])
+    stories.record_shipment(get_services().store, payload["tenant_id"], payload["order"], payload["notification_id"])
 
 
 @bp.activity_trigger(input_name="payload")
 def find_restock_prospects(payload: dict) -> list:
-    return stories.restock_prospects(payload["tenant_id"], payload["inventory_item_id"], payload["event_id"])
+    return stories.restock_prospects(get_services().store, payload["tenant_id"], payload["inventory_item_id"],
+                                     payload["event_id"])
 
 
 @bp.activity_trigger(input_name="payload")
 def unsubscribe_prospects(payload: dict) -> int:
-    return stories.unsubscribe(payload["tenant_id"], payload["entries"])
+    return stories.unsubscribe(get_services().store, payload["tenant_id"], payload["entries"])

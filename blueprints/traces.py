@@ -3,19 +3,16 @@ a conversation's trace, customer session tokens, and the data-access audit log."
 
 from __future__ import annotations
 
-import json
 import re
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from blueprints.problems import json_body, problem
+from blueprints.problems import json_body, json_response, problem, route_tenant
 from core import audit, conversations
 from core.auth import AuthError, authorize_operator, issue_token
-from core.models import TENANT_ID_PATTERN
 from core.services import get_services
 from core.telemetry import turn_trace
-from core.tenants import get_tenant
 
 bp = df.Blueprint()
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -24,19 +21,14 @@ _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 def _operator(req: func.HttpRequest):
     """(services, tenant, principal) or a problem response: unknown tenant 404, not authorized 401/403."""
     services = get_services()
-    tenant_id = req.route_params.get("tenant", "")
-    tenant = get_tenant(tenant_id, services.store) if re.match(TENANT_ID_PATTERN, tenant_id) else None
+    tenant, refused = route_tenant(req, services.store)
     if tenant is None:
-        return None, problem(404, "Unknown tenant", f"No shop is registered under tenant id '{tenant_id[:64]}'.")
+        return None, refused
     try:
         principal = authorize_operator(services.settings, tenant.id, req.headers)
     except AuthError as exc:
         return None, problem(exc.status, exc.title, exc.detail)
     return (services, tenant, principal), None
-
-
-def _json(body: object, status: int = 200) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=status, mimetype="application/json")
 
 
 @bp.route(route="operator/tenants/{tenant}/conversations/{conversation}/trace", methods=["GET"],
@@ -52,7 +44,7 @@ def conversation_trace(req: func.HttpRequest) -> func.HttpResponse:
     audit.record(services.store, services.settings, tenant, actor_kind="operator", actor_id=principal.subject,
                  action="conversation.trace_read", resource_kind="conversation", resource_id=conversation_id,
                  via=principal.via)
-    return _json(turn_trace(tenant.id, conversation_id))
+    return json_response(turn_trace(tenant.id, conversation_id))
 
 
 @bp.route(route="operator/tenants/{tenant}/sessions", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
@@ -78,7 +70,7 @@ def issue_session(req: func.HttpRequest) -> func.HttpResponse:
                            errors=[{"field": field, "message": "invalid format"}])
     token = issue_token(services.settings, tenant.id, ttl_seconds=ttl, conversation_id=conversation_id,
                         subject=subject)
-    return _json({"token": token, "token_type": "Bearer", "expires_in": ttl}, status=201)
+    return json_response({"token": token, "token_type": "Bearer", "expires_in": ttl}, 201)
 
 
 @bp.route(route="operator/tenants/{tenant}/audit", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
@@ -87,4 +79,4 @@ def audit_log(req: func.HttpRequest) -> func.HttpResponse:
     if error:
         return error
     services, tenant, _principal = found
-    return _json({"tenant_id": tenant.id, "records": audit.list_records(services.store, tenant.id)})
+    return json_response({"tenant_id": tenant.id, "records": audit.list_records(services.store, tenant.id)})

@@ -9,18 +9,13 @@ Anonymous at the Functions level: the vendor's HMAC is the authentication.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 
 import azure.functions as func
 
-from blueprints.problems import problem
+from blueprints.problems import json_response, problem, route_tenant
 from core.events import webhooks
-from core.events.runtime import get_events
-from core.models import TENANT_ID_PATTERN
 from core.services import get_services
-from core.tenants import get_tenant
 
 bp = func.Blueprint()
 log = logging.getLogger("shopdesk.webhooks")
@@ -30,9 +25,10 @@ MAX_BODY = 512 * 1024
 def _receive(req: func.HttpRequest, vendor: str) -> func.HttpResponse:
     services = get_services()
     settings = services.settings
-    tenant_id = req.route_params.get("tenant", "")
-    if not re.match(TENANT_ID_PATTERN, tenant_id) or get_tenant(tenant_id, services.store) is None:
-        return problem(404, "Unknown tenant", f"No shop is registered under tenant id '{tenant_id[:64]}'.")
+    tenant, refused = route_tenant(req, services.store)
+    if tenant is None:
+        return refused  # type: ignore[return-value]
+    tenant_id = tenant.id
     body = req.get_body() or b""
     if len(body) > MAX_BODY:
         return problem(413, "Payload too large", f"The webhook body is larger than {MAX_BODY} bytes.")
@@ -49,23 +45,21 @@ def _receive(req: func.HttpRequest, vendor: str) -> func.HttpResponse:
             delivery = webhooks.zendesk_events(tenant_id, req.headers, body)
     except webhooks.WebhookRejected as rejected:
         return problem(rejected.status, rejected.title, rejected.detail)
-    bus = get_events()
+    bus = services.events
     events = delivery.events
     if not webhooks.claim_delivery(services.store, tenant_id, vendor, delivery,
                                    settings.EVENTS_RETENTION_DAYS * 86_400):
         bus.ledger.count(tenant_id, "webhook_duplicates")
         log.info("webhook duplicate vendor=%s tenant=%s", vendor, tenant_id)
-        return func.HttpResponse(json.dumps({"accepted": True, "duplicate": True}), status_code=200,
-                                 mimetype="application/json")
+        return json_response({"accepted": True, "duplicate": True})
     try:
         bus.bus.publish(events)
     except Exception:
         webhooks.release_delivery(services.store, tenant_id, vendor, delivery)
         raise
     log.info("webhook accepted vendor=%s tenant=%s types=%s", vendor, tenant_id, ",".join(e.type for e in events))
-    return func.HttpResponse(json.dumps({"accepted": True, "events": [{"id": e.id, "type": e.type, "subject": e.subject}
-                                                                      for e in events]}),
-                             status_code=202, mimetype="application/json")
+    return json_response({"accepted": True, "events": [{"id": e.id, "type": e.type, "subject": e.subject}
+                                                       for e in events]}, 202)
 
 
 @bp.route(route="webhooks/shopify/{tenant}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

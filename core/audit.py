@@ -13,10 +13,11 @@ import hashlib
 import hmac
 import logging
 import secrets
-import time
 from datetime import UTC, datetime
 from typing import Any
 
+from core.auth import signing_key
+from core.models import ShopFacts, TurnInput
 from core.stores.ports import DocumentStore
 
 COLLECTION = "audit"
@@ -29,8 +30,6 @@ def audited(tenant, settings) -> bool:
 
 def reference(settings, tenant_id: str, value: str) -> str:
     """A keyed, tenant-bound digest of an identifier (the same value always gives the same reference)."""
-    from core.auth import signing_key
-
     digest = hmac.new(signing_key(settings), f"{tenant_id}\x00{value}".encode(), hashlib.sha256).hexdigest()
     return f"h:{digest[:24]}"
 
@@ -62,34 +61,22 @@ def list_records(store: DocumentStore, tenant_id: str, limit: int = 1000) -> lis
     return [d.body for d in sorted(store.list(tenant_id, COLLECTION, limit=limit), key=lambda d: d.id)]
 
 
-def record_step(step: str, payload: dict, result: Any) -> None:
-    """Audit what an agent step read (called by core.telemetry.agent_step after the activity returned)."""
-    from core.services import get_services
-    from core.tenants import get_tenant
+def _customer_ref(turn: TurnInput) -> str:
+    customer = turn.customer
+    return str((customer.id or customer.email) if customer else "") or f"conversation:{turn.conversation_id}"
 
-    state = payload.get("state", payload) if isinstance(payload, dict) else {}
-    turn = state.get("turn") or {}
-    tenant_id, conversation_id = turn.get("tenant_id"), turn.get("conversation_id")
-    if not tenant_id:
+
+def conversation_read(store: DocumentStore, settings, tenant, turn: TurnInput, context: Any) -> None:
+    """A chat turn read the conversation so far (its ``load_context`` step)."""
+    record(store, settings, tenant, actor_kind="customer", actor_id=_customer_ref(turn), action="conversation.read",
+           resource_kind="conversation", resource_id=turn.conversation_id, via="chat")
+
+
+def order_lookups(store: DocumentStore, settings, tenant, turn: TurnInput, facts: ShopFacts) -> None:
+    """A chat turn looked orders up (its ``lookup_shop_data`` step): one record per order, with the outcome."""
+    if facts.order_lookup == "none":
         return
-    services = get_services()
-    tenant = get_tenant(tenant_id, services.store)
-    if not audited(tenant, services.settings):
-        return
-    customer = turn.get("customer") or {}
-    actor_id = str(customer.get("id") or customer.get("email") or f"conversation:{conversation_id}")
-    started = time.perf_counter()
-    if step == "load_turn_context":
-        record(services.store, services.settings, tenant, actor_kind="customer", actor_id=actor_id,
-               action="conversation.read", resource_kind="conversation", resource_id=str(conversation_id),
+    for order in facts.orders or [None]:
+        record(store, settings, tenant, actor_kind="customer", actor_id=_customer_ref(turn), action="order.lookup",
+               resource_kind="order", resource_id=order.order_number if order else "", outcome=facts.order_lookup,
                via="chat")
-    elif step == "lookup_shop_data" and isinstance(result, dict):
-        lookup = result.get("order_lookup", "none")
-        if lookup != "none":
-            orders = result.get("orders") or [{}]
-            for order in orders:
-                number = str(order.get("order_number") or order.get("number") or "")
-                record(services.store, services.settings, tenant, actor_kind="customer", actor_id=actor_id,
-                       action="order.lookup", resource_kind="order", resource_id=number, outcome=lookup,
-                       via="chat")
-    log.debug("audit step=%s took %.1f ms", step, (time.perf_counter() - started) * 1000)

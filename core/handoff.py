@@ -6,6 +6,7 @@ hand-off's Durable history (the raised event) nor the conversation ever holds on
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,20 +15,10 @@ from pydantic import AfterValidator, BaseModel, Field
 from core import conversations
 from core.agents.escalation import TICKETS
 from core.conversations import AgentMessage, ConversationState
+from core.models import HandoffJob
 from core.pii.cards import mask_card_numbers
 from core.stores.optimistic import read_modify_write
 from core.stores.ports import ConcurrencyError, DocumentStore
-
-
-class HandoffJob(BaseModel):
-    """Input of the ``human_handoff`` orchestration."""
-
-    tenant_id: str
-    conversation_id: str
-    ticket_id: str
-    language: str = "en"
-    timeout_minutes: int = 30
-    replies: int = 0
 
 
 class AgentReply(BaseModel):
@@ -87,6 +78,15 @@ def relay_agent_reply(store: DocumentStore, tenant_id: str, conversation_id: str
     _set_ticket(store, tenant_id, conversation_id, status="solved" if reply.close_ticket else "answered",
                 updated_at=_now())
     return state
+
+
+def relay_without_handoff(store: DocumentStore, tenant_id: str, conversation_id: str, reply: AgentReply
+                          ) -> ConversationState:
+    """An agent's reply when no hand-off is waiting (the conversation was never escalated, or its hand-off timed
+    out): it still reaches the customer, under the conversation's ticket if it has one."""
+    state = conversations.load(store, tenant_id, conversation_id)
+    return relay_agent_reply(store, tenant_id, conversation_id, state.ticket_id if state else None, reply,
+                             uuid.uuid4().hex)
 
 
 def time_out(store: DocumentStore, job: HandoffJob, message_id: str) -> ConversationState:

@@ -12,6 +12,7 @@ import threading
 from functools import lru_cache
 
 from core.text import detect_language as heuristic_language
+from core.utterances import load_examples
 
 _LANG = {"en": "en", "fr-CA": "fr", "fr": "fr", "es": "es"}
 _model = None
@@ -19,11 +20,10 @@ _lock = threading.Lock()
 
 
 def _train():
+    # scikit-learn (heavy) loads only when the classifier is trained, at the first detection.
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-
-    from core.agents.intent import load_examples
 
     rows = [r for r in load_examples("train") if r.get("lang") in _LANG]
     if not rows:

@@ -198,3 +198,31 @@ class TurnResult(BaseModel):
     guardrail: Guardrail = Guardrail()
     usage: Usage = Usage()
     trace_id: str
+
+
+class TurnEvent(BaseModel):
+    """The analytics event of one turn. No message text and no customer data: only what the dashboards need."""
+
+    event_id: str
+    tenant_id: str
+    conversation_id: str
+    at: str
+    intent: str
+    language: str
+    confidence: float
+    escalated: bool
+    blocked: bool
+    grounded: bool
+    citations: int
+    latency_ms: float | None = None
+
+
+class HandoffJob(BaseModel):
+    """Input of the ``human_handoff`` orchestration: an escalated conversation waiting for a person."""
+
+    tenant_id: str
+    conversation_id: str
+    ticket_id: str
+    language: str = "en"
+    timeout_minutes: int = 30
+    replies: int = 0

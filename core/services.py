@@ -1,14 +1,34 @@
-"""The process-wide service container: adapters chosen by settings, built once, replaceable in tests."""
+"""The composition root: every adapter is chosen by settings and built once here, then handed to what uses it (the
+chat turn's steps, the event handlers, the notification stories, the timers).
+
+The Functions adapters (blueprints) and the command-line tools take the process's container from
+``get_services()``; nothing in the product below them reaches for it. Which shop reader and ticket desk a chat turn
+uses is decided in ``turn_ports`` alone."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
+from core import audit
 from core.config import QueueKind, Settings, StoreKind, get_settings
+from core.events.handlers import HandlerPorts
+from core.events.runtime import Events, build_events
+from core.integrations.factory import Integrations, build_integrations
+from core.integrations.shop_sandbox import ShopSandbox
+from core.llm.factory import build_router
 from core.llm.router import LlmRouter
+from core.pii.guard import PiiGuard, tenant_policies
+from core.pii.router_adapter import RouterGuard
+from core.pii.vaults import build_vault
 from core.rag.retrieval import KnowledgeSearch
+from core.stores.memory_store import MemoryDocumentStore, MemoryQueue
 from core.stores.ports import DocumentStore, MessageQueue
+from core.stores.sqlite_store import SqliteDocumentStore
+from core.stores.storage_queue import StorageQueue
+from core.tenants import get_tenant
+from core.turn.ports import TurnPorts
 
 
 @dataclass
@@ -21,42 +41,69 @@ class Services:
 
     def __post_init__(self) -> None:
         if self.llm is None:
-            from core.llm.factory import build_router
+            # One router per process: its rate limiters and circuit breakers must see every call. The PII guard is
+            # built only if a provider outside the perimeter needs it.
+            self.llm = build_router(self.settings, ledger_store=self.store,
+                                    guard_factory=lambda: RouterGuard(self.pii_guard))
 
-            # One router per process: its rate limiters and circuit breakers must see every call.
-            self.llm = build_router(self.settings, ledger_store=self.store)
+    @functools.cached_property
+    def pii_guard(self) -> PiiGuard:
+        """The guard around third-party model calls: the vault chosen by ``PII_VAULT``, each tenant's policy from
+        its configuration, and every vault read and write audited for audited tenants."""
+        return PiiGuard(build_vault(self.settings), always=str(self.settings.PII_TOKENIZE) == "always",
+                        policy=tenant_policies(self.tenant), on_vault_access=self._audit_vault_access)
+
+    @functools.cached_property
+    def events(self) -> Events:
+        """The event bus, its ledger and the agent queues' dispatcher."""
+        return build_events(self.settings, self.store)
+
+    def tenant(self, tenant_id: str):
+        return get_tenant(tenant_id, self.store)
+
+    def integrations_for(self, tenant_id: str) -> Integrations:
+        """The tenant's shop data, ticket desk, notifier and analytics sink: the sandboxes unless settings or the
+        tenant's ``integrations`` block in tenant.json name a vendor."""
+        tenant = self.tenant(tenant_id)
+        return build_integrations(tenant_id, dict(tenant.integrations) if tenant else {}, self.settings, self.store)
+
+    def turn_ports(self) -> TurnPorts:
+        """What a chat turn's steps use. Orders and the catalogue come from the imported exports in the store;
+        tickets are kept in the store (the escalation queue hands them to a person)."""
+        shop = ShopSandbox(self.store)
+        return TurnPorts(settings=self.settings, store=self.store, queue=self.queue, knowledge=self.knowledge,
+                         llm=self.llm, shop_for=lambda tenant_id: shop, desk_for=lambda tenant_id: None)
+
+    def handler_ports(self) -> HandlerPorts:
+        """What the event bus's agent handlers use."""
+        return HandlerPorts(store=self.store, ledger=self.events.ledger, integrations_for=self.integrations_for)
+
+    def _audit_vault_access(self, tenant_id: str, conversation_id: str, action: str, outcome: str) -> None:
+        audit.record(self.store, self.settings, self.tenant(tenant_id), actor_kind="system", actor_id="pii-guard",
+                     action=action, resource_kind="pii_mapping", resource_id=conversation_id, outcome=outcome,
+                     via="core.pii")
 
 
-def _default_credential():
-    from azure.identity import DefaultAzureCredential
+def _document_store(settings: Settings) -> DocumentStore:
+    if settings.DOCUMENT_STORE is StoreKind.COSMOS:
+        # Only a Cosmos DB deployment loads the Cosmos and identity SDKs.
+        from azure.identity import DefaultAzureCredential
 
-    return DefaultAzureCredential()
+        from core.stores.cosmos_store import CosmosDocumentStore
+
+        return CosmosDocumentStore.connect(
+            settings.COSMOS_ENDPOINT, key=settings.COSMOS_KEY or None, database=settings.COSMOS_DATABASE,
+            container=settings.COSMOS_CONTAINER, connection_verify=settings.COSMOS_CA_CERT or True,
+            credential=None if settings.COSMOS_KEY else DefaultAzureCredential())
+    if settings.DOCUMENT_STORE is StoreKind.SQLITE:
+        return SqliteDocumentStore(settings.DATA_DIR / "documents.sqlite")
+    return MemoryDocumentStore()
 
 
 def build_services(settings: Settings) -> Services:
-    if settings.DOCUMENT_STORE is StoreKind.COSMOS:
-        from core.stores.cosmos_store import CosmosDocumentStore
-
-        store: DocumentStore = CosmosDocumentStore.connect(
-            settings.COSMOS_ENDPOINT, key=settings.COSMOS_KEY or None, database=settings.COSMOS_DATABASE,
-            container=settings.COSMOS_CONTAINER, connection_verify=settings.COSMOS_CA_CERT or True,
-            credential=None if settings.COSMOS_KEY else _default_credential())
-    elif settings.DOCUMENT_STORE is StoreKind.SQLITE:
-        from core.stores.sqlite_store import SqliteDocumentStore
-
-        store = SqliteDocumentStore(settings.DATA_DIR / "documents.sqlite")
-    else:
-        from core.stores.memory_store import MemoryDocumentStore
-
-        store = MemoryDocumentStore()
-    if settings.EVENT_QUEUE is QueueKind.STORAGE:
-        from core.stores.storage_queue import StorageQueue
-
-        queue: MessageQueue = StorageQueue(settings.AzureWebJobsStorage, settings.AzureWebJobsStorage__queueServiceUri)
-    else:
-        from core.stores.memory_store import MemoryQueue
-
-        queue = MemoryQueue()
+    store = _document_store(settings)
+    queue: MessageQueue = (StorageQueue(settings.AzureWebJobsStorage, settings.AzureWebJobsStorage__queueServiceUri)
+                           if settings.EVENT_QUEUE is QueueKind.STORAGE else MemoryQueue())
     return Services(settings=settings, store=store, queue=queue, knowledge=KnowledgeSearch(store, settings))
 
 
@@ -65,6 +112,7 @@ _lock = threading.Lock()
 
 
 def get_services() -> Services:
+    """The process's container (the Functions programming model gives blueprints no constructor to receive it)."""
     global _services
     if _services is None:
         with _lock:

@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
 from core.config import Settings
+from core.pii.detect import detect_log_patterns
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WORTH_SCANNING = re.compile(r"\d{2}|@|\bat\b", re.IGNORECASE)
@@ -37,8 +38,6 @@ def redact(text: str) -> str:
     Text without two digits in a row or an "@" is returned as is."""
     if not text or not _WORTH_SCANNING.search(text):
         return text
-    from core.pii.detect import detect_log_patterns
-
     spans = detect_log_patterns(text)
     for span in reversed(spans):
         text = f"{text[:span.start]}[{str(span.label).lower()}]{text[span.end:]}"
@@ -208,9 +207,9 @@ def _result_attributes(result: Any) -> dict[str, Any]:
     return found
 
 
-def agent_step(name: str, audit: bool = False) -> Callable:
-    """Decorate an activity ``fn(payload) -> result``: one span per call, attributes from the turn and result.
-    ``audit``: also record the step's data access in the audit log (HIPAA tenants)."""
+def agent_step(name: str) -> Callable:
+    """Decorate an activity ``fn(payload, ...) -> result``: one span per call, attributes from the turn in the
+    payload and from the result."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -236,10 +235,6 @@ def agent_step(name: str, audit: bool = False) -> Callable:
                     _conversation.reset(token)
                 for key, value in _result_attributes(result).items():
                     span.set_attribute(key, _clean(value))
-            if audit:
-                from core.audit import record_step
-
-                record_step(name, payload, result)
             return result
 
         return wrapper

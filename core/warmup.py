@@ -7,6 +7,12 @@ import gc
 import logging
 import time
 
+from core.agents import intent
+from core.language import detect
+from core.rag.retrieval import KnowledgeSearch
+from core.stores.ports import DocumentStore
+from core.tenants import list_tenants
+
 log = logging.getLogger("shopdesk.warmup")
 
 
@@ -15,7 +21,7 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-def warm() -> dict[str, float]:
+def warm(store: DocumentStore, knowledge: KnowledgeSearch) -> dict[str, float]:
     timings: dict[str, float] = {}
 
     def step(name: str, action) -> None:
@@ -26,16 +32,10 @@ def warm() -> dict[str, float]:
             log.warning("warm-up step %s failed: %s", name, type(exc).__name__)
         timings[name] = round(time.perf_counter() - started, 3)
 
-    from core.agents import intent
-    from core.language import detect
-    from core.services import get_services
-    from core.tenants import list_tenants
-
     step("intent_model", lambda: intent.classify("where is my order?"))
     step("language_model", lambda: detect("bonjour, où est ma commande?"))
-    services = get_services()
-    for tenant in list_tenants(services.store):
-        step(f"knowledge:{tenant.id}", lambda t=tenant.id: services.knowledge.search(t, "shipping", 1))
+    for tenant in list_tenants(store):
+        step(f"knowledge:{tenant.id}", lambda t=tenant.id: knowledge.search(t, "shipping", 1))
     # The models and indexes just loaded are millions of long-lived objects: left to the cyclic collector, every
     # full collection walks them all (about 115 ms measured on the local host, a stalled chat turn every ~150).
     # Frozen, they are skipped; reference counting still frees whatever of them is dropped later.

@@ -43,8 +43,8 @@ def services():
     container = Services(settings=load_settings(DOCUMENT_STORE="memory", EVENT_QUEUE="memory"), store=store,
                          queue=MemoryQueue(), knowledge=KnowledgeSearch(store))
     set_services(container)
-    import_tenant("demo", DEMO_TENANT, store)
-    import_tenant("northwind-tea", SECOND_TENANT, store)
+    import_tenant("demo", DEMO_TENANT, store, knowledge=container.knowledge)
+    import_tenant("northwind-tea", SECOND_TENANT, store, knowledge=container.knowledge)
     yield container
     set_services(None)
 

@@ -4,30 +4,28 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pydantic import BaseModel
-
+from core.models import TurnEvent, TurnResult
 from core.stores.optimistic import read_modify_write
 from core.stores.ports import DocumentStore
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
 
 STATS = "stats"
 REPORTS = "reports"
 
 
-class TurnEvent(BaseModel):
-    """No message text and no customer data: only what the dashboards need."""
+def turn_event(result: TurnResult, *, at: str, blocked: bool, grounded: bool) -> TurnEvent:
+    """The analytics event of a recorded turn (its id is the turn id, so a retried send is counted once)."""
+    return TurnEvent(event_id=result.turn_id, tenant_id=result.tenant_id, conversation_id=result.conversation_id,
+                     at=at, intent=result.intent, language=result.language, confidence=result.confidence,
+                     escalated=result.escalation.escalated, blocked=blocked, grounded=grounded,
+                     citations=len(result.citations))
 
-    event_id: str
-    tenant_id: str
-    conversation_id: str
-    at: str
-    intent: str
-    language: str
-    confidence: float
-    escalated: bool
-    blocked: bool
-    grounded: bool
-    citations: int
-    latency_ms: float | None = None
+
+def publish_turn_event(state: TurnState, ports: TurnPorts) -> None:
+    """Queue the recorded turn's analytics event, once the customer has the reply."""
+    assert state.recorded is not None
+    ports.queue.send(ports.settings.ANALYTICS_QUEUE_NAME, state.recorded.event.model_dump_json())
 
 
 #: Raw counters live in one document per tenant and minute (``<day>T<HH:MM>``): a document holds the ids it

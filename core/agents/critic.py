@@ -1,13 +1,18 @@
-"""Critic / supervisor agent: screens the customer's message before the pipeline and the draft reply after it."""
+"""Critic / supervisor agent: screens the customer's message before the other agents see it (``check_input``) and
+reviews the draft reply before the customer does (``check_output``); it also decides what a rejected draft gets
+(one retry with its reasons on a model, then the safe fallback)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
+from core.agents import knowledge
 from core.language import detect as detect_language
-from core.models import Draft, InputVerdict, Language, OutputVerdict
+from core.models import Draft, InputVerdict, Language, OutputVerdict, language_of_locale
 from core.text import fold
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
 
 # Patterns below run on fold(text) (lowercase, no accents) unless noted. Instructions count only when they are
 # the assistant's ("your", "previous", "above"...): "ignore my previous message" or "ignorez les instructions de
@@ -107,8 +112,8 @@ def is_abusive(text: str) -> bool:
     return bool(_ABUSE.search(text.lower()) or _ABUSE.search(_norm(text)))
 
 
-def check_input(message: str, *, locale_language: Language | None, fallback_language: Language,
-                max_bytes: int) -> InputVerdict:
+def screen_message(message: str, *, locale_language: Language | None, fallback_language: Language,
+                   max_bytes: int) -> InputVerdict:
     reasons: list[str] = []
     if len(message.encode("utf-8")) > max_bytes:
         reasons.append("oversize")
@@ -179,7 +184,7 @@ def _rude(reply: str) -> bool:
     return False
 
 
-def check_output(draft: Draft, *, context_text: str, expected_language: Language,
+def review_reply(draft: Draft, *, context_text: str, expected_language: Language,
                  other_customer_values: list[str] | None = None) -> OutputVerdict:
     """Flag unresolved PII tokens, numbers absent from the grounding context, leaks, rudeness and wrong language."""
     reasons: list[str] = []
@@ -231,3 +236,101 @@ def _judge(text: str, expected: Language) -> str | None:
     if confidence >= 0.6 and detected != expected and len(text) > 40:
         return detected
     return None
+
+
+# The turn's steps --------------------------------------------------------------------------------------------------
+def check_input(state: TurnState, ports: TurnPorts) -> InputVerdict:
+    """The customer's message screened in the conversation's language (else the shop's default language)."""
+    ctx = state.context
+    assert ctx is not None
+    default = ctx.tenant.default_language[:2]
+    fallback: Language = ctx.language or (default if default in ("en", "fr", "es") else "en")  # type: ignore[assignment]
+    return screen_message(state.turn.message, locale_language=language_of_locale(state.turn.locale),
+                          fallback_language=fallback, max_bytes=ports.settings.CHAT_MAX_MESSAGE_BYTES)
+
+
+def lets_through(state: TurnState) -> bool:
+    """Pure rule: the message was screened and not blocked (a blocked message never reaches the other agents)."""
+    return state.screen is not None and not state.screen.blocked
+
+
+def context_text(state: TurnState, ports: TurnPorts) -> str:
+    """Everything the reply may draw on: the message, the shop facts, the cited passages and documents, the
+    ticket id."""
+    parts = [state.turn.message, state.facts.model_dump_json()]
+    parts.extend(c.passage for c in state.citations)
+    parts.extend(knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2).values())
+    if state.escalation.ticket_id:
+        parts.append(state.escalation.ticket_id)
+    return "\n".join(parts)
+
+
+def other_customer_values(state: TurnState, ports: TurnPorts) -> list[str]:
+    """What this turn knows of other customers: the orders it looked up but withheld because the asker does not own
+    them (``needs_verification``, or one of several numbers asked about), i.e. their emails, phones, full names,
+    street addresses, postal codes and tracking numbers, minus the asking customer's own email and name.
+
+    By design nothing else in the context can belong to someone else: ShopFacts holds only orders the asker owns,
+    the history is this conversation's, KB passages are the shop's public pages, and a PII token of another
+    conversation is reported by the router (``foreign_token``). These values never enter the prompt either, so the
+    check is a second line of defence should a change ever put them in context. Single first names are left out
+    (the critic matches substrings, and "Sam" is in "Samples")."""
+    if state.intent is None or state.context is None:
+        return []
+    ctx = state.context
+    numbers = state.intent.entities.order_numbers or (
+        [ctx.order_number] if ctx.order_number and state.intent.label in knowledge.ORDER_INTENTS else [])
+    disclosed = {o.order_number for o in state.facts.orders}
+    customer = ctx.customer
+    own = {fold(v) for v in (customer.email if customer else None, customer.name if customer else None,
+                             ctx.verified_email, *state.intent.entities.emails) if v}
+    own |= {fold(o.tracking_number) for o in state.facts.orders if o.tracking_number}
+    shop = ports.shop_for(state.turn.tenant_id)
+    values: list[str] = []
+    for number in numbers[:3]:
+        order = shop.find_order(state.turn.tenant_id, number)
+        if order is None or str(order.get("order_number") or order.get("name")) in disclosed:
+            continue
+        people = [order.get("customer") or {}, order.get("shipping_address") or {},
+                  order.get("billing_address") or {}]
+        values += [order.get("email"), order.get("contact_email"), order.get("phone")]
+        for person in people:
+            values += [person.get("email"), person.get("phone"), person.get("name"), person.get("address1"),
+                       person.get("zip"), " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)]
+        for fulfillment in order.get("fulfillments") or []:
+            values += [fulfillment.get("tracking_number"), *(fulfillment.get("tracking_numbers") or [])]
+    cleaned = (str(v).strip() for v in values if v)
+    return list(dict.fromkeys(v for v in cleaned if len(v) >= 5 and fold(v) not in own and
+                              (" " in v or not v.isalpha())))
+
+
+def check_output(state: TurnState, ports: TurnPorts) -> OutputVerdict:
+    assert state.draft is not None
+    return review_reply(state.draft, context_text=context_text(state, ports), expected_language=state.language,
+                        other_customer_values=other_customer_values(state, ports))
+
+
+def worth_a_retry(state: TurnState) -> bool:
+    """Pure rule: a model's rejected draft gets one more try; an offline draft is deterministic, so it would not
+    change."""
+    return (state.review is not None and not state.review.ok and state.draft is not None
+            and state.draft.usage.provider != "offline")
+
+
+def retry_with_reasons(state: TurnState) -> None:
+    """Before the retry: the response agent is told why its draft was rejected, and the reply will say so."""
+    assert state.review is not None
+    state.guardrail_reasons = [f"output:{r}" for r in state.review.reasons]
+    state.retry_feedback = state.review.reasons
+
+
+def rejected(state: TurnState) -> bool:
+    """Pure rule: the (last) draft failed the review, so the customer gets the safe fallback instead."""
+    return state.review is not None and not state.review.ok
+
+
+def fall_back(state: TurnState) -> None:
+    """Before the fallback: the reply's guardrail reasons say what was rejected and that the fallback answers."""
+    assert state.review is not None
+    state.guardrail_reasons.extend(f"output:{r}" for r in state.review.reasons)
+    state.guardrail_reasons.append("output:fallback_used")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from datetime import UTC, datetime
 
 from core.agents.critic import number_value
 from core.integrations.ports import IntegrationError, TicketDesk, TicketRequest
-from core.models import Escalation, InputVerdict, IntentResult, OrderFacts
+from core.models import Escalation, HandoffJob, InputVerdict, IntentResult, OrderFacts
+from core.pii.cards import mask_card_numbers
 from core.stores.ports import ConcurrencyError, DocumentStore
 from core.text import fold
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
 
 log = logging.getLogger("shopdesk.escalation")
 
@@ -141,3 +145,46 @@ def _push_to_desk(store: DocumentStore, desk: TicketDesk, ticket: dict) -> None:
         store.patch(ticket["tenant_id"], TICKETS, ticket["conversation_id"], patch)
     except (AttributeError, KeyError):
         pass  # a store without patch support, or the ticket was removed meanwhile
+
+
+# The turn's steps --------------------------------------------------------------------------------------------------
+def reason_for(state: TurnState) -> str | None:
+    """Pure rule (no I/O): why this turn goes to a person, or None. A turn with no orders, products or citations
+    counts as unanswered."""
+    if state.screen is None or state.intent is None or state.context is None or state.screen.blocked:
+        return None
+    answered = bool(state.facts.orders or state.facts.products or state.citations)
+    return decide(state.intent, state.screen, unanswered_turns=state.context.unanswered_turns + (0 if answered else 1),
+                  message=state.turn.message, orders=state.facts.orders,
+                  refund_limit=state.context.tenant.escalation.refund_auto_approve_limit)
+
+
+def needed(state: TurnState) -> bool:
+    return reason_for(state) is not None
+
+
+_PRIORITY = {"safety": "urgent", "complaint": "high", "frustrated_customer": "high", "refund_above_limit": "high"}
+
+
+def escalate(state: TurnState, ports: TurnPorts) -> Escalation:
+    """Open the conversation's ticket (once) and, for a new one, queue the hand-off that waits for a person."""
+    turn, ctx = state.turn, state.context
+    reason = reason_for(state)
+    assert ctx is not None and reason is not None
+    # The ticket (and the desk it is pushed to) keeps the conversation's text with card numbers masked.
+    transcript = [{k: mask_card_numbers(v) if isinstance(v, str) else v for k, v in entry.items()}
+                  for entry in [*ctx.history, {"user": turn.message}]]
+    customer = ctx.customer.model_dump(mode="json") if ctx.customer else None
+    language = state.screen.language if state.screen else "en"
+    existing = ports.store.get(turn.tenant_id, TICKETS, turn.conversation_id)
+    result = open_ticket(ports.store, tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, reason=reason,
+                         language=language, transcript=transcript, customer=customer,
+                         priority=_PRIORITY.get(reason, "normal"),
+                         created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                         desk=ports.desk_for(turn.tenant_id))
+    if existing is None and result.ticket_id:
+        # A new ticket: a human hand-off starts listening for the agent's reply (blueprints/handoff.py).
+        job = HandoffJob(tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, ticket_id=result.ticket_id,
+                         language=language, timeout_minutes=ctx.tenant.escalation.human_handoff_timeout_minutes)
+        ports.queue.send(ports.settings.ESCALATION_QUEUE_NAME, job.model_dump_json())
+    return result

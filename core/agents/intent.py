@@ -20,14 +20,17 @@ from pathlib import Path
 
 from core.config import REPO_ROOT
 from core.language import detect as detect_language
-from core.models import Entities, IntentResult, Language
-from core.text import fold
+from core.llm.types import CompletionRequest, Message
+from core.models import Entities, IntentResult, Language, Usage
+from core.text import fold, tokens
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
+from core.utterances import INTENTS_DIR, load_examples
 
 LABELS = (
     "order_status", "shipping", "returns_refunds", "product_info", "payment_billing", "account",
     "promotions", "complaint_escalation", "general",
 )
-INTENTS_DIR = REPO_ROOT / "knowledge" / "intents"
 log = logging.getLogger("shopdesk.intent")
 
 # "n°", "nº", "no", "no.", "n.º" (the Spanish abbreviation our own replies print).
@@ -73,40 +76,6 @@ class _Model:
 
 _model: _Model | None = None
 _lock = threading.Lock()
-
-
-def _normalised(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
-
-
-NEAR_DUPLICATE_JACCARD = 0.6
-
-
-def _near_held_out(row: dict, held_out: dict[str, list[set[str]]]) -> bool:
-    words = set(_normalised(row["text"]).split())
-    for other in held_out.get(row.get("lang", ""), []):
-        union = len(words | other)
-        if union and len(words & other) / union >= NEAR_DUPLICATE_JACCARD:
-            return True
-    return False
-
-
-def load_examples(split: str | None = None, folder: Path = INTENTS_DIR) -> list[dict]:
-    """Labelled utterances. Training rows that are the same as, or a near-paraphrase of (word Jaccard ≥ 0.6), a
-    held-out test row of their language are dropped, so the held-out figures never score a sentence the model was
-    trained on in other words."""
-    rows = []
-    for path in sorted(folder.rglob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rows.append(json.loads(line))
-    if split == "train":
-        held_out: dict[str, list[set[str]]] = {}
-        for r in rows:
-            if r.get("split") == "test":
-                held_out.setdefault(r.get("lang", ""), []).append(set(_normalised(r["text"]).split()))
-        return [r for r in rows if r.get("split") == "train" and not _near_held_out(r, held_out)]
-    return [r for r in rows if split is None or r.get("split") == split]
 
 
 MODEL_VERSION = "e5+tfidf-2"
@@ -285,9 +254,6 @@ def understand(text: str, lang: str | None, *, router, tenant_id: str, conversat
                history: list[dict] | None = None) -> IntentResult:
     """Model path when a provider is configured (structured output against INTENT_SCHEMA); otherwise, and as the
     router's last resort, the offline classifier."""
-    from core.llm.types import CompletionRequest, Message
-    from core.models import Usage
-
     offline = classify(text, lang)
     if router is None or router.offline_only:
         return offline
@@ -314,6 +280,35 @@ def understand(text: str, lang: str | None, *, router, tenant_id: str, conversat
         entities=offline.entities, wants_human=bool(data.get("wants_human")) or offline.wants_human,
         usage=Usage(provider=completion.provider, tokens=completion.tokens, cost=completion.cost),
     )
+
+
+def classify_intent(state: TurnState, ports: TurnPorts) -> IntentResult:
+    """The turn's intent: the classifier's (or the model's) label, the catalogue products the message names, and
+    the conversation's topic kept for a short follow-up."""
+    turn, ctx = state.turn, state.context
+    assert state.screen is not None
+    result = understand(turn.message, state.screen.language, router=ports.llm, tenant_id=turn.tenant_id,
+                        conversation_id=turn.conversation_id, history=ctx.history if ctx else None)
+    products = ports.shop_for(turn.tenant_id).match_products(
+        turn.tenant_id, turn.message, max_staleness=ports.settings.INTENT_CACHE_TTL_SECONDS)
+    result.entities.products = [str(p.get("id")) for p, _ in products]
+    if products and result.label == "general":
+        # "Hi, do you have lavender soap?": naming a catalogue product makes a greeting a product question.
+        result.label = "product_info"
+    if ctx is None or not ctx.history:
+        return result
+    last_intent = ctx.history[-1].get("intent")
+    short = len(tokens(turn.message)) <= 8
+    if ctx.order_number and not result.entities.order_numbers and last_intent == "order_status":
+        # "where is it now?" or "my email is …" continues the order being discussed; a confident other topic
+        # ("thanks, and what's your return window?") does not.
+        if result.entities.emails or (short and result.confidence < 0.65) or result.label in ("shipping",
+                                                                                              "general"):
+            result.label = "order_status"
+    elif ctx.product_ids and last_intent == "product_info" and short and result.confidence < 0.6:
+        # "how much is it?" continues the product being discussed.
+        result.label = "product_info"
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

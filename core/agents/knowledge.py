@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from core.integrations.shop_sandbox import ShopSandbox, order_facts, owns, product_facts
+from core.integrations.ports import ShopData
+from core.integrations.shop_sandbox import order_facts, owns, product_facts
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
-from core.rag.retrieval import KnowledgeSearch
+from core.rag.retrieval import KB_COLLECTION, KnowledgeSearch
+from core.stores.ports import DocumentStore
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
 
 ORDER_INTENTS = {"order_status", "returns_refunds", "complaint_escalation"}
 
@@ -19,7 +23,7 @@ def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str,
     ]
 
 
-def shop_facts(shop: ShopSandbox, tenant_id: str, message: str, intent: IntentResult, *,
+def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResult, *,
                customer: CustomerRef | None, slot_order: str | None, slot_products: list[str],
                verified_email: str | None, currency: str, shop_url: str | None,
                claimed_email: str | None = None) -> ShopFacts:
@@ -60,3 +64,62 @@ def shop_facts(shop: ShopSandbox, tenant_id: str, message: str, intent: IntentRe
             products += [p for p in shop.all_products(tenant_id) if p.get("handle") in handles]
     facts.products = [product_facts(p, currency, shop_url) for p in products]
     return facts
+
+
+def cited_documents(store: DocumentStore, tenant_id: str, citations: list[Citation], limit: int = 1
+                    ) -> dict[str, str]:
+    """Full text of the top cited documents (the offline answer picks its sentences from the whole document)."""
+    out: dict[str, str] = {}
+    for citation in citations[:limit]:
+        stored = store.get(tenant_id, KB_COLLECTION, citation.doc_id)
+        if stored is not None:
+            out[citation.doc_id] = stored.body.get("content", "")
+    return out
+
+
+# The turn's steps --------------------------------------------------------------------------------------------------
+def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
+    assert state.intent is not None
+    settings = ports.settings
+    k = settings.KNOWLEDGE_TOP_K
+    wide = state.intent.label == "product_info"
+    citations = retrieve(ports.knowledge, state.turn.tenant_id, state.turn.message, state.intent.language,
+                         k=k * 3 if wide else k, min_score=settings.KNOWLEDGE_MIN_SCORE)
+    if wide:
+        # A product question is answered from product pages first (stable order otherwise).
+        citations = sorted(citations, key=lambda c: not c.doc_id.startswith("product-"))[:k]
+    return citations
+
+
+def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:
+    assert state.intent is not None and state.context is not None
+    ctx, tenant_id = state.context, state.turn.tenant_id
+    # An order only picked as the latest of a listing answers "where is it now?", not "what's your return window?".
+    slot_order = ctx.order_number if not ctx.order_from_list or state.intent.label == "order_status" else None
+    return shop_facts(
+        ports.shop_for(tenant_id), tenant_id, state.turn.message, state.intent,
+        customer=ctx.customer, slot_order=slot_order, slot_products=ctx.product_ids,
+        verified_email=ctx.verified_email, currency=ctx.tenant.currency, shop_url=ctx.tenant.shop_url,
+        claimed_email=ctx.claimed_customer.email if ctx.claimed_customer else None,
+    )
+
+
+def needs_cited_products(state: TurnState) -> bool:
+    """Pure rule: a product question whose product the catalogue lookup did not recognise by name ("¿tienen jabón
+    de lavanda?", "the Darjeeling") but whose product page was retrieved."""
+    return (state.intent is not None and state.intent.label == "product_info" and not state.facts.products
+            and any(c.doc_id.startswith("product-") for c in state.citations[:2]))
+
+
+def lookup_cited_products(state: TurnState, ports: TurnPorts) -> ShopFacts:
+    """The shop facts with the live stock and price of the products whose pages the turn cited (at most two), in
+    citation order."""
+    tenant = state.context.tenant if state.context else None
+    handles = [c.doc_id.removeprefix("product-") for c in state.citations[:2] if c.doc_id.startswith("product-")]
+    if not handles or tenant is None:
+        return state.facts
+    found = [p for p in ports.shop_for(state.turn.tenant_id).all_products(state.turn.tenant_id)
+             if p.get("handle") in handles]
+    found.sort(key=lambda p: handles.index(p["handle"]))
+    return state.facts.model_copy(update={"products": [product_facts(p, tenant.currency, tenant.shop_url)
+                                                       for p in found]})

@@ -13,10 +13,17 @@ import functools
 import json
 import re
 
+from core.agents import knowledge
+from core.events import operations, waitlist
 from core.glossary import DESK_TOPICS_PATH, load_entries
 from core.language import detect as detect_language
+from core.llm.types import CompletionRequest, Message
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
+from core.pii.known import KnownEntities
+from core.pii.spans import Label
 from core.text import STOPWORDS, fold, sentence_blocks, sentences, strip_markup, tokens
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
 
 T: dict[str, dict[Language, str]] = {
     "blocked_prompt_injection": {
@@ -737,8 +744,6 @@ def build_messages(message: str, *, language: Language, shop_name: str, brand_vo
                    history: list[dict], citations: list[Citation], facts: ShopFacts, escalation: Escalation,
                    retry_feedback: list[str]):
     """The model prompt: rules, the facts it may use (and nothing else), the recent conversation, the message."""
-    from core.llm.types import Message
-
     rules = (
         f"You are the customer-service assistant of {shop_name}. Voice: {brand_voice or 'friendly and precise'}. "
         f"Reply in {_LANGUAGE_NAMES[language]} only, in at most 5 sentences. Use ONLY the facts in CONTEXT: never "
@@ -768,8 +773,6 @@ def build_messages(message: str, *, language: Language, shop_name: str, brand_vo
 def compose_with_model(router, message: str, *, offline_draft: Draft, tenant_id: str, conversation_id: str,
                        known_entities: list[str], always_tokenize: bool, **prompt_parts) -> Draft:
     """The model path; the offline draft (grounded templates) is the router's last resort."""
-    from core.llm.types import CompletionRequest
-
     if router is None or router.offline_only:
         return offline_draft
     citations: list[Citation] = prompt_parts["citations"]
@@ -788,3 +791,85 @@ def compose_with_model(router, message: str, *, offline_draft: Draft, tenant_id:
                  grounded=bool(used or prompt_parts["facts"].orders or prompt_parts["facts"].products),
                  usage=Usage(provider=completion.provider, tokens=completion.tokens, cost=completion.cost),
                  pii_report=[str(p) for p in completion.pii_report])
+
+
+# The turn's steps --------------------------------------------------------------------------------------------------
+def known_entities(state: TurnState, ports: TurnPorts) -> KnownEntities:
+    """Values that identify this customer, always tokenized before a third-party model sees them: the shop's own
+    customer record and orders when the customer is known (every form of their name, phone and address), plus
+    what this conversation revealed (emails, order and tracking numbers)."""
+    ctx = state.context
+    customer = ctx.customer if ctx else None
+    claimed = ctx.claimed_customer if ctx else None
+    if customer is None and claimed is not None:
+        customer = claimed  # unverified, but still this customer's own values: tokenized all the same
+    emails = [e for e in ([customer.email] if customer and customer.email else []) +
+              ([ctx.verified_email] if ctx and ctx.verified_email else []) +
+              (state.intent.entities.emails if state.intent else []) if e]
+    record = None
+    if emails:
+        wanted = {e.lower() for e in emails}
+        record = next((d.body for d in ports.store.list(state.turn.tenant_id, "customers", limit=100_000)
+                       if str(d.body.get("email", "")).lower() in wanted), None)
+    known = KnownEntities.from_shopify(record, [])
+    if customer and customer.name:
+        first, _, last = customer.name.partition(" ")
+        known.add(Label.PERSON, customer.name)
+        known.add(Label.PERSON, first)
+        if last:
+            known.add(Label.PERSON, last)
+    if customer and customer.id:
+        known.add(Label.CUSTOMER_ID, customer.id)
+    for email in emails:
+        known.add(Label.EMAIL, email)
+    for order in state.facts.orders:
+        known.add(Label.ORDER_NUMBER, order.order_number)
+        if order.tracking_number:
+            known.add(Label.TRACKING_NUMBER, order.tracking_number)
+    return known
+
+
+def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
+    assert state.screen is not None and state.context is not None
+    intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
+    language = state.language
+    documents = knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2)
+    offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=state.citations,
+                            facts=state.facts, escalation=state.escalation, language=language, documents=documents)
+    if state.screen.blocked:
+        return offline_draft  # a blocked message never reaches a model
+    tenant = state.context.tenant
+    return compose_with_model(
+        ports.llm, state.turn.message, offline_draft=offline_draft, tenant_id=state.turn.tenant_id,
+        conversation_id=state.turn.conversation_id, known_entities=known_entities(state, ports),
+        always_tokenize=tenant.pii_tokenization == "always", language=language, shop_name=tenant.name,
+        brand_voice=tenant.brand_voice, history=state.context.history, citations=state.citations, facts=state.facts,
+        escalation=state.escalation, retry_feedback=state.retry_feedback,
+    )
+
+
+def fallback_response(state: TurnState, ports: TurnPorts) -> Draft:
+    return fallback(state.language)
+
+
+def append_notices(state: TurnState, ports: TurnPorts) -> Draft:
+    """The shop's own notices, added to the reviewed reply: a "tell me when it's back" request puts the customer
+    on the product's back-in-stock waitlist (and the reply says so, or asks for an e-mail), and an active
+    announcement is mentioned once per conversation. Both are the shop's templates and its operators' text, not
+    model output, so they are added after the critic's review."""
+    draft, turn, ctx = state.draft, state.turn, state.context
+    assert draft is not None
+    if state.screen is None or state.screen.blocked:
+        return draft
+    customer = turn.customer or (ctx.customer if ctx else None)
+    emails = [e for e in (customer.email if customer else None, ctx.verified_email if ctx else None,
+                          *(state.intent.entities.emails if state.intent else [])) if e]
+    reply = draft.reply
+    captured = waitlist.capture(ports.store, turn.tenant_id, turn.conversation_id, turn.message,
+                                products=state.facts.products, emails=emails, language=draft.language)
+    if captured:
+        reply += T[f"waitlist_{captured[0]}"][draft.language].format(title=captured[1])
+    mention = operations.mention_for(ports.store, turn.tenant_id, turn.conversation_id, draft.language)
+    if mention:
+        reply += T["announcement"][draft.language].format(text=mention)
+    return draft if reply == draft.reply else draft.model_copy(update={"reply": reply})

@@ -1,16 +1,20 @@
-"""One handler per agent queue. Each is idempotent on its own (upserts, deterministic ids) and the dispatcher's
-receipts make a duplicate delivery a no-op; Durable work is returned as effects."""
+"""One handler per agent queue, ``handler(event, ports) -> effects``. Each is idempotent on its own (upserts,
+deterministic ids) and the dispatcher's receipts make a duplicate delivery a no-op; Durable work is returned as
+effects. ``ports`` (built by the composition root) is what the handlers use: the store, the event ledger and each
+tenant's integrations."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core import handoff
 from core.agents import analytics
 from core.agents.escalation import TICKETS
-from core.services import get_services
+from core.integrations.factory import Integrations
 from core.stores.optimistic import read_modify_write
 from core.stores.ports import DocumentStore
 from core.tenants import get_tenant, order_key
@@ -18,9 +22,16 @@ from core.tenants import get_tenant, order_key
 from . import operations, stories, waitlist
 from .catalog import CloudEvent
 from .delivery import Effect, RaiseEvent, StartOrchestration
-from .runtime import get_events
+from .ledger import Ledger
 
 log = logging.getLogger("shopdesk.events")
+
+
+@dataclass(frozen=True)
+class HandlerPorts:
+    store: DocumentStore
+    ledger: Ledger
+    integrations_for: Callable[[str], Integrations]  # the tenant's shop data, ticket desk, notifier, analytics sink
 
 
 def _merge(store: DocumentStore, tenant_id: str, collection: str, doc_id: str, changes: dict[str, Any],
@@ -35,8 +46,8 @@ def _merge(store: DocumentStore, tenant_id: str, collection: str, doc_id: str, c
 
 
 # Response agent: proactive messages -------------------------------------------------------------------------
-def response_agent(event: CloudEvent) -> list[Effect]:
-    store = get_services().store
+def response_agent(event: CloudEvent, ports: HandlerPorts) -> list[Effect]:
+    store = ports.store
     tenant_id, data = event.tenant_id, event.data
     if event.type == "shopify.orders.fulfilled":
         return [StartOrchestration("shipment_notification", stories.shipment_instance(tenant_id, data),
@@ -83,8 +94,8 @@ def _our_ticket(store: DocumentStore, tenant_id: str, data: dict[str, Any]) -> A
     return None
 
 
-def escalation_agent(event: CloudEvent) -> list[Effect]:
-    store = get_services().store
+def escalation_agent(event: CloudEvent, ports: HandlerPorts) -> list[Effect]:
+    store = ports.store
     tenant_id, data = event.tenant_id, event.data
     ticket = _our_ticket(store, tenant_id, data)
     if ticket is None:
@@ -118,9 +129,8 @@ def escalation_agent(event: CloudEvent) -> list[Effect]:
 
 
 # Knowledge agent: keeps the shop data it answers from current --------------------------------------------------
-def knowledge_agent(event: CloudEvent) -> list[Effect]:
-    services = get_services()
-    store = services.store
+def knowledge_agent(event: CloudEvent, ports: HandlerPorts) -> list[Effect]:
+    store = ports.store
     tenant_id, data = event.tenant_id, event.data
     if event.type in ("shopify.customers.created", "shopify.customers.updated"):
         _merge(store, tenant_id, "customers", str(data["id"]), data, newer_only=True)
@@ -142,20 +152,15 @@ def knowledge_agent(event: CloudEvent) -> list[Effect]:
                         v["old_inventory_quantity"], v["inventory_quantity"] = v.get("inventory_quantity"), available
                 _merge(store, tenant_id, "products", doc.id, {"variants": variants})
     elif event.type == "scheduled.sync.products":
-        from core.integrations.factory import integrations_for
-
-        shop = integrations_for(tenant_id).shop
-        count = len(shop.all_products(tenant_id)) if hasattr(shop, "all_products") else store.count(tenant_id,
-                                                                                                   "products")
+        count = len(ports.integrations_for(tenant_id).shop.all_products(tenant_id))
         _merge(store, tenant_id, "sync-runs", "products", {"at": event.time, "products": count, "event": event.id})
     return []
 
 
 # Analytics agent: counts every event, writes reports, pushes the analytics sync ---------------------------
-def analytics_agent(event: CloudEvent) -> list[Effect]:
-    services = get_services()
-    store = services.store
-    get_events().ledger.count(event.tenant_id, f"seen.{event.type}")
+def analytics_agent(event: CloudEvent, ports: HandlerPorts) -> list[Effect]:
+    store = ports.store
+    ports.ledger.count(event.tenant_id, f"seen.{event.type}")
     if event.type in ("scheduled.reports.daily", "scheduled.reports.weekly"):
         end = datetime.fromisoformat(event.data["day"]).date()
         days = 1 if event.type.endswith("daily") else 7
@@ -163,14 +168,12 @@ def analytics_agent(event: CloudEvent) -> list[Effect]:
                      for i in range(days)]
         turns = sum(s.get("turns", 0) for s in summaries)
         report = {"period": event.data["period"], "day": event.data["day"], "turns": turns, "days": summaries,
-                  "events": get_events().ledger.statistics(event.tenant_id, days)["totals"], "at": event.time}
+                  "events": ports.ledger.statistics(event.tenant_id, days)["totals"], "at": event.time}
         store.put(event.tenant_id, "reports", f"events-{event.data['period']}-{event.data['day']}", report)
     elif event.type == "scheduled.sync.analytics":
-        from core.integrations.factory import integrations_for
-
         day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
         summary = analytics.daily_summary(store, event.tenant_id, day)
-        sink = integrations_for(event.tenant_id).analytics
+        sink = ports.integrations_for(event.tenant_id).analytics
         sent = sink.track(event.tenant_id, f"shopdesk-{event.tenant_id}",
                           [{"name": "shopdesk_daily", "params": {"day": day, "turns": summary.get("turns", 0)}}])
         _merge(store, event.tenant_id, "sync-runs", "analytics", {"at": event.time, "events": sent})

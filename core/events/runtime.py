@@ -1,8 +1,8 @@
-"""The process's event bus, ledger and dispatcher, built once from settings (replaceable in tests)."""
+"""The event bus, ledger and dispatcher built from settings (the composition root, ``core.services``, builds the
+process's once)."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from core.config import QueueKind, Settings
@@ -44,24 +44,3 @@ def build_events(settings: Settings, store) -> Events:
                                                                                         delay_seconds=delay),
                             retry_delays=delays, fault_rate=settings.EVENTS_FAULT_RATE)
     return Events(bus=bus, ledger=ledger, dispatcher=dispatcher, queues=queues)
-
-
-_events: Events | None = None
-_lock = threading.Lock()
-
-
-def get_events() -> Events:
-    global _events
-    if _events is None:
-        with _lock:
-            if _events is None:
-                from core.services import get_services
-
-                services = get_services()
-                _events = build_events(services.settings, services.store)
-    return _events
-
-
-def set_events(events: Events | None) -> None:
-    global _events
-    _events = events

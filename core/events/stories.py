@@ -5,7 +5,8 @@ blueprints/stories.py):
   Mailchimp Transactional, or the local outbox) → record;
 - 2.23 inventory back above zero → the prospects who asked to be told → send to each → unsubscribe them.
 
-Sends are idempotent per notification id (a retried activity finds its record and does not e-mail twice).
+Sends are idempotent per notification id (a retried activity finds its record and does not e-mail twice). Each step
+receives the store (and the tenant's notifier) from the activity that runs it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.agents.response import T
-from core.integrations.factory import integrations_for
-from core.integrations.ports import EmailMessage
-from core.services import get_services
-from core.stores.ports import ConcurrencyError
+from core.integrations.ports import EmailMessage, Notifier
+from core.stores.ports import ConcurrencyError, DocumentStore
 from core.tenants import get_tenant, order_key
 
 from . import waitlist
@@ -44,9 +43,8 @@ def restock_instance(tenant_id: str, event_id: str) -> str:
     return f"restock--{tenant_id}--{event_id}"
 
 
-def compose_shipment(tenant_id: str, order: dict[str, Any]) -> dict[str, Any] | None:
+def compose_shipment(store: DocumentStore, tenant_id: str, order: dict[str, Any]) -> dict[str, Any] | None:
     """The e-mail for a fulfilled order, in the customer's language; None when the order has no e-mail."""
-    store = get_services().store
     tenant = get_tenant(tenant_id, store)
     stored = store.get(tenant_id, "orders", order_key(order))
     full = {**(stored.body if stored else {}), **order}
@@ -72,13 +70,13 @@ def compose_shipment(tenant_id: str, order: dict[str, Any]) -> dict[str, Any] | 
             "text": T["shipment_body"][language].format(**values), "order": order_key(full)}
 
 
-def send_once(tenant_id: str, notice: dict[str, Any], kind: str) -> dict[str, Any]:
-    """Send ``notice`` unless its notification id was already sent; record the result."""
-    store = get_services().store
+def send_once(store: DocumentStore, notifier: Notifier, tenant_id: str, notice: dict[str, Any], kind: str
+              ) -> dict[str, Any]:
+    """Send ``notice`` through ``notifier`` unless its notification id was already sent; record the result."""
     existing = store.get(tenant_id, NOTIFICATIONS, notice["notification_id"])
     if existing is not None and existing.body.get("status") == "sent":
         return {"notification_id": notice["notification_id"], "status": "sent", "repeat": True}
-    result = integrations_for(tenant_id).notifier.send(tenant_id, EmailMessage(
+    result = notifier.send(tenant_id, EmailMessage(
         to_email=notice["to_email"], to_name=notice.get("to_name"), subject=notice["subject"], text=notice["text"],
         tags=[kind, f"lang-{notice['language']}"]))
     store.put(tenant_id, NOTIFICATIONS, notice["notification_id"], {
@@ -90,9 +88,8 @@ def send_once(tenant_id: str, notice: dict[str, Any], kind: str) -> dict[str, An
     return {"notification_id": notice["notification_id"], "status": result.status, "repeat": False}
 
 
-def record_shipment(tenant_id: str, order_number: str, notification_id: str) -> None:
+def record_shipment(store: DocumentStore, tenant_id: str, order_number: str, notification_id: str) -> None:
     """Mark the stored order as notified (the conversation view and the order cache show it)."""
-    store = get_services().store
     for _ in range(10):
         stored = store.get(tenant_id, "orders", order_number)
         if stored is None:
@@ -105,8 +102,8 @@ def record_shipment(tenant_id: str, order_number: str, notification_id: str) -> 
             continue
 
 
-def restock_prospects(tenant_id: str, inventory_item_id: str, event_id: str) -> list[dict[str, Any]]:
-    store = get_services().store
+def restock_prospects(store: DocumentStore, tenant_id: str, inventory_item_id: str, event_id: str
+                      ) -> list[dict[str, Any]]:
     tenant = get_tenant(tenant_id, store)
     shop = tenant.name if tenant else tenant_id
     out = []
@@ -124,6 +121,5 @@ def restock_prospects(tenant_id: str, inventory_item_id: str, event_id: str) -> 
     return out
 
 
-def unsubscribe(tenant_id: str, entry_ids: list[str]) -> int:
-    store = get_services().store
+def unsubscribe(store: DocumentStore, tenant_id: str, entry_ids: list[str]) -> int:
     return sum(1 for entry in entry_ids if waitlist.remove(store, tenant_id, entry))

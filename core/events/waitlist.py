@@ -57,8 +57,8 @@ def remove(store: DocumentStore, tenant_id: str, entry: str) -> bool:
 
 def capture(store: DocumentStore, tenant_id: str, conversation_id: str, message: str, *, products: list[Any],
             emails: list[str], language: str) -> tuple[str, str | None] | None:
-    """Called by the chat pipeline after a turn. Returns ("added", title) / ("need_email", title) when the
-    customer asked to be told about an out-of-stock product of this turn, else None."""
+    """Called by the response agent once the reply is reviewed. Returns ("added", title) / ("need_email", title)
+    when the customer asked to be told about an out-of-stock product of this turn, else None."""
     if not asks_to_be_told(message):
         return None
     missing = [p for p in products if not p.in_stock]

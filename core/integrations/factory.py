@@ -1,6 +1,7 @@
 """Integrations per tenant: sandbox by default, a vendor adapter when settings or the tenant's ``integrations``
-block in tenant.json say so. Credentials are app settings whose *names* come from settings (``{TENANT}`` is the
-tenant id upper-cased, dashes as underscores) — in Azure those app settings are Key Vault references."""
+block in tenant.json say so (the composition root, ``core.services``, calls ``build_integrations``). Credentials
+are app settings whose *names* come from settings (``{TENANT}`` is the tenant id upper-cased, dashes as
+underscores) — in Azure those app settings are Key Vault references."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from typing import Any
 
 from core.stores.ports import DocumentStore
 
+from .ga4 import Ga4AnalyticsSink, Ga4Client
+from .mailchimp import MailchimpNotifier, MandrillClient
 from .ports import AnalyticsSink, IntegrationError, Notifier, ShopData, TicketDesk
 from .sandbox import SandboxAnalyticsSink, SandboxNotifier, SandboxTicketDesk
 from .shop_sandbox import ShopSandbox
+from .shopify import ShopifyClient, ShopifyShopData
+from .zendesk import ZendeskClient, ZendeskTicketDesk
 
 
 @dataclass
@@ -49,41 +54,22 @@ def build_integrations(tenant_id: str, tenant_cfg: dict[str, Any], settings: Any
               **client_kwargs}
     shop: ShopData = ShopSandbox(store)
     if _choice(tenant_cfg, "shop_data", settings.SHOP_DATA) == "shopify":
-        from .shopify import ShopifyClient, ShopifyShopData
-
         shop = ShopifyShopData(ShopifyClient(
             tenant_id, _need(tenant_cfg, "shopify_domain", tenant_id),
             secret(settings.SHOPIFY_TOKEN_SECRET_NAME, tenant_id, environ),
             api_version=settings.SHOPIFY_API_VERSION, **kwargs), catalog_ttl=settings.KNOWLEDGE_CACHE_TTL_SECONDS)
     tickets: TicketDesk = SandboxTicketDesk(store)
     if _choice(tenant_cfg, "ticket_desk", settings.TICKET_DESK) == "zendesk":
-        from .zendesk import ZendeskClient, ZendeskTicketDesk
-
         tickets = ZendeskTicketDesk(ZendeskClient(
             tenant_id, _need(tenant_cfg, "zendesk_subdomain", tenant_id), _need(tenant_cfg, "zendesk_email", tenant_id),
             secret(settings.ZENDESK_TOKEN_SECRET_NAME, tenant_id, environ), **kwargs))
     notifier: Notifier = SandboxNotifier(store)
     if _choice(tenant_cfg, "notifier", settings.NOTIFIER) == "mailchimp":
-        from .mailchimp import MailchimpNotifier, MandrillClient
-
         notifier = MailchimpNotifier(MandrillClient(tenant_id, secret(settings.MANDRILL_KEY_SECRET_NAME, tenant_id,
                                                                       environ), **kwargs),
                                      _need(tenant_cfg, "from_email", tenant_id), tenant_cfg.get("from_name"))
     analytics: AnalyticsSink = SandboxAnalyticsSink(store)
     if _choice(tenant_cfg, "analytics", settings.ANALYTICS_TRACKER) == "ga4":
-        from .ga4 import Ga4AnalyticsSink, Ga4Client
-
         analytics = Ga4AnalyticsSink(Ga4Client(tenant_id, _need(tenant_cfg, "ga4_measurement_id", tenant_id),
                                                secret(settings.GA4_API_SECRET_NAME, tenant_id, environ), **kwargs))
     return Integrations(shop=shop, tickets=tickets, notifier=notifier, analytics=analytics)
-
-
-def integrations_for(tenant_id: str, services: Any = None) -> Integrations:
-    """The tenant's integrations from the service container and the tenant's stored configuration."""
-    from core.services import get_services
-    from core.tenants import get_tenant
-
-    services = services or get_services()
-    tenant = get_tenant(tenant_id, services.store)
-    cfg = dict(getattr(tenant, "integrations", None) or {}) if tenant else {}
-    return build_integrations(tenant_id, cfg, services.settings, services.store)

@@ -22,15 +22,21 @@ class IntegrationError(RuntimeError):
 
 
 class ShopData(Protocol):
-    """Orders, catalogue and customers (Shopify-shaped dicts)."""
+    """Orders, catalogue and customers (Shopify-shaped dicts): what a chat turn reads of the shop."""
 
     def find_order(self, tenant_id: str, number: str) -> dict[str, Any] | None: ...
 
     def orders_for(self, tenant_id: str, customer: Any) -> list[dict[str, Any]]: ...
 
-    def match_products(self, tenant_id: str, text: str, limit: int = 3) -> list[tuple[dict[str, Any], float]]: ...
+    def match_products(self, tenant_id: str, text: str, limit: int = 3, *, max_staleness: float = 0.0
+                       ) -> list[tuple[dict[str, Any], float]]:
+        """Products the text names, best first; the catalogue may be up to ``max_staleness`` seconds old (or
+        the adapter's own cache age, when it keeps one)."""
+        ...
 
     def get_product(self, tenant_id: str, product_id: str) -> dict[str, Any] | None: ...
+
+    def all_products(self, tenant_id: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass

@@ -85,12 +85,21 @@ class ShopifyShopData:
         mine = [o for o in orders if owns(o, customer)]  # the API filter is a search: verify ownership ourselves
         return sorted(mine, key=lambda o: o.get("created_at") or "", reverse=True)
 
-    def match_products(self, tenant_id: str, text: str, limit: int = 3) -> list[tuple[dict[str, Any], float]]:
+    def _active_catalog(self) -> tuple[float, list[dict[str, Any]], dict[str, float]]:
         now = time.monotonic()
         if self._catalog is None or now - self._catalog[0] > self._catalog_ttl:
             products = self.list_products(status="active")
             self._catalog = (now, products, catalog_idf(products))
-        return rank_products(self._catalog[1], self._catalog[2], text, limit)
+        return self._catalog
+
+    def match_products(self, tenant_id: str, text: str, limit: int = 3, *, max_staleness: float = 0.0
+                       ) -> list[tuple[dict[str, Any], float]]:
+        """Ranked on the active catalogue, cached ``catalog_ttl`` seconds whatever the caller's budget."""
+        _, products, idf = self._active_catalog()
+        return rank_products(products, idf, text, limit)
+
+    def all_products(self, tenant_id: str) -> list[dict[str, Any]]:
+        return self._active_catalog()[1]
 
     def get_product(self, tenant_id: str, product_id: str) -> dict[str, Any] | None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from core.config import Settings
@@ -22,17 +23,10 @@ def agent_models(settings: Settings) -> dict[str, str]:
             "response": settings.LLM_MODEL_RESPONSE}
 
 
-def default_guard() -> PiiGuard | None:
-    """The PII guard from core.pii when that package provides one; without it third-party providers are skipped."""
-    try:
-        from core.pii import guard_for_router  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return guard_for_router()
-
-
 def build_router(settings: Settings, ledger_store: Any = None, guard: PiiGuard | None = None,
-                 http_client: Any = None) -> LlmRouter:
+                 http_client: Any = None, *, guard_factory: Callable[[], PiiGuard] | None = None) -> LlmRouter:
+    """``guard`` (or ``guard_factory``, called only when a provider outside the perimeter is configured) protects
+    PII around third-party calls; without one those providers are skipped."""
     providers: list[ChatProvider] = []
     models = agent_models(settings)
     for name in settings.LLM_PROVIDER_ORDER.split(","):
@@ -53,8 +47,8 @@ def build_router(settings: Settings, ledger_store: Any = None, guard: PiiGuard |
         providers,
         rate_limits={k: int(v) for k, v in json.loads(settings.LLM_RATE_LIMITS).items()},
         prices=costs.parse_prices(settings.LLM_PRICES),
-        guard=guard if guard is not None else (default_guard() if any(not p.inside_perimeter for p in providers)
-                                               else None),
+        guard=guard if guard is not None else (guard_factory() if guard_factory is not None and any(
+            not p.inside_perimeter for p in providers) else None),
         ledger_store=ledger_store,
         max_attempts=settings.LLM_MAX_ATTEMPTS,
         timeout_seconds=settings.LLM_TIMEOUT_SECONDS,

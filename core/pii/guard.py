@@ -61,25 +61,37 @@ class PiiSession:
         return len(self.tokens.entries)
 
 
-def _tenant_policy(tenant_id: str) -> TenantPiiPolicy:
-    from core.tenants import get_tenant  # lazy: tenants pulls in the service container
+def tenant_policies(find_tenant: Callable[[str], Any]) -> Callable[[str], TenantPiiPolicy]:
+    """Each tenant's policy from its configuration (``pii_tokenization``, ``retention_days``) as ``find_tenant``
+    returns it; the defaults for an unknown tenant or a configuration that cannot be read."""
 
-    try:
-        tenant = get_tenant(tenant_id)
-    except Exception:  # no store configured (tools, benchmarks): the safe defaults
-        tenant = None
-    if tenant is None:
-        return TenantPiiPolicy()
-    return TenantPiiPolicy(tokenize=getattr(tenant, "pii_tokenization", None) or POLICY_THIRD_PARTY,
-                           retention_days=tenant.retention_days)
+    def policy(tenant_id: str) -> TenantPiiPolicy:
+        try:
+            tenant = find_tenant(tenant_id)
+        except Exception as exc:  # the store is unreachable: the safe defaults, and the failure is logged
+            log.warning("pii policy unreadable tenant=%s: %s", tenant_id, type(exc).__name__)
+            tenant = None
+        if tenant is None:
+            return TenantPiiPolicy()
+        return TenantPiiPolicy(tokenize=getattr(tenant, "pii_tokenization", None) or POLICY_THIRD_PARTY,
+                               retention_days=tenant.retention_days)
+
+    return policy
+
+
+#: ``(tenant_id, conversation_id, action, outcome)``: told of every vault read and write (the audit log).
+VaultAccess = Callable[[str, str, str, str], None]
 
 
 class PiiGuard:
     def __init__(self, vault: MappingVault, *, policy: Callable[[str], TenantPiiPolicy] | None = None,
-                 always: bool = False, background_writes: bool = True):
+                 always: bool = False, background_writes: bool = True, on_vault_access: VaultAccess | None = None):
+        """``policy``: each tenant's policy (the defaults for every tenant when omitted); ``on_vault_access``:
+        told of every read and write of a conversation's map (the composition root audits them)."""
         self.vault = vault
-        self.policy = policy or _tenant_policy
+        self.policy = policy or (lambda tenant_id: TenantPiiPolicy())
         self.always = always
+        self.on_vault_access = on_vault_access
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pii-vault") if background_writes \
             else None
 
@@ -97,13 +109,13 @@ class PiiGuard:
         detached = False
         try:
             record = self.vault.load(tenant_id, conversation_id)
-            _audit_vault(tenant_id, conversation_id, "pii_vault.read", "ok")
+            self._audit_vault(tenant_id, conversation_id, "pii_vault.read", "ok")
         except Exception as exc:
             # Still safe: the turn tokenizes with fresh tokens and restores from memory; only the link to earlier
             # turns' tokens is lost, and the stored map is not overwritten.
             log.warning("pii vault read failed tenant=%s: %s; tokens are new for this turn", tenant_id,
                         type(exc).__name__)
-            _audit_vault(tenant_id, conversation_id, "pii_vault.read", "failed")
+            self._audit_vault(tenant_id, conversation_id, "pii_vault.read", "failed")
             record, detached = None, True
         tokens = TokenMap.from_entries(tenant_id, conversation_id, record.entries if record else [])
         expires = datetime.now(UTC) + timedelta(days=policy.retention_days)
@@ -126,12 +138,12 @@ class PiiGuard:
             session.tokens.dirty = False
         try:
             self.vault.save(session.tenant_id, session.conversation_id, record)
-            _audit_vault(session.tenant_id, session.conversation_id, "pii_vault.write", "ok")
+            self._audit_vault(session.tenant_id, session.conversation_id, "pii_vault.write", "ok")
         except Exception as exc:
             # The reply is restored from memory either way; the next turn will mint new tokens.
             session.tokens.dirty = True
             log.warning("pii vault write failed tenant=%s: %s", session.tenant_id, type(exc).__name__)
-            _audit_vault(session.tenant_id, session.conversation_id, "pii_vault.write", "failed")
+            self._audit_vault(session.tenant_id, session.conversation_id, "pii_vault.write", "failed")
             return
         log.debug("pii map saved tenant=%s entries=%d", session.tenant_id, len(record.entries))
 
@@ -217,22 +229,14 @@ class PiiGuard:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
 
+    def _audit_vault(self, tenant_id: str, conversation_id: str, action: str, outcome: str) -> None:
+        """HIPAA tenants: every read and write of a conversation's token map is in the audit log (ids hashed)."""
+        if self.on_vault_access is None:
+            return
+        try:
+            self.on_vault_access(tenant_id, conversation_id, action, outcome)
+        except Exception as exc:  # auditing must not break tokenization; the failure itself is logged
+            log.warning("pii vault audit failed tenant=%s: %s", tenant_id, type(exc).__name__)
 
-__all__ = ["IN_PERIMETER", "Label", "PiiGuard", "PiiSession", "TenantPiiPolicy"]
 
-
-def _audit_vault(tenant_id: str, conversation_id: str, action: str, outcome: str) -> None:
-    """HIPAA tenants: every read and write of a conversation's token map is in the audit log (ids hashed)."""
-    try:
-        from core import audit
-        from core.services import get_services
-        from core.tenants import get_tenant
-
-        services = get_services()
-        tenant = get_tenant(tenant_id, services.store)
-        if tenant is not None:
-            audit.record(services.store, services.settings, tenant, actor_kind="system", actor_id="pii-guard",
-                         action=action, resource_kind="pii_mapping", resource_id=conversation_id, outcome=outcome,
-                         via="core.pii")
-    except Exception as exc:  # auditing must not break tokenization; the failure itself is logged
-        log.warning("pii vault audit failed tenant=%s: %s", tenant_id, type(exc).__name__)
+__all__ = ["IN_PERIMETER", "Label", "PiiGuard", "PiiSession", "TenantPiiPolicy", "tenant_policies"]

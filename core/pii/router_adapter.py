@@ -1,6 +1,6 @@
 """The router's view of PII protection (``core.llm.pii_policy.PiiGuard``): lists of texts in, lists of problems out.
 
-``guard_for_router()`` is what ``core.llm.factory`` looks up; it wraps the process-wide ``PiiGuard``.
+The composition root (``core.services``) wraps the process's ``PiiGuard`` in it and hands it to the router.
 """
 
 from __future__ import annotations

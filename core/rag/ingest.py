@@ -12,10 +12,11 @@ embedding cache, so unchanged passages are not re-embedded; a passage whose text
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel
@@ -26,9 +27,7 @@ from .blob_events import BlobEvent
 from .documents import RESERVED_FILES, DocumentError, KnowledgeDocument, parse_bytes, product_document
 from .embedding_cache import CachedEmbedder, text_key
 from .indexing import SyncReport, chunk_records, embedding_text
-
-if TYPE_CHECKING:
-    from .retrieval import KnowledgeSearch
+from .retrieval import KB_COLLECTION, KB_VERSION_ID, META_COLLECTION, KnowledgeSearch
 
 log = logging.getLogger("shopdesk.rag.ingest")
 VECTORS_DIR = ".vectors"
@@ -36,6 +35,13 @@ VECTORS_DIR = ".vectors"
 
 class UnknownTenantError(LookupError):
     """A blob names a tenant that has not been onboarded."""
+
+
+class ShopTerms(Protocol):
+    """What a blob's product documents need of the tenant's configuration (``core.tenants.TenantConfig``)."""
+
+    currency: str
+    shop_url: str | None
 
 
 class BlobIngestResult(BaseModel):
@@ -76,17 +82,9 @@ def export_seed_vectors(folder: Path, documents: list[KnowledgeDocument], embedd
     return path
 
 
-def index_imported_tenant(tenant_id: str, folder: Path, store: DocumentStore) -> SyncReport | None:
-    """The ``import_tenant`` hook: sync the served index with the freshly imported KB.
-
-    Only when ``store`` is the process's served store; an import into another store is indexed by whichever
-    ``KnowledgeSearch`` serves that store, at its first search (it notices the new KB version)."""
-    from core.services import get_services
-
-    services = get_services()
-    if services.store is not store:
-        return None
-    knowledge = services.knowledge
+def index_imported_tenant(tenant_id: str, folder: Path, knowledge: KnowledgeSearch) -> SyncReport:
+    """The ``import_tenant`` hook: load the folder's prebuilt vectors, then sync ``knowledge``'s index with the
+    freshly imported KB."""
     seeded = load_seed_vectors(Path(folder), knowledge.embedder)
     report = knowledge.sync(tenant_id)
     log.info("tenant=%s knowledge indexed: %s added, %s updated, %s removed, %s passages embedded "
@@ -99,8 +97,6 @@ def documents_from_blob(path: str, data: bytes, *, currency: str, shop_url: str 
     """The KB documents one blob holds (``path`` is the name below the tenant prefix)."""
     name = Path(path).name
     if name.lower() == "products.json":
-        import json
-
         try:
             products = json.loads(data.decode("utf-8-sig")).get("products")
         except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
@@ -121,19 +117,15 @@ def is_knowledge_blob(path: str) -> bool:
             and not any(part.startswith(".") for part in Path(path).parts))
 
 
-def apply_blob_event(event: BlobEvent, *, read_blob, store: DocumentStore, knowledge: KnowledgeSearch,
-                     container: str) -> BlobIngestResult:
+def apply_blob_event(event: BlobEvent, *, tenant: ShopTerms | None, read_blob, store: DocumentStore,
+                     knowledge: KnowledgeSearch, container: str) -> BlobIngestResult:
     """Bring the tenant's KB and index in line with the blob's current content (absent = deleted).
 
+    ``tenant``: the configuration of the tenant the blob's prefix names (None: not onboarded);
     ``read_blob(container, name) -> bytes | None``."""
-    from core.tenants import get_tenant
-
-    from .retrieval import KB_COLLECTION, KB_VERSION_ID, META_COLLECTION
-
     result = BlobIngestResult(tenant_id=event.tenant_id, blob=event.blob_name, action="ignored")
     if event.container != container or not is_knowledge_blob(event.path):
         return result
-    tenant = get_tenant(event.tenant_id, store)
     if tenant is None:
         raise UnknownTenantError(f"blob {event.container}/{event.blob_name}: tenant {event.tenant_id!r} is not "
                                  "onboarded (import it first, then replay this message)")

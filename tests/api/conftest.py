@@ -14,7 +14,6 @@ TENANTS = {"demo": REPO / "knowledge/tenants/demo", "northwind-tea": REPO / "tes
 @pytest.fixture(scope="package")
 def api_services():
     from core.config import load_settings
-    from core.events.runtime import set_events
     from core.rag.retrieval import KnowledgeSearch
     from core.services import Services, set_services
     from core.stores.memory_store import MemoryDocumentStore, MemoryQueue
@@ -25,11 +24,9 @@ def api_services():
     settings = load_settings(DOCUMENT_STORE="memory", EVENT_QUEUE="memory", CHAT_WAIT_TIMEOUT_MS=120_000)
     container = Services(settings=settings, store=store, queue=MemoryQueue(), knowledge=KnowledgeSearch(store))
     set_services(container)
-    set_events(None)
     for tenant, folder in TENANTS.items():
         import_tenant(tenant, folder, store)
     yield container
-    set_events(None)
     set_services(None)
 
 

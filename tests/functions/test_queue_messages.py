@@ -11,8 +11,6 @@ import logging
 import azure.functions as func
 import pytest
 
-from core.events.runtime import set_events
-
 MARKER = "leak.me@example.com"
 MESSAGES = {
     "deep array": f'["{MARKER}", ' + "[" * 5000 + "]" * 5000 + "]",
@@ -37,9 +35,7 @@ def handlers(functions):
 
 @pytest.fixture
 def events_runtime(services):
-    set_events(None)
-    yield services
-    set_events(None)
+    return services
 
 
 def run(handler, msg):

@@ -13,8 +13,8 @@ import azure.functions as func
 import pytest
 
 from core.events import catalog
-from core.events.runtime import get_events, set_events
 from core.jsonsafe import MAX_DEPTH, MAX_NUMBER_DIGITS
+from core.services import get_services
 
 SHOPIFY_SECRET, ZENDESK_SECRET = "shp-test-secret", "zd-test-secret"
 DEEP = f"nesting deeper than {MAX_DEPTH}"
@@ -36,9 +36,7 @@ def handlers(functions):
 def signed_tenant(services, monkeypatch):
     monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET_DEMO", SHOPIFY_SECRET)
     monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET_DEMO", ZENDESK_SECRET)
-    set_events(None)  # the bus binds to this test's store
     yield services
-    set_events(None)
 
 
 def _now() -> str:
@@ -65,7 +63,7 @@ def zendesk(handlers, body: bytes, *, invocation="inv-1", stamp=None):
 
 
 def published() -> int:
-    return get_events().queues.depth(catalog.queue_for("analytics"))  # every event type reaches analytics
+    return get_services().events.queues.depth(catalog.queue_for("analytics"))  # every event type reaches analytics
 
 
 def assert_problem(response, status, text):
@@ -137,7 +135,7 @@ def test_a_zendesk_replay_under_a_new_invocation_id_publishes_nothing(signed_ten
 
 def test_a_delivery_whose_publish_failed_is_processed_on_the_vendors_retry(signed_tenant, handlers, monkeypatch):
     body = json.dumps({"id": 77, "order_number": 1077, "updated_at": "2026-11-20T11:00:00-05:00"}).encode()
-    bus = get_events().bus
+    bus = get_services().events.bus
 
     def unavailable(events):
         raise ConnectionError("bus unavailable")

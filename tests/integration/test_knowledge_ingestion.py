@@ -13,7 +13,6 @@ from azure.functions.queue import QueueMessage
 from azure.storage.queue import QueueClient
 
 from blueprints import knowledge as knowledge_bp
-from core.rag import search
 from core.rag.blob_events import parse_blob_events
 from core.rag.blob_store import KnowledgeBlobs
 
@@ -65,15 +64,15 @@ def test_blob_created_overwritten_and_deleted(services, knowledge_env):
     event = blobs.notify("created", "demo/articles/holiday-boxes.md")
     assert parse_blob_events(json.dumps(event))[0].tenant_id == "demo"
     assert _deliver(queue) == 1
-    hit = search("demo", question)[0]
+    hit = services.knowledge.search("demo", question)[0]
     assert hit.doc_id == "holiday-boxes" and "49 dollars" in hit.passage and hit.score >= threshold
-    assert "holiday-boxes" not in [h.doc_id for h in search("northwind-tea", question, k=10)]
+    assert "holiday-boxes" not in [h.doc_id for h in services.knowledge.search("northwind-tea", question, k=10)]
     untouched = services.knowledge.index.document_hashes("demo")
 
     blobs.upload("demo/articles/holiday-boxes.md", DOC_V2.encode())
     blobs.notify("created", "demo/articles/holiday-boxes.md")
     assert _deliver(queue) == 1
-    hit = search("demo", question)[0]
+    hit = services.knowledge.search("demo", question)[0]
     assert hit.doc_id == "holiday-boxes" and "55 dollars" in hit.passage
     after = services.knowledge.index.document_hashes("demo")
     # Only that document was re-indexed.
@@ -82,7 +81,7 @@ def test_blob_created_overwritten_and_deleted(services, knowledge_env):
     blobs.delete("demo/articles/holiday-boxes.md")
     blobs.notify("deleted", "demo/articles/holiday-boxes.md")
     assert _deliver(queue) == 1
-    assert "holiday-boxes" not in [h.doc_id for h in search("demo", question, k=10)]
+    assert "holiday-boxes" not in [h.doc_id for h in services.knowledge.search("demo", question, k=10)]
     assert services.store.get("demo", "kb", "holiday-boxes") is None
     assert len(services.knowledge.index.document_hashes("demo")) == len(untouched) - 1
 
@@ -92,11 +91,11 @@ def test_a_late_created_event_for_a_deleted_blob_removes_it(services, knowledge_
     blobs.upload("northwind-tea/faq/gongfu.md", b"# Gongfu tasting\n\nSaturday gongfu tastings cost 15 dollars.")
     blobs.notify("created", "northwind-tea/faq/gongfu.md")
     assert _deliver(queue) == 1
-    assert search("northwind-tea", "gongfu tasting price")[0].doc_id == "gongfu"
+    assert services.knowledge.search("northwind-tea", "gongfu tasting price")[0].doc_id == "gongfu"
     blobs.delete("northwind-tea/faq/gongfu.md")
     blobs.notify("created", "northwind-tea/faq/gongfu.md")  # replayed / out-of-order event
     assert _deliver(queue) == 1
-    assert "gongfu" not in [h.doc_id for h in search("northwind-tea", "gongfu tasting price", k=10)]
+    assert "gongfu" not in [h.doc_id for h in services.knowledge.search("northwind-tea", "gongfu tasting price", k=10)]
 
 
 def test_a_blob_for_an_unknown_tenant_or_a_bad_message_is_rejected(services, knowledge_env):

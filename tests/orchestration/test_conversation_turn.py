@@ -77,7 +77,7 @@ async def test_blocked_input_skips_the_agents(services, functions, tmp_path):
     assert scheduled(history) == ["understand_message", "compose_and_review", "record_turn", "publish_turn_event"]
     assert status["output"]["guardrail"]["blocked"] is True
     understood = next(json.loads(e["Result"]) for e in history if e["EventType"] == 5 and e["TaskScheduledId"] == 0)
-    assert understood["intent"] is None  # the intent agent (a model, on Azure) never saw the blocked message
+    assert "intent" not in understood  # the intent agent (a model, on Azure) never saw the blocked message
 
 
 async def test_replaying_the_full_history_reproduces_the_same_result(services, functions, tmp_path):

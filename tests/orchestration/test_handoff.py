@@ -73,3 +73,22 @@ async def test_closing_reply_ends_the_handoff(services, functions, tmp_path):
         assert ticket is None or ticket.body["status"] == "solved"
     finally:
         await engine.stop()
+
+
+def test_a_reply_with_no_hand_off_waiting_still_reaches_the_customer(services):
+    from core.agents.escalation import TICKETS, open_ticket
+    from core.handoff import AgentReply, relay_without_handoff
+
+    seed_conversation(services.store, "conv-handoff-03")
+    open_ticket(services.store, tenant_id="demo", conversation_id="conv-handoff-03", reason="complaint", language="fr",
+                transcript=[], customer=None, priority="high", created_at="2026-11-20")
+    state = relay_without_handoff(services.store, "demo", "conv-handoff-03",
+                                  AgentReply(message="Bonjour, c'est réglé.", agent="Julie"))
+    [message] = state.agent_messages
+    assert message.ticket_id == "T-ABCDEF12" and message.author == "agent:Julie" and state.handoff == "answered"
+    assert services.store.get("demo", TICKETS, "conv-handoff-03").body["status"] == "answered"
+    # Never escalated: the reply is still kept, under no ticket; a second reply is a second message.
+    relay_without_handoff(services.store, "demo", "conv-handoff-04", AgentReply(message="Hello!"))
+    again = relay_without_handoff(services.store, "demo", "conv-handoff-04", AgentReply(message="Anything else?"))
+    assert [m.text for m in again.agent_messages] == ["Hello!", "Anything else?"]
+    assert all(m.ticket_id is None for m in again.agent_messages)

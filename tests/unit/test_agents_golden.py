@@ -8,8 +8,8 @@ below only read the files.
 
 - intent_classify.jsonl: ``intent.classify(text, lang)``, the public API contract (few, clear-cut labels);
 - intent_entities.jsonl: ``intent.extract_entities(text)`` and ``intent.wants_human(text)``;
-- critic_input.jsonl: ``critic.check_input`` (``repeat`` multiplies ``message``, for oversize cases);
-- critic_output.jsonl: ``critic.check_output``;
+- critic_input.jsonl: ``critic.screen_message`` (``repeat`` multiplies ``message``, for oversize cases);
+- critic_output.jsonl: ``critic.review_reply``;
 - escalation.jsonl: ``escalation.decide``;
 - response.jsonl: ``response.compose`` / ``response.fallback`` (with ``hits``, the citations first go through
   ``knowledge.retrieve`` and its ``min_score``);
@@ -92,7 +92,7 @@ def test_intent_entities(case):
     assert entities.order_numbers == expected["order_numbers"]
     assert entities.emails == expected["emails"]
     assert entities.amounts == expected["amounts"]
-    assert entities.products == []  # catalogue products are the pipeline's job
+    assert entities.products == []  # catalogue products are added by the classify_intent step
     if "wants_human" in expected:
         assert intent.wants_human(case["text"]) is expected["wants_human"]
 
@@ -103,7 +103,7 @@ def test_intent_entities(case):
 @pytest.mark.parametrize("case", cases("critic_input.jsonl"))
 def test_critic_input(case):
     message = case["message"] * case.get("repeat", 1)
-    verdict = critic.check_input(message, locale_language=case["locale_language"],
+    verdict = critic.screen_message(message, locale_language=case["locale_language"],
                                  fallback_language=case["fallback_language"], max_bytes=case["max_bytes"])
     expected = case["expected"]
     assert verdict.reasons == expected["reasons"]
@@ -114,7 +114,7 @@ def test_critic_input(case):
 
 @pytest.mark.parametrize("case", cases("critic_output.jsonl"))
 def test_critic_output(case):
-    verdict = critic.check_output(Draft.model_validate(case["draft"]), context_text=case["context_text"],
+    verdict = critic.review_reply(Draft.model_validate(case["draft"]), context_text=case["context_text"],
                                   expected_language=case["expected_language"],
                                   other_customer_values=case["other_customer_values"])
     expected = case["expected"]
@@ -182,15 +182,15 @@ def test_response(case):
 
 @pytest.mark.parametrize("case", [c for c in load("response.jsonl") if c["call"] == "compose"], ids=lambda c: c["id"])
 def test_response_passes_output_critic(case):
-    """Every offline reply must survive the output critic with the context the pipeline gives it
-    (pipeline.context_text): an offline draft that fails is replaced by the fallback, so a template that puts a
+    """Every offline reply must survive the output critic with the context the turn gives it
+    (critic.context_text): an offline draft that fails is replaced by the fallback, so a template that puts a
     number, a token or the wrong language in the reply would silently turn a good answer into "I can't answer"."""
     draft, citations, facts, handoff = _draft(case)
     context = [case["message"], facts.model_dump_json(), *(c.passage for c in citations),
                *case["documents"].values()]
     if handoff.ticket_id:
         context.append(handoff.ticket_id)
-    verdict = critic.check_output(draft, context_text="\n".join(context), expected_language=case["language"])
+    verdict = critic.review_reply(draft, context_text="\n".join(context), expected_language=case["language"])
     assert verdict.ok, verdict.reasons
     assert not re.search(r"\{[a-z_]+\}", draft.reply), "unfilled template placeholder"
 

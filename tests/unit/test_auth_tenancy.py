@@ -213,7 +213,7 @@ def test_token_vault_of_another_tenant_is_not_readable(tmp_path):
 
 
 def test_knowledge_of_another_tenant_is_never_returned(services):
-    from core.rag import search
+    search = services.knowledge.search
 
     demo_hits = search("demo", "organic mango soap", k=3)
     assert demo_hits and any("mango" in h.title.lower() or "mango" in h.passage.lower() for h in demo_hits)
@@ -253,13 +253,13 @@ def test_audit_records_hipaa_access_without_raw_pii(services):
 
 def test_pii_vault_access_is_audited_for_hipaa_tenants(services, tmp_path):
     from core import audit
-    from core.pii import KnownEntities, PiiGuard
-    from core.pii.vaults.local import LocalVault
+    from core.pii import KnownEntities
     from core.tenants import TENANTS_COLLECTION, TENANTS_PARTITION, get_tenant
 
     clinic = get_tenant("northwind-tea", services.store).model_copy(update={"hipaa": True, "audit": True})
     services.store.put(TENANTS_PARTITION, TENANTS_COLLECTION, "northwind-tea", clinic.model_dump(mode="json"))
-    guard = PiiGuard(LocalVault(tmp_path / "vault.sqlite", tmp_path / "vault.key"))
+    services.settings = services.settings.model_copy(update={"DATA_DIR": tmp_path})  # the local vault's folder
+    guard = services.pii_guard  # as the composition root wires it: tenant policies, vault access audited
     known = KnownEntities.from_values([("EMAIL", "grace.liu@example.com")])
     text, session = guard.protect("northwind-tea", "conv-audit-1", "Email grace.liu@example.com please", known)
     guard.flush(session)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import types
+
 from core.events import news, schedules
 
 
-def test_demo_feed_is_read_and_published_once(services, monkeypatch):
+def test_demo_feed_is_read_and_published_once(services):
     published = []
-    monkeypatch.setattr(schedules, "_publish", lambda events: published.extend(events) or len(events))
-    assert schedules.news_poll() == 2  # the demo shop's two items; northwind-tea has no feed file
+    bus = types.SimpleNamespace(publish=published.extend)
+    assert schedules.news_poll(services.store, bus, services.settings) == 2  # demo's two items; none for northwind
     assert {e.type for e in published} == {"company.news.published"}
     assert all(e.subject.startswith("tenants/demo/") for e in published)
     assert "Holiday hours" in " ".join(e.data["title"] for e in published)
-    assert schedules.news_poll() == 0  # items already seen are not published again
+    assert schedules.news_poll(services.store, bus, services.settings) == 0  # seen items are not published again
 
 
 def test_missing_feed_file_reads_as_empty():

@@ -1,5 +1,5 @@
-"""PiiGuard policy and turn economics, the router adapter, and a chat turn through the pipeline with a third-party
-model: no raw PII in the request body or in any log line, and the reply comes back whole."""
+"""PiiGuard policy and turn economics, the router adapter, and a chat turn through its declared steps with a
+third-party model: no raw PII in the request body or in any log line, and the reply comes back whole."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 import pytest
 from azure.keyvault.secrets import SecretClient
 
-from core.pii import KnownEntities, PiiGuard, TenantPiiPolicy
+from core.pii import KnownEntities, PiiGuard, TenantPiiPolicy, tenant_policies
 from core.pii.router_adapter import RouterGuard, infer_label
 from core.pii.vaults.keyvault import KeyVaultVault
 from core.pii.vaults.local import LocalVault
@@ -58,7 +58,8 @@ def test_tokenize_for_third_party_providers_only_unless_the_tenant_forces_it(vau
 
 def test_tenant_policy_and_retention_come_from_tenant_json(services, tmp_path):
     wire = KeyVaultWire()
-    guard = PiiGuard(KeyVaultVault(SecretClient(VAULT_URL, StaticCredential(), transport=wire)))
+    guard = PiiGuard(KeyVaultVault(SecretClient(VAULT_URL, StaticCredential(), transport=wire)),
+                     policy=tenant_policies(services.tenant))
     _, session = guard.protect("northwind-tea", "conv-12345678", "I'm Emily Chen")
     guard.flush(session)
     put = next(body for method, _, body in wire.requests if method == "PUT")
@@ -157,11 +158,13 @@ def _chat_completion(content: str) -> dict:
 
 
 def test_a_chat_turn_with_a_third_party_model_leaks_no_pii_and_restores_the_reply(services, tmp_path, caplog):
-    from core import pipeline
     from core.config import load_settings
     from core.llm.factory import build_router
     from core.models import TurnInput
     from core.telemetry import configure_telemetry
+    from core.turn import steps
+    from core.turn.runner import run_activity
+    from core.turn.state import TurnState
 
     sent: list[str] = []
 
@@ -182,27 +185,21 @@ def test_a_chat_turn_with_a_third_party_model_leaks_no_pii_and_restores_the_repl
     message = ("Hi, I'm Emily Chen (emily.chen@example.com, 416-555-0177). Where is order #1003? Card "
                "4111 1111 1111 1111, and I moved to 12 Maple Avenue, Toronto ON M5R 2T1.")
     caplog.set_level(logging.DEBUG)
-    state = pipeline.TurnState(turn=TurnInput(tenant_id="demo", conversation_id="conv-pii-0001", turn_id="t1",
-                                              message=message, trace_id="trace-1",
-                                              received_at=datetime.now(UTC).isoformat()))
-    state.context = pipeline.load_context(state)
-    state.screen = pipeline.screen_input(state)
-    state.intent = pipeline.classify_intent(state)
-    state.citations = pipeline.retrieve_knowledge(state)
-    state.facts = pipeline.lookup_shop_data(state)
-    reason = pipeline.escalation_reason(state)
-    if reason:
-        state.escalation = pipeline.escalate(state, reason)
-    state.draft = pipeline.compose_response(state)
-    state.review = pipeline.review_response(state)
-    pipeline.record_turn(state)
+    state = TurnState(turn=TurnInput(tenant_id="demo", conversation_id="conv-pii-0001", turn_id="t1",
+                                     message=message, trace_id="trace-1", received_at=datetime.now(UTC).isoformat()))
+    ports = services.turn_ports()
+    for stage in steps.REPLY:  # what the orchestrator does, one activity after the other
+        for activity in (a for a in stage if a.due(state)):
+            if activity.prepare is not None:
+                activity.prepare(state)
+            activity.apply(state, run_activity(activity, activity.payload(state), ports))
 
     assert sent, "the third-party model was not called"
     for body in sent:
         for value in RAW_PII:
             assert value.lower() not in body.lower(), value
         assert "4165550177" not in re.sub(r"\D", "", body)
-    assert state.draft.reply.startswith("Hello Emily Chen")
+    assert state.review.ok and state.draft.reply.startswith("Hello Emily Chen")
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     for value in ["emily.chen@example.com", "416-555-0177", "4111 1111 1111 1111", "Emily Chen", "12 Maple Avenue"]:
         assert value not in logged, value

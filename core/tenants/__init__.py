@@ -1,4 +1,5 @@
-"""Tenant registry and onboarding: ``import_tenant(tenant_id, folder)`` turns a shop's files into its data.
+"""Tenant registry and onboarding: ``import_tenant(tenant_id, folder, store)`` turns a shop's files into its data
+(``python -m core.tenants`` is its command line).
 
 A tenant folder holds (all optional but at least one knowledge document or products.json):
 - ``tenant.json`` — name, languages, currency, escalation thresholds, retention;
@@ -8,20 +9,17 @@ A tenant folder holds (all optional but at least one knowledge document or produ
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from core.config import load_local_settings
 from core.models import TENANT_ID_PATTERN
 from core.rag.documents import DocumentError, iter_knowledge_files, parse_file, product_document
-from core.rag.retrieval import KB_COLLECTION, KB_VERSION_ID, META_COLLECTION
-from core.services import get_services
+from core.rag.ingest import index_imported_tenant
+from core.rag.retrieval import KB_COLLECTION, KB_VERSION_ID, META_COLLECTION, KnowledgeSearch
 from core.stores.ports import DocumentStore
 
 TENANTS_PARTITION = "_platform"
@@ -108,15 +106,16 @@ def order_key(order: dict[str, Any]) -> str:
     return str(number)
 
 
-def import_tenant(tenant_id: str, folder: str | Path, store: DocumentStore | None = None, *,
-                  index: bool = True) -> ImportReport:
+def import_tenant(tenant_id: str, folder: str | Path, store: DocumentStore, *,
+                  knowledge: KnowledgeSearch | None = None, index: bool = True) -> ImportReport:
+    """Replace the tenant's configuration, knowledge and shop data in ``store`` with the folder's. ``knowledge``
+    (the search serving ``store``) indexes the new KB at once, unless ``index`` is False; otherwise the search
+    that serves ``store`` indexes it at its first search (it notices the new KB version)."""
     folder = Path(folder)
     if not re.match(TENANT_ID_PATTERN, tenant_id):
         raise TenantImportError(f"tenant id {tenant_id!r} must be lowercase letters, digits and dashes")
     if not folder.is_dir():
         raise TenantImportError(f"{folder} is not a folder")
-    store = store or get_services().store
-
     config_path = folder / "tenant.json"
     raw_config: dict[str, Any] = {}
     if config_path.exists():
@@ -166,11 +165,9 @@ def import_tenant(tenant_id: str, folder: str | Path, store: DocumentStore | Non
     for order in orders:
         store.put(tenant_id, "orders", order_key(order), order)
     store.put(tenant_id, META_COLLECTION, KB_VERSION_ID, {"documents": len(documents)})
-    if index:
+    if index and knowledge is not None:
         # Chunk -> embed -> index now, so the tenant is searchable as soon as the import returns.
-        from core.rag.ingest import index_imported_tenant
-
-        index_imported_tenant(tenant_id, folder, store)
+        index_imported_tenant(tenant_id, folder, knowledge)
 
     languages: dict[str, int] = {}
     for doc in documents:
@@ -179,43 +176,10 @@ def import_tenant(tenant_id: str, folder: str | Path, store: DocumentStore | Non
                         customers=len(customers), removed=removed, languages=languages)
 
 
-def get_tenant(tenant_id: str, store: DocumentStore | None = None) -> TenantConfig | None:
-    store = store or get_services().store
+def get_tenant(tenant_id: str, store: DocumentStore) -> TenantConfig | None:
     stored = store.get(TENANTS_PARTITION, TENANTS_COLLECTION, tenant_id)
     return TenantConfig.model_validate(stored.body) if stored else None
 
 
-def list_tenants(store: DocumentStore | None = None) -> list[TenantConfig]:
-    store = store or get_services().store
+def list_tenants(store: DocumentStore) -> list[TenantConfig]:
     return [TenantConfig.model_validate(d.body) for d in store.list(TENANTS_PARTITION, TENANTS_COLLECTION)]
-
-
-def main(argv: list[str] | None = None) -> int:
-    load_local_settings()
-    parser = argparse.ArgumentParser(prog="python -m core.tenants", description="Onboard shops from their files.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    one = sub.add_parser("import", help="import one tenant from a folder")
-    one.add_argument("tenant_id")
-    one.add_argument("folder")
-    every = sub.add_parser("import-all", help="import every sub-folder of KNOWLEDGE_DIR (folder name = tenant id)")
-    every.add_argument("--dir", default=None)
-    sub.add_parser("list", help="list imported tenants")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "import":
-            print(import_tenant(args.tenant_id, args.folder).model_dump_json())
-        elif args.command == "import-all":
-            base = Path(args.dir) if args.dir else get_services().settings.KNOWLEDGE_DIR
-            for sub_folder in sorted(p for p in base.iterdir() if p.is_dir()):
-                print(import_tenant(sub_folder.name, sub_folder).model_dump_json())
-        else:
-            for tenant in list_tenants():
-                print(tenant.model_dump_json())
-    except TenantImportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

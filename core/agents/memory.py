@@ -1,0 +1,101 @@
+"""Conversation memory: what a turn knows of the conversation so far (history, slots, the customer), and what the
+conversation remembers of the turn once it is answered (the record and the slots the next turn resolves from)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core import conversations
+from core.agents import analytics
+from core.conversations import ConversationState, TurnRecord
+from core.models import Guardrail, TurnResult, Usage
+from core.tenants import get_tenant
+from core.turn.ports import TurnPorts
+from core.turn.state import RecordedTurn, TurnContext, TurnState
+
+
+class UnknownTenant(LookupError):
+    pass
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def load_context(state: TurnState, ports: TurnPorts) -> TurnContext:
+    turn = state.turn
+    tenant = get_tenant(turn.tenant_id, ports.store)
+    if tenant is None:
+        raise UnknownTenant(turn.tenant_id)
+    conv = conversations.load(ports.store, turn.tenant_id, turn.conversation_id)
+    if conv is None:
+        return TurnContext(tenant=tenant, customer=turn.customer, claimed_customer=turn.claimed_customer)
+    unanswered = 0
+    for record in reversed(conv.turns):
+        if record.escalated or record.intent == "blocked":
+            break
+        if record.answered:
+            break
+        unanswered += 1
+    history = [{"user": t.user, "reply": t.reply, "intent": t.intent} for t in
+               conv.turns[-ports.settings.CONVERSATION_HISTORY_TURNS:]]
+    return TurnContext(
+        tenant=tenant, language=conv.language, customer=turn.customer or conv.customer,
+        claimed_customer=turn.claimed_customer,
+        order_number=conv.slots.order_number, order_from_list=conv.slots.order_from_list,
+        product_ids=conv.slots.product_ids,
+        verified_email=conv.slots.verified_email, history=history, unanswered_turns=unanswered,
+        turn_index=len(conv.turns),
+    )
+
+
+def remember(conv: ConversationState, state: TurnState, record: TurnRecord) -> None:
+    """Fold the answered turn into the conversation: its record, the language, and the slots a follow-up ("where
+    is it now?", "how much is it?") resolves from."""
+    turn, intent, facts, draft = state.turn, state.intent, state.facts, state.draft
+    if any(t.turn_id == turn.turn_id for t in conv.turns):
+        return  # activity retried after the write landed: record once
+    conv.created_at = conv.created_at or record.at
+    conv.updated_at = record.at
+    conv.language = record.language
+    if turn.customer and conv.customer is None:
+        conv.customer = turn.customer
+    if intent and intent.entities.order_numbers:
+        conv.slots.order_number = intent.entities.order_numbers[0]
+        conv.slots.order_from_list = False
+    elif (intent and intent.label == "order_status" and facts.orders
+          and not (state.context and state.context.order_number and not state.context.order_from_list)):
+        # The customer's orders were listed, most recent first: "where is it now?" is about the latest one.
+        conv.slots.order_number = facts.orders[0].order_number
+        conv.slots.order_from_list = True
+    if facts.products:
+        conv.slots.product_ids = [p.doc_id for p in facts.products]
+    elif draft and any(c.doc_id.startswith("product-") for c in draft.citations):
+        conv.slots.product_ids = [c.doc_id for c in draft.citations if c.doc_id.startswith("product-")]
+    if intent and intent.entities.emails and facts.order_lookup == "found":
+        conv.slots.verified_email = intent.entities.emails[0]
+    if state.escalation.ticket_id:
+        conv.ticket_id = state.escalation.ticket_id
+    conv.turns.append(record)
+
+
+def record_turn(state: TurnState, ports: TurnPorts) -> RecordedTurn:
+    """Persist the turn and its slots; the API result and the turn's analytics event."""
+    turn, draft, screen = state.turn, state.draft, state.screen
+    assert draft is not None and screen is not None
+    label = state.intent.label if state.intent else "blocked"
+    record = TurnRecord(turn_id=turn.turn_id, at=_now(), user=turn.message, reply=draft.reply, intent=label,
+                        language=draft.language, escalated=state.escalation.escalated, answered=draft.grounded)
+    conversations.update(ports.store, turn.tenant_id, turn.conversation_id,
+                         lambda conv: remember(conv, state, record))
+    result = TurnResult(
+        tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, turn_id=turn.turn_id,
+        reply=draft.reply, language=draft.language, intent=label,
+        confidence=state.intent.confidence if state.intent else 1.0,
+        citations=draft.citations, escalation=state.escalation,
+        guardrail=Guardrail(blocked=screen.blocked, reasons=[*screen.reasons, *state.guardrail_reasons]),
+        usage=Usage().plus(state.intent.usage if state.intent else None).plus(draft.usage),
+        trace_id=turn.trace_id,
+    )
+    return RecordedTurn(result=result, event=analytics.turn_event(result, at=record.at, blocked=screen.blocked,
+                                                                   grounded=draft.grounded))

@@ -1,0 +1,23 @@
+"""What the steps of a chat turn use, handed to them by the composition root (``core.services``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.config import Settings
+from core.integrations.ports import ShopData, TicketDesk
+from core.llm.router import LlmRouter
+from core.rag.retrieval import KnowledgeSearch
+from core.stores.ports import DocumentStore, MessageQueue
+
+
+@dataclass(frozen=True)
+class TurnPorts:
+    settings: Settings
+    store: DocumentStore  # tenants, conversations, tickets, KB documents, customers, waitlists, announcements
+    queue: MessageQueue  # hand-off jobs and analytics events
+    knowledge: KnowledgeSearch
+    llm: LlmRouter | None
+    shop_for: Callable[[str], ShopData]  # the tenant's orders and catalogue
+    desk_for: Callable[[str], TicketDesk | None]  # the tenant's ticket desk; None keeps tickets in the store only
