@@ -6,11 +6,11 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint eval-intent eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
+.PHONY: setup run test lint eval-intent eval-guardrails eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps, npm deps (Azurite), local.settings.json, the embedding
 # engine's build, intent model.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/native/engine.stamp .data/intent-model.stamp
+setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/native/engine.stamp .data/intent-model.stamp .data/critic-model.stamp
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -39,6 +39,15 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 	@mkdir -p .data
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.intent train
 	@touch $@
+
+# The critic's learned input screen, trained at build time from knowledge/guardrails and the intent utterances.
+.data/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/critic_model.py
+	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
+	@touch $@
+
+# The critic's input screen per language on each guardrail author's messages, trained without them.
+eval-guardrails: setup
+	$(PY) -m tests.evals.guardrails
 
 # Intent classifier macro-F1 per language on the held-out split.
 eval-intent: setup

@@ -1,4 +1,5 @@
-"""Critic / supervisor agent: screens the customer's message before the other agents see it (``check_input``) and
+"""Critic / supervisor agent: screens the customer's message before the other agents see it (``check_input``: fixed
+patterns, then the learned screen of core.agents.critic_model) and
 reviews the draft reply before the customer does (``check_output``); it also decides what a rejected draft gets
 (one retry with its reasons on a model, then the safe fallback)."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from core.agents import knowledge
+from core.agents import critic_model, knowledge
 from core.language import detect as detect_language
 from core.models import Draft, InputVerdict, Language, OutputVerdict, language_of_locale
 from core.text import fold
@@ -112,6 +113,10 @@ def is_abusive(text: str) -> bool:
     return bool(_ABUSE.search(text.lower()) or _ABUSE.search(_norm(text)))
 
 
+#: Reasons that stop a message before any other agent sees it (abuse alone does not: see screen_message).
+BLOCKING = ("oversize", "prompt_injection", "data_extraction", "fraud_assistance", "harmful_request")
+
+
 def screen_message(message: str, *, locale_language: Language | None, fallback_language: Language,
                    max_bytes: int) -> InputVerdict:
     reasons: list[str] = []
@@ -122,6 +127,9 @@ def screen_message(message: str, *, locale_language: Language | None, fallback_l
         reasons.append("prompt_injection")
     if _data_extraction(folded):
         reasons.append("data_extraction")
+    learned = critic_model.screen(message)
+    if learned and learned not in reasons:
+        reasons.append(learned)
     abusive = is_abusive(message)
     detected, confidence = detect_language(message)
     if locale_language:
@@ -131,7 +139,7 @@ def screen_message(message: str, *, locale_language: Language | None, fallback_l
     else:
         language = fallback_language
     # Abuse alone does not block: an angry customer still gets help (and is escalated), but it is recorded.
-    blocked = any(r in ("oversize", "prompt_injection", "data_extraction") for r in reasons)
+    blocked = any(r in BLOCKING for r in reasons)
     if abusive:
         reasons.append("abusive_language")
     return InputVerdict(blocked=blocked, reasons=reasons, language=language, language_confidence=confidence)

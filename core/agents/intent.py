@@ -101,7 +101,9 @@ class SentenceEmbeddings:
         return self
 
     def transform(self, texts):
-        return _embedder().embed_queries(list(texts)) * self.weight
+        texts = list(texts)
+        vectors = _training_vectors(texts) if len(texts) > BULK_TEXTS else _embedder().embed_queries(texts)
+        return vectors * self.weight
 
     def get_params(self, deep=True):
         return {"weight": self.weight}
@@ -109,6 +111,38 @@ class SentenceEmbeddings:
     def set_params(self, **params):
         self.weight = params.get("weight", self.weight)
         return self
+
+
+#: A transform of more texts than this is a training run: its vectors are kept on disk (.data), so the intent and
+#: critic models, trained one after the other from mostly the same utterances, embed each utterance once.
+BULK_TEXTS = 256
+
+
+def _training_vectors(texts: list[str]):
+    import numpy as np
+
+    embedder = _embedder()
+    path = REPO_ROOT / ".data" / f"training-vectors-{embedder.model_id.replace('/', '_')}.npz"
+    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+    known: dict[str, np.ndarray] = {}
+    if path.exists():
+        try:
+            with np.load(path) as stored:
+                known = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+        except Exception as exc:  # an unreadable cache is rebuilt
+            log.warning("training vectors %s unreadable (%s); embedding again", path.name, type(exc).__name__)
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    if missing:
+        for start in range(0, len(missing), 512):
+            batch = missing[start:start + 512]
+            for i, vector in zip(batch, embedder.embed_queries([texts[i] for i in batch]), strict=True):
+                known[keys[i]] = vector
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
+        except OSError:
+            pass
+    return np.stack([known[k] for k in keys])
 
 
 _e5 = None

@@ -36,6 +36,16 @@ T: dict[str, dict[Language, str]] = {
         "fr": "Pour des raisons de confidentialité, je peux seulement parler de vos propres commandes et de votre compte.",
         "es": "Por motivos de privacidad solo puedo hablar de sus propios pedidos y de su cuenta.",
     },
+    "blocked_fraud_assistance": {
+        "en": "I can't help with that. I'm happy to help with a real return, refund or delivery problem on your own order.",
+        "fr": "Je ne peux pas vous aider avec ça. Je peux par contre vous aider avec un vrai retour, un remboursement ou un problème de livraison sur votre propre commande.",
+        "es": "No puedo ayudarle con eso. Con gusto le ayudo con una devolución, un reembolso o un problema de entrega reales de su propio pedido.",
+    },
+    "blocked_harmful_request": {
+        "en": "I can't help with that request. If you or someone else is in danger, please contact your local emergency services or a crisis line right away.",
+        "fr": "Je ne peux pas vous aider avec cette demande. Si vous ou quelqu'un d'autre êtes en danger, communiquez tout de suite avec les services d'urgence (911) ou une ligne d'écoute.",
+        "es": "No puedo ayudarle con esa solicitud. Si usted u otra persona está en peligro, comuníquese de inmediato con los servicios de emergencia o con una línea de ayuda.",
+    },
     "blocked_oversize": {
         "en": "Your message is too long for me to read. Could you send a shorter version?",
         "fr": "Votre message est trop long. Pourriez-vous envoyer une version plus courte?",
