@@ -1,6 +1,8 @@
-"""Local shop data: the tenant's imported Shopify Admin exports (orders, products, customers) in the document store.
+"""The shop data a chat turn reads: the tenant's imported Shopify Admin exports (orders, products, customers) in the
+document store (``python -m core.tenants import``, kept current by the Shopify webhooks).
 
-This is the offline stand-in for the Shopify Admin API adapter; it answers the same questions from the same shapes.
+It answers the same questions from the same shapes as the Shopify Admin API adapter (``core.integrations.shopify``),
+and holds the catalogue matching and the order and product facts both adapters share.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ _shared_catalogs: weakref.WeakKeyDictionary[Any, dict[str, _CatalogEntry]] = wea
 _shared_lock = threading.Lock()
 
 
-class ShopSandbox:
+class ImportedShop:
     """``ShopData`` over the tenant's imported Shopify exports (collections orders / products / customers)."""
 
     def __init__(self, store: DocumentStore):

@@ -1,9 +1,9 @@
-"""Steps of the proactive-notification stories (each one a Durable activity; the orchestrators are in
-blueprints/stories.py):
+"""Steps of the proactive notifications (each one a Durable activity; the orchestrators are in
+blueprints/notifications.py):
 
-- 1.41 order fulfilled → compose in the customer's language (response agent templates) → send (Notifier:
-  Mailchimp Transactional, or the local outbox) → record;
-- 2.23 inventory back above zero → the prospects who asked to be told → send to each → unsubscribe them.
+- shipment: order fulfilled → compose in the customer's language → send (Notifier: Mailchimp Transactional, or the
+  local outbox) → record;
+- back in stock: inventory back above zero → the prospects who asked to be told → send to each → unsubscribe them.
 
 Sends are idempotent per notification id (a retried activity finds its record and does not e-mail twice). Each step
 receives the store (and the tenant's notifier) from the activity that runs it.
@@ -22,7 +22,7 @@ from core.tenants import get_tenant, order_key
 
 from . import waitlist
 
-log = logging.getLogger("shopdesk.stories")
+log = logging.getLogger("shopdesk.notifications")
 NOTIFICATIONS = "notifications"
 
 
