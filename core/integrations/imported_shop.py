@@ -19,10 +19,11 @@ from decimal import Decimal
 from typing import Any
 
 from core.glossary import default_glossary
+from core.language import detect as detect_language
 from core.models import CustomerRef, OrderFacts, ProductFacts
 from core.rag.documents import variant_availability
 from core.stores.ports import DocumentStore
-from core.text import detect_language, fold, tokens
+from core.text import fold, tokens
 
 # Words that name a product category rather than a product: they must not carry a match on their own.
 _GENERIC = set(
