@@ -15,12 +15,14 @@ import re
 import threading
 from functools import lru_cache
 
+from core import lexicon
 from core.text import FUNCTION_WORDS
 from core.utterances import load_examples
 
 _LANG = {"en": "en", "fr-CA": "fr", "fr": "fr", "es": "es"}
 # Letters that lean towards one language (a weak signal, half a function word each).
-_MARKERS = {"fr": set("çàâèêëîïôûœ"), "es": set("ñ¿¡áíóú")}
+_MARKERS = {language: frozenset(letters) for language, letters in lexicon.load("language")["letters"].items()
+            if language != "note"}
 _DECISIVE = re.compile(r"[¿¡ñ]")
 _FRENCH_ELISION = re.compile(r"\b(qu'|j'|l'|d'|c'est|n'|s'il)")
 _WORD = re.compile(r"[a-zà-ÿ'’-]+")

@@ -6,38 +6,23 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core import lexicon
+
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 # French elided articles and pronouns ("l'autoship", "d'ouverture", "qu'il", "jusqu'à") are not part of the word.
 _ELISION = re.compile(r"^(?:jusqu|lorsqu|puisqu|qu|[cdjlmnst])['’](?=[a-z])")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ¿¡0-9\"“«(])")
 
+_LANGUAGE = lexicon.load("language")
 # Function words are the most reliable short-text language signal (``core.language``).
-FUNCTION_WORDS: dict[str, set[str]] = {
-    "en": set(
-        "the a an is are was were be been do does did i you he she it we they my your our their me us him her "
-        "what where when why how which who can could would should will shall may might have has had not no "
-        "yes and or but if of to in on at for with from by about this that these those there here please "
-        "thanks thank hi hello order my any stock".split()
-    ),
-    "fr": set(
-        "le la les un une des du de est sont était suis es etes êtes être je tu il elle nous vous ils elles "
-        "mon ma mes ton ta tes son sa ses notre votre nos vos leur leurs quoi où quand pourquoi comment quel "
-        "quelle quels quelles qui que peut peux pouvez puis avez avoir ai as a pas ne oui non et ou mais si "
-        "au aux avec pour par sur dans ce cette ces ça svp merci bonjour allo commande est-ce encore".split()
-    ),
-    "es": set(
-        "el la los las un una unos unas es son era soy eres está están estoy yo tú él ella nosotros ustedes "
-        "ellos mi mis tu tus su sus nuestro qué dónde cuándo por porque cómo cuál cuáles quién que puede "
-        "puedo pueden tengo tiene tienen hay no sí y o pero si del al con para sobre en este esta estos esas "
-        "eso favor gracias hola pedido todavía".split()
-    ),
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    language: frozenset(lexicon.words(text)) for language, text in _LANGUAGE["function_words"].items()
 }
-_DOMAIN_WORDS = {"order", "stock", "commande", "pedido", "thanks", "thank", "merci", "gracias", "hello", "hi",
-                 "bonjour", "allo", "hola", "encore", "todavia"}
-# Function words carry no topic: retrieval ignores them (accent-folded, all three languages).
+# Function words carry no topic: retrieval ignores them (accent-folded, all three languages), except topic words.
+_TOPIC_WORDS = frozenset(lexicon.words(_LANGUAGE["topic_words"]["words"]))
 STOPWORDS = frozenset(
     unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode()
-    for words in FUNCTION_WORDS.values() for w in words if w not in _DOMAIN_WORDS
+    for words in FUNCTION_WORDS.values() for w in words if w not in _TOPIC_WORDS
 )
 
 
