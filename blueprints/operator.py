@@ -1,5 +1,5 @@
-"""Operator API (function keys; Entra ID / App Service authentication in Azure): promotions (7.20), sync
-schedules (7.21), announcements the response agent mentions (7.22), dead letters and replay, event statistics."""
+"""Operator API (function keys; Entra ID / App Service authentication in Azure): promotions, sync schedules,
+announcements the response agent mentions, dead letters and replay, event statistics."""
 
 from __future__ import annotations
 

@@ -59,8 +59,8 @@ class ImportedShop:
 
     # Catalog ----------------------------------------------------------------------------------------------
     def _catalog(self, tenant_id: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
-        """The catalogue as the store has it now (a cache keyed on the product count served a renamed or
-        repriced product stale to any long-lived instance)."""
+        """The catalogue as the store has it now (read each time: a long-lived instance must never serve a renamed
+        or repriced product stale)."""
         products = [d.body for d in self._store.list(tenant_id, "products", limit=100_000)]
         return products, catalog_idf(products)
 
