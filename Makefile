@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint eval-intent eval-guardrails eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
+.PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps, npm deps (Azurite), local.settings.json, the embedding
 # engine's build, intent model.
@@ -52,6 +52,10 @@ eval-guardrails: setup
 # Intent classifier macro-F1 per language on the held-out split.
 eval-intent: setup
 	$(PY) -m tests.evals.intent
+
+# Language detection accuracy per language on the labelled utterances, the blind set and short messages.
+eval-language: setup
+	$(PY) -m tests.evals.language
 
 # Shops written outside the project (tests/evals/shops): each imported into a fresh local host, its customers'
 # questions asked over HTTP; conversations and turns passed per language.

@@ -5,15 +5,17 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from blueprints import (
+    audit_log,
     chat,
     events,
     exports,
     handoff,
     knowledge,
+    notifications,
     operator,
     orchestration,
     schedules,
-    stories,
+    sessions,
     traces,
     webhooks,
 )
@@ -34,6 +36,8 @@ app.register_functions(schedules.bp)
 app.register_functions(exports.bp)
 app.register_functions(knowledge.bp)
 app.register_functions(traces.bp)
+app.register_functions(sessions.bp)
+app.register_functions(audit_log.bp)
 app.register_functions(webhooks.bp)
 app.register_functions(operator.bp)
-app.register_functions(stories.bp)
+app.register_functions(notifications.bp)

@@ -13,9 +13,9 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
-from blueprints.problems import json_body, json_response, problem, route_tenant, validation_problem
+from blueprints.operator_access import operator_tenant
+from blueprints.problems import json_body, json_response, problem, validation_problem
 from core import audit, conversations, handoff, jsonsafe
-from core.auth import AuthError, authorize_operator
 from core.models import CONVERSATION_ID_PATTERN
 from core.services import get_services
 
@@ -96,13 +96,9 @@ def _ids(req: func.HttpRequest) -> tuple[str, str, func.HttpResponse | None]:
     services = get_services()
     tenant_id = req.route_params.get("tenant", "")
     conversation_id = req.route_params.get("conversation_id", "")
-    tenant, refused = route_tenant(req, services.store)
-    if tenant is None:
+    tenant, principal, refused = operator_tenant(req, services)
+    if refused is not None:
         return tenant_id, conversation_id, refused
-    try:
-        principal = authorize_operator(services.settings, tenant_id, req.headers)
-    except AuthError as exc:
-        return tenant_id, conversation_id, problem(exc.status, exc.title, exc.detail)
     state = conversations.load(services.store, tenant_id, conversation_id) if re.match(
         CONVERSATION_ID_PATTERN, conversation_id) else None
     if state is None:

@@ -1,5 +1,5 @@
-"""Operator API (function keys; Entra ID / App Service authentication in Azure): promotions (7.20), sync
-schedules (7.21), announcements the response agent mentions (7.22), dead letters and replay, event statistics."""
+"""Operator API (function keys; Entra ID / App Service authentication in Azure): promotions, sync schedules,
+announcements the response agent mentions, dead letters and replay, event statistics."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import azure.functions as func
 from pydantic import BaseModel, Field, ValidationError
 
-from blueprints.problems import json_body, json_response, problem, route_tenant, validation_problem
-from core.auth import AuthError, authorize_operator
+from blueprints.operator_access import operator_tenant
+from blueprints.problems import json_body, json_response, problem, validation_problem
 from core.events import operations
 from core.events.catalog import AGENTS
 from core.services import get_services
@@ -19,15 +19,8 @@ BASE = "operator/tenants/{tenant}"
 
 
 def _tenant(req: func.HttpRequest) -> tuple[str, func.HttpResponse | None]:
-    tenant_id = req.route_params.get("tenant", "")
-    tenant, refused = route_tenant(req, get_services().store)
-    if tenant is None:
-        return tenant_id, refused
-    try:  # the host checked the function key; Entra roles / operator tokens narrow the caller to one tenant
-        authorize_operator(get_services().settings, tenant_id, req.headers)
-    except AuthError as exc:
-        return tenant_id, problem(exc.status, exc.title, exc.detail)
-    return tenant_id, None
+    _, _, refused = operator_tenant(req, get_services())
+    return req.route_params.get("tenant", ""), refused
 
 
 def _model(req: func.HttpRequest, model: type[BaseModel]):

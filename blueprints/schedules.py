@@ -35,7 +35,7 @@ def daily_summary(timer: func.TimerRequest) -> None:
         log.info("daily summary tenant=%s day=%s turns=%s", tenant.id, day, summary["turns"])
 
 
-# Event-bus timers (issue 7): each schedule is an app setting; the work turns schedule slots into catalog events.
+# Event-bus timers: each schedule is an app setting; the work turns schedule slots into catalog events.
 @bp.timer_trigger(arg_name="timer", schedule="%PROMOTIONS_SCHEDULE%", run_on_startup=False)
 def promotions_tick(timer: func.TimerRequest) -> None:
     """Start and end operator promotions whose window edge has passed."""

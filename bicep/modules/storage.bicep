@@ -132,7 +132,7 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-0
   name: 'default'
 }
 
-// Archives move to cool storage after 30 days; dead letters are kept 7 days for replay (seed), then deleted.
+// Archives move to cool storage after 30 days; dead letters are kept 7 days for replay, then deleted.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: account
   name: 'default'

@@ -7,6 +7,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
+from core import lexicon
 from core.agents.critic import number_value
 from core.integrations.ports import IntegrationError, TicketDesk, TicketRequest
 from core.models import Escalation, HandoffJob, InputVerdict, IntentResult, OrderFacts
@@ -21,40 +22,15 @@ log = logging.getLogger("shopdesk.escalation")
 TICKETS = "tickets"
 
 
-_BODY = (r"(?:skin|hands?|fingers?|face|arms?|legs?|eyes?|lips?|scalp|mouth|neck|baby|son|daughter|child|kid"
-         r"|peau|mains?|doigts?|visage|bras|jambes?|yeux|levres|bouche|cou|bebe|fils|fille|enfant"
-         r"|piel|manos?|dedos?|cara|brazos?|piernas?|ojos|labios|boca|cuello|hij[oa]|nin[oa])")
+_PHRASES = lexicon.load("escalation")
 # Injury or hazard reports, on folded text (no accents). "Burn" counts only when it hurt someone: "the candle
 # burned evenly" is a good review.
-_SAFETY = re.compile(r"\b(?:" + "|".join([
-    r"allergic reaction|allergy attack|anaphyla\w*|rash|(?:broke out in|got|have|had|in|with) hives|swelling",
-    r"swollen|swell(?:ed)? up|hospital|emergency (?:room|department|vet)|ambulance|poison(?:ed|ing)?|blisters?",
-    r"(?:first|second|third)[ -]degree burns?|chemical burns?|burns? on (?:my|his|her|their|our)|got (?:burned|burnt)",
-    rf"(?:burn(?:ed|t|s)?|scald(?:ed)?) (?:me|him|her|us|them|(?:my|his|her|our|their|the) (?:\w+'s )?{_BODY})",
-    rf"{_BODY} (?:is |are |was |were |started |keeps? )?(?:burning|stinging)",
-    r"(?:got|gotten|getting) sick(?! of)|fell ill|made (?:me|him|her|us|them|my \w+|our \w+) (?:very |so )?sick",
-    r"vomi\w*|threw up|throwing up|caught fire|exploded",
-    r"reaction allergique|urticaire|brulures?|(?:me|m'a|lui a|t'a|nous a|vous a) brul\w*|enflure|enfle(?:e|s|es)?",
-    rf"brul(?:e|ee|es|ait) (?:la|les|ma|mes|sa|ses|son|mon) {_BODY}|hopital|(?:a l'|aux |salle d')urgences?",
-    r"empoisonn\w*|intoxi\w*|(?:rendu|tombee?) malade|pris feu",
-    r"reaccion alergica|sarpullido|urticaria|ronchas|quemaduras?|me quem\w*|hinch(?:azon|ad[oa]s?|aron|o)",
-    rf"quem\w* (?:la|el|las|los|mi|mis|su|sus) {_BODY}|urgencias|sala de emergencias|envenen\w*|se enfermo",
-    r"me enferme",
-]) + r")\b")
-_FRUSTRATION = re.compile(
-    r"\b(?:ridiculous|unacceptable|worst|fed up|sick (?:and tired )?of|tired of waiting|third time|still waiting|scam"
-    r"|thanks for nothing|inacceptable"
-    r"|ec(?:oe|œ)ur(?:ant|ee?)|tanne(?:e|s|es)?|n'importe quoi|troisieme fois|marre|merci pour rien|inaceptable"
-    r"|hart[oa]s?|cansad[oa]s? de esperar|estafa|tercera vez|gracias por nada)\b",
-    re.I,
-)
+_SAFETY = lexicon.compile_phrases(_PHRASES["safety"], whole_words=True,
+                                  BODY=lexicon.alternatives(_PHRASES["body_parts"]))
+_FRUSTRATION = lexicon.compile_phrases(_PHRASES["frustration"], re.I, whole_words=True)
 _EMPHATIC = re.compile(r"!{3,}|¡{2,}")
 # "Thank you so much!!!" is enthusiasm: emphatic punctuation counts as frustration only without these.
-_POSITIVE = re.compile(
-    r"\b(?:thanks?|thank you|love|loved|amazing|awesome|great|perfect|wonderful|excellent|fantastic|happy"
-    r"|merci|adore|genial|parfait|magnifique|bravo|gracias|encanta|encanto|perfecto|excelente|maravillos[oa])\b",
-    re.I,
-)
+_POSITIVE = lexicon.compile_phrases(_PHRASES["positive"], re.I, whole_words=True)
 
 
 def _frustrated(text: str) -> bool:

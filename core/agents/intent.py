@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import lexicon
 from core.config import REPO_ROOT
 from core.language import detect as detect_language
 from core.llm.types import CompletionRequest, Message
@@ -58,13 +59,8 @@ _AMOUNT_RE = re.compile(
     r"\s?(?:\$|€|(?:dollars?|euros?|cad|usd|eur)\b)",
     re.I,
 )
-_HUMAN_RE = re.compile(
-    r"\b(human|real person|live agent|an agent|representative|manager|supervisor|speak to (someone|a person)"
-    r"|talk to (someone|a person)|un humain|une vraie personne|un agent|un conseiller|une conseill[eè]re"
-    r"|parler [àa] (quelqu'un|une personne)|un responsable|una persona|un humano|un agente|hablar con alguien"
-    r"|un representante|un supervisor|el gerente)\b",
-    re.I,
-)
+# Asking for a person rather than the assistant (en / fr / es phrases in core/agents/data/intent.json).
+_HUMAN_RE = lexicon.compile_phrases(lexicon.load("intent")["wants_human"], re.I, whole_words=True)
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
-from core.integrations.shop_sandbox import order_facts, owns, product_facts
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
 from core.rag.retrieval import KB_COLLECTION, KnowledgeSearch
 from core.stores.ports import DocumentStore

@@ -1,7 +1,8 @@
 """Response agent: grounded replies in en / fr / es built only from facts in context.
 
-Offline (the default provider and every model path's last resort) the reply is built from templates filled with
-the tenant's data: order facts, product facts or a cited KB passage. With a model provider configured the same
+Offline (the default provider and every model path's last resort) the reply is built from templates
+(core/agents/data/response.json, with the lexicons that choose among them) filled with the tenant's data: order
+facts, product facts or a cited KB passage. With a model provider configured the same
 context goes into a prompt that forbids anything else. When nothing relevant is known the reply says so and
 offers a human instead of guessing. A cited page written in another language than the customer's (an English-only
 catalogue for a French asker) is quoted between quotation marks inside a sentence in the customer's language.
@@ -13,10 +14,12 @@ import functools
 import json
 import re
 
+from core import lexicon
 from core.agents import knowledge
 from core.events import operations, waitlist
 from core.glossary import DESK_TOPICS_PATH, load_entries
 from core.language import detect as detect_language
+from core.lexicon import Templates
 from core.llm.types import CompletionRequest, Message
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
 from core.pii.known import KnownEntities
@@ -25,296 +28,20 @@ from core.text import STOPWORDS, fold, sentence_blocks, sentences, strip_markup,
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
-T: dict[str, dict[Language, str]] = {
-    "blocked_prompt_injection": {
-        "en": "I can only help with questions about our shop, your orders and our products.",
-        "fr": "Je peux seulement vous aider avec nos produits, vos commandes et la boutique.",
-        "es": "Solo puedo ayudarle con preguntas sobre la tienda, sus pedidos y nuestros productos.",
-    },
-    "blocked_data_extraction": {
-        "en": "For privacy reasons I can only discuss your own orders and account.",
-        "fr": "Pour des raisons de confidentialité, je peux seulement parler de vos propres commandes et de votre compte.",
-        "es": "Por motivos de privacidad solo puedo hablar de sus propios pedidos y de su cuenta.",
-    },
-    "blocked_fraud_assistance": {
-        "en": "I can't help with that. I'm happy to help with a real return, refund or delivery problem on your own order.",
-        "fr": "Je ne peux pas vous aider avec ça. Je peux par contre vous aider avec un vrai retour, un remboursement ou un problème de livraison sur votre propre commande.",
-        "es": "No puedo ayudarle con eso. Con gusto le ayudo con una devolución, un reembolso o un problema de entrega reales de su propio pedido.",
-    },
-    "blocked_harmful_request": {
-        "en": "I can't help with that request. If you or someone else is in danger, please contact your local emergency services or a crisis line right away.",
-        "fr": "Je ne peux pas vous aider avec cette demande. Si vous ou quelqu'un d'autre êtes en danger, communiquez tout de suite avec les services d'urgence (911) ou une ligne d'écoute.",
-        "es": "No puedo ayudarle con esa solicitud. Si usted u otra persona está en peligro, comuníquese de inmediato con los servicios de emergencia o con una línea de ayuda.",
-    },
-    "blocked_oversize": {
-        "en": "Your message is too long for me to read. Could you send a shorter version?",
-        "fr": "Votre message est trop long. Pourriez-vous envoyer une version plus courte?",
-        "es": "Su mensaje es demasiado largo. ¿Podría enviar una versión más corta?",
-    },
-    "order_intro": {
-        "en": "Order #{number} (placed {date}: {items})",
-        "fr": "Votre commande no {number} (passée le {date} : {items})",
-        "es": "Su pedido n.º {number} (realizado el {date}: {items})",
-    },
-    "order_unfulfilled": {
-        "en": "{intro} is being prepared and has not shipped yet.",
-        "fr": "{intro} est en préparation et n'a pas encore été expédiée.",
-        "es": "{intro} se está preparando y todavía no se ha enviado.",
-    },
-    "order_shipped": {
-        "en": "{intro} has shipped with {carrier}. Tracking number: {tracking}.",
-        "fr": "{intro} a été expédiée par {carrier}. Numéro de suivi : {tracking}.",
-        "es": "{intro} se envió con {carrier}. Número de seguimiento: {tracking}.",
-    },
-    "order_shipped_untracked": {
-        "en": "{intro} has been fulfilled and left our workshop.",
-        "fr": "{intro} a été traitée et a quitté notre atelier.",
-        "es": "{intro} fue preparado y ya salió de nuestro taller.",
-    },
-    "order_partially_shipped": {
-        "en": "{intro} has partly shipped with {carrier}. Tracking number: {tracking}.",
-        "fr": "{intro} a été expédiée en partie par {carrier}. Numéro de suivi : {tracking}.",
-        "es": "{intro} se envió en parte con {carrier}. Número de seguimiento: {tracking}.",
-    },
-    "order_partially_shipped_untracked": {
-        "en": "{intro} has partly shipped; the rest is still being prepared.",
-        "fr": "{intro} a été expédiée en partie; le reste est en préparation.",
-        "es": "{intro} se envió en parte; el resto todavía se está preparando.",
-    },
-    # A tracking number without a known carrier: the carrier is left out rather than shown as "—".
-    "order_shipped_no_carrier": {
-        "en": "{intro} has shipped. Tracking number: {tracking}.",
-        "fr": "{intro} a été expédiée. Numéro de suivi : {tracking}.",
-        "es": "{intro} se envió. Número de seguimiento: {tracking}.",
-    },
-    "order_partially_shipped_no_carrier": {
-        "en": "{intro} has partly shipped. Tracking number: {tracking}.",
-        "fr": "{intro} a été expédiée en partie. Numéro de suivi : {tracking}.",
-        "es": "{intro} se envió en parte. Número de seguimiento: {tracking}.",
-    },
-    "order_delivered_no_carrier": {
-        "en": "{intro} was delivered (tracking number {tracking}).",
-        "fr": "{intro} a été livrée (numéro de suivi {tracking}).",
-        "es": "{intro} fue entregado (número de seguimiento {tracking}).",
-    },
-    "order_delivered": {
-        "en": "{intro} was delivered by {carrier} (tracking number {tracking}).",
-        "fr": "{intro} a été livrée par {carrier} (numéro de suivi {tracking}).",
-        "es": "{intro} fue entregado por {carrier} (número de seguimiento {tracking}).",
-    },
-    "order_cancelled": {
-        "en": "{intro} was cancelled.",
-        "fr": "{intro} a été annulée.",
-        "es": "{intro} fue cancelado.",
-    },
-    "order_refunded": {
-        "en": "{intro} has been refunded.",
-        "fr": "{intro} a été remboursée.",
-        "es": "{intro} ha sido reembolsado.",
-    },
-    "refund_amount": {
-        "en": " Refunded so far: {amount} {currency}.",
-        "fr": " Montant remboursé : {amount} {currency}.",
-        "es": " Importe reembolsado: {amount} {currency}.",
-    },
-    "refund_in_full": {
-        "en": " It was refunded in full: {amount} {currency}.",
-        "fr": " Elle a été remboursée en totalité : {amount} {currency}.",
-        "es": " Se reembolsó en su totalidad: {amount} {currency}.",
-    },
-    "order_pending_items": {
-        "en": " Still to ship: {items}.",
-        "fr": " Reste à expédier : {items}.",
-        "es": " Falta por enviar: {items}.",
-    },
-    # The shop's own note on the order, quoted as written (it may be in another language than the reply).
-    "order_note": {
-        "en": " The shop's note on this order: “{note}”",
-        "fr": " Note de la boutique sur cette commande : « {note} »",
-        "es": " Nota de la tienda sobre este pedido: «{note}»",
-    },
-    "shipment_status": {
-        "en": " Latest carrier status: {status}.",
-        "fr": " Dernier statut du transporteur : {status}.",
-        "es": " Último estado del transportista: {status}.",
-    },
-    "tracking_link": {
-        "en": " Track it here: {url}",
-        "fr": " Suivez-la ici : {url}",
-        "es": " Puede seguirlo aquí: {url}",
-    },
-    "order_needs_verification": {
-        "en": "I found that order, but to protect your privacy I need the email address used to place it.",
-        "fr": "J'ai trouvé cette commande, mais pour protéger vos renseignements, j'ai besoin du courriel utilisé "
-        "pour la passer.",
-        "es": "Encontré ese pedido, pero para proteger su privacidad necesito el correo electrónico con el que se hizo.",
-    },
-    "order_not_found": {
-        "en": "I couldn't find an order with that number. Could you check the number in your confirmation email?",
-        "fr": "Je ne trouve pas de commande avec ce numéro. Pourriez-vous vérifier le numéro dans votre courriel "
-        "de confirmation?",
-        "es": "No encuentro ningún pedido con ese número. ¿Podría revisar el número en su correo de confirmación?",
-    },
-    "order_ask_number": {
-        "en": "I can check that for you. What is your order number? You'll find it in your confirmation email.",
-        "fr": "Je peux vérifier pour vous. Quel est votre numéro de commande? Vous le trouverez dans votre courriel de confirmation.",
-        "es": "Puedo revisarlo. ¿Cuál es su número de pedido? Lo encontrará en su correo de confirmación.",
-    },
-    "product_in_stock": {
-        "en": "Yes, {title} is in stock ({qty} available) at {price} {currency}.",
-        "fr": "Oui, {title} est en stock ({qty} disponibles) à {price} {currency}.",
-        "es": "Sí, {title} está disponible ({qty} en existencia) a {price} {currency}.",
-    },
-    "product_available": {
-        "en": "Yes, {title} is available at {price} {currency}.",
-        "fr": "Oui, {title} est disponible à {price} {currency}.",
-        "es": "Sí, {title} está disponible a {price} {currency}.",
-    },
-    # The same facts when they follow an answer from the product page ("About the Sencha: … It is in stock"):
-    # no "Yes," to a question that was not about stock.
-    "product_in_stock_plain": {
-        "en": "{title} is in stock ({qty} available) at {price} {currency}.",
-        "fr": "{title} est en stock ({qty} disponibles) à {price} {currency}.",
-        "es": "{title} está disponible ({qty} en existencia) a {price} {currency}.",
-    },
-    "product_available_plain": {
-        "en": "{title} is available at {price} {currency}.",
-        "fr": "{title} est disponible à {price} {currency}.",
-        "es": "{title} está disponible a {price} {currency}.",
-    },
-    "product_backorder": {
-        "en": "{title} is out of stock right now, but you can order it on backorder ({price} {currency}).",
-        "fr": "{title} est en rupture de stock, mais vous pouvez le commander en précommande ({price} {currency}).",
-        "es": "{title} está agotado ahora, pero puede pedirlo por encargo ({price} {currency}).",
-    },
-    "product_out_of_stock": {
-        "en": "{title} is currently out of stock (regular price {price} {currency}).",
-        "fr": "{title} est présentement en rupture de stock (prix régulier {price} {currency}).",
-        "es": "{title} está agotado por el momento (precio habitual {price} {currency}).",
-    },
-    "variants": {
-        "en": " Options: {variants}.",
-        "fr": " Formats : {variants}.",
-        "es": " Opciones: {variants}.",
-    },
-    "variant_in": {"en": "{name} {price} (in stock)", "fr": "{name} {price} (en stock)", "es": "{name} {price} (disponible)"},
-    "variant_out": {"en": "{name} {price} (out of stock)", "fr": "{name} {price} (en rupture)", "es": "{name} {price} (agotado)"},
-    "kb_answer": {
-        "en": "From our {title}: {text}",
-        "fr": "Selon notre page « {title} » : {text}",
-        "es": "Según nuestra página «{title}»: {text}",
-    },
-    # A passage in another language than the reply is quoted, clearly delimited, inside a sentence in the
-    # customer's language (the output critic ignores delimited quotations when it checks the reply's language).
-    "kb_quote": {
-        "en": "Here is what our “{title}” page says (it is in {source}): “{text}”",
-        "fr": "Voici ce qu'indique notre page « {title} » (en {source}) : « {text} »",
-        "es": "Esto es lo que dice nuestra página «{title}» (en {source}): «{text}»",
-    },
-    "product_page": {
-        "en": "About {title}: {text}",
-        "fr": "Au sujet de {title} : {text}",
-        "es": "Sobre {title}: {text}",
-    },
-    "product_page_quote": {
-        "en": "Here is what the {title} product page says (it is in {source}): “{text}”",
-        "fr": "Voici ce qu'indique la fiche de {title} (en {source}) : « {text} »",
-        "es": "Esto es lo que dice la ficha de {title} (en {source}): «{text}»",
-    },
-    "restock_quote": {
-        "en": " The product page says (in {source}): “{text}”",
-        "fr": " La fiche du produit indique (en {source}) : « {text} »",
-        "es": " La ficha del producto indica (en {source}): «{text}»",
-    },
-    "dont_know": {
-        "en": "I don't have reliable information about that. Would you like me to pass your question to our team?",
-        "fr": "Je n'ai pas d'information fiable à ce sujet. Voulez-vous que je transmette votre question à notre équipe?",
-        "es": "No tengo información fiable sobre eso. ¿Quiere que pase su pregunta a nuestro equipo?",
-    },
-    "escalated": {
-        "en": " I've passed this conversation to our team (ticket {ticket}); a person will follow up with you.",
-        "fr": " J'ai transmis cette conversation à notre équipe (billet {ticket}); une personne fera le suivi avec vous.",
-        "es": " He pasado esta conversación a nuestro equipo (ticket {ticket}); una persona le responderá.",
-    },
-    # Proactive notifications and notices (issue 7: core/events).
-    "shipment_subject": {
-        "en": "Your order #{number} from {shop} has shipped",
-        "fr": "Votre commande no {number} de {shop} a été expédiée",
-        "es": "Su pedido n.º {number} de {shop} ha sido enviado",
-    },
-    "shipment_body": {
-        "en": "Hello {name},\n\nGood news: your order #{number} ({items}) is on its way with {carrier}. "
-              "Tracking number: {tracking}.{link}\n\n{shop}",
-        "fr": "Bonjour {name},\n\nBonne nouvelle : votre commande no {number} ({items}) est en route avec "
-              "{carrier}. Numéro de suivi : {tracking}.{link}\n\n{shop}",
-        "es": "Hola {name}:\n\nBuenas noticias: su pedido n.º {number} ({items}) va en camino con {carrier}. "
-              "Número de seguimiento: {tracking}.{link}\n\n{shop}",
-    },
-    "shipment_link": {"en": " Follow it here: {url}", "fr": " Suivez-la ici : {url}", "es": " Sígalo aquí: {url}"},
-    "restock_subject": {
-        "en": "{title} is back in stock at {shop}",
-        "fr": "{title} est de retour en stock chez {shop}",
-        "es": "{title} vuelve a estar disponible en {shop}",
-    },
-    "restock_body": {
-        "en": "Hello,\n\nYou asked us to tell you when {title} was back: it is in stock again.{link}\n\n"
-              "You will not receive further alerts for this product.\n{shop}",
-        "fr": "Bonjour,\n\nVous nous avez demandé de vous prévenir du retour de {title} : il est de nouveau en "
-              "stock.{link}\n\nVous ne recevrez plus d'alertes pour ce produit.\n{shop}",
-        "es": "Hola:\n\nNos pidió avisarle cuando {title} volviera: ya está disponible de nuevo.{link}\n\n"
-              "No recibirá más avisos sobre este producto.\n{shop}",
-    },
-    "restock_link": {"en": " {url}", "fr": " {url}", "es": " {url}"},
-    "announcement": {"en": " By the way: {text}", "fr": " À noter : {text}", "es": " Por cierto: {text}"},
-    "waitlist_added": {
-        "en": " I'll email you as soon as {title} is back in stock.",
-        "fr": " Je vous écrirai dès que {title} sera de retour en stock.",
-        "es": " Le escribiré en cuanto {title} vuelva a estar disponible.",
-    },
-    "waitlist_need_email": {
-        "en": " If you'd like an email when {title} is back, send me your email address.",
-        "fr": " Pour recevoir un courriel au retour de {title}, envoyez-moi votre adresse courriel.",
-        "es": " Si quiere un correo cuando {title} vuelva, envíeme su dirección de correo.",
-    },
-    "fallback": {
-        "en": "I'm sorry, I can't answer that reliably right now. Would you like me to connect you with our team?",
-        "fr": "Désolé, je ne peux pas répondre de façon fiable pour le moment. Voulez-vous parler à notre équipe?",
-        "es": "Lo siento, ahora no puedo responder con seguridad. ¿Quiere que le comunique con nuestro equipo?",
-    },
-}
+_DATA = lexicon.load("response")
+# The offline replies, in en / fr / es (core/agents/data/response.json).
+REPLIES = Templates(_DATA["templates"])
 
-_SOURCE_LANGUAGE = {
-    "en": {"en": "English", "fr": "French", "es": "Spanish"},
-    "fr": {"en": "anglais", "fr": "français", "es": "espagnol"},
-    "es": {"en": "inglés", "fr": "francés", "es": "español"},
-}
-
-_SHIPMENT_STATUS = {
-    "in_transit": {"en": "in transit", "fr": "en transit", "es": "en tránsito"},
-    "out_for_delivery": {"en": "out for delivery", "fr": "en cours de livraison", "es": "en reparto"},
-    "delivered": {"en": "delivered", "fr": "livré", "es": "entregado"},
-    "attempted_delivery": {"en": "delivery attempted", "fr": "tentative de livraison", "es": "intento de entrega"},
-    "label_printed": {"en": "label created", "fr": "étiquette créée", "es": "etiqueta creada"},
-    "confirmed": {"en": "confirmed", "fr": "confirmé", "es": "confirmado"},
-    "failure": {"en": "delivery problem", "fr": "problème de livraison", "es": "problema de entrega"},
-}
+# The name of each language in each reply language, and a shipment's carrier status in each reply language.
+_SOURCE_LANGUAGE: dict[str, dict[str, str]] = {k: v for k, v in _DATA["language_names"].items() if k != "note"}
+_SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_status"].items() if k != "note"}
 
 # Sentences of a product page that give its restock date, matched on accent-folded text (en / fr / es).
-_RESTOCK_RE = re.compile(
-    r"backorder|back in stock|restock|\bexpected|available again|ships from"
-    r"|retour en (?:stock|inventaire)|\b(?:sera|seront) de retour|\bde retour (?:le|des|bientot|vers)\b"
-    r"|retour prevu|reapprovisionn"
-    r"|(?:disponible|en stock) a nouveau|(?:a|de) nouveau (?:disponible|en stock)"
-    r"|\b(?:vuelve|volvera)\b|reposicion|reabastec|disponible de nuevo|de nuevo disponible"
-)
-
-
-def _t(key: str, language: Language, **values: object) -> str:
-    return T[key][language].format(**values)
+_RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
 
 
 def describe_order(order, language: Language) -> str:
-    intro = _t("order_intro", language, number=order.order_number, date=order.created_at or "?",
+    intro = REPLIES.render("order_intro", language, number=order.order_number, date=order.created_at or "?",
                items=", ".join(order.items) or "—")
     key = f"order_{order.status}"
     if order.status in ("shipped", "delivered") and not order.tracking_number:
@@ -323,19 +50,19 @@ def describe_order(order, language: Language) -> str:
         key = "order_partially_shipped_untracked"
     elif order.status in ("shipped", "partially_shipped", "delivered") and not order.carrier:
         key += "_no_carrier"
-    text = _t(key, language, intro=intro, carrier=order.carrier, tracking=order.tracking_number)
+    text = REPLIES.render(key, language, intro=intro, carrier=order.carrier, tracking=order.tracking_number)
     if order.status in ("shipped", "partially_shipped") and order.shipment_status in _SHIPMENT_STATUS:
-        text += _t("shipment_status", language, status=_SHIPMENT_STATUS[order.shipment_status][language])
+        text += REPLIES.render("shipment_status", language, status=_SHIPMENT_STATUS[order.shipment_status][language])
     if order.tracking_url and order.status in ("shipped", "partially_shipped"):
-        text += _t("tracking_link", language, url=order.tracking_url)
+        text += REPLIES.render("tracking_link", language, url=order.tracking_url)
     if order.pending_items:
-        text += _t("order_pending_items", language, items=", ".join(order.pending_items))
+        text += REPLIES.render("order_pending_items", language, items=", ".join(order.pending_items))
     if order.refunded:
         full = order.total is not None and _same_amount(order.refunded, order.total)
-        text += _t("refund_in_full" if full else "refund_amount", language, amount=order.refunded,
+        text += REPLIES.render("refund_in_full" if full else "refund_amount", language, amount=order.refunded,
                    currency=order.currency or "")
     if order.note and order.status in ORDER_NOTE_STATUSES:
-        text += _t("order_note", language, note=_quoted(order.note))
+        text += REPLIES.render("order_note", language, note=_quoted(order.note))
     return text
 
 
@@ -365,32 +92,32 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
     plain = "" if affirm else "_plain"
     title = product.title
     if product.in_stock and product.quantity is not None:
-        text = _t("product_in_stock" + plain, language, title=title, qty=product.quantity,
+        text = REPLIES.render("product_in_stock" + plain, language, title=title, qty=product.quantity,
                   price=product.price, currency=product.currency)
     elif product.in_stock:
-        text = _t("product_available" + plain, language, title=title, price=product.price,
+        text = REPLIES.render("product_available" + plain, language, title=title, price=product.price,
                   currency=product.currency)
     else:
         key = "product_backorder" if product.backorder else "product_out_of_stock"
-        text = _t(key, language, title=title, price=product.price, currency=product.currency)
+        text = REPLIES.render(key, language, title=title, price=product.price, currency=product.currency)
         for citation in passages:
             if citation.title == product.title:
                 restock = [s for s in sentences(citation.passage) if _RESTOCK_RE.search(fold(s))]
                 if restock:
                     source = _language_of(citation, citation.passage)
                     if source and source != language and source in _SOURCE_LANGUAGE[language]:
-                        text += _t("restock_quote", language, source=_SOURCE_LANGUAGE[language][source],
+                        text += REPLIES.render("restock_quote", language, source=_SOURCE_LANGUAGE[language][source],
                                    text=_quoted(strip_markup(restock[0])))
                     else:
                         text += " " + restock[0]
                 break
     if len(product.variants) > 1:
         parts = [
-            _t("variant_in" if v["in_stock"] else "variant_out", language, name=_name(v["title"], language),
+            REPLIES.render("variant_in" if v["in_stock"] else "variant_out", language, name=_name(v["title"], language),
                price=v["price"])
             for v in product.variants
         ]
-        text += _t("variants", language, variants="; ".join(parts))
+        text += REPLIES.render("variants", language, variants="; ".join(parts))
     return text
 
 
@@ -399,12 +126,7 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
 # Verb and noun endings of en / fr / es, longest first, stripped from accent-folded words so that "envíos",
 # "enviamos" and "enviar" meet on "envi", "returned" / "returns" on "return" and "devolver" / "devolución" on
 # "devol" (roots are cut to 5 letters).
-_ENDINGS = tuple(sorted((
-    "aciones", "iciones", "amiento", "imiento", "ements", "ations", "ation", "ement", "aient", "erons", "eront",
-    "ieron", "iendo", "mente", "ments", "ment", "ando", "amos", "emos", "imos", "aron", "ados", "adas", "idos", "idas",
-    "ions", "ees", "ait", "ant", "ent", "ons", "ado", "ada", "ido", "ida", "ing", "ies", "ee", "ez", "ed", "er", "ar", "ir", "es",
-    "os", "as", "s", "o", "a", "e",
-), key=len, reverse=True))
+_ENDINGS = tuple(sorted(lexicon.words(_DATA["endings"]["endings"]), key=len, reverse=True))
 # A doubled final consonant is one letter ("shipping" -> "shipp" -> "ship", "pattes" -> "patt" -> "pat"), but not
 # "ll", a letter of its own in Spanish ("talla" is not "tal") and kept in English ("fill", "filled" -> "fill"), nor
 # "rr" unless an English ending went ("stirring" -> "stir", but "perro" -> "perr", not "per").
@@ -452,8 +174,7 @@ def _words(text: str) -> set[str]:
 # "How much" asks for a price ("c'est combien la livraison?", "¿cuánto es el envío?"), unless it asks for a time or
 # a count ("combien de jours", "how much time", "¿cuántos días?").
 # "À partir de combien?" asks for a threshold, not a price.
-_ASKS_AMOUNT = re.compile(r"\bhow much\b(?! (?:time|longer)\b)|(?<!partir de )\bcombien\b(?! (?:de|d'|d’))"
-                          r"|(?<!partir de )\bcuanto\b(?! tiempo\b)")
+_ASKS_AMOUNT = lexicon.compile_phrases(_DATA["asks_amount"])
 _PRICE = _SYNONYMS[_root("price")]
 _FROM = re.compile(r"\b[aà] partir d(?:e\b|el\b|['’])", re.I)
 
@@ -468,7 +189,7 @@ def query_terms(query: str) -> list[frozenset[str]]:
 
 
 # A question in several parts ("how much is it, and is it free from some amount?"): each part wants its sentence.
-_MULTI_PART = re.compile(r"\b(?:and|et|y|also|aussi|tambien|ademas)\b|[,;]|\?.*\w.*\?")
+_MULTI_PART = re.compile(r"\b" + lexicon.alternatives(_DATA["conjunctions"]) + r"\b|[,;]|\?.*\w.*\?")
 
 
 def _weight(term: frozenset[str]) -> float:
@@ -481,14 +202,7 @@ def _is_code(word: str) -> bool:
 
 
 # A figure answers the question only when it asks for one: an amount, a quantity, a time or a temperature.
-_ASKS_FIGURE = re.compile(
-    r"\bhow (?:much|many|long|soon|often|far)\b|\bwhen\b|\bwhat time\b|\b(?:price|cost|fee|rate|charge|amount"
-    r"|minimum|threshold|free|day|week|hour|minute|month|temperature|degree|percent)s?\b"
-    r"|\bcombien\b|\bquand\b|\ba quelle heure\b|\b(?:prix|frais|tarifs?|couts?|coute(?:nt)?|couter|montants?"
-    r"|minimum|seuil|gratuite?s?|delais?|jours?|semaines?|heures?|horaires?|mois|temperatures?|degres?)\b"
-    r"|\bcuant[oa]s?\b|\bcuando\b|\ba que hora\b|\b(?:precios?|cuestan?|costos?|tarifas?|montos?|minimo|gratis"
-    r"|plazos?|dias?|semanas?|horas?|horarios?|mes(?:es)?|temperaturas?|grados?)\b|\d"
-)
+_ASKS_FIGURE = re.compile(lexicon.alternatives(_DATA["asks_figure"]) + r"|\d")
 
 
 def asks_figure(query: str) -> bool:
@@ -633,19 +347,20 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     document (a passage may be a policy's introduction while the rule is two sections below)."""
     used: list[Citation] = []
     if verdict.blocked:
-        reason = next((r for r in verdict.reasons if f"blocked_{r}" in T), "prompt_injection")
+        reason = next((r for r in verdict.reasons if f"blocked_{r}" in REPLIES), "prompt_injection")
         # A refusal is never "answered from data" (Draft.grounded defaults to True).
-        return Draft(reply=_t(f"blocked_{reason}", language), language=language, grounded=False, usage=Usage())
+        return Draft(reply=REPLIES.render(f"blocked_{reason}", language), language=language, grounded=False,
+                     usage=Usage())
 
     parts: list[str] = []
     if facts.order_lookup == "found" and facts.orders:
         parts.extend(describe_order(o, language) for o in facts.orders)
     elif facts.order_lookup == "needs_verification":
-        parts.append(_t("order_needs_verification", language))
+        parts.append(REPLIES.render("order_needs_verification", language))
     elif facts.order_lookup == "not_found" and intent.entities.order_numbers:
-        parts.append(_t("order_not_found", language))
+        parts.append(REPLIES.render("order_not_found", language))
     elif intent.label == "order_status" and not facts.products and not escalation.escalated:
-        parts.append(_t("order_ask_number", language))
+        parts.append(REPLIES.render("order_ask_number", language))
 
     if facts.products and intent.label in ("product_info", "general", "promotions", "shipping"):
         by_doc = {c.doc_id: c for c in citations}
@@ -686,10 +401,10 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
 
     grounded = bool(parts)
     if not parts and not escalation.escalated:
-        parts.append(_t("dont_know", language))
+        parts.append(REPLIES.render("dont_know", language))
     reply = " ".join(parts).strip()
     if escalation.escalated and escalation.ticket_id:
-        reply = (reply + _t("escalated", language, ticket=escalation.ticket_id)).strip()
+        reply = (reply + REPLIES.render("escalated", language, ticket=escalation.ticket_id)).strip()
     return Draft(reply=reply, language=language, citations=used, grounded=grounded, usage=Usage())
 
 
@@ -697,31 +412,15 @@ def _kb_reply(key: str, quote_key: str, language: Language, source: str | None, 
     """The answer in the reply's language; a passage in another language is a delimited quotation."""
     if source and source != language and source in _SOURCE_LANGUAGE[language]:
         values["text"] = _quoted(values["text"])
-        return _t(quote_key, language, source=_SOURCE_LANGUAGE[language][source], **values)
-    return _t(key, language, **values)
+        return REPLIES.render(quote_key, language, source=_SOURCE_LANGUAGE[language][source], **values)
+    return REPLIES.render(key, language, **values)
 
 
 # Stock, price and availability questions, which the product facts answer on their own.
-_ASKS_STOCK = re.compile(
-    r"\bin stock\b|\bstock\b|\bavailab|\bhow much (?:is|are|does|do)\b|\bprice|\bcost|\bsell\b|\bcarry\b"
-    r"|\bdo you have\b|\bback\b|\brestock|\bsold out\b"
-    r"|\ben stock\b|\bdisponib|\bdispo\b|\bcombien (?:coute|coutent|ca coute|pour)\b|\bprix\b|\bcoute|\bvendez"
-    r"|\bavez-vous\b|\bavez vous\b|\brupture\b|\bde retour\b|\binventaire\b"
-    r"|\bexistencia|\bcuanto (?:cuesta|cuestan|vale|valen|es)\b|\bprecio|\bcuesta|\bvenden\b|\btienen\b|\bhay\b"
-    r"|\bagotad"
-)
+_ASKS_STOCK = lexicon.compile_phrases(_DATA["asks_stock"])
 # Questions about the product itself, answered by its page (matched on accent-folded text, en / fr / es).
-_ASKS_ABOUT = re.compile(
-    r"temperatur|\bsteep|\bbrew|\binfus|\bwater\b|\beau\b|\bagua\b|\bprepar|ingredient|\bcontain|\bcontien"
-    r"|\bmade (?:of|from|with)\b|\bfait (?:de|avec)\b|\bhecho (?:de|con)\b|caffein|cafein|theine|teina"
-    r"|\borigin|\bprovenance|\bprocedencia|\bwhere (?:is|does|do) .* (?:from|grown|made)\b|\bd'ou vient\b"
-    r"|\bde donde\b|\bsize|\bformat|\btaille|\btamano|\bweigh|\bpoids\b|\bpeso\b|\bgrams?\b|\bhow (?:to|do i) use"
-    r"|\butilis|\busar\b|\buso\b|\btaste|\bflavou?r|\bgout\b|\bsaveur|\bsabor|\ballerg|\balerg|\borganic|\bbio\b"
-    r"|\borganico|\bstore\b|\bconserv|\bdimension|\bmaterial|\bmatiere|\bcare\b|\bentretien|\bcuidado|\bwash|\blaver"
-    r"|\blavar|\bhow long\b|\bcombien de temps\b|\bcuanto tiempo\b|\bcups?\b|\btasses?\b|\btazas?\b|\bvegan"
-)
-
-_ASKS_WHERE_FROM = re.compile(r"\bwhere\b.*\bfrom\b|\bd'ou (?:vien|provien)|\bde donde (?:viene|vienen|es|son|proviene)")
+_ASKS_ABOUT = lexicon.compile_phrases(_DATA["asks_about"])
+_ASKS_WHERE_FROM = lexicon.compile_phrases(_DATA["asks_where_from"])
 
 
 def product_page_answer(message: str, product, cited: Citation, documents: dict[str, str] | None,
@@ -744,7 +443,7 @@ def product_page_answer(message: str, product, cited: Citation, documents: dict[
 
 
 def fallback(language: Language) -> Draft:
-    return Draft(reply=_t("fallback", language), language=language, grounded=False, usage=Usage())
+    return Draft(reply=REPLIES.render("fallback", language), language=language, grounded=False, usage=Usage())
 
 
 _LANGUAGE_NAMES = {"en": "English", "fr": "Canadian French", "es": "Spanish"}
@@ -878,8 +577,8 @@ def append_notices(state: TurnState, ports: TurnPorts) -> Draft:
     captured = waitlist.capture(ports.store, turn.tenant_id, turn.conversation_id, turn.message,
                                 products=state.facts.products, emails=emails, language=draft.language)
     if captured:
-        reply += T[f"waitlist_{captured[0]}"][draft.language].format(title=captured[1])
+        reply += REPLIES.render(f"waitlist_{captured[0]}", draft.language, title=captured[1])
     mention = operations.mention_for(ports.store, turn.tenant_id, turn.conversation_id, draft.language)
     if mention:
-        reply += T["announcement"][draft.language].format(text=mention)
+        reply += REPLIES.render("announcement", draft.language, text=mention)
     return draft if reply == draft.reply else draft.model_copy(update={"reply": reply})

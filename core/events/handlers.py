@@ -19,7 +19,7 @@ from core.stores.optimistic import read_modify_write
 from core.stores.ports import DocumentStore
 from core.tenants import get_tenant, order_key
 
-from . import operations, stories, waitlist
+from . import notifications, operations, waitlist
 from .catalog import CloudEvent
 from .delivery import Effect, RaiseEvent, StartOrchestration
 from .ledger import Ledger
@@ -50,12 +50,12 @@ def response_agent(event: CloudEvent, ports: HandlerPorts) -> list[Effect]:
     store = ports.store
     tenant_id, data = event.tenant_id, event.data
     if event.type == "shopify.orders.fulfilled":
-        return [StartOrchestration("shipment_notification", stories.shipment_instance(tenant_id, data),
+        return [StartOrchestration("shipment_notification", notifications.shipment_instance(tenant_id, data),
                                    {"tenant_id": tenant_id, "order": data, "event_id": event.id})]
     if event.type == "shopify.inventory.updated":
         item = str(data["inventory_item_id"])
         if (data.get("available") or 0) > 0 and waitlist.for_inventory_item(store, tenant_id, item):
-            return [StartOrchestration("back_in_stock", stories.restock_instance(tenant_id, event.id),
+            return [StartOrchestration("back_in_stock", notifications.restock_instance(tenant_id, event.id),
                                        {"tenant_id": tenant_id, "inventory_item_id": item, "event_id": event.id})]
         return []
     if event.type == "scheduled.promotions.started":

@@ -1,5 +1,5 @@
-"""What operators manage per tenant: time-limited promotions (7.20), product/analytics sync schedules (7.21) and
-company announcements (7.22) that the response agent mentions once per conversation."""
+"""What operators manage per tenant: time-limited promotions, product/analytics sync schedules and company
+announcements that the response agent mentions once per conversation."""
 
 from __future__ import annotations
 

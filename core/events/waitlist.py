@@ -9,20 +9,14 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from core import lexicon
 from core.stores.ports import DocumentStore
 from core.text import fold
 
 WAITLIST = "waitlist"
 
-_ASK = re.compile(
-    r"\b(?:(?:let me know|tell me|notify me|email me|e-mail me|alert me|ping me|message me|inform me)\b.{0,40}"
-    r"\b(?:back|restock|available|in stock)"
-    r"|(?:prevenez|previens|avisez|avertissez|informez|ecrivez)[- ]moi\b.{0,50}\b(?:revient|retour|disponible|"
-    r"en stock|reapprovision)"
-    r"|(?:avisame|aviseme|avisenme|notificame|notifiqueme|escribame|escribeme|digame|dime)\b.{0,50}\b(?:vuelv|"
-    r"disponible|hay stock|en stock|reponga|llegue))",
-    re.IGNORECASE,
-)
+# "tell me when it's back" and its French and Spanish phrasings, on accent-folded text.
+_ASK = re.compile(r"\b" + lexicon.alternatives(lexicon.load("waitlist")["asks_to_be_told"]), re.IGNORECASE)
 
 
 def asks_to_be_told(message: str) -> bool:

@@ -12,10 +12,10 @@ from typing import Any
 from core.stores.ports import DocumentStore
 
 from .ga4 import Ga4AnalyticsSink, Ga4Client
+from .imported_shop import ImportedShop
 from .mailchimp import MailchimpNotifier, MandrillClient
 from .ports import AnalyticsSink, IntegrationError, Notifier, ShopData, TicketDesk
 from .sandbox import SandboxAnalyticsSink, SandboxNotifier, SandboxTicketDesk
-from .shop_sandbox import ShopSandbox
 from .shopify import ShopifyClient, ShopifyShopData
 from .zendesk import ZendeskClient, ZendeskTicketDesk
 
@@ -52,7 +52,7 @@ def build_integrations(tenant_id: str, tenant_cfg: dict[str, Any], settings: Any
     """``tenant_cfg`` is the tenant's ``integrations`` block (may be empty)."""
     kwargs = {"timeout": settings.INTEGRATION_TIMEOUT_SECONDS, "max_attempts": settings.INTEGRATION_MAX_ATTEMPTS,
               **client_kwargs}
-    shop: ShopData = ShopSandbox(store)
+    shop: ShopData = ImportedShop(store)
     if _choice(tenant_cfg, "shop_data", settings.SHOP_DATA) == "shopify":
         shop = ShopifyShopData(ShopifyClient(
             tenant_id, _need(tenant_cfg, "shopify_domain", tenant_id),

@@ -1,6 +1,6 @@
 """Local sandboxes for the outgoing integrations: tickets, emails and analytics events are recorded in the
 tenant's ``outbox`` collection, where an operator lists them (``python -m core.integrations outbox <tenant>``).
-Incoming shop data comes from ``ShopSandbox`` (the tenant's imported Shopify exports)."""
+Incoming shop data comes from ``ImportedShop`` (the tenant's imported Shopify exports)."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ import httpx
 from core.models import CustomerRef
 
 from .http import VendorClient
+from .imported_shop import catalog_idf, owns, rank_products
 from .ports import IntegrationError
-from .shop_sandbox import catalog_idf, owns, rank_products
 
 LEAK_PER_SECOND = 2.0  # the standard plan's bucket refill rate
 

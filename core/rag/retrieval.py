@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from pydantic import BaseModel
 
 from core.glossary import default_glossary, desk_topics
+from core.language import detect as detect_language
 from core.stores.ports import DocumentStore
-from core.text import detect_language
 
 from .documents import KnowledgeDocument
 from .embedders import Embedder

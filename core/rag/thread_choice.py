@@ -2,11 +2,11 @@
 
 Two threads nearly halve a query's embedding time on an idle 2-core machine, but while another process keeps a
 core busy the engine's OpenMP barriers wait on a descheduled thread: most calls still take ~15 ms, and one in ten
-takes 100-170 ms (measured here; DESIGN.md saw 1.7 s). Averages hide that tail, so any multi-threaded call that
-costs more per token than a single-threaded one would (with a margin for noise) sends the embedder back to one
-thread for a while: 1 s, doubling while the next tries also go badly, up to 30 s. An idle machine never trips it
-(two threads cost ~0.6 of one); a busy one pays for one slow call every 30 s, and gets both cores back at most
-30 s after the neighbour leaves, however few questions arrive meanwhile.
+takes 100-170 ms (``make bench-rag``, its run with one core kept busy). Averages hide that tail, so any
+multi-threaded call that costs more per token than a single-threaded one would (with a margin for noise) sends the
+embedder back to one thread for a while: 1 s, doubling while the next tries also go badly, up to 30 s. An idle
+machine never trips it (two threads cost ~0.6 of one); a busy one pays for one slow call every 30 s, and gets both
+cores back at most 30 s after the neighbour leaves, however few questions arrive meanwhile.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 2. events per second end to end: events published on the bus → agent queues → handlers (every subscriber done);
 3. with EVENTS_FAULT_RATE=0.1 (10 % of handler runs fail): retried, dead-lettered and lost events.
 
-Rate limits are raised for runs 1-2 (the seed's 100 events/s cap would be what is measured); run 3 keeps them.
+Rate limits are raised for runs 1-2 (the default 100 events/s cap would be what is measured); run 3 keeps them.
 Usage: python -m tests.bench.events [--webhooks 2000] [--faulty 500]
 """
 

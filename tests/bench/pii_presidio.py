@@ -1,6 +1,6 @@
 """Presidio on the PII eval set, for ``python -m tests.evals.pii --spans-from``. Runs in Presidio's own environment
-(it is not a project dependency); no spaCy NER model can be downloaded here, so Presidio runs its pattern
-recognizers on a blank English pipeline — Presidio's best offline setup on this machine.
+(it is not a project dependency), with its pattern recognizers on a blank English pipeline: no spaCy NER model, as
+none ships in a package the project can install.
 
     python3.11 -m venv /tmp/presidio && /tmp/presidio/bin/pip install presidio-analyzer==2.2.366
     /tmp/presidio/bin/python tests/bench/pii_presidio.py /tmp/presidio-spans.jsonl

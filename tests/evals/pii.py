@@ -249,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
 
     presidio = presidio_detector()
     if presidio is None:
-        print("presidio: not installed here (optional; see tests/bench/pii_presidio.py and --spans-from). DESIGN.md "
-              "anchors on outside text: Presidio best offline 35.8 % leak, regex 53.6 %, combined 20.4 %")
+        print("presidio: not installed here (optional; see tests/bench/pii_presidio.py and --spans-from; the README's "
+              "PII protection section gives its figures)")
     else:
         compared = Tally()
         for lang in LANGUAGES:

@@ -76,7 +76,7 @@ def test_each_tenant_answers_from_its_own_orders(app_host):
     ("¿Cuál es su política de devoluciones?", "es"),
 ])
 def test_reply_is_in_the_customers_language(app_host, message, language):
-    from core.text import detect_language
+    from core.language import detect as detect_language
 
     body = chat(app_host, {"message": message}).json()
     assert body["language"] == language and detect_language(body["reply"])[0] == language

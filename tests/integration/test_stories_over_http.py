@@ -1,6 +1,6 @@
-"""The five event stories end to end over HTTP on the local host (Azurite queues, Durable orchestrations):
-1.41 shipment notice, 2.23 back-in-stock notice, 7.20 promotion, 7.21 sync schedule, 7.22 announcement; plus the
-Zendesk agent reply through the bus, forged / stale / duplicated webhooks, and function-key enforcement."""
+"""The five event flows end to end over HTTP on the local host (Azurite queues, Durable orchestrations): shipment
+notice, back-in-stock notice, promotion, sync schedule, announcement; plus the Zendesk agent reply through the bus,
+forged / stale / duplicated webhooks, and function-key enforcement."""
 
 from __future__ import annotations
 

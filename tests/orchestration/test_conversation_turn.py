@@ -191,7 +191,7 @@ async def test_purge_timer_deletes_only_finished_turns_older_than_the_retention(
 
 async def test_the_reply_is_served_before_the_analytics_event_is_queued(services, functions, tmp_path, monkeypatch):
     """The chat endpoint answers from the custom status set once the turn is recorded: a slow queue send (the last
-    step) no longer delays the customer, and the event still goes out once the queue answers."""
+    step) does not delay the customer, and the event still goes out once the queue answers."""
     import asyncio
     import threading
 

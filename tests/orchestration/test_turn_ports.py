@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 
+from core.integrations.imported_shop import ImportedShop
 from core.integrations.ports import ShopData, TicketRef
-from core.integrations.shop_sandbox import ShopSandbox
 from core.integrations.shopify import ShopifyShopData
 from tests.orchestration.test_conversation_turn import run
 
@@ -15,7 +15,7 @@ from tests.orchestration.test_conversation_turn import run
 class RecordingShop:
     """A shop reader that answers from the imported exports and notes every question the turn asks it."""
 
-    def __init__(self, inner: ShopSandbox):
+    def __init__(self, inner: ImportedShop):
         self.inner, self.calls = inner, []
 
     def __getattr__(self, name):
@@ -45,7 +45,7 @@ def _use(services, monkeypatch, shop, desk):
 
 async def test_the_turn_reads_orders_and_products_from_the_shop_reader_it_is_given(services, functions, tmp_path,
                                                                                    monkeypatch):
-    shop = RecordingShop(ShopSandbox(services.store))
+    shop = RecordingShop(ImportedShop(services.store))
     _use(services, monkeypatch, shop, None)
     status, _, _ = await run(functions, tmp_path, "Is the organic mango soap in stock? And where is order #1001?")
     assert status["runtimeStatus"] == "Completed", status
@@ -56,7 +56,7 @@ async def test_the_turn_reads_orders_and_products_from_the_shop_reader_it_is_giv
 
 async def test_a_new_ticket_goes_to_the_desk_it_is_given(services, functions, tmp_path, monkeypatch):
     desk = RecordingDesk()
-    _use(services, monkeypatch, ShopSandbox(services.store), desk)
+    _use(services, monkeypatch, ImportedShop(services.store), desk)
     status, _, _ = await run(functions, tmp_path, "I want to speak to a human, this is ridiculous")
     escalation = status["output"]["escalation"]
     assert escalation["escalated"] is True
@@ -70,7 +70,7 @@ def test_every_shop_reader_offers_what_the_turn_asks():
     wanted = {name: inspect.signature(member) for name, member in vars(ShopData).items()
               if inspect.isfunction(member) and not name.startswith("_")}
     assert {"find_order", "orders_for", "match_products", "get_product", "all_products"} <= set(wanted)
-    for adapter in (ShopSandbox, ShopifyShopData):
+    for adapter in (ImportedShop, ShopifyShopData):
         for name, signature in wanted.items():
             offered = inspect.signature(getattr(adapter, name))
             assert list(offered.parameters)[:len(signature.parameters)] == list(signature.parameters), (adapter, name)

@@ -3,8 +3,8 @@ catalogue whose size changed (a shop just onboarded, a product added) is read ag
 
 from __future__ import annotations
 
-from core.integrations import shop_sandbox
-from core.integrations.shop_sandbox import ShopSandbox
+from core.integrations import imported_shop
+from core.integrations.imported_shop import ImportedShop
 from core.stores.memory_store import MemoryDocumentStore
 
 
@@ -18,21 +18,21 @@ def _ids(found) -> list[str]:
 
 def test_budgeted_reads_share_the_catalogue_until_it_expires_or_changes_size(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(shop_sandbox.time, "monotonic", lambda: now[0])  # no wall-clock race on a busy machine
+    monkeypatch.setattr(imported_shop.time, "monotonic", lambda: now[0])  # no wall-clock race on a busy machine
     store = MemoryDocumentStore()
     for pid, title in (("1", "Lavender Soap Bar"), ("2", "Cedar Beard Oil"), ("3", "Mango Body Butter")):
         store.put("shop-a", "products", pid, _product(pid, title))
-    sandbox = ShopSandbox(store)
-    assert _ids(sandbox.match_products("shop-a", "lavender soap?", max_staleness=0.2)) == ["1"]
+    shop = ImportedShop(store)
+    assert _ids(shop.match_products("shop-a", "lavender soap?", max_staleness=0.2)) == ["1"]
 
     store.put("shop-a", "products", "1", _product("1", "Rosemary Soap Bar"))  # renamed: same catalogue size
-    assert _ids(sandbox.match_products("shop-a", "lavender soap?", max_staleness=0.2)) == ["1"]  # within budget
-    assert _ids(sandbox.match_products("shop-a", "lavender soap?")) == []  # no budget: always the store itself
+    assert _ids(shop.match_products("shop-a", "lavender soap?", max_staleness=0.2)) == ["1"]  # within budget
+    assert _ids(shop.match_products("shop-a", "lavender soap?")) == []  # no budget: always the store itself
     now[0] += 0.25
-    assert _ids(ShopSandbox(store).match_products("shop-a", "lavender soap?", max_staleness=0.2)) == []
+    assert _ids(ImportedShop(store).match_products("shop-a", "lavender soap?", max_staleness=0.2)) == []
 
     store.put("shop-a", "products", "4", _product("4", "Lavender Candle"))  # a new product: read again at once
-    assert _ids(ShopSandbox(store).match_products("shop-a", "lavender candle", max_staleness=60)) == ["4"]
+    assert _ids(ImportedShop(store).match_products("shop-a", "lavender candle", max_staleness=60)) == ["4"]
 
 
 def test_budgeted_catalogues_are_per_tenant_and_per_store():
@@ -44,6 +44,6 @@ def test_budgeted_catalogues_are_per_tenant_and_per_store():
     second.put("shop-b", "products", "5", _product("5", "Oolong Tea Tin"))
     second.put("shop-b", "products", "6", _product("6", "Jasmine Pearls"))
     second.put("shop-b", "products", "7", _product("7", "Bamboo Whisk"))
-    assert _ids(ShopSandbox(first).match_products("shop-a", "lavender soap", max_staleness=60)) == ["1"]
-    assert _ids(ShopSandbox(second).match_products("shop-a", "lavender soap", max_staleness=60)) == ["9"]
-    assert _ids(ShopSandbox(second).match_products("shop-b", "oolong tea", max_staleness=60)) == ["5"]
+    assert _ids(ImportedShop(first).match_products("shop-a", "lavender soap", max_staleness=60)) == ["1"]
+    assert _ids(ImportedShop(second).match_products("shop-a", "lavender soap", max_staleness=60)) == ["9"]
+    assert _ids(ImportedShop(second).match_products("shop-b", "oolong tea", max_staleness=60)) == ["5"]

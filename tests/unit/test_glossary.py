@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from core.glossary import GLOSSARY_PATH, Glossary
-from core.integrations.shop_sandbox import catalog_idf, rank_products
+from core.integrations.imported_shop import catalog_idf, rank_products
 
 DEMO = Path(__file__).resolve().parents[2] / "knowledge" / "tenants" / "demo"
 

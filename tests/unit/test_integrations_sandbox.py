@@ -8,9 +8,9 @@ import pytest
 from core.config import load_settings
 from core.integrations.__main__ import main as integrations_cli
 from core.integrations.factory import build_integrations, secret
+from core.integrations.imported_shop import ImportedShop
 from core.integrations.ports import EmailMessage, IntegrationError, TicketRequest
 from core.integrations.sandbox import SandboxAnalyticsSink, SandboxNotifier, SandboxTicketDesk, list_outbox
-from core.integrations.shop_sandbox import ShopSandbox
 from core.integrations.shopify import ShopifyShopData
 from core.integrations.zendesk import ZendeskTicketDesk
 from core.stores.memory_store import MemoryDocumentStore
@@ -34,7 +34,7 @@ def test_factory_defaults_to_sandboxes_and_tenant_overrides_pick_vendors():
     settings = load_settings()
     store = MemoryDocumentStore()
     local = build_integrations("demo", {}, settings, store)
-    assert isinstance(local.shop, ShopSandbox) and isinstance(local.tickets, SandboxTicketDesk)
+    assert isinstance(local.shop, ImportedShop) and isinstance(local.tickets, SandboxTicketDesk)
     env = {"SHOPIFY_ADMIN_TOKEN_NORTHWIND_TEA": "shpat_x", "ZENDESK_API_TOKEN_NORTHWIND_TEA": "zd"}
     live = build_integrations("northwind-tea", {"shop_data": "shopify", "shopify_domain": "northwind.myshopify.com",
                                                 "ticket_desk": "zendesk", "zendesk_subdomain": "northwind",

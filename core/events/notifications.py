@@ -1,9 +1,9 @@
-"""Steps of the proactive-notification stories (each one a Durable activity; the orchestrators are in
-blueprints/stories.py):
+"""Steps of the proactive notifications (each one a Durable activity; the orchestrators are in
+blueprints/notifications.py):
 
-- 1.41 order fulfilled → compose in the customer's language (response agent templates) → send (Notifier:
-  Mailchimp Transactional, or the local outbox) → record;
-- 2.23 inventory back above zero → the prospects who asked to be told → send to each → unsubscribe them.
+- shipment: order fulfilled → compose in the customer's language → send (Notifier: Mailchimp Transactional, or the
+  local outbox) → record;
+- back in stock: inventory back above zero → the prospects who asked to be told → send to each → unsubscribe them.
 
 Sends are idempotent per notification id (a retried activity finds its record and does not e-mail twice). Each step
 receives the store (and the tenant's notifier) from the activity that runs it.
@@ -15,15 +15,17 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from core.agents.response import T
 from core.integrations.ports import EmailMessage, Notifier
+from core.lexicon import Templates
 from core.stores.ports import ConcurrencyError, DocumentStore
 from core.tenants import get_tenant, order_key
 
 from . import waitlist
 
-log = logging.getLogger("shopdesk.stories")
+log = logging.getLogger("shopdesk.notifications")
 NOTIFICATIONS = "notifications"
+# The e-mails in en / fr / es (core/agents/data/notifications.json).
+TEMPLATES = Templates.from_file("notifications")
 
 
 def _lang(value: str | None, fallback: str = "en") -> str:
@@ -62,12 +64,12 @@ def compose_shipment(store: DocumentStore, tenant_id: str, order: dict[str, Any]
         "number": order_key(full), "shop": shop, "name": customer.get("first_name") or full.get("name") or "",
         "items": ", ".join(str(i.get("title") or i.get("name")) for i in full.get("line_items") or []) or "—",
         "carrier": fulfillment.get("tracking_company") or "—", "tracking": fulfillment.get("tracking_number") or "—",
-        "link": T["shipment_link"][language].format(url=url) if url else "",
+        "link": TEMPLATES.render("shipment_link", language, url=url) if url else "",
     }
     return {"notification_id": f"shipment-{order_key(full)}", "language": language, "to_email": email,
             "to_name": " ".join(x for x in (customer.get("first_name"), customer.get("last_name")) if x) or None,
-            "subject": T["shipment_subject"][language].format(**values),
-            "text": T["shipment_body"][language].format(**values), "order": order_key(full)}
+            "subject": TEMPLATES.render("shipment_subject", language, **values),
+            "text": TEMPLATES.render("shipment_body", language, **values), "order": order_key(full)}
 
 
 def send_once(store: DocumentStore, notifier: Notifier, tenant_id: str, notice: dict[str, Any], kind: str
@@ -113,11 +115,11 @@ def restock_prospects(store: DocumentStore, tenant_id: str, inventory_item_id: s
         handle = (product.body.get("handle") if product else None)
         url = f"{tenant.shop_url.rstrip('/')}/products/{handle}" if tenant and tenant.shop_url and handle else None
         values = {"title": entry.get("title") or "", "shop": shop,
-                  "link": T["restock_link"][language].format(url=url) if url else ""}
+                  "link": TEMPLATES.render("restock_link", language, url=url) if url else ""}
         out.append({"entry_id": entry["id"], "notification_id": f"restock-{entry['id']}-{event_id}",
                     "language": language, "to_email": entry["email"], "to_name": entry.get("name"),
-                    "subject": T["restock_subject"][language].format(**values),
-                    "text": T["restock_body"][language].format(**values)})
+                    "subject": TEMPLATES.render("restock_subject", language, **values),
+                    "text": TEMPLATES.render("restock_body", language, **values)})
     return out
 
 

@@ -1,12 +1,13 @@
-"""Proactive-notification stories as Durable orchestrations (steps in core/events/stories.py):
-``shipment_notification`` (1.41) and ``back_in_stock`` (2.23). Started by the response agent's queue handler
-with deterministic instance ids, so a duplicate event never starts a second one."""
+"""Proactive notifications as Durable orchestrations (their steps are in core/events/notifications.py):
+``shipment_notification`` (an order was fulfilled) and ``back_in_stock`` (a product the customer waits for is in
+stock again). Started by the response agent's queue handler with deterministic instance ids, so a duplicate event
+never starts a second one."""
 
 from __future__ import annotations
 
 import azure.durable_functions as df
 
-from core.events import stories
+from core.events import notifications
 from core.services import get_services
 
 bp = df.Blueprint()
@@ -43,27 +44,28 @@ def back_in_stock(context: df.DurableOrchestrationContext):
 
 @bp.activity_trigger(input_name="payload")
 def compose_shipment_notice(payload: dict) -> dict | None:
-    return stories.compose_shipment(get_services().store, payload["tenant_id"], payload["order"])
+    return notifications.compose_shipment(get_services().store, payload["tenant_id"], payload["order"])
 
 
 @bp.activity_trigger(input_name="payload")
 def send_notification(payload: dict) -> dict:
     services = get_services()
     notifier = services.integrations_for(payload["tenant_id"]).notifier
-    return stories.send_once(services.store, notifier, payload["tenant_id"], payload["notice"], payload["kind"])
+    return notifications.send_once(services.store, notifier, payload["tenant_id"], payload["notice"], payload["kind"])
 
 
 @bp.activity_trigger(input_name="payload")
 def record_shipment_notice(payload: dict) -> None:
-    stories.record_shipment(get_services().store, payload["tenant_id"], payload["order"], payload["notification_id"])
+    notifications.record_shipment(get_services().store, payload["tenant_id"], payload["order"],
+                                  payload["notification_id"])
 
 
 @bp.activity_trigger(input_name="payload")
 def find_restock_prospects(payload: dict) -> list:
-    return stories.restock_prospects(get_services().store, payload["tenant_id"], payload["inventory_item_id"],
+    return notifications.restock_prospects(get_services().store, payload["tenant_id"], payload["inventory_item_id"],
                                      payload["event_id"])
 
 
 @bp.activity_trigger(input_name="payload")
 def unsubscribe_prospects(payload: dict) -> int:
-    return stories.unsubscribe(get_services().store, payload["tenant_id"], payload["entries"])
+    return notifications.unsubscribe(get_services().store, payload["tenant_id"], payload["entries"])

@@ -1,6 +1,8 @@
-"""Local shop data: the tenant's imported Shopify Admin exports (orders, products, customers) in the document store.
+"""The shop data a chat turn reads: the tenant's imported Shopify Admin exports (orders, products, customers) in the
+document store (``python -m core.tenants import``, kept current by the Shopify webhooks).
 
-This is the offline stand-in for the Shopify Admin API adapter; it answers the same questions from the same shapes.
+It answers the same questions from the same shapes as the Shopify Admin API adapter (``core.integrations.shopify``),
+and holds the catalogue matching and the order and product facts both adapters share.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from decimal import Decimal
 from typing import Any
 
 from core.glossary import default_glossary
+from core.language import detect as detect_language
 from core.models import CustomerRef, OrderFacts, ProductFacts
 from core.rag.documents import variant_availability
 from core.stores.ports import DocumentStore
-from core.text import detect_language, fold, tokens
+from core.text import fold, tokens
 
 # Words that name a product category rather than a product: they must not carry a match on their own.
 _GENERIC = set(
@@ -36,7 +39,7 @@ _shared_catalogs: weakref.WeakKeyDictionary[Any, dict[str, _CatalogEntry]] = wea
 _shared_lock = threading.Lock()
 
 
-class ShopSandbox:
+class ImportedShop:
     """``ShopData`` over the tenant's imported Shopify exports (collections orders / products / customers)."""
 
     def __init__(self, store: DocumentStore):
@@ -56,8 +59,8 @@ class ShopSandbox:
 
     # Catalog ----------------------------------------------------------------------------------------------
     def _catalog(self, tenant_id: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
-        """The catalogue as the store has it now (a cache keyed on the product count served a renamed or
-        repriced product stale to any long-lived instance)."""
+        """The catalogue as the store has it now (read each time: a long-lived instance must never serve a renamed
+        or repriced product stale)."""
         products = [d.body for d in self._store.list(tenant_id, "products", limit=100_000)]
         return products, catalog_idf(products)
 
