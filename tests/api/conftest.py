@@ -39,6 +39,13 @@ def api_app(api_services, functions, tmp_path_factory):
 
     from .inprocess import HUB, build_asgi_app
 
+    from core.agents import critic_model, intent
+    from core.language import detect
+
+    # As the host's warm-up does: the models are loaded before the first request, not inside its timeout.
+    intent.classify("where is my order?")
+    critic_model.screen("where is my order?")
+    detect("bonjour, où est ma commande?")
     store = DurableStore(tmp_path_factory.mktemp("api-durable") / "durable.sqlite", HUB)
     yield build_asgi_app(functions, store)
     asgi.shutdown_lifespans()
