@@ -35,12 +35,11 @@ def api_app(api_services, functions, tmp_path_factory):
     """The ASGI app; schemathesis' ASGI client starts its lifespan (the Durable engine) on first use."""
     from schemathesis.python import asgi
 
+    from core.agents import critic_model, intent
     from core.devhost.durable import DurableStore
+    from core.language import detect
 
     from .inprocess import HUB, build_asgi_app
-
-    from core.agents import critic_model, intent
-    from core.language import detect
 
     # As the host's warm-up does: the models are loaded before the first request, not inside its timeout.
     intent.classify("where is my order?")
