@@ -1,6 +1,6 @@
-"""Human hand-off: escalation events start a ``human_handoff`` orchestration that waits for the support agent's
-reply (a durable external event) with a timeout and relays it to the customer's conversation; the operator route a
-support agent answers through."""
+"""Human hand-off: escalation events send the ticket to the shop's desk and start a ``human_handoff`` orchestration
+that waits for the support agent's reply (a durable external event) with a timeout and relays it to the customer's
+conversation; the operator route a support agent answers through."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from blueprints.operator_access import operator_tenant
 from blueprints.problems import json_body, json_response, problem, validation_problem
-from core import audit, conversations, handoff, jsonsafe
+from core import audit, conversations, desk_outbox, handoff, jsonsafe
 from core.models import CONVERSATION_ID_PATTERN
 from core.services import get_services
 
@@ -33,6 +33,8 @@ async def escalation_events(msg: func.QueueMessage, client: df.DurableOrchestrat
         reason = str(exc) if isinstance(exc, jsonsafe.JsonRejected) else "invalid schema"
         log.error("escalation event rejected: %s (message id %s)", reason, msg.id)
         raise ValueError("invalid escalation event") from None
+    # The ticket goes to the shop's desk through the event bus (retries, dead letters, replay): core/desk_outbox.py.
+    get_services().events.bus.publish([desk_outbox.opened_event(job)])
     instance = handoff.instance_id(job.tenant_id, job.conversation_id)
     status = await client.get_status(instance)
     if status and status.runtime_status in (df.OrchestrationRuntimeStatus.Running,

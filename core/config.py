@@ -218,6 +218,16 @@ class Settings(BaseSettings):
         default="sandbox", description="Analytics events: the outbox (sandbox) or GA4 Measurement Protocol."
     )
     SHOPIFY_API_VERSION: str = Field(default="2025-07", description="Shopify Admin REST API version.")
+    SHOPIFY_API_URL: str = Field(
+        default="https://{domain}/admin/api/{version}/",
+        description="Shopify Admin REST base URL ({domain}: the tenant's shopify_domain, {version}: "
+        "SHOPIFY_API_VERSION); plain http only on loopback, for the local stand-in.",
+    )
+    ZENDESK_API_URL: str = Field(
+        default="https://{subdomain}.zendesk.com/api/v2/",
+        description="Zendesk Support API base URL ({subdomain}: the tenant's zendesk_subdomain); plain http only "
+        "on loopback, for the local stand-in.",
+    )
     SHOPIFY_TOKEN_SECRET_NAME: str = Field(
         default="SHOPIFY_ADMIN_TOKEN_{TENANT}", description="App setting holding a tenant's Shopify Admin token."
     )

@@ -2,12 +2,13 @@
 chat turn's steps, the event handlers, the notification orchestrations, the timers).
 
 The Functions adapters (blueprints) and the command-line tools take the process's container from
-``get_services()``; nothing in the product below them reaches for it. Which shop reader and ticket desk a chat turn
-uses is decided in ``turn_ports`` alone."""
+``get_services()``; nothing in the product below them reaches for it. Which shop reader, ticket desk, notifier and
+analytics sink a tenant uses is decided in ``integrations_for`` alone."""
 
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from dataclasses import dataclass
 
@@ -16,7 +17,6 @@ from core.config import QueueKind, Settings, StoreKind, get_settings
 from core.events.handlers import HandlerPorts
 from core.events.runtime import Events, build_events
 from core.integrations.factory import Integrations, build_integrations
-from core.integrations.imported_shop import ImportedShop
 from core.llm.factory import build_router
 from core.llm.router import LlmRouter
 from core.pii.guard import PiiGuard, tenant_policies
@@ -61,18 +61,29 @@ class Services:
     def tenant(self, tenant_id: str):
         return get_tenant(tenant_id, self.store)
 
+    @functools.cached_property
+    def _integrations(self) -> dict[tuple[str, str], Integrations]:
+        return {}
+
     def integrations_for(self, tenant_id: str) -> Integrations:
         """The tenant's shop data, ticket desk, notifier and analytics sink: the sandboxes unless settings or the
-        tenant's ``integrations`` block in tenant.json name a vendor."""
+        tenant's ``integrations`` block in tenant.json name a vendor. Built once per tenant configuration, so the
+        vendor clients (connections, Shopify's catalogue cache) are shared by every turn and event of the tenant."""
         tenant = self.tenant(tenant_id)
-        return build_integrations(tenant_id, dict(tenant.integrations) if tenant else {}, self.settings, self.store)
+        config = dict(tenant.integrations) if tenant else {}
+        key = (tenant_id, json.dumps(config, sort_keys=True))
+        built = self._integrations.get(key)
+        if built is None:
+            built = build_integrations(tenant_id, config, self.settings, self.store)
+            self._integrations[key] = built  # one dict item assignment: a race builds twice, harmlessly
+        return built
 
     def turn_ports(self) -> TurnPorts:
-        """What a chat turn's steps use. Orders and the catalogue come from the imported exports in the store;
-        tickets are kept in the store (the escalation queue hands them to a person)."""
-        shop = ImportedShop(self.store)
+        """What a chat turn's steps use: orders and the catalogue from the tenant's configured shop reader (the
+        imported exports, or the Shopify Admin API). Tickets are kept in the store; the escalation queue then
+        pushes them to the configured desk through the event bus (``core.desk_outbox``)."""
         return TurnPorts(settings=self.settings, store=self.store, queue=self.queue, knowledge=self.knowledge,
-                         llm=self.llm, shop_for=lambda tenant_id: shop, desk_for=lambda tenant_id: None)
+                         llm=self.llm, shop_for=lambda tenant_id: self.integrations_for(tenant_id).shop)
 
     def handler_ports(self) -> HandlerPorts:
         """What the event bus's agent handlers use."""

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from datetime import UTC, datetime
 
 from core import lexicon
 from core.agents.critic import number_value
-from core.integrations.ports import IntegrationError, TicketDesk, TicketRequest
 from core.models import Escalation, HandoffJob, InputVerdict, IntentResult, OrderFacts
 from core.pii.cards import mask_card_numbers
 from core.stores.ports import ConcurrencyError, DocumentStore
 from core.text import fold
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
-
-log = logging.getLogger("shopdesk.escalation")
 
 TICKETS = "tickets"
 
@@ -72,19 +68,18 @@ def ticket_id_for(tenant_id: str, conversation_id: str) -> str:
 
 
 def open_ticket(store: DocumentStore, *, tenant_id: str, conversation_id: str, reason: str, language: str,
-                transcript: list[dict], customer: dict | None, priority: str, created_at: str,
-                desk: TicketDesk | None = None) -> Escalation:
+                transcript: list[dict], customer: dict | None, priority: str, created_at: str) -> Escalation:
     """Idempotent: a second escalation of the same conversation returns the existing ticket.
 
     The ticket document is keyed by conversation and created with if-none-match, so of N concurrent escalations
-    exactly one creates it; the others read the winner's ticket. Only the creator pushes it to ``desk`` (Zendesk or
-    the sandbox); a desk failure leaves ``desk_sync: "failed"`` on the ticket for a later retry.
+    exactly one creates it; the others read the winner's ticket. The ticket reaches the shop's desk (Zendesk or the
+    sandbox) afterwards, through the escalation queue and the event bus (``core.desk_outbox``).
     """
     ticket_id = ticket_id_for(tenant_id, conversation_id)
     body = {
         "id": ticket_id, "tenant_id": tenant_id, "conversation_id": conversation_id, "reason": reason,
         "priority": priority, "language": language, "status": "open", "customer": customer,
-        "transcript": transcript, "created_at": created_at, "assignee": None,
+        "transcript": transcript, "created_at": created_at, "assignee": None, "desk_sync": "pending",
     }
     for _ in range(5):
         try:
@@ -94,33 +89,8 @@ def open_ticket(store: DocumentStore, *, tenant_id: str, conversation_id: str, r
             if existing is None:
                 continue  # deleted or expired between our create and read: try to create again
             return Escalation(escalated=True, ticket_id=existing.body["id"], reason=existing.body["reason"])
-        if desk is not None:
-            _push_to_desk(store, desk, body)
         return Escalation(escalated=True, ticket_id=ticket_id, reason=reason)
     raise ConcurrencyError(f"ticket for conversation {conversation_id} keeps changing; retry")
-
-
-def _push_to_desk(store: DocumentStore, desk: TicketDesk, ticket: dict) -> None:
-    customer = ticket.get("customer") or {}
-    lines = [f"{k}: {v}" for turn in ticket["transcript"] for k, v in turn.items() if k in ("user", "reply") and v]
-    request = TicketRequest(
-        subject=f"[{ticket['tenant_id']}] {ticket['reason'].replace('_', ' ')} ({ticket['id']})",
-        description="\n".join(lines) or ticket["reason"], requester_email=customer.get("email"),
-        requester_name=customer.get("name"), priority=ticket["priority"],
-        tags=["shopdesk", ticket["reason"], f"lang-{ticket['language']}"], external_id=ticket["id"],
-    )
-    try:
-        ref = desk.create_ticket(ticket["tenant_id"], request)
-        patch = [{"op": "set", "path": "/desk_sync", "value": "synced"},
-                 {"op": "set", "path": "/external_id", "value": ref.id}]
-    except IntegrationError as exc:
-        log.warning("ticket desk sync failed tenant=%s ticket=%s status=%s", ticket["tenant_id"], ticket["id"],
-                    exc.status)
-        patch = [{"op": "set", "path": "/desk_sync", "value": "failed"}]
-    try:
-        store.patch(ticket["tenant_id"], TICKETS, ticket["conversation_id"], patch)
-    except (AttributeError, KeyError):
-        pass  # a store without patch support, or the ticket was removed meanwhile
 
 
 # The turn's steps --------------------------------------------------------------------------------------------------
@@ -156,8 +126,7 @@ def escalate(state: TurnState, ports: TurnPorts) -> Escalation:
     result = open_ticket(ports.store, tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, reason=reason,
                          language=language, transcript=transcript, customer=customer,
                          priority=_PRIORITY.get(reason, "normal"),
-                         created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
-                         desk=ports.desk_for(turn.tenant_id))
+                         created_at=datetime.now(UTC).isoformat(timespec="milliseconds"))
     if existing is None and result.ticket_id:
         # A new ticket: a human hand-off starts listening for the agent's reply (blueprints/handoff.py).
         job = HandoffJob(tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, ticket_id=result.ticket_id,

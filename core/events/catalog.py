@@ -60,6 +60,11 @@ class TicketData(_Data):
     comment: dict[str, Any] | None = None  # {"body", "public", "author": {"is_agent", "name"}}
 
 
+class TicketOpenedData(_Data):
+    ticket_id: str  # ShopDesk's ticket id (the desk's external_id)
+    conversation_id: str
+
+
 class SatisfactionData(_Data):
     ticket_id: int | str
     score: str
@@ -119,6 +124,7 @@ _SPECS = [
     EventSpec(type="zendesk.tickets.priority_changed", data=TicketData, subject="tickets/{key}",
               agents=("escalation",)),
     EventSpec(type="zendesk.tickets.assigned", data=TicketData, subject="tickets/{key}", agents=("escalation",)),
+    EventSpec(type="shopdesk.tickets.opened", data=TicketOpenedData, subject="tickets/{key}", agents=("escalation",)),
     EventSpec(type="zendesk.satisfaction_rating.created", data=SatisfactionData, subject="tickets/{key}/satisfaction",
               agents=("escalation",)),
     EventSpec(type="scheduled.promotions.started", data=PromotionData, subject="promotions/{key}",

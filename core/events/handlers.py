@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core import handoff
+from core import desk_outbox, handoff
 from core.agents import analytics
 from core.agents.escalation import TICKETS
 from core.integrations.factory import Integrations
@@ -97,6 +97,9 @@ def _our_ticket(store: DocumentStore, tenant_id: str, data: dict[str, Any]) -> A
 def escalation_agent(event: CloudEvent, ports: HandlerPorts) -> list[Effect]:
     store = ports.store
     tenant_id, data = event.tenant_id, event.data
+    if event.type == desk_outbox.OPENED:
+        desk_outbox.push_ticket(store, ports.integrations_for(tenant_id).tickets, tenant_id, data["conversation_id"])
+        return []
     ticket = _our_ticket(store, tenant_id, data)
     if ticket is None:
         log.info("desk event for a ticket ShopDesk did not open tenant=%s type=%s", tenant_id, event.type)

@@ -57,12 +57,14 @@ def build_integrations(tenant_id: str, tenant_cfg: dict[str, Any], settings: Any
         shop = ShopifyShopData(ShopifyClient(
             tenant_id, _need(tenant_cfg, "shopify_domain", tenant_id),
             secret(settings.SHOPIFY_TOKEN_SECRET_NAME, tenant_id, environ),
-            api_version=settings.SHOPIFY_API_VERSION, **kwargs), catalog_ttl=settings.KNOWLEDGE_CACHE_TTL_SECONDS)
+            api_version=settings.SHOPIFY_API_VERSION, url_template=settings.SHOPIFY_API_URL, **kwargs),
+            catalog_ttl=settings.KNOWLEDGE_CACHE_TTL_SECONDS)
     tickets: TicketDesk = SandboxTicketDesk(store)
     if _choice(tenant_cfg, "ticket_desk", settings.TICKET_DESK) == "zendesk":
         tickets = ZendeskTicketDesk(ZendeskClient(
             tenant_id, _need(tenant_cfg, "zendesk_subdomain", tenant_id), _need(tenant_cfg, "zendesk_email", tenant_id),
-            secret(settings.ZENDESK_TOKEN_SECRET_NAME, tenant_id, environ), **kwargs))
+            secret(settings.ZENDESK_TOKEN_SECRET_NAME, tenant_id, environ), url_template=settings.ZENDESK_API_URL,
+            **kwargs))
     notifier: Notifier = SandboxNotifier(store)
     if _choice(tenant_cfg, "notifier", settings.NOTIFIER) == "mailchimp":
         notifier = MailchimpNotifier(MandrillClient(tenant_id, secret(settings.MANDRILL_KEY_SECRET_NAME, tenant_id,

@@ -52,6 +52,15 @@ def next_link(response: httpx.Response) -> str | None:
     return None
 
 
+def vendor_base_url(template: str, **parts: str) -> str:
+    """The API base URL from its settings template: https, or plain http on a loopback host (a local stand-in)."""
+    url = httpx.URL(template.format(**parts))
+    loopback = url.host in ("127.0.0.1", "localhost", "::1")
+    if url.scheme != "https" and not (url.scheme == "http" and loopback):
+        raise ValueError("a vendor API URL must be https (plain http only on loopback)")
+    return str(url).rstrip("/") + "/"
+
+
 class VendorClient:
     """One vendor API for one tenant: base URL, auth headers, retries. ``sleep`` is injectable for tests."""
 

@@ -15,7 +15,7 @@ import httpx
 
 from core.models import CustomerRef
 
-from .http import VendorClient
+from .http import VendorClient, vendor_base_url
 from .imported_shop import catalog_idf, owns, rank_products
 from .ports import IntegrationError
 
@@ -24,10 +24,11 @@ LEAK_PER_SECOND = 2.0  # the standard plan's bucket refill rate
 
 class ShopifyClient(VendorClient):
     def __init__(self, tenant_id: str, shop_domain: str, access_token: str, *, api_version: str = "2025-07",
-                 bucket_headroom: float = 0.8, **kwargs: Any):
+                 bucket_headroom: float = 0.8, url_template: str = "https://{domain}/admin/api/{version}/",
+                 **kwargs: Any):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*\.myshopify\.com", shop_domain):
             raise ValueError("shop domain must look like <shop>.myshopify.com")
-        super().__init__("shopify", tenant_id, f"https://{shop_domain}/admin/api/{api_version}/",
+        super().__init__("shopify", tenant_id, vendor_base_url(url_template, domain=shop_domain, version=api_version),
                          headers={"X-Shopify-Access-Token": access_token, "Accept": "application/json"}, **kwargs)
         self.bucket_headroom = bucket_headroom
 

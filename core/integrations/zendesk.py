@@ -12,15 +12,16 @@ from typing import Any
 
 from core.pii.cards import mask_card_numbers
 
-from .http import VendorClient
+from .http import VendorClient, vendor_base_url
 from .ports import TicketRef, TicketRequest
 
 
 class ZendeskClient(VendorClient):
-    def __init__(self, tenant_id: str, subdomain: str, email: str, api_token: str, **kwargs: Any):
+    def __init__(self, tenant_id: str, subdomain: str, email: str, api_token: str, *,
+                 url_template: str = "https://{subdomain}.zendesk.com/api/v2/", **kwargs: Any):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", subdomain):
             raise ValueError("Zendesk subdomain must be letters, digits and dashes")
-        super().__init__("zendesk", tenant_id, f"https://{subdomain}.zendesk.com/api/v2/",
+        super().__init__("zendesk", tenant_id, vendor_base_url(url_template, subdomain=subdomain),
                          auth=(f"{email}/token", api_token), headers={"Accept": "application/json"}, **kwargs)
 
 

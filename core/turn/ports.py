@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.config import Settings
-from core.integrations.ports import ShopData, TicketDesk
+from core.integrations.ports import ShopData
 from core.llm.router import LlmRouter
 from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore, MessageQueue
@@ -20,4 +20,3 @@ class TurnPorts:
     knowledge: KnowledgeSearch
     llm: LlmRouter | None
     shop_for: Callable[[str], ShopData]  # the tenant's orders and catalogue
-    desk_for: Callable[[str], TicketDesk | None]  # the tenant's ticket desk; None keeps tickets in the store only

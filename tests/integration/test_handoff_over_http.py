@@ -27,8 +27,8 @@ def test_agent_reply_reaches_the_customer(app_host):
         response = httpx.get(f"{app_host.base}/runtime/webhooks/durabletask/instances/{instance}", timeout=5,
                              headers=key_header("LOCAL_DURABLE_SYSTEM_KEY"))
         status = response.json() if response.status_code != 404 else {}
-        if status.get("runtimeStatus") == "Running":
-            break
+        if status.get("runtimeStatus") == "Running" and status.get("customStatus"):
+            break  # waiting for the agent (the orchestration sets its status once the hand-off is recorded)
         time.sleep(0.2)
     assert status.get("runtimeStatus") == "Running", status
     assert status["customStatus"]["ticket_id"] == body["escalation"]["ticket_id"]

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from core.agents.escalation import open_ticket, ticket_id_for
-from core.integrations.ports import TicketRef
 from core.stores.memory_store import MemoryDocumentStore
 from core.stores.ports import ConcurrencyError
 from core.stores.sqlite_store import SqliteDocumentStore
@@ -108,25 +107,17 @@ def test_inventory_is_seeded_from_the_tenants_own_catalogue():
 
 def test_twenty_parallel_escalations_create_exactly_one_ticket(make_store):
     stores = [make_store() for _ in range(20)]
-    pushed = []
-
-    class Desk:
-        def create_ticket(self, tenant_id, ticket):
-            pushed.append(ticket.external_id)
-            return TicketRef(id="zd-1", status="new")
-
     outcomes = run_parallel(20, lambda i: open_ticket(
         stores[i], tenant_id="shop", conversation_id="conv-1", reason=f"reason-{i}", language="en",
-        transcript=[{"user": "help"}], customer=None, priority="normal", created_at="2026-01-01T00:00:00Z",
-        desk=Desk()))
+        transcript=[{"user": "help"}], customer=None, priority="normal", created_at="2026-01-01T00:00:00Z"))
     assert all(status == "ok" for status, _ in outcomes)
     tickets = {result.ticket_id for _, result in outcomes}
     reasons = {result.reason for _, result in outcomes}
     assert tickets == {ticket_id_for("shop", "conv-1")} and len(reasons) == 1
     store = make_store()
-    assert store.count("shop", "tickets") == 1 and pushed == [ticket_id_for("shop", "conv-1")]
+    assert store.count("shop", "tickets") == 1
     saved = store.get("shop", "tickets", "conv-1").body
-    assert saved["reason"] in reasons and saved["desk_sync"] == "synced" and saved["external_id"] == "zd-1"
+    assert saved["reason"] in reasons and saved["desk_sync"] == "pending"
 
 
 def test_ticket_assignment_has_one_winner(make_store):
