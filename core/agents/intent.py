@@ -118,7 +118,7 @@ def _training_vectors(texts: list[str]):
     import numpy as np
 
     embedder = _embedder()
-    path = REPO_ROOT / ".data" / f"training-vectors-{embedder.model_id.replace('/', '_')}.npz"
+    path = REPO_ROOT / ".data" / f"training-vectors-{embedder.model_id.replace('/', '_')}-{embedder.engine_id}.npz"
     keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
     known: dict[str, np.ndarray] = {}
     if path.exists():
@@ -142,6 +142,12 @@ def _training_vectors(texts: list[str]):
 
 
 _e5 = None
+
+
+def embedding_engine_id() -> str:
+    """The engine behind the sentence features (its source and build flags, never the machine): part of the
+    fingerprint of every model trained on them, so a changed engine trains them anew."""
+    return _embedder().engine_id
 
 
 def _embedder():
@@ -182,7 +188,7 @@ def get_model() -> _Model:
             if _model is None:
                 if not list(INTENTS_DIR.rglob("*.jsonl")):
                     raise RuntimeError(f"no labelled utterances under {INTENTS_DIR}")
-                fingerprint = _fingerprint(INTENTS_DIR, _embedder().engine_id)
+                fingerprint = _fingerprint(INTENTS_DIR, embedding_engine_id())
                 cache = _cache_path(fingerprint)
                 pipeline = None
                 if cache.exists():

