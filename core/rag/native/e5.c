@@ -7,7 +7,8 @@
  * their block dot products into one vector (AVX-512 VNNI when the CPU has it,
  * picked at run time), weights unpack with SIMD, fp16 scales use F16C, and
  * activation quantization, GELU's erf and the attention dot products are
- * vectorized. core/rag/engine_build.py compiles it; see that module.
+ * vectorized. setup.py beside it builds it (an AVX2 build and a baseline
+ * build, picked at load time for the CPU); see that file.
  *
  * Pure C. No transformers, no sentence-transformers, no BLAS. Just:
  *   - mmap a single packed 4-bit model file (see convert.py)
