@@ -29,6 +29,29 @@ _EMPHATIC = re.compile(r"!{3,}|¡{2,}")
 _POSITIVE = lexicon.compile_phrases(_PHRASES["positive"], re.I, whole_words=True)
 
 
+# A group or business order: a request naming a quantity of items well beyond a household's (or a collective number),
+# which a person quotes (price breaks, stock, delivery dates). Matched on folded text.
+BULK_QUANTITY = 10
+_BULK_COLLECTIVE = lexicon.compile_phrases(_PHRASES["bulk_collective"])
+_BULK_UNIT = re.compile(lexicon.alternatives(_PHRASES["bulk_units"]) + r"\b")
+_BULK_REFERENCE = re.compile(r"(?:^|\W)" + lexicon.alternatives(_PHRASES["bulk_references"]) + r"\s*:?\s*$")
+_QUANTITY = re.compile(r"(?<![\w#$.,/:-])(\d{2,6})(?![\d.,:/%$-])\s*[x×]?\s*([^\W\d_]+)")
+
+
+def bulk_quantity(text: str, order_numbers: list[str] = ()) -> bool:
+    """Whether the (folded) message asks for a group or business quantity of items."""
+    if _BULK_COLLECTIVE.search(text):
+        return True
+    for match in _QUANTITY.finditer(text):
+        number = match.group(1)
+        if int(number) < BULK_QUANTITY or number in order_numbers or 1900 <= int(number) <= 2100:
+            continue
+        if _BULK_UNIT.match(text, match.start(2)) or _BULK_REFERENCE.search(text[: match.start()]):
+            continue
+        return True
+    return False
+
+
 def _frustrated(text: str) -> bool:
     return bool(_FRUSTRATION.search(text) or (_EMPHATIC.search(text) and not _POSITIVE.search(text)))
 
@@ -40,7 +63,7 @@ def _amounts(values: list[str]) -> list[float]:
 def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int, message: str = "",
            orders: list[OrderFacts] | None = None, refund_limit: float | None = None) -> str | None:
     """The reason to escalate, or None: safety, explicit request, complaint, frustration or abuse, a refund above
-    the tenant's auto-approval limit, or repeated failure to answer."""
+    the tenant's auto-approval limit, a group or business order, or repeated failure to answer."""
     if verdict.blocked:
         return None
     text = fold(message).replace("’", "'")
@@ -57,6 +80,8 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
         totals = [float(o.total) for o in orders or [] if o.total]
         if any(a > refund_limit for a in asked) or (not asked and any(t > refund_limit for t in totals)):
             return "refund_above_limit"
+    if intent.label not in ("order_status", "returns_refunds") and bulk_quantity(text, intent.entities.order_numbers):
+        return "bulk_order"
     if unanswered_turns >= 2:
         return "repeated_failure"
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.agents.variants import asked_variants
 from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
@@ -54,7 +55,8 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
 
     matches = shop.match_products(tenant_id, message)
     products = [p for p, _ in matches]
-    if not products and slot_products and intent.label == "product_info":
+    follow_up = False
+    if not products and slot_products:
         # Slots hold product document ids ("product-<handle>"); older conversations may hold product ids.
         wanted = slot_products[:2]
         products = [p for p in (shop.get_product(tenant_id, pid) for pid in wanted if not pid.startswith("product-"))
@@ -62,7 +64,12 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
         handles = {pid.removeprefix("product-") for pid in wanted if pid.startswith("product-")}
         if handles:
             products += [p for p in shop.all_products(tenant_id) if p.get("handle") in handles]
+        follow_up = intent.label != "product_info"
     facts.products = [product_facts(p, currency, shop_url) for p in products]
+    if follow_up:
+        # Another question after a product one is about that product only when it names one of its variants
+        # ("and in black?", "what about large then").
+        facts.products = [p for p in facts.products if asked_variants(p.title, p.variants, message)]
     return facts
 
 

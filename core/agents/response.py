@@ -16,6 +16,7 @@ import re
 
 from core import lexicon
 from core.agents import knowledge
+from core.agents.variants import asked_variants
 from core.events import operations, waitlist
 from core.glossary import DESK_TOPICS_PATH, load_entries
 from core.language import detect as detect_language
@@ -88,10 +89,19 @@ def _name(name: str, language: Language) -> str:
     return f"« {_quoted(name)} »" if language == "fr" else f"«{_quoted(name)}»"
 
 
-def describe_product(product, language: Language, passages: list[Citation], *, affirm: bool = True) -> str:
+def describe_product(product, language: Language, passages: list[Citation], *, affirm: bool = True,
+                     message: str = "") -> str:
+    """The product's stock and price, and its options; a question naming one of its variants ("in a medium",
+    "en azul talla M", "en español") gets that variant's stock first, not the whole product's."""
     plain = "" if affirm else "_plain"
     title = product.title
-    if product.in_stock and product.quantity is not None:
+    asked = asked_variants(title, product.variants, message)
+    if asked:
+        text = " ".join(
+            REPLIES.render(("variant_asked_in" + plain) if v["in_stock"] else "variant_asked_out", language,
+                           title=title, name=_name(v["title"], language), price=v["price"], currency=product.currency)
+            for v in asked[:3])
+    elif product.in_stock and product.quantity is not None:
         text = REPLIES.render("product_in_stock" + plain, language, title=title, qty=product.quantity,
                   price=product.price, currency=product.currency)
     elif product.in_stock:
@@ -362,14 +372,15 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     elif intent.label == "order_status" and not facts.products and not escalation.escalated:
         parts.append(REPLIES.render("order_ask_number", language))
 
-    if facts.products and intent.label in ("product_info", "general", "promotions", "shipping"):
+    if facts.products and (intent.label in ("product_info", "general", "promotions", "shipping")
+                           or any(asked_variants(p.title, p.variants, message) for p in facts.products)):
         by_doc = {c.doc_id: c for c in citations}
         for product in facts.products:
             cited = by_doc.get(product.doc_id)
             # A question about the product itself (how to steep it, its caffeine, origin, size…) is answered from
             # its page, with its stock and price after; a stock or price question gets those alone.
             page = product_page_answer(message, product, cited, documents, language) if cited else None
-            text = describe_product(product, language, citations, affirm=page is None)
+            text = describe_product(product, language, citations, affirm=page is None, message=message)
             parts.append(f"{page} {text}" if page else text)
             used.append(cited or Citation(doc_id=product.doc_id, title=product.title, url=product.url, score=1.0,
                                           passage=text))

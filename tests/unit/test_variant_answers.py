@@ -1,0 +1,89 @@
+"""Product replies for a question about one variant: that variant's stock, not the whole product's."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.agents.response import describe_product
+from core.agents.variants import asked_variants
+from core.models import IntentResult, ProductFacts
+
+
+def _variants(*stock: tuple[str, bool]) -> list[dict]:
+    return [{"title": name, "price": "89.00", "in_stock": ok, "quantity": 3 if ok else 0} for name, ok in stock]
+
+
+HOODIE = ProductFacts(product_id="1", doc_id="product-ember-fleece-hoodie", title="Ember Fleece Hoodie",
+                      price="89.00", currency="CAD", in_stock=True, quantity=9,
+                      variants=_variants(("Spruce / M", True), ("Ember Orange / M", False), ("Ember Orange / L", True),
+                                         ("Charcoal / L", True)))
+JACKET = ProductFacts(product_id="2", doc_id="product-tamarack", title="Tamarack Rain Jacket", price="229.00",
+                      currency="CAD", in_stock=True, quantity=4,
+                      variants=_variants(("Glacier Blue / M", False), ("Glacier Blue / S", True), ("Black / M", True)))
+GAME = ProductFacts(product_id="3", doc_id="product-mycelium", title="Mycelium", price="42.00", currency="USD",
+                    in_stock=True, quantity=13, variants=_variants(("English", True), ("Français", True),
+                                                                   ("Español", False)))
+
+
+@pytest.mark.parametrize(("product", "message", "wanted"), [
+    (HOODIE, "do u have the ember orange hoodie in a medium", ["Ember Orange / M"]),
+    (HOODIE, "ok what about large then", ["Ember Orange / L", "Charcoal / L"]),
+    (JACKET, "tienen la chaqueta tamarack de mujer en azul talla M???", ["Glacier Blue / M"]),
+    (JACKET, "y en negro?", ["Black / M"]),
+    (GAME, "Avez-vous Mycelium en español?", ["Español"]),
+])
+def test_the_variant_the_message_names_is_chosen(product, message, wanted):
+    assert [v["title"] for v in asked_variants(product.title, product.variants, message)] == wanted
+
+
+@pytest.mark.parametrize("message", [
+    "do you have the Ember fleece hoodie?",  # the product's own name is no colour
+    "I'm after a warm hoodie",  # the "m" of "I'm" is no size
+])
+def test_a_message_naming_no_variant_chooses_none(message):
+    assert asked_variants(HOODIE.title, HOODIE.variants, message) == []
+
+
+def test_a_sold_out_variant_is_not_answered_with_the_products_stock():
+    reply = describe_product(HOODIE, "en", [], message="do u have the ember orange hoodie in a medium")
+    assert reply.startswith("Ember Fleece Hoodie in Ember Orange / M is currently sold out.")
+    assert "Yes," not in reply.split(" Options:")[0]
+
+
+def test_the_asked_variant_in_stock_is_confirmed_in_the_customers_language():
+    reply = describe_product(JACKET, "es", [], message="y en negro?")
+    assert reply.startswith("Sí, Tamarack Rain Jacket en «Black / M» está disponible")
+    sold_out = describe_product(GAME, "fr", [], message="Avez-vous Mycelium en español?")
+    assert sold_out.startswith("Mycelium en « Español » est présentement en rupture de stock.")
+
+
+def test_without_a_variant_named_the_whole_product_is_described():
+    assert describe_product(HOODIE, "en", [], message="is the hoodie in stock?").startswith(
+        "Yes, Ember Fleece Hoodie is in stock (9 available)")
+
+
+def test_a_follow_up_naming_a_variant_is_about_the_previous_product():
+    from core.agents.knowledge import shop_facts
+
+    class Shop:
+        def match_products(self, tenant_id, message):
+            return []
+
+        def all_products(self, tenant_id):
+            return [{"id": 1, "handle": "ember-fleece-hoodie", "title": "Ember Fleece Hoodie", "variants": [
+                {"title": "Ember Orange / M", "price": "89.00", "inventory_management": "shopify",
+                 "inventory_quantity": 0, "inventory_policy": "deny"},
+                {"title": "Ember Orange / L", "price": "89.00", "inventory_management": "shopify",
+                 "inventory_quantity": 4, "inventory_policy": "deny"}]}]
+
+    def facts(message: str, label: str):
+        intent = IntentResult(label=label, confidence=0.6, language="en")
+        return shop_facts(Shop(), "t", message, intent, customer=None, slot_order=None,
+                          slot_products=["product-ember-fleece-hoodie"], verified_email=None, currency="CAD",
+                          shop_url=None)
+
+    assert [p.title for p in facts("ok what about large then", "general").products] == ["Ember Fleece Hoodie"]
+    assert facts("what are your opening hours?", "general").products == []
+    reply = describe_product(facts("ok what about large then", "general").products[0], "en", [],
+                             message="ok what about large then")
+    assert reply.startswith("Yes, Ember Fleece Hoodie in Ember Orange / L is in stock (89.00 CAD).")
