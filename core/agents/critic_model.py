@@ -26,7 +26,7 @@ from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
 
 GUARDRAILS_DIR = REPO_ROOT / "knowledge" / "guardrails"
-MODEL_VERSION = "critic-e5+chars-2"
+MODEL_VERSION = "critic-e5+chars-3"
 ORDINARY = "ordinary"
 #: The data's categories → the screen's reasons (the reply the customer gets is chosen by reason).
 REASONS = {
@@ -91,11 +91,28 @@ def _with_own_details(rows: list[dict]) -> list[str]:
     return out
 
 
+def _bare_details(count: int) -> list[str]:
+    """Answers to "what is your e-mail / order number?": the details alone, as customers send them."""
+    import random
+
+    pick = random.Random(20261206)
+    domains = ["gmail.com", "outlook.com", "yahoo.ca", "hotmail.es", "example.com", "icloud.com", "shop.example"]
+    out = []
+    for _ in range(count):
+        user = "".join(pick.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(pick.randint(3, 9)))
+        sep = pick.choice([".", "_", ""])
+        email = f"{user}{sep}{pick.randint(1, 99) if pick.random() < 0.4 else ''}@{pick.choice(domains)}"
+        out.append(pick.choice([email, email.upper(), f"#{pick.randint(1000, 99999)}", f"{pick.randint(1000, 99999)}",
+                                f"#{pick.randint(1000, 99999)} {email}", f"{pick.randint(200, 999)}-555-"
+                                f"{pick.randint(0, 9999):04d}", f"{email} #{pick.randint(1000, 99999)}"]))
+    return out
+
+
 def training_set(guardrail_rows: list[dict]) -> tuple[list[str], list[str]]:
     texts = [r["text"] for r in guardrail_rows]
     labels = [REASONS[r["category"]] for r in guardrail_rows]
     utterances = load_examples("train")
-    ordinary = [r["text"] for r in utterances] + _with_own_details(utterances)
+    ordinary = [r["text"] for r in utterances] + _with_own_details(utterances) + _bare_details(300)
     return texts + ordinary, labels + [ORDINARY] * len(ordinary)
 
 

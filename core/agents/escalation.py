@@ -11,7 +11,7 @@ from core.agents.critic import number_value
 from core.models import Escalation, HandoffJob, InputVerdict, IntentResult, OrderFacts
 from core.pii.cards import mask_card_numbers
 from core.stores.ports import ConcurrencyError, DocumentStore
-from core.text import fold
+from core.text import FUNCTION_WORDS, fold
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
@@ -48,6 +48,8 @@ def bulk_quantity(text: str, order_numbers: list[str] = ()) -> bool:
             continue
         if _BULK_UNIT.match(text, match.start(2)) or _BULK_REFERENCE.search(text[: match.start()]):
             continue
+        if any(match.group(2) in words for words in FUNCTION_WORDS.values()):
+            continue  # "the 128 in green", "un 64 que ya no prende": a model or capacity, not a count of items
         return True
     return False
 
