@@ -1,13 +1,14 @@
 """Critic / supervisor agent: screens the customer's message before the other agents see it (``check_input``: fixed
-patterns, then the learned screen of core.agents.critic_model) and
-reviews the draft reply before the customer does (``check_output``); it also decides what a rejected draft gets
-(one retry with its reasons on a model, then the safe fallback)."""
+patterns from core/agents/data/critic.json, then the learned screen of core.agents.critic_model) and reviews the
+draft reply before the customer does (``check_output``); it also decides what a rejected draft gets (one retry with
+its reasons on a model, then the safe fallback)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
+from core import lexicon
 from core.agents import critic_model, knowledge
 from core.language import detect as detect_language
 from core.models import Draft, InputVerdict, Language, OutputVerdict, language_of_locale
@@ -15,74 +16,24 @@ from core.text import fold
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
-# Patterns below run on fold(text) (lowercase, no accents) unless noted. Instructions count only when they are
-# the assistant's ("your", "previous", "above"...): "ignore my previous message" or "ignorez les instructions de
-# livraison" are ordinary requests.
-_INJECTION = [
-    r"\b(ignore|disregard|forget) (all |any )?(of )?(your |the |these )?(previous|prior|above|earlier|preceding|"
-    r"initial|original|system) (instructions|prompts?|rules|guidelines)",
-    r"\b(ignore|disregard|forget) (all )?(of )?your (instructions|prompts?|rules|guidelines|programming)",
-    r"\b(ignore|disregard) all (instructions|rules|guidelines)|\bdisregard (the )?(instructions|rules|guidelines)",
-    r"\b(system|developer) prompt\b",
-    r"\byou are now\b|\bact as (an? )?(unrestricted|jailbroken|evil)",
-    r"\b(dan|developer) mode\b|\bjailbreak",
-    r"\breveal (your|the) (instructions|prompt|configuration|api key)",
-    r"\b(ignore|oublie)[rz]? (toutes )?(les |tes |vos )?(instructions|consignes|regles) (precedentes|anterieures|"
-    r"ci-dessus|d'avant|initiales|du systeme)",
-    r"\b(ignore|oublie)[rz]? (toutes )?(tes|vos) (instructions|consignes|regles)",
-    r"\b(ignor|olvid)(a|ar|e) (todas )?(las |tus |sus )?(instrucciones|reglas|indicaciones) (anteriores|previas|"
-    r"iniciales|del sistema)",
-    r"\b(ignor|olvid)(a|ar|e) (todas )?(tus|sus) (instrucciones|reglas|indicaciones)",
-]
-
-# Data extraction = other people's personal data (or the customer list), not a mention of other customers or of
-# one's own orders. _OTHERS are the people; _DATA what about them.
-_OTHERS = {
-    "en": r"(?:(?:all|every|your|the) )*(?:other|another|all|every|your) (?:customers?|clients?|users?|buyers?)"
-          r"|(?:someone|somebody|anyone|anybody|everyone|everybody) else",
-    "fr": r"(?:tous |toutes )?(?:les |vos |des |d'|un |une )?autres? (?:clients?|clientes?|utilisateurs?)"
-          r"|(?:tous|toutes) (?:les |vos )(?:clients?|clientes?|utilisateurs?)|vos clients|quelqu'un d'autre",
-    "es": r"(?:todos |todas )?(?:los |las |sus )?(?:otros|otras|otro|otra|demas) (?:clientes?|usuarios?|compradores?)"
-          r"|(?:todos|todas) (?:los |las |sus )(?:clientes?|usuarios?)|sus clientes|otras? personas?|alguien mas",
-}
-_DATA = {
-    "en": r"e-?mails?|(?:home |mailing |shipping |street )?address(?:es)?|phones?(?: numbers?)?|names?|orders?"
-          r"|order history|purchases?|details|data|info(?:rmation)?|accounts?|credit cards?",
-    "fr": r"courriels?|e-?mails?|adresses?(?: courriel)?|(?:numeros? de )?telephones?|noms?|commandes?"
-          r"|coordonnees|donnees|infos?|informations?|comptes?|achats?",
-    "es": r"correos?(?: electronicos?)?|e-?mails?|direcci(?:on|ones)|(?:numeros? de )?telefonos?|nombres?"
-          r"|pedidos?|datos|informacion|cuentas?|compras?",
-}
-_DATA_PLURAL_EN = r"e-?mails|addresses|phone numbers|phones|names|orders|details|data|info(?:rmation)?|accounts"
+_DATA_FILE = lexicon.load("critic")  # the fixed patterns, over the folded text unless noted
+_INJECTION: list[str] = _DATA_FILE["injection"]["patterns"]
+_OTHERS: dict[str, str] = {lang: _DATA_FILE["others"][lang] for lang in ("en", "fr", "es")}
+_DATA: dict[str, str] = {lang: _DATA_FILE["data"][lang] for lang in ("en", "fr", "es")}
+_DATA_PLURAL_EN: str = _DATA_FILE["data_plural_en"]["pattern"]
 _DATA_EXTRACTION = [
     # "the home addresses of all your other customers", "les courriels des autres clients", "pedidos de otros..."
     rf"\b(?:{_DATA['en']}) (?:of|belonging to) (?:the )?(?:{_OTHERS['en']})\b",
     rf"\b(?:{_DATA['fr']}) (?:de |des |du |d')(?:{_OTHERS['fr']})\b",
     rf"\b(?:{_DATA['es']}) (?:de|del) (?:{_OTHERS['es']})\b",
-    # "someone else's order", "all customers' emails"; without a possessive only plural nouns ("other customers
-    # order lavender most" is a popularity question)
+    # "someone else's order", "all customers' emails"; without a possessive only plural nouns
     rf"\b(?:{_OTHERS['en']})(?:'s|') (?:{_DATA['en']})\b",
     rf"\b(?:{_OTHERS['en']}) (?:{_DATA_PLURAL_EN})\b",
-    r"\b(?:list|dump|export|show me|give me|send me) (?:of )?(?:all )?(?:the |your )?(?:customers|clients|users)\b",
-    r"\b(?:customer|client|user) (?:list|database)\b",
-    r"\bliste (?:de |des |d')(?:tous |toutes )?(?:les |vos )?(?:clients|clientes|utilisateurs)\b",
-    r"\blista (?:de|con) (?:todos )?(?:los |sus )?(?:clientes|usuarios)\b",
+    *_DATA_FILE["customer_lists"]["patterns"],
 ]
-# "Ship it to someone else's address" (a gift) names a destination, it does not ask for data.
-_DESTINATION = re.compile(r"\b(?:(?:to|at|vers|chez|en|hacia)(?: the| la| le| el)?|a (?:la|el)|a l'|al)\s*$")
-
-# One lexicon per language, plurals included; matched on folded text, so accents are optional.
-_INSULTS = {
-    "en": r"fuck(?:ing|er|ers)?|shit(?:ty)?|bitch(?:es)?|assholes?|cunts?|morons?|idiots?|stupid|dumb|useless"
-          r"|pathetic",
-    "fr": r"tabarna[kc]|calice|calisse|osti|ostie|crisse|connards?|connasses?|connes?|salopes?|merde|stupides?"
-          r"|niaiseu(?:x|se|ses)|imbeciles?|idiot(?:e|s|es)|cretin(?:e|s|es)?",
-    "es": r"mierda|pendej[oa]s?|putas?|gilipollas|cabron(?:es)?|imbeciles?|estupid[oa]s?|inutil(?:es)?|idiotas?"
-          r"|tont[oa]s?",
-}
-# French "con" is also the Spanish "with" (and English "pros and cons"): an insult only in French insult phrasing.
-_FR_CON = (r"(?:espece de|bande de|gros|grosse|pauvre|t'es|tu es|vous etes|etes|c'est|quel|quelle|quels|quelles)"
-           r" (?:vraiment |tellement |trop |ben )?(?:des |un |une )?cons?")
+_DESTINATION = re.compile(_DATA_FILE["destination"]["pattern"])
+_INSULTS: dict[str, str] = {lang: _DATA_FILE["insults"][lang] for lang in ("en", "fr", "es")}
+_FR_CON: str = _DATA_FILE["insult_fr_con"]["pattern"]
 _ABUSE = re.compile(rf"\b(?:{'|'.join(_INSULTS.values())}|{_FR_CON})\b|\bcoño\b")  # coño folds to cono (cone)
 
 
@@ -94,11 +45,7 @@ def _any(patterns: list[str], text: str) -> bool:
     return any(re.search(p, text, re.I) for p in patterns)
 
 
-# "Are other customers' orders also delayed?" asks whether a delay is general, not for anybody's data.
-_STATUS_AFTER = re.compile(
-    r"^(?:[ -]+(?:also|too|all|be|been|being|are|is|getting|sont|elles|ils|aussi|tous|toutes|tambien|estan|son"
-    r"|todos|todas))*[ -]+(?:delayed|late|affected|stuck|held up|en retard|retardee?s?|bloquee?s?|affectee?s?"
-    r"|retrasad[oa]s|atrasad[oa]s|demorad[oa]s|afectad[oa]s)\b")
+_STATUS_AFTER = re.compile(_DATA_FILE["status_after"]["pattern"])
 
 
 def _data_extraction(text: str) -> bool:
