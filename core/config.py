@@ -426,6 +426,13 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"Invalid or missing setting(s): {problems}") from None
 
 
+def tenant_setting(name_template: str, tenant_id: str, environ: dict[str, str] | None = None) -> tuple[str, str]:
+    """A tenant's own app setting named by a template (``{TENANT}``: the tenant id in capitals, dashes as
+    underscores, e.g. SHOPIFY_WEBHOOK_SECRET_NORTHWIND_TEA): its name and its value ("" when unset)."""
+    name = name_template.replace("{TENANT}", tenant_id.upper().replace("-", "_"))
+    return name, (environ if environ is not None else os.environ).get(name, "")
+
+
 def load_local_settings(path: Path | None = None, *, override: bool = False) -> dict[str, str]:
     """Apply the ``Values`` of a ``local.settings.json`` (Core Tools format; default: the one at the app root) to
     the environment, so a command-line tool run beside the local host sees the host's settings. Variables already

@@ -17,12 +17,12 @@ identity (a different or partial one is refused).
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
 import jwt
 
+from core.config import tenant_setting
 from core.models import CustomerRef
 
 ALGORITHMS = ["HS256"]
@@ -80,8 +80,7 @@ def verify_identity_token(token: str, secret: bytes, *, now: float | None = None
 
 def identity_secret(settings, tenant_id: str) -> bytes | None:
     """The tenant's identity secret, or None when the shop has not configured one."""
-    name = settings.CHAT_IDENTITY_SECRET_NAME.replace("{TENANT}", tenant_id.upper().replace("-", "_"))
-    value = os.environ.get(name, "")
+    _, value = tenant_setting(settings.CHAT_IDENTITY_SECRET_NAME, tenant_id)
     return value.encode("utf-8") if value else None
 
 

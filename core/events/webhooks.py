@@ -21,7 +21,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core import jsonsafe
+from core.config import tenant_setting
 from core.pii.cards import mask_card_numbers
 from core.stores.ports import ConcurrencyError, DocumentStore
 from core.tenants import order_key
@@ -70,8 +70,7 @@ class Delivery:
 
 
 def secret_for(name_template: str, tenant_id: str, environ: dict[str, str] | None = None) -> bytes:
-    name = name_template.replace("{TENANT}", tenant_id.upper().replace("-", "_"))
-    value = (environ if environ is not None else os.environ).get(name, "")
+    name, value = tenant_setting(name_template, tenant_id, environ)
     if not value:
         log.warning("webhook rejected tenant=%s: signing secret setting %s is not set", tenant_id, name)
         raise WebhookRejected(401, "Unauthorized", "The signature could not be verified.")

@@ -5,10 +5,10 @@ underscores) — in Azure those app settings are Key Vault references."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
+from core.config import tenant_setting
 from core.stores.ports import DocumentStore
 
 from .ga4 import Ga4AnalyticsSink, Ga4Client
@@ -29,8 +29,7 @@ class Integrations:
 
 
 def secret(name_template: str, tenant_id: str, environ: dict[str, str] | None = None) -> str:
-    name = name_template.replace("{TENANT}", tenant_id.upper().replace("-", "_"))
-    value = (environ if environ is not None else os.environ).get(name, "")
+    name, value = tenant_setting(name_template, tenant_id, environ)
     if not value:
         raise IntegrationError(f"credential setting {name} is not set for tenant {tenant_id}")
     return value
