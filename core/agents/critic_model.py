@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import sys
 import threading
 from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
+from core.agents.model_cache import load_or_train
 from core.config import REPO_ROOT
 from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
@@ -38,7 +38,6 @@ REASONS = {
 #: Blocked when the ordinary class is less likely than this (make eval-guardrails shows the trade-off: a higher
 #: bar blocks more attacks and more ordinary look-alikes).
 BLOCK_BELOW = 0.42
-log = logging.getLogger("shopdesk.critic")
 
 _model = None
 _lock = threading.Lock()
@@ -148,24 +147,7 @@ def get_model():
     if _model is None:
         with _lock:
             if _model is None:
-                import joblib
-
-                cache = _cache_path(_fingerprint())
-                pipeline = None
-                if cache.exists():
-                    try:
-                        pipeline = joblib.load(cache)
-                    except Exception as exc:  # a stale or partial cache is rebuilt, never trusted
-                        log.warning("critic model cache %s unreadable (%s); retraining", cache.name,
-                                    type(exc).__name__)
-                if pipeline is None:
-                    pipeline = train(*training_set(load_rows()))
-                    try:
-                        cache.parent.mkdir(parents=True, exist_ok=True)
-                        joblib.dump(pipeline, cache)
-                    except OSError:
-                        pass
-                _model = pipeline
+                _model = load_or_train(_cache_path(_fingerprint()), lambda: train(*training_set(load_rows())))
     return _model
 
 

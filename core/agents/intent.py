@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import lexicon
+from core.agents.model_cache import load_or_train
 from core.config import REPO_ROOT
 from core.language import detect as detect_language
 from core.llm.types import CompletionRequest, Message
@@ -189,26 +190,7 @@ def get_model() -> _Model:
                 if not list(INTENTS_DIR.rglob("*.jsonl")):
                     raise RuntimeError(f"no labelled utterances under {INTENTS_DIR}")
                 fingerprint = _fingerprint(INTENTS_DIR, embedding_engine_id())
-                cache = _cache_path(fingerprint)
-                pipeline = None
-                if cache.exists():
-                    import joblib
-
-                    try:
-                        pipeline = joblib.load(cache)
-                    except Exception as exc:  # a stale or partial cache is rebuilt, never trusted
-                        log.warning("intent model cache %s unreadable (%s); retraining", cache.name,
-                                    type(exc).__name__)
-                        pipeline = None
-                if pipeline is None:
-                    pipeline = train(load_examples("train"))
-                    try:
-                        import joblib
-
-                        cache.parent.mkdir(parents=True, exist_ok=True)
-                        joblib.dump(pipeline, cache)
-                    except OSError:
-                        pass
+                pipeline = load_or_train(_cache_path(fingerprint), lambda: train(load_examples("train")))
                 _model = _Model(pipeline, list(pipeline.classes_), fingerprint)
     return _model
 
