@@ -19,7 +19,16 @@ def _lang(lang: str | None) -> str | None:
     return lang[:2].lower() if lang else None
 
 
-_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+_LEADING = re.compile(r"^[\W_]+")
+
+
+def _strip_edges(piece: str) -> str:
+    """Without punctuation or spaces at either end, but with the period of a final abbreviation ("Qro.", "Ave.")."""
+    piece = _LEADING.sub("", piece)
+    while piece and not piece[-1].isalnum() and not (piece[-1] == "." and piece[-2:-1].isalnum()):
+        piece = piece[:-1]
+    return piece
+
 # Validated formats that decide where they end: a learned name or address never runs over them.
 _FORMATS = {Label.EMAIL, Label.PHONE, Label.CARD, Label.IBAN, Label.IP_ADDRESS, Label.TRACKING_NUMBER, Label.DEVICE_ID,
             Label.AMOUNT}
@@ -43,7 +52,7 @@ def _outside_formats(learned: list[Span], found: list[Span], text: str) -> list[
                 a += 1
             while b > a and b < len(text) and text[b].isalnum() and text[b - 1].isalnum():
                 b -= 1
-            piece = _EDGES.sub("", text[a:b])
+            piece = _strip_edges(text[a:b])
             if len(piece) < 2 or (span.label == Label.ADDRESS and _only_postal_code(span, found, text)):
                 continue
             if (a, b) != (span.start, span.end) and not any(w[:1].isupper() or w[:1].isdigit() for w in piece.split()):

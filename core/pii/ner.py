@@ -119,6 +119,17 @@ def _trimmed(tokens: list[Token], i: int, j: int) -> tuple[int, int]:
     return i, j
 
 
+def _sentence_end(tokens: list[Token], i: int, j: int) -> int:
+    """Where a span must stop: at the end of a sentence ("… 28009 Madrid. Mi IBAN"), not at an abbreviation's
+    period ("St. Louis", "N. Elm St.")."""
+    for k in range(i + 1, j - 1):
+        mark, before, after = tokens[k].text, tokens[k - 1], tokens[k + 1]
+        if mark in "!?" or (mark == "." and after.start > tokens[k].end and after.text[:1].isupper() and (
+                len(before.text) > 4 or before.text[-1:].isdigit())):
+            return k
+    return j
+
+
 def _spans(tagger, tokens: list[Token], tags: list[str]) -> Iterator[tuple[int, int, str]]:
     i = 0
     while i < len(tags):
@@ -130,7 +141,7 @@ def _spans(tagger, tokens: list[Token], tags: list[str]) -> Iterator[tuple[int, 
         while j < len(tags) and tags[j] == f"I-{kind}":
             j += 1
         confidence = sum(tagger.marginal(tags[k], k) for k in range(i, j)) / (j - i)
-        start, end = _trimmed(tokens, i, j)
+        start, end = _trimmed(tokens, i, _sentence_end(tokens, i, j))
         if any(t.text[:1].isupper() for t in tokens[start:end]):
             # "Valeria tiene dermatitis", "Guadalajara pero estoy": capitalised names do not run on into lower-case
             # words (an address may still end with a number or a unit: "Suite 4b", "3º")

@@ -30,6 +30,18 @@ PER, ADDR = "PERSON", "ADDRESS"
 # {BIGCITY} (a city named as a place, not an address) {COMPANY} {CARD} {EXP} {AMOUNT} {TRACKING} {IBAN}.
 TEMPLATES: dict[str, list[str]] = {
     "en": [
+        "{FIRST} and {FIRST} both ordered the {PRODUCT}, can you combine the shipping?",
+        "Thanks {FIRST}!",
+        "{FIRST} here. {MSG}",
+        "--\n{NAME}\nCustomer since 2019",
+        "The courier left it with {NAME} at number 12, who is that?",
+        "I spoke with {FIRST} on the phone and {FIRST} said to email you.",
+        "{MSG} Sent by {NAME}",
+        "From: {NAME} <{EMAIL}>\n{MSG}",
+        "Hi team, {LAST} family here, {MSG}",
+        "Please put {NAME} as the recipient and {STREET} as the address.",
+        "{MSG} ({NAME}, {CITYLINE})",
+        "yes its {NAME} from {CITY}",
         "Please charge my Visa {CARD} (exp {EXP}) instead, the Amex failed.",
         "I was charged {AMOUNT} twice on {DATE}. Refund the {AMOUNT} please. Call me at {PHONE}.",
         "Tracking {TRACKING} hasn't moved in 6 days, I ordered 3 items for {AMOUNT}.",
@@ -102,6 +114,18 @@ TEMPLATES: dict[str, list[str]] = {
         "Hey! {FIRST} from the {BIGCITY} market stall here, do you do wholesale?",
     ],
     "fr": [
+        "{FIRST} et {FIRST} ont commandé le {PRODUCT}, pouvez-vous regrouper l'envoi?",
+        "Merci {FIRST}!",
+        "{FIRST} ici. {MSG}",
+        "--\n{NAME}\nCliente depuis 2019",
+        "Le livreur l'a laissé chez {NAME} au numéro 12, qui est-ce?",
+        "J'ai parlé avec {FIRST} au téléphone et {FIRST} m'a dit d'écrire.",
+        "{MSG} Envoyé par {NAME}",
+        "De : {NAME} <{EMAIL}>\n{MSG}",
+        "Bonjour, la famille {LAST} ici, {MSG}",
+        "Mettez {NAME} comme destinataire et {STREET} comme adresse.",
+        "{MSG} ({NAME}, {CITYLINE})",
+        "oui c'est {NAME} de {CITY}",
         "Veuillez débiter ma Visa {CARD} (exp {EXP}), la Amex a été refusée.",
         "On m'a facturé {AMOUNT} deux fois le {DATE}. Remboursez les {AMOUNT} svp. Appelez-moi au {PHONE}.",
         "Le suivi {TRACKING} ne bouge plus depuis 6 jours, j'ai commandé 3 articles pour {AMOUNT}.",
@@ -169,6 +193,18 @@ TEMPLATES: dict[str, list[str]] = {
         "Mon conjoint {NAME} va passer récupérer la commande {ORDER}.",
     ],
     "es": [
+        "{FIRST} y {FIRST} pidieron el {PRODUCT}, ¿pueden juntar el envío?",
+        "¡Gracias {FIRST}!",
+        "{FIRST} por aquí. {MSG}",
+        "--\n{NAME}\nCliente desde 2019",
+        "El repartidor lo dejó con {NAME} en el número 12, ¿quién es?",
+        "Hablé con {FIRST} por teléfono y {FIRST} me dijo que escribiera.",
+        "{MSG} Enviado por {NAME}",
+        "De: {NAME} <{EMAIL}>\n{MSG}",
+        "Hola, la familia {LAST} por aquí, {MSG}",
+        "Pongan a {NAME} como destinatario y {STREET} como dirección.",
+        "{MSG} ({NAME}, {CITYLINE})",
+        "sí soy {NAME} de {CITY}",
         "Cóbrenlo a mi Visa {CARD} (caduca {EXP}), la Amex falló.",
         "Me cobraron {AMOUNT} dos veces el {DATE}. Devuélvanme los {AMOUNT}. Llámenme al {PHONE}.",
         "El seguimiento {TRACKING} no se mueve desde hace 6 días, pedí 3 artículos por {AMOUNT}.",
@@ -556,7 +592,7 @@ def write(path: Path, records: list[dict]) -> None:
 
 
 def main() -> int:
-    write(OUT_DIR / "ner-train.jsonl", generate(4000, SEED_TRAIN, dev=False))
+    write(OUT_DIR / "ner-train.jsonl", generate(5000, SEED_TRAIN, dev=False))
     write(OUT_DIR / "ner-dev.jsonl", generate(400, SEED_DEV, dev=True))
     return 0
 
