@@ -9,7 +9,7 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 .PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
-# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
+# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models, PII name / address model.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp \
        .data/pii-ner-model.stamp
 
