@@ -45,9 +45,10 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 
 # The learned PII name / address detector, trained at build time from knowledge/pii (cached by a data fingerprint).
 .data/pii-ner-model.stamp: $(VENV)/.installed knowledge/pii/ner-train.jsonl core/pii/ner.py core/pii/ner_features.py \
+                          core/pii/ner_train.py \
                           $(wildcard core/pii/data/*.txt)
 	@mkdir -p .data
-	$(PY) -m core.pii.ner train
+	$(PY) -m core.pii.ner_train
 	@touch $@
 
 # The critic's input screen per language on each guardrail author's messages, trained without them.

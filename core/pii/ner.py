@@ -1,7 +1,7 @@
 """The learned detector of person names and street addresses (with their city, region and postal code lines).
 
 A linear-chain CRF (python-crfsuite) over the word features of ``core.pii.ner_features``, trained at build time
-(``make setup`` runs ``python -m core.pii.ner train``) on ``knowledge/pii/ner-train.jsonl`` and kept under ``.data``
+(``make setup`` runs ``python -m core.pii.ner_train``) on ``knowledge/pii/ner-train.jsonl`` and kept under ``.data``
 by a fingerprint of its data and features, so a changed training set or feature set trains anew. A process without
 the file trains it on first use (about a minute). ``find_learned(text)`` returns PERSON and ADDRESS spans whose
 words the model is confident about.
@@ -13,10 +13,8 @@ import hashlib
 import json
 import logging
 import os
-import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,21 +166,3 @@ def find_learned(text: str, lang: str | None = None) -> list[Span]:
         tags = tagger.tag(features(text, tokens))
         found = list(_spans(tagger, tokens, tags))
     return [Span(tokens[i].start, tokens[j - 1].end, _TAGS[kind], "ner") for i, j, kind in found]
-
-
-def main(argv: list[str]) -> int:
-    if argv[:1] != ["train"]:
-        print("usage: python -m core.pii.ner train", file=sys.stderr)
-        return 2
-    path = model_path()
-    if path.exists():
-        print(f"PII name/address model {path.name} up to date")
-        return 0
-    started = time.perf_counter()
-    train(load_records(), path)
-    print(f"PII name/address model {path.name} trained in {time.perf_counter() - started:.0f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
