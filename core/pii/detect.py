@@ -1,4 +1,5 @@
-"""``detect(text, lang=None, known=None)``: every PII span in free text, merged into disjoint spans."""
+"""``detect(text, lang=None, known=None)``: every PII span in free text — validated formats, names and addresses by
+rule and by the learned detector, the customer's known values — merged into disjoint spans."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def _strip_edges(piece: str) -> str:
     while piece and not piece[-1].isalnum() and not (piece[-1] == "." and piece[-2:-1].isalnum()):
         piece = piece[:-1]
     return piece
+
 
 # Validated formats that decide where they end: a learned name or address never runs over them.
 _FORMATS = {Label.EMAIL, Label.PHONE, Label.CARD, Label.IBAN, Label.IP_ADDRESS, Label.TRACKING_NUMBER, Label.DEVICE_ID,
