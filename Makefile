@@ -9,8 +9,9 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 .PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
-# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp
+# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models, PII name / address model.
+setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp \
+       .data/pii-ner-model.stamp
 
 ENGINE_SOURCES := $(wildcard core/rag/native/*.c core/rag/native/*.h core/rag/native/*.py core/rag/native/*.toml \
                     core/rag/native/e5engine/*.py)
@@ -40,6 +41,14 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 # The critic's learned input screen, trained at build time from knowledge/guardrails and the intent utterances.
 .data/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/critic_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
+	@touch $@
+
+# The learned PII name / address detector, trained at build time from knowledge/pii (cached by a data fingerprint).
+.data/pii-ner-model.stamp: $(VENV)/.installed knowledge/pii/ner-train.jsonl core/pii/ner.py core/pii/ner_features.py \
+                          core/pii/ner_train.py \
+                          $(wildcard core/pii/data/*.txt)
+	@mkdir -p .data
+	$(PY) -m core.pii.ner_train
 	@touch $@
 
 # The critic's input screen per language on each guardrail author's messages, trained without them.
@@ -114,6 +123,7 @@ bench-rag: setup
 # PII detection on the labelled messages (en, fr-CA, es + held-out): leak rate, precision, per category, round trip.
 eval-pii: setup
 	$(PY) -m tests.evals.pii
+	$(PY) -m tests.evals.pii_detectors
 
 # Tokenize + detokenize p50/p95 per message; embedded and Key Vault (50-100 ms simulated) vault operations.
 bench-pii: setup

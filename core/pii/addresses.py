@@ -1,4 +1,5 @@
-"""Postal addresses as customers type them (US, Canada in English and French, Spain, France).
+"""Postal addresses by rule, next to the learned detector (``core.pii.ner``): street lines with a known street
+type and a house number (US/CA English, French, Spanish) and PO boxes.
 
 A street line ("2217, rue Beaubien Est, app. 3", "742 Evergreen Terrace Apt 4B", "C/ Mayor 12, 3º B") is found
 from its street type and house number; the span then grows over what usually follows it on the same line: city,

@@ -1,9 +1,9 @@
-"""Person names in en / fr / es customer messages, without a statistical model.
+"""Person names in en / fr / es customer messages: the rules kept next to the learned detector (``core.pii.ner``).
 
-Rules, strongest first: names introduced by a phrase ("my name is", "je m'appelle", "me llamo", "au nom de",
-titles "Mr/Mme/Sra", relations "my sister", "mi hija"), names after greetings and before sign-offs, and capitalised
-words whose first word is a known given name (``data/first_names.txt``) followed by capitalised family names.
-Matching ignores case and accents. See README "PII protection" for why no NER model is used.
+The learned detector reads names from their context (introductions, greetings, signatures, running text); these
+rules cover what it reads less surely: titles ("Mr/Mme/Sra", masked with the name), relations ("my sister",
+"mi hija"), a connective before a given name ("for Ana"), sign-offs, and capitalised words whose first word is a
+known given name (``data/first_names.txt``) followed by capitalised family names. Matching ignores case and accents.
 """
 
 from __future__ import annotations
@@ -92,23 +92,6 @@ saskatchewan florida california texas illinois ottawa calgary edmonton winnipeg 
 sevilla valencia málaga bilbao zaragoza lyon marseille bordeaux toulouse nice guadalajara monterrey
 """.split())
 
-CUE_STRONG = re.compile(
-    r"\b(?:my name is|my name's|name\s*:|full name\s*:|je m'appelle|je m’appelle|mon nom est|mon nom c'est|nom\s*:"
-    r"|nom complet\s*:|me llamo|mi nombre es|nombre\s*:|nombre completo\s*:|under the name(?: of)?|in the name of"
-    r"|au nom de|à l'attention de|a nombre de|a la atención de|attention\s*:|attn\.?\s*:?|c/o|signed|sign[ée]\s*:?"
-    r"|firmado\s*:?|recipient\s*:?|destinataire\s*:?|destinatario\s*:?|addressed to|adress[ée]e? à|dirigido a"
-    r"|(?:account |card ?)?holder\s*:?|titulaire(?: du compte)?\s*:?|titular(?: de la cuenta)?\s*:?|beneficiary\s*:?"
-    r"|b[ée]n[ée]ficiaire\s*:?|beneficiario\s*:?|contact person\s*:?|personne-ressource\s*:?"
-    r"|persona de contacto\s*:?|customer\s*:|client\s*:|cliente?\s*:|clienta\s*:"
-    r"|de parte de|de la part de|on behalf of|ship(?:ped)? to|livr[ée]e? à|envoy[ée]e? à|enviado a|envi[ée]lo a)\s+",
-    re.IGNORECASE,
-)
-NAME_IS = re.compile(r"name|nom|nombre|appelle|llamo|sign", re.IGNORECASE)
-SELF_INTRO = re.compile(
-    r"\b(?:i'm|i am|im|this is|it's|it is|c'est|ici|moi c'est|je suis|soy|habla|le habla|aqu[íi]|named|called"
-    r"|nomm[ée]e?|appel[ée]e?|llamad[oa]|se llama|s'appelle|is called|goes by)\s+",
-    re.IGNORECASE,
-)
 CONNECTIVE = re.compile(
     r"\b(?:for|pour|para|to|and|et|y|with|avec|con|from|de|by|par|por|ask|tell|contact|call|dites à|demandez à|demandez"
     r"|pregunten a|llamen a|avisen a)\s+",
@@ -129,9 +112,6 @@ RELATION = re.compile(
     r"|novi[oa]|sobrin[oa]|suegr[oa]|jefe|jefa|patron(?:ne)?|manager|assistant)\s*,?\s+",
     re.IGNORECASE,
 )
-GREETING = re.compile(r"(?:^|[.!?\n]\s*)(?:hi|hello|hey|dear|bonjour|bonsoir|salut|allô|allo|hola|buenos d[íi]as"
-                      r"|buenas tardes|buenas noches|buenas|estimad[oa]|cher|ch[èe]re|querid[oa])\s*,?\s+",
-                      re.IGNORECASE)
 SIGN_OFF = re.compile(r"(?:thanks|thank you|thx|ty|tks|many thanks|regards|best regards|best wishes|all the best|best"
                       r"|cheers|sincerely|kind regards|merci beaucoup|merci|bien cordialement|meilleures salutations"
                       r"|sinc[èe]res salutations|saludos cordiales|un cordial saludo|gracias de antemano|merci d'avance"
@@ -140,9 +120,6 @@ SIGN_OFF = re.compile(r"(?:thanks|thank you|thx|ty|tks|many thanks|regards|best 
                       r"|bises|un abrazo|besos)\s*[,!.]*\s*(?:[-—–]+\s*)?$|^\s*[-—–]+\s*$|[.!?)]\s*[-—–]+\s*$|\n\s*$",
                       re.IGNORECASE)
 
-VOCATIVE = re.compile(r",\s*(?P<name>[A-ZÀ-Ý][a-zà-ÿ]+(?:[-'’][A-ZÀ-Ý][a-zà-ÿ]+)?)\s*[!.?]*\s*$")
-INITIAL_NAME = re.compile(r"(?<![\w.°º])[A-ZÀ-Ý]\.(?:\s?-?[A-ZÀ-Ý]\.)?\s?(?P<name>[A-ZÀ-Ý][a-zà-ÿ]{2,}(?:[-'’][A-ZÀ-Ý]"
-                          r"[a-zà-ÿ]+)?)")
 # Words after which two capitalised words are a product, a place or an event rather than a person.
 THING_WORDS = frozenset(fold(w) for w in """
 soap soaps bar bars cream crème crema balm baume bálsamo candle candles chandelle vela set sets kit box coffret
@@ -155,15 +132,6 @@ center centre centro hospital university université universidad college school 
 sl corp company compagnie compañía pay express post postes correos bank banque banco app maison fondation
 foundation fundación fundacion association asociación asociacion hospice clinic clinique clínica clinica hôpital
 hospital church église iglesia spa salon salón hotel hôtel restaurant café cafe team équipe equipo group groupe grupo
-""".split())
-NATIONALITIES = frozenset(fold(w) for w in """
-canadian american mexican british french spanish québécois québécoise canadien canadienne américain américaine
-mexicain mexicaine français française espagnol espagnole mexicano mexicana canadiense estadounidense francés
-francesa español española vegan végane vegana new nouveau nouvelle nuevo nueva
-""".split())
-NOT_NAME_PAIRS_FIRST = frozenset(fold(w) for w in """
-black cyber boxing new happy merry feliz joyeux joyeuse bonne mother's father's valentine's saint san santa st
-customer client cliente gift apple google shop amazon canada united royal north south east west nord sud est ouest
 """.split())
 LOWER_STOP = NOT_NAME | frozenset(fold(w) for w in """
 and et y e but mais pero or ou o i je yo me moi and my mon ma mi im am is es est suis soy here ici aquí
@@ -274,48 +242,17 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             taken.update(range(i, j))
             yield Span(words[i].start if start is None else start, words[j - 1].end, Label.PERSON, "name")
 
-    for pattern, allow_lower, weak in ((CUE_STRONG, True, False), (TITLE, False, False), (RELATION, False, False),
-                                       (GREETING, False, True), (SELF_INTRO, False, True), (CONNECTIVE, False, True)):
+    # Cues the learned detector does not read as surely: titles (the title is masked with the name), relations, and
+    # a plain connective before a given name ("for", "with", "de").
+    for pattern in (TITLE, RELATION, CONNECTIVE):
         for m in pattern.finditer(text):
             i = _index_at(words, m.end())
             if i is None:
                 continue
-            title_start = m.start() if pattern is TITLE else None
-            if pattern is SELF_INTRO and not _capitalised(words[i]) and words[i].key not in LOWER_STOP and (
-                    _is_given(words[i]) or words[i].key in census_given()) and words[i].key not in AMBIGUOUS:
-                # "hi im kayla dawson": a known given name written in lower case, and the words that follow it
-                yield from emit(i, _run(text, words, i, allow_lower=True, max_words=3))
+            j = _run(text, words, i, max_words=4)
+            if pattern is CONNECTIVE and not (_plausible(words, i, j) and _given_or_family(words, i, j)):
                 continue
-            # Lower-case names only after "my name is" and its kin, not after "recipient" or "holder".
-            lower_ok = allow_lower and NAME_IS.search(m.group()) is not None and (
-                _capitalised(words[i]) or _is_given(words[i]) or text[m.end():m.end() + 1].islower())
-            j = _run(text, words, i, allow_lower=lower_ok, max_words=4)
-            if weak and not _plausible(words, i, j) and pattern is not SELF_INTRO:
-                continue
-            if pattern is CONNECTIVE and not _given_or_family(words, i, j):
-                continue
-            if pattern is SELF_INTRO and j - i == 1 and not _plausible(words, i, j):
-                # "it's Marguerite again": one capitalised word that is not a common capitalised word
-                if words[i].key in NOT_NAME or words[i].key in THING_WORDS or words[i].key in NATIONALITIES:
-                    continue
-                yield from emit(i, j)
-                continue
-            yield from emit(i, j, title_start)
-
-    # Addressed by name at the end of a message: "Great service, Bea!"
-    vocative = VOCATIVE.search(text)
-    if vocative:
-        k = _index_at(words, vocative.start("name"))
-        if k is not None and words[k].key not in NOT_NAME and words[k].key not in THING_WORDS and \
-                words[k].key not in NATIONALITIES:
-            yield from emit(k, _run(text, words, k, max_words=2))
-
-    # An initial and a family name: "R. Castellanos", "J.-F. Dubé".
-    for m in INITIAL_NAME.finditer(text):
-        k = _index_at(words, m.start("name"))
-        if k is not None and k not in taken and words[k].key not in NOT_NAME:
-            j = _run(text, words, k, max_words=2)
-            yield from emit(k, j, m.start())
+            yield from emit(i, j, m.start() if pattern is TITLE else None)
 
     # Sign-offs: the name right before the end of the message or of a line, after "Thanks," / "Merci," / "—".
     for k, word in enumerate(words):
@@ -335,48 +272,6 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             if j > k and re.fullmatch(r"[\s.!)\]]*(?:\n[\s\S]*)?", rest) and (
                     _plausible(words, k, j) or (at_end and word.key not in THING_WORDS)):
                 yield from emit(k, j)
-
-    # Two or three capitalised words in the middle of a sentence, none of them a common word or a product / place
-    # word: "my neighbour Eunice Blackwood picked it up".
-    for k in range(1, len(words) - 1):
-        if k in taken:
-            continue
-        first, second = words[k], words[k + 1]
-        gap_before = text[words[k - 1].end:first.start]
-        if re.search(r"[.!?;\n«»\"“”()]|[-—–]", gap_before) or not _joined(text, first, second):
-            continue
-        if not (_capitalised(first) and _capitalised(second)) or first.text.isupper() or second.text.isupper():
-            continue
-        j = _run(text, words, k, max_words=3)
-        if j - k < 2 or any(w.key in THING_WORDS or w.key in NOT_NAME for w in words[k:j]):
-            continue
-        if first.key in NOT_NAME_PAIRS_FIRST or words[k - 1].key in _SAINT or re.search(r"\d\s*$", gap_before):
-            continue
-        # Product and place names are capitalised too: one of the words must be a known given or family name.
-        if not any(_is_given(w) or w.key in census_given() or w.key in family_names() for w in words[k:j]):
-            continue
-        nxt = words[j] if j < len(words) else None
-        if nxt is not None and nxt.key in THING_WORDS and _joined(text, words[j - 1], nxt):
-            continue
-        yield from emit(k, j)
-
-    # A capitalised word before a family name: "Samira Haddad", "Eunice Blackwood" (not "Lavender Fields Soap").
-    for k in range(len(words) - 1):
-        first, second = words[k], words[k + 1]
-        if (k not in taken and _capitalised(first) and _capitalised(second) and _joined(text, first, second)
-                and (second.key in family_names() or (second.key in census_family() and (
-                    _is_given(first) or first.key in census_given())))
-                and not first.text.isupper() and not second.text.isupper()):
-            j = _run(text, words, k, max_words=3)
-            if j - k < 2 or any(w.key in THING_WORDS or w.key in NOT_NAME or w.key in NATIONALITIES
-                                for w in words[k:j]):
-                continue
-            if first.key in NOT_NAME_PAIRS_FIRST or (k and words[k - 1].key in _SAINT):
-                continue
-            nxt = words[j] if j < len(words) else None
-            if nxt is not None and nxt.key in THING_WORDS and _joined(text, words[j - 1], nxt):
-                continue
-            yield from emit(k, j)
 
     # Given names in running text, with the family names after them.
     for k, word in enumerate(words):
