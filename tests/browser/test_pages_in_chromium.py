@@ -60,7 +60,8 @@ def test_a_customer_chats_in_english_and_french_sees_citations_and_rates_a_reply
     expect(reply.locator(".who")).to_have_attribute("data-language", "fr")
     expect(reply).to_have_attribute("lang", "fr")
     expect(reply.locator(".citations a").first).to_be_visible()
-    expect(reply.get_by_role("button", name="Utile", exact=True)).to_be_visible()  # the widget speaks the reply's language
+    # The widget speaks the reply's language.
+    expect(reply.get_by_role("button", name="Utile", exact=True)).to_be_visible()
 
     console = new_page()
     sign_in(console, app_host.base)

@@ -121,7 +121,7 @@
       item.appendChild(el("span", { "class": "who" }, who + " · " + when(m.at)));
       item.appendChild(el("span", { "class": "text" }, m.text));
       if (m.feedback) {
-        item.appendChild(el("span", { "class": "meta" }, " Feedback: " + (m.feedback.rating === "up" ? "👍" : "👎") +
+        item.appendChild(el("span", { "class": "meta" }, " Feedback: " + (m.feedback.rating === "up" ? "helpful" : "not helpful") +
                                                        (m.feedback.comment ? " “" + m.feedback.comment + "”" : "")));
       }
       list.appendChild(item);
@@ -323,7 +323,8 @@
                                "class": reference && numbers[i] > reference ? "bar over" : "bar" });
       rect.appendChild(svg("title", {}, label + ": " + (values[i] === null ? "none" : format(values[i]))));
       chart.appendChild(rect);
-      if (labels.length <= 16 || i % Math.ceil(labels.length / 8) === 0) {
+      var every = Math.ceil(labels.length / 7);
+      if ((labels.length - 1 - i) % every === 0) {
         chart.appendChild(svg("text", { x: x, y: height - bottom + 12 }, label));
       }
     });
@@ -345,8 +346,8 @@
       var totals = $("totals"); clear(totals);
       [["Conversations", count(data.totals.conversations)], ["Turns", count(data.totals.turns)],
        ["Resolution rate", percent(data.totals.resolution_rate)], ["Escalation rate", percent(data.totals.escalation_rate)],
-       ["Satisfaction", percent(data.totals.satisfaction.rate) + " (" + data.totals.satisfaction.up + " 👍 / " +
-                        data.totals.satisfaction.down + " 👎)"],
+       ["Satisfaction", percent(data.totals.satisfaction.rate) + " (" + data.totals.satisfaction.up + " up, " +
+                        data.totals.satisfaction.down + " down)"],
        ["Model cost", dollars(data.totals.cost) + (data.daily_budget ? " (budget " + dollars(data.daily_budget) + "/day)" : "")]
       ].forEach(function (pair) {
         var box = el("div"); box.appendChild(el("strong", {}, pair[1])); box.appendChild(el("span", {}, pair[0]));

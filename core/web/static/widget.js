@@ -129,10 +129,32 @@
     item.appendChild(box);
   }
 
+  /* A thumb icon drawn inline (no icon font or emoji font needed); pointing down for "not helpful". */
+  function thumb(pointingDown) {
+    var ns = "http://www.w3.org/2000/svg";
+    var icon = document.createElementNS(ns, "svg");
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("width", "20");
+    icon.setAttribute("height", "20");
+    icon.setAttribute("aria-hidden", "true");
+    icon.setAttribute("focusable", "false");
+    if (pointingDown) icon.setAttribute("transform", "rotate(180)");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M2 21h4V9H2v12zM22 10c0-1.1-.9-2-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 " +
+                           "7.6 6.6C7.2 7 7 7.5 7 8v11c0 1.1.9 2 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z");
+    icon.appendChild(path);
+    return icon;
+  }
+
   function feedbackControls(turnId) {
     var box = el("div", { "class": "feedback", role: "group", "aria-label": t("helpful") + " / " + t("unhelpful") });
-    var up = el("button", { type: "button", "aria-pressed": "false", "aria-label": t("helpful"), "data-rating": "up" }, "👍");
-    var down = el("button", { type: "button", "aria-pressed": "false", "aria-label": t("unhelpful"), "data-rating": "down" }, "👎");
+    var up = el("button", { type: "button", "aria-pressed": "false", "aria-label": t("helpful"), "data-rating": "up",
+                            title: t("helpful") });
+    var down = el("button", { type: "button", "aria-pressed": "false", "aria-label": t("unhelpful"), "data-rating": "down",
+                              title: t("unhelpful") });
+    up.appendChild(thumb(false));
+    down.appendChild(thumb(true));
     var note = el("span", { "class": "meta", role: "status" });
     var commentForm = el("form", { hidden: "" });
     var commentId = "comment-" + turnId;
