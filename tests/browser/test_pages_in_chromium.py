@@ -136,3 +136,14 @@ def test_an_operator_signs_in_finds_a_conversation_reads_its_trace_and_replays_a
     console.get_by_role("button", name="Analytics").click()
     expect(console.locator("#charts figure")).to_have_count(7)
     expect(console.locator("#charts")).to_contain_text("Resolution rate")
+
+
+def test_the_api_viewer_renders_every_path_of_the_description_from_the_app(app_host, new_page):
+    page = new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(app_host.base) else None)
+    page.goto(f"{app_host.base}/api/docs")
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/tenants/{tenant}/widget" in p for p in paths) and any("/console" in p for p in paths)
+    assert outside == []  # nothing loaded from another origin
