@@ -36,5 +36,6 @@ def turn_feedback(req: func.HttpRequest) -> func.HttpResponse:
         given = feedback.FeedbackIn.model_validate(data)
     except ValidationError as exc:
         return validation_problem(exc)
-    stored = feedback.record(get_services().store, tenant.id, conversation_id, turn_id, given)
+    stored = feedback.record(get_services().store, tenant.id, conversation_id, turn_id, given,
+                             ttl_seconds=tenant.retention_days * 86_400)
     return json_response(stored.model_dump(mode="json"), 201)

@@ -36,12 +36,14 @@ class Feedback(FeedbackIn):
 
 
 def record(store: DocumentStore, tenant_id: str, conversation_id: str, turn_id: str, given: FeedbackIn,
-           *, at: str | None = None) -> Feedback:
-    """Store (or replace) the feedback on one turn of a conversation of ``tenant_id``."""
+           *, at: str | None = None, ttl_seconds: int | None = None) -> Feedback:
+    """Store (or replace) the feedback on one turn of a conversation of ``tenant_id``, kept ``ttl_seconds`` (the
+    shop's retention) when given."""
     feedback = Feedback(conversation_id=conversation_id, turn_id=turn_id, rating=given.rating,
                         comment=given.comment or None,
                         at=at or datetime.now(UTC).isoformat(timespec="milliseconds"))
-    store.put(tenant_id, COLLECTION, f"{conversation_id}--{turn_id}", feedback.model_dump(mode="json"))
+    store.put(tenant_id, COLLECTION, f"{conversation_id}--{turn_id}", feedback.model_dump(mode="json"),
+              ttl_seconds=ttl_seconds)
     return feedback
 
 
