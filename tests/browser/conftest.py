@@ -8,8 +8,10 @@ import pytest
 from tests.browser.chromium import chromium
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API runs its own event loop in this thread while the browser is open, and
+    tests of other folders that call asyncio.run must not find it running."""
     with chromium() as running:
         yield running
 
