@@ -6,12 +6,24 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
+.PHONY: setup vendor screenshots run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
-# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models, PII name / address model.
+# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models, PII name / address model,
+# the pages' vendored assets and Debian's Chromium for the browser tests.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp \
-       .data/pii-ner-model.stamp
+       .data/pii-ner-model.stamp vendor /usr/bin/chromium
+
+# The pages' npm libraries (Swagger UI) copied into core/web/vendor, a folder the app serves and ships.
+vendor: core/web/vendor/swagger-ui-bundle.js core/web/vendor/swagger-ui.css
+
+core/web/vendor/%: node_modules/.installed
+	@mkdir -p core/web/vendor
+	cp node_modules/swagger-ui-dist/$* $@
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 ENGINE_SOURCES := $(wildcard core/rag/native/*.c core/rag/native/*.h core/rag/native/*.py core/rag/native/*.toml \
                     core/rag/native/e5engine/*.py)
@@ -97,6 +109,10 @@ test: setup
 	  trap '$(PY) -m core.devhost.azurite stop --location .azurite-test' EXIT; \
 	  export TEST_AZURITE_CONNECTION_STRING="$$($(PY) -m core.devhost.azurite connection-string --ports $(TEST_AZURITE_PORTS))"; \
 	  $(PY) -m pytest $(PYTEST_ARGS)
+
+# Screenshots of the chat widget and the operator console for the README (docs/screenshots/*.png).
+screenshots: setup
+	$(PY) -m tests.browser.screenshots
 
 lint: setup
 	$(VENV)/bin/ruff check .

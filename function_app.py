@@ -7,13 +7,16 @@ import azure.functions as func
 from blueprints import (
     audit_log,
     chat,
+    console,
     events,
     exports,
+    feedback,
     handoff,
     knowledge,
     notifications,
     operator,
     orchestration,
+    pages,
     schedules,
     sessions,
     traces,
@@ -41,3 +44,6 @@ app.register_functions(audit_log.bp)
 app.register_functions(webhooks.bp)
 app.register_functions(operator.bp)
 app.register_functions(notifications.bp)
+app.register_functions(feedback.bp)
+app.register_functions(console.bp)
+app.register_functions(pages.bp)

@@ -17,8 +17,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from core import openapi_models as api
+from core.console import DAY_PATTERN
 from core.events.operations import AnnouncementIn, PromotionIn, SyncSchedulesIn
 from core.events.webhooks import SHOPIFY_TOPICS
+from core.feedback import Feedback, FeedbackIn
 from core.handoff import AgentReply
 from core.models import CONVERSATION_ID_PATTERN, TENANT_ID_PATTERN, TurnResult
 
@@ -33,6 +35,7 @@ PATH_PARAMETERS: dict[str, tuple[str | None, str]] = {
     "turn_id": (api.TURN_ID_PATTERN, "A turn id from a chat reply"),
     "promotion_id": (None, "A promotion id from the list"),
     "announcement_id": (None, "An announcement id from the list"),
+    "name": (r"^[a-z0-9][a-z0-9.-]{0,80}\.(js|css|svg)$", "A script, style sheet or image of the pages"),
 }
 
 SECURITY_SCHEMES = {
@@ -71,6 +74,7 @@ class Answer:
     model: type[BaseModel] | None = None
     headers: dict[str, dict[str, Any]] = field(default_factory=dict)
     schema: dict[str, Any] | None = None  # a plain JSON schema when no model describes the body
+    media_types: tuple[str, ...] = ("application/json",)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,17 @@ TURN_PROBLEMS = {
     403: "X-Tenant-Key is not a key of this shop; the session token is for another shop or bound to another "
          "conversation; X-Conversation-Token does not match",
 }
+
+
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+HTML = ("text/html",)
+HTML_PAGE = {"type": "string", "description": "An HTML page"}
+PAGE_HEADERS = {"Content-Security-Policy": _response_header("Scripts, styles and calls only from the app",
+                                                             required=True)}
 
 
 def _shopify_headers() -> tuple[dict[str, Any], ...]:
@@ -299,6 +314,59 @@ def operations() -> list[Operation]:
         Operation("get", OPERATOR + "/audit", "audit_log", "operator", "The shop's data-access audit log",
                   security=OPERATOR_SECURITY, answers={200: Answer("Audit records", api.AuditLog)},
                   problems=OPERATOR_REFUSED),
+        *_console_operations(),
+    ]
+
+
+def _console_operations() -> list[Operation]:
+    """The customer's feedback, the operator API the console adds, and the pages."""
+    bad_query = {422: "A query parameter is invalid (named in errors[].field)"}
+    return [
+        Operation(
+            "post", "tenants/{tenant}/conversations/{conversation_id}/turns/{turn_id}/feedback", "turn_feedback",
+            "chat", "Thumbs up or down, with an optional comment, on one reply",
+            description="A second vote on the same reply replaces the first. Counted as the shop's satisfaction.",
+            security=CHAT_SECURITY, body=FeedbackIn, headers=(CONVERSATION_TOKEN,),
+            answers={201: Answer("Stored", Feedback)},
+            problems={**TURN_PROBLEMS, **BAD_BODY, 404: "Unknown tenant, conversation or turn"},
+            problem_headers={401: {"WWW-Authenticate": _response_header("Bearer")}}),
+        Operation("get", OPERATOR + "/conversations", "list_conversations", "operator",
+                  "The shop's conversations, most recently active first",
+                  security=OPERATOR_SECURITY,
+                  headers=(_query("status", "all, escalated (handed to a person) or open (handed over, not closed)",
+                                  enum=["all", "escalated", "open"]),
+                           _query("language", "Only conversations in this language", enum=["en", "fr", "es"]),
+                           _query("since", "First day of activity (YYYY-MM-DD, UTC)", pattern=DAY_PATTERN),
+                           _query("until", "Last day of activity (YYYY-MM-DD, UTC)", pattern=DAY_PATTERN),
+                           {**_query("limit", "At most this many"),
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 500}}),
+                  answers={200: Answer("Conversations", api.ConversationList)},
+                  problems={**OPERATOR_REFUSED, **bad_query}),
+        Operation("get", OPERATOR + "/conversations/{conversation}", "conversation_transcript", "operator",
+                  "A conversation's transcript: customer, assistant and people, with feedback (audited)",
+                  security=OPERATOR_SECURITY, answers={200: Answer("The transcript", api.Transcript)},
+                  problems={**OPERATOR_REFUSED, 404: "Unknown tenant or conversation"}),
+        Operation("get", OPERATOR + "/analytics", "analytics", "operator",
+                  "Per day: conversations, resolution and escalation rates, satisfaction, cost against the budget; "
+                  "intents and languages", security=OPERATOR_SECURITY,
+                  headers=({**_query("days", "How many days, ending today (UTC)"),
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 90}},),
+                  answers={200: Answer("The dashboard's figures", api.Analytics)},
+                  problems={**OPERATOR_REFUSED, **bad_query}),
+        Operation("get", "tenants/{tenant}/widget", "chat_widget", "pages", "The shop's customer chat page",
+                  description="Framed by the embed script (/api/assets/embed.js) or opened on its own.",
+                  answers={200: Answer("The page", schema=HTML_PAGE, media_types=HTML, headers=PAGE_HEADERS)},
+                  problems=UNKNOWN_TENANT),
+        Operation("get", "console", "operator_console", "pages", "The operator console (signs in in the page)",
+                  answers={200: Answer("The page", schema=HTML_PAGE, media_types=HTML, headers=PAGE_HEADERS)},
+                  problems={}),
+        Operation("get", "docs", "api_docs", "pages", "This description in Swagger UI",
+                  answers={200: Answer("The page", schema=HTML_PAGE, media_types=HTML, headers=PAGE_HEADERS)},
+                  problems={}),
+        Operation("get", "assets/{name}", "page_asset", "pages", "A script, style sheet or image of the pages",
+                  answers={200: Answer("The file", schema={"type": "string"},
+                                       media_types=("text/javascript", "text/css", "image/svg+xml"))},
+                  problems={404: "No asset has that name"}),
     ]
 
 
@@ -330,7 +398,7 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], dict[str, 
         response: dict[str, Any] = {"description": answer.description}
         if answer.model is not None or answer.schema is not None:
             schema = refs[(answer.model, "serialization")] if answer.model is not None else answer.schema
-            response["content"] = {"application/json": {"schema": schema}}
+            response["content"] = {media_type: {"schema": schema} for media_type in answer.media_types}
         if answer.headers:
             response["headers"] = answer.headers
         responses[str(status)] = response
@@ -377,7 +445,8 @@ def _cached() -> dict[str, Any]:
         "tags": [{"name": "chat", "description": "The customer's conversation"},
                  {"name": "webhooks", "description": "Vendor webhooks (Shopify, Zendesk)"},
                  {"name": "operator", "description": "The shop's operators (function key)"},
-                 {"name": "meta", "description": "Health and this description"}],
+                 {"name": "meta", "description": "Health and this description"},
+                 {"name": "pages", "description": "The chat widget, the operator console, this viewer"}],
         "paths": paths,
         "components": {"schemas": definitions.get("$defs", {}), "securitySchemes": SECURITY_SCHEMES},
     }

@@ -237,3 +237,79 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[FieldError] | None = None
+
+
+# Console API and feedback ---------------------------------------------------------------------------------------
+class ConversationSummary(BaseModel):
+    conversation_id: str
+    created_at: str | None
+    updated_at: str | None
+    language: Language | None
+    turns: int = Field(ge=0)
+    escalated: bool = Field(description="Handed to a person (a ticket was opened)")
+    open: bool = Field(description="Handed to a person, not yet closed or timed out")
+    ticket_id: str | None
+    handoff: str | None = Field(description="None, waiting, answered, timed_out or closed")
+    last_message: str | None = Field(description="The customer's last message (its first 200 characters)")
+    agent_messages: int = Field(ge=0)
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationSummary]
+
+
+class FeedbackView(BaseModel):
+    rating: Literal["up", "down"]
+    comment: str | None
+    at: str
+
+
+class TranscriptMessage(BaseModel):
+    at: str
+    author: str = Field(description="customer, assistant, agent:<name> or system")
+    text: str
+    turn_id: str | None = None
+    intent: str | None = None
+    language: Language | None = None
+    escalated: bool | None = None
+    feedback: FeedbackView | None = None
+
+
+class Transcript(ConversationSummary):
+    customer: dict[str, Any] | None
+    messages: list[TranscriptMessage]
+
+
+class Satisfaction(BaseModel):
+    up: int = Field(ge=0)
+    down: int = Field(ge=0)
+    rate: float | None = Field(description="Share of thumbs up; null without feedback")
+
+
+class AnalyticsDay(BaseModel):
+    day: str
+    conversations: int = Field(ge=0)
+    turns: int = Field(ge=0)
+    resolved: int = Field(ge=0, description="Turns answered without a person")
+    escalated: int = Field(ge=0)
+    resolution_rate: float | None
+    escalation_rate: float | None
+    satisfaction: Satisfaction
+    cost: float = Field(ge=0, description="Language-model cost of the day (USD)")
+
+
+class AnalyticsTotals(BaseModel):
+    conversations: int = Field(ge=0)
+    turns: int = Field(ge=0)
+    resolution_rate: float | None
+    escalation_rate: float | None
+    satisfaction: Satisfaction
+    cost: float = Field(ge=0)
+
+
+class Analytics(BaseModel):
+    days: list[AnalyticsDay]
+    daily_budget: float | None = Field(description="The shop's daily language-model budget (USD), if set")
+    intents: dict[str, int]
+    languages: dict[str, int]
+    totals: AnalyticsTotals

@@ -1,9 +1,13 @@
-"""Analytics agent: one event per turn on a queue, per-tenant daily counters, and the daily summary report."""
+"""Analytics agent: one event per turn on a queue, per-tenant daily counters, customers' satisfaction from their
+feedback, the daily summary report and the day-by-day figures the operator console charts."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, timedelta
 
+from core import feedback
+from core.llm.costs import LEDGER
 from core.models import TurnEvent, TurnResult
 from core.stores.optimistic import read_modify_write
 from core.stores.ports import DocumentStore
@@ -46,7 +50,7 @@ def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> 
 
     def change(current: dict | None) -> dict | None:
         body = current or {"day": bucket[:10], "turns": 0, "conversations": [], "intents": {}, "languages": {},
-                           "escalated": 0, "blocked": 0, "ungrounded": 0, "event_ids": []}
+                           "escalated": 0, "blocked": 0, "ungrounded": 0, "resolved": 0, "event_ids": []}
         if event.event_id in body["event_ids"]:
             return None
         body["turns"] += 1
@@ -57,6 +61,8 @@ def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> 
         body["escalated"] += int(event.escalated)
         body["blocked"] += int(event.blocked)
         body["ungrounded"] += int(not event.grounded)
+        # Answered without a person: grounded, not blocked, not handed to a human.
+        body["resolved"] = body.get("resolved", 0) + int(event.grounded and not event.blocked and not event.escalated)
         body["event_ids"].append(event.event_id)
         return body
 
@@ -69,7 +75,7 @@ def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> 
 def day_counters(store: DocumentStore, tenant_id: str, day: str) -> dict:
     """The day's counters summed over its minute documents (conversations counted once across minutes)."""
     totals: dict = {"turns": 0, "intents": Counter(), "languages": Counter(), "escalated": 0, "blocked": 0,
-                    "ungrounded": 0}
+                    "ungrounded": 0, "resolved": 0}
     conversations: set[str] = set()
     for doc in store.list(tenant_id, STATS, prefix=day, limit=_MAX_BUCKETS_PER_DAY):
         if doc.id != day and not doc.id.startswith(f"{day}T"):
@@ -77,6 +83,9 @@ def day_counters(store: DocumentStore, tenant_id: str, day: str) -> dict:
         body = doc.body
         for key in ("turns", "escalated", "blocked", "ungrounded"):
             totals[key] += body.get(key, 0)
+        # A minute counted before "resolved" was kept: its grounded turns less its escalated ones.
+        totals["resolved"] += body.get("resolved", max(0, body.get("turns", 0) - body.get("ungrounded", 0)
+                                                       - body.get("escalated", 0) - body.get("blocked", 0)))
         totals["intents"].update(body.get("intents", {}))
         totals["languages"].update(body.get("languages", {}))
         conversations.update(body.get("conversations", []))
@@ -99,6 +108,59 @@ def daily_summary(store: DocumentStore, tenant_id: str, day: str) -> dict:
         "escalation_rate": round(stats.get("escalated", 0) / turns, 4) if turns else 0.0,
         "blocked": stats.get("blocked", 0),
         "answered_from_data_rate": round(1 - stats.get("ungrounded", 0) / turns, 4) if turns else 0.0,
+        "satisfaction": satisfaction(store, tenant_id, day, day),
     }
     store.put(tenant_id, REPORTS, f"daily-{day}", summary)
     return summary
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def satisfaction(store: DocumentStore, tenant_id: str, first_day: str, last_day: str) -> dict:
+    """Thumbs up and down given on replies between two days (inclusive, by the day the feedback was given) and
+    the share of thumbs up (None without feedback)."""
+    up = down = 0
+    for given in feedback.all_feedback(store, tenant_id):
+        if first_day <= given.at[:10] <= last_day:
+            up += given.rating == "up"
+            down += given.rating == "down"
+    return {"up": up, "down": down, "rate": _rate(up, up + down)}
+
+
+def daily_series(store: DocumentStore, tenant_id: str, last_day: str, days: int,
+                 budget: float | None = None) -> dict:
+    """The operator's dashboard over ``days`` days ending on ``last_day``: per day conversations, turns,
+    resolution rate (answered without a person), escalation rate, satisfaction and model cost (against the
+    shop's daily budget), plus intents and languages over the whole range."""
+    end = date.fromisoformat(last_day)
+    given = feedback.all_feedback(store, tenant_id)
+    intents: Counter = Counter()
+    languages: Counter = Counter()
+    rows = []
+    for offset in range(days - 1, -1, -1):
+        day = (end - timedelta(days=offset)).isoformat()
+        counters = day_counters(store, tenant_id, day)
+        intents.update(counters["intents"])
+        languages.update(counters["languages"])
+        up = sum(1 for f in given if f.at[:10] == day and f.rating == "up")
+        down = sum(1 for f in given if f.at[:10] == day and f.rating == "down")
+        ledger = store.get(tenant_id, LEDGER, f"day-{day}")
+        turns = counters["turns"]
+        rows.append({"day": day, "conversations": counters["conversations"], "turns": turns,
+                     "resolved": counters["resolved"], "escalated": counters["escalated"],
+                     "resolution_rate": _rate(counters["resolved"], turns),
+                     "escalation_rate": _rate(counters["escalated"], turns),
+                     "satisfaction": {"up": up, "down": down, "rate": _rate(up, up + down)},
+                     "cost": round(float(ledger.body.get("cost", 0.0)), 6) if ledger else 0.0})
+    turns = sum(r["turns"] for r in rows)
+    up = sum(r["satisfaction"]["up"] for r in rows)
+    down = sum(r["satisfaction"]["down"] for r in rows)
+    return {"days": rows, "daily_budget": budget, "intents": dict(intents.most_common()),
+            "languages": dict(languages.most_common()),
+            "totals": {"conversations": sum(r["conversations"] for r in rows), "turns": turns,
+                       "resolution_rate": _rate(sum(r["resolved"] for r in rows), turns),
+                       "escalation_rate": _rate(sum(r["escalated"] for r in rows), turns),
+                       "satisfaction": {"up": up, "down": down, "rate": _rate(up, up + down)},
+                       "cost": round(sum(r["cost"] for r in rows), 6)}}

@@ -53,6 +53,8 @@ class TenantConfig(BaseModel):
     # Public widget keys (X-Tenant-Key) of this shop; several allow rotation. Also from CHAT_TENANT_KEYS.
     widget_keys: list[str] = []
     require_chat_key: bool = False  # refuse chat without a widget key or session token
+    # What the shop means to spend on language models per day (USD); the console charts the cost against it.
+    daily_llm_budget: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _hipaa_policy(self) -> TenantConfig:

@@ -25,7 +25,8 @@ def api_services():
     container = Services(settings=settings, store=store, queue=MemoryQueue(), knowledge=KnowledgeSearch(store))
     set_services(container)
     for tenant, folder in TENANTS.items():
-        import_tenant(tenant, folder, store)
+        # With the search: the folders' prebuilt vectors are loaded, so the first chat does not embed the shop.
+        import_tenant(tenant, folder, store, knowledge=container.knowledge)
     yield container
     set_services(None)
 
