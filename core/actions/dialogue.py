@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from core.agents import critic
+from core.agents import critic, escalation
 from core.integrations.imported_actions import ImportedShopActions
 from core.models import ActionOutcome, Language
 from core.text import tokens
@@ -46,8 +46,13 @@ def in_play(state: TurnState) -> bool:
     if state.context.pending_action:
         return True
     names_order = bool(state.intent.entities.order_numbers)
-    return ((state.intent.label in ACTION_INTENTS or names_order)
-            and words.is_request(state.turn.message, names_order=names_order))
+    if not ((state.intent.label in ACTION_INTENTS or names_order)
+            and words.is_request(state.turn.message, names_order=names_order)):
+        return False
+    # A message that goes to a person (an injury, a complaint, a refund above what the shop approves on its own, a
+    # request for a human) is theirs, not the dialogue's.
+    return escalation.decide(state.intent, state.screen, unanswered_turns=0, message=state.turn.message,
+                             refund_limit=state.context.tenant.escalation.refund_auto_approve_limit) is None
 
 
 def answered(state: TurnState) -> bool:
