@@ -170,6 +170,7 @@ class ActionOutcome(BaseModel):
 
     handled: bool = False  # the reply is the dialogue's (a question, a proposal, an outcome or a refusal)
     reply: str | None = None
+    language: Language | None = None  # the reply's language, when not the turn's ("no" is English and Spanish)
     pending: dict | None = None  # the action in progress after this turn (slots or a proposal), None: none
     owner: str | None = None  # the customer this conversation acts for, once one proved who they are
     order_number: str | None = None  # the order the customer proved to own, if any

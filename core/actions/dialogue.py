@@ -83,8 +83,10 @@ def take_action(state: TurnState, ports: TurnPorts) -> ActionOutcome:
     actx = ActionContext(tenant=ctx.tenant, conversation_id=turn.conversation_id, now=_now(turn.received_at),
                          verified=ctx.customer, owner=ctx.action_owner, pending=proposal,
                          emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e])
-    return Dialogue(guard, actx, state.language, turn.message, intent.entities.order_numbers,
-                    intent.entities.amounts, ctx.order_number if not ctx.order_from_list else None).step(pending)
+    dialogue = Dialogue(guard, actx, state.language, turn.message, intent.entities.order_numbers,
+                        intent.entities.amounts, ctx.order_number if not ctx.order_from_list else None)
+    dialogue.conversation_language = ctx.language
+    return dialogue.step(pending)
 
 
 class Dialogue:
@@ -94,13 +96,14 @@ class Dialogue:
                  order_numbers: list[str], amounts: list[str], slot_order: str | None):
         self.guard, self.ctx, self.language, self.message = guard, ctx, language, message
         self.order_numbers, self.amounts, self.slot_order = order_numbers, amounts, slot_order
+        self.conversation_language: Language | None = None
 
     def say(self, key: str, **values: Any) -> str:
         return REPLIES.render(key, self.language, **values)
 
     def outcome(self, reply: str | None, pending: dict | None = None, *, order: str | None = None,
                 owner: str | None = None, approval: dict | None = None, grounding: list[str] = ()) -> ActionOutcome:
-        return ActionOutcome(handled=reply is not None, reply=reply, pending=pending,
+        return ActionOutcome(handled=reply is not None, reply=reply, language=self.language, pending=pending,
                              owner=owner or self.ctx.owner, order_number=order, approval=approval,
                              grounding=[self.message, *grounding])
 
@@ -111,7 +114,11 @@ class Dialogue:
             if words.confirms(self.message):
                 return self.confirm(self.ctx.pending)
             # Anything but a yes leaves the order as it is.
-            return self.outcome(self.say("not_changed") if words.declines(self.message) else None)
+            if not words.declines(self.message):
+                return self.outcome(None)
+            if self.conversation_language and words.declines(self.message, self.conversation_language):
+                self.language = self.conversation_language  # "no" is English and Spanish alike
+            return self.outcome(self.say("not_changed"))
         if asked is None and not pending:
             return self.outcome(None)
         tool = asked or pending["tool"]
@@ -141,8 +148,9 @@ class Dialogue:
             return self.refused(refusal, owner=owner)
         args, question = self.arguments(tool, slots, order)
         if question is not None:
+            facts = {k: order.get(k) for k in ("line_items", "total_price", "currency")}
             return self.outcome(question, {"tool": tool, "slots": slots}, order=number, owner=owner,
-                                grounding=[number, json.dumps(order.get("line_items") or [], default=str)])
+                                grounding=[number, f"{orders.refundable(order):.2f}", json.dumps(facts, default=str)])
         return self.propose(tool, args, number, owner)
 
     def arguments(self, tool: str, slots: dict[str, Any], order: dict[str, Any]) -> tuple[dict, str | None]:

@@ -19,7 +19,7 @@ _QUESTION = lexicon.compile_phrases(_DATA["question"])
 _ALL_ITEMS = lexicon.compile_phrases(_DATA["all_items"])
 _REASONS = [(reason, lexicon.compile_phrases(entry)) for reason, entry in _DATA["return_reasons"].items()]
 _CONFIRM = {fold(p) for p in lexicon.phrases(_DATA["confirm"])}
-_DECLINE = {fold(p) for p in lexicon.phrases(_DATA["decline"])}
+_DECLINE = {language: {fold(p) for p in _DATA["decline"][language]} for language in lexicon.LANGUAGES}
 _FIRST_CLAUSE = re.compile(r"^[^,.;!?\n]*")
 _ORDER_NUMBER = re.compile(r"#?\b\d{3,12}\b")
 
@@ -54,8 +54,10 @@ def confirms(message: str) -> bool:
     return _clause(message) in _CONFIRM and not words & {"no", "non", "not", "pas", "don't", "wait"}
 
 
-def declines(message: str) -> bool:
-    return _clause(message) in _DECLINE
+def declines(message: str, language: str | None = None) -> bool:
+    """A no ("no", "non", "no gracias"...), in ``language`` or in any language."""
+    phrases = _DECLINE[language] if language in _DECLINE else set().union(*_DECLINE.values())
+    return _clause(message) in phrases
 
 
 def means_all_items(message: str) -> bool:

@@ -558,7 +558,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     documents = knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2)
     if state.action is not None and state.action.handled and state.action.reply:
         # The order-action dialogue's reply: the shop's templates over checked facts, never a model's words.
-        reply = state.action.reply
+        reply, language = state.action.reply, state.action.language or language
         if state.escalation.escalated and state.escalation.ticket_id:
             reply += REPLIES.render("escalated", language, ticket=state.escalation.ticket_id)
         return Draft(reply=reply, language=language, grounded=True, usage=Usage())
