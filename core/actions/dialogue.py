@@ -133,7 +133,7 @@ class Dialogue:
         number = number.lstrip("#")
         slots["order"] = number
         try:
-            order, owner = self.guard.authenticate(self.ctx, number)
+            order, owner = self.guard.authenticate(self.ctx, number, tool)
         except Refusal as refusal:
             if refusal.code == "not_authenticated":
                 return self.outcome(self.say("ask_email", number=number), {"tool": tool, "slots": slots},

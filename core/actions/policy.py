@@ -90,9 +90,21 @@ class ActionGuard:
         self.shop, self.actions, self.store, self.settings, self.publish = shop, actions, store, settings, publish
 
     # Who -------------------------------------------------------------------------------------------------------
-    def authenticate(self, ctx: ActionContext, number: str) -> tuple[dict[str, Any], str]:
+    def authenticate(self, ctx: ActionContext, number: str, tool: str = "") -> tuple[dict[str, Any], str]:
         """The order and the owner key the customer proved; ``Refusal`` otherwise (the same refusal whether the
-        order exists or not, once some proof was given, so nobody learns which numbers exist)."""
+        order exists or not, once some proof was given, so nobody learns which numbers exist). An attempt on an
+        order that is not the asker's is audited."""
+        try:
+            return self._authenticate(ctx, number)
+        except Refusal as refusal:
+            if refusal.code in ("not_owner", "other_customer"):
+                audit.record(self.store, self.settings, ctx.tenant, actor_kind="customer",
+                             actor_id=ctx.owner or (ctx.emails or [f"conversation:{ctx.conversation_id}"])[0],
+                             action=f"order.{tool or 'action'}", resource_kind="order", resource_id=number,
+                             outcome=f"refused:{refusal.code}", via="chat", always=True)
+            raise
+
+    def _authenticate(self, ctx: ActionContext, number: str) -> tuple[dict[str, Any], str]:
         if not ctx.tenant.actions.enabled:
             raise Refusal("disabled", number)
         proofs = [f"email:{fold(e)}" for e in ctx.emails if e]
@@ -191,7 +203,7 @@ class ActionGuard:
         except tools.InvalidArguments as exc:
             raise Refusal("invalid_arguments", str(args.get("order") or "").lstrip("#") or None,
                           fields=exc.fields) from None
-        order, owner = self.authenticate(ctx, parsed.number)
+        order, owner = self.authenticate(ctx, parsed.number, tool)
         details = self._check(ctx, tool, parsed, order)
         normal = parsed.model_dump(mode="json")
         fingerprint = orders.fingerprint(order)
@@ -212,7 +224,7 @@ class ActionGuard:
             raise Refusal("not_confirmed", proposal.order_number)
         tenant_id = ctx.tenant.id
         key = ledger.action_id(tenant_id, ctx.conversation_id, proposal_id)
-        order, owner = self.authenticate(ctx, proposal.order_number)
+        order, owner = self.authenticate(ctx, proposal.order_number, proposal.tool)
         if proposal.owner not in orders.owner_keys(order):
             raise Refusal("other_customer", proposal.order_number)
         finished = ledger.done(self.store, tenant_id, key)

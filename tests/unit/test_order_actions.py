@@ -84,6 +84,8 @@ def test_nobody_acts_without_proving_the_order_is_theirs(world):
     assert refusal(lambda: guard.propose(context(store, verified=CustomerRef(email=EMILY)), "cancel_order",
                                          {"order": "1038"})).code == "not_owner"
     assert published == []
+    refused = [r["outcome"] for r in audit.list_records(store, "demo") if r["action"] == "order.cancel_order"]
+    assert refused == ["refused:not_owner"] * 3 and "stranger" not in str(audit.list_records(store, "demo"))
 
 
 def test_a_conversation_acts_for_one_customer(world):
