@@ -38,3 +38,10 @@ def once(store: DocumentStore, tenant_id: str, key: str, record: dict[str, Any],
     outcome = run()
     store.put(tenant_id, COLLECTION, key, {**record, "status": "done", "at": at, "outcome": outcome})
     return outcome, True
+
+
+def mark_published(store: DocumentStore, tenant_id: str, key: str) -> None:
+    """The action's CloudEvent is on the bus (a retry after a failed publish sends it again, under the same id)."""
+    stored = store.get(tenant_id, COLLECTION, key)
+    if stored is not None:
+        store.put(tenant_id, COLLECTION, key, {**stored.body, "published": True})

@@ -229,7 +229,10 @@ class ActionGuard:
             raise Refusal("other_customer", proposal.order_number)
         finished = ledger.done(self.store, tenant_id, key)
         if finished is not None:
-            return ActionResult.model_validate(finished["outcome"])
+            result = ActionResult.model_validate(finished["outcome"])
+            if result.status == "done" and not finished.get("published"):
+                self._emit(ctx, proposal, key, result)  # the first attempt wrote, then failed to publish
+            return result
         started = self.store.get(tenant_id, ledger.COLLECTION, key) is not None
         parsed = tools.parse(proposal.tool, proposal.args)
         if not started:  # a started action already changed the order: finishing it is what the customer confirmed
@@ -299,6 +302,7 @@ class ActionGuard:
                      outcome=outcome, via="chat", always=True)
 
     def _emit(self, ctx: ActionContext, proposal: Proposal, key: str, result: ActionResult) -> None:
+        """The action's CloudEvent, its id derived from the action id (a second publish is the same event)."""
         if self.publish is None:
             return
         data = {"order_number": proposal.order_number, "action_id": key, "tool": proposal.tool,
@@ -307,3 +311,4 @@ class ActionGuard:
         event = new_event(ctx.tenant.id, tools.TOOLS[proposal.tool].event, proposal.order_number, data,
                           event_id=stable_id(ctx.tenant.id, "order-action", key))
         self.publish([event])
+        ledger.mark_published(self.store, ctx.tenant.id, key)

@@ -187,6 +187,29 @@ def test_a_confirmed_cancellation_happens_once_is_audited_and_published(world):
     assert record["outcome"] == "done" and MARIE not in str(record)  # audited, by reference only
 
 
+def test_an_event_the_bus_refused_is_published_by_the_retry_without_writing_again(world):
+    guard, store, published = world
+    sent: list = []
+
+    def flaky(events):
+        if not sent:
+            sent.append("refused")
+            raise ConnectionError("event bus unavailable")
+        published.extend(events)
+
+    guard.publish = flaky
+    ctx = context(store, emails=[MARIE])
+    ctx.pending = guard.propose(ctx, "cancel_order", {"order": "1038"})
+    with pytest.raises(ConnectionError):
+        guard.confirm(ctx, ctx.pending.proposal_id, "yes")  # the activity fails after the write; Durable retries it
+    refunds = len(guard.shop.find_order("demo", "1038")["refunds"])
+    result = guard.confirm(ctx, ctx.pending.proposal_id, "yes")
+    assert result.status == "done" and len(guard.shop.find_order("demo", "1038")["refunds"]) == refunds
+    assert [e.type for e in published] == ["shopdesk.orders.changed"]
+    guard.confirm(ctx, ctx.pending.proposal_id, "yes")
+    assert len(published) == 1  # published once it went through
+
+
 def test_a_pending_payment_is_voided_not_refunded(world):
     guard, store, _ = world
     ctx = context(store, emails=["sophie.bouchard@example.org"])
@@ -282,6 +305,7 @@ def test_anything_else_is_not_a_yes(message):
     ("I need to change the delivery address of order 1039", "change_shipping_address"),
     ("Je veux retourner ma commande 1027", "start_return"), ("Quiero devolver el pedido 1027", "start_return"),
     ("I'd like a refund for order 1027", "refund"), ("Je voudrais échanger le savon", "start_exchange"),
+    ("Cancel it.", "cancel_order"), ("Annulez-la", "cancel_order"), ("Cancela mi pedido", "cancel_order"),
 ])
 def test_action_requests_in_each_language(message, tool):
     assert words.tool_asked(message) == tool and words.is_request(message, names_order=False)
