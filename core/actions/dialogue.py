@@ -83,26 +83,27 @@ def take_action(state: TurnState, ports: TurnPorts) -> ActionOutcome:
     actx = ActionContext(tenant=ctx.tenant, conversation_id=turn.conversation_id, now=_now(turn.received_at),
                          verified=ctx.customer, owner=ctx.action_owner, pending=proposal,
                          emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e])
-    dialogue = Dialogue(guard, actx, state.language, turn.message, intent.entities.order_numbers,
-                        intent.entities.amounts, ctx.order_number if not ctx.order_from_list else None)
-    dialogue.conversation_language = ctx.language
-    return dialogue.step(pending)
+    return Dialogue(guard, actx, state.language, turn.message, intent.entities.order_numbers,
+                    intent.entities.amounts, ctx.order_number if not ctx.order_from_list else None,
+                    conversation_language=ctx.language).step(pending)
 
 
 class Dialogue:
     """One turn of the dialogue over the guard."""
 
     def __init__(self, guard: ActionGuard, ctx: ActionContext, language: Language, message: str,
-                 order_numbers: list[str], amounts: list[str], slot_order: str | None):
+                 order_numbers: list[str], amounts: list[str], slot_order: str | None, *,
+                 conversation_language: Language | None = None):
         self.guard, self.ctx, self.language, self.message = guard, ctx, language, message
         self.order_numbers, self.amounts, self.slot_order = order_numbers, amounts, slot_order
-        self.conversation_language: Language | None = None
+        self.conversation_language = conversation_language
 
     def say(self, key: str, **values: Any) -> str:
         return REPLIES.render(key, self.language, **values)
 
     def outcome(self, reply: str | None, pending: dict | None = None, *, order: str | None = None,
-                owner: str | None = None, approval: dict | None = None, grounding: list[str] = ()) -> ActionOutcome:
+                owner: str | None = None, approval: dict | None = None, grounding: tuple[str, ...] | list[str] = ()
+                ) -> ActionOutcome:
         return ActionOutcome(handled=reply is not None, reply=reply, language=self.language, pending=pending,
                              owner=owner or self.ctx.owner, order_number=order, approval=approval,
                              grounding=[self.message, *grounding])
@@ -110,15 +111,15 @@ class Dialogue:
     def step(self, pending: dict) -> ActionOutcome:
         asked = words.tool_asked(self.message) if words.is_request(
             self.message, names_order=bool(self.order_numbers)) else None
-        if self.ctx.pending is not None and asked is None:
-            if words.confirms(self.message):
+        if pending and asked is None:
+            if self.ctx.pending is not None and words.confirms(self.message):
                 return self.confirm(self.ctx.pending)
-            # Anything but a yes leaves the order as it is.
-            if not words.declines(self.message):
-                return self.outcome(None)
-            if self.conversation_language and words.declines(self.message, self.conversation_language):
-                self.language = self.conversation_language  # "no" is English and Spanish alike
-            return self.outcome(self.say("not_changed"))
+            if words.declines(self.message):
+                if self.conversation_language and words.declines(self.message, self.conversation_language):
+                    self.language = self.conversation_language  # "no" is English and Spanish alike
+                return self.outcome(self.say("not_changed"))
+            if self.ctx.pending is not None:
+                return self.outcome(None)  # anything but a yes leaves the order as it is
         if asked is None and not pending:
             return self.outcome(None)
         tool = asked or pending["tool"]

@@ -71,6 +71,13 @@ def test_anything_but_yes_leaves_the_order_as_it_is(services):
     assert "Done" not in chat.reply("yes") and status(services, "1039") == "unfulfilled"
 
 
+def test_a_no_while_the_details_are_asked_for_ends_the_dialogue(services):
+    chat = Chat(services)
+    chat.say("I want to cancel my order #1038")
+    assert chat.reply("no thanks") == "All right, I haven't changed anything."
+    assert chat.pending() is None and status(services, "1038") == "unfulfilled"
+
+
 def test_another_question_drops_the_proposal_and_is_answered(services):
     chat = Chat(services)
     chat.say("Please cancel order 1039, my email is valentina.ramirez@example.com")
