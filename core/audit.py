@@ -36,9 +36,10 @@ def reference(settings, tenant_id: str, value: str) -> str:
 
 def record(store: DocumentStore, settings, tenant, *, actor_kind: str, actor_id: str, action: str,
            resource_kind: str, resource_id: str = "", outcome: str = "ok", via: str = "",
-           now: datetime | None = None) -> str | None:
-    """Write one audit record if the tenant is audited; returns its id (None when not audited)."""
-    if not audited(tenant, settings):
+           now: datetime | None = None, always: bool = False) -> str | None:
+    """Write one audit record if the tenant is audited, or ``always`` (a change made to the shop's data on a
+    customer's word, whatever the tenant); returns its id (None when not recorded)."""
+    if tenant is None or not (always or audited(tenant, settings)):
         return None
     at = now or datetime.now(UTC)
     record_id = f"{int(at.timestamp() * 1000):013d}-{secrets.token_hex(4)}"

@@ -27,6 +27,8 @@ class Slots(BaseModel):
     order_from_list: bool = False  # picked as the latest of a listing, not named by the customer
     product_ids: list[str] = []
     verified_email: str | None = None
+    action: dict | None = None  # an order action being prepared or awaiting the customer's yes (core.actions)
+    action_owner: str | None = None  # the customer this conversation acts for, once one proved who they are
 
 
 class TurnRecord(BaseModel):

@@ -136,6 +136,7 @@ class OrderFacts(BaseModel):
     pending_items: list[str] = []  # lines not shipped yet, when only part of the order has shipped
     refunded: str | None = None  # total refunded so far, when anything was
     note: str | None = None  # the shop's note on the order (a backorder ETA, a planned ship date...)
+    returns: list[str] = []  # ids of the returns and exchanges opened on the order
 
 
 class ProductFacts(BaseModel):
@@ -162,6 +163,19 @@ class Escalation(BaseModel):
     escalated: bool = False
     ticket_id: str | None = None
     reason: str | None = None
+
+
+class ActionOutcome(BaseModel):
+    """What the order-action dialogue (``core.actions``) did with a turn."""
+
+    handled: bool = False  # the reply is the dialogue's (a question, a proposal, an outcome or a refusal)
+    reply: str | None = None
+    language: Language | None = None  # the reply's language, when not the turn's ("no" is English and Spanish)
+    pending: dict | None = None  # the action in progress after this turn (slots or a proposal), None: none
+    owner: str | None = None  # the customer this conversation acts for, once one proved who they are
+    order_number: str | None = None  # the order the customer proved to own, if any
+    approval: dict | None = None  # a change only a person at the shop may make: the turn opens a ticket for it
+    grounding: list[str] = []  # the values the reply states (amounts, ids, the address given), for the critic
 
 
 class Guardrail(BaseModel):

@@ -83,7 +83,9 @@ class Services:
         imported exports, or the Shopify Admin API). Tickets are kept in the store; the escalation queue then
         pushes them to the configured desk through the event bus (``core.desk_outbox``)."""
         return TurnPorts(settings=self.settings, store=self.store, queue=self.queue, knowledge=self.knowledge,
-                         llm=self.llm, shop_for=lambda tenant_id: self.integrations_for(tenant_id).shop)
+                         llm=self.llm, shop_for=lambda tenant_id: self.integrations_for(tenant_id).shop,
+                         actions_for=lambda tenant_id: self.integrations_for(tenant_id).actions,
+                         publish=lambda events: self.events.bus.publish(events))
 
     def handler_ports(self) -> HandlerPorts:
         """What the event bus's agent handlers use."""

@@ -64,6 +64,10 @@ def is_abusive(text: str) -> bool:
 BLOCKING = ("oversize", "prompt_injection", "data_extraction", "fraud_assistance", "harmful_request")
 
 
+# An e-mail address says nothing of the customer's language.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 def screen_message(message: str, *, locale_language: Language | None, fallback_language: Language,
                    max_bytes: int) -> InputVerdict:
     reasons: list[str] = []
@@ -78,7 +82,8 @@ def screen_message(message: str, *, locale_language: Language | None, fallback_l
     if learned and learned not in reasons:
         reasons.append(learned)
     abusive = is_abusive(message)
-    detected, confidence = detect_language(message)
+    # An e-mail address says nothing of the customer's language ("marie-eve.gagnon@…" is not French).
+    detected, confidence = detect_language(_EMAIL.sub(" ", message))
     if locale_language:
         language: Language = locale_language
     elif confidence >= 0.5:
@@ -217,6 +222,8 @@ def context_text(state: TurnState, ports: TurnPorts) -> str:
     parts.extend(knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2).values())
     if state.escalation.ticket_id:
         parts.append(state.escalation.ticket_id)
+    if state.action is not None:
+        parts.extend(state.action.grounding)
     return "\n".join(parts)
 
 
@@ -236,6 +243,8 @@ def other_customer_values(state: TurnState, ports: TurnPorts) -> list[str]:
     numbers = state.intent.entities.order_numbers or (
         [ctx.order_number] if ctx.order_number and state.intent.label in knowledge.ORDER_INTENTS else [])
     disclosed = {o.order_number for o in state.facts.orders}
+    if state.action is not None and state.action.order_number:
+        disclosed.add(state.action.order_number)  # the customer proved it is theirs to act on
     customer = ctx.customer
     own = {fold(v) for v in (customer.email if customer else None, customer.name if customer else None,
                              ctx.verified_email, *state.intent.entities.emails) if v}

@@ -126,6 +126,9 @@ def reason_for(state: TurnState) -> str | None:
     counts as unanswered."""
     if state.screen is None or state.intent is None or state.context is None or state.screen.blocked:
         return None
+    if state.action is not None and state.action.handled:
+        # The order-action dialogue answered: a person is needed only for a change they must approve.
+        return "approval_required" if state.action.approval else None
     answered = bool(state.facts.orders or state.facts.products or state.citations)
     return decide(state.intent, state.screen, unanswered_turns=state.context.unanswered_turns + (0 if answered else 1),
                   message=state.turn.message, orders=state.facts.orders,
@@ -136,7 +139,8 @@ def needed(state: TurnState) -> bool:
     return reason_for(state) is not None
 
 
-_PRIORITY = {"safety": "urgent", "complaint": "high", "frustrated_customer": "high", "refund_above_limit": "high"}
+_PRIORITY = {"safety": "urgent", "complaint": "high", "frustrated_customer": "high", "refund_above_limit": "high",
+             "approval_required": "high"}
 
 
 def escalate(state: TurnState, ports: TurnPorts) -> Escalation:

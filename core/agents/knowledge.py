@@ -111,6 +111,12 @@ def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:
     )
 
 
+def needs_lookup(state: TurnState) -> bool:
+    """Pure rule: a message the critic let through whose reply the order-action dialogue has not written."""
+    screened = state.screen is not None and not state.screen.blocked
+    return screened and not (state.action is not None and state.action.handled)
+
+
 def needs_cited_products(state: TurnState) -> bool:
     """Pure rule: a product question whose product the catalogue lookup did not recognise by name ("¿tienen jabón
     de lavanda?", "the Darjeeling") but whose product page was retrieved."""

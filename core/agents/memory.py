@@ -44,7 +44,8 @@ def load_context(state: TurnState, ports: TurnPorts) -> TurnContext:
         claimed_customer=turn.claimed_customer,
         order_number=conv.slots.order_number, order_from_list=conv.slots.order_from_list,
         product_ids=conv.slots.product_ids,
-        verified_email=conv.slots.verified_email, history=history, unanswered_turns=unanswered,
+        verified_email=conv.slots.verified_email, pending_action=conv.slots.action,
+        action_owner=conv.slots.action_owner, history=history, unanswered_turns=unanswered,
         turn_index=len(conv.turns),
     )
 
@@ -74,6 +75,13 @@ def remember(conv: ConversationState, state: TurnState, record: TurnRecord) -> N
         conv.slots.product_ids = [c.doc_id for c in draft.citations if c.doc_id.startswith("product-")]
     if intent and intent.entities.emails and facts.order_lookup == "found":
         conv.slots.verified_email = intent.entities.emails[0]
+    if state.action is not None:
+        conv.slots.action = state.action.pending
+        conv.slots.action_owner = state.action.owner or conv.slots.action_owner
+        if state.action.order_number:  # the customer proved they own it
+            conv.slots.order_number, conv.slots.order_from_list = state.action.order_number, False
+            if intent and intent.entities.emails:
+                conv.slots.verified_email = intent.entities.emails[0]
     if state.escalation.ticket_id:
         conv.ticket_id = state.escalation.ticket_id
     conv.turns.append(record)

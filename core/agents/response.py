@@ -62,6 +62,8 @@ def describe_order(order, language: Language) -> str:
         full = order.total is not None and _same_amount(order.refunded, order.total)
         text += REPLIES.render("refund_in_full" if full else "refund_amount", language, amount=order.refunded,
                    currency=order.currency or "")
+    if order.returns:
+        text += REPLIES.render("order_returns", language, ids=", ".join(order.returns))
     if order.note and order.status in ORDER_NOTE_STATUSES:
         text += REPLIES.render("order_note", language, note=_quoted(order.note))
     return text
@@ -554,6 +556,12 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
     language = state.language
     documents = knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2)
+    if state.action is not None and state.action.handled and state.action.reply:
+        # The order-action dialogue's reply: the shop's templates over checked facts, never a model's words.
+        reply, language = state.action.reply, state.action.language or language
+        if state.escalation.escalated and state.escalation.ticket_id:
+            reply += REPLIES.render("escalated", language, ticket=state.escalation.ticket_id)
+        return Draft(reply=reply, language=language, grounded=True, usage=Usage())
     offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=state.citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents)
     if state.screen.blocked:

@@ -65,6 +65,15 @@ class TicketOpenedData(_Data):
     conversation_id: str
 
 
+class OrderActionData(_Data):
+    """An order action the desk took at a customer's request (``core.actions``)."""
+
+    order_number: str
+    action_id: str
+    tool: str
+    conversation_id: str
+
+
 class SatisfactionData(_Data):
     ticket_id: int | str
     score: str
@@ -125,6 +134,11 @@ _SPECS = [
               agents=("escalation",)),
     EventSpec(type="zendesk.tickets.assigned", data=TicketData, subject="tickets/{key}", agents=("escalation",)),
     EventSpec(type="shopdesk.tickets.opened", data=TicketOpenedData, subject="tickets/{key}", agents=("escalation",)),
+    # Order actions taken at a customer's request; ``tool`` says which (cancel_order, change_shipping_address,
+    # change_items, refund; start_return, start_exchange). Two types keep the analytics subscription within Event
+    # Grid's 25 event types per filter.
+    EventSpec(type="shopdesk.orders.changed", data=OrderActionData, subject="orders/{key}", agents=()),
+    EventSpec(type="shopdesk.returns.started", data=OrderActionData, subject="orders/{key}/returns", agents=()),
     EventSpec(type="zendesk.satisfaction_rating.created", data=SatisfactionData, subject="tickets/{key}/satisfaction",
               agents=("escalation",)),
     EventSpec(type="scheduled.promotions.started", data=PromotionData, subject="promotions/{key}",

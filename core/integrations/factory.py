@@ -12,11 +12,13 @@ from core.config import tenant_setting
 from core.stores.ports import DocumentStore
 
 from .ga4 import Ga4AnalyticsSink, Ga4Client
+from .imported_actions import ImportedShopActions
 from .imported_shop import ImportedShop
 from .mailchimp import MailchimpNotifier, MandrillClient
-from .ports import AnalyticsSink, IntegrationError, Notifier, ShopData, TicketDesk
+from .ports import AnalyticsSink, IntegrationError, Notifier, ShopActions, ShopData, TicketDesk
 from .sandbox import SandboxAnalyticsSink, SandboxNotifier, SandboxTicketDesk
 from .shopify import ShopifyClient, ShopifyShopData
+from .shopify_actions import ShopifyShopActions
 from .zendesk import ZendeskClient, ZendeskTicketDesk
 
 
@@ -26,6 +28,7 @@ class Integrations:
     tickets: TicketDesk
     notifier: Notifier
     analytics: AnalyticsSink
+    actions: ShopActions  # writes on orders, through the same shop as ``shop``
 
 
 def secret(name_template: str, tenant_id: str, environ: dict[str, str] | None = None) -> str:
@@ -52,12 +55,14 @@ def build_integrations(tenant_id: str, tenant_cfg: dict[str, Any], settings: Any
     kwargs = {"timeout": settings.INTEGRATION_TIMEOUT_SECONDS, "max_attempts": settings.INTEGRATION_MAX_ATTEMPTS,
               **client_kwargs}
     shop: ShopData = ImportedShop(store)
+    actions: ShopActions = ImportedShopActions(store)
     if _choice(tenant_cfg, "shop_data", settings.SHOP_DATA) == "shopify":
-        shop = ShopifyShopData(ShopifyClient(
+        client = ShopifyClient(
             tenant_id, _need(tenant_cfg, "shopify_domain", tenant_id),
             secret(settings.SHOPIFY_TOKEN_SECRET_NAME, tenant_id, environ),
-            api_version=settings.SHOPIFY_API_VERSION, url_template=settings.SHOPIFY_API_URL, **kwargs),
-            catalog_ttl=settings.KNOWLEDGE_CACHE_TTL_SECONDS)
+            api_version=settings.SHOPIFY_API_VERSION, url_template=settings.SHOPIFY_API_URL, **kwargs)
+        shop = ShopifyShopData(client, catalog_ttl=settings.KNOWLEDGE_CACHE_TTL_SECONDS)
+        actions = ShopifyShopActions(client, shop)
     tickets: TicketDesk = SandboxTicketDesk(store)
     if _choice(tenant_cfg, "ticket_desk", settings.TICKET_DESK) == "zendesk":
         tickets = ZendeskTicketDesk(ZendeskClient(
@@ -73,4 +78,4 @@ def build_integrations(tenant_id: str, tenant_cfg: dict[str, Any], settings: Any
     if _choice(tenant_cfg, "analytics", settings.ANALYTICS_TRACKER) == "ga4":
         analytics = Ga4AnalyticsSink(Ga4Client(tenant_id, _need(tenant_cfg, "ga4_measurement_id", tenant_id),
                                                secret(settings.GA4_API_SECRET_NAME, tenant_id, environ), **kwargs))
-    return Integrations(shop=shop, tickets=tickets, notifier=notifier, analytics=analytics)
+    return Integrations(shop=shop, tickets=tickets, notifier=notifier, analytics=analytics, actions=actions)

@@ -25,6 +25,8 @@ from core.rag.documents import variant_availability
 from core.stores.ports import DocumentStore
 from core.text import fold, tokens
 
+from .order_changes import returns_of
+
 # Words that name a product category rather than a product: they must not carry a match on their own.
 _GENERIC = set(
     "the a an of and with for to in our your my is it do you have any organic natural handmade "
@@ -219,6 +221,7 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         pending_items=pending,
         refunded=f"{refunded:.2f}" if refunded > 0 else None,
         note=(order.get("note") or "").strip() or None,
+        returns=[r["id"] for r in returns_of(order)],
     )
 
 

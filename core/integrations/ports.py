@@ -39,6 +39,35 @@ class ShopData(Protocol):
     def all_products(self, tenant_id: str) -> list[dict[str, Any]]: ...
 
 
+class ActionRefused(IntegrationError):
+    """The shop refused a write because of the order's state (already fulfilled, already cancelled...)."""
+
+
+class ActionUnsupported(IntegrationError):
+    """This shop's API cannot make that change itself: a person at the shop has to."""
+
+
+class ShopActions(Protocol):
+    """Writes on an order (Shopify-shaped dicts in and out). ``action_id`` makes each call idempotent: a call
+    repeated with the same id changes nothing more and returns the order as the first call left it."""
+
+    def cancel_order(self, tenant_id: str, number: str, *, reason: str, action_id: str) -> dict[str, Any]: ...
+
+    def change_shipping_address(self, tenant_id: str, number: str, address: dict[str, Any], *,
+                                action_id: str) -> dict[str, Any]: ...
+
+    def change_items(self, tenant_id: str, number: str, changes: list[dict[str, Any]], *,
+                     action_id: str) -> dict[str, Any]: ...
+
+    def record_return(self, tenant_id: str, number: str, request: dict[str, Any], *,
+                      action_id: str) -> dict[str, Any]:
+        """A return or exchange request (``request``: id, kind, items, reason) recorded on the order."""
+        ...
+
+    def refund(self, tenant_id: str, number: str, amount: str, *, currency: str, note: str,
+               action_id: str) -> dict[str, Any]: ...
+
+
 @dataclass
 class TicketRequest:
     subject: str

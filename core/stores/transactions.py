@@ -8,15 +8,19 @@ ticket assignment, as optimistic-concurrency operations on the document store.
 - Order status transitions follow Shopify's status graphs and are compare-and-set on the order's ETag.
 - A ticket is assigned once: the first agent wins, the same agent re-assigning is a no-op.
 
-No chat step or event handler calls these operations today: they are the building blocks of order actions (stock
-reservations, cancellations and refunds as order status changes) and of assigning tickets to desk agents, and
+- An order action (``change_order``: a cancellation, a new address, changed items, a refund, a return request) is one
+  compare-and-set of the order document that also records the action's id on it, so a repeated action changes
+  nothing more; the order actions of the chat (``core.actions``) write through it.
+
 tests/unit/test_stores_acid.py holds them to their guarantees under real thread contention.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -220,6 +224,37 @@ def transition_order(store: DocumentStore, tenant_id: str, order_key: str, field
             raise InvalidTransition(f"order {order_key} is cancelled")
         history.append({"field": field, "from": current, "to": to, "at": _now(), "event_id": event_id})
         updated = {**order, field: to, "updated_at": _now(), "shopdesk_status_history": history}
+        try:
+            store.put(tenant_id, ORDERS, order_key, updated, if_match=stored.etag)
+            return updated
+        except ConcurrencyError:
+            _backoff(attempt)
+    raise ConcurrencyError(f"order {order_key} is too contended; retry")
+
+
+def check_transition(order_key: str, field: str, current: str | None, to: str) -> None:
+    """``InvalidTransition`` unless ``field`` may go from ``current`` to ``to`` on Shopify's graph."""
+    if to != current and to not in _GRAPHS[field].get(current, set()):
+        raise InvalidTransition(f"order {order_key}: {field} {current!r} -> {to!r} is not allowed")
+
+
+def change_order(store: DocumentStore, tenant_id: str, order_key: str, action_id: str,
+                 mutate: Callable[[dict[str, Any]], dict[str, Any]], *, attempts: int = 50) -> dict[str, Any]:
+    """Apply ``mutate`` (the current order -> the changed order; it raises ``InvalidTransition`` when the order's
+    state forbids the change) as one compare-and-set on the order's ETag, recording ``action_id`` on the order.
+    An action already recorded returns the order unchanged: a retried action never applies twice."""
+    for attempt in range(attempts):
+        stored = store.get(tenant_id, ORDERS, order_key)
+        if stored is None:
+            raise UnknownItem(f"order {order_key}")
+        order = stored.body
+        done = list(order.get("shopdesk_actions") or [])
+        if action_id in done:
+            return order
+        updated = mutate(copy.deepcopy(order))
+        for field in _GRAPHS:
+            check_transition(order_key, field, order.get(field), updated.get(field))
+        updated = {**updated, "updated_at": _now(), "shopdesk_actions": [*done, action_id]}
         try:
             store.put(tenant_id, ORDERS, order_key, updated, if_match=stored.etag)
             return updated

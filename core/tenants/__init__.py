@@ -31,6 +31,14 @@ class EscalationPolicy(BaseModel):
     human_handoff_timeout_minutes: int = 30
 
 
+class ActionPolicy(BaseModel):
+    """What the desk may do to an order on the customer's word (``"actions"`` in tenant.json)."""
+
+    enabled: bool = True
+    return_window_days: int = Field(default=30, ge=0, le=3650)  # from delivery (else from the order date)
+    return_instructions: str | None = None  # where and how to send items back, in the shop's words
+
+
 class TenantConfig(BaseModel):
     id: str = Field(pattern=TENANT_ID_PATTERN)
     name: str
@@ -42,6 +50,7 @@ class TenantConfig(BaseModel):
     shop_url: str | None = None
     brand_voice: str | None = None
     escalation: EscalationPolicy = EscalationPolicy()
+    actions: ActionPolicy = ActionPolicy()
     retention_days: int = 365
     # Integration choice and non-secret ids, e.g. {"shop_data": "shopify", "shopify_domain": "x.myshopify.com"}
     integrations: dict[str, str] = {}

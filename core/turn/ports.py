@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.config import Settings
-from core.integrations.ports import ShopData
+from core.events.catalog import CloudEvent
+from core.integrations.ports import ShopActions, ShopData
 from core.llm.router import LlmRouter
 from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore, MessageQueue
@@ -20,3 +21,5 @@ class TurnPorts:
     knowledge: KnowledgeSearch
     llm: LlmRouter | None
     shop_for: Callable[[str], ShopData]  # the tenant's orders and catalogue
+    actions_for: Callable[[str], ShopActions] | None = None  # writes on the tenant's orders (order actions)
+    publish: Callable[[list[CloudEvent]], None] | None = None  # the event bus (order actions' CloudEvents)

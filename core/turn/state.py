@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from core.models import (
+    ActionOutcome,
     Citation,
     CustomerRef,
     Draft,
@@ -33,6 +34,8 @@ class TurnContext(BaseModel):
     order_from_list: bool = False
     product_ids: list[str] = []
     verified_email: str | None = None
+    pending_action: dict | None = None  # an order action being prepared or awaiting the customer's yes
+    action_owner: str | None = None  # the customer this conversation acts for (one per conversation)
     history: list[dict] = []
     unanswered_turns: int = 0
     turn_index: int = 0
@@ -52,6 +55,7 @@ class TurnState(BaseModel):
     intent: IntentResult | None = None
     citations: list[Citation] = []
     facts: ShopFacts = ShopFacts()
+    action: ActionOutcome | None = None
     escalation: Escalation = Escalation()
     draft: Draft | None = None
     review: OutputVerdict | None = None

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from core import audit
+from core.actions import dialogue as actions
 from core.agents import analytics, critic, escalation, intent, knowledge, memory, response
 from core.turn.state import TurnState
 
@@ -105,23 +106,25 @@ LOAD_CONTEXT = step(memory.load_context, reads={"turn"}, writes="context", audit
 CHECK_INPUT = step(critic.check_input, reads={"turn", "context"}, writes="screen")
 CLASSIFY_INTENT = step(intent.classify_intent, reads={"turn", "context", "screen"}, writes="intent",
                        when=critic.lets_through)
+TAKE_ACTION = step(actions.take_action, reads={"turn", "context", "screen", "intent"}, writes="action",
+                  when=actions.in_play)
 RETRIEVE_KNOWLEDGE = step(knowledge.retrieve_knowledge, reads={"turn", "intent"}, writes="citations",
-                          when=critic.lets_through)
+                          when=knowledge.needs_lookup)
 LOOKUP_SHOP_DATA = step(knowledge.lookup_shop_data, reads={"turn", "context", "intent"}, writes="facts",
-                        when=critic.lets_through, audit=audit.order_lookups)
+                        when=knowledge.needs_lookup, audit=audit.order_lookups)
 LOOKUP_CITED_PRODUCTS = step(knowledge.lookup_cited_products, reads={"turn", "context", "citations", "facts"},
                              writes="facts", when=knowledge.needs_cited_products)
-ESCALATE = step(escalation.escalate, reads={"turn", "context", "screen", "intent", "facts", "citations"},
+ESCALATE = step(escalation.escalate, reads={"turn", "context", "screen", "intent", "facts", "citations", "action"},
                 writes="escalation", when=escalation.needed)
 COMPOSE_RESPONSE = step(response.compose_response, writes="draft", reads={
-    "turn", "context", "screen", "intent", "citations", "facts", "escalation", "retry_feedback"})
+    "turn", "context", "screen", "intent", "citations", "facts", "action", "escalation", "retry_feedback"})
 CHECK_OUTPUT = step(critic.check_output, writes="review", reads={
-    "turn", "context", "screen", "intent", "citations", "facts", "escalation", "draft"})
+    "turn", "context", "screen", "intent", "citations", "facts", "action", "escalation", "draft"})
 FALLBACK_RESPONSE = step(response.fallback_response, reads={"turn", "screen", "intent"}, writes="draft")
 APPEND_NOTICES = step(response.append_notices, reads={"turn", "context", "screen", "intent", "facts", "draft"},
                       writes="draft")
 RECORD_TURN = step(memory.record_turn, writes="recorded", reads={
-    "turn", "context", "screen", "intent", "facts", "escalation", "draft", "guardrail_reasons"})
+    "turn", "context", "screen", "intent", "facts", "action", "escalation", "draft", "guardrail_reasons"})
 PUBLISH_TURN_EVENT = step(analytics.publish_turn_event, reads={"turn", "recorded"}, writes=None)
 
 # Activities ----------------------------------------------------------------------------------------------------------
@@ -139,6 +142,7 @@ RECORD = Activity("record_turn", (APPEND_NOTICES, RECORD_TURN))
 Stage = tuple[Activity, ...]
 REPLY: tuple[Stage, ...] = (
     (UNDERSTAND_MESSAGE,),
+    (alone(TAKE_ACTION),),
     (alone(RETRIEVE_KNOWLEDGE), alone(LOOKUP_SHOP_DATA)),
     (alone(LOOKUP_CITED_PRODUCTS),),
     (alone(ESCALATE),),

@@ -1,7 +1,8 @@
 """A chat over HTTP with ``SHOP_DATA=shopify`` and ``TICKET_DESK=zendesk`` pointed at the local stand-ins: the
 production adapters answer an order question from the Shopify stand-in, an escalation becomes one ticket in the
 Zendesk stand-in (once, however often the turn or its event is retried), and the agent's reply on that ticket
-reaches the conversation through the Zendesk webhook."""
+reaches the conversation through the Zendesk webhook; the order actions' stories write through the Shopify Admin
+adapter to the stand-in's orders."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import pytest
 
 from core.devhost.standins.serve import StandIns, integrations_block
 from tests.conftest import REPO
+from tests.integration import order_actions_story as story
 from tests.integration.hosting import HostProcess, host_env
 
 pytestmark = pytest.mark.integration
@@ -57,6 +59,7 @@ def host(standins, tmp_path_factory):
         shutil.copytree(folder, copy)
         config = json.loads((copy / "tenant.json").read_text())
         config["integrations"] = {**config.get("integrations", {}), **integrations_block(tenant)}
+        config["actions"] = {"return_window_days": 3650}  # the order-action stories return any delivered order
         (copy / "tenant.json").write_text(json.dumps(config))
         subprocess.run([sys.executable, "-m", "core.tenants", "import", tenant, str(copy)], cwd=REPO, env=env,
                        check=True, capture_output=True)
@@ -143,3 +146,8 @@ def test_an_escalation_becomes_one_ticket_in_the_zendesk_stand_in_and_the_agents
         f"{host.base}/api/tenants/demo/conversations/{first['conversation_id']}", timeout=5,
         headers=token).json())["agent_messages"] and v)
     assert view["agent_messages"][0]["text"].startswith("Hi, Sam here")
+
+
+@pytest.mark.parametrize("run", story.STORIES, ids=lambda s: s.__name__)
+def test_order_actions_through_the_shopify_stand_in(host, run):
+    run(story.Desk(host.base, "demo", KEY["x-functions-key"]))

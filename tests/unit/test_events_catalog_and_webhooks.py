@@ -30,7 +30,7 @@ def test_every_type_has_a_schema_a_tenant_subject_and_reaches_analytics():
                 "zendesk.tickets.assigned", "zendesk.satisfaction_rating.created", "scheduled.promotions.started",
                 "scheduled.promotions.ended", "scheduled.reports.daily", "scheduled.reports.weekly",
                 "scheduled.sync.products", "scheduled.sync.analytics", "company.news.published",
-                "shopdesk.tickets.opened"}
+                "shopdesk.tickets.opened", "shopdesk.orders.changed", "shopdesk.returns.started"}
     assert required == set(catalog.CATALOG)
     exported = catalog.export()
     assert exported["queues"] == sorted(f"events-{a}" for a in catalog.AGENTS)

@@ -3,9 +3,13 @@
 
 Routes under ``/{shop_domain}/admin/api/{version}/``: ``orders.json`` (``status``, ``name``, ``email``, ``ids``),
 ``customers/{id}/orders.json``, ``products.json`` (``status``, ``ids``), ``products/{id}.json``, ``customers.json``
-and ``inventory_levels.json`` (``inventory_item_ids``). As Shopify does: ``X-Shopify-Access-Token`` is required
-(401 otherwise), ``limit`` caps at 250 (default 50), further pages are cursor links in the ``Link`` header
-(``page_info``, which carries the filters), and each answer has ``X-Shopify-Shop-Api-Call-Limit``."""
+and ``inventory_levels.json`` (``inventory_item_ids``); the order writes of the order actions: ``orders/{id}.json``
+(GET; PUT of ``shipping_address``, ``tags``, ``note_attributes``), ``orders/{id}/cancel.json`` (POST; 422 for a
+fulfilled or cancelled order), ``orders/{id}/refunds.json`` (GET, POST) and ``orders/{id}/transactions.json``, which
+change the served orders as Shopify would (``core.integrations.order_changes``). As Shopify does:
+``X-Shopify-Access-Token`` is required (401 otherwise), ``limit`` caps at 250 (default 50), further pages are cursor
+links in the ``Link`` header (``page_info``, which carries the filters), and each answer has
+``X-Shopify-Shop-Api-Call-Limit``."""
 
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from core.integrations import order_changes
+from core.integrations.ports import ActionRefused
 
 BUCKET = 40
 
@@ -86,6 +93,15 @@ def _inventory_levels(shop: Shop, params: dict[str, str]) -> list[dict[str, Any]
             for p in shop.products for v in p.get("variants") or [] if str(v.get("inventory_item_id")) in items]
 
 
+def _transactions(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's payment: one sale of its total when it was paid (the exports carry no transactions)."""
+    if order.get("financial_status") not in ("paid", "partially_refunded", "refunded", "partially_paid"):
+        return []
+    gateway = (order.get("payment_gateway_names") or ["manual"])[0]
+    return [{"id": int(order["id"]) * 10 + 1, "order_id": order["id"], "kind": "sale", "status": "success",
+             "amount": order.get("total_price"), "currency": order.get("currency"), "gateway": gateway}]
+
+
 def _page(request: Request, key: str, items: list[dict[str, Any]], params: dict[str, str]) -> JSONResponse:
     try:
         limit = min(max(int(params.get("limit", "50")), 1), 250)
@@ -147,9 +163,96 @@ def app(shops: dict[str, Shop]) -> Starlette:
         customer_id = request.path_params["customer_id"]
         return [o for o in _orders(shop, params) if str((o.get("customer") or {}).get("id")) == customer_id]
 
+    def one_order(request: Request) -> tuple[Shop, dict[str, Any]] | JSONResponse:
+        shop = shop_of(request)
+        if isinstance(shop, JSONResponse):
+            return shop
+        found = [o for o in shop.orders if str(o.get("id")) == request.path_params["order_id"]]
+        return (shop, found[0]) if found else _error(404, "Not Found")
+
+    async def json_body(request: Request) -> dict[str, Any] | JSONResponse:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            return _error(400, "body is not JSON")
+        return body if isinstance(body, dict) else _error(400, "body must be an object")
+
+    def replace(shop: Shop, order: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+        changed["updated_at"] = order_changes.now_iso()
+        shop.orders[shop.orders.index(order)] = changed
+        return changed
+
+    async def order(request: Request) -> JSONResponse:
+        found = one_order(request)
+        if isinstance(found, JSONResponse):
+            return found
+        shop, current = found
+        if request.method == "GET":
+            return JSONResponse({"order": current})
+        body = await json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        fields = body.get("order") if isinstance(body.get("order"), dict) else {}
+        changed = json.loads(json.dumps(current))
+        if isinstance(fields.get("shipping_address"), dict):
+            changed["shipping_address"] = {**(changed.get("shipping_address") or {}), **fields["shipping_address"]}
+        if isinstance(fields.get("tags"), str):
+            changed["tags"] = fields["tags"]
+        if isinstance(fields.get("note_attributes"), list):
+            changed["note_attributes"] = fields["note_attributes"]
+        return JSONResponse({"order": replace(shop, current, changed)})
+
+    async def cancel(request: Request) -> JSONResponse:
+        found = one_order(request)
+        if isinstance(found, JSONResponse):
+            return found
+        shop, current = found
+        body = await json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        try:
+            changed = order_changes.cancelled(json.loads(json.dumps(current)), str(body.get("reason") or "other"))
+        except ActionRefused as exc:
+            return JSONResponse({"errors": {"base": [str(exc)]}}, 422)
+        return JSONResponse({"order": replace(shop, current, changed)})
+
+    async def refunds(request: Request) -> JSONResponse:
+        found = one_order(request)
+        if isinstance(found, JSONResponse):
+            return found
+        shop, current = found
+        if request.method == "GET":
+            return JSONResponse({"refunds": current.get("refunds") or []})
+        body = await json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        refund = body.get("refund") if isinstance(body.get("refund"), dict) else {}
+        parents = {t["id"] for t in _transactions(current)}
+        lines = [t for t in refund.get("transactions") or [] if isinstance(t, dict)]
+        if not lines or any(t.get("parent_id") not in parents for t in lines):
+            return JSONResponse({"errors": {"parent_id": ["must be a transaction of the order"]}}, 422)
+        try:
+            amount = sum(order_changes.Decimal(str(t.get("amount") or 0)) for t in lines)
+            changed = order_changes.with_refund(json.loads(json.dumps(current)), amount,
+                                                str(refund.get("note") or ""))
+        except (ActionRefused, ArithmeticError) as exc:
+            return JSONResponse({"errors": {"base": [str(exc)]}}, 422)
+        replace(shop, current, changed)
+        return JSONResponse({"refund": changed["refunds"][-1]}, 201)
+
+    async def transactions(request: Request) -> JSONResponse:
+        found = one_order(request)
+        if isinstance(found, JSONResponse):
+            return found
+        return JSONResponse({"transactions": _transactions(found[1])})
+
     base = "/{domain}/admin/api/{version}"
     return Starlette(routes=[
         Route(f"{base}/orders.json", listing("orders", lambda shop, params, _: _orders(shop, params))),
+        Route(f"{base}/orders/{{order_id}}.json", order, methods=["GET", "PUT"]),
+        Route(f"{base}/orders/{{order_id}}/cancel.json", cancel, methods=["POST"]),
+        Route(f"{base}/orders/{{order_id}}/refunds.json", refunds, methods=["GET", "POST"]),
+        Route(f"{base}/orders/{{order_id}}/transactions.json", transactions),
         Route(f"{base}/customers/{{customer_id}}/orders.json", listing("orders", customer_orders)),
         Route(f"{base}/products.json", listing("products", lambda shop, params, _: _products(shop, params))),
         Route(f"{base}/products/{{product_id}}.json", product),

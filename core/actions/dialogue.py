@@ -1,0 +1,340 @@
+"""The offline provider's order-action dialogue, and the chat turn's ``take_action`` step.
+
+Deterministic: a message that asks for an action ("cancel my order 1038", "je veux retourner…", "quiero devolver…")
+starts it; the slots (order number, the e-mail that proves the order is the customer's, the items, the new address,
+the amount) are filled over turns and kept in the conversation; once they are, the change is listed and the
+customer's yes is asked for; the customer's yes runs it. Every proposal and every write goes through
+``core.actions.policy.ActionGuard``, which enforces the shop's policy whatever this dialogue does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from core.agents import critic, escalation
+from core.integrations.imported_actions import ImportedShopActions
+from core.models import ActionOutcome, Language
+from core.text import tokens
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
+
+from . import orders, words
+from .policy import ActionContext, ActionGuard, ActionResult, Proposal, Refusal
+from .words import REPLIES
+
+#: The intents an action request is recognised under (with the action's words); under any other, the message must
+#: name the order ("a refund for order 1024": the classifier may have heard a complaint or a promotion).
+ACTION_INTENTS = {"order_status", "returns_refunds", "shipping"}
+
+_POSTAL = re.compile(r"^(?:[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|\d{5}(?:-\d{4})?)$")
+_STREET = re.compile(r"\d+[\w-]*,?\s+[^,\n]{2,}(?:,[^,\n]+){1,4}")
+_AMOUNT = re.compile(r"(\d{1,7}(?:[.,]\d{1,2})?)")
+_QUANTITY = re.compile(r"(?<![#\d.,])\b(\d{1,2})\b(?![.,]?\d)")
+
+
+# Rules (pure: the orchestrator evaluates them) ----------------------------------------------------------------------
+def in_play(state: TurnState) -> bool:
+    """The turn belongs to the action dialogue: one is under way in this conversation, or the message asks for an
+    action on an order."""
+    if not critic.lets_through(state) or state.context is None or state.intent is None:
+        return False
+    if not state.context.tenant.actions.enabled:
+        return False
+    if state.context.pending_action:
+        return True
+    names_order = bool(state.intent.entities.order_numbers)
+    if not ((state.intent.label in ACTION_INTENTS or names_order)
+            and words.is_request(state.turn.message, names_order=names_order)):
+        return False
+    # A message that goes to a person (an injury, a complaint, a refund above what the shop approves on its own, a
+    # request for a human) is theirs, not the dialogue's.
+    return escalation.decide(state.intent, state.screen, unanswered_turns=0, message=state.turn.message,
+                             refund_limit=state.context.tenant.escalation.refund_auto_approve_limit) is None
+
+
+def answered(state: TurnState) -> bool:
+    """Pure rule: the action dialogue wrote this turn's reply."""
+    return state.action is not None and state.action.handled
+
+
+# The step -------------------------------------------------------------------------------------------------------------
+def guard_for(ports: TurnPorts, tenant_id: str) -> ActionGuard:
+    actions = ports.actions_for(tenant_id) if ports.actions_for else ImportedShopActions(ports.store)
+    return ActionGuard(shop=ports.shop_for(tenant_id), actions=actions, store=ports.store, settings=ports.settings,
+                       publish=ports.publish)
+
+
+def _now(received_at: str) -> datetime:
+    try:
+        return datetime.fromisoformat(received_at.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(UTC)
+
+
+def take_action(state: TurnState, ports: TurnPorts) -> ActionOutcome:
+    ctx, turn, intent = state.context, state.turn, state.intent
+    assert ctx is not None and intent is not None
+    guard = guard_for(ports, turn.tenant_id)
+    pending = dict(ctx.pending_action or {})
+    proposal = Proposal.model_validate(pending["proposal"]) if pending.get("proposal") else None
+    actx = ActionContext(tenant=ctx.tenant, conversation_id=turn.conversation_id, now=_now(turn.received_at),
+                         verified=ctx.customer, owner=ctx.action_owner, pending=proposal,
+                         emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e])
+    return Dialogue(guard, actx, state.language, turn.message, intent.entities.order_numbers,
+                    intent.entities.amounts, ctx.order_number if not ctx.order_from_list else None,
+                    conversation_language=ctx.language).step(pending)
+
+
+class Dialogue:
+    """One turn of the dialogue over the guard."""
+
+    def __init__(self, guard: ActionGuard, ctx: ActionContext, language: Language, message: str,
+                 order_numbers: list[str], amounts: list[str], slot_order: str | None, *,
+                 conversation_language: Language | None = None):
+        self.guard, self.ctx, self.language, self.message = guard, ctx, language, message
+        self.order_numbers, self.amounts, self.slot_order = order_numbers, amounts, slot_order
+        self.conversation_language = conversation_language
+
+    def say(self, key: str, **values: Any) -> str:
+        return REPLIES.render(key, self.language, **values)
+
+    def outcome(self, reply: str | None, pending: dict | None = None, *, order: str | None = None,
+                owner: str | None = None, approval: dict | None = None, grounding: tuple[str, ...] | list[str] = ()
+                ) -> ActionOutcome:
+        return ActionOutcome(handled=reply is not None, reply=reply, language=self.language, pending=pending,
+                             owner=owner or self.ctx.owner, order_number=order, approval=approval,
+                             grounding=[self.message, *grounding])
+
+    def step(self, pending: dict) -> ActionOutcome:
+        asked = words.tool_asked(self.message) if words.is_request(
+            self.message, names_order=bool(self.order_numbers)) else None
+        if pending and asked is None:
+            if self.ctx.pending is not None and words.confirms(self.message):
+                return self.confirm(self.ctx.pending)
+            if words.declines(self.message):
+                if self.conversation_language and words.declines(self.message, self.conversation_language):
+                    self.language = self.conversation_language  # "no" is English and Spanish alike
+                return self.outcome(self.say("not_changed"))
+            if self.ctx.pending is not None:
+                return self.outcome(None)  # anything but a yes leaves the order as it is
+        if asked is None and not pending:
+            return self.outcome(None)
+        tool = asked or pending["tool"]
+        slots = dict(pending.get("slots") or {}) if pending.get("tool") == tool else {}
+        return self.fill(tool, slots)
+
+    # Slots -----------------------------------------------------------------------------------------------------
+    def fill(self, tool: str, slots: dict[str, Any]) -> ActionOutcome:
+        number = (self.order_numbers[:1] or [slots.get("order") or self.slot_order])[0]
+        if not number:
+            return self.outcome(self.say("ask_order"), {"tool": tool, "slots": slots})
+        number = number.lstrip("#")
+        slots["order"] = number
+        try:
+            order, owner = self.guard.authenticate(self.ctx, number, tool)
+        except Refusal as refusal:
+            if refusal.code == "not_authenticated":
+                return self.outcome(self.say("ask_email", number=number), {"tool": tool, "slots": slots},
+                                    grounding=[number])
+            return self.refused(refusal)
+        self.ctx.owner = owner
+        try:
+            self.guard.check_stage(self.ctx, tool, order, number)
+        except Refusal as refusal:
+            if refusal.offer == "start_return":
+                return self.offer_return(refusal, number, owner)
+            return self.refused(refusal, owner=owner)
+        args, question = self.arguments(tool, slots, order)
+        if question is not None:
+            facts = {k: order.get(k) for k in ("line_items", "total_price", "currency")}
+            return self.outcome(question, {"tool": tool, "slots": slots}, order=number, owner=owner,
+                                grounding=[number, f"{orders.refundable(order):.2f}", json.dumps(facts, default=str)])
+        return self.propose(tool, args, number, owner)
+
+    def arguments(self, tool: str, slots: dict[str, Any], order: dict[str, Any]) -> tuple[dict, str | None]:
+        number = slots["order"]
+        lines = order.get("line_items") or []
+        listing = ", ".join(self.quoted(orders.line_label(li)) for li in lines)
+        if tool == "cancel_order":
+            return {"order": number, "reason": "customer"}, None
+        if tool == "change_shipping_address":
+            address = slots.get("address") or parse_address(self.message)
+            if not address:
+                return {}, self.say("ask_address", number=number)
+            slots["address"] = address
+            return {"order": number, "address": address}, None
+        if tool in ("start_return", "start_exchange"):
+            items = slots.get("items") or self.pick_lines(lines)
+            slots["reason"] = words.return_reason(self.message) or slots.get("reason") or "other"
+            if not items:
+                return {}, self.say("ask_items", number=number, items=listing)
+            slots["items"] = items
+            return {"order": number, "items": items, "reason": slots["reason"]}, None
+        if tool == "refund":
+            amount = slots.get("amount") or self.amount(number)
+            if not amount:
+                left = orders.refundable(order)
+                return {}, self.say("ask_amount", number=number, left=f"{left:.2f}",
+                                    currency=order.get("currency") or self.ctx.tenant.currency)
+            slots["amount"] = amount
+            return {"order": number, "amount": amount}, None
+        if tool == "change_items":
+            changes = slots.get("changes") or self.item_changes(lines)
+            if not changes:
+                return {}, self.say("ask_changes", number=number, items=listing)
+            slots["changes"] = changes
+            return {"order": number, "changes": changes}, None
+        return {"order": number}, None
+
+    def named_lines(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The order lines the message names: those sharing the most title words with it (or, failing that, the
+        products the catalogue matches the message to, through its glossary and cognates)."""
+        said = set(tokens(self.message))
+        hits = [sum(t in said for t in dict.fromkeys(tokens(li.get("title") or "")) if len(t) > 3) for li in lines]
+        if hits and max(hits) > 0:
+            return [li for li, n in zip(lines, hits, strict=True) if n == max(hits)]
+        matched = {str(p.get("id")) for p, _ in self.guard.shop.match_products(self.ctx.tenant.id, self.message)}
+        return [li for li in lines if str(li.get("product_id")) in matched]
+
+    def pick_lines(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The lines going back: those the message names; every line when it says all, or when there is one."""
+        chosen = lines if len(lines) == 1 or words.means_all_items(self.message) else self.named_lines(lines)
+        return [{"line_item_id": str(li["id"]), "quantity": int(li.get("quantity") or 1)} for li in chosen]
+
+    def item_changes(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """"remove the lavender soap" (0), "change the lavender soap to 3" (3), "add 2 lavender soaps" (+2)."""
+        named = self.named_lines(lines)
+        if named:
+            variant, held = str(named[0].get("variant_id")), int(named[0].get("quantity") or 0)
+        else:
+            matches = self.guard.shop.match_products(self.ctx.tenant.id, self.message)
+            if not matches:
+                return []
+            variant, held = str(((matches[0][0].get("variants") or [{}])[0]).get("id")), 0
+        folded = " ".join(tokens(self.message))
+        numbers = [int(n) for n in _QUANTITY.findall(folded) if n not in self.order_numbers]
+        if re.search(r"\b(remove|retir|enlev|quit|elimin|drop)", folded):
+            quantity = 0
+        elif re.search(r"\b(add|ajout|anad|agreg)", folded):
+            quantity = held + (numbers[0] if numbers else 1)
+        elif numbers:
+            quantity = numbers[0]
+        else:
+            return []
+        return [{"variant_id": variant, "quantity": quantity}] if variant.isdigit() else []
+
+    def amount(self, number: str) -> str | None:
+        for text in [*self.amounts, self.message]:
+            for match in _AMOUNT.findall(text):
+                value = match.replace(",", ".")
+                if value.lstrip("0") and value != number:
+                    return value
+        return None
+
+    # Proposal and confirmation ---------------------------------------------------------------------------------
+    def quoted(self, label: str) -> str:
+        """An item in the reply: titles are shop data in the catalogue's language, quoted in a French or Spanish
+        reply."""
+        if self.language == "en":
+            return label
+        quantity, _, title = label.partition(" × ")
+        return f"{quantity} × « {title} »" if self.language == "fr" else f"{quantity} × «{title}»"
+
+    def render(self, prefix: str, tool: str, number: str, details: dict[str, Any]) -> str:
+        return self.say(f"{prefix}_{tool}", number=number,
+                        items=", ".join(self.quoted(i) for i in details.get("items") or []),
+                        changes=", ".join(self.quoted(c["label"]) for c in details.get("changes") or []),
+                        total=details.get("total"), currency=details.get("currency"),
+                        address=details.get("address"), amount=details.get("amount"),
+                        return_id=details.get("return_id"))
+
+    def propose(self, tool: str, args: dict[str, Any], number: str, owner: str) -> ActionOutcome:
+        try:
+            proposal = self.guard.propose(self.ctx, tool, args)
+        except Refusal as refusal:
+            if refusal.offer == "start_return":
+                return self.offer_return(refusal, number, owner)
+            return self.refused(refusal, owner=owner)
+        key = "propose_refund_approval" if proposal.approval else None
+        text = self.say(key, number=number, amount=proposal.details["amount"],
+                        currency=proposal.details["currency"]) if key else self.render("propose", tool, number,
+                                                                                        proposal.details)
+        pending = {"tool": tool, "slots": args, "proposal": proposal.model_dump(mode="json")}
+        return self.outcome(text + self.say("confirm_question"), pending, order=number, owner=owner,
+                            grounding=[number, json.dumps(proposal.details, ensure_ascii=False)])
+
+    def offer_return(self, refusal: Refusal, number: str, owner: str) -> ActionOutcome:
+        """A delivered order cannot be cancelled or changed: the refusal, and a return of all of it proposed."""
+        text = self.say("refused_shipped", number=number)
+        order = self.guard.shop.find_order(self.ctx.tenant.id, number) or {}
+        items = [{"line_item_id": str(li["id"]), "quantity": int(li.get("quantity") or 1)}
+                 for li in order.get("line_items") or []]
+        try:
+            proposal = self.guard.propose(self.ctx, "start_return", {"order": number, "items": items})
+        except Refusal:
+            return self.outcome(text, order=number, owner=owner, grounding=[number])
+        pending = {"tool": "start_return", "slots": proposal.args, "proposal": proposal.model_dump(mode="json")}
+        text += self.say("offer_return") + " " + self.render("propose", "start_return", number, proposal.details)
+        return self.outcome(text + self.say("confirm_question"), pending, order=number, owner=owner,
+                            grounding=[number, json.dumps(proposal.details, ensure_ascii=False)])
+
+    def confirm(self, proposal: Proposal) -> ActionOutcome:
+        try:
+            result = self.guard.confirm(self.ctx, proposal.proposal_id, self.message)
+        except Refusal as refusal:
+            return self.refused(refusal, owner=proposal.owner)
+        return self.report(result, proposal.owner)
+
+    def report(self, result: ActionResult, owner: str) -> ActionOutcome:
+        number = result.order_number
+        grounding = [number, json.dumps(result.details, ensure_ascii=False)]
+        if result.status == "approval_requested":
+            return self.outcome(self.say("approval_requested", number=number), order=number, owner=owner,
+                                approval={"tool": result.tool, "order_number": number, "action_id": result.action_id,
+                                          **{k: v for k, v in result.details.items() if k in ("amount", "currency")}},
+                                grounding=grounding)
+        text = self.render("done", result.tool, number, result.details)
+        instructions = self.ctx.tenant.actions.return_instructions
+        if result.tool in ("start_return", "start_exchange") and instructions:
+            text += self.say("return_instructions", text=instructions)
+            grounding.append(instructions)
+        return self.outcome(text, order=number, owner=owner, grounding=grounding)
+
+    def refused(self, refusal: Refusal, *, owner: str | None = None) -> ActionOutcome:
+        number = refusal.number or ""
+        if refusal.code in ("no_proposal", "not_confirmed"):
+            return self.outcome(self.say("not_changed"), owner=owner)
+        key = f"refused_{refusal.code}"
+        if key not in REPLIES:
+            key = "refused_invalid_arguments"
+        text = self.say(key, number=number, days=refusal.details.get("days", ""),
+                        left=refusal.details.get("left", ""), currency=refusal.details.get("currency", ""))
+        if refusal.code == "shipped":
+            text += self.say("offer_return_after_delivery")
+        proved = refusal.code not in ("not_owner", "other_customer", "disabled")
+        return self.outcome(text, order=number if proved and number else None, owner=owner,
+                            grounding=[number, json.dumps(refusal.details, default=str)])
+
+
+def parse_address(message: str) -> dict[str, str] | None:
+    """"12 Oak Street, Toronto, ON, M5V 2T6" (street, city, [province], [postal code], [country])."""
+    match = _STREET.search(message)
+    if not match:
+        return None
+    parts = [p.strip() for p in match.group(0).split(",") if p.strip()]
+    if parts and parts[0].isdigit() and len(parts) > 1:
+        parts = [f"{parts[0]} {parts[1]}", *parts[2:]]  # "2217, rue Beaubien Est": the number and its street
+    if len(parts) < 2:
+        return None
+    address: dict[str, str] = {"address1": parts[0], "city": parts[1]}
+    for part in parts[2:]:
+        if _POSTAL.match(part):
+            address["zip"] = part.upper()
+        elif "zip" not in address and "province" not in address:
+            address["province"] = part
+        else:
+            address["country"] = part
+    return address
