@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
+.PHONY: setup run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
@@ -87,6 +87,13 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+# requirements.txt, every distribution the app installs pinned, resolved from requirements.in (pip-tools keeps the
+# pins already there unless requirements.in asks otherwise); the engine folder stays a relative path.
+lock: $(VENV)/.installed
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements.txt requirements.in
+	sed -i 's|^shopdesk-e5engine @ file://.*/core/rag/native$$|./core/rag/native|' requirements.txt
 
 clean:
 	rm -rf .data .azurite .azurite-test .pytest_cache
