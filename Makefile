@@ -10,7 +10,8 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp
+setup: $(VENV)/.installed node_modules/.installed local.settings.json artifacts/intent-model.stamp \
+       artifacts/critic-model.stamp
 
 ENGINE_SOURCES := $(wildcard core/rag/native/*.c core/rag/native/*.h core/rag/native/*.py core/rag/native/*.toml \
                     core/rag/native/e5engine/*.py)
@@ -31,14 +32,14 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 	@$(PY) -m core.devhost.settings local.settings.sample.json local.settings.json
 	@touch $@
 
-# The offline intent classifier is trained at build time from knowledge/intents (cached by a data fingerprint).
-.data/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py
-	@mkdir -p .data
+# The offline intent classifier is trained at build time from knowledge/intents into artifacts/ (the app's trained
+# models, shipped in its package; named by a data fingerprint).
+artifacts/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.intent train
 	@touch $@
 
 # The critic's learned input screen, trained at build time from knowledge/guardrails and the intent utterances.
-.data/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/critic_model.py
+artifacts/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) artifacts/intent-model.stamp core/agents/critic_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
 	@touch $@
 
@@ -96,7 +97,7 @@ lock: $(VENV)/.installed
 	sed -i 's|^shopdesk-e5engine @ file://.*/core/rag/native$$|./core/rag/native|' requirements.txt
 
 clean:
-	rm -rf .data .azurite .azurite-test .pytest_cache
+	rm -rf .data artifacts dist .azurite .azurite-test .pytest_cache
 
 # Prints: time from `make run` to the first healthy response, chat-turn latency p50/p95 over 100 turns.
 bench: setup
