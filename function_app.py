@@ -12,6 +12,7 @@ from blueprints import (
     handoff,
     knowledge,
     notifications,
+    onboarding,
     operator,
     orchestration,
     schedules,
@@ -40,4 +41,5 @@ app.register_functions(sessions.bp)
 app.register_functions(audit_log.bp)
 app.register_functions(webhooks.bp)
 app.register_functions(operator.bp)
+app.register_functions(onboarding.bp)
 app.register_functions(notifications.bp)
