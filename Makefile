@@ -89,6 +89,20 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# dist/shopdesk.zip: what `func azure functionapp publish` / `azd deploy` ship (.funcignore), with the trained models
+# in artifacts/ (docs/deploy.md).
+package: setup
+	$(PY) -m tools.package
+
+# The package unpacked and started cold (empty DATA_DIR): onboarding through the import endpoint, first reply,
+# a restart's first reply; seconds from process start (docs/deploy.md).
+bench-cold-start: package
+	@set -o pipefail; \
+	  $(PY) -m core.devhost.azurite start --location .azurite-test --ports $(TEST_AZURITE_PORTS) >/dev/null; \
+	  trap '$(PY) -m core.devhost.azurite stop --location .azurite-test' EXIT; \
+	  export TEST_AZURITE_CONNECTION_STRING="$$($(PY) -m core.devhost.azurite connection-string --ports $(TEST_AZURITE_PORTS))"; \
+	  $(PY) -m tests.bench.cold_start dist/shopdesk.zip
+
 # requirements.txt, every distribution the app installs pinned, resolved from requirements.in (pip-tools keeps the
 # pins already there unless requirements.in asks otherwise); the engine folder stays a relative path.
 lock: $(VENV)/.installed
