@@ -34,12 +34,13 @@ _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
 def _front_matter(text: str, name: str = "") -> tuple[dict[str, str], str]:
-    """YAML front matter (a mapping between ``---`` lines) as strings, and the body after it."""
+    """YAML front matter (a mapping between ``---`` lines) as strings, and the body after it. Scalars are read as
+    written (YAML's base loader: ``lang: no`` is the string "no", never a boolean)."""
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=yaml.BaseLoader)  # only strings, lists, mappings
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
