@@ -3,7 +3,8 @@
 
 The app's URL and function key come from the options, else from the azd environment (``SERVICE_API_URI``) and
 ``SHOPDESK_FUNCTION_KEY``, else from ``az functionapp keys list`` for ``AZURE_FUNCTION_APP_NAME`` in
-``AZURE_RESOURCE_GROUP``. Prints the import report; its warnings go to stderr."""
+``AZURE_RESOURCE_GROUP``. The tenant defaults to the azd environment's shop (``SHOPDESK_TENANT``, else demo) and its
+folder to ``knowledge/tenants/<tenant>``. Prints the import report; its warnings go to stderr."""
 
 from __future__ import annotations
 
@@ -65,15 +66,23 @@ def onboard(base_url: str, key: str, tenant: str, folder: Path, *, dry_run: bool
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.onboard", description=__doc__.splitlines()[0])
-    parser.add_argument("--tenant", default="demo")
+    parser.add_argument("--tenant", default=os.environ.get("SHOPDESK_TENANT") or "demo")
     parser.add_argument("--folder", default=None, help="default knowledge/tenants/<tenant>")
     parser.add_argument("--url", default=os.environ.get("SERVICE_API_URI", ""))
     parser.add_argument("--key", default=None)
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--skip-missing", action="store_true",
+                        help="no folder for the tenant: say so and succeed (a shop onboarded later by hand)")
     args = parser.parse_args(argv)
+    folder = Path(args.folder) if args.folder else Path("knowledge/tenants") / args.tenant
+    if not (folder / "tenant.json").is_file():
+        message = f"{args.tenant}: no tenant folder at {folder}; onboard the shop with python -m tools.onboard --folder"
+        if args.skip_missing:
+            print(message, file=sys.stderr)
+            return 0
+        raise SystemExit(message)
     if not args.url:
         raise SystemExit("no app URL: pass --url or set SERVICE_API_URI (azd sets it after provisioning)")
-    folder = Path(args.folder) if args.folder else Path("knowledge/tenants") / args.tenant
     report = onboard(args.url, args.key or _function_key(), args.tenant, folder, dry_run=args.dry_run)
     for warning in report.get("warnings", []):
         print(f"warning: {args.tenant}: {warning}", file=sys.stderr)

@@ -19,9 +19,23 @@ def test_the_package_azd_deploys_is_built_by_make_package():
     assert hook["run"].strip() == "make package"
 
 
-def test_the_demo_shop_is_onboarded_through_the_import_endpoint_after_deploy():
+def test_the_stacks_shop_is_onboarded_through_the_import_endpoint_after_deploy(monkeypatch, capsys):
+    from tools import onboard
+
     hook = azure_yaml()["hooks"]["postdeploy"]["posix"]["run"]
-    assert "tools.onboard" in hook and "--tenant demo" in hook and "knowledge/tenants/demo" in hook
+    assert "-m tools.onboard" in hook and "--skip-missing" in hook
+    calls = []
+    monkeypatch.setattr(onboard, "onboard", lambda url, key, tenant, folder, **kw: calls.append((tenant, folder)) or
+                        {"warnings": []})
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("SERVICE_API_URI", "https://app.example")
+    monkeypatch.setenv("SHOPDESK_FUNCTION_KEY", "k")
+    monkeypatch.delenv("SHOPDESK_TENANT", raising=False)
+    assert onboard.main(["--skip-missing"]) == 0
+    assert calls == [("demo", Path("knowledge/tenants/demo"))]
+    monkeypatch.setenv("SHOPDESK_TENANT", "hipaa-clinic")  # a stack whose shop has no folder here
+    assert onboard.main(["--skip-missing"]) == 0 and len(calls) == 1
+    assert "no tenant folder" in capsys.readouterr().err
 
 
 def test_funcignore_ships_the_artifacts_but_not_the_build_tools():
