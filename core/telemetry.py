@@ -12,13 +12,13 @@ Export to Application Insights:
   (azure-monitor-opentelemetry, Entra auth when ``APPLICATIONINSIGHTS_AUTHENTICATION_STRING`` asks for it);
 - otherwise spans stay in the in-process store.
 
-Parent of a step's span: the Functions invocation's trace context (``invocation(trace_parent)``, set by the
-blueprints from ``azure.functions.Context.trace_context.trace_parent``), else the turn's trace id.
+Parent of a step's span: the trace context of the Functions invocation that started the turn (the chat
+function's ``azure.functions.Context.trace_context.trace_parent``, carried by the turn as ``trace_parent``), else
+the turn's trace id.
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import logging
@@ -131,7 +131,6 @@ _provider: Any = None
 _provider_lock = threading.Lock()
 _conversation: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("shopdesk_conversation",
                                                                                        default=None)
-_invocation: contextvars.ContextVar[str] = contextvars.ContextVar("shopdesk_invocation", default="")
 
 
 def worker_exports_telemetry(environ: dict[str, str] | None = None) -> bool:
@@ -153,16 +152,6 @@ def trace_id_of(trace_parent: str | None) -> str | None:
     """The 32-hex trace id of a W3C ``traceparent`` (None when it is not one)."""
     parsed = parse_trace_parent(trace_parent)
     return f"{parsed[0]:032x}" if parsed else None
-
-
-@contextlib.contextmanager
-def invocation(trace_parent: str | None):
-    """Within this block, step spans are children of the Functions invocation whose ``traceparent`` this is."""
-    token = _invocation.set(trace_parent or "")
-    try:
-        yield
-    finally:
-        _invocation.reset(token)
 
 
 def trace_store() -> TraceStore:
@@ -220,9 +209,9 @@ def _turn_of(payload: Any) -> dict[str, Any]:
 
 
 def _parent_context(trace_id: str | None, trace_parent: str | None = None):
-    # The Functions invocation running the step, else the one that started the turn (the turn's trace parent),
-    # parents it; without either (the local host without a traceparent), the turn's trace id.
-    invocation_parent = parse_trace_parent(_invocation.get()) or parse_trace_parent(trace_parent)
+    # The Functions invocation that started the turn (the turn's trace parent) parents every step of the turn;
+    # without one (the local host without a traceparent), the turn's trace id with a fresh parent span id.
+    invocation_parent = parse_trace_parent(trace_parent)
     if invocation_parent:
         trace_number, span_number, flags = invocation_parent
         remote = SpanContext(trace_id=trace_number, span_id=span_number, is_remote=True,

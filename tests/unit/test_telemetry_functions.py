@@ -36,7 +36,7 @@ def test_the_request_traceparent_is_used_only_without_an_invocation_context():
     assert trace_parent(_request("not-a-traceparent"), None) == ""
 
 
-def _step_span(turn: dict, invocation: str | None = None) -> dict:
+def _step_span(turn: dict) -> dict:
     conversation = "c" * 32
 
     @telemetry.agent_step("probe")
@@ -45,11 +45,7 @@ def _step_span(turn: dict, invocation: str | None = None) -> dict:
 
     telemetry.trace_store().clear()
     payload = {"turn": {"tenant_id": "demo", "conversation_id": conversation, "turn_id": "t1", **turn}}
-    if invocation:
-        with telemetry.invocation(invocation):
-            probe(payload)
-    else:
-        probe(payload)
+    probe(payload)
     [span] = telemetry.trace_store().spans("demo", conversation)
     return span
 
@@ -58,11 +54,6 @@ def test_a_step_span_is_a_child_of_the_turns_invocation():
     span = _step_span({"trace_id": "1" * 32, "trace_parent": INVOCATION})
     assert span["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
     assert span["parent_id"] == "b7ad6b7169203331"
-
-
-def test_the_running_invocation_parents_a_step_before_the_turns():
-    span = _step_span({"trace_id": "1" * 32, "trace_parent": REQUEST}, invocation=INVOCATION)
-    assert (span["trace_id"], span["parent_id"]) == ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
 
 
 def test_without_a_trace_parent_the_turns_trace_id_is_kept():
