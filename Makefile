@@ -6,13 +6,13 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup vendor screenshots run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
+.PHONY: setup vendor screenshots run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
-# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models, PII name / address model,
-# the pages' vendored assets and Debian's Chromium for the browser tests.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp \
-       .data/pii-ner-model.stamp vendor /usr/bin/chromium
+# core/rag/native), npm deps (Azurite), local.settings.json, the trained models (intent, critic, PII name / address
+# detector), the pages' vendored assets and Debian's Chromium for the browser tests.
+setup: $(VENV)/.installed node_modules/.installed local.settings.json artifacts/intent-model.stamp \
+       artifacts/critic-model.stamp artifacts/pii-ner-model.stamp vendor /usr/bin/chromium
 
 # The pages' npm libraries (Swagger UI) copied into core/web/vendor, a folder the app serves and ships.
 vendor: core/web/vendor/swagger-ui-bundle.js core/web/vendor/swagger-ui.css
@@ -44,22 +44,21 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 	@$(PY) -m core.devhost.settings local.settings.sample.json local.settings.json
 	@touch $@
 
-# The offline intent classifier is trained at build time from knowledge/intents (cached by a data fingerprint).
-.data/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py
-	@mkdir -p .data
+# The offline intent classifier is trained at build time from knowledge/intents into artifacts/ (the app's trained
+# models, shipped in its package; named by a data fingerprint).
+artifacts/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.intent train
 	@touch $@
 
 # The critic's learned input screen, trained at build time from knowledge/guardrails and the intent utterances.
-.data/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/critic_model.py
+artifacts/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) artifacts/intent-model.stamp core/agents/critic_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
 	@touch $@
 
 # The learned PII name / address detector, trained at build time from knowledge/pii (cached by a data fingerprint).
-.data/pii-ner-model.stamp: $(VENV)/.installed knowledge/pii/ner-train.jsonl core/pii/ner.py core/pii/ner_features.py \
+artifacts/pii-ner-model.stamp: $(VENV)/.installed knowledge/pii/ner-train.jsonl core/pii/ner.py core/pii/ner_features.py \
                           core/pii/ner_train.py \
                           $(wildcard core/pii/data/*.txt)
-	@mkdir -p .data
 	$(PY) -m core.pii.ner_train
 	@touch $@
 
@@ -117,8 +116,29 @@ screenshots: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# dist/shopdesk.zip: what `func azure functionapp publish` / `azd deploy` ship (.funcignore), with the trained models
+# in artifacts/ (docs/deploy.md).
+package: setup
+	$(PY) -m tools.package
+
+# The package unpacked and started cold (empty DATA_DIR): onboarding through the import endpoint, first reply,
+# a restart's first reply; seconds from process start (docs/deploy.md).
+bench-cold-start: package
+	@set -o pipefail; \
+	  $(PY) -m core.devhost.azurite start --location .azurite-test --ports $(TEST_AZURITE_PORTS) >/dev/null; \
+	  trap '$(PY) -m core.devhost.azurite stop --location .azurite-test' EXIT; \
+	  export TEST_AZURITE_CONNECTION_STRING="$$($(PY) -m core.devhost.azurite connection-string --ports $(TEST_AZURITE_PORTS))"; \
+	  $(PY) -m tests.bench.cold_start dist/shopdesk.zip
+
+# requirements.txt, every distribution the app installs pinned, resolved from requirements.in (pip-tools keeps the
+# pins already there unless requirements.in asks otherwise); the engine folder stays a relative path.
+lock: $(VENV)/.installed
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements.txt requirements.in
+	sed -i 's|^shopdesk-e5engine @ file://.*/core/rag/native$$|./core/rag/native|' requirements.txt
+
 clean:
-	rm -rf .data .azurite .azurite-test .pytest_cache
+	rm -rf .data artifacts dist .azurite .azurite-test .pytest_cache
 
 # Prints: time from `make run` to the first healthy response, chat-turn latency p50/p95 over 100 turns.
 bench: setup

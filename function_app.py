@@ -14,6 +14,7 @@ from blueprints import (
     handoff,
     knowledge,
     notifications,
+    onboarding,
     operator,
     orchestration,
     pages,
@@ -43,6 +44,7 @@ app.register_functions(sessions.bp)
 app.register_functions(audit_log.bp)
 app.register_functions(webhooks.bp)
 app.register_functions(operator.bp)
+app.register_functions(onboarding.bp)
 app.register_functions(notifications.bp)
 app.register_functions(feedback.bp)
 app.register_functions(console.bp)

@@ -21,7 +21,7 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from blueprints.problems import json_body, json_response, problem, route_tenant, validation_problem
-from core import audit, conversations, identity
+from core import audit, conversations, identity, telemetry
 from core.agents import intent
 from core.auth import (
     AuthError,
@@ -40,13 +40,20 @@ from core.tenants import TenantConfig, list_tenants
 bp = df.Blueprint()
 log = logging.getLogger("shopdesk.chat")
 _IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_TRACEPARENT_RE = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 PENDING_RETRY_AFTER = "1"
 
 
-def _trace_id(req: func.HttpRequest) -> str:
-    match = _TRACEPARENT_RE.match(req.headers.get("traceparent", ""))
-    return match.group(1) if match else uuid.uuid4().hex
+def invocation_trace_parent(context: func.Context | None) -> str:
+    """The ``traceparent`` of the Functions invocation ("" without one, as on the local host)."""
+    trace_context = getattr(context, "trace_context", None)
+    return str(getattr(trace_context, "trace_parent", "") or "")
+
+
+def trace_parent(req: func.HttpRequest, context: func.Context | None) -> str:
+    """The turn's W3C trace parent: the invocation's trace context in Azure; the request's ``traceparent`` only
+    where there is no invocation context (the local host); "" when neither is a valid one."""
+    parent = invocation_trace_parent(context) or req.headers.get("traceparent", "")
+    return parent if telemetry.trace_id_of(parent) else ""
 
 
 def _auth_problem(exc: AuthError, field: str | None = None) -> func.HttpResponse:
@@ -96,7 +103,8 @@ def _turn_links(tenant_id: str, conversation_id: str, turn_id: str) -> str:
 
 @bp.route(route="tenants/{tenant}/chat", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
-async def chat(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def chat(req: func.HttpRequest, client: df.DurableOrchestrationClient,
+               context: func.Context = None) -> func.HttpResponse:  # type: ignore[assignment]  # None: local host
     found = _customer(req)
     if isinstance(found, func.HttpResponse):
         return found
@@ -149,9 +157,11 @@ async def chat(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> 
     message = mask_card_numbers(request.message)  # PCI DSS: only the last 4 digits are kept, anywhere
     turn_id = idempotency_key or uuid.uuid4().hex
     instance_id = f"{tenant.id}--{conversation_id}--{turn_id}"
+    parent = trace_parent(req, context)
     turn = TurnInput(tenant_id=tenant.id, conversation_id=conversation_id, turn_id=turn_id, message=message,
                      locale=request.locale, customer=who.verified, claimed_customer=who.claimed,
-                     trace_id=_trace_id(req), received_at=datetime.now(UTC).isoformat(timespec="milliseconds"))
+                     trace_id=telemetry.trace_id_of(parent) or uuid.uuid4().hex,
+                     trace_parent=parent, received_at=datetime.now(UTC).isoformat(timespec="milliseconds"))
 
     existing = await client.get_status(instance_id, show_input=True) if idempotency_key else None
     if existing is None or existing.runtime_status is None:

@@ -72,6 +72,8 @@ class TurnInput(BaseModel):
     customer: CustomerRef | None = None  # verified: signed by the shop's back end
     claimed_customer: CustomerRef | None = None  # named in the chat body, nobody vouches for it
     trace_id: str
+    # The W3C traceparent the turn's step spans are children of (the chat invocation's); "" = the trace id alone.
+    trace_parent: str = ""
     received_at: str
 
 

@@ -23,6 +23,8 @@ from core.events.webhooks import SHOPIFY_TOPICS
 from core.feedback import Feedback, FeedbackIn
 from core.handoff import AgentReply
 from core.models import CONVERSATION_ID_PATTERN, TENANT_ID_PATTERN, TurnResult
+from core.tenants import ImportReport
+from core.tenants.onboarding import BlobImport
 
 PROBLEM_JSON = "application/problem+json"
 REF = "#/components/schemas/{model}"
@@ -89,6 +91,7 @@ class Operation:
     security: list[dict[str, list]] = field(default_factory=list)
     body: type[BaseModel] | dict[str, Any] | None = None
     body_required: bool = True
+    other_bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # media type -> schema, besides JSON
     headers: tuple[dict[str, Any], ...] = ()
     problem_headers: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     description: str = ""
@@ -311,6 +314,29 @@ def operations() -> list[Operation]:
                   answers={201: Answer("The token", api.SessionToken)},
                   problems={**OPERATOR_REFUSED, 400: "Malformed JSON", 413: "The body is too large",
                             422: "A field is invalid (named in errors[].field)"}),
+        Operation("post", OPERATOR + "/import", "import_tenant", "operator",
+                  "Onboard or update a shop from its tenant folder (a zip, or a folder of the knowledge container)",
+                  description="The body is the tenant folder as application/zip (tenant.json at its top or in its "
+                              "single top folder), or JSON naming the tenant's folder in the knowledge container. "
+                              "The folder is validated, imported (configuration, knowledge, products, orders, "
+                              "customers) and indexed; the report lists what was imported and warnings. The shop "
+                              "need not exist yet.",
+                  security=OPERATOR_SECURITY, body=BlobImport,
+                  other_bodies={"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                  headers=({"name": "dry_run", "in": "query", "required": False,
+                            "description": "true: validate and report, write nothing",
+                            "schema": {"type": "boolean", "default": False}},),
+                  answers={200: Answer("Dry run: what an import would do", ImportReport),
+                           201: Answer("Imported", ImportReport)},
+                  problems={401: OPERATOR_REFUSED[401], 403: OPERATOR_REFUSED[403],
+                            400: "The body is missing, not JSON or not a zip archive; a zip entry points outside "
+                                 "the folder, is a link or cannot be read",
+                            413: "The zip (20 MiB), its unpacked files (100 MiB) or their number (5000) is too large",
+                            415: "The body is neither application/zip nor application/json",
+                            422: "Invalid tenant id or dry_run; no tenant.json; a file of the folder is invalid "
+                                 "(named in errors[].field)",
+                            503: "The knowledge container could not be read"},
+                  problem_headers={503: {"Retry-After": RETRY_AFTER}}),
         Operation("get", OPERATOR + "/audit", "audit_log", "operator", "The shop's data-access audit log",
                   security=OPERATOR_SECURITY, answers={200: Answer("Audit records", api.AuditLog)},
                   problems=OPERATOR_REFUSED),
@@ -415,7 +441,8 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], dict[str, 
         out["parameters"] = params
     if op.body is not None:
         schema = refs[(op.body, "validation")] if isinstance(op.body, type) else op.body
-        out["requestBody"] = {"required": op.body_required, "content": {"application/json": {"schema": schema}}}
+        content = {**op.other_bodies, "application/json": {"schema": schema}}
+        out["requestBody"] = {"required": op.body_required, "content": content}
     out["security"] = op.security
     out["responses"] = responses
     return out

@@ -2,9 +2,19 @@
 
 Spans carry tenant, conversation, step, intent, confidence, provider, tokens, cost and latency, never message text
 or customer data (string attributes also pass through ``redact``). They always go to the in-process
-``TraceStore`` (per tenant + conversation, bounded), which the operator trace route reads; when
-``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set they are also exported to Application Insights
-(azure-monitor-opentelemetry, Entra auth when ``APPLICATIONINSIGHTS_AUTHENTICATION_STRING`` asks for it).
+``TraceStore`` (per tenant + conversation, bounded), which the operator trace route reads.
+
+Export to Application Insights:
+- in Azure the Python worker exports (host.json ``"telemetryMode": "OpenTelemetry"`` with the app settings
+  ``PYTHON_ENABLE_OPENTELEMETRY`` and ``PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY``): the app's spans join the
+  worker's tracer provider and the app adds no exporter and no log handler of its own, so nothing is sent twice;
+- elsewhere, when ``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set, the app exports itself
+  (azure-monitor-opentelemetry, Entra auth when ``APPLICATIONINSIGHTS_AUTHENTICATION_STRING`` asks for it);
+- otherwise spans stay in the in-process store.
+
+Parent of a step's span: the trace context of the Functions invocation that started the turn (the chat
+function's ``azure.functions.Context.trace_context.trace_parent``, carried by the turn as ``trace_parent``), else
+the turn's trace id.
 """
 
 from __future__ import annotations
@@ -27,6 +37,9 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCod
 from core.config import Settings
 from core.pii.detect import detect_log_patterns
 
+#: The app setting under which the Python worker exports OpenTelemetry to Application Insights itself.
+WORKER_EXPORTS_SETTING = "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"
+_TRACE_PARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WORTH_SCANNING = re.compile(r"\d{2}|@|\bat\b", re.IGNORECASE)
 
@@ -120,6 +133,27 @@ _conversation: contextvars.ContextVar[tuple[str, str] | None] = contextvars.Cont
                                                                                        default=None)
 
 
+def worker_exports_telemetry(environ: dict[str, str] | None = None) -> bool:
+    """Whether the Functions Python worker exports telemetry itself (then the app must not export a second time)."""
+    value = (environ if environ is not None else os.environ).get(WORKER_EXPORTS_SETTING, "")
+    return value.strip().lower() in ("true", "1")
+
+
+def parse_trace_parent(value: str | None) -> tuple[int, int, int] | None:
+    """(trace id, span id, flags) of a W3C ``traceparent``, or None when it is missing or malformed."""
+    match = _TRACE_PARENT.match((value or "").strip().lower())
+    if not match:
+        return None
+    trace_id, span_id, flags = int(match.group(1), 16), int(match.group(2), 16), int(match.group(3), 16)
+    return (trace_id, span_id, flags) if trace_id and span_id else None
+
+
+def trace_id_of(trace_parent: str | None) -> str | None:
+    """The 32-hex trace id of a W3C ``traceparent`` (None when it is not one)."""
+    parsed = parse_trace_parent(trace_parent)
+    return f"{parsed[0]:032x}" if parsed else None
+
+
 def trace_store() -> TraceStore:
     return _store
 
@@ -129,7 +163,9 @@ def _tracer():
     if _provider is None:
         with _provider_lock:
             if _provider is None:
-                provider = TracerProvider()
+                worker = trace.get_tracer_provider() if worker_exports_telemetry() else None
+                # The worker's SDK provider exports; ours only keeps spans in the in-process store.
+                provider = worker if isinstance(worker, TracerProvider) else TracerProvider()
                 provider.add_span_processor(_store)
                 _provider = provider
     return _provider.get_tracer("shopdesk")
@@ -155,6 +191,8 @@ def configure_telemetry(settings: Settings) -> None:
     _install_record_scrubber()
     logging.getLogger("shopdesk").setLevel(settings.LOG_LEVEL.upper())
     _store.max_conversations = settings.TRACE_STORE_CONVERSATIONS
+    if worker_exports_telemetry():
+        return  # the worker exports spans and logs: a second exporter or log handler would send them twice
     if settings.APPLICATIONINSIGHTS_CONNECTION_STRING and _provider is None:
         _export_to_app_insights(settings)
 
@@ -170,8 +208,15 @@ def _turn_of(payload: Any) -> dict[str, Any]:
     return state.get("turn") or {} if isinstance(state, dict) else {}
 
 
-def _parent_context(trace_id: str | None):
-    # The turn's W3C trace id (from the chat request's traceparent) parents every step of the turn.
+def _parent_context(trace_id: str | None, trace_parent: str | None = None):
+    # The Functions invocation that started the turn (the turn's trace parent) parents every step of the turn;
+    # without one (the local host without a traceparent), the turn's trace id with a fresh parent span id.
+    invocation_parent = parse_trace_parent(trace_parent)
+    if invocation_parent:
+        trace_number, span_number, flags = invocation_parent
+        remote = SpanContext(trace_id=trace_number, span_id=span_number, is_remote=True,
+                             trace_flags=TraceFlags(flags & TraceFlags.SAMPLED))
+        return trace.set_span_in_context(NonRecordingSpan(remote))
     try:
         number = int(trace_id or "", 16)
     except ValueError:
@@ -222,7 +267,8 @@ def agent_step(name: str) -> Callable:
                                    "shopdesk.turn": turn.get("turn_id", "")})
             token = _conversation.set((tenant, conversation) if tenant and conversation else None)
             started = time.perf_counter()
-            with _tracer().start_as_current_span(f"agent.{name}", context=_parent_context(turn.get("trace_id")),
+            with _tracer().start_as_current_span(f"agent.{name}", context=_parent_context(turn.get("trace_id"),
+                                                                                 turn.get("trace_parent")),
                                                  attributes=attributes, record_exception=False) as span:
                 try:
                     result = fn(payload, *args, **kwargs)

@@ -106,6 +106,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__tableServiceUri: 'https://${storageAccountName}.table.${storageSuffix}/'
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+    // The Python worker exports OpenTelemetry (host.json telemetryMode): invocation traces, the app's spans, logs.
+    PYTHON_ENABLE_OPENTELEMETRY: 'true'
+    PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
     APP_ENV: 'azure-${environmentName}'
     LOG_LEVEL: logLevel
     DATA_DIR: '/tmp/shopdesk'

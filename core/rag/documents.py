@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 
 KB_SUFFIXES = {".md", ".markdown", ".txt", ".json"}
@@ -32,17 +33,23 @@ class DocumentError(ValueError):
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
-def _front_matter(text: str) -> tuple[dict[str, str], str]:
+def _front_matter(text: str, name: str = "") -> tuple[dict[str, str], str]:
+    """YAML front matter (a mapping between ``---`` lines) as strings, and the body after it. Scalars are read as
+    written (YAML's base loader: ``lang: no`` is the string "no", never a boolean)."""
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
-    meta: dict[str, str] = {}
-    for line in match.group(1).splitlines():
-        line = line.split(" #", 1)[0].rstrip()
-        if ":" in line and not line.startswith("#"):
-            key, value = line.split(":", 1)
-            meta[key.strip()] = value.strip().strip("'\"")
-    return meta, text[match.end():]
+    try:
+        data = yaml.load(match.group(1), Loader=yaml.BaseLoader)  # only strings, lists, mappings
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        raise DocumentError(f"{name}: invalid YAML front matter{where}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise DocumentError(f"{name}: front matter must be a mapping of keys to values")
+    return {str(k): "" if v is None else str(v).strip() for k, v in data.items()}, text[match.end():]
 
 
 def _lang(value: str | None) -> str:
@@ -87,7 +94,7 @@ def parse_bytes(name: str, data: bytes) -> list[KnowledgeDocument]:
         if isinstance(data, dict):
             return [_from_mapping(data, stem, path)]
         raise DocumentError(f"{path.name}: expected an object or {{'documents': [...]}}")
-    meta, body = _front_matter(text)
+    meta, body = _front_matter(text, path.name)
     title = meta.get("title")
     heading = re.search(r"^#\s+(.+)$", body, re.M)
     if not title:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel
 
@@ -94,8 +94,10 @@ class Indexer:
     def remove_documents(self, tenant_id: str, doc_ids: Iterable[str]) -> int:
         return sum(1 for doc_id in doc_ids if self.index.delete_document(tenant_id, doc_id))
 
-    def sync(self, tenant_id: str, docs: Iterable[KnowledgeDocument]) -> SyncReport:
-        """Make the tenant's index hold exactly these documents."""
+    def sync(self, tenant_id: str, docs: Iterable[KnowledgeDocument],
+             progress: Callable[[int, int], None] | None = None) -> SyncReport:
+        """Make the tenant's index hold exactly these documents (``progress(done, total)`` after each slice of
+        changed documents is embedded)."""
         started = time.perf_counter()
         self.prepare(tenant_id)
         docs = list(docs)
@@ -115,6 +117,8 @@ class Indexer:
         # Embed in slices so a large catalog reaches the index progressively and memory stays flat.
         for start in range(0, len(changed), 64):
             self.index_documents(tenant_id, changed[start:start + 64], report=report)
+            if progress is not None:
+                progress(min(start + 64, len(changed)), len(changed))
         wanted = {d.id for d in docs}
         report.removed = self.remove_documents(tenant_id, [d for d in indexed if d not in wanted])
         report.seconds = round(time.perf_counter() - started, 3)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -82,11 +83,12 @@ def export_seed_vectors(folder: Path, documents: list[KnowledgeDocument], embedd
     return path
 
 
-def index_imported_tenant(tenant_id: str, folder: Path, knowledge: KnowledgeSearch) -> SyncReport:
+def index_imported_tenant(tenant_id: str, folder: Path, knowledge: KnowledgeSearch,
+                          progress: Callable[[int, int], None] | None = None) -> SyncReport:
     """The ``import_tenant`` hook: load the folder's prebuilt vectors, then sync ``knowledge``'s index with the
-    freshly imported KB."""
+    freshly imported KB (``progress(done, total)``: documents embedded so far)."""
     seeded = load_seed_vectors(Path(folder), knowledge.embedder)
-    report = knowledge.sync(tenant_id)
+    report = knowledge.sync(tenant_id, progress)
     log.info("tenant=%s knowledge indexed: %s added, %s updated, %s removed, %s passages embedded "
              "(%s prebuilt vectors available)", tenant_id, report.added, report.updated, report.removed,
              report.passages_embedded, seeded)

@@ -124,11 +124,11 @@ class KnowledgeSearch:
         return [KnowledgeDocument.model_validate(d.body)
                 for d in self._store.list(tenant_id, KB_COLLECTION, limit=1_000_000)]
 
-    def sync(self, tenant_id: str) -> SyncReport:
+    def sync(self, tenant_id: str, progress: Callable[[int, int], None] | None = None) -> SyncReport:
         """Index exactly the tenant's KB documents from the store (only what changed is embedded)."""
         with self._tenant_lock(tenant_id):
             version = self._kb_version(tenant_id)
-            report = self.indexer.sync(tenant_id, self.kb_documents(tenant_id))
+            report = self.indexer.sync(tenant_id, self.kb_documents(tenant_id), progress)
             self._states.setdefault(tenant_id, _TenantState()).kb_version = version
             return report
 

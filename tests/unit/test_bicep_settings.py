@@ -4,6 +4,7 @@ set; the knowledge container equals the code's definition; README's settings tab
 
 from __future__ import annotations
 
+import json
 import re
 
 from core.config import Settings, load_settings, settings_markdown
@@ -59,7 +60,8 @@ DEFAULTS_APPLY = {
 }
 # App settings that are not Settings fields: read by the Functions host / SDKs, or named by a *_SECRET_NAME.
 HOST_SETTINGS = {"AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__tableServiceUri",
-                 "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "EXPORT_TOKEN_KEY"}
+                 "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "EXPORT_TOKEN_KEY", "PYTHON_ENABLE_OPENTELEMETRY",
+                 "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"}
 
 
 def app_settings() -> dict:
@@ -81,6 +83,15 @@ def test_every_settings_field_is_set_in_bicep_or_documented_optional():
 def test_no_app_setting_outside_settings_or_the_host_list():
     unknown = set(app_settings()) - set(Settings.model_fields) - HOST_SETTINGS
     assert not unknown, f"app settings that nothing reads (typo?): {sorted(unknown)}"
+
+
+def test_the_python_worker_exports_opentelemetry():
+    settings = app_settings()
+    assert settings["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
+    assert settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] == "true"
+    assert settings["APPLICATIONINSIGHTS_CONNECTION_STRING"]
+    host = json.loads((REPO / "host.json").read_text(encoding="utf-8"))
+    assert host["telemetryMode"] == "OpenTelemetry"
 
 
 def test_literal_values_are_valid_settings():

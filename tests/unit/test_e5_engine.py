@@ -135,7 +135,7 @@ def test_models_on_the_sentence_features_are_keyed_by_the_engine(monkeypatch, tm
     monkeypatch.setattr(critic_model, "embedding_engine_id", lambda: "e5engine-0")
     assert critic_model._fingerprint() != critic_fingerprint
     # Training vectors kept between the two models' training runs are an engine's own.
-    monkeypatch.setattr(intent, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(intent, "data_dir", lambda: tmp_path)
     intent._training_vectors(["where is my order", "où est ma commande"])
-    [kept] = (tmp_path / ".data").iterdir()
+    [kept] = tmp_path.iterdir()
     assert kept.name.endswith(f"-{e5engine.ENGINE_ID}.npz")
