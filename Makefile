@@ -11,8 +11,8 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, the trained models (intent, critic, PII name / address
 # detector), the pages' vendored assets and Debian's Chromium for the browser tests.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json artifacts/intent-model.stamp \
-       artifacts/critic-model.stamp artifacts/pii-ner-model.stamp vendor /usr/bin/chromium
+setup: $(VENV)/.installed node_modules/.installed local.settings.json core/artifacts/intent-model.stamp \
+       core/artifacts/critic-model.stamp core/artifacts/pii-ner-model.stamp vendor /usr/bin/chromium
 
 # The pages' npm libraries (Swagger UI) copied into core/web/vendor, a folder the app serves and ships.
 vendor: core/web/vendor/swagger-ui-bundle.js core/web/vendor/swagger-ui.css
@@ -44,19 +44,19 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 	@$(PY) -m core.devhost.settings local.settings.sample.json local.settings.json
 	@touch $@
 
-# The offline intent classifier is trained at build time from knowledge/intents into artifacts/ (the app's trained
+# The offline intent classifier is trained at build time from knowledge/intents into core/artifacts/ (the app's trained
 # models, shipped in its package; named by a data fingerprint).
-artifacts/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py
+core/artifacts/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/agents/intent.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.intent train
 	@touch $@
 
 # The critic's learned input screen, trained at build time from knowledge/guardrails and the intent utterances.
-artifacts/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) artifacts/intent-model.stamp core/agents/critic_model.py
+core/artifacts/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) core/artifacts/intent-model.stamp core/agents/critic_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
 	@touch $@
 
 # The learned PII name / address detector, trained at build time from knowledge/pii (cached by a data fingerprint).
-artifacts/pii-ner-model.stamp: $(VENV)/.installed knowledge/pii/ner-train.jsonl core/pii/ner.py core/pii/ner_features.py \
+core/artifacts/pii-ner-model.stamp: $(VENV)/.installed knowledge/pii/ner-train.jsonl core/pii/ner.py core/pii/ner_features.py \
                           core/pii/ner_train.py \
                           $(wildcard core/pii/data/*.txt)
 	$(PY) -m core.pii.ner_train
@@ -117,9 +117,9 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 # dist/shopdesk.zip: what `func azure functionapp publish` / `azd deploy` ship (.funcignore), with the trained models
-# in artifacts/ (docs/deploy.md).
+# in core/artifacts/ (docs/deploy.md).
 package: setup
-	$(PY) -m tools.package
+	$(PY) -m core.deploy.package
 
 # The package unpacked and started cold (empty DATA_DIR): onboarding through the import endpoint, first reply,
 # a restart's first reply; seconds from process start (docs/deploy.md).
@@ -138,7 +138,7 @@ lock: $(VENV)/.installed
 	sed -i 's|^shopdesk-e5engine @ file://.*/core/rag/native$$|./core/rag/native|' requirements.txt
 
 clean:
-	rm -rf .data artifacts dist .azurite .azurite-test .pytest_cache
+	rm -rf .data core/artifacts dist .azurite .azurite-test .pytest_cache
 
 # Prints: time from `make run` to the first healthy response, chat-turn latency p50/p95 over 100 turns.
 bench: setup

@@ -16,7 +16,7 @@ from core.config import REPO_ROOT
 log = logging.getLogger("shopdesk.models")
 
 #: The folder of trained models shipped inside the app package (next to function_app.py).
-ARTIFACTS_DIR = REPO_ROOT / "artifacts"
+ARTIFACTS_DIR = REPO_ROOT / "core" / "artifacts"
 
 
 def data_dir() -> Path:

@@ -1,8 +1,9 @@
 """The learned detector of person names and street addresses (with their city, region and postal code lines).
 
 A linear-chain CRF (python-crfsuite) over the word features of ``core.pii.ner_features``, trained at build time
-(``make setup`` runs ``python -m core.pii.ner_train``) on ``knowledge/pii/ner-train.jsonl`` and kept under ``.data``
-by a fingerprint of its data and features, so a changed training set or feature set trains anew. A process without
+(``make setup`` runs ``python -m core.pii.ner_train``) on ``knowledge/pii/ner-train.jsonl``, shipped in the package's
+artifacts (or kept in DATA_DIR when trained at run time) under a fingerprint of its data and features, so a changed
+training set or feature set trains anew. A process without
 the file trains it on first use (about a minute). ``find_learned(text)`` returns PERSON and ADDRESS spans whose
 words the model is confident about.
 """
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.agents import model_cache
 from core.config import REPO_ROOT
 
 from .ner_features import Token, features, tokenize
@@ -55,8 +57,9 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def model_path() -> Path:
-    return REPO_ROOT / ".data" / f"pii-ner-{fingerprint()}.crfsuite"
+def model_file() -> str:
+    """The trained model's file name (shipped in the package's artifacts, or kept in DATA_DIR)."""
+    return f"pii-ner-{fingerprint()}.crfsuite"
 
 
 def train(records: list[dict], path: Path) -> None:
@@ -91,9 +94,11 @@ def _open():
     if _tagger is None:
         with _lock:
             if _tagger is None:
-                path = model_path()
-                if not path.exists():
-                    log.warning("PII name/address model %s missing; training it now", path.name)
+                path = model_cache.find(model_file())
+                if path is None:
+                    path = model_cache.data_dir() / model_file()
+                    log.warning("PII name/address model %s is neither in the package nor in DATA_DIR: training it",
+                                path.name)
                     train(load_records(), path)
                 tagger = pycrfsuite.Tagger()
                 tagger.open(str(path))

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from core.deploy.onboard import onboard
 from tests.integration.hosting import free_port, host_env
-from tools.onboard import onboard
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "knowledge" / "tenants" / "demo"

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
+from core.deploy.package import build, required_artifacts, shipped_files
 from tests.bench.cold_start import run
-from tools.package import build, required_artifacts, shipped_files
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -23,10 +23,10 @@ def test_the_package_is_the_published_files_with_the_trained_models(package):
     with zipfile.ZipFile(package) as archive:
         names = set(archive.namelist())
     assert names == set(shipped_files())
-    assert {f"artifacts/{name}" for name in required_artifacts()} <= names
+    assert {f"core/artifacts/{name}" for name in required_artifacts()} <= names
     assert "function_app.py" in names and "host.json" in names and "requirements.txt" in names
     assert any(n.startswith("knowledge/tenants/demo/.vectors/") for n in names)  # the demo's prebuilt vectors
-    for excluded in ("tests/", "core/devhost/", ".data/", "local.settings.json", "tools/", "bicep/", "dist/"):
+    for excluded in ("tests/", "core/devhost/", ".data/", "local.settings.json", "core/deploy/", "bicep/", "dist/"):
         assert not any(n.startswith(excluded) for n in names), excluded
 
 

@@ -20,10 +20,10 @@ def test_the_package_azd_deploys_is_built_by_make_package():
 
 
 def test_the_stacks_shop_is_onboarded_through_the_import_endpoint_after_deploy(monkeypatch, capsys):
-    from tools import onboard
+    from core.deploy import onboard
 
     hook = azure_yaml()["hooks"]["postdeploy"]["posix"]["run"]
-    assert "-m tools.onboard" in hook and "--skip-missing" in hook
+    assert "-m core.deploy.onboard" in hook and "--skip-missing" in hook
     calls = []
     monkeypatch.setattr(onboard, "onboard", lambda url, key, tenant, folder, **kw: calls.append((tenant, folder)) or
                         {"warnings": []})
@@ -40,5 +40,5 @@ def test_the_stacks_shop_is_onboarded_through_the_import_endpoint_after_deploy(m
 
 def test_funcignore_ships_the_artifacts_but_not_the_build_tools():
     lines = [line.strip() for line in (REPO / ".funcignore").read_text().splitlines()]
-    assert "tools" in lines and "dist" in lines and ".data" in lines
-    assert not any(line.startswith("artifacts") and "stamp" not in line for line in lines)
+    assert "core/deploy" in lines and "dist" in lines and ".data" in lines
+    assert not any(line.startswith("core/artifacts") and "stamp" not in line for line in lines)

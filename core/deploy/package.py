@@ -1,14 +1,14 @@
 """``make package``: ``dist/<name>.zip``, the files ``func azure functionapp publish`` and ``azd deploy`` ship (the
-app folder less what ``.funcignore`` names), with the trained models the app loads in ``artifacts/``.
+app folder less what ``.funcignore`` names), with the trained models the app loads in ``core/artifacts/``.
 
-The models are built before (``make setup`` trains them into artifacts/); this command checks that the artifacts
+The models are built before (``make setup`` trains them into core/artifacts/); this command checks that the artifacts
 the app will look for, by the fingerprint of their training data and of the embedding engine, are there, and
 refuses to package without them. The embedding engine itself is not shipped: requirements.txt names its folder and
 the Functions remote build compiles it; its ENGINE_ID digests its source and build flags, so the remote build has
 the id the models were trained with. The knowledge folders' prebuilt vectors (``.vectors/``) ship as files.
 
 Which files ship is decided by git's own ignore matching of ``.funcignore`` (the same syntax as .gitignore),
-over the tracked files and the untracked ones (artifacts/ is untracked)."""
+over the tracked files and the untracked ones (core/artifacts/ is untracked)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)  # every entry's time: the same tree gives the same zip
 
 
@@ -41,8 +41,9 @@ def shipped_files(root: Path = ROOT) -> list[str]:
 def required_artifacts() -> list[str]:
     """The model files the app will look for (their names carry the fingerprint of what they are trained on)."""
     from core.agents import critic_model, intent
+    from core.pii import ner
 
-    return [intent.model_file(), critic_model.model_file()]
+    return [intent.model_file(), critic_model.model_file(), ner.model_file()]
 
 
 def build(out: Path, root: Path = ROOT) -> Path:
@@ -69,14 +70,14 @@ def package_name(root: Path = ROOT) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.package", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m core.deploy.package", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="the zip to write (default dist/<name>.zip)")
     args = parser.parse_args(argv)
     out = Path(args.out) if args.out else ROOT / "dist" / f"{package_name()}.zip"
     build(out)
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
-    artifacts = [n for n in names if n.startswith("artifacts/")]
+    artifacts = [n for n in names if n.startswith("core/artifacts/")]
     print(f"{out}: {len(names)} files, {out.stat().st_size / 1e6:.1f} MB; artifacts: {', '.join(artifacts)}")
     return 0
 

@@ -65,7 +65,7 @@ def onboard(base_url: str, key: str, tenant: str, folder: Path, *, dry_run: bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.onboard", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m core.deploy.onboard", description=__doc__.splitlines()[0])
     parser.add_argument("--tenant", default=os.environ.get("SHOPDESK_TENANT") or "demo")
     parser.add_argument("--folder", default=None, help="default knowledge/tenants/<tenant>")
     parser.add_argument("--url", default=os.environ.get("SERVICE_API_URI", ""))
@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder = Path(args.folder) if args.folder else Path("knowledge/tenants") / args.tenant
     if not (folder / "tenant.json").is_file():
-        message = f"{args.tenant}: no tenant folder at {folder}; onboard the shop with python -m tools.onboard --folder"
+        message = (f"{args.tenant}: no tenant folder at {folder}; "
+                   "onboard the shop with python -m core.deploy.onboard --folder")
         if args.skip_missing:
             print(message, file=sys.stderr)
             return 0
