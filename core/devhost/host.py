@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from core import instance_watch
 from core.config import load_local_settings
 from core.stores.storage_queue import on_enqueued
 
@@ -96,6 +97,7 @@ class LocalHost:
             assert self.durable_api is not None
             install_in_process_transport(self.durable_api)
             await self.engine.start()
+            instance_watch.install(self.engine.wait_for_change)
         for spec in self.specs:
             if spec.trigger_type == "warmupTrigger":
                 # As on a new Azure instance: warm in the background; requests are served meanwhile.
@@ -133,6 +135,7 @@ class LocalHost:
         for poller in self.pollers.values():
             await poller.close()
         if self.engine is not None:
+            instance_watch.uninstall(self.engine.wait_for_change)
             await self.engine.stop()
             uninstall_in_process_transport()
 
