@@ -162,15 +162,16 @@ async def customer(client: httpx.AsyncClient, messages: itertools.count, pool: l
             body["conversation_id"] = conversation
             headers["X-Conversation-Token"] = token
         began = time.perf_counter()
+        pending_token = None
         try:
             response = await client.post("/api/tenants/demo/chat", json=body, headers=headers)
             status = response.status_code
             if status == 202:
                 location = response.headers.get("location", "")
-                tok = response.json().get("conversation_token", "")
+                pending_token = response.json().get("conversation_token", "")
                 while status == 202:
                     await asyncio.sleep(0.2)
-                    response = await client.get(location, headers={"X-Conversation-Token": tok})
+                    response = await client.get(location, headers={"X-Conversation-Token": pending_token})
                     if response.status_code != 202:
                         break
                 final = response.status_code
@@ -187,7 +188,7 @@ async def customer(client: httpx.AsyncClient, messages: itertools.count, pool: l
         turn += 1
         if final == 200:
             data = response.json()
-            conversation, token = data.get("conversation_id"), data.get("conversation_token")
+            conversation, token = data.get("conversation_id"), data.get("conversation_token") or pending_token
         else:
             conversation, token, turn = None, None, 0
 
