@@ -286,12 +286,13 @@ def main() -> None:
         for label, levels in tables:
             print_table(label, levels)
         print(f"machine reference after: {machine_reference_ms():.0f} ms; load average {load_average()}")
+        if not args.no_events:
+            from tests.bench.event_bursts import load_figures
+
+            load_figures(storage)
+            print(f"load average {load_average()}")
     finally:
         azurite.stop(location)
-    if not args.no_events:
-        from tests.bench import events
-
-        events.load_figures(ports)
 
 
 def git_head(root: Path) -> str:
