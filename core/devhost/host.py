@@ -75,7 +75,11 @@ class LocalHost:
                 data_dir = self.app_dir / data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
             store = DurableStore(durable_file(data_dir, hub, self.slot.index))
-            self.engine = DurableEngine(store, AppInvoker(functions), SystemClock(), task_hub=hub)
+            durable = (self.host_json.get("extensions") or {}).get("durableTask") or {}
+            # host.json's activity cap applies here as in Azure (per worker process, as per instance there).
+            self.engine = DurableEngine(store, AppInvoker(functions), SystemClock(), task_hub=hub,
+                                        max_concurrent_activities=int(durable.get("maxConcurrentActivityFunctions")
+                                                                      or 16))
             rpc = f"{base}/runtime/webhooks/durabletask/"
             # The status URLs the app hands out carry the Durable system key as `code=`, as the extension's do.
             self.durable_api = DurableHttpApi(self.engine, rpc_base_url=rpc, public_base_url=rpc, task_hub=hub,
@@ -106,6 +110,12 @@ class LocalHost:
                 self.pollers[spec.name] = QueuePoller(spec, connection, QueueOptions.from_host_json(self.host_json))
 
     async def start(self) -> None:
+        threads = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "")
+        if threads.isdigit() and int(threads) > 0:  # sync functions run on this many threads, as the worker's pool
+            from concurrent.futures import ThreadPoolExecutor
+
+            asyncio.get_running_loop().set_default_executor(
+                ThreadPoolExecutor(int(threads), thread_name_prefix="function-worker"))
         if self.engine is not None:
             assert self.durable_api is not None
             install_in_process_transport(self.durable_api)

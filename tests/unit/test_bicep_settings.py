@@ -59,7 +59,7 @@ DEFAULTS_APPLY = {
 }
 # App settings that are not Settings fields: read by the Functions host / SDKs, or named by a *_SECRET_NAME.
 HOST_SETTINGS = {"AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__tableServiceUri",
-                 "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "EXPORT_TOKEN_KEY"}
+                 "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "EXPORT_TOKEN_KEY", "PYTHON_THREADPOOL_THREAD_COUNT"}
 
 
 def app_settings() -> dict:
