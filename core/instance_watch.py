@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-Watch = Callable[[str, float], Awaitable[bool]]
+Watch = Callable[[str, float], Awaitable[bool | None]]
 
 #: Longest wait on a watched instance before its status is read again anyway.
 WATCH_FALLBACK_SECONDS = 0.25
@@ -19,7 +19,8 @@ _watch: Watch | None = None
 
 
 def install(watch: Watch) -> None:
-    """``watch(instance_id, timeout)`` returns when the instance changes (True) or after ``timeout`` s (False)."""
+    """``watch(instance_id, timeout)`` returns when the instance changes (True), after ``timeout`` s (False), or
+    at once with None when it cannot watch for this caller (who then polls)."""
     global _watch
     _watch = watch
 
@@ -37,4 +38,6 @@ async def wait(instance_id: str, poll_seconds: float, remaining_seconds: float) 
     if _watch is None:
         await asyncio.sleep(min(poll_seconds, remaining_seconds))
         return
-    await _watch(instance_id, min(remaining_seconds, max(poll_seconds, WATCH_FALLBACK_SECONDS)))
+    watched = await _watch(instance_id, min(remaining_seconds, max(poll_seconds, WATCH_FALLBACK_SECONDS)))
+    if watched is None:
+        await asyncio.sleep(min(poll_seconds, remaining_seconds))

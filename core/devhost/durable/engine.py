@@ -335,13 +335,13 @@ class DurableEngine:
         with self.store.transaction():
             return sum(1 for row in rows if self.store.delete_instance(row.instance_id))
 
-    async def wait_for_change(self, instance_id: str, timeout: float) -> bool:
+    async def wait_for_change(self, instance_id: str, timeout: float) -> bool | None:
         """Wait until the instance's row is written (status, custom status, output) or deleted: True, or False
-        after ``timeout`` seconds. A status reader waits here between reads instead of polling."""
+        after ``timeout`` seconds; None at once for a caller on another event loop, which must poll. A status
+        reader waits here between reads instead of polling."""
         loop = asyncio.get_running_loop()
-        if loop is not self.loop:  # a caller on another loop: it polls
-            await asyncio.sleep(timeout)
-            return False
+        if loop is not self.loop:
+            return None
         future: asyncio.Future[None] = loop.create_future()
         waiting = self._watchers.setdefault(instance_id, [])
         waiting.append(future)
