@@ -359,7 +359,12 @@ class DurableEngine:
     def _instance_written(self, instance_id: str) -> None:
         if instance_id not in self._watchers or self.loop is None:
             return
-        self.loop.call_soon_threadsafe(self._wake, instance_id)  # after the writing transaction has committed
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        # Scheduled, so it runs after the writing transaction has committed; no self-pipe wake-up from the loop.
+        (self.loop.call_soon if on_loop else self.loop.call_soon_threadsafe)(self._wake, instance_id)
 
     def _wake(self, instance_id: str) -> None:
         for future in self._watchers.pop(instance_id, []):
