@@ -158,7 +158,7 @@ async def customer(client: httpx.AsyncClient, messages: itertools.count, pool: l
     while time.perf_counter() < stop_at:
         body: dict = {"message": pool[next(messages) % len(pool)]}
         headers = {}
-        if conversation and turn % TURNS_PER_CONVERSATION:
+        if conversation and token and turn % TURNS_PER_CONVERSATION:
             body["conversation_id"] = conversation
             headers["X-Conversation-Token"] = token
         began = time.perf_counter()
@@ -168,8 +168,8 @@ async def customer(client: httpx.AsyncClient, messages: itertools.count, pool: l
             status = response.status_code
             if status == 202:
                 location = response.headers.get("location", "")
-                pending_token = response.json().get("conversation_token", "")
-                while status == 202:
+                pending_token = response.json().get("conversation_token") or ""
+                while location:
                     await asyncio.sleep(0.2)
                     response = await client.get(location, headers={"X-Conversation-Token": pending_token})
                     if response.status_code != 202:
