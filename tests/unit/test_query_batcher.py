@@ -100,14 +100,3 @@ def test_concurrent_turns_queries_on_the_engine_get_the_vectors_they_would_get_a
         assert float(results[text] @ alone[text]) > 0.9999
 
 
-def test_embedding_threads_default_to_this_process_share_of_the_cores(monkeypatch):
-    from core.rag.embedders import default_threads
-
-    monkeypatch.setattr("os.cpu_count", lambda: 4)
-    monkeypatch.delenv("FUNCTIONS_WORKER_PROCESS_COUNT", raising=False)
-    assert default_threads(0) == 4
-    monkeypatch.setenv("FUNCTIONS_WORKER_PROCESS_COUNT", "2")
-    assert default_threads(0) == 2
-    monkeypatch.setenv("FUNCTIONS_WORKER_PROCESS_COUNT", "8")
-    assert default_threads(0) == 1  # never below one thread
-    assert default_threads(3) == 3  # a configured count is kept
