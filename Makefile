@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup vendor screenshots run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
+.PHONY: setup vendor screenshots run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events bench-load clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, the trained models (intent, critic, PII name / address
@@ -168,3 +168,10 @@ bench-pii: setup
 # Webhooks accepted/s and p50/p99, events/s through bus -> handlers, retried/dead-lettered/lost with 10 % faults.
 bench-events: setup
 	$(PY) -m tests.bench.events
+
+# Closed-loop load: 1, 10, 50, 100 customers in 4-turn conversations (turns/s, p50/p95, non-200, CPU per turn),
+# then webhook bursts through the event bus with the seed's limits. BASELINE=<dir>: the same table for another
+# checkout in the same run (e.g. `git worktree add /tmp/base <commit>`). Azurite on LOAD_AZURITE_PORTS.
+LOAD_AZURITE_PORTS ?= 10143,10144,10145
+bench-load: setup
+	$(PY) -m tests.bench.load --azurite-ports $(LOAD_AZURITE_PORTS) $(if $(BASELINE),--baseline $(BASELINE)) $(LOAD_ARGS)

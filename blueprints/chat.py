@@ -7,7 +7,6 @@ unverified, verified customer); this module maps HTTP to those rules."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -21,7 +20,7 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from blueprints.problems import json_body, json_response, problem, route_tenant, validation_problem
-from core import audit, conversations, identity, telemetry
+from core import audit, conversations, identity, instance_watch, telemetry
 from core.agents import intent
 from core.auth import (
     AuthError,
@@ -214,12 +213,13 @@ def _turn_response(outcome: str, body: dict | None, tenant_id: str, conversation
 
 async def _wait_for_reply(client: df.DurableOrchestrationClient, instance_id: str, timeout_ms: int,
                           interval_ms: int) -> tuple[str, dict | None]:
-    """Poll the turn until its reply is known: ``("reply", result)``, ``("failed" | "stopped", None)``, or
+    """Read the turn's status until its reply is known: ``("reply", result)``, ``("failed" | "stopped", None)``, or
     ``("pending", None)`` after ``timeout_ms`` (``("unknown", None)`` when there is no such turn).
 
     The orchestrator publishes the result in its custom status as soon as the turn is recorded, before it queues
     the analytics event, so the customer does not wait for that send; the output serves when there is no such
-    status (a result too large for it, or an instance that already finished)."""
+    status (a result too large for it, or an instance that already finished). Between reads it waits for the
+    instance to change where the Durable backend says so (``core.instance_watch``), else one polling interval."""
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
         status = await client.get_status(instance_id)
@@ -239,7 +239,7 @@ async def _wait_for_reply(client: df.DurableOrchestrationClient, instance_id: st
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "pending", None
-        await asyncio.sleep(min(interval_ms / 1000, remaining))
+        await instance_watch.wait(instance_id, interval_ms / 1000, remaining)
 
 
 @bp.route(route="tenants/{tenant}/conversations/{conversation_id}/turns/{turn_id}", methods=["GET"],

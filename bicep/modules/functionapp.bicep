@@ -7,6 +7,9 @@ param suffix string
 param privateOnly bool
 param subnetId string = ''
 param maximumInstanceCount int
+// Chat requests an instance serves at once (Flex Consumption's default for Python is 1). The chat handler mostly
+// waits for its orchestration, so one vCPU serves many; docs/throughput.md gives the figures.
+param httpPerInstanceConcurrency int = 16
 param storageAccountName string
 param deploymentContainerName string
 param appInsightsConnectionString string
@@ -87,6 +90,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: 2048
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'python'
@@ -109,6 +117,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // The Python worker exports OpenTelemetry (host.json telemetryMode): invocation traces, the app's spans, logs.
     PYTHON_ENABLE_OPENTELEMETRY: 'true'
     PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
+    // Python worker: threads for sync functions, as many as host.json lets activities run at once.
+    PYTHON_THREADPOOL_THREAD_COUNT: '16'
     APP_ENV: 'azure-${environmentName}'
     LOG_LEVEL: logLevel
     DATA_DIR: '/tmp/shopdesk'

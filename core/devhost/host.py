@@ -7,11 +7,13 @@ import contextlib
 import json
 import logging
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
 
+from core import instance_watch
 from core.config import load_local_settings
 from core.stores.storage_queue import on_enqueued
 
@@ -26,20 +28,27 @@ from .http import HttpFrontEnd
 from .keys import durable_system_key
 from .queues import QueueOptions, QueuePoller
 from .timers import TimerRunner
+from .workers import PeerLink, WorkerSlot, durable_file, peer_socket, serve_peers
 
 log = logging.getLogger("shopdesk.devhost")
 
 
 class LocalHost:
     def __init__(self, *, app_dir: Path, module: str = "function_app", host: str = "127.0.0.1", port: int = 7071,
-                 settings_file: Path | None = None, run_timers: bool = True, run_queues: bool = True):
+                 settings_file: Path | None = None, run_timers: bool = True, run_queues: bool = True,
+                 slot: WorkerSlot | None = None):
         self.app_dir = app_dir.resolve()
         self.module = module
         self.host = host
         self.port = port
         self.settings_file = settings_file
-        self.run_timers = run_timers
-        self.run_queues = run_queues
+        self.slot = slot or WorkerSlot(0, 1)
+        # Of several workers, the first alone runs timers and queues (see core.devhost.workers).
+        self.run_timers = run_timers and self.slot.primary
+        self.run_queues = run_queues and self.slot.primary
+        self.peers: list[PeerLink] = []
+        self._peer_server: asyncio.AbstractServer | None = None
+        self._peer_socket: Path | None = None
         self.specs: list[FunctionSpec] = []
         self.engine: DurableEngine | None = None
         self.timers: dict[str, TimerRunner] = {}
@@ -65,12 +74,21 @@ class LocalHost:
             if not data_dir.is_absolute():
                 data_dir = self.app_dir / data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
-            store = DurableStore(data_dir / f"durable-{hub}.sqlite")
-            self.engine = DurableEngine(store, AppInvoker(functions), SystemClock(), task_hub=hub)
+            store = DurableStore(durable_file(data_dir, hub, self.slot.index))
+            durable = (self.host_json.get("extensions") or {}).get("durableTask") or {}
+            # host.json's activity cap applies here as in Azure (per worker process, as per instance there).
+            self.engine = DurableEngine(store, AppInvoker(functions), SystemClock(), task_hub=hub,
+                                        max_concurrent_activities=int(durable.get("maxConcurrentActivityFunctions")
+                                                                      or 16))
             rpc = f"{base}/runtime/webhooks/durabletask/"
             # The status URLs the app hands out carry the Durable system key as `code=`, as the extension's do.
             self.durable_api = DurableHttpApi(self.engine, rpc_base_url=rpc, public_base_url=rpc, task_hub=hub,
                                               system_key=durable_system_key())
+            if self.slot.count > 1:
+                self.peers = [PeerLink(i, durable_file(data_dir, hub, i), peer_socket(data_dir, i))
+                              for i in range(self.slot.count) if i != self.slot.index]
+                self.durable_api.peers = self.peers
+                self._peer_socket = peer_socket(data_dir, self.slot.index)
         if self.durable_api is not None:
             for spec in self.specs:
                 if spec.durable_client_param:
@@ -92,10 +110,19 @@ class LocalHost:
                 self.pollers[spec.name] = QueuePoller(spec, connection, QueueOptions.from_host_json(self.host_json))
 
     async def start(self) -> None:
+        threads = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "")
+        if threads.isdigit() and int(threads) > 0:  # sync functions run on this many threads, as the worker's pool
+            from concurrent.futures import ThreadPoolExecutor
+
+            asyncio.get_running_loop().set_default_executor(
+                ThreadPoolExecutor(int(threads), thread_name_prefix="function-worker"))
         if self.engine is not None:
             assert self.durable_api is not None
             install_in_process_transport(self.durable_api)
             await self.engine.start()
+            instance_watch.install(self.engine.wait_for_change)
+            if self._peer_socket is not None:
+                self._peer_server = await serve_peers(self._peer_socket, self.durable_api.handle)
         for spec in self.specs:
             if spec.trigger_type == "warmupTrigger":
                 # As on a new Azure instance: warm in the background; requests are served meanwhile.
@@ -107,7 +134,8 @@ class LocalHost:
         if self.run_queues:
             self._tasks.extend(asyncio.create_task(p.run_forever(), name=f"queue:{n}") for n, p in self.pollers.items())
             self._stop_watching = on_enqueued(self._enqueued_watcher(asyncio.get_running_loop()))
-        log.info("local host ready: %d functions on http://%s:%s", len(self.specs), self.host, self.port)
+        log.info("local host ready: %d functions on http://%s:%s%s", len(self.specs), self.host, self.port,
+                 f" (worker {self.slot.index} of {self.slot.count})" if self.slot.count > 1 else "")
 
     def _enqueued_watcher(self, loop: asyncio.AbstractEventLoop):
         by_queue: dict[str, list[QueuePoller]] = {}
@@ -132,7 +160,13 @@ class LocalHost:
         self._tasks.clear()
         for poller in self.pollers.values():
             await poller.close()
+        if self._peer_server is not None:
+            self._peer_server.close()
+            self._peer_server = None
+        for peer in self.peers:
+            peer.close()
         if self.engine is not None:
+            instance_watch.uninstall(self.engine.wait_for_change)
             await self.engine.stop()
             uninstall_in_process_transport()
 
@@ -171,4 +205,5 @@ class LocalHost:
         self.front.app.router.lifespan_context = lifespan
         config = uvicorn.Config(self.front.app, host=self.host, port=self.port, log_level="warning",
                                 access_log=False, lifespan="on")
-        await uvicorn.Server(config).serve()
+        sockets = [socket.socket(fileno=self.slot.listen_fd)] if self.slot.listen_fd is not None else None
+        await uvicorn.Server(config).serve(sockets=sockets)

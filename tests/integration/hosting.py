@@ -75,7 +75,9 @@ def key_header(setting: str) -> dict[str, str]:
 def host_env(storage: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update({
-        "FUNCTIONS_WORKER_RUNTIME": "python", "AzureWebJobsStorage": storage, "DATA_DIR": str(data_dir),
+        # One worker process unless a test asks for more (tests/integration/test_devhost_workers.py).
+        "FUNCTIONS_WORKER_RUNTIME": "python", "FUNCTIONS_WORKER_PROCESS_COUNT": "1",
+        "AzureWebJobsStorage": storage, "DATA_DIR": str(data_dir),
         "DOCUMENT_STORE": "sqlite", "EVENT_QUEUE": "storage", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
         "ANALYTICS_QUEUE_NAME": f"analytics-{uuid.uuid4().hex[:10]}",
         "ESCALATION_QUEUE_NAME": f"escalations-{uuid.uuid4().hex[:10]}",

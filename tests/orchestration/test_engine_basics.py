@@ -306,3 +306,35 @@ async def test_context_json_matches_the_protocol(harness: Harness) -> None:
 def test_engine_rejects_an_unknown_override_policy(harness: Harness) -> None:
     with pytest.raises(ValueError):
         DurableEngine(object(), INVOKER, overridable_existing_instance_states="Sometimes")  # type: ignore[arg-type]
+
+
+async def test_a_status_reader_waiting_on_an_instance_wakes_when_it_changes(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("with_status", "watched-1", json.dumps("T-1"))
+        await engine.wait_idle()
+        assert (await engine.get_status(instance_id))["customStatus"] == {"stage": "waiting", "ticket": "T-1"}
+        assert await engine.wait_for_change(instance_id, 0.01) is False  # nothing happens: the wait times out
+        waiter = asyncio.create_task(engine.wait_for_change(instance_id, 10))
+        await asyncio.sleep(0)
+        await engine.raise_event(instance_id, "go", None)
+        assert await waiter is True
+        await engine.wait_idle()
+        assert (await engine.get_status(instance_id))["runtimeStatus"] == "Completed"
+        assert not engine._watchers  # no waiter left behind
+
+
+async def test_the_chat_wait_uses_the_installed_watch_instead_of_a_poll_interval() -> None:
+    from core import instance_watch
+
+    seen: list[tuple[str, float]] = []
+
+    async def watch(instance_id: str, timeout: float) -> bool:
+        seen.append((instance_id, timeout))
+        return True
+
+    instance_watch.install(watch)
+    try:
+        await instance_watch.wait("tenant--c--t", 0.005, 8.0)
+    finally:
+        instance_watch.uninstall(watch)
+    assert seen == [("tenant--c--t", instance_watch.WATCH_FALLBACK_SECONDS)]

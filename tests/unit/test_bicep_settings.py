@@ -61,7 +61,8 @@ DEFAULTS_APPLY = {
 # App settings that are not Settings fields: read by the Functions host / SDKs, or named by a *_SECRET_NAME.
 HOST_SETTINGS = {"AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__tableServiceUri",
                  "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "EXPORT_TOKEN_KEY", "PYTHON_ENABLE_OPENTELEMETRY",
-                 "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"}
+                 "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY",
+                 "PYTHON_THREADPOOL_THREAD_COUNT"}
 
 
 def app_settings() -> dict:

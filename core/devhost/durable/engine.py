@@ -99,6 +99,8 @@ class DurableEngine:
         self._episode_running = False
         self._background: list[asyncio.Task[None]] = []
         self._executor: ThreadPoolExecutor | None = None
+        self._watchers: dict[str, list[asyncio.Future[None]]] = {}
+        store.on_instance_written = self._instance_written
 
     # ======================================================================================= lifecycle
     @property
@@ -332,6 +334,42 @@ class DurableEngine:
                                          created_to=created_to)
         with self.store.transaction():
             return sum(1 for row in rows if self.store.delete_instance(row.instance_id))
+
+    async def wait_for_change(self, instance_id: str, timeout: float) -> bool | None:
+        """Wait until the instance's row is written (status, custom status, output) or deleted: True, or False
+        after ``timeout`` seconds; None at once for a caller on another event loop, which must poll. A status
+        reader waits here between reads instead of polling."""
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            return None
+        future: asyncio.Future[None] = loop.create_future()
+        waiting = self._watchers.setdefault(instance_id, [])
+        waiting.append(future)
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            if future in waiting:
+                waiting.remove(future)
+            if not waiting and self._watchers.get(instance_id) is waiting:
+                del self._watchers[instance_id]
+
+    def _instance_written(self, instance_id: str) -> None:
+        if instance_id not in self._watchers or self.loop is None:
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        # Scheduled, so it runs after the writing transaction has committed; no self-pipe wake-up from the loop.
+        (self.loop.call_soon if on_loop else self.loop.call_soon_threadsafe)(self._wake, instance_id)
+
+    def _wake(self, instance_id: str) -> None:
+        for future in self._watchers.pop(instance_id, []):
+            if not future.done():
+                future.set_result(None)
 
     # --------------------------------------------------------------------------------- test helpers
     async def wait_idle(self, timeout: float = 10.0) -> None:

@@ -114,6 +114,8 @@ class DurableHttpApi:
         self.task_hub = task_hub or engine.task_hub
         self.connection_name = connection_name
         self.system_key = system_key
+        #: The host's other worker processes (core.devhost.workers.PeerLink): their instances are answered for too.
+        self.peers: list[Any] = []
         self._prefixes = sorted(
             {urlsplit(self.rpc_base_url).path.rstrip("/"), urlsplit(self.public_base_url).path.rstrip("/"),
              WEBHOOK_PATH} - {""},
@@ -182,16 +184,23 @@ class DurableHttpApi:
         query: Mapping[str, str] | None = None,
         body: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        local_only: bool = False,
     ) -> Response:
         """Serve one request; returns (HTTP status, JSON-serializable body or None for an empty body).
 
         `path` may be the RPC path, the public webhook path, a full URL or just `instances/...`; `query`
-        values are already URL-decoded."""
+        values are already URL-decoded. With other workers (`peers`), an instance this engine does not hold is
+        served by the worker that holds it, and lists and purges cover every worker, unless `local_only`."""
         method = method.upper()
         q = {k.lower(): v for k, v in (query or {}).items()}
         if isinstance(body, str):
             body = body.encode("utf-8")
         segments = self._route(path)
+        if self.peers and not local_only and segments:
+            forwarded = await self._across_workers(method, segments, query or {}, body, headers)
+            if forwarded is not None:
+                return forwarded
         try:
             if not segments:
                 return 404, None
@@ -209,6 +218,34 @@ class DurableHttpApi:
             return 404, None
         except ValueError:
             return _error(400, _BAD_ARGUMENTS)
+
+    async def _across_workers(self, method: str, segments: list[str], query: Mapping[str, str], body: bytes | None,
+                              headers: Mapping[str, str] | None) -> Response | None:
+        """The answer when another worker must give it (None: this engine answers alone)."""
+        head = segments[0].lower()
+        path = "/".join(quote(part, safe="") for part in segments)
+        instance_id = (segments[1] if head == "instances" and len(segments) >= 2
+                       else segments[2] if head == "orchestrators" and len(segments) == 3 else None)
+        if instance_id is not None:
+            if self.engine.store.get_instance(instance_id) is not None:
+                return None
+            owner = next((peer for peer in self.peers if peer.owns(instance_id)), None)
+            return None if owner is None else await owner.forward(method, path, query, body, headers)
+        if head != "instances" or method not in ("GET", "DELETE"):
+            return None
+        answers = [await self.handle(method, path, query, body, headers, local_only=True)]
+        answers += [await peer.forward(method, path, query, body, headers) for peer in self.peers]
+        if method == "GET":
+            if any(status != 200 for status, _ in answers):
+                return next((status, payload) for status, payload in answers if status != 200)
+            rows = sorted((row for _, payload in answers for row in payload), key=lambda r: r.get("createdTime", ""))
+            top = query.get("top") or query.get("Top")
+            return 200, rows[:int(top)] if top and top.isdigit() else rows
+        deleted = sum(payload.get("instancesDeleted", 0) for status, payload in answers
+                      if status == 200 and isinstance(payload, dict))
+        if not deleted:
+            return next(((s, p) for s, p in answers if s not in (200, 404)), (404, None))
+        return 200, {"instancesDeleted": deleted}
 
     async def _instances(self, method: str, rest: list[str], q: Mapping[str, str], body: bytes | None,
                          headers: Mapping[str, str] | None) -> Response:
