@@ -10,7 +10,8 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp
+setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp \
+       .data/question-type-model.stamp
 
 ENGINE_SOURCES := $(wildcard core/rag/native/*.c core/rag/native/*.h core/rag/native/*.py core/rag/native/*.toml \
                     core/rag/native/e5engine/*.py)
@@ -40,6 +41,11 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 # The critic's learned input screen, trained at build time from knowledge/guardrails and the intent utterances.
 .data/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/critic_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
+	@touch $@
+
+# The question-type model (greeting, thanks, bot?, off-topic... or a question) on the same sentence features.
+.data/question-type-model.stamp: $(VENV)/.installed $(shell find knowledge/question-types knowledge/intents -name '*.txt' -o -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/question_type.py
+	OMP_NUM_THREADS=1 $(PY) -m core.agents.question_type train
 	@touch $@
 
 # The critic's input screen per language on each guardrail author's messages, trained without them.

@@ -4,7 +4,8 @@ detector every agent uses.
 lingua-language-detector (its n-gram models ship in its wheel), restricted to English, French and Spanish, decides.
 A one- or two-word message ("Hello!", "merci", "hola") carries too few letters for it: when it is unsure, the words'
 own evidence decides, counted from the labelled customer utterances of each language (knowledge/intents, train
-split) as a naive Bayes vote. The inverted marks ¿ ¡ settle Spanish at once.
+split) as a naive Bayes vote; a message made only of words all three languages use ("ok") is language-neutral
+(confidence at most 0.4). The inverted marks ¿ ¡ settle Spanish at once.
 
 ``make eval-language`` measures it on every labelled utterance, on the blind set and on short messages.
 """
@@ -24,6 +25,10 @@ _LANG = {"en": "en", "fr-CA": "fr", "fr": "fr", "es": "es"}
 _DECISIVE = re.compile(r"[¿¡]")
 # lingua's confidence below which the words' evidence is asked too.
 _UNSURE = 0.7
+# A message made only of words each language's utterances use (at least this often) gets at most this confidence:
+# callers keep the conversation's language below 0.5.
+_SHARED_COUNT = 3
+_NEUTRAL = 0.4
 _detector = None
 _word_counts: dict[str, Counter] | None = None
 _lock = threading.Lock()
@@ -70,6 +75,13 @@ def _word_vote(text: str) -> dict[str, float]:
     return {lang: v / total for lang, v in exp.items()}
 
 
+def _shared_words_only(text: str) -> bool:
+    """Every word of the message is common in the utterances of all three languages ("ok", "super", "taxi")."""
+    counts = _words_by_language()
+    words = tokens(text)
+    return bool(words) and all(all(c[w] >= _SHARED_COUNT for c in counts.values()) for w in words)
+
+
 @lru_cache(maxsize=8192)
 def detect(text: str) -> tuple[str, float]:
     """(en|fr|es, confidence 0..1)."""
@@ -80,6 +92,8 @@ def detect(text: str) -> tuple[str, float]:
     if not any(scores.values()):
         return "en", 0.0  # no letters to go by ("1234 5678")
     language = max(scores, key=lambda k: scores[k])
+    if _shared_words_only(text):
+        return language, min(round(scores[language], 3), _NEUTRAL)  # "ok", "super": says nothing about language
     if scores[language] < _UNSURE:
         vote = _word_vote(text)
         combined = {lang: scores.get(lang, 0.0) * vote[lang] for lang in vote}
