@@ -11,7 +11,7 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp \
-       .data/question-type-model.stamp .data/answer-scorer.stamp
+       .data/question-type-model.stamp
 
 ENGINE_SOURCES := $(wildcard core/rag/native/*.c core/rag/native/*.h core/rag/native/*.py core/rag/native/*.toml \
                     core/rag/native/e5engine/*.py)
@@ -41,11 +41,6 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 # The critic's learned input screen, trained at build time from knowledge/guardrails and the intent utterances.
 .data/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/critic_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
-	@touch $@
-
-# The answer scorer (which units answer, whether a page answers) from the shops' pages and the retrieval questions.
-.data/answer-scorer.stamp: $(VENV)/.installed $(shell find knowledge/tenants tests/fixtures/tenants knowledge/eval/retrieval -type f 2>/dev/null) .data/intent-model.stamp core/agents/answer_scorer.py core/agents/answer_units.py
-	OMP_NUM_THREADS=1 $(PY) -m core.agents.answer_scorer train
 	@touch $@
 
 # The question-type model (greeting, thanks, bot?, off-topic... or a question) on the same sentence features.

