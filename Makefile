@@ -9,10 +9,11 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 .PHONY: setup vendor screenshots run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events bench-load clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
-# core/rag/native), npm deps (Azurite), local.settings.json, the trained models (intent, critic, PII name / address
-# detector), the pages' vendored assets and Debian's Chromium for the browser tests.
+# core/rag/native), npm deps (Azurite), local.settings.json, the trained models (intent, critic, question type,
+# PII name / address detector), the pages' vendored assets and Debian's Chromium for the browser tests.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json core/artifacts/intent-model.stamp \
-       core/artifacts/critic-model.stamp core/artifacts/pii-ner-model.stamp vendor /usr/bin/chromium
+       core/artifacts/critic-model.stamp core/artifacts/question-type-model.stamp \
+       core/artifacts/pii-ner-model.stamp vendor /usr/bin/chromium
 
 # The pages' npm libraries (Swagger UI) copied into core/web/vendor, a folder the app serves and ships.
 vendor: core/web/vendor/swagger-ui-bundle.js core/web/vendor/swagger-ui.css
@@ -60,6 +61,11 @@ core/artifacts/pii-ner-model.stamp: $(VENV)/.installed knowledge/pii/ner-train.j
                           core/pii/ner_train.py \
                           $(wildcard core/pii/data/*.txt)
 	$(PY) -m core.pii.ner_train
+	@touch $@
+
+# The question-type model (greeting, thanks, bot?, off-topic... or a question) on the same sentence features.
+core/artifacts/question-type-model.stamp: $(VENV)/.installed $(shell find knowledge/question-types knowledge/intents -name '*.txt' -o -name '*.jsonl' 2>/dev/null) core/artifacts/intent-model.stamp core/agents/question_type.py
+	OMP_NUM_THREADS=1 $(PY) -m core.agents.question_type train
 	@touch $@
 
 # The critic's input screen per language on each guardrail author's messages, trained without them.

@@ -1,83 +1,85 @@
 """Language identification (en / fr / es) of customer messages, replies and documents: ``detect(text)``, the one
 detector every agent uses.
 
-A character n-gram classifier trained on the project's labelled utterances (knowledge/intents, train split) handles
-short, accent-less and code-switched text far better than word lists. Decisive marks (¿ ¡ ñ) settle Spanish at
-once, and function words and greetings that point to one language ("Hello!", "merci", "hola") overrule a
-classifier that is unsure (below 0.8).
+lingua-language-detector (its n-gram models ship in its wheel), restricted to English, French and Spanish, decides.
+A one- or two-word message ("Hello!", "merci", "hola") carries too few letters for it: when it is unsure, the words'
+own evidence decides, counted from the labelled customer utterances of each language (knowledge/intents, train
+split) as a naive Bayes vote; a message made only of words all three languages use ("ok") is language-neutral
+(confidence at most 0.4). The inverted marks ¿ ¡ settle Spanish at once.
 
 ``make eval-language`` measures it on every labelled utterance, on the blind set and on short messages.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+from collections import Counter
 from functools import lru_cache
 
-from core import lexicon
-from core.text import FUNCTION_WORDS
+from core.text import tokens
 from core.utterances import load_examples
 
 _LANG = {"en": "en", "fr-CA": "fr", "fr": "fr", "es": "es"}
-# Letters that lean towards one language (a weak signal, half a function word each).
-_MARKERS = {language: frozenset(letters) for language, letters in lexicon.load("language")["letters"].items()
-            if language != "note"}
-_DECISIVE = re.compile(r"[¿¡ñ]")
-_FRENCH_ELISION = re.compile(r"\b(qu'|j'|l'|d'|c'est|n'|s'il)")
-_WORD = re.compile(r"[a-zà-ÿ'’-]+")
-# The classifier's confidence below which a message that is all one language's function words is that language.
-_UNSURE = 0.8
-_model = None
+_DECISIVE = re.compile(r"[¿¡]")
+# lingua's confidence below which the words' evidence is asked too.
+_UNSURE = 0.7
+# A message made only of words each language's utterances use (at least this often) gets at most this confidence:
+# callers keep the conversation's language below 0.5.
+_SHARED_COUNT = 3
+_NEUTRAL = 0.4
+_detector = None
+_word_counts: dict[str, Counter] | None = None
 _lock = threading.Lock()
 
 
-def _train():
-    # scikit-learn (heavy) loads only when the classifier is trained, at the first detection.
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    rows = [r for r in load_examples("train") if r.get("lang") in _LANG]
-    if not rows:
-        return None
-    texts = [r["text"] for r in rows]
-    labels = [_LANG[r["lang"]] for r in rows]
-    pipeline = make_pipeline(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True, min_df=2),
-        LogisticRegression(C=10.0, max_iter=2000),
-    )
-    pipeline.fit(texts, labels)
-    return pipeline
-
-
-def _get_model():
-    global _model
-    if _model is None:
+def _lingua():
+    global _detector
+    if _detector is None:
         with _lock:
-            if _model is None:
-                _model = _train() or False
-    return _model or None
+            if _detector is None:
+                from lingua import Language, LanguageDetectorBuilder
+
+                _detector = LanguageDetectorBuilder.from_languages(
+                    Language.ENGLISH, Language.FRENCH, Language.SPANISH).build()
+    return _detector
 
 
-def _function_word_vote(text: str) -> tuple[str, float]:
-    """(en|fr|es, share of the signal) from function words, characteristic letters and French elisions; ("en", 0.0)
-    when the text has none of them."""
-    lowered = text.lower()
-    scores = {lang: 0.0 for lang in FUNCTION_WORDS}
-    for word in _WORD.findall(lowered):
-        for lang, vocab in FUNCTION_WORDS.items():
-            if word in vocab:
-                scores[lang] += 1.0
-    for lang, chars in _MARKERS.items():
-        scores[lang] += 0.5 * sum(lowered.count(ch) for ch in chars)
-    if _FRENCH_ELISION.search(lowered):
-        scores["fr"] += 1.5
-    total = sum(scores.values())
-    if total == 0:
-        return "en", 0.0
-    best = max(scores, key=lambda k: scores[k])
-    return best, round(scores[best] / total, 3)
+def _words_by_language() -> dict[str, Counter]:
+    global _word_counts
+    if _word_counts is None:
+        with _lock:
+            if _word_counts is None:
+                counts: dict[str, Counter] = {"en": Counter(), "fr": Counter(), "es": Counter()}
+                for row in load_examples("train"):
+                    language = _LANG.get(row.get("lang", ""))
+                    if language:
+                        counts[language].update(set(tokens(row["text"])))
+                _word_counts = counts
+    return _word_counts
+
+
+def _word_vote(text: str) -> dict[str, float]:
+    """P(language | words) from how often each word occurs in each language's utterances (add-one smoothed);
+    uniform when no word was ever seen."""
+    counts = _words_by_language()
+    totals = {lang: sum(c.values()) or 1 for lang, c in counts.items()}
+    words = [w for w in tokens(text) if any(w in c for c in counts.values())]
+    if not words:
+        return {lang: 1 / 3 for lang in counts}
+    logs = {lang: sum(math.log((counts[lang][w] + 1) / (totals[lang] + 1000)) for w in words) for lang in counts}
+    top = max(logs.values())
+    exp = {lang: math.exp(v - top) for lang, v in logs.items()}
+    total = sum(exp.values())
+    return {lang: v / total for lang, v in exp.items()}
+
+
+def _shared_words_only(text: str) -> bool:
+    """Every word of the message is common in the utterances of all three languages ("ok", "super", "taxi")."""
+    counts = _words_by_language()
+    words = tokens(text)
+    return bool(words) and all(all(c[w] >= _SHARED_COUNT for c in counts.values()) for w in words)
 
 
 @lru_cache(maxsize=8192)
@@ -85,13 +87,17 @@ def detect(text: str) -> tuple[str, float]:
     """(en|fr|es, confidence 0..1)."""
     if _DECISIVE.search(text):
         return "es", 0.99
-    model = _get_model()
-    if model is None:
-        return _function_word_vote(text)
-    probabilities = model.predict_proba([text])[0]
-    best = int(probabilities.argmax())
-    language, confidence = str(model.classes_[best]), float(probabilities[best])
-    voted, vote_share = _function_word_vote(text)
-    if voted != language and vote_share >= 0.8 and confidence < _UNSURE:
-        return voted, round(vote_share * 0.8, 3)
-    return language, round(confidence, 3)
+    scores = {v.language.iso_code_639_1.name.lower(): float(v.value)
+              for v in _lingua().compute_language_confidence_values(text)}
+    if not any(scores.values()):
+        return "en", 0.0  # no letters to go by ("1234 5678")
+    language = max(scores, key=lambda k: scores[k])
+    if _shared_words_only(text):
+        return language, min(round(scores[language], 3), _NEUTRAL)  # "ok", "super": says nothing about language
+    if scores[language] < _UNSURE:
+        vote = _word_vote(text)
+        combined = {lang: scores.get(lang, 0.0) * vote[lang] for lang in vote}
+        total = sum(combined.values()) or 1.0
+        language = max(combined, key=lambda k: combined[k])
+        return language, round(combined[language] / total, 3)
+    return language, round(scores[language], 3)

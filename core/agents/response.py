@@ -15,7 +15,7 @@ import json
 import re
 
 from core import lexicon
-from core.agents import knowledge
+from core.agents import knowledge, question_type
 from core.agents.variants import asked_variants
 from core.events import operations, waitlist
 from core.glossary import DESK_TOPICS_PATH, load_entries
@@ -390,6 +390,16 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     # An escalation for an explicit request or a complaint gets the hand-off message only; otherwise (e.g. a rude
     # but answerable question) the customer still gets the answer.
     handoff_only = escalation.escalated and escalation.reason in ("customer_requested_human", "complaint", "safety")
+    # A greeting, thanks, goodbye, "are you a bot?", "what can you do?" or an off-topic request gets its own reply,
+    # never a quotation of whatever page came closest.
+    small_talk = None if parts or escalation.escalated else question_type.small_talk(message)
+    if small_talk == "off_topic" and citations:
+        small_talk = None  # the shop's pages may answer it after all: they decide
+    if small_talk:
+        parts.append(REPLIES.render(f"small_talk_{small_talk}", language))
+        if small_talk == "off_topic":
+            # Not an answer: the turn counts as unanswered, as "I don't know" does.
+            return Draft(reply=parts[0], language=language, grounded=False, usage=Usage())
     if not parts and citations and not handoff_only:
         # Retrieval scores of the top documents are often near-tied; the answer comes from the one whose text
         # actually holds it.

@@ -1,0 +1,148 @@
+"""Question type of a customer message: greeting, thanks, goodbye, "are you a bot?", "what can you do?", off-topic, or
+a question for the desk ("question").
+
+A small classifier on the intent agent's multilingual sentence embeddings (so a phrasing in one language lands near
+its translations) joined with accent-folded character n-grams (terse and misspelt messages), trained on the
+examples in ``knowledge/question-types/<language>.txt`` (one ``## <type>`` section per type) and, as questions, the
+labelled customer utterances of ``knowledge/intents`` (train split, every topic but ``general``, which holds the
+greetings and thanks). Shipped in the package's artifacts under a fingerprint of that data and of the embedding engine.
+
+    python -m core.agents.question_type eval     # cross-validated accuracy per type and language
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from pathlib import Path
+
+from core.agents.intent import SentenceEmbeddings, embedding_engine_id
+from core.agents.model_cache import load_or_train, ship
+from core.config import REPO_ROOT
+from core.text import fold
+from core.utterances import INTENTS_DIR, load_examples
+
+TYPES_DIR = REPO_ROOT / "knowledge" / "question-types"
+SMALL_TALK = ("greeting", "thanks", "goodbye", "bot", "capabilities", "off_topic")
+MODEL_VERSION = "qtype-1"
+# Desk questions drawn from the intent utterances, per language (the small-talk types have ~40-60 each).
+QUESTIONS_PER_LANGUAGE = 240
+
+_model = None
+_lock = threading.Lock()
+
+
+def written_examples(folder: Path = TYPES_DIR) -> list[dict]:
+    rows = []
+    for path in sorted(folder.glob("*.txt")):
+        label = None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line.startswith("## "):
+                label = line[3:].strip()
+            elif line and label:
+                rows.append({"text": line, "label": label, "lang": path.stem})
+    return rows
+
+
+def training_rows() -> list[dict]:
+    rows = written_examples()
+    by_language: dict[str, list[dict]] = {}
+    for row in load_examples("train"):
+        if row.get("label") != "general":
+            by_language.setdefault(row.get("lang", ""), []).append(row)
+    for language, utterances in sorted(by_language.items()):
+        picked = random.Random(f"question-types-{language}").sample(
+            utterances, min(QUESTIONS_PER_LANGUAGE, len(utterances)))
+        rows += [{"text": r["text"], "label": "question", "lang": language} for r in picked]
+    return rows
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256(f"{MODEL_VERSION}\x00{embedding_engine_id()}".encode())
+    for path in [*sorted(TYPES_DIR.glob("*.txt")), *sorted(INTENTS_DIR.rglob("*.jsonl"))]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def train(rows: list[dict]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+
+    features = FeatureUnion([
+        ("e5", SentenceEmbeddings(weight=2.0)),
+        ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
+    ])
+    pipeline = make_pipeline(features, LogisticRegression(C=5.0, max_iter=3000, class_weight="balanced"))
+    pipeline.fit([r["text"] for r in rows], [r["label"] for r in rows])
+    return pipeline
+
+
+def model_file() -> str:
+    """The trained model's file name (shipped in the package's artifacts, or kept in DATA_DIR)."""
+    return f"question-type-model-{_fingerprint()}.joblib"
+
+
+def _get_model():
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = load_or_train(model_file(), lambda: train(training_rows()))
+    return _model
+
+
+def classify(text: str) -> tuple[str, float]:
+    """(type, probability): one of ``SMALL_TALK`` or "question"."""
+    from sklearn import config_context
+
+    model = _get_model()
+    with config_context(assume_finite=True, skip_parameter_validation=True):
+        probabilities = model.predict_proba([text])[0]
+    best = int(probabilities.argmax())
+    return str(model.classes_[best]), float(probabilities[best])
+
+
+def small_talk(text: str, threshold: float = 0.5) -> str | None:
+    """The small-talk type of a message that is only that (a greeting with a question is a question)."""
+    label, probability = classify(text)
+    return label if label in SMALL_TALK and probability >= threshold else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    from collections import Counter
+
+    parser = argparse.ArgumentParser(prog="python -m core.agents.question_type")
+    parser.add_argument("command", choices=["train", "eval", "classify"])
+    parser.add_argument("text", nargs="?")
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        _get_model()
+        shipped = ship(model_file())
+        print(f"question-type model ready: {shipped.relative_to(shipped.parent.parent)}")
+    elif args.command == "classify":
+        print(classify(args.text or ""))
+    else:
+        rows = training_rows()
+        random.Random(7).shuffle(rows)
+        folds = 5
+        right, total = Counter(), Counter()
+        for k in range(folds):
+            test = rows[k::folds]
+            model = train([r for i, r in enumerate(rows) if i % folds != k])
+            for row, predicted in zip(test, model.predict([r["text"] for r in test]), strict=True):
+                for key in (row["label"], row["lang"], "all"):
+                    total[key] += 1
+                    right[key] += predicted == row["label"]
+        for key in sorted(total):
+            print(f"{key:<13} {total[key]:>5} {right[key] / total[key]:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    from core.agents.question_type import main as _main
+
+    raise SystemExit(_main())
