@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
+.PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-actions eval-e2e bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
@@ -58,6 +58,11 @@ eval-language: setup
 # questions asked over HTTP; conversations and turns passed per language.
 eval-shops: setup
 	$(PY) -m tests.evals.shops
+
+# Order actions scored by the shop's final state (tests/evals/actions/*.json, τ-bench style): each scripted customer
+# talks to a fresh local host; pass rates per action, language, kind and shop.
+eval-actions: setup
+	$(PY) -m tests.evals.actions
 
 # The e2e conversation suite over HTTP, pass rate by category.
 eval-e2e: setup
