@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup vendor screenshots run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events bench-load clean azurite-start azurite-stop
+.PHONY: setup vendor screenshots run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-actions eval-e2e eval-e2e-vendors eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events bench-load clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, the trained models (intent, critic, question type,
@@ -89,9 +89,19 @@ eval-shops: setup
 eval-rules: setup
 	$(PY) -m tests.evals.rules
 
+# Order actions scored by the shop's final state (tests/evals/actions/*.json, τ-bench style): each scripted customer
+# talks to a fresh local host; pass rates per action, language, kind and shop.
+eval-actions: setup
+	$(PY) -m tests.evals.actions
+
 # The e2e conversation suite over HTTP, pass rate by category.
 eval-e2e: setup
 	$(PY) -m tests.e2e.runner
+
+# The same suite with SHOP_DATA=shopify and TICKET_DESK=zendesk pointed at the local stand-ins (core/devhost/standins);
+# every escalation must also reach the Zendesk stand-in as a ticket.
+eval-e2e-vendors: setup
+	$(PY) -m tests.e2e.runner --vendors
 
 azurite-start: setup
 	$(PY) -m core.devhost.azurite start

@@ -79,17 +79,26 @@ def storage_connection(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app_host(storage_connection, tmp_path_factory):
-    """The real function_app.py on the local host, with the demo shop and two other shops imported."""
+    """The real function_app.py on the local host, with the demo shop and two other shops imported; with
+    ``E2E_VENDORS=standins`` their orders and tickets go through the Shopify and Zendesk adapters to the local
+    stand-ins (``host.standins``; None otherwise)."""
+    from tests.e2e import vendors
     from tests.integration.hosting import HostProcess, host_env
 
     data_dir = tmp_path_factory.mktemp("host-data")
-    env = host_env(storage_connection, data_dir)
-    for tenant, folder in (("demo", REPO / "knowledge/tenants/demo"),
-                           ("northwind-tea", REPO / "tests/fixtures/tenants/northwind-tea"),
-                           ("maple-paws", REPO / "tests/fixtures/tenants/maple-paws")):
+    shops = {"demo": REPO / "knowledge/tenants/demo", "northwind-tea": REPO / "tests/fixtures/tenants/northwind-tea",
+             "maple-paws": REPO / "tests/fixtures/tenants/maple-paws"}
+    standins, settings = None, {}
+    if vendors.wanted():
+        standins, settings, shops = vendors.start(shops, tmp_path_factory.mktemp("vendor-shops"))
+    env = host_env(storage_connection, data_dir, **settings)
+    for tenant, folder in shops.items():
         subprocess.run([sys.executable, "-m", "core.tenants", "import", tenant, str(folder)], cwd=REPO, env=env,
                        check=True, capture_output=True)
     host = HostProcess(env, REPO, "function_app", data_dir / "host.log")
+    host.standins = standins
     host.startup_seconds = host.start()
     yield host
     host.stop()
+    if standins is not None:
+        standins.stop()

@@ -17,6 +17,7 @@ from typing import Any
 from core.agents import critic, escalation
 from core.integrations.imported_actions import ImportedShopActions
 from core.models import ActionOutcome, Language
+from core.pii.addresses import find_addresses
 from core.text import tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -320,8 +321,11 @@ class Dialogue:
 
 
 def parse_address(message: str) -> dict[str, str] | None:
-    """"12 Oak Street, Toronto, ON, M5V 2T6" (street, city, [province], [postal code], [country])."""
-    match = _STREET.search(message)
+    """"12 Oak Street, Toronto, ON, M5V 2T6" (street, city, [province], [postal code], [country]), within a longer
+    message too ("change the address of order 1039 to 45 Maple Avenue, Toronto…": the address the PII detector
+    finds, not the order number before it)."""
+    found = sorted(find_addresses(message), key=lambda span: span.start)
+    match = _STREET.search(found[0].text(message) if found else message)
     if not match:
         return None
     parts = [p.strip() for p in match.group(0).split(",") if p.strip()]

@@ -7,8 +7,10 @@ import re
 from datetime import UTC, datetime
 
 from core import lexicon
+from core.actions import words
 from core.agents.critic import number_value
 from core.models import Escalation, HandoffJob, InputVerdict, IntentResult, OrderFacts
+from core.pii.addresses import find_addresses
 from core.pii.cards import mask_card_numbers
 from core.stores.ports import ConcurrencyError, DocumentStore
 from core.text import FUNCTION_WORDS, fold
@@ -54,6 +56,13 @@ def bulk_quantity(text: str, order_numbers: list[str] = ()) -> bool:
     return False
 
 
+def without_addresses(message: str) -> str:
+    """The message with its postal addresses blanked: "45 Maple Avenue, Toronto" is a house number, not 45 items."""
+    for span in sorted(find_addresses(message), key=lambda s: s.start, reverse=True):
+        message = message[:span.start] + " " + message[span.end:]
+    return message
+
+
 def _frustrated(text: str) -> bool:
     return bool(_FRUSTRATION.search(text) or (_EMPHATIC.search(text) and not _POSITIVE.search(text)))
 
@@ -80,9 +89,14 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
     if intent.label == "returns_refunds" and refund_limit is not None:
         asked = _amounts(intent.entities.amounts)
         totals = [float(o.total) for o in orders or [] if o.total]
-        if any(a > refund_limit for a in asked) or (not asked and any(t > refund_limit for t in totals)):
+        # Without an amount, the order's total is what is asked back, if the message asks for anything back at
+        # all: "what is your return policy?" about a large order is a question, not a refund.
+        asks_back = words.tool_asked(message) in ("refund", "start_return", "start_exchange")
+        if any(a > refund_limit for a in asked) or (not asked and asks_back and any(t > refund_limit
+                                                                                  for t in totals)):
             return "refund_above_limit"
-    if intent.label not in ("order_status", "returns_refunds") and bulk_quantity(text, intent.entities.order_numbers):
+    if intent.label not in ("order_status", "returns_refunds") and bulk_quantity(
+            fold(without_addresses(message)).replace("’", "'"), intent.entities.order_numbers):
         return "bulk_order"
     if unanswered_turns >= 2:
         return "repeated_failure"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .types import Message
+from .types import Message, ToolCall
 
 OFFLINE = "offline"
 AZURE_OPENAI = "azure_openai"
@@ -20,7 +20,19 @@ class ChatProvider(Protocol):
     def model_for(self, agent: str) -> str: ...
 
     def complete(self, model: str, messages: list[Message], *, json_schema: dict[str, Any] | None,
-                 temperature: float, max_tokens: int, timeout: float) -> tuple[str, int, int]: ...
+                 temperature: float, max_tokens: int, timeout: float, tools: list[dict[str, Any]] | None = None
+                 ) -> tuple[str, int, int, list[ToolCall]]: ...
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """A message in the chat.completions format (an assistant's tool calls, a tool's answer to one)."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                             for c in message.tool_calls]
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    return out
 
 
 @dataclass
@@ -38,10 +50,10 @@ class OpenAIChatProvider:
     def model_for(self, agent: str) -> str:
         return self.models.get(agent, self.default_model)
 
-    def complete(self, model, messages, *, json_schema, temperature, max_tokens, timeout):
+    def complete(self, model, messages, *, json_schema, temperature, max_tokens, timeout, tools=None):
         kwargs: dict[str, Any] = {
             "model": model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "messages": [wire_message(m) for m in messages],
             "temperature": temperature,
             "max_tokens": max_tokens,
             "timeout": timeout,
@@ -49,10 +61,15 @@ class OpenAIChatProvider:
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_schema",
                                          "json_schema": {"name": "result", "schema": json_schema, "strict": True}}
+        if tools:
+            kwargs["tools"] = tools
         response = self.client.chat.completions.create(**kwargs)
-        content = response.choices[0].message.content or ""
+        message = response.choices[0].message
+        calls = [ToolCall(c.id, c.function.name, c.function.arguments or "")
+                 for c in message.tool_calls or [] if getattr(c, "function", None) is not None]
         usage = response.usage
-        return content, (usage.prompt_tokens if usage else 0), (usage.completion_tokens if usage else 0)
+        return (message.content or "", (usage.prompt_tokens if usage else 0),
+                (usage.completion_tokens if usage else 0), calls)
 
 
 def azure_openai_provider(*, endpoint: str, api_version: str, api_key: str, models: dict[str, str],

@@ -1,5 +1,7 @@
 """The model router: per-agent models, retries honouring Retry-After, rate limits, circuit breakers, fallback
-order, PII tokenization for third-party providers, and the token-cost ledger.
+order, PII tokenization for third-party providers (a function-calling request's tool answers and earlier calls
+included; the values of the tokens in the model's tool arguments are put back before anything acts on them), and
+the token-cost ledger.
 
 The offline provider is always the last resort, so a turn is answered from the shop's data even when every
 model endpoint is down.
@@ -20,7 +22,7 @@ from . import costs
 from .limits import CircuitBreaker, RateLimiter
 from .pii_policy import PiiGuard
 from .providers import OFFLINE, ChatProvider
-from .types import Completion, CompletionRequest, Message
+from .types import Completion, CompletionRequest, Message, ToolCall
 
 log = logging.getLogger("shopdesk.llm")
 
@@ -108,20 +110,21 @@ class LlmRouter:
         return min(0.5 * 2 ** (state.attempt_number - 1), self.max_retry_after)
 
     def _call(self, provider: ChatProvider, model: str, messages: list[Message],
-              request: CompletionRequest) -> tuple[str, int, int, int]:
+              request: CompletionRequest) -> tuple[str, int, int, list[ToolCall], int]:
         attempts = 0
 
-        def once() -> tuple[str, int, int]:
+        def once() -> tuple[str, int, int, list[ToolCall]]:
             nonlocal attempts
             attempts += 1
+            extra = {"tools": request.tools} if request.tools else {}
             return provider.complete(model, messages, json_schema=request.json_schema,
                                      temperature=request.temperature, max_tokens=request.max_tokens,
-                                     timeout=self.timeout_seconds)
+                                     timeout=self.timeout_seconds, **extra)
 
         retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                             retry=retry_if_exception(is_retryable), sleep=self._sleep, reraise=True)
-        content, prompt_tokens, completion_tokens = retrying(once)
-        return content, prompt_tokens, completion_tokens, attempts
+        content, prompt_tokens, completion_tokens, calls = retrying(once)
+        return content, prompt_tokens, completion_tokens, calls, attempts
 
     def complete(self, request: CompletionRequest, *, always_tokenize: bool = False) -> Completion:
         for provider in self.providers:
@@ -144,15 +147,16 @@ class LlmRouter:
                     log.warning("llm %s skipped: PII protection unavailable for a provider outside the perimeter",
                                 provider.name)
                     continue
-                texts, session = self.guard.protect(request.tenant_id, request.conversation_id,
-                                                    [m.content for m in messages], request.known_entities)
-                messages = [Message(m.role, t) for m, t in zip(messages, texts, strict=True)]
+                messages, session = self._protect(request, messages)
             started = time.perf_counter()
             try:
-                content, prompt_tokens, completion_tokens, attempts = self._call(provider, model, messages, request)
+                content, prompt_tokens, completion_tokens, calls, attempts = self._call(provider, model, messages,
+                                                                                        request)
                 report: list[str] = []
                 if session is not None:
                     content, report = self.guard.restore(session, content)  # type: ignore[union-attr]
+                    calls, call_report = self._restore_calls(session, calls)
+                    report += call_report
                 if request.json_schema is not None:
                     try:
                         json.loads(content)
@@ -168,10 +172,30 @@ class LlmRouter:
             completion = Completion(content=content, provider=provider.name, model=model,
                                     prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost=cost,
                                     latency_ms=(time.perf_counter() - started) * 1000, attempts=attempts,
-                                    tokenized=tokenize, pii_report=report)
+                                    tokenized=tokenize, pii_report=report, tool_calls=calls)
             self._record(request, completion)
             return completion
         return Completion(content=request.offline(), provider=OFFLINE, model=OFFLINE)
+
+    def _protect(self, request: CompletionRequest, messages: list[Message]) -> tuple[list[Message], Any]:
+        """The messages with PII tokenized: every text, tool answers and the arguments of earlier tool calls
+        included."""
+        texts = [m.content for m in messages] + [c.arguments for m in messages for c in m.tool_calls]
+        tokenized, session = self.guard.protect(request.tenant_id, request.conversation_id,  # type: ignore[union-attr]
+                                                texts, request.known_entities)
+        arguments = iter(tokenized[len(messages):])
+        out = [Message(m.role, text, [ToolCall(c.id, c.name, next(arguments)) for c in m.tool_calls], m.tool_call_id)
+               for m, text in zip(messages, tokenized[:len(messages)], strict=True)]
+        return out, session
+
+    def _restore_calls(self, session: Any, calls: list[ToolCall]) -> tuple[list[ToolCall], list[str]]:
+        """The model's tool arguments with the values of its PII tokens put back, before anything acts on them."""
+        restored, report = [], []
+        for call in calls:
+            arguments, problems = self.guard.restore(session, call.arguments)  # type: ignore[union-attr]
+            restored.append(ToolCall(call.id, call.name, arguments))
+            report += problems
+        return restored, report
 
     def _record(self, request: CompletionRequest, completion: Completion) -> None:
         if self.ledger_store is None:

@@ -22,6 +22,7 @@ from pydantic import TypeAdapter
 
 from core import audit
 from core.actions import dialogue as actions
+from core.actions import step as action_step
 from core.agents import analytics, critic, escalation, intent, knowledge, memory, response
 from core.turn.state import TurnState
 
@@ -106,7 +107,7 @@ LOAD_CONTEXT = step(memory.load_context, reads={"turn"}, writes="context", audit
 CHECK_INPUT = step(critic.check_input, reads={"turn", "context"}, writes="screen")
 CLASSIFY_INTENT = step(intent.classify_intent, reads={"turn", "context", "screen"}, writes="intent",
                        when=critic.lets_through)
-TAKE_ACTION = step(actions.take_action, reads={"turn", "context", "screen", "intent"}, writes="action",
+TAKE_ACTION = step(action_step.take_action, reads={"turn", "context", "screen", "intent", "facts"}, writes="action",
                   when=actions.in_play)
 RETRIEVE_KNOWLEDGE = step(knowledge.retrieve_knowledge, reads={"turn", "intent"}, writes="citations",
                           when=knowledge.needs_lookup)
