@@ -20,10 +20,12 @@ DEMO = REPO / "knowledge/tenants/demo"
 MARIE, EMILY = "marie-eve.gagnon@example.com", "emily.chen@example.com"
 
 
-def shop_folder(destination: Path, **integrations: str) -> Path:
-    """A copy of the demo shop's files whose tenant.json allows returns of any delivered order."""
+def shop_folder(destination: Path, tenant_id: str = "demo", **integrations: str) -> Path:
+    """A copy of the demo shop's files, as tenant ``tenant_id``, whose tenant.json allows returns of any delivered
+    order."""
     shutil.copytree(DEMO, destination)
     config = json.loads((destination / "tenant.json").read_text())
+    config["id"] = tenant_id
     config["actions"] = {"return_window_days": 3650}
     if integrations:
         config["integrations"] = {**config.get("integrations", {}), **integrations}

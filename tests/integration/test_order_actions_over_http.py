@@ -22,7 +22,7 @@ TENANT = "brume-actions"
 def desk(storage_connection, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("order-actions-host")
     env = host_env(storage_connection, data_dir, LOCAL_FUNCTION_KEY=KEY)
-    folder = story.shop_folder(data_dir / "shop")
+    folder = story.shop_folder(data_dir / "shop", TENANT)
     subprocess.run([sys.executable, "-m", "core.tenants", "import", TENANT, str(folder)], cwd=REPO, env=env,
                    check=True, capture_output=True)
     host = HostProcess(env, REPO, "function_app", data_dir / "host.log")
