@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
+.PHONY: setup run test lint eval-intent eval-guardrails eval-language eval-shops eval-e2e eval-escalation eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
-# core/rag/native), npm deps (Azurite), local.settings.json, intent and critic models.
-setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp
+# core/rag/native), npm deps (Azurite), local.settings.json, intent, critic and escalation models.
+setup: $(VENV)/.installed node_modules/.installed local.settings.json .data/intent-model.stamp .data/critic-model.stamp \
+       .data/escalation-model.stamp
 
 ENGINE_SOURCES := $(wildcard core/rag/native/*.c core/rag/native/*.h core/rag/native/*.py core/rag/native/*.toml \
                     core/rag/native/e5engine/*.py)
@@ -41,6 +42,15 @@ local.settings.json: local.settings.sample.json $(VENV)/.installed
 .data/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/critic_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
 	@touch $@
+
+# The escalation agent's learned judgement, trained at build time from knowledge/escalation and the intent utterances.
+.data/escalation-model.stamp: $(VENV)/.installed $(shell find knowledge/escalation knowledge/intents -name '*.jsonl' 2>/dev/null) .data/intent-model.stamp core/agents/escalation_model.py
+	OMP_NUM_THREADS=1 $(PY) -m core.agents.escalation_model train
+	@touch $@
+
+# Escalation precision and recall per language on each author's messages, with a model trained without them.
+eval-escalation: setup
+	$(PY) -m tests.evals.escalation
 
 # The critic's input screen per language on each guardrail author's messages, trained without them.
 eval-guardrails: setup
