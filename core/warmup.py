@@ -1,6 +1,6 @@
-"""Load what a first chat turn would otherwise wait for: the intent, critic, question-type and language models, the
-embedder, and each tenant's knowledge index. Called by the Functions warm-up trigger (and by the local host
-at start)."""
+"""Load what a first chat turn would otherwise wait for: the intent, critic, question-type, escalation and
+language models, the embedder, and each tenant's knowledge index. Called by the Functions warm-up trigger (and by
+the local host at start)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import gc
 import logging
 import time
 
-from core.agents import critic_model, intent, question_type
+from core.agents import critic_model, escalation_model, intent, question_type
 from core.language import detect
 from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore
@@ -35,6 +35,7 @@ def warm(store: DocumentStore, knowledge: KnowledgeSearch) -> dict[str, float]:
 
     step("intent_model", lambda: intent.classify("where is my order?"))
     step("critic_model", lambda: critic_model.screen("where is my order?"))
+    step("escalation_model", lambda: escalation_model.reason("where is my order?"))
     step("language_model", lambda: detect("bonjour, où est ma commande?"))
     step("question_type_model", lambda: question_type.classify("where is my order?"))
     for tenant in list_tenants(store):

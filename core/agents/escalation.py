@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from core import lexicon
 from core.actions import words
+from core.agents import escalation_model
 from core.agents.critic import number_value
 from core.models import Escalation, HandoffJob, InputVerdict, IntentResult, OrderFacts
 from core.pii.addresses import find_addresses
@@ -21,14 +22,6 @@ TICKETS = "tickets"
 
 
 _PHRASES = lexicon.load("escalation")
-# Injury or hazard reports, on folded text (no accents). "Burn" counts only when it hurt someone: "the candle
-# burned evenly" is a good review.
-_SAFETY = lexicon.compile_phrases(_PHRASES["safety"], whole_words=True,
-                                  BODY=lexicon.alternatives(_PHRASES["body_parts"]))
-_FRUSTRATION = lexicon.compile_phrases(_PHRASES["frustration"], re.I, whole_words=True)
-_EMPHATIC = re.compile(r"!{3,}|¡{2,}")
-# "Thank you so much!!!" is enthusiasm: emphatic punctuation counts as frustration only without these.
-_POSITIVE = lexicon.compile_phrases(_PHRASES["positive"], re.I, whole_words=True)
 
 
 # A group or business order: a request naming a quantity of items well beyond a household's (or a collective number),
@@ -63,28 +56,41 @@ def without_addresses(message: str) -> str:
     return message
 
 
-def _frustrated(text: str) -> bool:
-    return bool(_FRUSTRATION.search(text) or (_EMPHATIC.search(text) and not _POSITIVE.search(text)))
-
-
 def _amounts(values: list[str]) -> list[float]:
     return [float(v) for v in map(number_value, values) if v is not None]
 
 
+#: The learned reasons → the ticket's reason (the reply and the ticket's priority are chosen by it).
+_LEARNED = {
+    "safety": "safety", "human_request": "customer_requested_human", "complaint": "complaint",
+    "legal_threat": "complaint", "frustration": "frustrated_customer", "abuse": "frustrated_customer",
+    "refund_decision": "refund_decision", "bulk_business": "bulk_order", "technical_fault": "technical_fault",
+}
+#: The intent classifier's complaint label escalates unless the escalation model is at least this sure the message
+#: is an ordinary question ("what are your customer service hours?" is labelled a complaint by the intent data).
+ORDINARY_SURE = 0.8
+
+
 def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int, message: str = "",
-           orders: list[OrderFacts] | None = None, refund_limit: float | None = None) -> str | None:
-    """The reason to escalate, or None: safety, explicit request, complaint, frustration or abuse, a refund above
-    the tenant's auto-approval limit, a group or business order, or repeated failure to answer."""
+           orders: list[OrderFacts] | None = None, refund_limit: float | None = None, model=None) -> str | None:
+    """The reason to escalate, or None: safety, explicit request, complaint or legal threat, frustration or abuse,
+    a refund above the tenant's auto-approval limit or needing a decision, a group or business order, a technical
+    fault, or repeated failure to answer. The language-facing judgement is the escalation model's
+    (``core.agents.escalation_model``); amounts, counts of turns and the other agents' signals are rules."""
     if verdict.blocked:
         return None
-    text = fold(message).replace("’", "'")
-    if _SAFETY.search(text):
+    scores = escalation_model.probabilities(message, model) if message.strip() else {}
+    ordinary = scores.get(escalation_model.NONE, 1.0)
+    learned = escalation_model.judge(scores)
+    if learned == "safety" or (intent.wants_human and escalation_model.judge(scores, escalated=True) == "safety"):
         return "safety"  # first: an injury report asking for a manager is still urgent
-    if intent.wants_human:
+    if intent.wants_human or learned == "human_request":
         return "customer_requested_human"
-    if intent.label == "complaint_escalation" and intent.confidence >= 0.5:
+    if learned in ("complaint", "legal_threat"):
         return "complaint"
-    if "abusive_language" in verdict.reasons or _frustrated(text):
+    if intent.label == "complaint_escalation" and intent.confidence >= 0.5 and ordinary < ORDINARY_SURE:
+        return "complaint"
+    if "abusive_language" in verdict.reasons or learned in ("frustration", "abuse"):
         return "frustrated_customer"
     if intent.label == "returns_refunds" and refund_limit is not None:
         asked = _amounts(intent.entities.amounts)
@@ -95,8 +101,12 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
         if any(a > refund_limit for a in asked) or (not asked and asks_back and any(t > refund_limit
                                                                                   for t in totals)):
             return "refund_above_limit"
-    if intent.label not in ("order_status", "returns_refunds") and bulk_quantity(
-            fold(without_addresses(message)).replace("’", "'"), intent.entities.order_numbers):
+    if learned == "refund_decision" and intent.entities.amounts:
+        learned = None  # a refund of a named amount is the limit's to decide (above: escalated; otherwise approved)
+    if learned is not None:
+        return _LEARNED[learned]
+    text = fold(without_addresses(message)).replace("’", "'")
+    if intent.label not in ("order_status", "returns_refunds") and bulk_quantity(text, intent.entities.order_numbers):
         return "bulk_order"
     if unanswered_turns >= 2:
         return "repeated_failure"
@@ -154,7 +164,7 @@ def needed(state: TurnState) -> bool:
 
 
 _PRIORITY = {"safety": "urgent", "complaint": "high", "frustrated_customer": "high", "refund_above_limit": "high",
-             "approval_required": "high"}
+             "approval_required": "high", "refund_decision": "high"}
 
 
 def escalate(state: TurnState, ports: TurnPorts) -> Escalation:

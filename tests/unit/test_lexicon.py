@@ -71,6 +71,5 @@ def test_the_waitlist_reads_its_phrases_from_data(text, expected):
 
 
 def test_the_escalation_agent_reads_its_phrases_from_data():
-    assert escalation._SAFETY.search("la creme a brule la peau de mon bebe")
-    assert not escalation._SAFETY.search("the candle burned evenly")
-    assert escalation._frustrated("c'est n'importe quoi") and not escalation._frustrated("Merci beaucoup!!!")
+    assert escalation._BULK_COLLECTIVE.search("une quarantaine de jeux")
+    assert not escalation._BULK_COLLECTIVE.search("quarante jeux")
