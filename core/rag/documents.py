@@ -42,14 +42,36 @@ def _front_matter(text: str, name: str = "") -> tuple[dict[str, str], str]:
     try:
         data = yaml.load(match.group(1), Loader=yaml.BaseLoader)  # only strings, lists, mappings
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        raise DocumentError(f"{name}: invalid YAML front matter{where}") from None
+        data = _flat_mapping(match.group(1)) if "mapping values are not allowed" in str(exc) else None
+        if data is None:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 2}" if mark is not None else ""
+            raise DocumentError(f"{name}: invalid YAML front matter{where}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise DocumentError(f"{name}: front matter must be a mapping of keys to values")
     return {str(k): "" if v is None else str(v).strip() for k, v in data.items()}, text[match.end():]
+
+
+_FLAT_LINE = re.compile(r"^([A-Za-z_][\w-]*):[ \t]+(.*)$")
+
+
+def _flat_mapping(block: str) -> dict[str, str] | None:
+    """Front matter of one ``key: value`` per line whose values hold ": " unquoted, as French typography writes a
+    title ("Les Fêtes 2026 : dates limites"): strict YAML refuses it, every shop means the rest of the line."""
+    data: dict[str, str] = {}
+    for line in block.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        found = _FLAT_LINE.match(line)
+        if not found:
+            return None
+        value = found.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        data[found.group(1)] = value
+    return data
 
 
 def _lang(value: str | None) -> str:

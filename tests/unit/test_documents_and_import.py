@@ -26,6 +26,18 @@ def test_a_translation_repeating_its_originals_id_is_named_after_its_file(tmp_pa
     assert parse_file(renamed)[0].id == "returns.md"
 
 
+def test_a_title_with_a_french_colon_is_read_whole_and_broken_yaml_is_still_refused(tmp_path):
+    page = tmp_path / "article-holidays.fr-CA.md"
+    page.write_text("---\nid: article-holidays\ntitle: Les Fêtes 2026 : dates limites, Vendredi fou\nlang: fr-CA\n"
+                    "translation_of: article-holidays\n---\n# Les Fêtes\n\nOn ferme le 24.\n", encoding="utf-8")
+    (doc,) = parse_file(page)
+    assert doc.title == "Les Fêtes 2026 : dates limites, Vendredi fou" and doc.lang == "fr-CA"
+    broken = tmp_path / "bad.md"
+    broken.write_text("---\ntitle: [unclosed\n---\n# X\n\nbody\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match="bad.md"):
+        parse_file(broken)
+
+
 def test_markdown_without_front_matter_uses_file_name(tmp_path):
     path = tmp_path / "gift-wrap.md"
     path.write_text("We wrap gifts for free.", encoding="utf-8")
