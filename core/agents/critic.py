@@ -167,7 +167,7 @@ def review_reply(draft: Draft, *, context_text: str, expected_language: Language
             break
     if _rude(draft.reply):
         reasons.append("rude_tone")
-    wrong = wrong_language(draft.reply, expected_language)
+    wrong = wrong_language(draft.reply, expected_language, names_from=context_text)
     if wrong:
         reasons.append(f"wrong_language:{wrong}")
     return OutputVerdict(ok=not reasons, reasons=reasons)
@@ -178,12 +178,18 @@ def review_reply(draft: Draft, *, context_text: str, expected_language: Language
 _QUOTATION = re.compile(r"«[^«»]*»|“[^“”]*”|\"[^\"\n]*\"")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _MIN_FRAME_WORDS = 4
+_CAPITALISED = re.compile(r"\b[A-Z][^\W\d_]+\b")
 
 
-def wrong_language(reply: str, expected: Language) -> str | None:
+def wrong_language(reply: str, expected: Language, *, names_from: str = "") -> str | None:
     """The reply's language when it is clearly not ``expected``. Delimited quotations do not count, so a French
     reply quoting an English policy stays French; but the words around them must then make a real sentence (at
-    least four words), or the whole reply is judged as it is: a bare « English text » is still English."""
+    least four words), or the whole reply is judged as it is: a bare « English text » is still English. Capitalised
+    words the grounding context ``names_from`` holds are names the shop gave (products, carriers: "Darjeeling First
+    Flush", "Canada Post"), not the reply's language, and are left out of the judgement."""
+    if names_from:
+        known = {w.casefold() for w in _CAPITALISED.findall(names_from)}
+        reply = _CAPITALISED.sub(lambda m: " " if m.group(0).casefold() in known else m.group(0), reply)
     unquoted = _QUOTATION.sub(" ", reply)
     if unquoted == reply or len(_WORD.findall(unquoted)) < _MIN_FRAME_WORDS:
         return _judge(reply, expected)
