@@ -17,14 +17,13 @@ limit, repeated unanswered turns, and the intent and input-screen signals.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import threading
 from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
-from core.agents.model_cache import load_or_train, ship
+from core.agents.model_cache import class_probabilities, data_fingerprint, load_or_train, ship
 from core.config import REPO_ROOT
 from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
@@ -115,11 +114,8 @@ def train(texts: list[str], labels: list[str], weights: list[float] | None = Non
 
 
 def _fingerprint() -> str:
-    digest = hashlib.sha256(f"{MODEL_VERSION}\x00{embedding_engine_id()}".encode())
-    for folder in (ESCALATION_DIR, INTENTS_DIR):
-        for path in sorted(folder.rglob("*.jsonl")):
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return data_fingerprint(f"{MODEL_VERSION}\x00{embedding_engine_id()}",
+                            [p for folder in (ESCALATION_DIR, INTENTS_DIR) for p in sorted(folder.rglob("*.jsonl"))])
 
 
 def model_file() -> str:
@@ -137,12 +133,7 @@ def get_model():
 
 
 def probabilities(text: str, model=None) -> dict[str, float]:
-    from sklearn import config_context
-
-    pipeline = model or get_model()
-    with config_context(assume_finite=True, skip_parameter_validation=True):
-        row = pipeline.predict_proba([text])[0]
-    return {label: float(p) for label, p in zip(pipeline.classes_, row, strict=True)}
+    return class_probabilities(model or get_model(), text)
 
 
 #: An escalated message this likely to report an injury or hazard is a safety case whatever else it asks for.

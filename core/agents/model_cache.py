@@ -5,9 +5,10 @@ retraining next time). Every load and training is logged with where the model ca
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,22 @@ def ship(name: str) -> Path:
         if older != target:
             older.unlink()
     return target
+
+
+def data_fingerprint(head: str, files: Iterable[Path]) -> str:
+    """16 hex digits naming a model by what it was trained on: ``head`` (model version, embedding engine) and the
+    bytes of its training ``files``, in the order given."""
+    digest = hashlib.sha256(head.encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def class_probabilities(pipeline: Any, text: str) -> dict[str, float]:
+    """A fitted classifier's probability per class for one text, without sklearn's per-call input checks."""
+    from sklearn import config_context
+
+    with config_context(assume_finite=True, skip_parameter_validation=True):
+        row = pipeline.predict_proba([text])[0]
+    return {label: float(p) for label, p in zip(pipeline.classes_, row, strict=True)}
+

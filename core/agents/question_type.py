@@ -12,13 +12,12 @@ greetings and thanks). Shipped in the package's artifacts under a fingerprint of
 
 from __future__ import annotations
 
-import hashlib
 import random
 import threading
 from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
-from core.agents.model_cache import load_or_train, ship
+from core.agents.model_cache import data_fingerprint, load_or_train, ship
 from core.config import REPO_ROOT
 from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
@@ -60,10 +59,8 @@ def training_rows() -> list[dict]:
 
 
 def _fingerprint() -> str:
-    digest = hashlib.sha256(f"{MODEL_VERSION}\x00{embedding_engine_id()}".encode())
-    for path in [*sorted(TYPES_DIR.glob("*.txt")), *sorted(INTENTS_DIR.rglob("*.jsonl"))]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return data_fingerprint(f"{MODEL_VERSION}\x00{embedding_engine_id()}",
+                            [*sorted(TYPES_DIR.glob("*.txt")), *sorted(INTENTS_DIR.rglob("*.jsonl"))])
 
 
 def train(rows: list[dict]):
