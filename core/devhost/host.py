@@ -203,7 +203,12 @@ class LocalHost:
                 await self.stop()
 
         self.front.app.router.lifespan_context = lifespan
-        config = uvicorn.Config(self.front.app, host=self.host, port=self.port, log_level="warning",
+        app = self.front.app
+        if self.slot.listen_fd is not None and self.slot.count > 1:
+            from .workers import one_request_per_connection
+
+            app = one_request_per_connection(app)
+        config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning",
                                 access_log=False, lifespan="on")
         sockets = [socket.socket(fileno=self.slot.listen_fd)] if self.slot.listen_fd is not None else None
         await uvicorn.Server(config).serve(sockets=sockets)

@@ -133,6 +133,28 @@ async def serve_peers(socket_path: Path, handle: Handler) -> asyncio.AbstractSer
     return server
 
 
+def one_request_per_connection(app: Callable) -> Callable:
+    """Answer every HTTP request with ``Connection: close``. Workers accept from one shared socket, so a kept-alive
+    connection stays with the worker that accepted it: a few clients holding their connections kept every request
+    on one worker while the other idled. A connection per request lets whichever worker is free take the next
+    one, as the Functions host hands each invocation to a worker process."""
+
+    async def wrapped(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def closing(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await app(scope, receive, closing)
+
+    return wrapped
+
+
 # ----------------------------------------------------------------------------------------------- supervisor
 def worker_environment(count: int, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The workers' environment: with ``EMBEDDING_THREADS`` unset or 0, each embeds on its share of the cores.

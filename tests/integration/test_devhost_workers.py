@@ -97,3 +97,12 @@ def test_both_workers_serve_turns_and_none_is_lost(two_workers):
                        timeout=30)
     assert listed.status_code == 200
     assert expected <= {row["instanceId"] for row in listed.json()}  # the list covers both workers
+
+
+def test_a_kept_alive_client_is_not_tied_to_one_worker(two_workers):
+    """Workers accept from one socket: each answer closes its connection, so a client's next request is accepted
+    by whichever worker is free, not by the one that took its first connection."""
+    host, _ = two_workers
+    with httpx.Client(base_url=host.base, timeout=30) as client:
+        answers = [client.get("/api/health") for _ in range(3)]
+    assert all(a.status_code == 200 and a.headers["connection"] == "close" for a in answers)
