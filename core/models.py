@@ -161,6 +161,14 @@ class ShopFacts(BaseModel):
     customer_known: bool = False
 
 
+class EscalationSignals(BaseModel):
+    """The escalation agent's reading of the customer's message (its model's probability per reason, and whether it
+    asks for a group or business quantity), made once per turn so that the orchestrator's rule only reads it."""
+
+    scores: dict[str, float] = {}
+    bulk_order: bool = False
+
+
 class Escalation(BaseModel):
     escalated: bool = False
     ticket_id: str | None = None

@@ -10,7 +10,7 @@ from core import lexicon
 from core.actions import words
 from core.agents import escalation_model
 from core.agents.critic import number_value
-from core.models import Escalation, HandoffJob, InputVerdict, IntentResult, OrderFacts
+from core.models import Escalation, EscalationSignals, HandoffJob, InputVerdict, IntentResult, OrderFacts
 from core.pii.addresses import find_addresses
 from core.pii.cards import mask_card_numbers
 from core.stores.ports import ConcurrencyError, DocumentStore
@@ -71,15 +71,26 @@ _LEARNED = {
 ORDINARY_SURE = 0.8
 
 
+def read_message(intent: IntentResult, message: str, model=None) -> EscalationSignals:
+    """What the message itself says about a hand-off: the escalation model's scores and a group-order quantity."""
+    scores = escalation_model.probabilities(message, model) if message.strip() else {}
+    bulk = False
+    if intent.label not in ("order_status", "returns_refunds"):
+        bulk = bulk_quantity(fold(without_addresses(message)).replace("’", "'"), intent.entities.order_numbers)
+    return EscalationSignals(scores=scores, bulk_order=bulk)
+
+
 def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int, message: str = "",
-           orders: list[OrderFacts] | None = None, refund_limit: float | None = None, model=None) -> str | None:
+           orders: list[OrderFacts] | None = None, refund_limit: float | None = None, model=None,
+           signals: EscalationSignals | None = None) -> str | None:
     """The reason to escalate, or None: safety, explicit request, complaint or legal threat, frustration or abuse,
     a refund above the tenant's auto-approval limit or needing a decision, a group or business order, a technical
     fault, or repeated failure to answer. The language-facing judgement is the escalation model's
     (``core.agents.escalation_model``); amounts, counts of turns and the other agents' signals are rules."""
     if verdict.blocked:
         return None
-    scores = escalation_model.probabilities(message, model) if message.strip() else {}
+    signals = signals if signals is not None else read_message(intent, message, model)
+    scores = signals.scores
     ordinary = scores.get(escalation_model.NONE, 1.0)
     learned = escalation_model.judge(scores)
     if learned == "safety" or (intent.wants_human and escalation_model.judge(scores, escalated=True) == "safety"):
@@ -105,8 +116,7 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
         learned = None  # a refund of a named amount is the limit's to decide (above: escalated; otherwise approved)
     if learned is not None:
         return _LEARNED[learned]
-    text = fold(without_addresses(message)).replace("’", "'")
-    if intent.label not in ("order_status", "returns_refunds") and bulk_quantity(text, intent.entities.order_numbers):
+    if signals.bulk_order:
         return "bulk_order"
     if unanswered_turns >= 2:
         return "repeated_failure"
@@ -145,6 +155,13 @@ def open_ticket(store: DocumentStore, *, tenant_id: str, conversation_id: str, r
 
 
 # The turn's steps --------------------------------------------------------------------------------------------------
+def read_signals(state: TurnState, ports: TurnPorts) -> EscalationSignals:
+    """Step: read the message once, in an activity; the orchestrator's rule (``needed``) runs on every replay of
+    the turn and must not run the model each time."""
+    assert state.intent is not None
+    return read_message(state.intent, state.turn.message)
+
+
 def reason_for(state: TurnState) -> str | None:
     """Pure rule (no I/O): why this turn goes to a person, or None. A turn with no orders, products or citations
     counts as unanswered."""
@@ -156,7 +173,7 @@ def reason_for(state: TurnState) -> str | None:
     answered = bool(state.facts.orders or state.facts.products or state.citations)
     return decide(state.intent, state.screen, unanswered_turns=state.context.unanswered_turns + (0 if answered else 1),
                   message=state.turn.message, orders=state.facts.orders,
-                  refund_limit=state.context.tenant.escalation.refund_auto_approve_limit)
+                  refund_limit=state.context.tenant.escalation.refund_auto_approve_limit, signals=state.signals)
 
 
 def needed(state: TurnState) -> bool:

@@ -11,6 +11,7 @@ from core.models import (
     CustomerRef,
     Draft,
     Escalation,
+    EscalationSignals,
     InputVerdict,
     IntentResult,
     Language,
@@ -56,6 +57,7 @@ class TurnState(BaseModel):
     citations: list[Citation] = []
     facts: ShopFacts = ShopFacts()
     action: ActionOutcome | None = None
+    signals: EscalationSignals | None = None
     escalation: Escalation = Escalation()
     draft: Draft | None = None
     review: OutputVerdict | None = None

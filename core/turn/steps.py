@@ -107,6 +107,7 @@ LOAD_CONTEXT = step(memory.load_context, reads={"turn"}, writes="context", audit
 CHECK_INPUT = step(critic.check_input, reads={"turn", "context"}, writes="screen")
 CLASSIFY_INTENT = step(intent.classify_intent, reads={"turn", "context", "screen"}, writes="intent",
                        when=critic.lets_through)
+READ_SIGNALS = step(escalation.read_signals, reads={"turn", "intent"}, writes="signals", when=critic.lets_through)
 TAKE_ACTION = step(action_step.take_action, reads={"turn", "context", "screen", "intent", "facts"}, writes="action",
                   when=actions.in_play)
 RETRIEVE_KNOWLEDGE = step(knowledge.retrieve_knowledge, reads={"turn", "intent"}, writes="citations",
@@ -115,7 +116,8 @@ LOOKUP_SHOP_DATA = step(knowledge.lookup_shop_data, reads={"turn", "context", "i
                         when=knowledge.needs_lookup, audit=audit.order_lookups)
 LOOKUP_CITED_PRODUCTS = step(knowledge.lookup_cited_products, reads={"turn", "context", "citations", "facts"},
                              writes="facts", when=knowledge.needs_cited_products)
-ESCALATE = step(escalation.escalate, reads={"turn", "context", "screen", "intent", "facts", "citations", "action"},
+ESCALATE = step(escalation.escalate, reads={"turn", "context", "screen", "intent", "facts", "citations", "action",
+                                           "signals"},
                 writes="escalation", when=escalation.needed)
 COMPOSE_RESPONSE = step(response.compose_response, writes="draft", reads={
     "turn", "context", "screen", "intent", "citations", "facts", "action", "escalation", "retry_feedback"})
@@ -129,9 +131,9 @@ RECORD_TURN = step(memory.record_turn, writes="recorded", reads={
 PUBLISH_TURN_EVENT = step(analytics.publish_turn_event, reads={"turn", "recorded"}, writes=None)
 
 # Activities ----------------------------------------------------------------------------------------------------------
-# The conversation so far, the input critic, then (only for a message it lets through) the intent agent: one
-# round trip, and a blocked message never reaches a model.
-UNDERSTAND_MESSAGE = Activity("understand_message", (LOAD_CONTEXT, CHECK_INPUT, CLASSIFY_INTENT))
+# The conversation so far, the input critic, then (only for a message it lets through) the intent agent and the
+# escalation agent's reading of the message: one round trip, and a blocked message never reaches a model.
+UNDERSTAND_MESSAGE = Activity("understand_message", (LOAD_CONTEXT, CHECK_INPUT, CLASSIFY_INTENT, READ_SIGNALS))
 # The response agent's draft and the critic's review of it; a rejected model draft is composed again once, told why.
 COMPOSE_AND_REVIEW = Activity("compose_and_review", (COMPOSE_RESPONSE, CHECK_OUTPUT))
 RECOMPOSE_AND_REVIEW = Activity("compose_and_review", (COMPOSE_RESPONSE, CHECK_OUTPUT), when=critic.worth_a_retry,
