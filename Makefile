@@ -52,7 +52,7 @@ core/artifacts/intent-model.stamp: $(VENV)/.installed $(shell find knowledge/int
 	@touch $@
 
 # The critic's learned input screen, trained at build time from knowledge/guardrails and the intent utterances.
-core/artifacts/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents -name '*.jsonl' 2>/dev/null) core/artifacts/intent-model.stamp core/agents/critic_model.py
+core/artifacts/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/guardrails knowledge/intents knowledge/escalation -name '*.jsonl' 2>/dev/null) core/artifacts/intent-model.stamp core/agents/critic_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.critic_model train
 	@touch $@
 

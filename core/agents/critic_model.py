@@ -4,11 +4,13 @@ help with fraud, or ask for harmful content?
 Rules catch literal phrasings only; attacks come in role-play, fictional or "for audit purposes" framings, template
 and code strings, and every language. This classifier is trained on labelled messages written by independent
 authors (``knowledge/guardrails/*.jsonl``: ``text``, ``blocked``, ``category``, ``lang``; blocked and ordinary
-look-alikes in en / fr-CA / es) plus every customer utterance of the intent data as ordinary messages. Features are
-the intent agent's: multilingual-e5-small sentence embeddings (shared, so the message is embedded once per turn)
-and character n-grams, into a logistic regression over the screen's reasons. It is trained by ``make setup``
-(``python -m core.agents.critic_model train``) and kept under DATA_DIR by a fingerprint of its data and of the
-embedding engine (``make package`` ships it in the app's artifacts).
+look-alikes in en / fr-CA / es) plus every customer utterance of the intent data and every message of the
+escalation data (``knowledge/escalation``: complaints, threats of a review or a lawyer, insults, injury reports,
+dead devices) as ordinary messages: an angry customer is not an attack, and is handed to a person rather than
+refused. Features are the intent agent's: multilingual-e5-small sentence embeddings (shared, so the message is
+embedded once per turn) and character n-grams, into a logistic regression over the screen's reasons. It is trained
+by ``make setup`` (``python -m core.agents.critic_model train``) and kept under DATA_DIR by a fingerprint of its
+data and of the embedding engine (``make package`` ships it in the app's artifacts).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
 
 GUARDRAILS_DIR = REPO_ROOT / "knowledge" / "guardrails"
-MODEL_VERSION = "critic-e5+chars-3"
+ESCALATION_DIR = REPO_ROOT / "knowledge" / "escalation"
+MODEL_VERSION = "critic-e5+chars-4"
 ORDINARY = "ordinary"
 #: The data's categories → the screen's reasons (the reply the customer gets is chosen by reason).
 REASONS = {
@@ -110,7 +113,8 @@ def training_set(guardrail_rows: list[dict]) -> tuple[list[str], list[str]]:
     texts = [r["text"] for r in guardrail_rows]
     labels = [REASONS[r["category"]] for r in guardrail_rows]
     utterances = load_examples("train")
-    ordinary = [r["text"] for r in utterances] + _with_own_details(utterances) + _bare_details(300)
+    customers = load_rows(ESCALATION_DIR)
+    ordinary = ([r["text"] for r in utterances + customers] + _with_own_details(utterances) + _bare_details(300))
     return texts + ordinary, labels + [ORDINARY] * len(ordinary)
 
 
@@ -130,8 +134,9 @@ def train(texts: list[str], labels: list[str]):
 
 
 def _fingerprint() -> str:
+    folders = (GUARDRAILS_DIR, INTENTS_DIR, ESCALATION_DIR)
     return data_fingerprint(f"{MODEL_VERSION}\x00{embedding_engine_id()}",
-                            [p for folder in (GUARDRAILS_DIR, INTENTS_DIR) for p in sorted(folder.rglob("*.jsonl"))])
+                            [p for folder in folders for p in sorted(folder.rglob("*.jsonl"))])
 
 
 def model_file() -> str:
