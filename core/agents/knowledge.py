@@ -27,7 +27,7 @@ def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str,
 def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResult, *,
                customer: CustomerRef | None, slot_order: str | None, slot_products: list[str],
                verified_email: str | None, currency: str, shop_url: str | None,
-               claimed_email: str | None = None) -> ShopFacts:
+               claimed_email: str | None = None, catalog_staleness: float = 0.0) -> ShopFacts:
     """Orders are disclosed only to their owner. ``customer`` is the verified (shop-signed) customer: their own
     orders may be listed. Anyone else proves ownership of one order by its number plus the e-mail on it, typed in
     this conversation (or named, unverified, in the chat body: ``claimed_email``)."""
@@ -53,7 +53,7 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
         facts.order_lookup = "found" if recent else "not_found"
     # Anyone else with an e-mail but no order number is asked for the number: an e-mail alone lists no orders.
 
-    matches = shop.match_products(tenant_id, message)
+    matches = shop.match_products(tenant_id, message, max_staleness=catalog_staleness)
     products = [p for p, _ in matches]
     follow_up = False
     if not products and slot_products:
@@ -108,6 +108,7 @@ def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:
         customer=ctx.customer, slot_order=slot_order, slot_products=ctx.product_ids,
         verified_email=ctx.verified_email, currency=ctx.tenant.currency, shop_url=ctx.tenant.shop_url,
         claimed_email=ctx.claimed_customer.email if ctx.claimed_customer else None,
+        catalog_staleness=ports.settings.INTENT_CACHE_TTL_SECONDS,
     )
 
 

@@ -70,10 +70,10 @@ class ImportedShop:
                        ) -> list[tuple[dict[str, Any], float]]:
         """Products whose distinctive title words (or SKU) appear in ``text``, best first.
 
-        ``max_staleness`` > 0: the catalogue may be that many seconds old (the intent agent's staleness budget,
-        ``INTENT_CACHE_TTL_SECONDS``), unless its product count changed; it is then shared across calls
-        instead of read and parsed for every message. The products returned are shared: read them, do not change
-        them."""
+        ``max_staleness`` > 0: the catalogue the text is matched on may be that many seconds old (the intent agent's
+        staleness budget, ``INTENT_CACHE_TTL_SECONDS``), unless its product count changed; it is then shared across
+        calls instead of read and parsed for every message. The products returned are read again from the store
+        (a point read each), so their prices and stock are current whatever the catalogue's age."""
         if max_staleness <= 0:
             products, idf = self._catalog(tenant_id)
             return rank_products(products, idf, text, limit)
@@ -84,7 +84,12 @@ class ImportedShop:
         if entry is None or entry[0] < time.monotonic() or entry[1] != count:
             entry = (time.monotonic() + max_staleness, count, *self._catalog(tenant_id))
             catalogs[tenant_id] = entry  # one dict item assignment: atomic, no lock needed
-        return rank_products(entry[2], entry[3], text, limit)
+        current = []
+        for product, score in rank_products(entry[2], entry[3], text, limit):
+            stored = self.get_product(tenant_id, str(product.get("id")))
+            if stored is not None:  # deleted since the catalogue was read
+                current.append((stored, score))
+        return current
 
     def get_product(self, tenant_id: str, product_id: str) -> dict[str, Any] | None:
         stored = self._store.get(tenant_id, "products", product_id)

@@ -1,5 +1,6 @@
-"""Product matching for the intent agent may read a catalogue up to its staleness budget old, never older, and a
-catalogue whose size changed (a shop just onboarded, a product added) is read again at once."""
+"""Product matching for the intent and knowledge agents may read a catalogue up to its staleness budget old, never
+older, and a catalogue whose size changed (a shop just onboarded, a product added) is read again at once. The
+products it returns are always read now: a reply never quotes an old price or stock."""
 
 from __future__ import annotations
 
@@ -47,3 +48,21 @@ def test_budgeted_catalogues_are_per_tenant_and_per_store():
     assert _ids(ImportedShop(first).match_products("shop-a", "lavender soap", max_staleness=60)) == ["1"]
     assert _ids(ImportedShop(second).match_products("shop-a", "lavender soap", max_staleness=60)) == ["9"]
     assert _ids(ImportedShop(second).match_products("shop-b", "oolong tea", max_staleness=60)) == ["5"]
+
+
+def test_a_budgeted_match_returns_the_products_as_they_are_now(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(imported_shop.time, "monotonic", lambda: now[0])
+    store = MemoryDocumentStore()
+    for pid, title in (("1", "Lavender Soap Bar"), ("2", "Cedar Beard Oil"), ("3", "Mango Body Butter")):
+        store.put("shop-c", "products", pid, _product(pid, title))
+    shop = ImportedShop(store)
+    assert shop.match_products("shop-c", "lavender soap", max_staleness=60)[0][0]["variants"][0]["price"] == "12.00"
+    repriced = _product("1", "Lavender Soap Bar")
+    repriced["variants"][0].update(price="9.50", inventory_quantity=0)
+    store.put("shop-c", "products", "1", repriced)
+    (found, _), = shop.match_products("shop-c", "lavender soap", max_staleness=60)  # the catalogue is still cached
+    assert found["variants"][0]["price"] == "9.50" and found["variants"][0]["inventory_quantity"] == 0
+    store.delete("shop-c", "products", "2")
+    store.put("shop-c", "products", "4", _product("4", "Pine Tar Soap"))  # same size: the cached catalogue stays
+    assert shop.match_products("shop-c", "cedar beard oil", max_staleness=60) == []  # deleted: never returned

@@ -66,7 +66,7 @@ def test_a_follow_up_naming_a_variant_is_about_the_previous_product():
     from core.agents.knowledge import shop_facts
 
     class Shop:
-        def match_products(self, tenant_id, message):
+        def match_products(self, tenant_id, message, limit=3, *, max_staleness=0.0):
             return []
 
         def all_products(self, tenant_id):
