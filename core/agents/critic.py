@@ -294,6 +294,11 @@ def retry_with_reasons(state: TurnState) -> None:
     state.retry_feedback = state.review.reasons
 
 
+def approved(state: TurnState) -> bool:
+    """Pure rule: the draft passed the review, so it is the reply."""
+    return state.review is not None and state.review.ok
+
+
 def rejected(state: TurnState) -> bool:
     """Pure rule: the (last) draft failed the review, so the customer gets the safe fallback instead."""
     return state.review is not None and not state.review.ok

@@ -87,6 +87,11 @@ def remember(conv: ConversationState, state: TurnState, record: TurnRecord) -> N
     conv.turns.append(record)
 
 
+def not_recorded(state: TurnState) -> bool:
+    """Pure rule: the turn has no record yet (the reply the critic approved is recorded where it was composed)."""
+    return state.recorded is None
+
+
 def record_turn(state: TurnState, ports: TurnPorts) -> RecordedTurn:
     """Persist the turn and its slots; the API result and the turn's analytics event."""
     turn, draft, screen = state.turn, state.draft, state.screen

@@ -15,7 +15,7 @@ checked by the orchestrator before scheduling it; the rules of the steps after i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -134,14 +134,20 @@ PUBLISH_TURN_EVENT = step(analytics.publish_turn_event, reads={"turn", "recorded
 # The conversation so far, the input critic, then (only for a message it lets through) the intent agent and the
 # escalation agent's reading of the message: one round trip, and a blocked message never reaches a model.
 UNDERSTAND_MESSAGE = Activity("understand_message", (LOAD_CONTEXT, CHECK_INPUT, CLASSIFY_INTENT, READ_SIGNALS))
-# The response agent's draft and the critic's review of it; a rejected model draft is composed again once, told why.
-COMPOSE_AND_REVIEW = Activity("compose_and_review", (COMPOSE_RESPONSE, CHECK_OUTPUT))
-RECOMPOSE_AND_REVIEW = Activity("compose_and_review", (COMPOSE_RESPONSE, CHECK_OUTPUT), when=critic.worth_a_retry,
-                                prepare=critic.retry_with_reasons)
 # The reply as it is recorded: the shop's notices, then the conversation's record, the API result and its event.
-RECORD = Activity("record_turn", (APPEND_NOTICES, RECORD_TURN))
+RECORDING = (APPEND_NOTICES, RECORD_TURN)
+# The response agent's draft and the critic's review of it, recorded in the same round trip once the critic approves
+# it; a rejected model draft is composed again once, told why.
+COMPOSED = (COMPOSE_RESPONSE, CHECK_OUTPUT, *(replace(s, when=critic.approved) for s in RECORDING))
+COMPOSE_AND_REVIEW = Activity("compose_and_review", COMPOSED)
+RECOMPOSE_AND_REVIEW = Activity("compose_and_review", COMPOSED, when=critic.worth_a_retry,
+                                prepare=critic.retry_with_reasons)
+# A reply the critic did not approve: the safe fallback, then recorded.
+RECORD = Activity("record_turn", RECORDING, when=memory.not_recorded)
 
-#: Stages run in order; the activities of one stage run at the same time (fan-out).
+#: Stages run in order; the activities of one stage run at the same time (fan-out). Each stage that runs is one
+#: more replay of the orchestrator: a reply the critic approves at once is out after three activities (understand,
+#: look up, compose and record).
 Stage = tuple[Activity, ...]
 REPLY: tuple[Stage, ...] = (
     (UNDERSTAND_MESSAGE,),
@@ -154,9 +160,10 @@ REPLY: tuple[Stage, ...] = (
     (alone(FALLBACK_RESPONSE, when=critic.rejected, prepare=critic.fall_back),),
     (RECORD,),
 )
+
+
 #: After the customer has the reply (the orchestrator publishes it between the two).
 AFTER_REPLY: tuple[Stage, ...] = ((alone(PUBLISH_TURN_EVENT),),)
-
 
 
 def _by_name(stages: tuple[Stage, ...]) -> dict[str, Activity]:
