@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import lexicon
-from core.agents.model_cache import data_dir, load_or_train, ship
+from core.agents.model_cache import data_dir, load_or_train, probability_row, ship
 from core.language import detect as detect_language
 from core.llm.types import CompletionRequest, Message
 from core.models import Entities, IntentResult, Language, Usage
@@ -220,12 +220,8 @@ def prefetch(text: str) -> None:
 
 def classify(text: str, lang: str | None = None) -> IntentResult:
     """Public API: ``label``, ``confidence`` (0..1), ``language`` (en/fr/es) and entities."""
-    from sklearn import config_context
-
     model = get_model()
-    # One fitted pipeline, one string: sklearn's per-call input and parameter checks were ~15 % of the call.
-    with config_context(assume_finite=True, skip_parameter_validation=True):
-        probabilities = model.pipeline.predict_proba([text])[0]  # type: ignore[attr-defined]
+    probabilities = probability_row(model.pipeline, text)  # type: ignore[attr-defined]
     best = int(probabilities.argmax())
     language: Language
     if lang and lang[:2].lower() in ("en", "fr", "es"):

@@ -85,11 +85,85 @@ def data_fingerprint(head: str, files: Iterable[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def class_probabilities(pipeline: Any, text: str) -> dict[str, float]:
-    """A fitted classifier's probability per class for one text, without sklearn's per-call input checks."""
+def probability_row(pipeline: Any, text: str) -> Any:
+    """A fitted classifier's class probabilities for one text (ordered as ``pipeline.classes_``).
+
+    Every model of the desk is a ``FeatureUnion`` of feature extractors followed by a ``LogisticRegression``; for
+    those, each extractor's features are dotted with its slice of the regression's weights directly (the same
+    arithmetic as sklearn's ``predict_proba``): for one text, sklearn's union (its parallel-jobs machinery, the
+    sparse stacking) and its per-call checks cost several times the features themselves. Any other pipeline goes
+    through ``predict_proba``."""
+    plan = _plans.get(id(pipeline))
+    if plan is None:
+        if len(_plans) >= _MAX_PLANS:
+            _plans.clear()  # models trained and dropped one after another (evaluations): keep only recent ones
+        plan = _plans[id(pipeline)] = _Plan.of(pipeline)
+    if plan.parts is not None:
+        return plan.probabilities(text)
     from sklearn import config_context
 
     with config_context(assume_finite=True, skip_parameter_validation=True):
-        row = pipeline.predict_proba([text])[0]
+        return pipeline.predict_proba([text])[0]
+
+
+def class_probabilities(pipeline: Any, text: str) -> dict[str, float]:
+    """A fitted classifier's probability per class for one text."""
+    row = probability_row(pipeline, text)
     return {label: float(p) for label, p in zip(pipeline.classes_, row, strict=True)}
 
+
+class _Plan:
+    """A union-then-logistic-regression pipeline taken apart: its extractors with their weights, and the regression's
+    coefficients split per extractor (rows gathered by feature index for sparse features)."""
+
+    def __init__(self, pipeline: Any, parts: list[tuple[Any, float | None]] | None):
+        self.pipeline, self.parts = pipeline, parts  # the pipeline is kept so its id is never reused
+        self.blocks: list[Any] | None = None
+
+    @classmethod
+    def of(cls, pipeline: Any) -> _Plan:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, Pipeline
+
+        steps = getattr(pipeline, "steps", None) if isinstance(pipeline, Pipeline) else None
+        if not steps or len(steps) != 2:
+            return cls(pipeline, None)
+        union, model = steps[0][1], steps[1][1]
+        if not isinstance(union, FeatureUnion) or not isinstance(model, LogisticRegression):
+            return cls(pipeline, None)
+        weights = union.transformer_weights or {}
+        if any(t in ("drop", "passthrough") for _, t in union.transformer_list):
+            return cls(pipeline, None)
+        return cls(pipeline, [(t, weights.get(name)) for name, t in union.transformer_list])
+
+    def probabilities(self, text: str) -> Any:
+        import numpy as np
+        import scipy.sparse as sp
+        from scipy.special import expit, softmax
+
+        model = self.pipeline.steps[1][1]
+        features = [transformer.transform([text]) for transformer, _ in self.parts]  # type: ignore[union-attr]
+        if self.blocks is None:
+            blocks, offset = [], 0
+            for x in features:
+                blocks.append(np.ascontiguousarray(model.coef_[:, offset:offset + x.shape[1]].T))
+                offset += x.shape[1]
+            if offset != model.coef_.shape[1]:
+                raise ValueError(f"features {offset} != the regression's {model.coef_.shape[1]}")
+            self.blocks = blocks  # whole, or not at all: another thread may be reading it
+        decision = np.array(model.intercept_, dtype=np.float64)
+        for x, block, (_, weight) in zip(features, self.blocks, self.parts, strict=True):  # type: ignore[arg-type]
+            if sp.issparse(x):
+                row = x.tocsr()
+                part = row.data @ block[row.indices]
+            else:
+                part = np.asarray(x, dtype=np.float64)[0] @ block
+            decision += part if weight is None else weight * part
+        if len(model.classes_) <= 2:
+            p = float(expit(decision[0]))
+            return np.array([1.0 - p, p])
+        return softmax(decision)
+
+
+_plans: dict[int, _Plan] = {}
+_MAX_PLANS = 16

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
-from core.agents.model_cache import data_fingerprint, load_or_train, ship
+from core.agents.model_cache import data_fingerprint, load_or_train, probability_row, ship
 from core.config import REPO_ROOT
 from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
@@ -93,11 +93,8 @@ def _get_model():
 
 def classify(text: str) -> tuple[str, float]:
     """(type, probability): one of ``SMALL_TALK`` or "question"."""
-    from sklearn import config_context
-
     model = _get_model()
-    with config_context(assume_finite=True, skip_parameter_validation=True):
-        probabilities = model.predict_proba([text])[0]
+    probabilities = probability_row(model, text)
     best = int(probabilities.argmax())
     return str(model.classes_[best]), float(probabilities[best])
 
