@@ -8,9 +8,12 @@ effects they return are Durable Functions calls the queue function performs with
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +60,19 @@ class Dispatcher:
         self.requeue = requeue
         self.retry_delays = retry_delays
         self.fault_rate = fault_rate
+        self._executors: dict[str, ThreadPoolExecutor] = {}
+        self._lock = threading.Lock()
+
+    def _in_agent_thread(self, agent: str, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+        """Run ``fn`` on the agent's own threads (as many as its handlers may run at once): a handler admitted at
+        its paced time starts then, instead of waiting behind the process's other work in the shared pool and
+        running in a bunch with the handlers admitted after it."""
+        with self._lock:
+            executor = self._executors.get(agent)
+            if executor is None:
+                executor = self._executors[agent] = ThreadPoolExecutor(
+                    self.limits.agent_concurrency, thread_name_prefix=f"events-{agent}")
+        return asyncio.get_running_loop().run_in_executor(executor, functools.partial(fn, *args))
 
     async def deliver(self, agent: str, body: bytes | str, handler: Handler, client: Any = None, *,
                       message_id: str = "") -> list[str]:
@@ -74,18 +90,18 @@ class Dispatcher:
         return list(await asyncio.gather(*(self.deliver_one(agent, event, handler, client) for event in events)))
 
     async def deliver_one(self, agent: str, event: CloudEvent, handler: Handler, client: Any = None) -> str:
-        await self.limits.admit(agent)
         async with self.limits.semaphore(agent):
+            await self.limits.admit(agent)  # paced when a handler slot is free, so handlers start at the rate
             try:
-                effects = await asyncio.to_thread(self._run, agent, event, handler)
+                effects = await self._in_agent_thread(agent, self._run, agent, event, handler)
                 if effects is None:
                     self.ledger.count(event.tenant_id, "duplicates", f"duplicates.{agent}")
                     return "duplicate"
                 for effect in effects:
                     await apply(effect, client)
             except Exception as exc:
-                return await asyncio.to_thread(self._failed, agent, event, exc)
-            first = await asyncio.to_thread(self.ledger.mark_handled, agent, event)
+                return await self._in_agent_thread(agent, self._failed, agent, event, exc)
+            first = await self._in_agent_thread(agent, self.ledger.mark_handled, agent, event)
             self.ledger.count(event.tenant_id, "handled", f"handled.{agent}")
             log.debug("event handled agent=%s tenant=%s type=%s attempt=%d", agent, event.tenant_id, event.type,
                       event.deliveryattempt)

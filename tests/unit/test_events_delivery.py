@@ -222,3 +222,29 @@ def test_event_grid_adapter_surfaces_a_refusal():
                                    transport=EventGridWire(status=401), retry_total=0)
     with pytest.raises(HttpResponseError):
         publisher.publish([event()])
+
+
+def test_handlers_start_at_the_agents_rate_while_the_process_is_busy():
+    """Admission and the handler's start are not separated by a wait for a thread: with every thread of the
+    process's shared pool busy, the handlers of a burst still start paced at the agent's rate, not in a bunch once
+    the pool frees up."""
+    _, _, queues, _, _, dispatcher = rig()
+    dispatcher.limits = Limits(1000, 20, 5)
+    started: list[float] = []
+
+    def handler(_event):
+        started.append(time.monotonic())
+
+    async def main():
+        from concurrent.futures import ThreadPoolExecutor
+
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(4))
+        busy = [loop.run_in_executor(None, time.sleep, 1.5) for _ in range(4)]  # the shared pool, saturated
+        bursts = [dispatcher.deliver_one("analytics", event(n=n), handler) for n in range(30)]
+        await asyncio.gather(*bursts, *busy)
+
+    asyncio.run(main())
+    assert len(started) == 30
+    busiest = max(sum(1 for t in started if s <= t < s + 0.5) for s in started)
+    assert busiest <= 0.5 * 20 + dispatcher.limits._bucket("analytics").capacity + 1
