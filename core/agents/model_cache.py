@@ -116,12 +116,13 @@ class _Plan:
     """A union-then-logistic-regression pipeline taken apart: its extractors with their weights, and the regression's
     coefficients split per extractor (rows gathered by feature index for sparse features)."""
 
-    def __init__(self, pipeline: Any, parts: list[tuple[Any, float | None]] | None):
+    def __init__(self, pipeline: Any, parts: list[tuple[Callable[[str], Any], float | None]] | None):
         self.pipeline, self.parts = pipeline, parts  # the pipeline is kept so its id is never reused
         self.blocks: list[Any] | None = None
 
     @classmethod
     def of(cls, pipeline: Any) -> _Plan:
+        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -134,35 +135,87 @@ class _Plan:
         weights = union.transformer_weights or {}
         if any(t in ("drop", "passthrough") for _, t in union.transformer_list):
             return cls(pipeline, None)
-        return cls(pipeline, [(t, weights.get(name)) for name, t in union.transformer_list])
+        return cls(pipeline, [(_TfidfRow(t) if type(t) is TfidfVectorizer else _transform_one(t), weights.get(name))
+                              for name, t in union.transformer_list])
 
     def probabilities(self, text: str) -> Any:
         import numpy as np
-        import scipy.sparse as sp
         from scipy.special import expit, softmax
 
         model = self.pipeline.steps[1][1]
-        features = [transformer.transform([text]) for transformer, _ in self.parts]  # type: ignore[union-attr]
+        features = [extract(text) for extract, _ in self.parts]  # type: ignore[union-attr]
         if self.blocks is None:
             blocks, offset = [], 0
             for x in features:
-                blocks.append(np.ascontiguousarray(model.coef_[:, offset:offset + x.shape[1]].T))
-                offset += x.shape[1]
+                width = x[2] if isinstance(x, tuple) else x.shape[-1]
+                blocks.append(np.ascontiguousarray(model.coef_[:, offset:offset + width].T))
+                offset += width
             if offset != model.coef_.shape[1]:
                 raise ValueError(f"features {offset} != the regression's {model.coef_.shape[1]}")
             self.blocks = blocks  # whole, or not at all: another thread may be reading it
         decision = np.array(model.intercept_, dtype=np.float64)
         for x, block, (_, weight) in zip(features, self.blocks, self.parts, strict=True):  # type: ignore[arg-type]
-            if sp.issparse(x):
-                row = x.tocsr()
-                part = row.data @ block[row.indices]
+            if isinstance(x, tuple):  # sparse: (indices, values, width)
+                part = x[1] @ block[x[0]]
             else:
-                part = np.asarray(x, dtype=np.float64)[0] @ block
+                part = np.asarray(x, dtype=np.float64).reshape(-1) @ block
             decision += part if weight is None else weight * part
         if len(model.classes_) <= 2:
             p = float(expit(decision[0]))
             return np.array([1.0 - p, p])
         return softmax(decision)
+
+
+def _transform_one(transformer: Any) -> Callable[[str], Any]:
+    """Any other extractor: its own ``transform`` on the one text (a sparse row becomes indices and values)."""
+
+    def extract(text: str) -> Any:
+        import scipy.sparse as sp
+
+        x = transformer.transform([text])
+        if sp.issparse(x):
+            row = x.tocsr()
+            return row.indices, row.data, row.shape[1]
+        return x
+
+    return extract
+
+
+class _TfidfRow:
+    """A fitted ``TfidfVectorizer``'s row for one text, from its public attributes (analyzer, vocabulary, idf,
+    sublinear tf, binary, norm): the same values as its ``transform``, without building and validating a sparse
+    matrix for one row."""
+
+    def __init__(self, vectorizer: Any):
+        self.analyze = vectorizer.build_analyzer()
+        self.vocabulary = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_ if vectorizer.use_idf else None
+        self.sublinear, self.binary, self.norm = vectorizer.sublinear_tf, vectorizer.binary, vectorizer.norm
+        self.width = len(self.vocabulary)
+        if self.norm not in ("l1", "l2", None):
+            raise ValueError(f"norm {self.norm!r}")
+
+    def __call__(self, text: str) -> tuple[Any, Any, int]:
+        import numpy as np
+
+        counts: dict[int, int] = {}
+        for term in self.analyze(text):
+            index = self.vocabulary.get(term)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        if self.binary:
+            values[:] = 1.0
+        if self.sublinear:
+            values = np.log(values) + 1.0
+        if self.idf is not None:
+            values *= self.idf[indices]
+        if self.norm is not None and len(values):
+            size = np.sqrt(values @ values) if self.norm == "l2" else np.abs(values).sum()
+            if size > 0:
+                values /= size
+        return indices, values, self.width
 
 
 _plans: dict[int, _Plan] = {}

@@ -29,11 +29,12 @@ def test_the_desks_models_give_sklearns_probabilities(name):
 def test_binary_weighted_unions_and_other_pipelines():
     texts = ["refund please", "where is my parcel", "refund now", "parcel late", "money back", "tracking number"]
     labels = ["refund", "where", "refund", "where", "refund", "where"]
-    union = FeatureUnion([("words", TfidfVectorizer()), ("chars", TfidfVectorizer(analyzer="char_wb"))],
+    union = FeatureUnion([("words", TfidfVectorizer(binary=True, norm="l1", ngram_range=(1, 2))),
+                          ("chars", TfidfVectorizer(analyzer="char_wb", sublinear_tf=True, use_idf=False))],
                          transformer_weights={"words": 2.0, "chars": 0.5})
     binary = make_pipeline(union, LogisticRegression()).fit(texts, labels)
     plain = make_pipeline(TfidfVectorizer(), FunctionTransformer(lambda x: x), LogisticRegression()).fit(texts, labels)
     for pipeline in (binary, plain):
-        for text in ("refund for my parcel", "unknown words only", ""):
+        for text in ("refund for my parcel", "refund refund refund parcel", "unknown words only", ""):
             assert np.allclose(probability_row(pipeline, text), pipeline.predict_proba([text])[0], atol=1e-12)
     assert set(class_probabilities(binary, "refund")) == {"refund", "where"}
