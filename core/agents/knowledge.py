@@ -12,6 +12,7 @@ from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
 ORDER_INTENTS = {"order_status", "returns_refunds", "complaint_escalation"}
+POLICIES_KEPT = 2  # policies or articles kept after the product pages that answer a product question
 
 
 def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str, *, k: int,
@@ -93,8 +94,11 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
     citations = retrieve(ports.knowledge, state.turn.tenant_id, state.turn.message, state.intent.language,
                          k=k * 3 if wide else k, min_score=settings.KNOWLEDGE_MIN_SCORE)
     if wide:
-        # A product question is answered from product pages first (stable order otherwise).
-        citations = sorted(citations, key=lambda c: not c.doc_id.startswith("product-"))[:k]
+        # A product question is answered from product pages first (stable order otherwise); the best policies and
+        # articles follow, for a question about the product that its page does not answer (returns, warranty…).
+        products = [c for c in citations if c.doc_id.startswith("product-")]
+        citations = (products + [c for c in citations if not c.doc_id.startswith("product-")])[:k] + \
+            [c for c in citations if not c.doc_id.startswith("product-")][max(0, k - len(products)):][:POLICIES_KEPT]
     return citations
 
 

@@ -361,12 +361,13 @@ UnitRanker = Callable[[str, list[tuple[str, float]], Callable[[Unit, int], float
 
 
 def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: str,
-                preferred: set[int] | None = None) -> tuple[int, str] | None:
+                preferred: set[int] | None = None, *, defer_to_words: bool = True) -> tuple[int, str] | None:
     """The source whose units best answer the question and the quote: its best unit, a second one of the same page
     that answers nearly as well (the exception after the rule), and the best one for each other part of a question
-    in several parts, in page order. None when the sentences the question's words choose (``pick_source`` and
-    ``best_sentences``) answer about as well: the embedder finds many sentences of a page about equally close to
-    a broad question ("what is your return policy?"), and the words then decide."""
+    in several parts, in page order. ``defer_to_words``: None when the sentences the question's words choose
+    (``pick_source`` and ``best_sentences``) hold the best unit: the embedder finds many sentences of a page about
+    equally close to a broad question ("what is your return policy?"), and the caller's words' answer then
+    stands."""
     terms, figure = query_terms(query), asks_figure(query)
 
     def words(unit: Unit, source: int) -> float:
@@ -385,7 +386,7 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     best = ranked[0]
     by_words = pick_source(sources, query, preferred if preferred and len(preferred) < len(sources) else None)
     chosen_words = fold(best_sentences(sources[by_words][1], query))
-    if best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words):
+    if defer_to_words and best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words):
         return None  # (the words quote a whole table: its best row alone is the better answer)
     chosen = [best.unit]
     for other in ranked[1:]:
@@ -467,12 +468,25 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     if facts.products and (intent.label in ("product_info", "general", "promotions", "shipping")
                            or any(asked_variants(p.title, p.variants, message) for p in facts.products)):
         by_doc = {c.doc_id: c for c in citations}
-        for product in facts.products:
+        # A question about a product that its stock and price do not answer (can it go in the microwave, is water
+        # damage covered, can I return it) may be answered by its page or by a policy the turn retrieved.
+        about = product_question_answer(ranker, message, facts.products[0], citations, documents, language) \
+            if ranker else None
+        from_policy = about is not None and about[0] != facts.products[0].doc_id
+        if about is not None and from_policy:
+            parts.append(about[1])
+            used.append(by_doc[about[0]])
+        for index, product in enumerate(facts.products):
             cited = by_doc.get(product.doc_id)
             # A question about the product itself (how to steep it, its caffeine, origin, size…) is answered from
             # its page, with its stock and price after; a stock or price question gets those alone.
-            page = product_page_answer(message, product, cited, documents, language) if cited else None
-            text = describe_product(product, language, citations, affirm=page is None, message=message)
+            if about is not None:
+                page = about[1] if index == 0 and not from_policy else None
+            else:
+                page = product_page_answer(message, product, cited, documents, language) if cited else None
+            # (after a policy's answer, "Yes, … is in stock" would read as a yes to the question)
+            text = describe_product(product, language, citations, affirm=page is None and not from_policy,
+                                    message=message)
             parts.append(f"{page} {text}" if page else text)
             used.append(cited or Citation(doc_id=product.doc_id, title=product.title, url=product.url, score=1.0,
                                           passage=text))
@@ -559,6 +573,31 @@ def product_page_answer(message: str, product, cited: Citation, documents: dict[
         return None
     return _kb_reply("product_page", "product_page_quote", language, _language_of(cited, page),
                      title=product.title, text=text)
+
+
+def product_question_answer(ranker: UnitRanker, message: str, product, citations: list[Citation],
+                            documents: dict[str, str] | None, language: Language) -> tuple[str, str] | None:
+    """(doc id, reply part) answering a question about a product other than its stock or price, from the product's
+    page or one of the two best policies or articles the turn retrieved; None for a stock or price question, or
+    when the turn retrieved no policy or article (the product page's own answer stands)."""
+    folded = fold(message)
+    if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
+        return None
+    cited = {c.doc_id: c for c in citations}.get(product.doc_id)
+    others = [c for c in citations if not c.doc_id.startswith("product-")][:2]
+    sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in ([cited] if cited else []) + others]
+    if not others:
+        return None
+    picked = unit_answer(ranker, sources, message, defer_to_words=False)
+    if picked is None:
+        return None
+    chosen, text = picked
+    citation, page = sources[chosen]
+    if citation.doc_id == product.doc_id:
+        return citation.doc_id, _kb_reply("product_page", "product_page_quote", language,
+                                          _language_of(citation, page), title=product.title, text=text)
+    return citation.doc_id, _kb_reply("kb_answer", "kb_quote", language, _language_of(citation, page),
+                                      title=citation.title, text=text)
 
 
 def fallback(language: Language) -> Draft:

@@ -162,3 +162,54 @@ def test_the_words_choice_stands_when_the_best_unit_is_in_it():
     ranker = functools.partial(rank_units, WordEmbedder())
     # The question's words and the embedder agree on the glaze answer: the words' reply (None here) is kept.
     assert response.unit_answer(ranker, _sources(FAQ), "Does the glaze contain lead?") is None
+
+
+RETURNS = """# Returns
+
+You have 30 days from delivery to return unopened items.
+
+## What we can't take back
+
+- Opened treats and food, unless your pet refuses them (see our Picky Eater promise).
+"""
+
+TREATS_PAGE = """Freeze-dried chicken, one ingredient. Made in Quebec.
+
+Variant 100 g (SKU T-100): 19.99 CAD, in stock.
+"""
+
+
+def _compose(message: str, citations: list[Citation], documents: dict[str, str], products) -> str:
+    from core.models import Escalation, InputVerdict, IntentResult, ShopFacts
+
+    draft = response.compose(message, verdict=InputVerdict(), intent=IntentResult(label="product_info", confidence=0.9,
+                                                                                  language="en"),
+                             citations=citations, facts=ShopFacts(products=products), escalation=Escalation(),
+                             language="en", documents=documents,
+                             ranker=functools.partial(rank_units, WordEmbedder()))
+    return draft.reply
+
+
+def _treats():
+    from core.models import ProductFacts
+
+    return ProductFacts(product_id="1", doc_id="product-treats", title="Chicken Treats", price="19.99",
+                        currency="CAD", in_stock=True, quantity=12)
+
+
+def test_a_question_about_a_named_product_is_answered_by_the_policy_that_answers_it():
+    citations = [Citation(doc_id="product-treats", title="Chicken Treats", score=0.9, passage=TREATS_PAGE),
+                 Citation(doc_id="policy-returns", title="Returns", score=0.7, passage=RETURNS)]
+    reply = _compose("Can I return opened chicken treats my dog refuses?", citations,
+                     {"product-treats": TREATS_PAGE, "policy-returns": RETURNS}, [_treats()])
+    assert "Picky Eater" in reply and "What we can't take back" in reply
+    assert "Yes," not in reply  # the product's stock line after a policy is not a yes to the question
+    assert "19.99" in reply
+
+
+def test_a_stock_question_about_a_named_product_gets_its_stock():
+    citations = [Citation(doc_id="product-treats", title="Chicken Treats", score=0.9, passage=TREATS_PAGE),
+                 Citation(doc_id="policy-returns", title="Returns", score=0.7, passage=RETURNS)]
+    reply = _compose("Are the chicken treats in stock?", citations,
+                     {"product-treats": TREATS_PAGE, "policy-returns": RETURNS}, [_treats()])
+    assert reply.startswith("Yes, Chicken Treats is in stock") and "Picky Eater" not in reply

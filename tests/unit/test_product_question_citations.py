@@ -1,0 +1,45 @@
+"""A product question keeps, after the product pages, the best policies or articles retrieved (its answer may be
+a policy: returns, warranty), and a stock question still starts from the product pages."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from core.agents import knowledge
+from core.models import IntentResult
+from core.rag.retrieval import SearchHit
+
+
+class FakeSearch:
+    def __init__(self, hits):
+        self.hits = hits
+
+    def search(self, tenant_id, query, k=3, lang=None):
+        return self.hits[:k]
+
+
+def _hit(doc_id: str, score: float) -> SearchHit:
+    return SearchHit(doc_id=doc_id, title=doc_id, score=score, passage="text")
+
+
+def _state(label: str):
+    return SimpleNamespace(intent=IntentResult(label=label, confidence=0.9, language="en"),
+                           turn=SimpleNamespace(tenant_id="t", message="can I return the treats?"))
+
+
+def _ports(hits):
+    return SimpleNamespace(settings=SimpleNamespace(KNOWLEDGE_TOP_K=3, KNOWLEDGE_MIN_SCORE=0.5),
+                           knowledge=FakeSearch(hits))
+
+
+def test_product_pages_come_first_then_the_best_policies():
+    hits = [_hit("policy-returns", 0.9), _hit("product-a", 0.8), _hit("product-b", 0.78), _hit("article-faq", 0.7),
+            _hit("product-c", 0.65), _hit("policy-privacy", 0.6), _hit("policy-low", 0.4)]
+    cited = knowledge.retrieve_knowledge(_state("product_info"), _ports(hits))
+    assert [c.doc_id for c in cited] == ["product-a", "product-b", "product-c", "policy-returns", "article-faq"]
+
+
+def test_other_questions_keep_the_top_k_in_score_order():
+    hits = [_hit("policy-returns", 0.9), _hit("product-a", 0.8), _hit("article-faq", 0.7), _hit("product-b", 0.6)]
+    cited = knowledge.retrieve_knowledge(_state("returns_refunds"), _ports(hits))
+    assert [c.doc_id for c in cited] == ["policy-returns", "product-a", "article-faq"]
