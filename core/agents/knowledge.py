@@ -102,6 +102,22 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
     return citations
 
 
+def follow_up_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
+    """A short follow-up that retrieved nothing on its own ("and to Nunavut?", "y el domingo?", "do they expire?")
+    is about the previous question's subject: the pages retrieved for both messages together. Nothing when the turn
+    already has citations, shop facts or no earlier turn."""
+    ctx, facts = state.context, state.facts
+    if (state.citations or ctx is None or not ctx.history or state.intent is None or facts.products or facts.orders
+            or facts.order_lookup != "none" or (state.screen is not None and state.screen.blocked)):
+        return []
+    previous = str(ctx.history[-1].get("user") or "")
+    if not previous.strip():
+        return []
+    settings = ports.settings
+    return retrieve(ports.knowledge, state.turn.tenant_id, f"{previous}\n{state.turn.message}",
+                    state.intent.language, k=settings.KNOWLEDGE_TOP_K, min_score=settings.KNOWLEDGE_MIN_SCORE)
+
+
 def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:
     assert state.intent is not None and state.context is not None
     ctx, tenant_id = state.context, state.turn.tenant_id

@@ -700,7 +700,10 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     assert state.screen is not None and state.context is not None
     intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
     language = state.language
-    documents = knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=UNIT_SOURCES)
+    # (the full text of the two best documents only: the output critic grounds the reply's figures in those and in
+    # the other citations' passages)
+    documents = knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2)
+    citations = state.citations
     if state.action is not None and state.action.handled and state.action.reply:
         # The order-action dialogue's reply: the shop's templates over checked facts, never a model's words.
         reply, language = state.action.reply, state.action.language or language
@@ -708,9 +711,19 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
             reply += REPLIES.render("escalated", language, ticket=state.escalation.ticket_id)
         return Draft(reply=reply, language=language, grounded=True, usage=Usage())
     ranker = functools.partial(rank_units, ports.knowledge.embedder)
-    offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=state.citations,
+    offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker)
+    follow_up = knowledge.follow_up_citations(state, ports) if not offline_draft.grounded else []
+    if follow_up:
+        # A follow-up that found nothing on its own, answered from the pages of the previous question's subject;
+        # only a reply whose figures the customer's message holds, since the output critic grounds figures in the
+        # turn's own citations.
+        draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=follow_up,
+                        facts=state.facts, escalation=state.escalation, language=language, ranker=ranker,
+                        documents=knowledge.cited_documents(ports.store, state.turn.tenant_id, follow_up, limit=2))
+        if draft.grounded and set(re.findall(r"\d+", draft.reply)) <= set(re.findall(r"\d+", state.turn.message)):
+            offline_draft, citations = draft, follow_up
     if state.screen.blocked:
         return offline_draft  # a blocked message never reaches a model
     tenant = state.context.tenant
@@ -718,7 +731,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         ports.llm, state.turn.message, offline_draft=offline_draft, tenant_id=state.turn.tenant_id,
         conversation_id=state.turn.conversation_id, known_entities=known_entities(state, ports),
         always_tokenize=tenant.pii_tokenization == "always", language=language, shop_name=tenant.name,
-        brand_voice=tenant.brand_voice, history=state.context.history, citations=state.citations, facts=state.facts,
+        brand_voice=tenant.brand_voice, history=state.context.history, citations=citations, facts=state.facts,
         escalation=state.escalation, retry_feedback=state.retry_feedback,
     )
 

@@ -43,3 +43,37 @@ def test_other_questions_keep_the_top_k_in_score_order():
     hits = [_hit("policy-returns", 0.9), _hit("product-a", 0.8), _hit("article-faq", 0.7), _hit("product-b", 0.6)]
     cited = knowledge.retrieve_knowledge(_state("returns_refunds"), _ports(hits))
     assert [c.doc_id for c in cited] == ["policy-returns", "product-a", "article-faq"]
+
+
+def _follow_up_state(*, history, citations=(), products=(), blocked=False):
+    from core.models import InputVerdict, ShopFacts
+
+    return SimpleNamespace(citations=list(citations), context=SimpleNamespace(history=history),
+                           facts=ShopFacts(products=list(products)), screen=InputVerdict(blocked=blocked),
+                           intent=IntentResult(label="shipping", confidence=0.9, language="fr"),
+                           turn=SimpleNamespace(tenant_id="t", message="ok pis pour le Nunavut?"))
+
+
+class RecordingSearch(FakeSearch):
+    def search(self, tenant_id, query, k=3, lang=None):
+        self.query = query
+        return super().search(tenant_id, query, k, lang)
+
+
+def test_a_follow_up_that_found_nothing_is_searched_with_the_previous_question():
+    search = RecordingSearch([_hit("policy-shipping", 0.8), _hit("policy-low", 0.3)])
+    ports = SimpleNamespace(settings=SimpleNamespace(KNOWLEDGE_TOP_K=3, KNOWLEDGE_MIN_SCORE=0.5), knowledge=search)
+    state = _follow_up_state(history=[{"user": "C'est combien la livraison pour Montréal?", "reply": "…"}])
+    cited = knowledge.follow_up_citations(state, ports)
+    assert [c.doc_id for c in cited] == ["policy-shipping"]
+    assert search.query == "C'est combien la livraison pour Montréal?\nok pis pour le Nunavut?"
+
+
+def test_no_follow_up_search_without_history_or_when_the_turn_has_its_answer():
+    search = RecordingSearch([_hit("policy-shipping", 0.8)])
+    ports = SimpleNamespace(settings=SimpleNamespace(KNOWLEDGE_TOP_K=3, KNOWLEDGE_MIN_SCORE=0.5), knowledge=search)
+    earlier = [{"user": "C'est combien la livraison?", "reply": "…"}]
+    assert knowledge.follow_up_citations(_follow_up_state(history=[]), ports) == []
+    assert knowledge.follow_up_citations(_follow_up_state(history=earlier, blocked=True), ports) == []
+    cited = knowledge.retrieve(search, "t", "livraison", "fr", k=1, min_score=0.5)
+    assert knowledge.follow_up_citations(_follow_up_state(history=earlier, citations=cited), ports) == []
