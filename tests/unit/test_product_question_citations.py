@@ -8,11 +8,14 @@ from types import SimpleNamespace
 from core.agents import knowledge
 from core.models import IntentResult
 from core.rag.retrieval import SearchHit
+from core.stores.memory_store import MemoryDocumentStore
+from tests.unit.test_answer_units import WordEmbedder
 
 
 class FakeSearch:
     def __init__(self, hits):
         self.hits = hits
+        self.embedder = WordEmbedder()
 
     def search(self, tenant_id, query, k=3, lang=None):
         return self.hits[:k]
@@ -29,7 +32,7 @@ def _state(label: str):
 
 def _ports(hits):
     return SimpleNamespace(settings=SimpleNamespace(KNOWLEDGE_TOP_K=3, KNOWLEDGE_MIN_SCORE=0.5),
-                           knowledge=FakeSearch(hits))
+                           knowledge=FakeSearch(hits), store=MemoryDocumentStore())
 
 
 def test_product_pages_come_first_then_the_best_policies():
@@ -77,3 +80,19 @@ def test_no_follow_up_search_without_history_or_when_the_turn_has_its_answer():
     assert knowledge.follow_up_citations(_follow_up_state(history=earlier, blocked=True), ports) == []
     cited = knowledge.retrieve(search, "t", "livraison", "fr", k=1, min_score=0.5)
     assert knowledge.follow_up_citations(_follow_up_state(history=earlier, citations=cited), ports) == []
+
+
+def test_documents_are_reordered_by_their_best_answering_unit():
+    from core.models import Citation
+
+    store = MemoryDocumentStore()
+    pages = {"policy-shipping": "# Shipping\n\nWe ship to Canada and the United States, never on Sundays.",
+             "article-hours": "# Store hours\n\n| Day | Hours |\n|---|---|\n| Sunday | 11 a.m. to 5 p.m. |\n"}
+    for doc_id, content in pages.items():
+        store.put("t", "kb", doc_id, {"id": doc_id, "content": content})
+    ports = SimpleNamespace(store=store, knowledge=SimpleNamespace(embedder=WordEmbedder()))
+    citations = [Citation(doc_id="policy-shipping", title="Shipping", score=0.70, passage="We ship"),
+                 Citation(doc_id="article-hours", title="Store hours", score=0.66, passage="Store hours")]
+    ranked = knowledge.rerank_by_units(ports, "t", "store hours on Sunday", citations)
+    assert [c.doc_id for c in ranked] == ["article-hours", "policy-shipping"]
+    assert knowledge.rerank_by_units(ports, "t", "store hours on Sunday", citations[:1]) == citations[:1]
