@@ -584,7 +584,9 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
     if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
         return None
     cited = {c.doc_id: c for c in citations}.get(product.doc_id)
-    others = [c for c in citations if not c.doc_id.startswith("product-")][:2]
+    # (a question that also asks for stock or price — "is the organic soap in stock?" — is about the product: its
+    # page may answer, a policy does not)
+    others = [] if _ASKS_STOCK.search(folded) else [c for c in citations if not c.doc_id.startswith("product-")][:2]
     sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in ([cited] if cited else []) + others]
     if not others:
         return None

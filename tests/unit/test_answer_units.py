@@ -213,3 +213,11 @@ def test_a_stock_question_about_a_named_product_gets_its_stock():
     reply = _compose("Are the chicken treats in stock?", citations,
                      {"product-treats": TREATS_PAGE, "policy-returns": RETURNS}, [_treats()])
     assert reply.startswith("Yes, Chicken Treats is in stock") and "Picky Eater" not in reply
+
+
+def test_a_stock_question_about_the_product_itself_is_not_answered_by_a_policy():
+    citations = [Citation(doc_id="policy-returns", title="Returns", score=0.8, passage=RETURNS),
+                 Citation(doc_id="product-treats", title="Chicken Treats", score=0.7, passage=TREATS_PAGE)]
+    reply = _compose("Are the organic treats your pet refuses in stock?", citations,
+                     {"product-treats": TREATS_PAGE, "policy-returns": RETURNS}, [_treats()])
+    assert "Picky Eater" not in reply and "Chicken Treats" in reply
