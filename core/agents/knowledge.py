@@ -6,12 +6,16 @@ from core.agents.variants import asked_variants
 from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
+from core.rag.answer_units import UNIT_VECTORS
 from core.rag.retrieval import KB_COLLECTION, KnowledgeSearch
 from core.stores.ports import DocumentStore
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
 ORDER_INTENTS = {"order_status", "returns_refunds", "complaint_escalation"}
+POLICIES_KEPT = 2  # policies or articles kept after the product pages that answer a product question
+RERANK_CANDIDATES = 8  # documents retrieved, then ordered by their best answering unit
+UNIT_RERANK_WEIGHT = 2.0  # the best unit's similarity against the document's calibrated retrieval score
 
 
 def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str, *, k: int,
@@ -91,11 +95,47 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
     k = settings.KNOWLEDGE_TOP_K
     wide = state.intent.label == "product_info"
     citations = retrieve(ports.knowledge, state.turn.tenant_id, state.turn.message, state.intent.language,
-                         k=k * 3 if wide else k, min_score=settings.KNOWLEDGE_MIN_SCORE)
+                         k=max(k * 3 if wide else k, RERANK_CANDIDATES), min_score=settings.KNOWLEDGE_MIN_SCORE)
+    citations = rerank_by_units(ports, state.turn.tenant_id, state.turn.message, citations)[:k * 3 if wide else k]
     if wide:
-        # A product question is answered from product pages first (stable order otherwise).
-        citations = sorted(citations, key=lambda c: not c.doc_id.startswith("product-"))[:k]
+        # A product question is answered from product pages first (stable order otherwise); the best policies and
+        # articles follow, for a question about the product that its page does not answer (returns, warranty…).
+        products = [c for c in citations if c.doc_id.startswith("product-")]
+        citations = (products + [c for c in citations if not c.doc_id.startswith("product-")])[:k] + \
+            [c for c in citations if not c.doc_id.startswith("product-")][max(0, k - len(products)):][:POLICIES_KEPT]
     return citations
+
+
+def follow_up_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
+    """A short follow-up that retrieved nothing on its own ("and to Nunavut?", "y el domingo?", "do they expire?")
+    is about the previous question's subject: the pages retrieved for both messages together. Nothing when the turn
+    already has citations, shop facts or no earlier turn."""
+    ctx, facts = state.context, state.facts
+    if (state.citations or ctx is None or not ctx.history or state.intent is None or facts.products or facts.orders
+            or facts.order_lookup != "none" or (state.screen is not None and state.screen.blocked)):
+        return []
+    previous = str(ctx.history[-1].get("user") or "")
+    if not previous.strip():
+        return []
+    settings = ports.settings
+    return retrieve(ports.knowledge, state.turn.tenant_id, f"{previous}\n{state.turn.message}",
+                    state.intent.language, k=settings.KNOWLEDGE_TOP_K, min_score=settings.KNOWLEDGE_MIN_SCORE)
+
+
+def rerank_by_units(ports: TurnPorts, tenant_id: str, query: str, citations: list[Citation]) -> list[Citation]:
+    """The retrieved documents in the order of their score plus how close their best answering unit (a sentence, a
+    table row, a FAQ pair) comes to the question: a page is retrieved by its chunks, but answers by one of its
+    units ("open tomorrow?" -> the hours table's Sunday row)."""
+    if len(citations) < 2:
+        return citations
+    texts = cited_documents(ports.store, tenant_id, citations, limit=len(citations))
+    embedder = ports.knowledge.embedder
+    query_vector = embedder.embed_queries([query])[0]
+    best: dict[str, float] = {}
+    for citation in citations:
+        units, vectors = UNIT_VECTORS.get(embedder, texts.get(citation.doc_id) or citation.passage)
+        best[citation.doc_id] = float((vectors @ query_vector).max()) if units else 0.0
+    return sorted(citations, key=lambda c: -(c.score + UNIT_RERANK_WEIGHT * best[c.doc_id]))
 
 
 def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 
 from core import lexicon
 from core.agents import knowledge, question_type
@@ -25,6 +26,7 @@ from core.llm.types import CompletionRequest, Message
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
 from core.pii.known import KnownEntities
 from core.pii.spans import Label
+from core.rag.answer_units import Ranked, Unit, rank_units
 from core.text import STOPWORDS, fold, sentence_blocks, sentences, strip_markup, tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -332,6 +334,94 @@ def _best(passage: str, query: str, limit: int = 2, *, plain_headings: bool = Fa
     return " ".join(parts), float(_overlap(terms, candidates[first], words_only=True))
 
 
+# Ranking answering units (core.rag.answer_units): the embedder's similarity, plus these for the question's own
+# words found in the unit and for the document's retrieval score (a near-tie between pages is decided by the unit).
+UNIT_WORD_WEIGHT = 0.02
+UNIT_PRIOR_WEIGHT = 0.1
+UNIT_SAME_LANGUAGE = 0.01
+UNIT_FIGURE_WEIGHT = 0.01
+UNIT_SECOND_MARGIN = 0.05  # a second unit of the same page is quoted when it scores this close to the best
+UNIT_SOURCES = 3  # retrieved pages whose units compete
+
+# The parts of a question in several parts: after a question mark, or at a comma or semicolon before a joining
+# word ("how much is it, and is it free from some amount?").
+_PART_BREAK = re.compile(r"(?<=\?)\s+(?=\S)|[,;]\s*(?=(?:" + "|".join(
+    sorted({w for lang in ("en", "fr", "es") for w in _DATA["conjunctions"][lang]} | {"pis"}, key=len, reverse=True))
+    + r")\b)", re.I)
+
+
+def question_parts(query: str) -> list[str]:
+    """The parts of a question in several parts that have words of their own (one part: an empty list)."""
+    parts = [p.strip() for p in _PART_BREAK.split(query) if p and p.strip()]
+    parts = [p for p in parts if len(_words(p)) >= 2]
+    return parts if len(parts) > 1 else []
+
+
+UnitRanker = Callable[[str, list[tuple[str, float]], Callable[[Unit, int], float]], list[Ranked]]
+
+
+def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: str,
+                preferred: set[int] | None = None, *, defer_to_words: bool = True) -> tuple[int, str] | None:
+    """The source whose units best answer the question and the quote: its best unit, a second one of the same page
+    that answers nearly as well (the exception after the rule), and the best one for each other part of a question
+    in several parts, in page order. ``defer_to_words``: None when the sentences the question's words choose
+    (``pick_source`` and ``best_sentences``) hold the best unit: the embedder finds many sentences of a page about
+    equally close to a broad question ("what is your return policy?"), and the caller's words' answer then
+    stands."""
+    terms, figure = query_terms(query), asks_figure(query)
+
+    def words(unit: Unit, source: int) -> float:
+        # The sentence scorer's own judgement (the question's words in the unit and its heading, a figure when one
+        # is asked), and a little for any concrete figure: a page's rule beats its introduction.
+        candidate = _Candidate(unit.text, unit.heading, _words(unit.heading), unit.section, unit.kind == "row")
+        concrete = UNIT_FIGURE_WEIGHT if any(ch.isdigit() for ch in unit.text) else 0.0
+        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete
+
+    documents = [(text, UNIT_PRIOR_WEIGHT * citation.score + (UNIT_SAME_LANGUAGE if preferred and i in preferred
+                                                               else 0.0))
+                 for i, (citation, text) in enumerate(sources)]
+    ranked = ranker(query, documents, words)
+    if not ranked:
+        return None
+    best = ranked[0]
+    by_words = pick_source(sources, query, preferred if preferred and len(preferred) < len(sources) else None)
+    chosen_words = fold(best_sentences(sources[by_words][1], query))
+    if defer_to_words and best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words):
+        return None  # (the words quote a whole table: its best row alone is the better answer)
+    chosen = [best.unit]
+    for other in ranked[1:]:
+        if other.score < best.score - UNIT_SECOND_MARGIN:
+            break
+        if other.source == best.source and not (other.unit.kind == best.unit.kind == "row"):
+            chosen.append(other.unit)  # (another row of the table is another case, not the rest of this answer)
+            break
+    for part in question_parts(query)[:3] if len(chosen) < 3 else []:
+        # Each part of a question in several parts gets its own best unit of that page.
+        answer = next((r.unit for r in ranker(part, documents, words) if r.source == best.source), None)
+        if answer is not None and answer not in chosen:
+            chosen.append(answer)
+    return best.source, quote_units(chosen)
+
+
+def quote_units(units: list[Unit]) -> str:
+    """The units in page order, each a sentence; a list item keeps the heading that gives it its meaning ("What we
+    can't take back: gift cards")."""
+    parts = []
+    for unit in sorted(units, key=lambda u: u.position):
+        text = unit.text
+        if unit.kind == "item" and unit.heading and not fold(text).startswith(fold(unit.heading)):
+            text = f"{unit.heading.rstrip(': ')}: {text}"
+        parts.append(text if text[-1] in ".!?:;)»”\"" else text + ".")
+    return " ".join(parts)
+
+
+def _quoted_in(unit: Unit, folded: str) -> bool:
+    """Whether the answer chosen by words quotes this unit (a table row: all its cells)."""
+    if unit.cells:
+        return all(fold(cell) in folded for cell in unit.cells)
+    return fold(unit.text)[:60] in folded
+
+
 def _overlap(terms: list[frozenset[str]], candidate: _Candidate, *, words_only: bool = False) -> int:
     """Question words the sentence or its heading shares (``words_only``: not counting bare numbers, e.g. the
     "100" of "the 100 g size" against "100% green tea")."""
@@ -354,9 +444,10 @@ def _quoted(text: str) -> str:
 
 def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citations: list[Citation],
             facts: ShopFacts, escalation: Escalation, language: Language,
-            documents: dict[str, str] | None = None) -> Draft:
+            documents: dict[str, str] | None = None, ranker: UnitRanker | None = None) -> Draft:
     """``documents`` holds the full text of cited documents: the answer sentences are chosen from the whole
-    document (a passage may be a policy's introduction while the rule is two sections below)."""
+    document (a passage may be a policy's introduction while the rule is two sections below). ``ranker`` ranks
+    the documents' answering units by meaning (the embedder); without it, by the question's words alone."""
     used: list[Citation] = []
     if verdict.blocked:
         reason = next((r for r in verdict.reasons if f"blocked_{r}" in REPLIES), "prompt_injection")
@@ -377,12 +468,25 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     if facts.products and (intent.label in ("product_info", "general", "promotions", "shipping")
                            or any(asked_variants(p.title, p.variants, message) for p in facts.products)):
         by_doc = {c.doc_id: c for c in citations}
-        for product in facts.products:
+        # A question about a product that its stock and price do not answer (can it go in the microwave, is water
+        # damage covered, can I return it) may be answered by its page or by a policy the turn retrieved.
+        about = product_question_answer(ranker, message, facts.products[0], citations, documents, language) \
+            if ranker else None
+        from_policy = about is not None and about[0] != facts.products[0].doc_id
+        if about is not None and from_policy:
+            parts.append(about[1])
+            used.append(by_doc[about[0]])
+        for index, product in enumerate(facts.products):
             cited = by_doc.get(product.doc_id)
             # A question about the product itself (how to steep it, its caffeine, origin, size…) is answered from
             # its page, with its stock and price after; a stock or price question gets those alone.
-            page = product_page_answer(message, product, cited, documents, language) if cited else None
-            text = describe_product(product, language, citations, affirm=page is None, message=message)
+            if about is not None:
+                page = about[1] if index == 0 and not from_policy else None
+            else:
+                page = product_page_answer(message, product, cited, documents, language) if cited else None
+            # (after a policy's answer, "Yes, … is in stock" would read as a yes to the question)
+            text = describe_product(product, language, citations, affirm=page is None and not from_policy,
+                                    message=message)
             parts.append(f"{page} {text}" if page else text)
             used.append(cited or Citation(doc_id=product.doc_id, title=product.title, url=product.url, score=1.0,
                                           passage=text))
@@ -403,7 +507,9 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     if not parts and citations and not handoff_only:
         # Retrieval scores of the top documents are often near-tied; the answer comes from the one whose text
         # actually holds it.
-        near = [c for c in citations[:2] if c.score >= citations[0].score - 0.05]
+        # Ranking by answering unit weighs every retrieved page: the unit decides, the page's score only helps.
+        near = [c for c in citations[:UNIT_SOURCES if ranker else 2]
+                if ranker or c.score >= citations[0].score - 0.05]
         sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in near]
         languages = [_language_of(c, text) for c, text in sources]
         if language not in languages:
@@ -416,9 +522,13 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                     languages.append(language)
                     break
         preferred = {i for i, lang in enumerate(languages) if lang == language}
-        chosen = pick_source(sources, message, preferred if len(preferred) < len(sources) else None)
-        top, source = sources[chosen]
-        answer = best_sentences(source, message)
+        picked = unit_answer(ranker, sources, message, preferred) if ranker else None
+        if picked:
+            chosen, answer = picked
+        else:
+            chosen = pick_source(sources, message, preferred if len(preferred) < len(sources) else None)
+            answer = best_sentences(sources[chosen][1], message)
+        top = sources[chosen][0]
         parts.append(_kb_reply("kb_answer", "kb_quote", language, languages[chosen], title=top.title, text=answer))
         used.append(top)
 
@@ -463,6 +573,33 @@ def product_page_answer(message: str, product, cited: Citation, documents: dict[
         return None
     return _kb_reply("product_page", "product_page_quote", language, _language_of(cited, page),
                      title=product.title, text=text)
+
+
+def product_question_answer(ranker: UnitRanker, message: str, product, citations: list[Citation],
+                            documents: dict[str, str] | None, language: Language) -> tuple[str, str] | None:
+    """(doc id, reply part) answering a question about a product other than its stock or price, from the product's
+    page or one of the two best policies or articles the turn retrieved; None for a stock or price question, or
+    when the turn retrieved no policy or article (the product page's own answer stands)."""
+    folded = fold(message)
+    if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
+        return None
+    cited = {c.doc_id: c for c in citations}.get(product.doc_id)
+    # (a question that also asks for stock or price — "is the organic soap in stock?" — is about the product: its
+    # page may answer, a policy does not)
+    others = [] if _ASKS_STOCK.search(folded) else [c for c in citations if not c.doc_id.startswith("product-")][:2]
+    sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in ([cited] if cited else []) + others]
+    if not others:
+        return None
+    picked = unit_answer(ranker, sources, message, defer_to_words=False)
+    if picked is None:
+        return None
+    chosen, text = picked
+    citation, page = sources[chosen]
+    if citation.doc_id == product.doc_id:
+        return citation.doc_id, _kb_reply("product_page", "product_page_quote", language,
+                                          _language_of(citation, page), title=product.title, text=text)
+    return citation.doc_id, _kb_reply("kb_answer", "kb_quote", language, _language_of(citation, page),
+                                      title=citation.title, text=text)
 
 
 def fallback(language: Language) -> Draft:
@@ -565,15 +702,30 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     assert state.screen is not None and state.context is not None
     intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
     language = state.language
+    # (the full text of the two best documents only: the output critic grounds the reply's figures in those and in
+    # the other citations' passages)
     documents = knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2)
+    citations = state.citations
     if state.action is not None and state.action.handled and state.action.reply:
         # The order-action dialogue's reply: the shop's templates over checked facts, never a model's words.
         reply, language = state.action.reply, state.action.language or language
         if state.escalation.escalated and state.escalation.ticket_id:
             reply += REPLIES.render("escalated", language, ticket=state.escalation.ticket_id)
         return Draft(reply=reply, language=language, grounded=True, usage=Usage())
-    offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=state.citations,
-                            facts=state.facts, escalation=state.escalation, language=language, documents=documents)
+    ranker = functools.partial(rank_units, ports.knowledge.embedder)
+    offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=citations,
+                            facts=state.facts, escalation=state.escalation, language=language, documents=documents,
+                            ranker=ranker)
+    follow_up = knowledge.follow_up_citations(state, ports) if not offline_draft.grounded else []
+    if follow_up:
+        # A follow-up that found nothing on its own, answered from the pages of the previous question's subject;
+        # only a reply whose figures the customer's message holds, since the output critic grounds figures in the
+        # turn's own citations.
+        draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=follow_up,
+                        facts=state.facts, escalation=state.escalation, language=language, ranker=ranker,
+                        documents=knowledge.cited_documents(ports.store, state.turn.tenant_id, follow_up, limit=2))
+        if draft.grounded and set(re.findall(r"\d+", draft.reply)) <= set(re.findall(r"\d+", state.turn.message)):
+            offline_draft, citations = draft, follow_up
     if state.screen.blocked:
         return offline_draft  # a blocked message never reaches a model
     tenant = state.context.tenant
@@ -581,7 +733,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         ports.llm, state.turn.message, offline_draft=offline_draft, tenant_id=state.turn.tenant_id,
         conversation_id=state.turn.conversation_id, known_entities=known_entities(state, ports),
         always_tokenize=tenant.pii_tokenization == "always", language=language, shop_name=tenant.name,
-        brand_voice=tenant.brand_voice, history=state.context.history, citations=state.citations, facts=state.facts,
+        brand_voice=tenant.brand_voice, history=state.context.history, citations=citations, facts=state.facts,
         escalation=state.escalation, retry_feedback=state.retry_feedback,
     )
 

@@ -1,0 +1,189 @@
+"""Answering units of a knowledge document, and their ranking against a customer's question.
+
+A reply quotes the part of a page that answers, not the page: a sentence (with its section heading for the
+embedder, and in the quote when it is a list item that means nothing without it: "What we can't take back:
+Segunda plates — final sale"), one row of a table read with its column names ("Destination: Canada, Cost:
+$19.95, Free shipping: on orders of $150+"), or a question-and-answer pair of a FAQ. A line that only asks or
+names ("Arrived broken?", "How long.") goes with the sentence after it.
+
+Units are ranked by the multilingual embedder's similarity to the question (a French question finds the English
+sentence that answers it), plus what the caller adds (shared words, the document's retrieval score). Unit vectors
+are embedded as passages through the tenant-agnostic embedder, whose cache keeps them by text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.text import _SENTENCE_RE, strip_markup
+
+from .embedders import Embedder
+
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_BULLET = re.compile(r"^([-*•]|\d+\.)\s+")
+_TABLE_RULE = re.compile(r":?-{2,}:?")
+# The catalogue lines under a product page (its variants' stock and price, tags, category): the shop's live data
+# answers those, not the page.
+_METADATA = re.compile(r"(?:Variant .*\(SKU|Tags:|Category:)")
+_MIN_WORDS = 4  # a shorter line (a question, a label) is read with the sentence that follows it
+
+
+@dataclass(frozen=True)
+class Unit:
+    """``text`` is quoted in the reply; ``context`` is what the embedder reads (the heading gives it its subject)."""
+
+    text: str
+    context: str
+    section: int
+    position: int
+    kind: str  # "sentence", "item" (a list item), "row" (a table row) or "qa" (a FAQ question with its answer)
+    heading: str = ""
+    cells: tuple[str, ...] = ()  # a table row's cells
+
+
+def _clean(text: str) -> str:
+    return strip_markup(_LINK.sub(r"\1", text)).strip()
+
+
+def _row_text(header: list[str], cells: list[str]) -> str:
+    pairs = [f"{name}: {cell}" if name else cell for name, cell in zip(header, cells, strict=False) if cell]
+    return ", ".join(pairs)
+
+
+def split_units(content: str) -> list[Unit]:
+    """The document's answering units, in document order."""
+    units: list[Unit] = []
+    title, heading, section = "", "", 0
+    carry = ""  # a short line waiting for the sentence that completes it
+
+    def add(text: str, kind: str, cells: tuple[str, ...] = ()) -> None:
+        nonlocal carry
+        text = _clean(text)
+        if not text or _METADATA.match(text):
+            return
+        if carry:
+            text, carry = f"{carry} {text}", ""
+        elif kind == "sentence" and len(text.split()) < _MIN_WORDS and not any(c.isdigit() for c in text):
+            carry = text
+            return
+        units.append(Unit(text=text, context=_context(title, heading, text), section=section,
+                          position=len(units), kind=kind, heading=heading, cells=cells))
+
+    for paragraph in re.split(r"\n\s*\n", content):
+        lines = [line.strip() for line in paragraph.strip().splitlines() if line.strip()]
+        header: list[str] | None = None
+        question: str | None = None
+        for line in lines:
+            if line.startswith("#"):
+                carry = ""
+                # The document's title (a level-1 heading) is every unit's subject: the embedder reads it, the
+                # quote does not need it.
+                if line.startswith("# "):
+                    title, heading = _clean(line.lstrip("#")), ""
+                else:
+                    heading = _clean(line.lstrip("#"))
+                section, header = section + 1, None
+                continue
+            if line.startswith("|") and line.endswith("|"):
+                cells = [_clean(c) for c in line.strip("|").split("|")]
+                if all(_TABLE_RULE.fullmatch(c) for c in cells if c):
+                    continue
+                if header is None:
+                    header = cells
+                    continue
+                add(_row_text(header, cells), "row", tuple(c for c in cells if c))
+                continue
+            header = None
+            text = _clean(_BULLET.sub("", line))
+            if question is not None:
+                # The answer under a FAQ question: one unit, quoted whole.
+                add(f"{question} {text}", "qa")
+                question = None
+                continue
+            if text.endswith("?") and line is lines[0] and len(lines) > 1 and not _BULLET.match(line):
+                question = text
+                continue
+            if text.endswith("?") and len(lines) == 1:
+                carry = f"{carry} {text}".strip()  # a question standing alone: its answer is the next paragraph
+                continue
+            parts = [p.strip() for p in _SENTENCE_RE.split(text) if p.strip()]
+            kind = "item" if _BULLET.match(line) else "sentence"
+            for index, part in enumerate(parts):
+                if part.endswith("?") and index + 1 < len(parts):
+                    carry = f"{carry} {part}".strip()  # "**Does it contain lead?** No, the glaze is lead-free."
+                    continue
+                add(part, kind)
+        if question is not None:
+            add(question, "sentence")
+    if carry:
+        units.append(Unit(text=carry, context=_context(title, heading, carry), section=section,
+                          position=len(units), kind="sentence", heading=heading))
+    return units
+
+
+def _context(title: str, heading: str, text: str) -> str:
+    subject = " — ".join(part for part in (title, heading) if part)
+    return f"{subject}: {text}" if subject else text
+
+
+class UnitVectors:
+    """Unit vectors by document text, for the documents recently answered from (the embedder's own cache keeps
+    them across restarts; this keeps the split and the matrix)."""
+
+    def __init__(self, capacity: int = 256):
+        self._cache: OrderedDict[tuple[str, str], tuple[list[Unit], np.ndarray]] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, embedder: Embedder, content: str) -> tuple[list[Unit], np.ndarray]:
+        key = (embedder.model_id, content)
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        units = split_units(content)
+        vectors = (embedder.embed_passages([u.context for u in units]) if units
+                   else np.empty((0, embedder.dimension), dtype=np.float32))
+        with self._lock:
+            self._cache[key] = (units, vectors)
+            while len(self._cache) > self._capacity:
+                self._cache.popitem(last=False)
+        return units, vectors
+
+
+UNIT_VECTORS = UnitVectors()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    score: float
+    similarity: float
+    source: int  # index of the document in the caller's list
+    unit: Unit
+
+
+def rank_units(embedder: Embedder, question: str, documents: Sequence[tuple[str, float]],
+               lexical: Callable[[Unit, int], float] | None = None) -> list[Ranked]:
+    """Every unit of ``documents`` (text, prior), best first: similarity to the question, plus the document's prior
+    and ``lexical(unit, document index)`` (both already weighted by the caller)."""
+    if not documents or not question.strip():
+        return []
+    query = embedder.embed_queries([question])[0]
+    ranked: list[Ranked] = []
+    for index, (content, prior) in enumerate(documents):
+        units, vectors = UNIT_VECTORS.get(embedder, content)
+        if not units:
+            continue
+        similarities = vectors @ query
+        for unit, similarity in zip(units, similarities, strict=True):
+            bonus = lexical(unit, index) if lexical else 0.0
+            ranked.append(Ranked(float(similarity) + prior + bonus, float(similarity), index, unit))
+    ranked.sort(key=lambda r: (-r.score, r.source, r.unit.position))
+    return ranked

@@ -1,0 +1,223 @@
+"""Answering units of a page (sentences, table rows read with their column names, FAQ question-and-answer pairs) and
+the reply that quotes the unit answering the question rather than the page's first sentences."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from core.agents import response
+from core.models import Citation
+from core.rag.answer_units import UnitVectors, rank_units, split_units
+from core.text import tokens
+
+SHIPPING = """# Shipping & delivery
+
+We pack every order by hand in our workshop, with real padding around the corners.
+
+## Rates
+
+| Destination | Cost | Free shipping |
+|---|---|---|
+| Quebec and Ontario | $9.95 | On orders of $75+ |
+| Territories | $29.95 | Never free |
+
+## Where we don't ship
+
+We ship **only to Canada**. We can't ship to [forwarding services](https://example.com/fwd).
+"""
+
+FAQ = """# FAQ
+
+**Does the glaze contain lead?** No, the glaze is lead-free and food-safe.
+
+**Do you have a physical store?**
+Yes, at 2150 Beaubien Street East.
+
+**Arrived broken?**
+
+Tell us within 48 hours with photos.
+
+## What we can't take back
+
+- Gift cards
+- Opened treats
+
+Variant Small (SKU X-1): 9.00 CAD, in stock.
+Tags: treats, chicken.
+"""
+
+
+class WordEmbedder:
+    """A deterministic stand-in for the encoder: one dimension per word, so similarity is shared words."""
+
+    model_id = "words-test"
+    dimension = 256
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for token in tokens(text):
+            vector[hash(token) % self.dimension] += 1.0
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
+
+    def embed_queries(self, texts):
+        return np.stack([self._vector(t) for t in texts])
+
+    def embed_passages(self, texts):
+        return np.stack([self._vector(t) for t in texts])
+
+
+def test_a_table_row_is_a_unit_read_with_its_column_names():
+    rows = [u for u in split_units(SHIPPING) if u.kind == "row"]
+    assert [u.text for u in rows] == [
+        "Destination: Quebec and Ontario, Cost: $9.95, Free shipping: On orders of $75+",
+        "Destination: Territories, Cost: $29.95, Free shipping: Never free",
+    ]
+    assert rows[1].cells == ("Territories", "$29.95", "Never free")
+    assert rows[1].heading == "Rates" and rows[1].context.startswith("Shipping & delivery — Rates: ")
+
+
+def test_sentences_lose_markup_and_links_and_the_title_is_context_only():
+    units = split_units(SHIPPING)
+    assert units[0].text.startswith("We pack every order") and units[0].heading == ""
+    assert units[0].context.startswith("Shipping & delivery: ")
+    assert "We can't ship to forwarding services." in [u.text for u in units]
+    assert "We ship only to Canada." in [u.text for u in units]
+
+
+def test_faq_questions_stay_with_their_answers_and_catalogue_lines_are_not_units():
+    units = split_units(FAQ)
+    texts = [u.text for u in units]
+    assert "Does the glaze contain lead? No, the glaze is lead-free and food-safe." in texts
+    assert "Do you have a physical store? Yes, at 2150 Beaubien Street East." in texts
+    assert "Arrived broken? Tell us within 48 hours with photos." in texts  # a question alone joins its answer
+    assert not any(t.startswith(("Variant", "Tags:")) for t in texts)
+    items = [u for u in units if u.kind == "item"]
+    assert [u.heading for u in items] == ["What we can't take back"] * 2
+
+
+def test_rank_units_orders_every_unit_of_every_document_by_similarity_and_prior():
+    embedder = WordEmbedder()
+    ranked = rank_units(embedder, "shipping to the territories cost", [(FAQ, 0.0), (SHIPPING, 0.0)])
+    assert ranked[0].source == 1 and ranked[0].unit.cells[0] == "Territories"
+    assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
+    favoured = rank_units(embedder, "shipping to the territories cost", [(FAQ, 5.0), (SHIPPING, 0.0)])
+    assert favoured[0].source == 0  # the caller's prior counts
+
+
+def test_unit_vectors_are_kept_per_text():
+    calls = []
+
+    class Counting(WordEmbedder):
+        def embed_passages(self, texts):
+            calls.append(len(texts))
+            return super().embed_passages(texts)
+
+    cache = UnitVectors(capacity=1)
+    embedder = Counting()
+    units, vectors = cache.get(embedder, SHIPPING)
+    assert vectors.shape == (len(units), embedder.dimension)
+    cache.get(embedder, SHIPPING)
+    assert len(calls) == 1
+    cache.get(embedder, FAQ)
+    cache.get(embedder, SHIPPING)  # evicted by the FAQ (capacity 1): embedded again
+    assert len(calls) == 3
+
+
+def _sources(*texts: str) -> list[tuple[Citation, str]]:
+    return [(Citation(doc_id=f"doc-{i}", title=f"Doc {i}", score=0.7, passage=t), t) for i, t in enumerate(texts)]
+
+
+def test_the_reply_quotes_the_row_that_answers_not_the_whole_table():
+    ranker = functools.partial(rank_units, WordEmbedder())
+    picked = response.unit_answer(ranker, _sources(SHIPPING), "How much is shipping to the Territories?")
+    assert picked is not None
+    source, text = picked
+    assert source == 0 and "$29.95" in text and "$9.95" not in text
+
+
+def test_each_part_of_a_two_part_question_gets_its_unit():
+    ranker = functools.partial(rank_units, WordEmbedder())
+    question = "What is the cost for the Territories? Can you ship to forwarding services?"
+    picked = response.unit_answer(ranker, _sources(SHIPPING), question)
+    assert picked == (0, "Destination: Territories, Cost: $29.95, Free shipping: Never free. "
+                         "We can't ship to forwarding services.")
+    parts = response.question_parts("How much is shipping to the Territories? And is it ever free?")
+    assert parts == ["How much is shipping to the Territories?", "And is it ever free?"]
+    assert response.question_parts("do you ship to canada") == []
+
+
+def test_a_list_item_keeps_the_heading_that_gives_it_its_meaning():
+    units = split_units(FAQ)
+    treats = next(u for u in units if u.text == "Opened treats")
+    lead = next(u for u in units if "lead-free" in u.text)
+    assert response.quote_units([treats, lead]) == (
+        "Does the glaze contain lead? No, the glaze is lead-free and food-safe. "
+        "What we can't take back: Opened treats.")
+
+
+def test_the_words_choice_stands_when_the_best_unit_is_in_it():
+    ranker = functools.partial(rank_units, WordEmbedder())
+    # The question's words and the embedder agree on the glaze answer: the words' reply (None here) is kept.
+    assert response.unit_answer(ranker, _sources(FAQ), "Does the glaze contain lead?") is None
+
+
+RETURNS = """# Returns
+
+You have 30 days from delivery to return unopened items.
+
+## What we can't take back
+
+- Opened treats and food, unless your pet refuses them (see our Picky Eater promise).
+"""
+
+TREATS_PAGE = """Freeze-dried chicken, one ingredient. Made in Quebec.
+
+Variant 100 g (SKU T-100): 19.99 CAD, in stock.
+"""
+
+
+def _compose(message: str, citations: list[Citation], documents: dict[str, str], products) -> str:
+    from core.models import Escalation, InputVerdict, IntentResult, ShopFacts
+
+    draft = response.compose(message, verdict=InputVerdict(), intent=IntentResult(label="product_info", confidence=0.9,
+                                                                                  language="en"),
+                             citations=citations, facts=ShopFacts(products=products), escalation=Escalation(),
+                             language="en", documents=documents,
+                             ranker=functools.partial(rank_units, WordEmbedder()))
+    return draft.reply
+
+
+def _treats():
+    from core.models import ProductFacts
+
+    return ProductFacts(product_id="1", doc_id="product-treats", title="Chicken Treats", price="19.99",
+                        currency="CAD", in_stock=True, quantity=12)
+
+
+def test_a_question_about_a_named_product_is_answered_by_the_policy_that_answers_it():
+    citations = [Citation(doc_id="product-treats", title="Chicken Treats", score=0.9, passage=TREATS_PAGE),
+                 Citation(doc_id="policy-returns", title="Returns", score=0.7, passage=RETURNS)]
+    reply = _compose("Can I return opened chicken treats my dog refuses?", citations,
+                     {"product-treats": TREATS_PAGE, "policy-returns": RETURNS}, [_treats()])
+    assert "Picky Eater" in reply and "What we can't take back" in reply
+    assert "Yes," not in reply  # the product's stock line after a policy is not a yes to the question
+    assert "19.99" in reply
+
+
+def test_a_stock_question_about_a_named_product_gets_its_stock():
+    citations = [Citation(doc_id="product-treats", title="Chicken Treats", score=0.9, passage=TREATS_PAGE),
+                 Citation(doc_id="policy-returns", title="Returns", score=0.7, passage=RETURNS)]
+    reply = _compose("Are the chicken treats in stock?", citations,
+                     {"product-treats": TREATS_PAGE, "policy-returns": RETURNS}, [_treats()])
+    assert reply.startswith("Yes, Chicken Treats is in stock") and "Picky Eater" not in reply
+
+
+def test_a_stock_question_about_the_product_itself_is_not_answered_by_a_policy():
+    citations = [Citation(doc_id="policy-returns", title="Returns", score=0.8, passage=RETURNS),
+                 Citation(doc_id="product-treats", title="Chicken Treats", score=0.7, passage=TREATS_PAGE)]
+    reply = _compose("Are the organic treats your pet refuses in stock?", citations,
+                     {"product-treats": TREATS_PAGE, "policy-returns": RETURNS}, [_treats()])
+    assert "Picky Eater" not in reply and "Chicken Treats" in reply
