@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from core.stores.ports import DocumentStore
 
+from .answer_units import UNIT_VECTORS, split_units
 from .blob_events import BlobEvent
 from .documents import RESERVED_FILES, DocumentError, KnowledgeDocument, parse_bytes, product_document
 from .embedding_cache import CachedEmbedder, text_key
@@ -73,8 +74,10 @@ def load_seed_vectors(folder: Path, embedder) -> int:
 
 
 def export_seed_vectors(folder: Path, documents: list[KnowledgeDocument], embedder) -> Path:
-    """Write the passage vectors of these documents (embedding what is missing) to ``<folder>/.vectors/``."""
-    texts = sorted({embedding_text(r) for d in documents for r in chunk_records(d)})
+    """Write the passage vectors of these documents and of their answering units (embedding what is missing) to
+    ``<folder>/.vectors/``."""
+    texts = sorted({embedding_text(r) for d in documents for r in chunk_records(d)}
+                   | {u.context for d in documents for u in split_units(d.content)})
     vectors = embedder.embed_passages(texts)
     path = _seed_path(folder, embedder.model_id)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,10 +92,17 @@ def index_imported_tenant(tenant_id: str, folder: Path, knowledge: KnowledgeSear
     freshly imported KB (``progress(done, total)``: documents embedded so far)."""
     seeded = load_seed_vectors(Path(folder), knowledge.embedder)
     report = knowledge.sync(tenant_id, progress)
-    log.info("tenant=%s knowledge indexed: %s added, %s updated, %s removed, %s passages embedded "
-             "(%s prebuilt vectors available)", tenant_id, report.added, report.updated, report.removed,
-             report.passages_embedded, seeded)
+    units = embed_answer_units(knowledge.kb_documents(tenant_id), knowledge.embedder)
+    log.info("tenant=%s knowledge indexed: %s added, %s updated, %s removed, %s passages embedded, %s answering "
+             "units (%s prebuilt vectors available)", tenant_id, report.added, report.updated, report.removed,
+             report.passages_embedded, units, seeded)
     return report
+
+
+def embed_answer_units(documents: list[KnowledgeDocument], embedder) -> int:
+    """Embed the answering units of the documents (sentences, table rows, FAQ pairs) when they are imported, into
+    the embedder's cache, rather than at the first customer question each one answers; returns how many."""
+    return sum(len(UNIT_VECTORS.get(embedder, d.content)[0]) for d in documents)
 
 
 def documents_from_blob(path: str, data: bytes, *, currency: str, shop_url: str | None) -> list[KnowledgeDocument]:

@@ -4,6 +4,7 @@ the reply that quotes the unit answering the question rather than the page's fir
 from __future__ import annotations
 
 import functools
+import zlib
 
 import numpy as np
 
@@ -53,12 +54,12 @@ class WordEmbedder:
     """A deterministic stand-in for the encoder: one dimension per word, so similarity is shared words."""
 
     model_id = "words-test"
-    dimension = 256
+    dimension = 4096
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dimension, dtype=np.float32)
         for token in tokens(text):
-            vector[hash(token) % self.dimension] += 1.0
+            vector[zlib.crc32(token.encode()) % self.dimension] += 1.0  # str hash() differs per process
         norm = np.linalg.norm(vector)
         return vector / norm if norm else vector
 
@@ -221,3 +222,31 @@ def test_a_stock_question_about_the_product_itself_is_not_answered_by_a_policy()
     reply = _compose("Are the organic treats your pet refuses in stock?", citations,
                      {"product-treats": TREATS_PAGE, "policy-returns": RETURNS}, [_treats()])
     assert "Picky Eater" not in reply and "Chicken Treats" in reply
+
+
+def test_an_import_embeds_the_answering_units_so_a_first_question_embeds_none():
+    import numpy as np
+
+    from core.rag.answer_units import UNIT_VECTORS, split_units
+    from core.rag.documents import KnowledgeDocument
+    from core.rag.ingest import embed_answer_units
+
+    class Counting:
+        model_id, dimension = "counting-embedder-units", 3
+
+        def __init__(self):
+            self.embedded: list[str] = []
+
+        def embed_passages(self, texts):
+            self.embedded += list(texts)
+            return np.ones((len(texts), 3), dtype=np.float32)
+
+    page = KnowledgeDocument(id="policy-returns-import", title="Returns", content=(
+        "# Returns\n\nYou have 30 days to return an item.\n\n"
+        "| Item | Window |\n|---|---|\n| Shoes | 30 days |\n| Sale items | final sale |\n"))
+    embedder = Counting()
+    assert embed_answer_units([page], embedder) == len(split_units(page.content)) > 2
+    assert sorted(embedder.embedded) == sorted(u.context for u in split_units(page.content))
+    embedder.embedded.clear()
+    units, vectors = UNIT_VECTORS.get(embedder, page.content)  # the first customer question on that page
+    assert embedder.embedded == [] and len(units) == len(vectors)
