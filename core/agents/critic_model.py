@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
-from core.agents.model_cache import class_probabilities, data_fingerprint, load_or_train, ship
+from core.agents.model_cache import TrainedModel, class_probabilities, data_fingerprint, ship
 from core.config import REPO_ROOT
 from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
@@ -40,9 +39,6 @@ REASONS = {
 #: Blocked when the ordinary class is less likely than this (make eval-guardrails shows the trade-off: a higher
 #: bar blocks more attacks and more ordinary look-alikes).
 BLOCK_BELOW = 0.42
-
-_model = None
-_lock = threading.Lock()
 
 
 def load_rows(folder: Path = GUARDRAILS_DIR, pattern: str = "*.jsonl") -> list[dict]:
@@ -144,13 +140,11 @@ def model_file() -> str:
     return f"critic-model-{_fingerprint()}.joblib"
 
 
+_MODEL = TrainedModel(model_file, lambda: train(*training_set(load_rows())))
+
+
 def get_model():
-    global _model
-    if _model is None:
-        with _lock:
-            if _model is None:
-                _model = load_or_train(model_file(), lambda: train(*training_set(load_rows())))
-    return _model
+    return _MODEL.get()
 
 
 def probabilities(text: str, model=None) -> dict[str, float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,23 @@ def data_fingerprint(head: str, files: Iterable[Path]) -> str:
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+class TrainedModel:
+    """A model loaded (or trained) once per process, on first use: ``load_or_train(file_name(), train)``, with
+    concurrent first callers waiting for the one load."""
+
+    def __init__(self, file_name: Callable[[], str], train: Callable[[], Any]):
+        self._file_name, self._train = file_name, train
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = load_or_train(self._file_name(), self._train)
+        return self._model
 
 
 def probability_row(pipeline: Any, text: str) -> Any:

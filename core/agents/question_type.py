@@ -13,11 +13,10 @@ greetings and thanks). Shipped in the package's artifacts under a fingerprint of
 from __future__ import annotations
 
 import random
-import threading
 from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
-from core.agents.model_cache import data_fingerprint, load_or_train, probability_row, ship
+from core.agents.model_cache import TrainedModel, data_fingerprint, probability_row, ship
 from core.config import REPO_ROOT
 from core.text import fold
 from core.utterances import INTENTS_DIR, load_examples
@@ -27,9 +26,6 @@ SMALL_TALK = ("greeting", "thanks", "goodbye", "bot", "capabilities", "off_topic
 MODEL_VERSION = "qtype-1"
 # Desk questions drawn from the intent utterances, per language (the small-talk types have ~40-60 each).
 QUESTIONS_PER_LANGUAGE = 240
-
-_model = None
-_lock = threading.Lock()
 
 
 def written_examples(folder: Path = TYPES_DIR) -> list[dict]:
@@ -82,13 +78,11 @@ def model_file() -> str:
     return f"question-type-model-{_fingerprint()}.joblib"
 
 
+_MODEL = TrainedModel(model_file, lambda: train(training_rows()))
+
+
 def _get_model():
-    global _model
-    if _model is None:
-        with _lock:
-            if _model is None:
-                _model = load_or_train(model_file(), lambda: train(training_rows()))
-    return _model
+    return _MODEL.get()
 
 
 def classify(text: str) -> tuple[str, float]:
