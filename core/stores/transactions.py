@@ -69,6 +69,26 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.05)))
 
 
+def _compare_and_set(store: DocumentStore, tenant_id: str, container: str, key: str, what: str,
+                     change: Callable[[dict[str, Any]], dict[str, Any]], attempts: int) -> dict[str, Any]:
+    """Read one document, ``change`` its body and write the result back on the ETag it was read with, again while
+    another writer wins. ``change`` returns the body it was given to leave the document as it is, and raises to
+    refuse the change."""
+    for attempt in range(attempts):
+        stored = store.get(tenant_id, container, key)
+        if stored is None:
+            raise UnknownItem(f"{what} {key}")
+        updated = change(stored.body)
+        if updated is stored.body:
+            return updated
+        try:
+            store.put(tenant_id, container, key, updated, if_match=stored.etag)
+            return updated
+        except ConcurrencyError:
+            _backoff(attempt)
+    raise ConcurrencyError(f"{what} {key} is too contended; retry")
+
+
 # Inventory ------------------------------------------------------------------------------------------------------
 def _variant_stock(store: DocumentStore, tenant_id: str, variant_id: str) -> dict[str, Any] | None:
     """The imported catalogue's stock for a variant (Shopify ``inventory_quantity``), to seed the ledger."""
@@ -207,11 +227,8 @@ def transition_order(store: DocumentStore, tenant_id: str, order_key: str, field
     graph = _GRAPHS.get(field)
     if graph is None:
         raise ValueError(f"unknown status field {field!r}")
-    for attempt in range(attempts):
-        stored = store.get(tenant_id, ORDERS, order_key)
-        if stored is None:
-            raise UnknownItem(f"order {order_key}")
-        order = stored.body
+
+    def move(order: dict[str, Any]) -> dict[str, Any]:
         history = list(order.get("shopdesk_status_history") or [])
         if event_id and any(h.get("event_id") == event_id for h in history):
             return order
@@ -223,13 +240,9 @@ def transition_order(store: DocumentStore, tenant_id: str, order_key: str, field
         if order.get("cancelled_at") and field == "fulfillment_status" and to != "restocked":
             raise InvalidTransition(f"order {order_key} is cancelled")
         history.append({"field": field, "from": current, "to": to, "at": _now(), "event_id": event_id})
-        updated = {**order, field: to, "updated_at": _now(), "shopdesk_status_history": history}
-        try:
-            store.put(tenant_id, ORDERS, order_key, updated, if_match=stored.etag)
-            return updated
-        except ConcurrencyError:
-            _backoff(attempt)
-    raise ConcurrencyError(f"order {order_key} is too contended; retry")
+        return {**order, field: to, "updated_at": _now(), "shopdesk_status_history": history}
+
+    return _compare_and_set(store, tenant_id, ORDERS, order_key, "order", move, attempts)
 
 
 def check_transition(order_key: str, field: str, current: str | None, to: str) -> None:
@@ -243,45 +256,31 @@ def change_order(store: DocumentStore, tenant_id: str, order_key: str, action_id
     """Apply ``mutate`` (the current order -> the changed order; it raises ``InvalidTransition`` when the order's
     state forbids the change) as one compare-and-set on the order's ETag, recording ``action_id`` on the order.
     An action already recorded returns the order unchanged: a retried action never applies twice."""
-    for attempt in range(attempts):
-        stored = store.get(tenant_id, ORDERS, order_key)
-        if stored is None:
-            raise UnknownItem(f"order {order_key}")
-        order = stored.body
+
+    def apply(order: dict[str, Any]) -> dict[str, Any]:
         done = list(order.get("shopdesk_actions") or [])
         if action_id in done:
             return order
         updated = mutate(copy.deepcopy(order))
         for field in _GRAPHS:
             check_transition(order_key, field, order.get(field), updated.get(field))
-        updated = {**updated, "updated_at": _now(), "shopdesk_actions": [*done, action_id]}
-        try:
-            store.put(tenant_id, ORDERS, order_key, updated, if_match=stored.etag)
-            return updated
-        except ConcurrencyError:
-            _backoff(attempt)
-    raise ConcurrencyError(f"order {order_key} is too contended; retry")
+        return {**updated, "updated_at": _now(), "shopdesk_actions": [*done, action_id]}
+
+    return _compare_and_set(store, tenant_id, ORDERS, order_key, "order", apply, attempts)
 
 
 # Tickets --------------------------------------------------------------------------------------------------------
 def assign_ticket(store: DocumentStore, tenant_id: str, ticket_key: str, agent_id: str, *,
                   attempts: int = 50) -> dict[str, Any]:
     """Assign a ticket (keyed like ``open_ticket`` stores it: by conversation id) to exactly one human agent."""
-    for attempt in range(attempts):
-        stored = store.get(tenant_id, TICKETS, ticket_key)
-        if stored is None:
-            raise UnknownItem(f"ticket {ticket_key}")
-        ticket = stored.body
+
+    def assign(ticket: dict[str, Any]) -> dict[str, Any]:
         assignee = ticket.get("assignee")
         if assignee == agent_id:
             return ticket
         if assignee:
             raise AlreadyAssigned(str(ticket.get("id", ticket_key)), assignee)
-        updated = {**ticket, "assignee": agent_id, "assigned_at": _now(),
-                   "status": "pending" if ticket.get("status") == "open" else ticket.get("status")}
-        try:
-            store.put(tenant_id, TICKETS, ticket_key, updated, if_match=stored.etag)
-            return updated
-        except ConcurrencyError:
-            _backoff(attempt)
-    raise ConcurrencyError(f"ticket {ticket_key} is too contended; retry")
+        return {**ticket, "assignee": agent_id, "assigned_at": _now(),
+                "status": "pending" if ticket.get("status") == "open" else ticket.get("status")}
+
+    return _compare_and_set(store, tenant_id, TICKETS, ticket_key, "ticket", assign, attempts)
