@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from azure.core.credentials import AccessToken
-from azure.core.pipeline.transport import HttpResponse, HttpTransport
+from azure.core.pipeline.transport import HttpResponse
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.fixtures.wire import InMemoryTransport
 
 VAULT_URL = "https://shopdesk-test.vault.azure.net"
 KEY_ID = f"{VAULT_URL}/keys/pii-kek/4f0b7c1e2d9a4b7c8e6f5a3b2c1d0e9f"
@@ -80,25 +82,13 @@ def _unb64url(text: str) -> bytes:
 
 
 @dataclass
-class KeyVaultWire(HttpTransport):
+class KeyVaultWire(InMemoryTransport):
     latency: tuple[float, float] | None = None
     secrets: dict[str, dict] = field(default_factory=dict)
     deleted: dict[str, dict] = field(default_factory=dict)
     requests: list[tuple[str, str, dict | None]] = field(default_factory=list)
     private_key: rsa.RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(65537, 2048))
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def open(self):
-        pass
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        pass
 
     def count(self, method: str, fragment: str = "") -> int:
         return sum(1 for m, path, _ in self.requests if m == method and fragment in path)

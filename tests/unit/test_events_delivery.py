@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from azure.core.pipeline.transport import HttpResponse, HttpTransport
+from azure.core.pipeline.transport import HttpResponse
 
 from core.events import catalog
 from core.events.delivery import Dispatcher
@@ -17,6 +17,7 @@ from core.events.publisher import Bus, EventGridPublisher, LocalPublisher
 from core.events.queues import MemoryEventQueues
 from core.events.throttle import Limits, TokenBucket
 from core.stores.memory_store import MemoryDocumentStore
+from tests.fixtures.wire import InMemoryTransport
 
 
 class Clock:
@@ -172,7 +173,7 @@ class _Recorded(HttpResponse):
         return b""
 
 
-class EventGridWire(HttpTransport):
+class EventGridWire(InMemoryTransport):
     """Answers as Event Grid does (200, empty body) and keeps each request."""
 
     def __init__(self, status=200):
@@ -182,18 +183,6 @@ class EventGridWire(HttpTransport):
     def send(self, request, **kwargs):
         self.requests.append(request)
         return _Recorded(request, self.status)
-
-    def open(self):
-        pass
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        pass
 
 
 def test_event_grid_adapter_sends_cloudevents_batch_with_sas_key():

@@ -16,12 +16,12 @@ import httpx2
 import numpy as np
 import pytest
 from azure.core.pipeline.transport import HttpResponse as LegacyHttpResponse
-from azure.core.pipeline.transport import HttpTransport
 from azure.core.utils import CaseInsensitiveDict
 
 from core.rag.cosmos_index import CosmosVectorIndex, container_definition, item_id
 from core.rag.embedders import EmbedderError, azure_openai_embedder
 from core.rag.vector_index import ChunkRecord, IndexMismatchError
+from tests.fixtures.wire import InMemoryTransport
 
 ENDPOINT = "https://shopdesk-test.openai.azure.com/"
 
@@ -138,25 +138,13 @@ class _Response(LegacyHttpResponse):
         return self._content
 
 
-class RecordedCosmos(HttpTransport):
+class RecordedCosmos(InMemoryTransport):
     """Replays Cosmos DB REST responses for one container and keeps what the SDK sent."""
 
     def __init__(self, items: dict[str, dict], similarities: dict[str, float]):
         self.items = items  # id -> stored item (one tenant partition)
         self.similarities = similarities  # item id -> VectorDistance the service would compute
         self.requests: list[dict] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        pass
-
-    def open(self):
-        pass
-
-    def close(self):
-        pass
 
     def send(self, request, **kwargs) -> LegacyHttpResponse:
         path = unquote(re.sub(r"^https://[^/]+(:443)?", "", request.url).split("?")[0]).rstrip("/")

@@ -13,10 +13,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from azure.core.pipeline.transport import HttpResponse, HttpTransport
+from azure.core.pipeline.transport import HttpResponse
 
 from core.stores.cosmos_store import CosmosDocumentStore
 from core.stores.ports import BatchError, BatchOperation
+from tests.fixtures.wire import InMemoryTransport
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded" / "cosmos"
 META = json.loads((RECORDED / "metadata.json").read_text())
@@ -39,7 +40,7 @@ class _Response(HttpResponse):
         return self._body
 
 
-class RecordedTransport(HttpTransport):
+class RecordedTransport(InMemoryTransport):
     """Serves account and container metadata, then the scripted responses in order; records every request."""
 
     def __init__(self, *scripted: dict):
@@ -55,18 +56,6 @@ class RecordedTransport(HttpTransport):
         self.requests.append(request)
         step = self.script.popleft()
         return _Response(request, step["status"], step.get("headers", {}), step["body"])
-
-    def open(self):
-        pass
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        pass
 
 
 def store_with(*scripted: dict) -> tuple[CosmosDocumentStore, RecordedTransport]:
