@@ -16,6 +16,18 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 
 
+def wait_for(check, timeout: float = 30.0, interval: float = 0.2):
+    """The first truthy value of ``check()``, asked again every ``interval`` seconds; an AssertionError when none
+    comes within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

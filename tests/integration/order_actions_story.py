@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import REPO
+from tests.integration.hosting import wait_for
 
 DEMO = REPO / "knowledge/tenants/demo"
 MARIE, EMILY = "marie-eve.gagnon@example.com", "emily.chen@example.com"
@@ -31,16 +31,6 @@ def shop_folder(destination: Path, tenant_id: str = "demo", **integrations: str)
         config["integrations"] = {**config.get("integrations", {}), **integrations}
     (destination / "tenant.json").write_text(json.dumps(config))
     return destination
-
-
-def _wait_for(check, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    return check()
 
 
 @dataclass
@@ -76,9 +66,9 @@ class Conversation:
         if response.status_code == 202:  # a slow turn: poll its status URL, as a client does
             pending = response.json()
             token = pending["conversation_token"]
-            response = _wait_for(lambda: (r := httpx.get(
+            response = wait_for(lambda: (r := httpx.get(
                 f"{self.desk.base}{pending['status_url']}", timeout=10,
-                headers={"X-Conversation-Token": pending["conversation_token"]})).status_code == 200 and r)
+                headers={"X-Conversation-Token": pending["conversation_token"]})).status_code == 200 and r, timeout=120)
         assert response and response.status_code == 200, response.text if response else "no answer"
         answer = response.json()
         self.ids = {"id": answer["conversation_id"], "token": answer.get("conversation_token") or token}

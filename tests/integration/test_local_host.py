@@ -9,7 +9,7 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from tests.integration.hosting import REPO, HostProcess, host_env, key_header
+from tests.integration.hosting import REPO, HostProcess, host_env, key_header, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -23,16 +23,6 @@ def test_app(storage_connection, tmp_path):
     host.data_dir = tmp_path
     yield host
     host.stop()
-
-
-def wait_for(predicate, timeout=20.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def status(host, instance_id):

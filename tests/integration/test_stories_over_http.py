@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.integration.hosting import HostProcess, host_env
+from tests.integration.hosting import HostProcess, host_env, wait_for
 
 KEY = "integration-function-key"
 MASTER_KEY = {"x-functions-key": "integration-master-key"}
@@ -91,16 +91,6 @@ def zendesk(host, tenant: str, payload: dict, *, stamp: str | None = None) -> ht
 def op(host, method: str, path: str, **kwargs) -> httpx.Response:
     return httpx.request(method, f"{host.base}/api/operator/tenants/{path}", headers={"x-functions-key": KEY},
                          timeout=15, **kwargs)
-
-
-def wait_for(check, timeout: float = 25.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def emails(store, tenant: str, to: str) -> list[dict]:

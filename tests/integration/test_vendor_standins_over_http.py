@@ -13,7 +13,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -23,7 +22,7 @@ import pytest
 from core.devhost.standins.serve import StandIns, integrations_block
 from tests.conftest import REPO
 from tests.integration import order_actions_story as story
-from tests.integration.hosting import HostProcess, host_env
+from tests.integration.hosting import HostProcess, host_env, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -68,16 +67,6 @@ def host(standins, tmp_path_factory):
     yield process
     process.stop()
     azurite.stop(location)
-
-
-def wait_for(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    return check()
 
 
 def chat(host, message: str, **extra) -> dict:
