@@ -19,11 +19,8 @@ from core.actions import function_calls, tools
 from core.config import load_settings
 from core.integrations.imported_shop import ImportedShop, order_facts
 from core.llm.factory import build_router
-from core.models import TurnInput
 from core.pii.router_adapter import RouterGuard
-from core.turn import steps
-from core.turn.runner import run_activity
-from core.turn.state import TurnState
+from tests.unit.test_order_action_dialogue import Chat as DialogueChat
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded" / "openai"
 TEXT = json.loads((RECORDED / "chat_completion.json").read_text())
@@ -83,23 +80,7 @@ def use_model(services, **settings) -> Model:
     return model
 
 
-class Chat:
-    def __init__(self, services):
-        self.services, self.conversation = services, uuid.uuid4().hex
-
-    def say(self, message: str) -> TurnState:
-        state = TurnState(turn=TurnInput(
-            tenant_id="demo", conversation_id=self.conversation, turn_id=uuid.uuid4().hex, message=message,
-            trace_id="0" * 32, received_at="2026-11-25T12:00:00+00:00"))
-        for stage in steps.REPLY:
-            for activity in stage:
-                if activity.due(state):
-                    if activity.prepare is not None:
-                        activity.prepare(state)
-                    activity.apply(state, run_activity(activity, activity.payload(state),
-                                                       self.services.turn_ports()))
-        return state
-
+class Chat(DialogueChat):
     def pending(self) -> dict | None:
         return conversations.load(self.services.store, "demo", self.conversation).slots.action
 
