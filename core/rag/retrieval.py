@@ -167,19 +167,21 @@ class KnowledgeSearch:
         assert bm25 is not None
         embedder, index = self._components()
         vector = embedder.embed_queries([query])[0]
-        # Multilingual encoders find every text in the asker's language a little similar: remove each language's
-        # mean similarity so a French question can still rank an English product page first.
-        centroids = state.centroids
-        overall = float(vector @ centroids["*"]) if "*" in centroids else 0.0
-        bias = {lang: LANGUAGE_CENTERING * (float(vector @ c) - overall)
-                for lang, c in centroids.items() if lang != "*"}
-        dense = index.search(tenant_id, vector, CANDIDATES, language_bias=bias)
-        if not dense:
-            return []
         asked = base_language(lang) if lang else None
         if asked is None:
             detected, confidence = detect_language(query)
             asked = detected if confidence >= 0.5 else None
+        scale = scale_for(embedder.model_id)
+        # Multilingual encoders find every text in the asker's language a little similar: remove each language's
+        # mean similarity so a French question can still rank an English product page first (at most what the
+        # language accounts for: see core.rag.scoring).
+        centroids = state.centroids
+        overall = float(vector @ centroids["*"]) if "*" in centroids else 0.0
+        bias = {lang: scale.language_penalty(asked, LANGUAGE_CENTERING * (float(vector @ c) - overall))
+                for lang, c in centroids.items() if lang != "*"}
+        dense = index.search(tenant_id, vector, CANDIDATES, language_bias=bias)
+        if not dense:
+            return []
 
         floor = dense[-1][1]  # a lexical-only candidate is at most as similar as the weakest dense one
         candidates: dict[str, list] = {r.chunk_id: [r, cos, 0.0] for r, cos in dense}
@@ -217,7 +219,6 @@ class KnowledgeSearch:
         for doc_id, fused in best_per_doc.items():
             record = passage_of[doc_id] if doc_id in passage_of else state.first_chunk[doc_id]
             groups.setdefault(record.group_id, []).append((fused, doc_id, record.lang))
-        scale = scale_for(embedder.model_id)
         ranked = []
         for members in groups.values():
             best = max(fused for fused, _, _ in members)
