@@ -226,6 +226,11 @@ def context_text(state: TurnState, ports: TurnPorts) -> str:
     parts = [state.turn.message, state.facts.model_dump_json()]
     parts.extend(c.passage for c in state.citations)
     parts.extend(knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2).values())
+    # A follow-up answered from the pages of the previous question's subject cites pages of its own search.
+    cited = {c.doc_id for c in state.citations}
+    answered_from = [c for c in (state.draft.citations if state.draft else []) if c.doc_id not in cited]
+    parts.extend(c.passage for c in answered_from)
+    parts.extend(knowledge.cited_documents(ports.store, state.turn.tenant_id, answered_from, limit=2).values())
     if state.escalation.ticket_id:
         parts.append(state.escalation.ticket_id)
     if state.action is not None:

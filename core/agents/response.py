@@ -718,13 +718,12 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
                             ranker=ranker)
     follow_up = knowledge.follow_up_citations(state, ports) if not offline_draft.grounded else []
     if follow_up:
-        # A follow-up that found nothing on its own, answered from the pages of the previous question's subject;
-        # only a reply whose figures the customer's message holds, since the output critic grounds figures in the
-        # turn's own citations.
+        # A follow-up that found nothing on its own, answered from the pages of the previous question's subject
+        # (the draft cites them: the output critic grounds its figures in them).
         draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=follow_up,
                         facts=state.facts, escalation=state.escalation, language=language, ranker=ranker,
                         documents=knowledge.cited_documents(ports.store, state.turn.tenant_id, follow_up, limit=2))
-        if draft.grounded and set(re.findall(r"\d+", draft.reply)) <= set(re.findall(r"\d+", state.turn.message)):
+        if draft.grounded:
             offline_draft, citations = draft, follow_up
     if state.screen.blocked:
         return offline_draft  # a blocked message never reaches a model

@@ -96,3 +96,23 @@ def test_documents_are_reordered_by_their_best_answering_unit():
     ranked = knowledge.rerank_by_units(ports, "t", "store hours on Sunday", citations)
     assert [c.doc_id for c in ranked] == ["article-hours", "policy-shipping"]
     assert knowledge.rerank_by_units(ports, "t", "store hours on Sunday", citations[:1]) == citations[:1]
+
+
+def test_the_output_critic_grounds_a_follow_up_reply_in_the_pages_it_was_answered_from():
+    from core.agents import critic
+    from core.models import Citation, Draft, Escalation, ShopFacts
+
+    store = MemoryDocumentStore()
+    store.put("t", "kb", "policy-shipping", {"id": "policy-shipping",
+                                             "content": "# Shipping\n\nNunavut: 24.95 $, 8 to 12 business days."})
+    store.put("u", "kb", "policy-shipping", {"id": "policy-shipping", "content": "# Shipping\n\nOther shop: 99.99 $"})
+    cited = Citation(doc_id="policy-shipping", title="Shipping", score=0.7, passage="Nunavut: 24.95 $")
+    state = SimpleNamespace(
+        turn=SimpleNamespace(tenant_id="t", message="ok pis pour le Nunavut?"), facts=ShopFacts(), citations=[],
+        escalation=Escalation(), action=None,
+        draft=Draft(reply="Nunavut : 24.95 $, 8 à 12 jours ouvrables.", language="fr", citations=[cited]))
+    ports = SimpleNamespace(store=store)
+    context = critic.context_text(state, ports)
+    assert "8 to 12 business days" in context and "99.99" not in context
+    state.draft = Draft(reply="…", language="fr")
+    assert "24.95" not in critic.context_text(state, ports)
