@@ -133,29 +133,56 @@ def _context(title: str, heading: str, text: str) -> str:
 
 
 class UnitVectors:
-    """Unit vectors by document text, for the documents recently answered from (the embedder's own cache keeps
-    them across restarts; this keeps the split and the matrix)."""
+    """The answering units of the pages and passages recently answered from, and the vectors of their units by the
+    text the embedder reads (the embedder's own cache keeps the vectors across restarts; this keeps the split and
+    the rows in memory). A unit is embedded once however many pages and passages hold it: a page, the chunk of it a
+    search cites and two chunks joined share most of their units."""
 
-    def __init__(self, capacity: int = 256):
-        self._cache: OrderedDict[tuple[str, str], tuple[list[Unit], np.ndarray]] = OrderedDict()
-        self._capacity = capacity
+    def __init__(self, capacity: int = 2048, rows: int = 16384):
+        self._units: OrderedDict[str, list[Unit]] = OrderedDict()
+        self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._capacity = capacity  # texts whose split is kept
+        self._row_capacity = rows  # unit vectors kept
         self._lock = threading.Lock()
 
-    def get(self, embedder: Embedder, content: str) -> tuple[list[Unit], np.ndarray]:
-        key = (embedder.model_id, content)
+    def units(self, content: str) -> list[Unit]:
         with self._lock:
-            found = self._cache.get(key)
+            found = self._units.get(content)
             if found is not None:
-                self._cache.move_to_end(key)
+                self._units.move_to_end(content)
                 return found
         units = split_units(content)
-        vectors = (embedder.embed_passages([u.context for u in units]) if units
-                   else np.empty((0, embedder.dimension), dtype=np.float32))
         with self._lock:
-            self._cache[key] = (units, vectors)
-            while len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
-        return units, vectors
+            self._units[content] = units
+            while len(self._units) > self._capacity:
+                self._units.popitem(last=False)
+        return units
+
+    def rows(self, embedder: Embedder, contexts: Sequence[str]) -> np.ndarray:
+        """The vectors of these unit texts, in order; those not kept are embedded in one call."""
+        model = embedder.model_id
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for context in contexts:
+                row = self._rows.get((model, context))
+                if row is not None:
+                    self._rows.move_to_end((model, context))
+                    found[context] = row
+        missing = [c for c in dict.fromkeys(contexts) if c not in found]
+        if missing:
+            vectors = embedder.embed_passages(missing)
+            with self._lock:
+                for context, vector in zip(missing, vectors, strict=True):
+                    found[context] = self._rows[(model, context)] = np.array(vector, dtype=np.float32)
+                while len(self._rows) > self._row_capacity:
+                    self._rows.popitem(last=False)
+        if not contexts:
+            return np.empty((0, embedder.dimension), dtype=np.float32)
+        return np.stack([found[c] for c in contexts])
+
+    def get(self, embedder: Embedder, content: str) -> tuple[list[Unit], np.ndarray]:
+        units = self.units(content)
+        return units, self.rows(embedder, [u.context for u in units])
 
 
 UNIT_VECTORS = UnitVectors()

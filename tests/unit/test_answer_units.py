@@ -108,23 +108,48 @@ def test_rank_units_orders_every_unit_of_every_document_by_similarity_and_prior(
     assert favoured[0].source == 0  # the caller's prior counts
 
 
-def test_unit_vectors_are_kept_per_text():
-    calls = []
+def test_unit_vectors_are_kept_per_unit_text_and_shared_between_a_page_and_its_passages():
+    calls: list[list[str]] = []
 
     class Counting(WordEmbedder):
         def embed_passages(self, texts):
-            calls.append(len(texts))
+            calls.append(list(texts))
             return super().embed_passages(texts)
 
-    cache = UnitVectors(capacity=1)
+    cache = UnitVectors(capacity=1, rows=100)
     embedder = Counting()
     units, vectors = cache.get(embedder, SHIPPING)
     assert vectors.shape == (len(units), embedder.dimension)
+    assert np.allclose(vectors, embedder.embed_passages([u.context for u in units]))
+    calls.clear()
     cache.get(embedder, SHIPPING)
-    assert len(calls) == 1
+    assert calls == []
+    # The rates section cited on its own with the page's title: the same units, none embedded again.
+    section = SHIPPING.split("## Where")[0]
+    section_units, section_vectors = cache.get(embedder, section)
+    assert calls == [] and 0 < len(section_units) < len(units)
+    assert np.allclose(section_vectors, vectors[:len(section_units)])
     cache.get(embedder, FAQ)
-    cache.get(embedder, SHIPPING)  # evicted by the FAQ (capacity 1): embedded again
-    assert len(calls) == 3
+    assert sorted(calls[0]) == sorted({u.context for u in split_units(FAQ)})  # only the FAQ's own units
+
+    small = UnitVectors(rows=2)  # more units than it keeps: the oldest are embedded again
+    small.get(embedder, SHIPPING)
+    calls.clear()
+    small.get(embedder, SHIPPING)
+    assert len(calls) == 1
+
+
+def test_unit_vectors_of_another_model_are_never_reused():
+    class Other(WordEmbedder):
+        model_id = "other-words-test"
+
+        def embed_passages(self, texts):
+            return np.zeros((len(texts), self.dimension), dtype=np.float32)
+
+    cache = UnitVectors()
+    _, words = cache.get(WordEmbedder(), SHIPPING)
+    _, other = cache.get(Other(), SHIPPING)
+    assert words.any() and not other.any()
 
 
 def _sources(*texts: str) -> list[tuple[Citation, str]]:
@@ -250,3 +275,44 @@ def test_an_import_embeds_the_answering_units_so_a_first_question_embeds_none():
     embedder.embedded.clear()
     units, vectors = UNIT_VECTORS.get(embedder, page.content)  # the first customer question on that page
     assert embedder.embedded == [] and len(units) == len(vectors)
+
+
+def test_an_import_embeds_the_units_of_every_passage_a_search_can_cite(tmp_path):
+    """The third page a reply weighs is quoted from the passage its search cited (a chunk, or two chunks joined):
+    those units are embedded at import too, and another process finds them in the embedding cache."""
+    from core.rag.answer_units import UnitVectors
+    from core.rag.documents import KnowledgeDocument
+    from core.rag.embedding_cache import CachedEmbedder, EmbeddingCache
+    from core.rag.indexing import chunk_records, cited_passages
+    from core.rag.ingest import embed_answer_units
+
+    class Counting(WordEmbedder):
+        model_id = "counting-words-passages"
+
+        def __init__(self):
+            self.embedded: list[str] = []
+
+        def embed_passages(self, texts):
+            self.embedded += list(texts)
+            return super().embed_passages(texts)
+
+    sections = "\n\n".join(f"## Section {i}\n\n" + " ".join(f"Rule {i}.{j} of this shop applies to parcel type {j}."
+                                                           for j in range(12)) for i in range(4))
+    page = KnowledgeDocument(id="policy-long", title="Long policy", content=f"# Long policy\n\n{sections}\n")
+    chunks = [r.text for r in chunk_records(page) if not r.card]
+    assert len(chunks) >= 3
+    passages = cited_passages(page)
+    assert len(passages) == len(chunks) + len(chunks) * (len(chunks) - 1) // 2
+    assert all(c in passages for c in chunks) and f"{chunks[0]}\n\n{chunks[2]}" in passages
+
+    inner = Counting()
+    embed_answer_units([page], CachedEmbedder(inner, EmbeddingCache(tmp_path / "embeddings.sqlite")))
+    assert inner.embedded and len(inner.embedded) == len(set(inner.embedded))  # each unit text once
+
+    elsewhere = Counting()  # another process: its own units in memory, the same embedding cache
+    cached = CachedEmbedder(elsewhere, EmbeddingCache(tmp_path / "embeddings.sqlite"))
+    vectors = UnitVectors()
+    for text in [page.content, *passages]:
+        units, rows = vectors.get(cached, text)
+        assert len(units) == len(rows) > 0
+    assert elsewhere.embedded == []
