@@ -200,17 +200,47 @@ def rank_units(embedder: Embedder, question: str, documents: Sequence[tuple[str,
                lexical: Callable[[Unit, int], float] | None = None) -> list[Ranked]:
     """Every unit of ``documents`` (text, prior), best first: similarity to the question, plus the document's prior
     and ``lexical(unit, document index)`` (both already weighted by the caller)."""
-    if not documents or not question.strip():
-        return []
-    query = embedder.embed_queries([question])[0]
-    ranked: list[Ranked] = []
-    for index, (content, prior) in enumerate(documents):
-        units, vectors = UNIT_VECTORS.get(embedder, content)
-        if not units:
-            continue
-        similarities = vectors @ query
-        for unit, similarity in zip(units, similarities, strict=True):
-            bonus = lexical(unit, index) if lexical else 0.0
-            ranked.append(Ranked(float(similarity) + prior + bonus, float(similarity), index, unit))
-    ranked.sort(key=lambda r: (-r.score, r.source, r.unit.position))
-    return ranked
+    return ReplyRanker(embedder)(question, documents, lexical)
+
+
+class ReplyRanker:
+    """:func:`rank_units` for the questions of one reply: the message and the parts of a question in several parts
+    (``together``) are embedded in one call when the first of them is ranked, and a ``lexical`` function's score of
+    a unit is computed once however many of the reply's questions rank that unit (it must depend on the unit and
+    the document index alone)."""
+
+    def __init__(self, embedder: Embedder, together: Sequence[str] = ()):
+        self.embedder = embedder
+        self._together = [t for t in dict.fromkeys(together) if t.strip()]
+        self._queries: dict[str, np.ndarray] = {}
+        self._bonus: dict[tuple[Callable[[Unit, int], float], int, Unit], float] = {}
+
+    def _query(self, question: str) -> np.ndarray:
+        if question not in self._queries:
+            batch = [question] + [t for t in self._together if t != question and t not in self._queries] \
+                if question in self._together else [question]
+            self._queries.update(zip(batch, self.embedder.embed_queries(batch), strict=True))
+        return self._queries[question]
+
+    def __call__(self, question: str, documents: Sequence[tuple[str, float]],
+                 lexical: Callable[[Unit, int], float] | None = None) -> list[Ranked]:
+        if not documents or not question.strip():
+            return []
+        query = self._query(question)
+        ranked: list[Ranked] = []
+        for index, (content, prior) in enumerate(documents):
+            units, vectors = UNIT_VECTORS.get(self.embedder, content)
+            if not units:
+                continue
+            similarities = vectors @ query
+            for unit, similarity in zip(units, similarities, strict=True):
+                bonus = self._lexical(lexical, unit, index) if lexical else 0.0
+                ranked.append(Ranked(float(similarity) + prior + bonus, float(similarity), index, unit))
+        ranked.sort(key=lambda r: (-r.score, r.source, r.unit.position))
+        return ranked
+
+    def _lexical(self, lexical: Callable[[Unit, int], float], unit: Unit, index: int) -> float:
+        key = (lexical, index, unit)
+        if key not in self._bonus:
+            self._bonus[key] = lexical(unit, index)
+        return self._bonus[key]

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.agents import response
 from core.models import Citation
-from core.rag.answer_units import UnitVectors, rank_units, split_units
+from core.rag.answer_units import ReplyRanker, UnitVectors, rank_units, split_units
 from core.text import tokens
 
 SHIPPING = """# Shipping & delivery
@@ -316,3 +316,32 @@ def test_an_import_embeds_the_units_of_every_passage_a_search_can_cite(tmp_path)
         units, rows = vectors.get(cached, text)
         assert len(units) == len(rows) > 0
     assert elsewhere.embedded == []
+
+
+def test_a_replys_ranker_embeds_the_question_parts_in_one_call_and_ranks_as_rank_units_does():
+    calls: list[list[str]] = []
+
+    class Counting(WordEmbedder):
+        def embed_queries(self, texts):
+            calls.append(list(texts))
+            return super().embed_queries(texts)
+
+    question = "How much is shipping to the Territories, and where don't you ship?"
+    parts = response.question_parts(question)
+    assert len(parts) == 2
+    documents = [(FAQ, 0.0), (SHIPPING, 0.1)]
+    scored: list[tuple[int, str]] = []
+
+    def lexical(unit, index):
+        scored.append((index, unit.text))
+        return 0.01 * len(unit.text.split())
+
+    embedder = Counting()
+    ranker = ReplyRanker(embedder, together=parts)
+    for text in (question, *parts):
+        expected = rank_units(WordEmbedder(), text, documents, lexical)
+        assert ranker(text, documents, lexical) == expected  # each question ranked by its own vector
+    assert calls == [[question], parts]  # the message alone, then both parts in one call
+    units = len(split_units(FAQ)) + len(split_units(SHIPPING))
+    assert len(scored) == units * 3 + units  # three rankings by rank_units, one by the reply's ranker
+    assert ReplyRanker(WordEmbedder())("  ", documents) == []
