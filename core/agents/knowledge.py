@@ -7,7 +7,8 @@ from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
 from core.rag.answer_units import UNIT_VECTORS
-from core.rag.retrieval import KB_COLLECTION, KnowledgeSearch
+from core.rag.document_texts import DOCUMENT_TEXTS
+from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -80,12 +81,7 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
 def cited_documents(store: DocumentStore, tenant_id: str, citations: list[Citation], limit: int = 1
                     ) -> dict[str, str]:
     """Full text of the top cited documents (the offline answer picks its sentences from the whole document)."""
-    out: dict[str, str] = {}
-    for citation in citations[:limit]:
-        stored = store.get(tenant_id, KB_COLLECTION, citation.doc_id)
-        if stored is not None:
-            out[citation.doc_id] = stored.body.get("content", "")
-    return out
+    return DOCUMENT_TEXTS.get_many(store, tenant_id, [c.doc_id for c in citations[:limit]])
 
 
 # The turn's steps --------------------------------------------------------------------------------------------------
