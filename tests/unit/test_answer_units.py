@@ -345,3 +345,38 @@ def test_a_replys_ranker_embeds_the_question_parts_in_one_call_and_ranks_as_rank
     units = len(split_units(FAQ)) + len(split_units(SHIPPING))
     assert len(scored) == units * 3 + units  # three rankings by rank_units, one by the reply's ranker
     assert ReplyRanker(WordEmbedder())("  ", documents) == []
+
+
+def test_a_page_written_to_the_knowledge_container_has_its_units_embedded_when_it_is_indexed(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    from core.rag.answer_units import UNIT_VECTORS
+    from core.rag.blob_events import blob_event, parse_blob_events
+    from core.rag.ingest import answer_unit_contexts, apply_blob_event
+    from core.rag.retrieval import KnowledgeSearch
+    from core.rag.vector_index import EmbeddedVectorIndex
+    from core.stores.memory_store import MemoryDocumentStore
+
+    class Counting(WordEmbedder):
+        model_id = "counting-words-blob"
+
+        def __init__(self):
+            self.texts: list[str] = []
+
+        def embed_passages(self, texts):
+            self.texts += list(texts)
+            return super().embed_passages(texts)
+
+    store, embedder = MemoryDocumentStore(), Counting()
+    knowledge = KnowledgeSearch(store, embedder=embedder, index=EmbeddedVectorIndex(tmp_path / "index"))
+    (event,) = parse_blob_events(json.dumps(blob_event("created", "knowledge", "shop-x/policies/shipping.md")))
+    result = apply_blob_event(event, tenant=SimpleNamespace(currency="CAD", shop_url=None),
+                              read_blob=lambda _container, _name: SHIPPING.encode(), store=store,
+                              knowledge=knowledge, container="knowledge")
+    (doc,) = knowledge.kb_documents("shop-x")
+    assert result.action == "indexed" and answer_unit_contexts(doc) <= set(embedder.texts)
+    embedder.texts.clear()
+    hit = knowledge.search("shop-x", "shipping to the territories", k=1)[0]
+    UNIT_VECTORS.get(embedder, hit.passage)  # the first question quoting the cited passage
+    assert embedder.texts == []
