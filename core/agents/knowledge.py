@@ -7,7 +7,8 @@ from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
 from core.rag.answer_units import UNIT_VECTORS
-from core.rag.retrieval import KB_COLLECTION, KnowledgeSearch
+from core.rag.document_texts import DOCUMENT_TEXTS
+from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -16,6 +17,9 @@ ORDER_INTENTS = {"order_status", "returns_refunds", "complaint_escalation"}
 POLICIES_KEPT = 2  # policies or articles kept after the product pages that answer a product question
 RERANK_CANDIDATES = 8  # documents retrieved, then ordered by their best answering unit
 UNIT_RERANK_WEIGHT = 2.0  # the best unit's similarity against the document's calibrated retrieval score
+# Escalations whose reply is the hand-off message alone, whatever the pages say (a request for a person, a
+# complaint, a safety concern): no search can add an answer to it.
+HANDOFF_ONLY_REASONS = frozenset({"customer_requested_human", "complaint", "safety"})
 
 
 def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str, *, k: int,
@@ -80,12 +84,7 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
 def cited_documents(store: DocumentStore, tenant_id: str, citations: list[Citation], limit: int = 1
                     ) -> dict[str, str]:
     """Full text of the top cited documents (the offline answer picks its sentences from the whole document)."""
-    out: dict[str, str] = {}
-    for citation in citations[:limit]:
-        stored = store.get(tenant_id, KB_COLLECTION, citation.doc_id)
-        if stored is not None:
-            out[citation.doc_id] = stored.body.get("content", "")
-    return out
+    return DOCUMENT_TEXTS.get_many(store, tenant_id, [c.doc_id for c in citations[:limit]])
 
 
 # The turn's steps --------------------------------------------------------------------------------------------------
@@ -109,10 +108,11 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
 def follow_up_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
     """A short follow-up that retrieved nothing on its own ("and to Nunavut?", "y el domingo?", "do they expire?")
     is about the previous question's subject: the pages retrieved for both messages together. Nothing when the turn
-    already has citations, shop facts or no earlier turn."""
+    already has citations, shop facts or no earlier turn, or when its reply is the hand-off message alone."""
     ctx, facts = state.context, state.facts
     if (state.citations or ctx is None or not ctx.history or state.intent is None or facts.products or facts.orders
-            or facts.order_lookup != "none" or (state.screen is not None and state.screen.blocked)):
+            or facts.order_lookup != "none" or (state.screen is not None and state.screen.blocked)
+            or (state.escalation.escalated and state.escalation.reason in HANDOFF_ONLY_REASONS)):
         return []
     previous = str(ctx.history[-1].get("user") or "")
     if not previous.strip():

@@ -26,7 +26,7 @@ from core.llm.types import CompletionRequest, Message
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
 from core.pii.known import KnownEntities
 from core.pii.spans import Label
-from core.rag.answer_units import Ranked, Unit, rank_units
+from core.rag.answer_units import Ranked, ReplyRanker, Unit
 from core.text import STOPWORDS, fold, sentence_blocks, sentences, strip_markup, tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -712,7 +712,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         if state.escalation.escalated and state.escalation.ticket_id:
             reply += REPLIES.render("escalated", language, ticket=state.escalation.ticket_id)
         return Draft(reply=reply, language=language, grounded=True, usage=Usage())
-    ranker = functools.partial(rank_units, ports.knowledge.embedder)
+    ranker = ReplyRanker(ports.knowledge.embedder, together=question_parts(state.turn.message)[:3])
     offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker)

@@ -133,29 +133,56 @@ def _context(title: str, heading: str, text: str) -> str:
 
 
 class UnitVectors:
-    """Unit vectors by document text, for the documents recently answered from (the embedder's own cache keeps
-    them across restarts; this keeps the split and the matrix)."""
+    """The answering units of the pages and passages recently answered from, and the vectors of their units by the
+    text the embedder reads (the embedder's own cache keeps the vectors across restarts; this keeps the split and
+    the rows in memory). A unit is embedded once however many pages and passages hold it: a page, the chunk of it a
+    search cites and two chunks joined share most of their units."""
 
-    def __init__(self, capacity: int = 256):
-        self._cache: OrderedDict[tuple[str, str], tuple[list[Unit], np.ndarray]] = OrderedDict()
-        self._capacity = capacity
+    def __init__(self, capacity: int = 2048, rows: int = 16384):
+        self._units: OrderedDict[str, list[Unit]] = OrderedDict()
+        self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._capacity = capacity  # texts whose split is kept
+        self._row_capacity = rows  # unit vectors kept
         self._lock = threading.Lock()
 
-    def get(self, embedder: Embedder, content: str) -> tuple[list[Unit], np.ndarray]:
-        key = (embedder.model_id, content)
+    def units(self, content: str) -> list[Unit]:
         with self._lock:
-            found = self._cache.get(key)
+            found = self._units.get(content)
             if found is not None:
-                self._cache.move_to_end(key)
+                self._units.move_to_end(content)
                 return found
         units = split_units(content)
-        vectors = (embedder.embed_passages([u.context for u in units]) if units
-                   else np.empty((0, embedder.dimension), dtype=np.float32))
         with self._lock:
-            self._cache[key] = (units, vectors)
-            while len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
-        return units, vectors
+            self._units[content] = units
+            while len(self._units) > self._capacity:
+                self._units.popitem(last=False)
+        return units
+
+    def rows(self, embedder: Embedder, contexts: Sequence[str]) -> np.ndarray:
+        """The vectors of these unit texts, in order; those not kept are embedded in one call."""
+        model = embedder.model_id
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for context in contexts:
+                row = self._rows.get((model, context))
+                if row is not None:
+                    self._rows.move_to_end((model, context))
+                    found[context] = row
+        missing = [c for c in dict.fromkeys(contexts) if c not in found]
+        if missing:
+            vectors = embedder.embed_passages(missing)
+            with self._lock:
+                for context, vector in zip(missing, vectors, strict=True):
+                    found[context] = self._rows[(model, context)] = np.array(vector, dtype=np.float32)
+                while len(self._rows) > self._row_capacity:
+                    self._rows.popitem(last=False)
+        if not contexts:
+            return np.empty((0, embedder.dimension), dtype=np.float32)
+        return np.stack([found[c] for c in contexts])
+
+    def get(self, embedder: Embedder, content: str) -> tuple[list[Unit], np.ndarray]:
+        units = self.units(content)
+        return units, self.rows(embedder, [u.context for u in units])
 
 
 UNIT_VECTORS = UnitVectors()
@@ -173,17 +200,47 @@ def rank_units(embedder: Embedder, question: str, documents: Sequence[tuple[str,
                lexical: Callable[[Unit, int], float] | None = None) -> list[Ranked]:
     """Every unit of ``documents`` (text, prior), best first: similarity to the question, plus the document's prior
     and ``lexical(unit, document index)`` (both already weighted by the caller)."""
-    if not documents or not question.strip():
-        return []
-    query = embedder.embed_queries([question])[0]
-    ranked: list[Ranked] = []
-    for index, (content, prior) in enumerate(documents):
-        units, vectors = UNIT_VECTORS.get(embedder, content)
-        if not units:
-            continue
-        similarities = vectors @ query
-        for unit, similarity in zip(units, similarities, strict=True):
-            bonus = lexical(unit, index) if lexical else 0.0
-            ranked.append(Ranked(float(similarity) + prior + bonus, float(similarity), index, unit))
-    ranked.sort(key=lambda r: (-r.score, r.source, r.unit.position))
-    return ranked
+    return ReplyRanker(embedder)(question, documents, lexical)
+
+
+class ReplyRanker:
+    """:func:`rank_units` for the questions of one reply: the message and the parts of a question in several parts
+    (``together``) are embedded in one call when the first of them is ranked, and a ``lexical`` function's score of
+    a unit is computed once however many of the reply's questions rank that unit (it must depend on the unit and
+    the document index alone)."""
+
+    def __init__(self, embedder: Embedder, together: Sequence[str] = ()):
+        self.embedder = embedder
+        self._together = [t for t in dict.fromkeys(together) if t.strip()]
+        self._queries: dict[str, np.ndarray] = {}
+        self._bonus: dict[tuple[Callable[[Unit, int], float], int, Unit], float] = {}
+
+    def _query(self, question: str) -> np.ndarray:
+        if question not in self._queries:
+            batch = [question] + [t for t in self._together if t != question and t not in self._queries] \
+                if question in self._together else [question]
+            self._queries.update(zip(batch, self.embedder.embed_queries(batch), strict=True))
+        return self._queries[question]
+
+    def __call__(self, question: str, documents: Sequence[tuple[str, float]],
+                 lexical: Callable[[Unit, int], float] | None = None) -> list[Ranked]:
+        if not documents or not question.strip():
+            return []
+        query = self._query(question)
+        ranked: list[Ranked] = []
+        for index, (content, prior) in enumerate(documents):
+            units, vectors = UNIT_VECTORS.get(self.embedder, content)
+            if not units:
+                continue
+            similarities = vectors @ query
+            for unit, similarity in zip(units, similarities, strict=True):
+                bonus = self._lexical(lexical, unit, index) if lexical else 0.0
+                ranked.append(Ranked(float(similarity) + prior + bonus, float(similarity), index, unit))
+        ranked.sort(key=lambda r: (-r.score, r.source, r.unit.position))
+        return ranked
+
+    def _lexical(self, lexical: Callable[[Unit, int], float], unit: Unit, index: int) -> float:
+        key = (lexical, index, unit)
+        if key not in self._bonus:
+            self._bonus[key] = lexical(unit, index)
+        return self._bonus[key]

@@ -57,6 +57,17 @@ def chunk_records(doc: KnowledgeDocument) -> list[ChunkRecord]:
                      for i, c in enumerate(chunks, 1)]
 
 
+def joined_passage(first: str, second: str) -> str:
+    """The passage a search cites when two chunks of a document answer about equally well (in document order)."""
+    return f"{first}\n\n{second}"
+
+
+def cited_passages(doc: KnowledgeDocument) -> list[str]:
+    """Every passage a search can cite from this document: each of its chunks, and each two of them joined."""
+    texts = [r.text for r in chunk_records(doc) if not r.card]
+    return texts + [joined_passage(first, second) for i, first in enumerate(texts) for second in texts[i + 1:]]
+
+
 def embedding_text(record: ChunkRecord) -> str:
     """What the model sees: the document title gives every chunk its subject ("Organic Mango Soap" + "Size")."""
     if record.card:

@@ -28,7 +28,7 @@ from .answer_units import UNIT_VECTORS, split_units
 from .blob_events import BlobEvent
 from .documents import RESERVED_FILES, DocumentError, KnowledgeDocument, parse_bytes, product_document
 from .embedding_cache import CachedEmbedder, text_key
-from .indexing import SyncReport, chunk_records, embedding_text
+from .indexing import SyncReport, chunk_records, cited_passages, embedding_text
 from .retrieval import KB_COLLECTION, KB_VERSION_ID, META_COLLECTION, KnowledgeSearch
 
 log = logging.getLogger("shopdesk.rag.ingest")
@@ -77,7 +77,7 @@ def export_seed_vectors(folder: Path, documents: list[KnowledgeDocument], embedd
     """Write the passage vectors of these documents and of their answering units (embedding what is missing) to
     ``<folder>/.vectors/``."""
     texts = sorted({embedding_text(r) for d in documents for r in chunk_records(d)}
-                   | {u.context for d in documents for u in split_units(d.content)})
+                   | {context for d in documents for context in answer_unit_contexts(d)})
     vectors = embedder.embed_passages(texts)
     path = _seed_path(folder, embedder.model_id)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,10 +99,17 @@ def index_imported_tenant(tenant_id: str, folder: Path, knowledge: KnowledgeSear
     return report
 
 
+def answer_unit_contexts(doc: KnowledgeDocument) -> set[str]:
+    """What the embedder reads of each answering unit a reply may quote from this document: the units of the whole
+    page (the best cited pages are read whole) and of each passage a search can cite (the others are quoted from
+    their passage)."""
+    return {u.context for text in (doc.content, *cited_passages(doc)) for u in split_units(text)}
+
+
 def embed_answer_units(documents: list[KnowledgeDocument], embedder) -> int:
     """Embed the answering units of the documents (sentences, table rows, FAQ pairs) when they are imported, into
     the embedder's cache, rather than at the first customer question each one answers; returns how many."""
-    return sum(len(UNIT_VECTORS.get(embedder, d.content)[0]) for d in documents)
+    return sum(len(UNIT_VECTORS.rows(embedder, sorted(answer_unit_contexts(d)))) for d in documents)
 
 
 def documents_from_blob(path: str, data: bytes, *, currency: str, shop_url: str | None) -> list[KnowledgeDocument]:
@@ -161,6 +168,7 @@ def apply_blob_event(event: BlobEvent, *, tenant: ShopTerms | None, read_blob, s
             indexer.index_documents(event.tenant_id, docs)
         indexer.remove_documents(event.tenant_id, gone)
         knowledge.mark_synced(event.tenant_id)
+    embed_answer_units(docs, knowledge.embedder)
     result.action = "indexed" if docs else "removed"
     result.documents = sorted(new_ids)
     result.removed = sorted(gone)

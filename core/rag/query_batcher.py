@@ -32,19 +32,22 @@ class QueryBatcher:
 
     def submit(self, text: str) -> Future:
         """A future of ``text``'s (unnormalised) vector."""
-        future: Future = Future()
+        return self.submit_many([text])[0]
+
+    def submit_many(self, texts: Sequence[str]) -> list[Future]:
+        """Futures of the texts' vectors; one caller's texts join the same pass (up to ``max_batch``)."""
+        futures: list[Future] = [Future() for _ in texts]
         with self._lock:
-            self._pending.append((text, future))
+            self._pending.extend(zip(texts, futures, strict=True))
             self._lock.notify()
             if not self._scheduled:
                 self._scheduled = True
                 self._executor.submit(self._drain)
-        return future
+        return futures
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Rows for ``texts``, in order, each from whichever pass embedded it."""
-        futures = [self.submit(text) for text in texts]
-        return np.stack([f.result() for f in futures])
+        return np.stack([f.result() for f in self.submit_many(texts)])
 
     def _take(self) -> list[tuple[str, Future]]:
         with self._lock:

@@ -23,7 +23,7 @@ from core.stores.ports import DocumentStore
 
 from .documents import KnowledgeDocument
 from .embedders import Embedder
-from .indexing import Indexer, SyncReport
+from .indexing import Indexer, SyncReport, joined_passage
 from .lexical import Bm25Index
 from .scoring import ScoreScale, scale_for
 from .vector_index import ChunkRecord, VectorIndex, base_language
@@ -243,7 +243,7 @@ class KnowledgeSearch:
         best = chunks[0][1]
         if len(chunks) > 1 and chunks[1][0] >= chunks[0][0] - PASSAGE_MERGE_MARGIN:
             first, second = sorted((best, chunks[1][1]), key=lambda r: r.position)
-            return replace(best, text=f"{first.text}\n\n{second.text}")
+            return replace(best, text=joined_passage(first.text, second.text))
         return best
 
     @staticmethod

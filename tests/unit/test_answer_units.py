@@ -10,7 +10,7 @@ import numpy as np
 
 from core.agents import response
 from core.models import Citation
-from core.rag.answer_units import UnitVectors, rank_units, split_units
+from core.rag.answer_units import ReplyRanker, UnitVectors, rank_units, split_units
 from core.text import tokens
 
 SHIPPING = """# Shipping & delivery
@@ -108,23 +108,48 @@ def test_rank_units_orders_every_unit_of_every_document_by_similarity_and_prior(
     assert favoured[0].source == 0  # the caller's prior counts
 
 
-def test_unit_vectors_are_kept_per_text():
-    calls = []
+def test_unit_vectors_are_kept_per_unit_text_and_shared_between_a_page_and_its_passages():
+    calls: list[list[str]] = []
 
     class Counting(WordEmbedder):
         def embed_passages(self, texts):
-            calls.append(len(texts))
+            calls.append(list(texts))
             return super().embed_passages(texts)
 
-    cache = UnitVectors(capacity=1)
+    cache = UnitVectors(capacity=1, rows=100)
     embedder = Counting()
     units, vectors = cache.get(embedder, SHIPPING)
     assert vectors.shape == (len(units), embedder.dimension)
+    assert np.allclose(vectors, embedder.embed_passages([u.context for u in units]))
+    calls.clear()
     cache.get(embedder, SHIPPING)
-    assert len(calls) == 1
+    assert calls == []
+    # The rates section cited on its own with the page's title: the same units, none embedded again.
+    section = SHIPPING.split("## Where")[0]
+    section_units, section_vectors = cache.get(embedder, section)
+    assert calls == [] and 0 < len(section_units) < len(units)
+    assert np.allclose(section_vectors, vectors[:len(section_units)])
     cache.get(embedder, FAQ)
-    cache.get(embedder, SHIPPING)  # evicted by the FAQ (capacity 1): embedded again
-    assert len(calls) == 3
+    assert sorted(calls[0]) == sorted({u.context for u in split_units(FAQ)})  # only the FAQ's own units
+
+    small = UnitVectors(rows=2)  # more units than it keeps: the oldest are embedded again
+    small.get(embedder, SHIPPING)
+    calls.clear()
+    small.get(embedder, SHIPPING)
+    assert len(calls) == 1
+
+
+def test_unit_vectors_of_another_model_are_never_reused():
+    class Other(WordEmbedder):
+        model_id = "other-words-test"
+
+        def embed_passages(self, texts):
+            return np.zeros((len(texts), self.dimension), dtype=np.float32)
+
+    cache = UnitVectors()
+    _, words = cache.get(WordEmbedder(), SHIPPING)
+    _, other = cache.get(Other(), SHIPPING)
+    assert words.any() and not other.any()
 
 
 def _sources(*texts: str) -> list[tuple[Citation, str]]:
@@ -250,3 +275,108 @@ def test_an_import_embeds_the_answering_units_so_a_first_question_embeds_none():
     embedder.embedded.clear()
     units, vectors = UNIT_VECTORS.get(embedder, page.content)  # the first customer question on that page
     assert embedder.embedded == [] and len(units) == len(vectors)
+
+
+def test_an_import_embeds_the_units_of_every_passage_a_search_can_cite(tmp_path):
+    """The third page a reply weighs is quoted from the passage its search cited (a chunk, or two chunks joined):
+    those units are embedded at import too, and another process finds them in the embedding cache."""
+    from core.rag.answer_units import UnitVectors
+    from core.rag.documents import KnowledgeDocument
+    from core.rag.embedding_cache import CachedEmbedder, EmbeddingCache
+    from core.rag.indexing import chunk_records, cited_passages
+    from core.rag.ingest import embed_answer_units
+
+    class Counting(WordEmbedder):
+        model_id = "counting-words-passages"
+
+        def __init__(self):
+            self.embedded: list[str] = []
+
+        def embed_passages(self, texts):
+            self.embedded += list(texts)
+            return super().embed_passages(texts)
+
+    sections = "\n\n".join(f"## Section {i}\n\n" + " ".join(f"Rule {i}.{j} of this shop applies to parcel type {j}."
+                                                           for j in range(12)) for i in range(4))
+    page = KnowledgeDocument(id="policy-long", title="Long policy", content=f"# Long policy\n\n{sections}\n")
+    chunks = [r.text for r in chunk_records(page) if not r.card]
+    assert len(chunks) >= 3
+    passages = cited_passages(page)
+    assert len(passages) == len(chunks) + len(chunks) * (len(chunks) - 1) // 2
+    assert all(c in passages for c in chunks) and f"{chunks[0]}\n\n{chunks[2]}" in passages
+
+    inner = Counting()
+    embed_answer_units([page], CachedEmbedder(inner, EmbeddingCache(tmp_path / "embeddings.sqlite")))
+    assert inner.embedded and len(inner.embedded) == len(set(inner.embedded))  # each unit text once
+
+    elsewhere = Counting()  # another process: its own units in memory, the same embedding cache
+    cached = CachedEmbedder(elsewhere, EmbeddingCache(tmp_path / "embeddings.sqlite"))
+    vectors = UnitVectors()
+    for text in [page.content, *passages]:
+        units, rows = vectors.get(cached, text)
+        assert len(units) == len(rows) > 0
+    assert elsewhere.embedded == []
+
+
+def test_a_replys_ranker_embeds_the_question_parts_in_one_call_and_ranks_as_rank_units_does():
+    calls: list[list[str]] = []
+
+    class Counting(WordEmbedder):
+        def embed_queries(self, texts):
+            calls.append(list(texts))
+            return super().embed_queries(texts)
+
+    question = "How much is shipping to the Territories, and where don't you ship?"
+    parts = response.question_parts(question)
+    assert len(parts) == 2
+    documents = [(FAQ, 0.0), (SHIPPING, 0.1)]
+    scored: list[tuple[int, str]] = []
+
+    def lexical(unit, index):
+        scored.append((index, unit.text))
+        return 0.01 * len(unit.text.split())
+
+    embedder = Counting()
+    ranker = ReplyRanker(embedder, together=parts)
+    for text in (question, *parts):
+        expected = rank_units(WordEmbedder(), text, documents, lexical)
+        assert ranker(text, documents, lexical) == expected  # each question ranked by its own vector
+    assert calls == [[question], parts]  # the message alone, then both parts in one call
+    units = len(split_units(FAQ)) + len(split_units(SHIPPING))
+    assert len(scored) == units * 3 + units  # three rankings by rank_units, one by the reply's ranker
+    assert ReplyRanker(WordEmbedder())("  ", documents) == []
+
+
+def test_a_page_written_to_the_knowledge_container_has_its_units_embedded_when_it_is_indexed(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    from core.rag.answer_units import UNIT_VECTORS
+    from core.rag.blob_events import blob_event, parse_blob_events
+    from core.rag.ingest import answer_unit_contexts, apply_blob_event
+    from core.rag.retrieval import KnowledgeSearch
+    from core.rag.vector_index import EmbeddedVectorIndex
+    from core.stores.memory_store import MemoryDocumentStore
+
+    class Counting(WordEmbedder):
+        model_id = "counting-words-blob"
+
+        def __init__(self):
+            self.texts: list[str] = []
+
+        def embed_passages(self, texts):
+            self.texts += list(texts)
+            return super().embed_passages(texts)
+
+    store, embedder = MemoryDocumentStore(), Counting()
+    knowledge = KnowledgeSearch(store, embedder=embedder, index=EmbeddedVectorIndex(tmp_path / "index"))
+    (event,) = parse_blob_events(json.dumps(blob_event("created", "knowledge", "shop-x/policies/shipping.md")))
+    result = apply_blob_event(event, tenant=SimpleNamespace(currency="CAD", shop_url=None),
+                              read_blob=lambda _container, _name: SHIPPING.encode(), store=store,
+                              knowledge=knowledge, container="knowledge")
+    (doc,) = knowledge.kb_documents("shop-x")
+    assert result.action == "indexed" and answer_unit_contexts(doc) <= set(embedder.texts)
+    embedder.texts.clear()
+    hit = knowledge.search("shop-x", "shipping to the territories", k=1)[0]
+    UNIT_VECTORS.get(embedder, hit.passage)  # the first question quoting the cited passage
+    assert embedder.texts == []

@@ -48,11 +48,12 @@ def test_other_questions_keep_the_top_k_in_score_order():
     assert [c.doc_id for c in cited] == ["policy-returns", "product-a", "article-faq"]
 
 
-def _follow_up_state(*, history, citations=(), products=(), blocked=False):
-    from core.models import InputVerdict, ShopFacts
+def _follow_up_state(*, history, citations=(), products=(), blocked=False, escalation=None):
+    from core.models import Escalation, InputVerdict, ShopFacts
 
     return SimpleNamespace(citations=list(citations), context=SimpleNamespace(history=history),
                            facts=ShopFacts(products=list(products)), screen=InputVerdict(blocked=blocked),
+                           escalation=escalation or Escalation(),
                            intent=IntentResult(label="shipping", confidence=0.9, language="fr"),
                            turn=SimpleNamespace(tenant_id="t", message="ok pis pour le Nunavut?"))
 
@@ -80,6 +81,27 @@ def test_no_follow_up_search_without_history_or_when_the_turn_has_its_answer():
     assert knowledge.follow_up_citations(_follow_up_state(history=earlier, blocked=True), ports) == []
     cited = knowledge.retrieve(search, "t", "livraison", "fr", k=1, min_score=0.5)
     assert knowledge.follow_up_citations(_follow_up_state(history=earlier, citations=cited), ports) == []
+
+
+def test_a_hand_off_reply_never_searches_again_since_no_page_can_answer_in_it():
+    from core.agents import response
+    from core.models import Citation, Escalation, InputVerdict, ShopFacts
+
+    search = RecordingSearch([_hit("policy-shipping", 0.8)])
+    ports = SimpleNamespace(settings=SimpleNamespace(KNOWLEDGE_TOP_K=3, KNOWLEDGE_MIN_SCORE=0.5), knowledge=search)
+    earlier = [{"user": "C'est combien la livraison pour Montréal?", "reply": "…"}]
+    page = [Citation(doc_id="policy-shipping", title="Livraison", score=0.8, passage="Livraison gratuite dès 75 $.")]
+    for reason in sorted(knowledge.HANDOFF_ONLY_REASONS):
+        escalation = Escalation(escalated=True, reason=reason, ticket_id="T-1")
+        assert knowledge.follow_up_citations(_follow_up_state(history=earlier, escalation=escalation), ports) == []
+        # (the reply such a search would feed: the hand-off alone, never grounded in the page)
+        draft = response.compose("ok pis pour le Nunavut?", verdict=InputVerdict(), intent=IntentResult(
+            label="shipping", confidence=0.9, language="fr"), citations=page, facts=ShopFacts(),
+            escalation=escalation, language="fr")
+        assert not draft.grounded and "75" not in draft.reply
+    assert not hasattr(search, "query")
+    other = Escalation(escalated=True, reason="low_confidence", ticket_id="T-2")  # answered, then handed off
+    assert knowledge.follow_up_citations(_follow_up_state(history=earlier, escalation=other), ports)
 
 
 def test_documents_are_reordered_by_their_best_answering_unit():

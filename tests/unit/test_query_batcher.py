@@ -100,3 +100,18 @@ def test_concurrent_turns_queries_on_the_engine_get_the_vectors_they_would_get_a
         assert float(results[text] @ alone[text]) > 0.9999
 
 
+
+
+def test_the_texts_of_one_call_share_one_pass_and_each_gets_its_own_row():
+    passes: list[list[str]] = []
+
+    def forward(texts: list[str]) -> np.ndarray:
+        passes.append(list(texts))
+        return np.stack([fake_vector(t) for t in texts])
+
+    with ThreadPoolExecutor(max_workers=1) as forward_thread:
+        batcher = QueryBatcher(forward, forward_thread, max_batch=16)
+        texts = ["how much is shipping?", "and is it free from some amount?", "do you ship to Nunavut?"]
+        rows = batcher.embed(texts)
+    assert passes == [texts]
+    assert all(np.array_equal(row, fake_vector(t)) for t, row in zip(texts, rows, strict=True))
