@@ -10,6 +10,7 @@ import numpy as np
 
 from core.agents import response
 from core.models import Citation
+from core.rag import answer_units
 from core.rag.answer_units import UnitVectors, rank_units, split_units
 from core.text import tokens
 
@@ -250,3 +251,34 @@ def test_an_import_embeds_the_answering_units_so_a_first_question_embeds_none():
     embedder.embedded.clear()
     units, vectors = UNIT_VECTORS.get(embedder, page.content)  # the first customer question on that page
     assert embedder.embedded == [] and len(units) == len(vectors)
+
+
+WRAPPED = """# Guarantee
+
+## What it doesn't cover
+
+- Plants left at a post office: if the carrier leaves a notice card, please pick your plant up **within
+  2 business days**. Plants collected later aren't covered, because they sat in a cold
+  depot.
+- Claims sent more than 14 days after delivery.
+
+We don't do exchanges by mail: send the item back for a refund and place a new order for the size or colour
+you want.
+
+Monday: closed
+Tuesday: 10 a.m. - 6 p.m.
+"""
+
+
+def test_a_hard_wrapped_item_or_paragraph_is_one_text_not_one_unit_per_line():
+    texts = [u.text for u in split_units(WRAPPED)]
+    assert "Plants left at a post office: if the carrier leaves a notice card, please pick your plant up within " \
+           "2 business days." in texts
+    assert "Plants collected later aren't covered, because they sat in a cold depot." in texts
+    assert "Claims sent more than 14 days after delivery." in texts
+    assert any(t.startswith("We don't do exchanges by mail") and t.endswith("colour you want.") for t in texts)
+    # Short lines that start with a capital (a list of days without bullets) stay lines of their own.
+    assert answer_units._joined_lines(["Monday: closed", "Tuesday: 10 a.m. - 6 p.m."]) == [
+        "Monday: closed", "Tuesday: 10 a.m. - 6 p.m."]
+    assert answer_units._joined_lines(["**Do you ship to PO boxes?**", "no, sorry."]) == [
+        "**Do you ship to PO boxes?**", "no, sorry."]  # a FAQ question keeps its line
