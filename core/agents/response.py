@@ -456,8 +456,17 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                      usage=Usage())
 
     parts: list[str] = []
+    policy = policy_question(message) if ranker and (facts.orders or facts.products) else None
     if facts.order_lookup == "found" and facts.orders:
-        parts.extend(describe_order(o, language) for o in facts.orders)
+        orders = [describe_order(o, language) for o in facts.orders]
+        # A question about a policy around the order (can I return it, when does the refund arrive, what are the
+        # pickup hours) is answered from the policy, with the order's own facts beside it.
+        answer = policy_answer(ranker, policy[0], citations, documents, language) if policy and ranker else None
+        if answer is not None:
+            used.append(answer[0])
+            parts.extend([answer[1], *orders] if policy[1] else [*orders, answer[1]])
+        else:
+            parts.extend(orders)
     elif facts.order_lookup == "needs_verification":
         parts.append(REPLIES.render("order_needs_verification", language))
     elif facts.order_lookup == "not_found" and intent.entities.order_numbers:
@@ -470,8 +479,8 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         by_doc = {c.doc_id: c for c in citations}
         # A question about a product that its stock and price do not answer (can it go in the microwave, is water
         # damage covered, can I return it) may be answered by its page or by a policy the turn retrieved.
-        about = product_question_answer(ranker, message, facts.products[0], citations, documents, language) \
-            if ranker else None
+        about = product_question_answer(ranker, message, facts.products[0], citations, documents, language,
+                                        policy=policy[0] if policy else None) if ranker else None
         from_policy = about is not None and about[0] != facts.products[0].doc_id
         if about is not None and from_policy:
             parts.append(about[1])
@@ -576,21 +585,24 @@ def product_page_answer(message: str, product, cited: Citation, documents: dict[
 
 
 def product_question_answer(ranker: UnitRanker, message: str, product, citations: list[Citation],
-                            documents: dict[str, str] | None, language: Language) -> tuple[str, str] | None:
+                            documents: dict[str, str] | None, language: Language, *, policy: str | None = None
+                            ) -> tuple[str, str] | None:
     """(doc id, reply part) answering a question about a product other than its stock or price, from the product's
     page or one of the two best policies or articles the turn retrieved; None for a stock or price question, or
-    when the turn retrieved no policy or article (the product page's own answer stands)."""
+    when the turn retrieved no policy or article (the product page's own answer stands). ``policy``: the part of
+    the message that asks about a policy (``policy_question``), answered whatever else the message asks."""
     folded = fold(message)
-    if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
+    if policy is None and _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
         return None
     cited = {c.doc_id: c for c in citations}.get(product.doc_id)
     # (a question that also asks for stock or price — "is the organic soap in stock?" — is about the product: its
     # page may answer, a policy does not)
-    others = [] if _ASKS_STOCK.search(folded) else [c for c in citations if not c.doc_id.startswith("product-")][:2]
+    others = [] if policy is None and _ASKS_STOCK.search(folded) else \
+        [c for c in citations if not c.doc_id.startswith("product-")][:2]
     sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in ([cited] if cited else []) + others]
     if not others:
         return None
-    picked = unit_answer(ranker, sources, message, defer_to_words=False)
+    picked = unit_answer(ranker, sources, policy or message, defer_to_words=False)
     if picked is None:
         return None
     chosen, text = picked
@@ -600,6 +612,50 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
                                           _language_of(citation, page), title=product.title, text=text)
     return citation.doc_id, _kb_reply("kb_answer", "kb_quote", language, _language_of(citation, page),
                                       title=citation.title, text=text)
+
+
+# The topics the shop's own records answer (an order's status, a product's stock and price), and complaints, which
+# go to the team: any other topic a message asks about is a policy's to answer.
+_RECORD_TOPICS = {"order_status", "product_info", "complaint_escalation"}
+# How sure the intent model must be of a part's policy topic. A part read as "general" (a greeting, thanks, "I'm in
+# Vermont.", "It's been a week.") does not count: "general" is a whole message's topic only (store hours, "do I need
+# to bring anything?").
+POLICY_PART_CONFIDENCE = 0.4
+_EMAIL = re.compile(r"\S+@\S+")
+
+
+@functools.lru_cache(maxsize=1024)
+def policy_question(message: str) -> tuple[str, bool] | None:
+    """(question, whole): the part of a message asking about a policy rather than about an order's status or a
+    product's stock and price (the whole message when that is its topic), read by the intent model on the whole and
+    on each sentence; None when it asks only what the records answer."""
+    if len(_words(_EMAIL.sub(" ", message))) < 2 or question_type.small_talk(message):
+        return None  # an e-mail address, an order number, "ok", "thanks, see you tomorrow!"
+    asked = question_type.asked_topics(message)
+    if asked[0][1] not in _RECORD_TOPICS:
+        return message, True
+    picked = [text for text, topic, probability in asked[1:]
+              if topic not in _RECORD_TOPICS and topic != "general" and probability >= POLICY_PART_CONFIDENCE]
+    return (" ".join(picked), False) if picked else None
+
+
+def policy_answer(ranker: UnitRanker, question: str, citations: list[Citation], documents: dict[str, str] | None,
+                  language: Language) -> tuple[Citation, str] | None:
+    """(citation, reply part): the policy or article units that answer the question, among the best pages the turn
+    retrieved (product pages left out: the shop's records speak for the product)."""
+    pages = [c for c in citations if not c.doc_id.startswith("product-")][:UNIT_SOURCES]
+    if not pages:
+        return None
+    sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in pages]
+    languages = [_language_of(c, text) for c, text in sources]
+    preferred = {i for i, lang in enumerate(languages) if lang == language}
+    picked = unit_answer(ranker, sources, question, preferred if len(preferred) < len(sources) else None,
+                         defer_to_words=False)
+    if picked is None:
+        return None
+    chosen, text = picked
+    return sources[chosen][0], _kb_reply("kb_answer", "kb_quote", language, languages[chosen],
+                                         title=sources[chosen][0].title, text=text)
 
 
 def fallback(language: Language) -> Draft:
@@ -698,6 +754,29 @@ def known_entities(state: TurnState, ports: TurnPorts) -> KnownEntities:
     return known
 
 
+# A policy question asked about an order or a product ("I opened an 8 L bag of the mix, can I return it?") is
+# retrieved on its own when the whole message retrieved no policy: the order's or product's words and the story
+# around them drown it. Its pages need this much less relevance than a question alone, since the intent model
+# already read a policy question in it.
+POLICY_SCORE_SLACK = 0.08
+
+
+def policy_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
+    """Policies and articles for the policy part of a message about an order or a product, when the turn's own
+    retrieval found none."""
+    facts = state.facts
+    if not (facts.orders or facts.products) or any(not c.doc_id.startswith("product-") for c in state.citations):
+        return []
+    policy = policy_question(state.turn.message)
+    if policy is None:
+        return []
+    settings = ports.settings
+    found = knowledge.retrieve(ports.knowledge, state.turn.tenant_id, policy[0], state.language,
+                               k=settings.KNOWLEDGE_TOP_K, min_score=0.0)
+    return [c for c in found if not c.doc_id.startswith("product-")
+            and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
+
+
 def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     assert state.screen is not None and state.context is not None
     intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
@@ -716,6 +795,19 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker)
+    extra = policy_citations(state, ports)
+    if extra:
+        # The policy part of a message about an order or a product, answered from the pages retrieved for it alone;
+        # only a reply whose figures the turn's own context holds (the output critic grounds figures in the turn's
+        # citations, the shop facts and the message).
+        draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=[*citations, *extra],
+                        facts=state.facts, escalation=state.escalation, language=language, ranker=ranker,
+                        documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, extra,
+                                                                            limit=2)})
+        grounding = " ".join([state.turn.message, state.facts.model_dump_json(), state.escalation.ticket_id or "",
+                              *(c.passage for c in citations), *documents.values()])
+        if set(re.findall(r"\d+", draft.reply)) <= set(re.findall(r"\d+", grounding)):
+            offline_draft, citations = draft, [*citations, *extra]
     follow_up = knowledge.follow_up_citations(state, ports) if not offline_draft.grounded else []
     if follow_up:
         # A follow-up that found nothing on its own, answered from the pages of the previous question's subject;
