@@ -590,7 +590,8 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
     """(doc id, reply part) answering a question about a product other than its stock or price, from the product's
     page or one of the two best policies or articles the turn retrieved; None for a stock or price question, or
     when the turn retrieved no policy or article (the product page's own answer stands). ``policy``: the part of
-    the message that asks about a policy (``policy_question``), answered whatever else the message asks."""
+    the message that asks about a policy (``policy_question``): the message is then answered from the pages whatever
+    else it asks (the whole message chooses the unit: its story tells which rule applies)."""
     folded = fold(message)
     if policy is None and _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
         return None
@@ -602,7 +603,7 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
     sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in ([cited] if cited else []) + others]
     if not others:
         return None
-    picked = unit_answer(ranker, sources, policy or message, defer_to_words=False)
+    picked = unit_answer(ranker, sources, message, defer_to_words=False)
     if picked is None:
         return None
     chosen, text = picked
@@ -629,7 +630,7 @@ def policy_question(message: str) -> tuple[str, bool] | None:
     """(question, whole): the part of a message asking about a policy rather than about an order's status or a
     product's stock and price (the whole message when that is its topic), read by the intent model on the whole and
     on each sentence; None when it asks only what the records answer."""
-    if len(_words(_EMAIL.sub(" ", message))) < 2 or question_type.small_talk(message):
+    if len([t for t in tokens(_EMAIL.sub(" ", message)) if len(t) > 2]) < 2 or question_type.small_talk(message):
         return None  # an e-mail address, an order number, "ok", "thanks, see you tomorrow!"
     asked = question_type.asked_topics(message)
     if asked[0][1] not in _RECORD_TOPICS:

@@ -82,7 +82,9 @@ def test_a_message_is_read_topic_by_topic_sentence_by_sentence():
     ("¿Puedo devolverlo? Nunca lo usé.", ("¿Puedo devolverlo? Nunca lo usé.", True)),
     ("Where is my order? It's been a week.", None),
     ("Où est ma commande?", None),
+    ("y cuanto tarda en llegar?", ("y cuanto tarda en llegar?", True)),  # a short follow-up asks all the same
     ("jane.doe@example.com", None),
+    ("awesome thanks, see you tomorrow!", None),  # small talk asks nothing of a policy
 ])
 def test_the_policy_part_of_a_message_is_found_by_its_topic(message, expected):
     assert response.policy_question(message) == expected
@@ -127,3 +129,33 @@ def test_a_shipping_question_naming_a_product_variant_is_answered_from_the_shipp
                      ShopFacts(products=[pot]), citations)
     assert "6-12 business days" in reply or "$24.00" in reply
     assert "Yes, Classic Terracotta Pot" not in reply  # stock after a policy is not a yes to the question
+
+
+WARRANTY = """# Warranty
+
+Every phone has a 12-month warranty against defects in parts and workmanship.
+
+Water damage is not covered, even on a water-resistant phone: water resistance wears off over time.
+"""
+
+PHONE_PAGE = """Refurbished, tested, cleaned and data-erased.
+
+Variant 128GB (SKU I-14): 449.00 USD, in stock.
+"""
+
+
+def test_a_policy_question_about_a_product_is_answered_by_the_unit_the_whole_story_points_to():
+    phone = ProductFacts(product_id="7", doc_id="product-iphone-14", title="iPhone 14", price="449.00",
+                         currency="USD", in_stock=True, quantity=3)
+    message = ("dropped my iphone 14 in the pool for like 2 secs, now the speaker sounds muffled and the screen "
+               "flickers. its supposed to be water resistant so thats a warranty thing right??")
+    assert response.policy_question(message) is not None
+    citations = [Citation(doc_id="product-iphone-14", title="iPhone 14", score=0.8, passage=PHONE_PAGE),
+                 Citation(doc_id="policy-warranty", title="Warranty", score=0.7, passage=WARRANTY)]
+    documents = {"policy-warranty": WARRANTY, "product-iphone-14": PHONE_PAGE}
+    draft = response.compose(message, verdict=InputVerdict(), intent=IntentResult(
+        label="product_info", confidence=0.9, language="en"), citations=citations, facts=ShopFacts(products=[phone]),
+        escalation=Escalation(), language="en", documents=documents,
+        ranker=functools.partial(rank_units, WordEmbedder()))
+    assert "Water damage is not covered" in draft.reply
+    assert "Yes, iPhone 14" not in draft.reply
