@@ -341,6 +341,7 @@ UNIT_PRIOR_WEIGHT = 0.1
 UNIT_SAME_LANGUAGE = 0.01
 UNIT_FIGURE_WEIGHT = 0.01
 UNIT_SECOND_MARGIN = 0.05  # a second unit of the same page is quoted when it scores this close to the best
+UNIT_PART_MARGIN = 0.005  # a part of a question whose best unit is quoted already adds one this close to it
 UNIT_SOURCES = 3  # retrieved pages whose units compete
 
 # The parts of a question in several parts: after a question mark, or at a comma or semicolon before a joining
@@ -360,6 +361,20 @@ def question_parts(query: str) -> list[str]:
 UnitRanker = Callable[[str, list[tuple[str, float]], Callable[[Unit, int], float]], list[Ranked]]
 
 
+def _word_scorer(query: str) -> Callable[[Unit, int], float]:
+    """The lexical part of a unit's score for this question: the sentence scorer's own judgement (the question's
+    words in the unit and its heading, a figure when one is asked), and a little for any concrete figure (a page's
+    rule beats its introduction)."""
+    terms, figure = query_terms(query), asks_figure(query)
+
+    def words(unit: Unit, source: int) -> float:
+        candidate = _Candidate(unit.text, unit.heading, _words(unit.heading), unit.section, unit.kind == "row")
+        concrete = UNIT_FIGURE_WEIGHT if any(ch.isdigit() for ch in unit.text) else 0.0
+        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete
+
+    return words
+
+
 def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: str,
                 preferred: set[int] | None = None, *, defer_to_words: bool = True) -> tuple[int, str] | None:
     """The source whose units best answer the question and the quote: its best unit, a second one of the same page
@@ -368,15 +383,7 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     (``pick_source`` and ``best_sentences``) hold the best unit: the embedder finds many sentences of a page about
     equally close to a broad question ("what is your return policy?"), and the caller's words' answer then
     stands."""
-    terms, figure = query_terms(query), asks_figure(query)
-
-    def words(unit: Unit, source: int) -> float:
-        # The sentence scorer's own judgement (the question's words in the unit and its heading, a figure when one
-        # is asked), and a little for any concrete figure: a page's rule beats its introduction.
-        candidate = _Candidate(unit.text, unit.heading, _words(unit.heading), unit.section, unit.kind == "row")
-        concrete = UNIT_FIGURE_WEIGHT if any(ch.isdigit() for ch in unit.text) else 0.0
-        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete
-
+    words = _word_scorer(query)
     documents = [(text, UNIT_PRIOR_WEIGHT * citation.score + (UNIT_SAME_LANGUAGE if preferred and i in preferred
                                                                else 0.0))
                  for i, (citation, text) in enumerate(sources)]
@@ -397,9 +404,15 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
             break
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
-        answer = next((r.unit for r in ranker(part, documents, words) if r.source == best.source), None)
-        if answer is not None and answer not in chosen:
-            chosen.append(answer)
+        # (scored on the part's own words: the other parts' words would pull it back to their answer); when the
+        # part's best unit is already quoted, a unit it finds about as close answers what that one leaves out
+        # ("how many points for $10 off? and do they expire?": "200 points = $10 off", "Points expire if…").
+        answers = [r for r in ranker(part, documents, _word_scorer(part)) if r.source == best.source]
+        if not answers:
+            continue
+        fresh = next((r for r in answers if r.unit not in chosen), None)
+        if fresh is not None and (fresh is answers[0] or fresh.score >= answers[0].score - UNIT_PART_MARGIN):
+            chosen.append(fresh.unit)
     return best.source, quote_units(chosen)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from core.agents import response
 from core.models import Citation
 from core.rag import answer_units
-from core.rag.answer_units import UnitVectors, rank_units, split_units
+from core.rag.answer_units import Ranked, UnitVectors, rank_units, split_units
 from core.text import tokens
 
 SHIPPING = """# Shipping & delivery
@@ -282,3 +282,37 @@ def test_a_hard_wrapped_item_or_paragraph_is_one_text_not_one_unit_per_line():
         "Monday: closed", "Tuesday: 10 a.m. - 6 p.m."]
     assert answer_units._joined_lines(["**Do you ship to PO boxes?**", "no, sorry."]) == [
         "**Do you ship to PO boxes?**", "no, sorry."]  # a FAQ question keeps its line
+
+
+
+
+GIFT_CARDS = """# Gift cards
+
+- Sent by email within the hour, with a note from you.
+- Never expire, and can be spent over several orders.
+- Can't pay for Refill Club subscription orders.
+"""
+
+
+def test_each_part_of_a_question_is_ranked_on_its_own_words_and_adds_what_the_quote_leaves_out():
+    units = {u.text: u for u in split_units(GIFT_CARDS)}
+    sent, never, cant = (units[t] for t in (
+        "Sent by email within the hour, with a note from you.", "Never expire, and can be spent over several orders.",
+        "Can't pay for Refill Club subscription orders."))
+    whole = "Do gift cards expire? Can I use one to pay for my Refill Club subscription orders?"
+    scripted = {whole: [(never, 0.9), (sent, 0.5), (cant, 0.4)],
+                "Do gift cards expire?": [(never, 0.8), (sent, 0.798), (cant, 0.3)],
+                "Can I use one to pay for my Refill Club subscription orders?": [(cant, 0.7), (never, 0.6)]}
+    lexical_seen: dict[str, float] = {}
+
+    def ranker(question, documents, lexical):
+        lexical_seen[question] = lexical(cant, 0)
+        return [Ranked(score, score, 0, unit) for unit, score in scripted[question]]
+
+    picked = response.unit_answer(ranker, _sources(GIFT_CARDS), whole, defer_to_words=False)
+    assert picked is not None
+    # The part whose best unit is quoted already adds the one nearly as close; the other part adds its own.
+    assert picked[1] == ("Sent by email within the hour, with a note from you. Never expire, and can be spent over "
+                         "several orders. Can't pay for Refill Club subscription orders.")
+    # Each part's words score it, not the whole question's ("Refill Club" does not pull the first part).
+    assert lexical_seen["Do gift cards expire?"] < lexical_seen[whole]
