@@ -43,9 +43,14 @@ _SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_
 _RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
 
 
-def describe_order(order, language: Language) -> str:
+def describe_order(order, language: Language, *, brief: bool = False) -> str:
+    """The order's status and its facts (carrier, tracking, refunds, returns, the shop's note); ``brief``: a closed
+    order (delivered, cancelled, refunded) listed after the one the customer asks about, by its status alone."""
     intro = REPLIES.render("order_intro", language, number=order.order_number, date=order.created_at or "?",
                items=", ".join(order.items) or "—")
+    if brief and order.status in CLOSED_ORDER_STATUSES:
+        return REPLIES.render(f"order_{order.status}" + ("_brief" if order.status == "delivered" else ""), language,
+                              intro=intro)
     key = f"order_{order.status}"
     if order.status in ("shipped", "delivered") and not order.tracking_number:
         key = "order_shipped_untracked"
@@ -69,6 +74,16 @@ def describe_order(order, language: Language) -> str:
     if order.note and order.status in ORDER_NOTE_STATUSES:
         text += REPLIES.render("order_note", language, note=_quoted(order.note))
     return text
+
+
+CLOSED_ORDER_STATUSES = {"delivered", "cancelled", "refunded"}
+
+
+def describe_orders(orders, language: Language, *, listed: bool) -> list[str]:
+    """Each order's description; ``listed`` (the signed-in customer's recent orders, none named in the message):
+    the most recent in full, and the others in full only while still open (a closed order's tracking number and
+    notes are not what "where is my order?" asks about)."""
+    return [describe_order(o, language, brief=listed and i > 0) for i, o in enumerate(orders)]
 
 
 # While the customer waits, or when something went wrong, the shop's note usually says why (a backorder ETA, a
@@ -471,7 +486,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     parts: list[str] = []
     policy = policy_question(message) if ranker and (facts.orders or facts.products) else None
     if facts.order_lookup == "found" and facts.orders:
-        orders = [describe_order(o, language) for o in facts.orders]
+        orders = describe_orders(facts.orders, language, listed=not intent.entities.order_numbers)
         # A question about a policy around the order (can I return it, when does the refund arrive, what are the
         # pickup hours) is answered from the policy, with the order's own facts beside it.
         answer = policy_answer(ranker, policy[0], citations, documents, language) if policy and ranker else None

@@ -159,3 +159,19 @@ def test_a_policy_question_about_a_product_is_answered_by_the_unit_the_whole_sto
         ranker=functools.partial(rank_units, WordEmbedder()))
     assert "Water damage is not covered" in draft.reply
     assert "Yes, iPhone 14" not in draft.reply
+
+
+def test_a_listed_customers_older_closed_orders_are_named_without_their_tracking():
+    recent = OrderFacts(order_number="4312", status="unfulfilled", created_at="2026-11-20", items=["2 × Lip Balm"])
+    older = OrderFacts(order_number="4302", status="delivered", created_at="2026-10-02", items=["1 × Soap"],
+                       carrier="USPS", tracking_number="CP482915734US", note="Left at the side door.")
+    shipped = OrderFacts(order_number="4300", status="shipped", created_at="2026-09-30", items=["1 × Gel"],
+                         carrier="USPS", tracking_number="9400111899")
+    listed = " ".join(response.describe_orders([recent, older, shipped], "en", listed=True))
+    assert "Order #4302 (placed 2026-10-02: 1 × Soap) was delivered." in listed
+    assert "CP482915734US" not in listed and "side door" not in listed
+    assert "9400111899" in listed  # an order still on its way keeps its tracking
+    named = " ".join(response.describe_orders([older, recent], "en", listed=False))
+    assert "CP482915734US" in named  # an order the customer named is described in full
+    first = response.describe_orders([older], "fr", listed=True)[0]
+    assert "CP482915734US" in first  # the most recent one too, even when delivered
