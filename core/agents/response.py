@@ -77,6 +77,8 @@ def describe_order(order, language: Language, *, brief: bool = False) -> str:
 
 
 CLOSED_ORDER_STATUSES = {"delivered", "cancelled", "refunded"}
+# Carrier statuses of a parcel that did not reach the customer.
+CARRIER_EXCEPTIONS = {"attempted_delivery", "failure"}
 
 
 def describe_orders(orders, language: Language, *, listed: bool) -> list[str]:
@@ -490,7 +492,14 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         # A question about a policy around the order (can I return it, when does the refund arrive, what are the
         # pickup hours) is answered from the policy, with the order's own facts beside it.
         answer = policy_answer(ranker, policy[0], citations, documents, language) if policy and ranker else None
-        if answer is not None:
+        stuck = [o for o in facts.orders if o.shipment_status in CARRIER_EXCEPTIONS]
+        if answer is None and stuck and ranker:
+            # A parcel the carrier could not deliver needs the customer to act: the shop's rule for that case
+            # (a notice card, a signature, a pickup deadline) comes with its status.
+            status = _SHIPMENT_STATUS[stuck[0].shipment_status][language]
+            answer = policy_answer(ranker, f"{message} ({status})", citations, documents, language)
+            policy = (message, False) if answer is not None else policy
+        if answer is not None and policy is not None:
             used.append(answer[0])
             parts.extend([answer[1], *orders] if policy[1] else [*orders, answer[1]])
         else:

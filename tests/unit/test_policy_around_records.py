@@ -175,3 +175,25 @@ def test_a_listed_customers_older_closed_orders_are_named_without_their_tracking
     assert "CP482915734US" in named  # an order the customer named is described in full
     first = response.describe_orders([older], "fr", listed=True)[0]
     assert "CP482915734US" in first  # the most recent one too, even when delivered
+
+
+DELIVERY = """# Delivery problems
+
+If the carrier leaves a delivery notice card after a delivery attempt, pick your parcel up at the post office within
+5 business days.
+"""
+
+
+def test_a_parcel_the_carrier_could_not_deliver_comes_with_the_shops_rule_for_that_case():
+    stuck = OrderFacts(order_number="4310", status="shipped", created_at="2026-11-18", items=["1 × Cat Cave"],
+                       carrier="Canada Post", tracking_number="7023884101164318",
+                       shipment_status="attempted_delivery")
+    pickup = Citation(doc_id="article-delivery", title="Delivery problems", score=0.7, passage=DELIVERY)
+    reply = _compose("Where is my order #4310?", "order_status", ShopFacts(order_lookup="found", orders=[stuck]),
+                     [CITATIONS[0], pickup, CITATIONS[2]])
+    assert reply.startswith("Order #4310") and "delivery attempted" in reply
+    assert "post office within 5 business days" in reply
+    on_its_way = stuck.model_copy(update={"shipment_status": "in_transit"})
+    reply = _compose("Where is my order #4310?", "order_status",
+                     ShopFacts(order_lookup="found", orders=[on_its_way]), [CITATIONS[0], pickup, CITATIONS[2]])
+    assert "post office" not in reply
