@@ -1,5 +1,7 @@
 """Question type of a customer message: greeting, thanks, goodbye, "are you a bot?", "what can you do?", off-topic, or
-a question for the desk ("question").
+a question for the desk ("question"); and, for a question, the desk topics it asks about, part by part (the intent
+model's reading of the whole message and of each of its sentences), so that a reply can tell "where is my order?"
+from "can I return it?" asked about the same order.
 
 A small classifier on the intent agent's multilingual sentence embeddings (so a phrasing in one language lands near
 its translations) joined with accent-folded character n-grams (terse and misspelt messages), trained on the
@@ -13,12 +15,13 @@ greetings and thanks). Shipped in the package's artifacts under a fingerprint of
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
 from core.agents.model_cache import TrainedModel, data_fingerprint, probability_row, ship
 from core.config import REPO_ROOT
-from core.text import fold
+from core.text import fold, tokens
 from core.utterances import INTENTS_DIR, load_examples
 
 TYPES_DIR = REPO_ROOT / "knowledge" / "question-types"
@@ -97,6 +100,34 @@ def small_talk(text: str, threshold: float = 0.5) -> str | None:
     """The small-talk type of a message that is only that (a greeting with a question is a question)."""
     label, probability = classify(text)
     return label if label in SMALL_TALK and probability >= threshold else None
+
+
+# A message's parts: its sentences, a question ending at its question mark.
+_PART_END = re.compile(r"(?<=[?!.])\s+(?=\S)")
+# A part shorter than this many words ("ok", "ugh.", an e-mail address) asks nothing of its own.
+PART_MIN_WORDS = 3
+
+
+def message_parts(text: str) -> list[str]:
+    """The sentences of a message that have words of their own (none when the message is one sentence)."""
+    parts = [p.strip() for p in _PART_END.split(text) if p.strip()]
+    parts = [p for p in parts if len([t for t in tokens(p) if not t.isdigit()]) >= PART_MIN_WORDS]
+    return parts if len(parts) > 1 else []
+
+
+def asked_topics(text: str) -> list[tuple[str, str, float]]:
+    """(text, topic, probability) for the whole message, then for each of its parts: the coarse intent the intent
+    model reads in each ("hey is my stuff ready? can I come grab it tomorrow?": an order's status, then the shop's
+    pickup hours)."""
+    from core.agents.intent import get_model
+
+    model = get_model()
+    out = []
+    for part in (text, *message_parts(text)):
+        probabilities = probability_row(model.pipeline, part)
+        best = int(probabilities.argmax())
+        out.append((part, str(model.labels[best]), float(probabilities[best])))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

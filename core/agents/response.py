@@ -43,9 +43,14 @@ _SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_
 _RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
 
 
-def describe_order(order, language: Language) -> str:
+def describe_order(order, language: Language, *, brief: bool = False) -> str:
+    """The order's status and its facts (carrier, tracking, refunds, returns, the shop's note); ``brief``: a closed
+    order (delivered, cancelled, refunded) listed after the one the customer asks about, by its status alone."""
     intro = REPLIES.render("order_intro", language, number=order.order_number, date=order.created_at or "?",
                items=", ".join(order.items) or "—")
+    if brief and order.status in CLOSED_ORDER_STATUSES:
+        return REPLIES.render(f"order_{order.status}" + ("_brief" if order.status == "delivered" else ""), language,
+                              intro=intro)
     key = f"order_{order.status}"
     if order.status in ("shipped", "delivered") and not order.tracking_number:
         key = "order_shipped_untracked"
@@ -69,6 +74,18 @@ def describe_order(order, language: Language) -> str:
     if order.note and order.status in ORDER_NOTE_STATUSES:
         text += REPLIES.render("order_note", language, note=_quoted(order.note))
     return text
+
+
+CLOSED_ORDER_STATUSES = {"delivered", "cancelled", "refunded"}
+# Carrier statuses of a parcel that did not reach the customer.
+CARRIER_EXCEPTIONS = {"attempted_delivery", "failure"}
+
+
+def describe_orders(orders, language: Language, *, listed: bool) -> list[str]:
+    """Each order's description; ``listed`` (the signed-in customer's recent orders, none named in the message):
+    the most recent in full, and the others in full only while still open (a closed order's tracking number and
+    notes are not what "where is my order?" asks about)."""
+    return [describe_order(o, language, brief=listed and i > 0) for i, o in enumerate(orders)]
 
 
 # While the customer waits, or when something went wrong, the shop's note usually says why (a backorder ETA, a
@@ -341,6 +358,7 @@ UNIT_PRIOR_WEIGHT = 0.1
 UNIT_SAME_LANGUAGE = 0.01
 UNIT_FIGURE_WEIGHT = 0.01
 UNIT_SECOND_MARGIN = 0.05  # a second unit of the same page is quoted when it scores this close to the best
+UNIT_PART_MARGIN = 0.005  # a part of a question whose best unit is quoted already adds one this close to it
 UNIT_SOURCES = 3  # retrieved pages whose units compete
 
 # The parts of a question in several parts: after a question mark, or at a comma or semicolon before a joining
@@ -360,6 +378,20 @@ def question_parts(query: str) -> list[str]:
 UnitRanker = Callable[[str, list[tuple[str, float]], Callable[[Unit, int], float]], list[Ranked]]
 
 
+def _word_scorer(query: str) -> Callable[[Unit, int], float]:
+    """The lexical part of a unit's score for this question: the sentence scorer's own judgement (the question's
+    words in the unit and its heading, a figure when one is asked), and a little for any concrete figure (a page's
+    rule beats its introduction)."""
+    terms, figure = query_terms(query), asks_figure(query)
+
+    def words(unit: Unit, source: int) -> float:
+        candidate = _Candidate(unit.text, unit.heading, _words(unit.heading), unit.section, unit.kind == "row")
+        concrete = UNIT_FIGURE_WEIGHT if any(ch.isdigit() for ch in unit.text) else 0.0
+        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete
+
+    return words
+
+
 def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: str,
                 preferred: set[int] | None = None, *, defer_to_words: bool = True) -> tuple[int, str] | None:
     """The source whose units best answer the question and the quote: its best unit, a second one of the same page
@@ -368,15 +400,7 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     (``pick_source`` and ``best_sentences``) hold the best unit: the embedder finds many sentences of a page about
     equally close to a broad question ("what is your return policy?"), and the caller's words' answer then
     stands."""
-    terms, figure = query_terms(query), asks_figure(query)
-
-    def words(unit: Unit, source: int) -> float:
-        # The sentence scorer's own judgement (the question's words in the unit and its heading, a figure when one
-        # is asked), and a little for any concrete figure: a page's rule beats its introduction.
-        candidate = _Candidate(unit.text, unit.heading, _words(unit.heading), unit.section, unit.kind == "row")
-        concrete = UNIT_FIGURE_WEIGHT if any(ch.isdigit() for ch in unit.text) else 0.0
-        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete
-
+    words = _word_scorer(query)
     documents = [(text, UNIT_PRIOR_WEIGHT * citation.score + (UNIT_SAME_LANGUAGE if preferred and i in preferred
                                                                else 0.0))
                  for i, (citation, text) in enumerate(sources)]
@@ -397,9 +421,15 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
             break
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
-        answer = next((r.unit for r in ranker(part, documents, words) if r.source == best.source), None)
-        if answer is not None and answer not in chosen:
-            chosen.append(answer)
+        # (scored on the part's own words: the other parts' words would pull it back to their answer); when the
+        # part's best unit is already quoted, a unit it finds about as close answers what that one leaves out
+        # ("how many points for $10 off? and do they expire?": "200 points = $10 off", "Points expire if…").
+        answers = [r for r in ranker(part, documents, _word_scorer(part)) if r.source == best.source]
+        if not answers:
+            continue
+        fresh = next((r for r in answers if r.unit not in chosen), None)
+        if fresh is not None and (fresh is answers[0] or fresh.score >= answers[0].score - UNIT_PART_MARGIN):
+            chosen.append(fresh.unit)
     return best.source, quote_units(chosen)
 
 
@@ -456,8 +486,24 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                      usage=Usage())
 
     parts: list[str] = []
+    policy = policy_question(message) if ranker and (facts.orders or facts.products) else None
     if facts.order_lookup == "found" and facts.orders:
-        parts.extend(describe_order(o, language) for o in facts.orders)
+        orders = describe_orders(facts.orders, language, listed=not intent.entities.order_numbers)
+        # A question about a policy around the order (can I return it, when does the refund arrive, what are the
+        # pickup hours) is answered from the policy, with the order's own facts beside it.
+        answer = policy_answer(ranker, policy[0], citations, documents, language) if policy and ranker else None
+        stuck = [o for o in facts.orders if o.shipment_status in CARRIER_EXCEPTIONS]
+        if answer is None and stuck and ranker:
+            # A parcel the carrier could not deliver needs the customer to act: the shop's rule for that case
+            # (a notice card, a signature, a pickup deadline) comes with its status.
+            status = _SHIPMENT_STATUS[stuck[0].shipment_status][language]
+            answer = policy_answer(ranker, f"{message} ({status})", citations, documents, language)
+            policy = (message, False) if answer is not None else policy
+        if answer is not None and policy is not None:
+            used.append(answer[0])
+            parts.extend([answer[1], *orders] if policy[1] else [*orders, answer[1]])
+        else:
+            parts.extend(orders)
     elif facts.order_lookup == "needs_verification":
         parts.append(REPLIES.render("order_needs_verification", language))
     elif facts.order_lookup == "not_found" and intent.entities.order_numbers:
@@ -470,8 +516,8 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         by_doc = {c.doc_id: c for c in citations}
         # A question about a product that its stock and price do not answer (can it go in the microwave, is water
         # damage covered, can I return it) may be answered by its page or by a policy the turn retrieved.
-        about = product_question_answer(ranker, message, facts.products[0], citations, documents, language) \
-            if ranker else None
+        about = product_question_answer(ranker, message, facts.products[0], citations, documents, language,
+                                        policy=policy[0] if policy else None) if ranker else None
         from_policy = about is not None and about[0] != facts.products[0].doc_id
         if about is not None and from_policy:
             parts.append(about[1])
@@ -576,17 +622,21 @@ def product_page_answer(message: str, product, cited: Citation, documents: dict[
 
 
 def product_question_answer(ranker: UnitRanker, message: str, product, citations: list[Citation],
-                            documents: dict[str, str] | None, language: Language) -> tuple[str, str] | None:
+                            documents: dict[str, str] | None, language: Language, *, policy: str | None = None
+                            ) -> tuple[str, str] | None:
     """(doc id, reply part) answering a question about a product other than its stock or price, from the product's
     page or one of the two best policies or articles the turn retrieved; None for a stock or price question, or
-    when the turn retrieved no policy or article (the product page's own answer stands)."""
+    when the turn retrieved no policy or article (the product page's own answer stands). ``policy``: the part of
+    the message that asks about a policy (``policy_question``): the message is then answered from the pages whatever
+    else it asks (the whole message chooses the unit: its story tells which rule applies)."""
     folded = fold(message)
-    if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
+    if policy is None and _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
         return None
     cited = {c.doc_id: c for c in citations}.get(product.doc_id)
     # (a question that also asks for stock or price — "is the organic soap in stock?" — is about the product: its
     # page may answer, a policy does not)
-    others = [] if _ASKS_STOCK.search(folded) else [c for c in citations if not c.doc_id.startswith("product-")][:2]
+    others = [] if policy is None and _ASKS_STOCK.search(folded) else \
+        [c for c in citations if not c.doc_id.startswith("product-")][:2]
     sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in ([cited] if cited else []) + others]
     if not others:
         return None
@@ -600,6 +650,50 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
                                           _language_of(citation, page), title=product.title, text=text)
     return citation.doc_id, _kb_reply("kb_answer", "kb_quote", language, _language_of(citation, page),
                                       title=citation.title, text=text)
+
+
+# The topics the shop's own records answer (an order's status, a product's stock and price), and complaints, which
+# go to the team: any other topic a message asks about is a policy's to answer.
+_RECORD_TOPICS = {"order_status", "product_info", "complaint_escalation"}
+# How sure the intent model must be of a part's policy topic. A part read as "general" (a greeting, thanks, "I'm in
+# Vermont.", "It's been a week.") does not count: "general" is a whole message's topic only (store hours, "do I need
+# to bring anything?").
+POLICY_PART_CONFIDENCE = 0.4
+_EMAIL = re.compile(r"\S+@\S+")
+
+
+@functools.lru_cache(maxsize=1024)
+def policy_question(message: str) -> tuple[str, bool] | None:
+    """(question, whole): the part of a message asking about a policy rather than about an order's status or a
+    product's stock and price (the whole message when that is its topic), read by the intent model on the whole and
+    on each sentence; None when it asks only what the records answer."""
+    if len([t for t in tokens(_EMAIL.sub(" ", message)) if len(t) > 2]) < 2 or question_type.small_talk(message):
+        return None  # an e-mail address, an order number, "ok", "thanks, see you tomorrow!"
+    asked = question_type.asked_topics(message)
+    if asked[0][1] not in _RECORD_TOPICS:
+        return message, True
+    picked = [text for text, topic, probability in asked[1:]
+              if topic not in _RECORD_TOPICS and topic != "general" and probability >= POLICY_PART_CONFIDENCE]
+    return (" ".join(picked), False) if picked else None
+
+
+def policy_answer(ranker: UnitRanker, question: str, citations: list[Citation], documents: dict[str, str] | None,
+                  language: Language) -> tuple[Citation, str] | None:
+    """(citation, reply part): the policy or article units that answer the question, among the best pages the turn
+    retrieved (product pages left out: the shop's records speak for the product)."""
+    pages = [c for c in citations if not c.doc_id.startswith("product-")][:UNIT_SOURCES]
+    if not pages:
+        return None
+    sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in pages]
+    languages = [_language_of(c, text) for c, text in sources]
+    preferred = {i for i, lang in enumerate(languages) if lang == language}
+    picked = unit_answer(ranker, sources, question, preferred if len(preferred) < len(sources) else None,
+                         defer_to_words=False)
+    if picked is None:
+        return None
+    chosen, text = picked
+    return sources[chosen][0], _kb_reply("kb_answer", "kb_quote", language, languages[chosen],
+                                         title=sources[chosen][0].title, text=text)
 
 
 def fallback(language: Language) -> Draft:
@@ -698,6 +792,29 @@ def known_entities(state: TurnState, ports: TurnPorts) -> KnownEntities:
     return known
 
 
+# A policy question asked about an order or a product ("I opened an 8 L bag of the mix, can I return it?") is
+# retrieved on its own when the whole message retrieved no policy: the order's or product's words and the story
+# around them drown it. Its pages need this much less relevance than a question alone, since the intent model
+# already read a policy question in it.
+POLICY_SCORE_SLACK = 0.08
+
+
+def policy_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
+    """Policies and articles for the policy part of a message about an order or a product, when the turn's own
+    retrieval found none."""
+    facts = state.facts
+    if not (facts.orders or facts.products) or any(not c.doc_id.startswith("product-") for c in state.citations):
+        return []
+    policy = policy_question(state.turn.message)
+    if policy is None:
+        return []
+    settings = ports.settings
+    found = knowledge.retrieve(ports.knowledge, state.turn.tenant_id, policy[0], state.language,
+                               k=settings.KNOWLEDGE_TOP_K, min_score=0.0)
+    return [c for c in found if not c.doc_id.startswith("product-")
+            and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
+
+
 def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     assert state.screen is not None and state.context is not None
     intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
@@ -716,6 +833,19 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker)
+    extra = policy_citations(state, ports)
+    if extra:
+        # The policy part of a message about an order or a product, answered from the pages retrieved for it alone;
+        # only a reply whose figures the turn's own context holds (the output critic grounds figures in the turn's
+        # citations, the shop facts and the message).
+        draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=[*citations, *extra],
+                        facts=state.facts, escalation=state.escalation, language=language, ranker=ranker,
+                        documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, extra,
+                                                                            limit=2)})
+        grounding = " ".join([state.turn.message, state.facts.model_dump_json(), state.escalation.ticket_id or "",
+                              *(c.passage for c in citations), *documents.values()])
+        if set(re.findall(r"\d+", draft.reply)) <= set(re.findall(r"\d+", grounding)):
+            offline_draft, citations = draft, [*citations, *extra]
     follow_up = knowledge.follow_up_citations(state, ports) if not offline_draft.grounded else []
     if follow_up:
         # A follow-up that found nothing on its own, answered from the pages of the previous question's subject

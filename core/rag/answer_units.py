@@ -56,6 +56,28 @@ def _row_text(header: list[str], cells: list[str]) -> str:
     return ", ".join(pairs)
 
 
+# A line that goes on from the one above it: it starts in the middle of a sentence (a lower-case word, a figure, a
+# bracket), or the line above is a long one cut off without closing its sentence (a hard-wrapped paragraph or item).
+_GOES_ON = re.compile(r"[*_`]*[^\W\d_A-Z]|[*_`]*[\d(\[$€%]")
+_WRAP_WIDTH = 60
+
+
+def _joined_lines(lines: list[str]) -> list[str]:
+    """A paragraph's lines with the wrapped ones joined to the line they continue (headings, table rows, list items
+    and FAQ questions start lines of their own)."""
+    out: list[str] = []
+    for line in lines:
+        previous = out[-1] if out else ""
+        opens = line.startswith(("#", "|")) or _BULLET.match(line)
+        ended = _clean(previous)[-1:] in (".", "!", "?", ":", ";") if previous else True
+        if previous and not opens and not previous.startswith(("#", "|")) and not _clean(previous).endswith("?") \
+                and (_GOES_ON.match(line) or (not ended and len(previous) >= _WRAP_WIDTH)):
+            out[-1] = f"{previous} {line}"
+        else:
+            out.append(line)
+    return out
+
+
 def split_units(content: str) -> list[Unit]:
     """The document's answering units, in document order."""
     units: list[Unit] = []
@@ -76,7 +98,7 @@ def split_units(content: str) -> list[Unit]:
                           position=len(units), kind=kind, heading=heading, cells=cells))
 
     for paragraph in re.split(r"\n\s*\n", content):
-        lines = [line.strip() for line in paragraph.strip().splitlines() if line.strip()]
+        lines = _joined_lines([line.strip() for line in paragraph.strip().splitlines() if line.strip()])
         header: list[str] | None = None
         question: str | None = None
         for line in lines:

@@ -10,7 +10,8 @@ import numpy as np
 
 from core.agents import response
 from core.models import Citation
-from core.rag.answer_units import ReplyRanker, UnitVectors, rank_units, split_units
+from core.rag import answer_units
+from core.rag.answer_units import Ranked, ReplyRanker, UnitVectors, rank_units, split_units
 from core.text import tokens
 
 SHIPPING = """# Shipping & delivery
@@ -380,3 +381,68 @@ def test_a_page_written_to_the_knowledge_container_has_its_units_embedded_when_i
     hit = knowledge.search("shop-x", "shipping to the territories", k=1)[0]
     UNIT_VECTORS.get(embedder, hit.passage)  # the first question quoting the cited passage
     assert embedder.texts == []
+
+
+WRAPPED = """# Guarantee
+
+## What it doesn't cover
+
+- Plants left at a post office: if the carrier leaves a notice card, please pick your plant up **within
+  2 business days**. Plants collected later aren't covered, because they sat in a cold
+  depot.
+- Claims sent more than 14 days after delivery.
+
+We don't do exchanges by mail: send the item back for a refund and place a new order for the size or colour
+you want.
+
+Monday: closed
+Tuesday: 10 a.m. - 6 p.m.
+"""
+
+
+def test_a_hard_wrapped_item_or_paragraph_is_one_text_not_one_unit_per_line():
+    texts = [u.text for u in split_units(WRAPPED)]
+    assert "Plants left at a post office: if the carrier leaves a notice card, please pick your plant up within " \
+           "2 business days." in texts
+    assert "Plants collected later aren't covered, because they sat in a cold depot." in texts
+    assert "Claims sent more than 14 days after delivery." in texts
+    assert any(t.startswith("We don't do exchanges by mail") and t.endswith("colour you want.") for t in texts)
+    # Short lines that start with a capital (a list of days without bullets) stay lines of their own.
+    assert answer_units._joined_lines(["Monday: closed", "Tuesday: 10 a.m. - 6 p.m."]) == [
+        "Monday: closed", "Tuesday: 10 a.m. - 6 p.m."]
+    assert answer_units._joined_lines(["**Do you ship to PO boxes?**", "no, sorry."]) == [
+        "**Do you ship to PO boxes?**", "no, sorry."]  # a FAQ question keeps its line
+
+
+
+
+GIFT_CARDS = """# Gift cards
+
+- Sent by email within the hour, with a note from you.
+- Never expire, and can be spent over several orders.
+- Can't pay for Refill Club subscription orders.
+"""
+
+
+def test_each_part_of_a_question_is_ranked_on_its_own_words_and_adds_what_the_quote_leaves_out():
+    units = {u.text: u for u in split_units(GIFT_CARDS)}
+    sent, never, cant = (units[t] for t in (
+        "Sent by email within the hour, with a note from you.", "Never expire, and can be spent over several orders.",
+        "Can't pay for Refill Club subscription orders."))
+    whole = "Do gift cards expire? Can I use one to pay for my Refill Club subscription orders?"
+    scripted = {whole: [(never, 0.9), (sent, 0.5), (cant, 0.4)],
+                "Do gift cards expire?": [(never, 0.8), (sent, 0.798), (cant, 0.3)],
+                "Can I use one to pay for my Refill Club subscription orders?": [(cant, 0.7), (never, 0.6)]}
+    lexical_seen: dict[str, float] = {}
+
+    def ranker(question, documents, lexical):
+        lexical_seen[question] = lexical(cant, 0)
+        return [Ranked(score, score, 0, unit) for unit, score in scripted[question]]
+
+    picked = response.unit_answer(ranker, _sources(GIFT_CARDS), whole, defer_to_words=False)
+    assert picked is not None
+    # The part whose best unit is quoted already adds the one nearly as close; the other part adds its own.
+    assert picked[1] == ("Sent by email within the hour, with a note from you. Never expire, and can be spent over "
+                         "several orders. Can't pay for Refill Club subscription orders.")
+    # Each part's words score it, not the whole question's ("Refill Club" does not pull the first part).
+    assert lexical_seen["Do gift cards expire?"] < lexical_seen[whole]
