@@ -197,3 +197,12 @@ def test_a_parcel_the_carrier_could_not_deliver_comes_with_the_shops_rule_for_th
     reply = _compose("Where is my order #4310?", "order_status",
                      ShopFacts(order_lookup="found", orders=[on_its_way]), [CITATIONS[0], pickup, CITATIONS[2]])
     assert "post office" not in reply
+
+
+def test_the_policy_answer_cites_its_page_so_the_output_critic_grounds_its_figures_there():
+    draft = response.compose("My order 4306 came yesterday, can I still return it?", verdict=InputVerdict(),
+                             intent=IntentResult(label="returns_refunds", confidence=0.9, language="en"),
+                             citations=CITATIONS[:1], facts=ShopFacts(orders=[_order()]), escalation=Escalation(),
+                             language="en", documents=DOCUMENTS, ranker=functools.partial(rank_units, WordEmbedder()))
+    assert "30 days" in draft.reply
+    assert [c.doc_id for c in draft.citations] == ["policy-returns"]
