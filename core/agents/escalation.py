@@ -115,8 +115,9 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
         return "frustrated_customer"
     asks_back = words.tool_asked(message) in ("refund", "start_return", "start_exchange")
     # A question about how returns work, with no order in play, names a product's price, not an amount to pay back
-    # ("the $49 kettle: if I don't like it, can I return it within 30 days?"): the limit does not judge it.
-    how_returns_work = (asks_back and not orders and not intent.entities.order_numbers
+    # ("the $49 kettle: if I don't like it, can I return it within 30 days?"): the limit does not judge it. A demand
+    # ("it came broken, I want my money back!!") is no such question.
+    how_returns_work = (asks_back and "?" in message and not orders and not intent.entities.order_numbers
                         and not words.is_request(message, names_order=False))
     if intent.label == "returns_refunds" and refund_limit is not None:
         asked = _amounts(intent.entities.amounts)

@@ -101,6 +101,8 @@ def test_a_price_in_a_question_about_returns_is_no_refund_above_the_limit():
     # Asked for, or about an order in play, the same amount is the limit's to decide.
     assert escalation.decide(refund, InputVerdict(), unanswered_turns=0, message="I want a refund of $49",
                              refund_limit=40.0, model=ordinary) == "refund_above_limit"
+    assert escalation.decide(refund, InputVerdict(), unanswered_turns=0, refund_limit=40.0, model=ordinary,
+                             message="the $49 kettle came broken, I want my money back now!!") == "refund_above_limit"
     order = OrderFacts.model_validate({"order_number": "1042", "status": "delivered", "total": "49.00"})
     assert escalation.decide(refund, InputVerdict(), unanswered_turns=0, message=question, orders=[order],
                              refund_limit=40.0, model=ordinary) == "refund_above_limit"
