@@ -27,7 +27,7 @@ from core.utterances import INTENTS_DIR, load_examples
 
 GUARDRAILS_DIR = REPO_ROOT / "knowledge" / "guardrails"
 ESCALATION_DIR = REPO_ROOT / "knowledge" / "escalation"
-MODEL_VERSION = "critic-e5+chars-4"
+MODEL_VERSION = "critic-e5+chars-5"
 ORDINARY = "ordinary"
 #: The data's categories → the screen's reasons (the reply the customer gets is chosen by reason).
 REASONS = {
@@ -99,10 +99,17 @@ def _bare_details(count: int) -> list[str]:
         user = "".join(pick.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(pick.randint(3, 9)))
         sep = pick.choice([".", "_", ""])
         email = f"{user}{sep}{pick.randint(1, 99) if pick.random() < 0.4 else ''}@{pick.choice(domains)}"
-        out.append(pick.choice([email, email.upper(), f"#{pick.randint(1000, 99999)}", f"{pick.randint(1000, 99999)}",
-                                f"#{pick.randint(1000, 99999)} {email}", f"{pick.randint(200, 999)}-555-"
-                                f"{pick.randint(0, 9999):04d}", f"{email} #{pick.randint(1000, 99999)}"]))
+        detail = pick.choice([email, email.upper(), f"#{pick.randint(1000, 99999)}", f"{pick.randint(1000, 99999)}",
+                              f"#{pick.randint(1000, 99999)} {email}", f"{pick.randint(200, 999)}-555-"
+                              f"{pick.randint(0, 9999):04d}", f"{email} #{pick.randint(1000, 99999)}"])
+        out.append(pick.choice(_LEAD_INS).format(detail) if pick.random() < 0.5 else detail)
     return out
+
+
+#: How customers hand over a detail they were asked for ("It's …", "C'est …", "Es …", "sorry, it's …").
+_LEAD_INS = ["It's {}", "it is {}", "my email is {}", "sorry, it's {}", "oops, it's actually {}", "here: {}",
+             "C'est {}", "c'est plutôt {}", "mon courriel c'est {}", "désolé, c'est {}", "voici : {}",
+             "Es {}", "mi correo es {}", "perdón, es {}", "ah no, es {}", "aquí está: {}"]
 
 
 def training_set(guardrail_rows: list[dict]) -> tuple[list[str], list[str]]:

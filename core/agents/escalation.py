@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from core import lexicon
 from core.actions import words
-from core.agents import escalation_model
+from core.agents import escalation_model, question_type
 from core.agents.critic import number_value
 from core.models import Escalation, EscalationSignals, HandoffJob, InputVerdict, IntentResult, OrderFacts
 from core.pii.addresses import find_addresses
@@ -71,11 +71,21 @@ _LEARNED = {
 ORDINARY_SURE = 0.8
 
 
+#: A count of items makes a group order only when the escalation model is less sure than this that the message is
+#: ordinary: a number beside a product is far more often its model, capacity, size, power, a price or a count of
+#: points ("the iPhone 13 256GB", "the 10 inch pot", "100 points", "the 65W charger"). On the escalation authors'
+#: messages the quantity rule adds (model trained without them), "none" is 0.93 or less; on ordinary questions
+#: with such a number, 0.98 or more.
+BULK_UNLESS_ORDINARY = 0.95
+
+
 def read_message(intent: IntentResult, message: str, model=None) -> EscalationSignals:
-    """What the message itself says about a hand-off: the escalation model's scores and a group-order quantity."""
+    """What the message itself says about a hand-off: the escalation model's scores and a group-order quantity in a
+    message the model does not take for a plainly ordinary question."""
     scores = escalation_model.probabilities(message, model) if message.strip() else {}
     bulk = False
-    if intent.label not in ("order_status", "returns_refunds"):
+    corroborated = scores.get(escalation_model.NONE, 1.0) < BULK_UNLESS_ORDINARY
+    if corroborated and intent.label not in ("order_status", "returns_refunds"):
         bulk = bulk_quantity(fold(without_addresses(message)).replace("’", "'"), intent.entities.order_numbers)
     return EscalationSignals(scores=scores, bulk_order=bulk)
 
@@ -103,16 +113,21 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
         return "complaint"
     if "abusive_language" in verdict.reasons or learned in ("frustration", "abuse"):
         return "frustrated_customer"
+    asks_back = words.tool_asked(message) in ("refund", "start_return", "start_exchange")
+    # A question about how returns work, with no order in play, names a product's price, not an amount to pay back
+    # ("the $49 kettle: if I don't like it, can I return it within 30 days?"): the limit does not judge it. A demand
+    # ("it came broken, I want my money back!!") is no such question.
+    how_returns_work = (asks_back and "?" in message and not orders and not intent.entities.order_numbers
+                        and not words.is_request(message, names_order=False))
     if intent.label == "returns_refunds" and refund_limit is not None:
         asked = _amounts(intent.entities.amounts)
         totals = [float(o.total) for o in orders or [] if o.total]
         # Without an amount, the order's total is what is asked back, if the message asks for anything back at
         # all: "what is your return policy?" about a large order is a question, not a refund.
-        asks_back = words.tool_asked(message) in ("refund", "start_return", "start_exchange")
-        if any(a > refund_limit for a in asked) or (not asked and asks_back and any(t > refund_limit
-                                                                                  for t in totals)):
+        if (any(a > refund_limit for a in asked) and not how_returns_work) or (
+                not asked and asks_back and any(t > refund_limit for t in totals)):
             return "refund_above_limit"
-    if learned == "refund_decision" and intent.entities.amounts:
+    if learned == "refund_decision" and intent.entities.amounts and not how_returns_work:
         learned = None  # a refund of a named amount is the limit's to decide (above: escalated; otherwise approved)
     if learned is not None:
         return _LEARNED[learned]
@@ -162,16 +177,32 @@ def read_signals(state: TurnState, ports: TurnPorts) -> EscalationSignals:
     return read_message(state.intent, state.turn.message)
 
 
+#: Small talk the response agent answers with its own reply (greeting, thanks, goodbye, "are you a bot?", "what can
+#: you do?"): such a turn is never a failure to answer, though it finds no order, product or page.
+ANSWERED_SMALL_TALK = frozenset({"greeting", "thanks", "goodbye", "bot", "capabilities"})
+
+
+def _unanswered(state: TurnState) -> bool:
+    """Whether this turn counts as unanswered: it found no order, product or page and is not small talk. The
+    question-type model is asked only when the turn would otherwise make the failures repeated."""
+    if state.facts.orders or state.facts.products or state.citations:
+        return False
+    assert state.context is not None
+    if state.context.unanswered_turns < 1 or not state.turn.message.strip():
+        return True
+    return question_type.small_talk(state.turn.message) not in ANSWERED_SMALL_TALK
+
+
 def reason_for(state: TurnState) -> str | None:
-    """Pure rule (no I/O): why this turn goes to a person, or None. A turn with no orders, products or citations
-    counts as unanswered."""
+    """Rule (no I/O; the question-type model it may ask is loaded with the app): why this turn goes to a person, or
+    None. A turn with no orders, products or citations counts as unanswered, unless it is small talk."""
     if state.screen is None or state.intent is None or state.context is None or state.screen.blocked:
         return None
     if state.action is not None and state.action.handled:
         # The order-action dialogue answered: a person is needed only for a change they must approve.
         return "approval_required" if state.action.approval else None
-    answered = bool(state.facts.orders or state.facts.products or state.citations)
-    return decide(state.intent, state.screen, unanswered_turns=state.context.unanswered_turns + (0 if answered else 1),
+    unanswered = _unanswered(state)
+    return decide(state.intent, state.screen, unanswered_turns=state.context.unanswered_turns + int(unanswered),
                   message=state.turn.message, orders=state.facts.orders,
                   refund_limit=state.context.tenant.escalation.refund_auto_approve_limit, signals=state.signals)
 

@@ -60,11 +60,15 @@ def check_turn(expect: dict, body: dict) -> list[str]:
                 if not any(_fold(s) in reply for s in spellings)]
     problems += [f"contains {text!r}" for text in expect.get("absent", []) if _fold(text) in reply]
     escalated = expect.get("escalated")
-    if escalated is not None and bool((body.get("escalation") or {}).get("escalated")) != escalated:
-        problems.append(f"escalated is not {escalated}")
+    escalation = body.get("escalation") or {}
+    if escalated is not None and bool(escalation.get("escalated")) != escalated:
+        problems.append(f"escalated is not {escalated} (reason {escalation.get('reason')}, intent "
+                        f"{body.get('intent')})")
     blocked = expect.get("blocked")
-    if blocked is not None and bool((body.get("guardrail") or {}).get("blocked")) != blocked:
-        problems.append(f"blocked is not {blocked}")
+    guardrail = body.get("guardrail") or {}
+    if blocked is not None and bool(guardrail.get("blocked")) != blocked:
+        problems.append(f"blocked is not {blocked} (reasons {guardrail.get('reasons')}, escalation "
+                        f"{escalation.get('reason')})")
     return problems
 
 
