@@ -7,26 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from core.agents import escalation, question_type
 from core.models import Citation, Entities, EscalationSignals, InputVerdict, IntentResult, OrderFacts, TurnInput
 from core.tenants import TenantConfig
 from core.turn.state import TurnContext, TurnState
+from tests.unit.test_escalation_model import FixedModel
 
 TENANT = Path(__file__).resolve().parents[1] / "fixtures" / "tenants" / "maple-paws" / "tenant.json"
-
-
-class FixedModel:
-    """Stands in for the trained pipeline: always the same probabilities."""
-
-    def __init__(self, **probabilities: float):
-        self.classes_ = np.array(list(probabilities))
-        self._row = np.array(list(probabilities.values()))
-
-    def predict_proba(self, texts):
-        return np.array([self._row for _ in texts])
 
 
 def _intent(label="product_info", **kw) -> IntentResult:

@@ -17,13 +17,19 @@ def fake_vector(text: str) -> np.ndarray:
     return rng.standard_normal(8).astype(np.float32)
 
 
-def test_texts_queued_during_a_pass_share_the_next_one_and_each_caller_gets_its_own_row():
-    passes: list[list[str]] = []
+def recording_forward(passes: list[list[str]]):
+    """A forward pass that records the texts of each pass and answers each text's own vector."""
 
     def forward(texts: list[str]) -> np.ndarray:
         passes.append(list(texts))
         return np.stack([fake_vector(t) for t in texts])
 
+    return forward
+
+
+def test_texts_queued_during_a_pass_share_the_next_one_and_each_caller_gets_its_own_row():
+    passes: list[list[str]] = []
+    forward = recording_forward(passes)
     with ThreadPoolExecutor(max_workers=1) as forward_thread:
         batcher = QueryBatcher(forward, forward_thread, max_batch=16)
         gate = threading.Event()
@@ -104,11 +110,7 @@ def test_concurrent_turns_queries_on_the_engine_get_the_vectors_they_would_get_a
 
 def test_the_texts_of_one_call_share_one_pass_and_each_gets_its_own_row():
     passes: list[list[str]] = []
-
-    def forward(texts: list[str]) -> np.ndarray:
-        passes.append(list(texts))
-        return np.stack([fake_vector(t) for t in texts])
-
+    forward = recording_forward(passes)
     with ThreadPoolExecutor(max_workers=1) as forward_thread:
         batcher = QueryBatcher(forward, forward_thread, max_batch=16)
         texts = ["how much is shipping?", "and is it free from some amount?", "do you ship to Nunavut?"]
