@@ -71,6 +71,19 @@ class WordEmbedder:
         return np.stack([self._vector(t) for t in texts])
 
 
+class PassageCounter(WordEmbedder):
+    """The word embedder under its own model id (unit vectors are kept by model), keeping every passage text it
+    embeds (``texts``: an indexer reads ``embedded`` as a count)."""
+
+    def __init__(self, model_id: str):
+        self.model_id = model_id
+        self.texts: list[str] = []
+
+    def embed_passages(self, texts):
+        self.texts += list(texts)
+        return super().embed_passages(texts)
+
+
 def test_a_table_row_is_a_unit_read_with_its_column_names():
     rows = [u for u in split_units(SHIPPING) if u.kind == "row"]
     assert [u.text for u in rows] == [
@@ -287,16 +300,6 @@ def test_an_import_embeds_the_units_of_every_passage_a_search_can_cite(tmp_path)
     from core.rag.indexing import chunk_records, cited_passages
     from core.rag.ingest import embed_answer_units
 
-    class Counting(WordEmbedder):
-        model_id = "counting-words-passages"
-
-        def __init__(self):
-            self.embedded: list[str] = []
-
-        def embed_passages(self, texts):
-            self.embedded += list(texts)
-            return super().embed_passages(texts)
-
     sections = "\n\n".join(f"## Section {i}\n\n" + " ".join(f"Rule {i}.{j} of this shop applies to parcel type {j}."
                                                            for j in range(12)) for i in range(4))
     page = KnowledgeDocument(id="policy-long", title="Long policy", content=f"# Long policy\n\n{sections}\n")
@@ -306,17 +309,18 @@ def test_an_import_embeds_the_units_of_every_passage_a_search_can_cite(tmp_path)
     assert len(passages) == len(chunks) + len(chunks) * (len(chunks) - 1) // 2
     assert all(c in passages for c in chunks) and f"{chunks[0]}\n\n{chunks[2]}" in passages
 
-    inner = Counting()
+    inner = PassageCounter("counting-words-passages")
     embed_answer_units([page], CachedEmbedder(inner, EmbeddingCache(tmp_path / "embeddings.sqlite")))
-    assert inner.embedded and len(inner.embedded) == len(set(inner.embedded))  # each unit text once
+    assert inner.texts and len(inner.texts) == len(set(inner.texts))  # each unit text once
 
-    elsewhere = Counting()  # another process: its own units in memory, the same embedding cache
+    # another process: its own units in memory, the same embedding cache
+    elsewhere = PassageCounter("counting-words-passages")
     cached = CachedEmbedder(elsewhere, EmbeddingCache(tmp_path / "embeddings.sqlite"))
     vectors = UnitVectors()
     for text in [page.content, *passages]:
         units, rows = vectors.get(cached, text)
         assert len(units) == len(rows) > 0
-    assert elsewhere.embedded == []
+    assert elsewhere.texts == []
 
 
 def test_a_replys_ranker_embeds_the_question_parts_in_one_call_and_ranks_as_rank_units_does():
@@ -359,17 +363,7 @@ def test_a_page_written_to_the_knowledge_container_has_its_units_embedded_when_i
     from core.rag.vector_index import EmbeddedVectorIndex
     from core.stores.memory_store import MemoryDocumentStore
 
-    class Counting(WordEmbedder):
-        model_id = "counting-words-blob"
-
-        def __init__(self):
-            self.texts: list[str] = []
-
-        def embed_passages(self, texts):
-            self.texts += list(texts)
-            return super().embed_passages(texts)
-
-    store, embedder = MemoryDocumentStore(), Counting()
+    store, embedder = MemoryDocumentStore(), PassageCounter("counting-words-blob")
     knowledge = KnowledgeSearch(store, embedder=embedder, index=EmbeddedVectorIndex(tmp_path / "index"))
     (event,) = parse_blob_events(json.dumps(blob_event("created", "knowledge", "shop-x/policies/shipping.md")))
     result = apply_blob_event(event, tenant=SimpleNamespace(currency="CAD", shop_url=None),
