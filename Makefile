@@ -58,6 +58,7 @@ core/artifacts/critic-model.stamp: $(VENV)/.installed $(shell find knowledge/gua
 
 # The learned PII name / address detector, trained at build time from knowledge/pii (cached by a data fingerprint).
 core/artifacts/pii-ner-model.stamp: $(VENV)/.installed knowledge/pii/ner-train.jsonl core/pii/ner.py core/pii/ner_features.py \
+                          core/pii/name_lists.py \
                           core/pii/ner_train.py \
                           $(wildcard core/pii/data/*.txt)
 	$(PY) -m core.pii.ner_train

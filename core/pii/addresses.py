@@ -1,5 +1,5 @@
-"""Postal addresses by rule, next to the learned detector (``core.pii.ner``): street lines with a known street
-type and a house number (US/CA English, French, Spanish) and PO boxes.
+"""Postal addresses by rule, next to the learned detector (``core.pii.ner``, which also reads post-office boxes):
+street lines with a known street type and a house number (US/CA English, French, Spanish).
 
 A street line ("2217, rue Beaubien Est, app. 3", "742 Evergreen Terrace Apt 4B", "C/ Mayor 12, 3º B") is found
 from its street type and house number; the span then grows over what usually follows it on the same line: city,
@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from .patterns import CA_POSTAL, US_STATES
 from .spans import Label, Span
 
-_I = re.IGNORECASE
 _CAP = r"[A-ZÀ-Ý0-9][\w'’.-]*"
 _NAMEWORD = (r"(?:[A-ZÀ-Ý0-9][\w'’.-]*|de|du|des|la|le|les|l'|l’|d'|d’|of|the|del|los|las|el|y|sur|en|aux|au|saint"
              r"|sainte)")
@@ -52,10 +51,6 @@ ES_STREET = re.compile(
     rf"(?<!\w)(?:{ES_TYPES})\.?\s+(?:{_NAMEWORD}\s+){{0,4}}?{_CAP},?\s*(?:n[º°o]\.?|n[úu]m\.?|n[úu]mero|#)?\s*"
     rf"\d{{1,5}}[A-Za-z]?(?:-\d{{1,4}})?(?!\d)(?:\s*,?\s*(?:{UNIT}|\d{{1,2}}\s?[º°ª]\s?(?:[A-Za-z](?!\w)|(?i:izq(?:da)?\.?|izda\.?|dcha\.?"
     rf"|der(?:echa)?\.?|izquierda))?|s/n)(?!\w)){{0,3}}")
-# "2217 Beaubien Est" style lines have no type; a PO box is an address too.
-PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?\s?Box|Post Office Box|C\.?P\.?|Case postale|Casilla|Apartado(?: de correos)?"
-                    r"|Apdo\.?)\s*\d{1,6}\b", _I)
-
 _MX_ES_AREA = (r"(?:Col\.?|Colonia|Fracc\.?|Fraccionamiento|Barrio|Bo\.|Urb\.?|Urbanizaci[óo]n|Pol\.?|Pol[íi]gono"
                r"|succ\.?|succursale|Stn\.?|Station|RR\s?\d+|C\.?\s?P\.?\s?\d{4,5}|CP\s?\d{4,5})"
                r"(?:\s+[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){0,3})?")
@@ -105,5 +100,3 @@ def find_addresses(text: str, lang: str | None = None) -> Iterator[Span]:
             while end > m.start() and text[end - 1] in " ,":
                 end -= 1
             yield Span(m.start(), grow(text, end), Label.ADDRESS, "address")
-    for m in PO_BOX.finditer(text):
-        yield Span(m.start(), grow(text, m.end()), Label.ADDRESS, "address")

@@ -20,13 +20,15 @@ def _lang(lang: str | None) -> str | None:
     return lang[:2].lower() if lang else None
 
 
-_LEADING = re.compile(r"^[\W_]+")
+_LEADING = re.compile(r"^(?:(?!#\d)[\W_])+")
 
 
 def _strip_edges(piece: str) -> str:
-    """Without punctuation or spaces at either end, but with the period of a final abbreviation ("Qro.", "Ave.")."""
+    """Without punctuation or spaces at either end, but with the period of a final abbreviation ("Qro.", "Ave."), a
+    "#" before a number ("#5-37") and a parenthesis that closes one the piece opened ("(Québec)")."""
     piece = _LEADING.sub("", piece)
-    while piece and not piece[-1].isalnum() and not (piece[-1] == "." and piece[-2:-1].isalnum()):
+    while piece and not piece[-1].isalnum() and not (piece[-1] == "." and piece[-2:-1].isalnum()) and not (
+            piece[-1] == ")" and piece.count("(") >= piece.count(")")):
         piece = piece[:-1]
     return piece
 

@@ -1,69 +1,24 @@
 """Person names in en / fr / es customer messages: the rules kept next to the learned detector (``core.pii.ner``).
 
-The learned detector reads names from their context (introductions, greetings, signatures, running text); these
-rules cover what it reads less surely: titles ("Mr/Mme/Sra", masked with the name), relations ("my sister",
-"mi hija"), a connective before a given name ("for Ana"), sign-offs, and capitalised words whose first word is a
-known given name (``data/first_names.txt``) followed by capitalised family names. Matching ignores case and accents.
+The learned detector reads names from their context (introductions, greetings, sign-offs and signatures, running
+text); these rules cover what it reads less surely: titles ("Mr/Mme/Sra", masked with the name), relations ("my
+sister", "mi hija"), a connective before a given name ("for Ana"), and capitalised words whose first word is a known
+given name (``data/first_names.txt``) followed by capitalised family names. Matching ignores case and accents.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import NamedTuple
 
+from .name_lists import AMBIGUOUS, census_given, family_names, given_names
 from .normalize import fold
 from .spans import Label, Span
 
-_DATA = Path(__file__).parent / "data"
 _WORD = re.compile(r"(?:[OoDd]['’]|Mc|Mac)?[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
 
 
-def _load(name: str) -> frozenset[str]:
-    words: set[str] = set()
-    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            words.update(fold(w) for w in line.split())
-    return frozenset(words)
-
-
-@functools.lru_cache(maxsize=1)
-def given_names() -> frozenset[str]:
-    return _load("first_names.txt")
-
-
-@functools.lru_cache(maxsize=1)
-def family_names() -> frozenset[str]:
-    return _load("surnames.txt")
-
-
-@functools.lru_cache(maxsize=1)
-def census_given() -> frozenset[str]:
-    """US Census given names: broad but full of everyday words, so a hint next to another clue only."""
-    return frozenset(n for n in _load("census_first_names.txt") if len(n) >= 3) - AMBIGUOUS - CENSUS_WORDS
-
-
-@functools.lru_cache(maxsize=1)
-def census_family() -> frozenset[str]:
-    return _load("census_surnames.txt") | family_names()
-
-
-# Given names that are also everyday words, scents or places: a name only with context or a family name after.
-AMBIGUOUS = frozenset("""rose rosa amber jade violette clementine iris holly ruby april may june august grace will
-mark bill rob olive ginger sage dolores mercedes pilar angel cruz paz luz sol rosario victoria florence france jordan
-summer dawn faith hope joy crystal max guy gene eden china paris lima chase brooke sandy frank regis pascal lucky
-roman german noel rene""".split())
-
-# Census given names that are everyday English words.
-CENSUS_WORDS = frozenset("""sky rich page major young king don art dee ivy sunny lucky star misty dusty rusty candy
-honey cherry pepper coral jewel pearl violet lily daisy hazel fern heather autumn winter spring eve mercy patience
-prudence charity chance hunter carter mason miles rocky stormy sterling royal prince princess queen duke earl baron
-pat sue ray gay love see son sun way else ever more less few much many any all one two three can cannot big little
-long short tall fair free bless blessing precious happy merry dear honor justice liberty unique early late even
-lane dale glen wood woods field fields brook brooks river rivers lake stone rock hill hills
-""".split())
 PARTICLES = frozenset("de del la las los da das di do dos du des van von der den le y e st st. ste ste. bin ibn al el"
                       .split())
 
@@ -112,14 +67,6 @@ RELATION = re.compile(
     r"|novi[oa]|sobrin[oa]|suegr[oa]|jefe|jefa|patron(?:ne)?|manager|assistant)\s*,?\s+",
     re.IGNORECASE,
 )
-SIGN_OFF = re.compile(r"(?:thanks|thank you|thx|ty|tks|many thanks|regards|best regards|best wishes|all the best|best"
-                      r"|cheers|sincerely|kind regards|merci beaucoup|merci|bien cordialement|meilleures salutations"
-                      r"|sinc[èe]res salutations|saludos cordiales|un cordial saludo|gracias de antemano|merci d'avance"
-                      r"|cordialement|salutations|bien à vous|bonne journée|gracias|muchas gracias"
-                      r"|saludos|un saludo|atentamente|cordiales saludos|abrazos|bisous|xoxo|love|warmly|take care"
-                      r"|bises|un abrazo|besos)\s*[,!.]*\s*(?:[-—–]+\s*)?$|^\s*[-—–]+\s*$|[.!?)]\s*[-—–]+\s*$|\n\s*$",
-                      re.IGNORECASE)
-
 # Words after which two capitalised words are a product, a place or an event rather than a person.
 THING_WORDS = frozenset(fold(w) for w in """
 soap soaps bar bars cream crème crema balm baume bálsamo candle candles chandelle vela set sets kit box coffret
@@ -253,25 +200,6 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             if pattern is CONNECTIVE and not (_plausible(words, i, j) and _given_or_family(words, i, j)):
                 continue
             yield from emit(i, j, m.start() if pattern is TITLE else None)
-
-    # Sign-offs: the name right before the end of the message or of a line, after "Thanks," / "Merci," / "—".
-    for k, word in enumerate(words):
-        if k in taken or not _capitalised(word) or word.key in NOT_NAME:
-            continue
-        before = text[max(0, word.start - 40):word.start]
-        sign_off = SIGN_OFF.search(before.rstrip())
-        if sign_off is None:
-            continue
-        # "Thanks, Name" / "—Name" / a sign-off that starts its own sentence ("svp. merci Zach")
-        prefix = before.rstrip()[:sign_off.start()]
-        if re.search(r"(?:^|\n|[,!.]\s*|[-—–]\s*)$", before) or re.search(r"(?:^|[.!?,\n])\s*$", prefix) or (
-                word.start - 40 <= 0 and not prefix.strip()):
-            j = _run(text, words, k, max_words=3)
-            rest = text[words[j - 1].end:] if j > k else ""
-            at_end = re.fullmatch(r"[\s.!)\]]*", rest) is not None
-            if j > k and re.fullmatch(r"[\s.!)\]]*(?:\n[\s\S]*)?", rest) and (
-                    _plausible(words, k, j) or (at_end and word.key not in THING_WORDS)):
-                yield from emit(k, j)
 
     # Given names in running text, with the family names after them.
     for k, word in enumerate(words):

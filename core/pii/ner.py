@@ -51,7 +51,8 @@ def bio(tokens: list[Token], spans: list[list]) -> list[str]:
 def fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(TRAIN_FILE.read_bytes())
-    for path in (Path(__file__).with_name("ner_features.py"), *sorted((Path(__file__).parent / "data").glob("*.txt"))):
+    here = Path(__file__).parent
+    for path in (here / "ner_features.py", here / "name_lists.py", *sorted((here / "data").glob("*.txt"))):
         digest.update(path.read_bytes())
     digest.update(json.dumps(PARAMS, sort_keys=True).encode())
     return digest.hexdigest()[:16]
@@ -111,12 +112,19 @@ def _word(token: Token) -> bool:
 
 
 def _trimmed(tokens: list[Token], i: int, j: int) -> tuple[int, int]:
-    """Without the punctuation at either end, but with the period of a final abbreviation ("Ave.", "Jr.")."""
+    """Without the punctuation at either end, but with the period of a final abbreviation ("Ave.", "Jr."), the "#"
+    glued to a number ("#5-37, boul. …") and the parenthesis that closes one the span opened ("(Québec)")."""
     while i < j and not _word(tokens[i]):
+        if tokens[i].text == "#" and i + 1 < j and tokens[i + 1].start == tokens[i].end and \
+                tokens[i + 1].text[:1].isdigit():
+            break
         i += 1
     while j > i and not _word(tokens[j - 1]):
         if tokens[j - 1].text == "." and j - 2 >= i and tokens[j - 2].end == tokens[j - 1].start and \
                 len(tokens[j - 2].text) <= 4 and _word(tokens[j - 2]):
+            break
+        if tokens[j - 1].text == ")" and sum(t.text == "(" for t in tokens[i:j - 1]) > \
+                sum(t.text == ")" for t in tokens[i:j - 1]):
             break
         j -= 1
     return i, j

@@ -16,295 +16,40 @@ import random
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.config import REPO_ROOT
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 OUT_DIR = REPO_ROOT / "knowledge" / "pii"
 SEED_TRAIN, SEED_DEV = 20261206, 777
 PER, ADDR = "PERSON", "ADDRESS"
 
 # Slots: {MSG} a customer message without names or addresses (the intent utterances of knowledge/intents, see
-# ``utterances``), {NAME} full name, {FIRST} given name, {LAST} family name (after a title), {ADDR} address on one line,
-# {ADDR_ML} on several lines, {STREET} street line only, {CITYLINE} city + region + postal code, {CITY} a city
-# named as where the customer lives. Not PII for this detector: {PRODUCT} {ORDER} {EMAIL} {PHONE} {DATE} {SHOP}
-# {BIGCITY} (a city named as a place, not an address) {COMPANY} {CARD} {EXP} {AMOUNT} {TRACKING} {IBAN}.
-TEMPLATES: dict[str, list[str]] = {
-    "en": [
-        "{FIRST} and {FIRST} both ordered the {PRODUCT}, can you combine the shipping?",
-        "Thanks {FIRST}!",
-        "{FIRST} here. {MSG}",
-        "--\n{NAME}\nCustomer since 2019",
-        "The courier left it with {NAME} at number 12, who is that?",
-        "I spoke with {FIRST} on the phone and {FIRST} said to email you.",
-        "{MSG} Sent by {NAME}",
-        "From: {NAME} <{EMAIL}>\n{MSG}",
-        "Hi team, {LAST} family here, {MSG}",
-        "Please put {NAME} as the recipient and {STREET} as the address.",
-        "{MSG} ({NAME}, {CITYLINE})",
-        "yes its {NAME} from {CITY}",
-        "Please charge my Visa {CARD} (exp {EXP}) instead, the Amex failed.",
-        "I was charged {AMOUNT} twice on {DATE}. Refund the {AMOUNT} please. Call me at {PHONE}.",
-        "Tracking {TRACKING} hasn't moved in 6 days, I ordered 3 items for {AMOUNT}.",
-        "My IBAN is {IBAN}, please send the refund there. Madam, Sir, thank you.",
-        "Size 10 in the {PRODUCT}, pack of 12, room 4 at the office after 6pm. Thanks!",
-        "{NAME}, Mastercard ending 4444, order {ORDER}, total {AMOUNT}.",
-        "Call me: {PHONE}. I'm very unhappy. Ticket {ORDER} is still open.",
-        "{MSG} Thanks!",
-        "{MSG}\nWarm regards",
-        "{MSG} Cheers",
-        "{MSG}",
-        "{MSG}",
-        "{MSG}\n\nThanks,\n{NAME}",
-        "Hi, I'm {NAME}. {MSG}",
-        "{MSG} My address is {ADDR}.",
-        "{MSG}\n{NAME}\n{ADDR_ML}",
-        "{MSG} - {FIRST}",
-        "{MSG} Please send it to {STREET}, {CITYLINE}.",
-        "Hello {FIRST}, {MSG}",
-        "{MSG} I'm in {CITY} by the way.",
-        "Hi, my name is {NAME} and I ordered the {PRODUCT} last week. Order {ORDER}.",
-        "hello this is {NAME}, where is my order {ORDER}??",
-        "Please ship it to {ADDR}.",
-        "Can you change the delivery address to {ADDR} please",
-        "My new address is {ADDR_ML}",
-        "Ship to:\n{NAME}\n{ADDR_ML}",
-        "Thanks,\n{NAME}",
-        "Thanks so much!\n\n{NAME}\n{PHONE}",
-        "Best regards,\n{NAME}\n{ADDR_ML}",
-        "I moved to {STREET} last month, can you update my account?",
-        "the package went to {STREET} instead of {STREET}",
-        "I live at {ADDR}, is delivery free there?",
-        "Order {ORDER} for {NAME}, {ADDR}",
-        "Name: {NAME}\nAddress: {ADDR}\nPhone: {PHONE}",
-        "Full name: {NAME}\nStreet: {STREET}\nCity: {CITYLINE}",
-        "My sister {FIRST} picked it up for me but it was the wrong size",
-        "Hi, it's {FIRST} again. Any news on my refund?",
-        "Could you ask {NAME} to call me back? She helped me yesterday.",
-        "Dear Mr. {LAST}, thank you for your reply.",
-        "Hello Ms. {LAST}, I received the {PRODUCT} but it was damaged.",
-        "I'm ordering a gift for {NAME}, can you add a note?",
-        "the gift is for my friend {NAME} at {ADDR}",
-        "my billing address is {STREET}, {CITYLINE} but ship to my office",
-        "Send the replacement to {NAME}, {STREET}, {CITYLINE}.",
-        "Do you ship to {BIGCITY}? I'm visiting family there.",
-        "Is the {PRODUCT} in stock? I want two.",
-        "I will mark the box as returned when it leaves {BIGCITY}.",
-        "Hope you're well! The {PRODUCT} smells amazing.",
-        "May I get a refund for order {ORDER}? It arrived on {DATE}.",
-        "Your colleague {FIRST} said I'd get a discount code.",
-        "{NAME} here, I never got the confirmation email at {EMAIL}",
-        "wrong address on my order, it should be {ADDR} not {STREET}",
-        "I'm at {STREET} in {CITY}, can I pick it up instead?",
-        "Please cancel order {ORDER}. {NAME}",
-        "can u send it to my work {ADDR} thx",
-        "Hi {FIRST}, thanks for the quick answer!",
-        "The parcel says delivered to {CITYLINE} but I'm in {CITY}.",
-        "I bought the {PRODUCT} from {SHOP} and it leaked.",
-        "{COMPANY} ordered 40 units of the {PRODUCT} for our office.",
-        "Cheers, {FIRST}",
-        "Recipient: {NAME}, {ADDR}",
-        "It was signed for by {NAME} but I don't know who that is.",
-        "Account holder: {NAME}",
-        "I am writing on behalf of my mother, {NAME}, who lives at {ADDR}.",
-        "my name's {NAME} my address is {ADDR} and my phone is {PHONE}",
-        "Grace period for returns? I got it on {DATE}.",
-        "The {PRODUCT} was a present for {FIRST}.",
-        "Please update: {NAME} / {STREET} / {CITYLINE}",
-        "We're moving from {CITY} to {ADDR} on {DATE}.",
-        "Hey! {FIRST} from the {BIGCITY} market stall here, do you do wholesale?",
-    ],
-    "fr": [
-        "{FIRST} et {FIRST} ont commandé le {PRODUCT}, pouvez-vous regrouper l'envoi?",
-        "Merci {FIRST}!",
-        "{FIRST} ici. {MSG}",
-        "--\n{NAME}\nCliente depuis 2019",
-        "Le livreur l'a laissé chez {NAME} au numéro 12, qui est-ce?",
-        "J'ai parlé avec {FIRST} au téléphone et {FIRST} m'a dit d'écrire.",
-        "{MSG} Envoyé par {NAME}",
-        "De : {NAME} <{EMAIL}>\n{MSG}",
-        "Bonjour, la famille {LAST} ici, {MSG}",
-        "Mettez {NAME} comme destinataire et {STREET} comme adresse.",
-        "{MSG} ({NAME}, {CITYLINE})",
-        "oui c'est {NAME} de {CITY}",
-        "Veuillez débiter ma Visa {CARD} (exp {EXP}), la Amex a été refusée.",
-        "On m'a facturé {AMOUNT} deux fois le {DATE}. Remboursez les {AMOUNT} svp. Appelez-moi au {PHONE}.",
-        "Le suivi {TRACKING} ne bouge plus depuis 6 jours, j'ai commandé 3 articles pour {AMOUNT}.",
-        "Madame, Monsieur, mon IBAN est {IBAN}, versez-y le remboursement.",
-        "Taille 10 du {PRODUCT}, paquet de 12, local 4 au bureau après 18 h. Merci!",
-        "{NAME}, Mastercard se terminant par 4444, commande {ORDER}, total {AMOUNT}.",
-        "Appelez-moi : {PHONE}. Je suis très mécontente. Le dossier {ORDER} est encore ouvert.",
-        "{MSG} Merci!",
-        "{MSG}\nCordialement",
-        "{MSG} Bonne journée",
-        "{MSG}",
-        "{MSG}",
-        "{MSG}\n\nMerci,\n{NAME}",
-        "Bonjour, ici {NAME}. {MSG}",
-        "{MSG} Mon adresse est {ADDR}.",
-        "{MSG}\n{NAME}\n{ADDR_ML}",
-        "{MSG} - {FIRST}",
-        "{MSG} Envoyez-le au {STREET}, {CITYLINE}.",
-        "Bonjour {FIRST}, {MSG}",
-        "{MSG} Je suis à {CITY} en passant.",
-        "Bonjour, je m'appelle {NAME} et j'ai commandé le {PRODUCT}. Commande {ORDER}.",
-        "bonjour c'est {NAME}, où est ma commande {ORDER}?",
-        "Pouvez-vous livrer au {ADDR}?",
-        "Ma nouvelle adresse est {ADDR_ML}",
-        "Livraison :\n{NAME}\n{ADDR_ML}",
-        "Merci,\n{NAME}",
-        "Merci beaucoup!\n\n{NAME}\n{PHONE}",
-        "Cordialement,\n{NAME}\n{ADDR_ML}",
-        "J'ai déménagé au {STREET} le mois dernier, pouvez-vous mettre mon compte à jour?",
-        "le colis est allé au {STREET} au lieu du {STREET}",
-        "J'habite au {ADDR}, la livraison est-elle gratuite?",
-        "Commande {ORDER} pour {NAME}, {ADDR}",
-        "Nom : {NAME}\nAdresse : {ADDR}\nTéléphone : {PHONE}",
-        "Ma sœur {FIRST} l'a récupéré pour moi mais ce n'est pas la bonne taille",
-        "Bonjour, c'est encore {FIRST}. Des nouvelles de mon remboursement?",
-        "Pouvez-vous demander à {NAME} de me rappeler?",
-        "Bonjour M. {LAST}, merci pour votre réponse.",
-        "Madame {LAST}, j'ai reçu le {PRODUCT} mais il était abîmé.",
-        "C'est un cadeau pour {NAME}, pouvez-vous ajouter un mot?",
-        "le cadeau est pour mon amie {NAME} au {ADDR}",
-        "Envoyez le remplacement à {NAME}, {STREET}, {CITYLINE}.",
-        "Livrez-vous à {BIGCITY}? Je suis en visite là-bas.",
-        "Le {PRODUCT} est-il en stock? J'en veux deux.",
-        "Puis-je avoir un remboursement pour la commande {ORDER}? Reçue le {DATE}.",
-        "Votre collègue {FIRST} m'a promis un code promo.",
-        "Ici {NAME}, je n'ai jamais reçu le courriel à {EMAIL}",
-        "mauvaise adresse sur ma commande, c'est {ADDR} et non {STREET}",
-        "Je suis au {STREET} à {CITY}, je peux passer le chercher?",
-        "Annulez la commande {ORDER} svp. {NAME}",
-        "envoyez-le à mon bureau {ADDR} merci",
-        "Bonjour {FIRST}, merci pour la réponse rapide!",
-        "Le suivi indique livré à {CITYLINE} mais je suis à {CITY}.",
-        "J'ai acheté le {PRODUCT} chez {SHOP} et il coule.",
-        "{COMPANY} a commandé 40 unités du {PRODUCT} pour le bureau.",
-        "Bonne journée, {FIRST}",
-        "Destinataire : {NAME}, {ADDR}",
-        "Titulaire du compte : {NAME}",
-        "J'écris au nom de ma mère, {NAME}, qui habite au {ADDR}.",
-        "mon nom est {NAME} mon adresse {ADDR} tel {PHONE}",
-        "Le {PRODUCT} était un cadeau pour {FIRST}.",
-        "Mise à jour : {NAME} / {STREET} / {CITYLINE}",
-        "On déménage de {CITY} au {ADDR} le {DATE}.",
-        "Salut! {FIRST} du marché de {BIGCITY}, faites-vous de la vente en gros?",
-        "Au nom de {NAME}, livraison au {ADDR}",
-        "Mon conjoint {NAME} va passer récupérer la commande {ORDER}.",
-    ],
-    "es": [
-        "{FIRST} y {FIRST} pidieron el {PRODUCT}, ¿pueden juntar el envío?",
-        "¡Gracias {FIRST}!",
-        "{FIRST} por aquí. {MSG}",
-        "--\n{NAME}\nCliente desde 2019",
-        "El repartidor lo dejó con {NAME} en el número 12, ¿quién es?",
-        "Hablé con {FIRST} por teléfono y {FIRST} me dijo que escribiera.",
-        "{MSG} Enviado por {NAME}",
-        "De: {NAME} <{EMAIL}>\n{MSG}",
-        "Hola, la familia {LAST} por aquí, {MSG}",
-        "Pongan a {NAME} como destinatario y {STREET} como dirección.",
-        "{MSG} ({NAME}, {CITYLINE})",
-        "sí soy {NAME} de {CITY}",
-        "Cóbrenlo a mi Visa {CARD} (caduca {EXP}), la Amex falló.",
-        "Me cobraron {AMOUNT} dos veces el {DATE}. Devuélvanme los {AMOUNT}. Llámenme al {PHONE}.",
-        "El seguimiento {TRACKING} no se mueve desde hace 6 días, pedí 3 artículos por {AMOUNT}.",
-        "Estimados señores, mi IBAN es {IBAN}, envíen ahí el reembolso.",
-        "Talla 10 del {PRODUCT}, paquete de 12, oficina 4 después de las 18 h. ¡Gracias!",
-        "{NAME}, Mastercard terminada en 4444, pedido {ORDER}, total {AMOUNT}.",
-        "Llámenme: {PHONE}. Estoy muy molesta. El ticket {ORDER} sigue abierto.",
-        "{MSG} ¡Gracias!",
-        "{MSG}\nSaludos",
-        "{MSG} Un abrazo",
-        "{MSG}",
-        "{MSG}",
-        "{MSG}\n\nGracias,\n{NAME}",
-        "Hola, soy {NAME}. {MSG}",
-        "{MSG} Mi dirección es {ADDR}.",
-        "{MSG}\n{NAME}\n{ADDR_ML}",
-        "{MSG} - {FIRST}",
-        "{MSG} Envíenlo a {STREET}, {CITYLINE}.",
-        "Hola {FIRST}, {MSG}",
-        "{MSG} Estoy en {CITY}, por cierto.",
-        "Hola, me llamo {NAME} y pedí el {PRODUCT}. Pedido {ORDER}.",
-        "hola soy {NAME}, ¿dónde está mi pedido {ORDER}?",
-        "¿Pueden enviarlo a {ADDR}?",
-        "Mi nueva dirección es {ADDR_ML}",
-        "Envío:\n{NAME}\n{ADDR_ML}",
-        "Gracias,\n{NAME}",
-        "¡Muchas gracias!\n\n{NAME}\n{PHONE}",
-        "Saludos cordiales,\n{NAME}\n{ADDR_ML}",
-        "Me mudé a {STREET} el mes pasado, ¿pueden actualizar mi cuenta?",
-        "el paquete llegó a {STREET} en vez de {STREET}",
-        "Vivo en {ADDR}, ¿el envío es gratis?",
-        "Pedido {ORDER} a nombre de {NAME}, {ADDR}",
-        "Nombre: {NAME}\nDirección: {ADDR}\nTeléfono: {PHONE}",
-        "Mi hermana {FIRST} lo recogió pero no era la talla",
-        "Hola, soy {FIRST} otra vez. ¿Alguna novedad del reembolso?",
-        "¿Pueden pedirle a {NAME} que me llame?",
-        "Estimado Sr. {LAST}, gracias por su respuesta.",
-        "Sra. {LAST}, recibí el {PRODUCT} pero llegó dañado.",
-        "Es un regalo para {NAME}, ¿pueden añadir una nota?",
-        "el regalo es para mi amiga {NAME} en {ADDR}",
-        "Envíen el reemplazo a {NAME}, {STREET}, {CITYLINE}.",
-        "¿Envían a {BIGCITY}? Estoy de visita.",
-        "¿Hay {PRODUCT} en stock? Quiero dos.",
-        "¿Me pueden reembolsar el pedido {ORDER}? Llegó el {DATE}.",
-        "Su compañera {FIRST} me dijo que tendría un descuento.",
-        "Les escribe {NAME}, nunca recibí el correo en {EMAIL}",
-        "dirección equivocada, es {ADDR} y no {STREET}",
-        "Estoy en {STREET} en {CITY}, ¿puedo recogerlo?",
-        "Cancelen el pedido {ORDER} por favor. {NAME}",
-        "mándenlo a mi trabajo {ADDR} gracias",
-        "Hola {FIRST}, ¡gracias por la respuesta!",
-        "El seguimiento dice entregado en {CITYLINE} pero estoy en {CITY}.",
-        "Compré el {PRODUCT} en {SHOP} y gotea.",
-        "{COMPANY} pidió 40 unidades del {PRODUCT} para la oficina.",
-        "Un saludo, {FIRST}",
-        "Destinatario: {NAME}, {ADDR}",
-        "Titular de la cuenta: {NAME}",
-        "Escribo de parte de mi madre, {NAME}, que vive en {ADDR}.",
-        "mi nombre es {NAME} mi dirección {ADDR} tel {PHONE}",
-        "El {PRODUCT} era un regalo para {FIRST}.",
-        "Actualizar: {NAME} / {STREET} / {CITYLINE}",
-        "Nos mudamos de {CITY} a {ADDR} el {DATE}.",
-        "¡Hola! {FIRST} del mercado de {BIGCITY}, ¿venden al por mayor?",
-        "Mi esposo {NAME} pasará a recoger el pedido {ORDER}.",
-        "Atentamente,\n{NAME}\nTel. {PHONE}",
-    ],
-}
+# ``utterances``), {NAME} full name, {FIRST} given name, {LAST} family name, {TNAME} a title with a name ("Mme
+# Bergeron", "Dr. Ana Ruiz": the title is part of the span), {ADDR} address on one line, {ADDR_ML} on several lines,
+# {STREET} street line only, {CITYLINE} city + region + postal code, {CITY} a city named as where the customer lives,
+# {PO} a post-office box with its city line. Not PII for this detector: {PRODUCT} {ORDER} {EMAIL} {PHONE} {DATE} {SHOP}
+# {BIGCITY} (a city named as a place, not an address) {COMPANY} {CARD} {EXP} {AMOUNT} {TRACKING} {IBAN}, {REL} a
+# relation ("my sister", "ma fille"), {SIGNOFF} a closing word ("Thanks", "Cordialement") and {HOLIDAY} a feast day
+# ("San Valentín": a saint's name that is not a person).
+# The shapes and the words that fill the non-Faker slots are training data: ``knowledge/pii/ner-shapes.json``.
+SHAPES_FILE = OUT_DIR / "ner-shapes.json"
+SHAPES = json.loads(SHAPES_FILE.read_text(encoding="utf-8"))
+TEMPLATES: dict[str, list[str]] = SHAPES["templates"]
 
 LOCALES = {"en": ["en_US", "en_US", "en_CA", "en_GB"], "fr": ["fr_CA", "fr_CA", "fr_FR"], "es": ["es_ES", "es_MX"]}
 LANG_CODE = {"en": "en", "fr": "fr-CA", "es": "es"}
 
 # Places named as places ("do you ship to …"), products and shops: capitalised words that are not PII.
-BIG_CITIES = {"en": ["Toronto", "New York", "Chicago", "Vancouver", "London", "Boston", "Seattle", "Dallas", "Calgary",
-                     "Ottawa", "Miami", "Denver", "Phoenix", "Manchester", "Halifax"],
-              "fr": ["Montréal", "Québec", "Paris", "Lyon", "Gatineau", "Sherbrooke", "Trois-Rivières", "Laval",
-                     "Marseille", "Toulouse", "Lévis", "Saguenay"],
-              "es": ["Madrid", "Barcelona", "Sevilla", "Valencia", "Monterrey", "Guadalajara", "Ciudad de México",
-                     "Puebla", "Bilbao", "Zaragoza", "Málaga", "Mérida"]}
-PRODUCTS = ["Lavender Fields soap", "Rose Petal cream", "Grace Hill candle", "Vanilla Honey lip balm",
-            "Sage & Cedar kit", "Ruby Glow serum", "Olive Grove shampoo", "Jade Roller", "Amber Nights candle",
-            "Holly Berry gift box",
-            "Victoria Rose mist", "Summer Breeze body oil", "Ocean Mist bar", "Jordan Trail hiking socks",
-            "Charlotte tote bag", "Baxter travel mug", "Hunter Green scarf", "Marguerite tea blend"]
-SHOPS = ["Maison Lavande", "Green Leaf Co.", "Savonnerie du Village", "La Jabonería", "Bloom & Co", "Pure Earth Market"]
-
-_REAL_CITIES = {
-    "en_US": [("Springfield", "IL"), ("Austin", "TX"), ("Portland", "OR"), ("Columbus", "OH"), ("Madison", "WI"),
-              ("Fresno", "CA"), ("Tampa", "FL"), ("Raleigh", "NC"), ("Boise", "ID"), ("Reno", "NV")],
-    "en_CA": [("Toronto", "ON"), ("Calgary", "AB"), ("Halifax", "NS"), ("Victoria", "BC"), ("Winnipeg", "MB"),
-              ("Regina", "SK"), ("Moncton", "NB"), ("Kingston", "ON")],
-    "en_GB": [("Leeds", ""), ("Bristol", ""), ("Cardiff", ""), ("York", ""), ("Norwich", ""), ("Bath", "")],
-    "fr_CA": [("Montréal", "QC"), ("Québec", "QC"), ("Gatineau", "QC"), ("Sherbrooke", "QC"), ("Rimouski", "QC"),
-              ("Laval", "QC"), ("Saint-Jérôme", "QC"), ("Moncton", "NB")],
-    "fr_FR": [("Lyon", ""), ("Nantes", ""), ("Rennes", ""), ("Lille", ""), ("Dijon", ""), ("Nice", "")],
-    "es_ES": [("Madrid", "Madrid"), ("Sevilla", "Sevilla"), ("Valencia", "Valencia"), ("Bilbao", "Vizcaya"),
-              ("Granada", "Granada"), ("Oviedo", "Asturias")],
-    "es_MX": [("Guadalajara", "Jal."), ("Monterrey", "N.L."), ("Puebla", "Pue."), ("Ciudad de México", "CDMX"),
-              ("Querétaro", "Qro."), ("Mérida", "Yuc.")],
-}
-_PROVINCE_LONG = {"QC": "(Québec)", "ON": "(Ontario)", "NB": "(Nouveau-Brunswick)"}
+BIG_CITIES: dict[str, list[str]] = SHAPES["big_cities"]
+PRODUCTS: list[str] = SHAPES["products"]
+SHOPS: list[str] = SHAPES["shops"]
+_REAL_CITIES: dict[str, list[list[str]]] = SHAPES["real_cities"]
+_PROVINCE_LONG: dict[str, str] = SHAPES["province_long"]
+NAME_SHARE_ELSEWHERE = 0.2  # names of customers from elsewhere: Faker locales beyond the shop's languages
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -329,12 +74,31 @@ class _Maker:
         self.fake = Faker(locale)
         self.fake.seed_instance(seed)
         self.rng = random.Random(seed)
+        self.elsewhere = [Faker(other) for other in SHAPES["name_locales"]]
+        for k, other in enumerate(self.elsewhere):
+            other.seed_instance(seed + 100 + k)
+
+    def _namer(self) -> Faker:
+        return self.rng.choice(self.elsewhere) if self.rng.random() < NAME_SHARE_ELSEWHERE else self.fake
 
     def first(self) -> str:
-        return self.fake.first_name()
+        return self._namer().first_name()
 
     def last(self) -> str:
-        return self.fake.last_name()
+        namer = self._namer()
+        if self.rng.random() < 0.05:
+            return f"{namer.last_name()}-{self._namer().last_name()}"
+        return namer.last_name()
+
+    def titled(self, lang: str) -> str:
+        """A name after a title: "Mrs. Alvarez", "Dr. Ana Ruiz", "Doña Carmen"."""
+        title = self.rng.choice(SHAPES["titles"][lang])
+        r = self.rng.random()
+        name = self.last() if r < 0.5 else f"{self.first()} {self.last()}" if r < 0.85 else self.first()
+        return f"{title} {name}"
+
+    def po_box(self) -> str:
+        return self.rng.choice(SHAPES["po_boxes"][self.locale]).format(n=self.rng.randint(1, 9999))
 
     def name(self) -> str:
         r = self.rng.random()
@@ -358,13 +122,9 @@ class _Maker:
         if r < 0.5:
             return f"{self.first()} {self.last()}" if not self.locale.startswith("en") else self.first()
         if r < 0.65 and self.locale.startswith("en"):
-            return self.rng.choice(["Main", "Oak", "Maple", "Pine", "Cedar", "Elm", "Lake", "Hill", "Park", "Church",
-                                    "Mill", "King", "Queen", "Victoria", "Washington", "Lincoln", "Sunset",
-                                    "River", "Spring", "Highland", "1st", "2nd", "3rd", "5th", "12th", "42nd"])
+            return self.rng.choice(SHAPES["en_street_names"])
         if r < 0.65:
-            return self.rng.choice(["Mayor", "Real", "del Sol", "de la Paz", "Sainte-Catherine", "Saint-Denis",
-                                    "Notre-Dame", "des Érables", "du Parc", "Principal", "de la Reforma", "Juárez",
-                                    "Hidalgo", "de Alcalá", "Gran Vía", "Sherbrooke", "Laurier", "Beaubien"])
+            return self.rng.choice(SHAPES["other_street_names"])
         return self.fake.street_name().split(" ", 1)[-1] if self.rng.random() < 0.5 else self.last()
 
     def street(self) -> str:
@@ -373,46 +133,46 @@ class _Maker:
             if rng.random() < 0.3:
                 line = self.fake.street_address()
             else:
-                suffix = rng.choice(["Street", "St", "St.", "Avenue", "Ave", "Ave.", "Road", "Rd", "Drive", "Dr",
-                                     "Lane", "Ln", "Boulevard", "Blvd", "Court", "Ct", "Way", "Place", "Pl",
-                                     "Crescent", "Terrace", "Circle", "Parkway", "Trail", "Close", "Grove", "Row",
-                                     self.fake.street_suffix()])
-                direction = rng.choice(["", "", "", "", "N ", "S ", "East ", "W. "])
+                suffix = rng.choice([*SHAPES["en_street_types"], self.fake.street_suffix()])
+                direction = rng.choice(SHAPES["en_directions"])
                 line = f"{self._number()} {direction}{self._street_name()} {suffix}"
                 if rng.random() < 0.1:
-                    line += rng.choice([" NW", " SE", " East", " West"])
-            if rng.random() < 0.25:
-                unit = rng.choice(["Apt 4B", "Apt. 12", "Unit 3", "Suite 200", "#5", "apt 2", "Flat 7", "Unit 1104"])
+                    line += rng.choice(SHAPES["en_direction_after"])
+            if loc == "en_CA" and rng.random() < 0.15:
+                line = rng.choice(SHAPES["en_unit_prefixes"]).format(u=rng.randint(1, 2400)) + line
+            elif rng.random() < 0.25:
+                unit = rng.choice(SHAPES["en_units"])
                 if loc == "en_GB" and unit.startswith("Flat"):
                     line = f"{unit}, {line}"
                 else:
                     line = f"{line}, {unit}" if rng.random() < 0.7 else f"{line} {unit}"
             return line
         if loc in ("fr_CA", "fr_FR"):
-            kind = rng.choice(["rue", "rue", "rue", "avenue", "boulevard", "boul.", "chemin", "place", "rang",
-                               "montée", "allée", "impasse", "av.", "bd", "côte", "croissant", "route"])
+            kind = rng.choice(SHAPES["fr_street_types"])
             name = self._street_name()
             if loc == "fr_FR" and rng.random() < 0.5:
-                name = rng.choice(["de la ", "du ", "des ", "de "]) + name
-            line = f"{self._number()}{',' if rng.random() < 0.5 else ''} {kind} {name}"
+                name = rng.choice(SHAPES["fr_articles"]) + name
+            number = self._number()
+            if loc == "fr_CA" and rng.random() < 0.15:
+                number = f"{rng.randint(1, 2400)}-{number}"
+            line = f"{number}{',' if rng.random() < 0.5 else ''} {kind} {name}"
             if loc == "fr_CA" and rng.random() < 0.25:
-                line += rng.choice([" Est", " Ouest", " Nord", " Sud"])
+                line += rng.choice(SHAPES["fr_directions"])
             if rng.random() < 0.3:
-                unit = rng.choice(["app. 3", "app 12", "appartement 4", "bureau 200", "#5", "unité 2"])
+                unit = rng.choice(SHAPES["fr_units"])
                 line = f"{line}, {unit}" if rng.random() < 0.6 else f"{unit}-{line}" if unit[0] == "#" else \
                     f"{line} {unit}"
             return line
-        kind = rng.choice(["Calle", "Calle", "C/", "C/ ", "Avenida", "Av.", "Avda.", "Paseo", "Plaza", "Camino",
-                           "Carretera", "Calzada", "Privada", "Ronda", "Travesía", "Carrer"])
+        kind = rng.choice(SHAPES["es_street_types"])
         name = self._street_name()
         if rng.random() < 0.4:
-            name = rng.choice(["de ", "del ", "de la ", "de los "]) + name
+            name = rng.choice(SHAPES["es_articles"]) + name
         number = self._number()
-        line = f"{kind.rstrip()} {name}{rng.choice([' ', ', ', ', n.º ', ' #', ' No. '])}{number}"
+        line = f"{kind.rstrip()} {name}{rng.choice(SHAPES['es_number_joins'])}{number}"
         if rng.random() < 0.4:
-            line += rng.choice([f", {rng.randint(1, 9)}º {rng.choice('ABCD')}", f" {rng.randint(1, 9)}º",
-                                ", piso 3", f" Int. {rng.randint(1, 40)}", ", Depto. 5", ", bajo",
-                                f", {rng.randint(1, 6)}.º izq."])
+            unit = rng.choice(SHAPES["es_units"]).format(n=rng.randint(1, 9), m=rng.randint(1, 40),
+                                                        k=rng.randint(1, 6), L=rng.choice("ABCD"))
+            line += rng.choice([", ", " "]) + unit
         return line
 
     def city_region(self) -> tuple[str, str]:
@@ -444,14 +204,15 @@ class _Maker:
         if loc == "fr_FR":
             return rng.choice([f"{code} {city}", f"{code} {city.upper()}", f"{code} {city}, France"])
         if loc == "es_MX":
-            colonia = f"Col. {self.rng.choice([self.last(), 'Centro', 'Roma Norte', 'Del Valle', self.first()])}"
+            colonia = f"Col. {self.rng.choice([self.last(), *SHAPES['es_colonias'], self.first()])}"
             return rng.choice([f"{colonia}, {code} {city}, {region}", f"{code} {city}, {region}",
                                f"{colonia}, C.P. {code}, {city}"])
         return rng.choice([f"{code} {city}", f"{code} {city} ({region})", f"{code}, {city}"])
 
     def address(self, multiline: bool = False) -> str:
         sep = "\n" if multiline else self.rng.choice([", ", ", ", " ", ", "])
-        return f"{self.street()}{sep}{self.cityline()}"
+        first = self.po_box() if self.rng.random() < 0.06 else self.street()
+        return f"{first}{sep}{self.cityline()}"
 
     def city(self) -> str:
         return self.city_region()[0]
@@ -465,13 +226,28 @@ def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def utterances(lang: str, train: bool) -> list[str]:
-    """Customer messages of one language from the intent sets, without the ones the rule detectors find a name or an
-    address in (they would teach the model that a name is not one) and without any that shares five words in a row
-    with a message of the PII eval set (``knowledge/eval/pii``), which stays a development measure only."""
-    from .addresses import find_addresses
-    from .names import find_names
+def _names_someone(text: str) -> bool:
+    """A message that already names someone or gives a street (a capitalised word of the given / family name lists
+    after its first word, or a house number before capitalised words): it would teach the model that a name or an
+    address is not one."""
+    from .name_lists import family_names, given_names
+    from .ner_features import tokenize
+    from .normalize import fold
 
+    tokens = tokenize(text)
+    for i, token in enumerate(tokens):
+        if i and token.text[:1].isupper() and (fold(token.text) in given_names() or fold(token.text) in family_names()):
+            return True
+        if token.text.isdigit() and i + 2 < len(tokens) and tokens[i + 1].text[:1].isupper() and \
+                tokens[i + 2].text[:1].isupper():
+            return True
+    return False
+
+
+def utterances(lang: str, train: bool) -> list[str]:
+    """Customer messages of one language from the intent sets, without the ones that name someone or give a street,
+    and without any that shares five words in a row with a message of the PII eval set (``knowledge/eval/pii``),
+    which stays a development measure only."""
     eval_shingles: set[tuple[str, ...]] = set()
     for path in (REPO_ROOT / "knowledge" / "eval" / "pii").glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -483,9 +259,7 @@ def utterances(lang: str, train: bool) -> list[str]:
             if row.get("lang") != LANG_CODE[lang] or (row.get("split", "train") == "train") != train:
                 continue
             text = row["text"]
-            if any(True for _ in find_names(text)) or any(True for _ in find_addresses(text)):
-                continue
-            if _shingles(text) & eval_shingles:
+            if _names_someone(text) or _shingles(text) & eval_shingles:
                 continue
             out.append(text)
     return out
@@ -500,6 +274,12 @@ def _other(lang: str, slot: str, maker: _Maker, rng: random.Random, pool: list[s
         return rng.choice(SHOPS)
     if slot == "COMPANY":
         return maker.fake.company()
+    if slot == "HOLIDAY":
+        return rng.choice(SHAPES["holidays"][lang])
+    if slot == "REL":
+        return rng.choice(SHAPES["relations"][lang])
+    if slot == "SIGNOFF":
+        return rng.choice(SHAPES["sign_offs"][lang])
     if slot == "BIGCITY":
         return rng.choice(BIG_CITIES[lang])
     if slot == "ORDER":
@@ -545,18 +325,23 @@ def fill(template: str, lang: str, maker: _Maker, rng: random.Random, pool: list
             if typos:
                 text = " ".join(_typo(w, rng) if rng.random() < 0.15 else w for w in text.split(" "))
             label = None
-        elif slot in ("NAME", "FIRST", "LAST"):
-            text = maker.name() if slot == "NAME" else maker.first() if slot == "FIRST" else maker.last()
+        elif slot in ("NAME", "FIRST", "LAST", "TNAME"):
+            text = maker.name() if slot == "NAME" else maker.first() if slot == "FIRST" else \
+                maker.titled(lang) if slot == "TNAME" else maker.last()
             label = PER
-        elif slot in ("ADDR", "ADDR_ML", "STREET", "CITYLINE", "CITY"):
+        elif slot in ("ADDR", "ADDR_ML", "STREET", "CITYLINE", "CITY", "PO"):
             text = (maker.address(multiline=slot == "ADDR_ML") if slot.startswith("ADDR") else
-                    maker.street() if slot == "STREET" else maker.cityline() if slot == "CITYLINE" else maker.city())
+                    maker.street() if slot == "STREET" else maker.cityline() if slot == "CITYLINE" else
+                    f"{maker.po_box()}{rng.choice([', ', ' ', chr(10)])}{maker.cityline()}" if slot == "PO" else
+                    maker.city())
             label = ADDR
         else:
             text = _other(lang, slot, maker, rng, pool)
             label = None
         if lower or (label and rng.random() < 0.08):
             text = text.lower()
+        elif label and rng.random() < 0.04:
+            text = text.upper()
         parts.append(text)
         if label:
             spans.append([pos, pos + len(text), label])
@@ -592,7 +377,7 @@ def write(path: Path, records: list[dict]) -> None:
 
 
 def main() -> int:
-    write(OUT_DIR / "ner-train.jsonl", generate(5000, SEED_TRAIN, dev=False))
+    write(OUT_DIR / "ner-train.jsonl", generate(7000, SEED_TRAIN, dev=False))
     write(OUT_DIR / "ner-dev.jsonl", generate(400, SEED_DEV, dev=True))
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .names import census_family, census_given, family_names, given_names
+from .name_lists import census_family, census_given, family_names, given_names
 from .normalize import fold
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*|[^\w\s]|_+")

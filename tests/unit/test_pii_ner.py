@@ -42,6 +42,30 @@ def test_the_learned_model_finds_names_on_its_own(text, name):
                for s in find_learned(text))
 
 
+@pytest.mark.parametrize("text,address", [
+    ("Please send it to P.O. Box 4410, Halifax, NS B3J 2K9.", "P.O. Box 4410, Halifax, NS B3J 2K9"),
+    ("Envíenlo al Apartado de correos 2231, 41080 Sevilla por favor", "Apartado de correos 2231, 41080 Sevilla"),
+])
+def test_post_office_boxes_are_read_by_the_learned_model(text, address):
+    assert any(text[s.start:s.end] == address and s.label == Label.ADDRESS for s in find_learned(text))
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Thanks so much, the bar is lovely. Cheers, Priyanka", "Priyanka"),
+    ("merci pour tout!\nCordialement\nGhislaine Tremblay", "Ghislaine Tremblay"),
+])
+def test_names_after_a_sign_off_are_read_by_the_learned_model(text, name):
+    assert [text[s.start:s.end] for s in find_learned(text) if s.label == Label.PERSON] == [name]
+
+
+@pytest.mark.parametrize("text,address", [
+    ("Envíenlo a Calle Olmo 14, 28004 Getafe (Madrid), gracias", "Calle Olmo 14, 28004 Getafe (Madrid)"),
+    ("Livrez au #12-480 boul. Fleury, Laval merci", "#12-480 boul. Fleury, Laval"),
+])
+def test_a_learned_address_keeps_its_closing_parenthesis_and_number_sign(text, address):
+    assert [text[s.start:s.end] for s in find_learned(text) if s.label == Label.ADDRESS] == [address]
+
+
 @pytest.mark.parametrize("text", [
     "Is the Lavender Fields soap back in stock?",
     "I will mark the box and hope it arrives in May.",
