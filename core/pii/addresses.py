@@ -1,9 +1,13 @@
-"""Postal addresses by rule, next to the learned detector (``core.pii.ner``, which also reads post-office boxes):
-street lines with a known street type and a house number (US/CA English, French, Spanish).
+"""Postal addresses by rule, next to the learned detector (``core.pii.ner``, which also reads post-office boxes and
+lines without a street type): street lines with a known street type and a house number (US/CA English, French,
+Spanish).
 
 A street line ("2217, rue Beaubien Est, app. 3", "742 Evergreen Terrace Apt 4B", "C/ Mayor 12, 3º B") is found
 from its street type and house number; the span then grows over what usually follows it on the same line: city,
 province or state, postal code, country.
+
+``find_addresses`` (what other parts of the product call) gives the rule's and the learned detector's addresses
+together; ``detect`` runs the learned detector itself and takes the rule's street lines only.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import re
 from collections.abc import Iterator
 
 from .patterns import CA_POSTAL, US_STATES
-from .spans import Label, Span
+from .spans import Label, Span, merge_spans
 
 _CAP = r"[A-ZÀ-Ý0-9][\w'’.-]*"
 _NAMEWORD = (r"(?:[A-ZÀ-Ý0-9][\w'’.-]*|de|du|des|la|le|les|l'|l’|d'|d’|of|the|del|los|las|el|y|sur|en|aux|au|saint"
@@ -91,7 +95,8 @@ def grow(text: str, end: int) -> int:
     return end
 
 
-def find_addresses(text: str, lang: str | None = None) -> Iterator[Span]:
+def find_street_lines(text: str, lang: str | None = None) -> Iterator[Span]:
+    """Street lines by rule (``detect`` runs the learned detector next to them)."""
     if not re.search(r"\d", text):
         return
     for pattern in (FR_STREET, EN_STREET, ES_STREET):
@@ -100,3 +105,12 @@ def find_addresses(text: str, lang: str | None = None) -> Iterator[Span]:
             while end > m.start() and text[end - 1] in " ,":
                 end -= 1
             yield Span(m.start(), grow(text, end), Label.ADDRESS, "address")
+
+
+def find_addresses(text: str, lang: str | None = None) -> list[Span]:
+    """Every postal address in ``text``: the street lines by rule and the addresses the learned detector reads
+    (French street lines, post-office boxes, lines without a street type), overlapping ones merged."""
+    from .ner import find_learned
+
+    spans = [*find_street_lines(text, lang), *(s for s in find_learned(text, lang) if s.label == Label.ADDRESS)]
+    return merge_spans(spans, text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .addresses import find_addresses
+from .addresses import find_street_lines
 from .known import KnownEntities
 from .names import find_names
 from .ner import find_learned
@@ -88,7 +88,7 @@ def detect(text: str, lang: str | None = None, known: KnownEntities | None = Non
         return []
     lang = _lang(lang)
     spans = find_patterns(text, lang)
-    spans.extend(find_addresses(text, lang))
+    spans.extend(find_street_lines(text, lang))
     spans.extend(find_names(text, lang))
     spans.extend(_outside_formats(find_learned(text, lang), spans, text))
     if known:

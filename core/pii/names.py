@@ -1,8 +1,8 @@
 """Person names in en / fr / es customer messages: the rules kept next to the learned detector (``core.pii.ner``).
 
-The learned detector reads names from their context (introductions, greetings, sign-offs and signatures, running
-text); these rules cover what it reads less surely: titles ("Mr/Mme/Sra", masked with the name), relations ("my
-sister", "mi hija"), a connective before a given name ("for Ana"), and capitalised words whose first word is a known
+The learned detector reads names from their context (introductions, greetings, relations such as "my sister" or "mi
+hija", signatures, running text); these rules cover what it reads less surely: titles ("Mr/Mme/Sra", masked with the
+name), a connective before a given name ("for Ana"), sign-offs, and capitalised words whose first word is a known
 given name (``data/first_names.txt``) followed by capitalised family names. Matching ignores case and accents.
 """
 
@@ -57,16 +57,14 @@ TITLE = re.compile(
     r"|señorita|señores|sres|srs|messrs|don|doña|dra|dre)(?:\.|\b)|(?:M|Me)\.)\s*",
     re.IGNORECASE,
 )
-RELATION = re.compile(
-    r"\b(?:my|our|mon|ma|mes|notre|nos|mi|mis|nuestr[oa]s?)\s+(?:(?:late|dear|best|cher|chère|querid[oa]|mejor)\s+)?"
-    r"(?:husband|wife|partner|son|daughter|mom|mum|mother|dad|father|sister|brother|friend|neighbou?r|colleague|boss"
-    r"|aunt|uncle|grandma|grandmother|grandpa|grandfather|cousin|niece|nephew|girlfriend|boyfriend|fianc[ée]e?|mari"
-    r"|femme|conjointe?|fils|fille|m[èe]re|p[èe]re|s(?:œ|oe)ur|fr[èe]re|amie?|voisine?|coll[èe]gue|tante|oncle"
-    r"|cousine|blonde|chum|grand-m[èe]re|grand-p[èe]re|belle-m[èe]re|beau-p[èe]re|esposo|esposa|marido|mujer|pareja"
-    r"|hij[oa]|madre|mam[áa]|padre|pap[áa]|herman[oa]|amig[oa]|vecin[oa]|compañer[oa]|t[íi][oa]|abuel[oa]|prim[oa]"
-    r"|novi[oa]|sobrin[oa]|suegr[oa]|jefe|jefa|patron(?:ne)?|manager|assistant)\s*,?\s+",
-    re.IGNORECASE,
-)
+SIGN_OFF = re.compile(r"(?:thanks|thank you|thx|ty|tks|many thanks|regards|best regards|best wishes|all the best|best"
+                      r"|cheers|sincerely|kind regards|merci beaucoup|merci|bien cordialement|meilleures salutations"
+                      r"|sinc[èe]res salutations|saludos cordiales|un cordial saludo|gracias de antemano|merci d'avance"
+                      r"|cordialement|salutations|bien à vous|bonne journée|gracias|muchas gracias"
+                      r"|saludos|un saludo|atentamente|cordiales saludos|abrazos|bisous|xoxo|love|warmly|take care"
+                      r"|bises|un abrazo|besos)\s*[,!.]*\s*(?:[-—–]+\s*)?$|^\s*[-—–]+\s*$|[.!?)]\s*[-—–]+\s*$|\n\s*$",
+                      re.IGNORECASE)
+
 # Words after which two capitalised words are a product, a place or an event rather than a person.
 THING_WORDS = frozenset(fold(w) for w in """
 soap soaps bar bars cream crème crema balm baume bálsamo candle candles chandelle vela set sets kit box coffret
@@ -189,9 +187,9 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             taken.update(range(i, j))
             yield Span(words[i].start if start is None else start, words[j - 1].end, Label.PERSON, "name")
 
-    # Cues the learned detector does not read as surely: titles (the title is masked with the name), relations, and
-    # a plain connective before a given name ("for", "with", "de").
-    for pattern in (TITLE, RELATION, CONNECTIVE):
+    # Cues the learned detector does not read as surely: titles (the title is masked with the name) and a plain
+    # connective before a given name ("for", "with", "de").
+    for pattern in (TITLE, CONNECTIVE):
         for m in pattern.finditer(text):
             i = _index_at(words, m.end())
             if i is None:
@@ -200,6 +198,25 @@ def find_names(text: str, lang: str | None = None) -> Iterator[Span]:
             if pattern is CONNECTIVE and not (_plausible(words, i, j) and _given_or_family(words, i, j)):
                 continue
             yield from emit(i, j, m.start() if pattern is TITLE else None)
+
+    # Sign-offs: the name right before the end of the message or of a line, after "Thanks," / "Merci," / "—".
+    for k, word in enumerate(words):
+        if k in taken or not _capitalised(word) or word.key in NOT_NAME:
+            continue
+        before = text[max(0, word.start - 40):word.start]
+        sign_off = SIGN_OFF.search(before.rstrip())
+        if sign_off is None:
+            continue
+        # "Thanks, Name" / "—Name" / a sign-off that starts its own sentence ("svp. merci Zach")
+        prefix = before.rstrip()[:sign_off.start()]
+        if re.search(r"(?:^|\n|[,!.]\s*|[-—–]\s*)$", before) or re.search(r"(?:^|[.!?,\n])\s*$", prefix) or (
+                word.start - 40 <= 0 and not prefix.strip()):
+            j = _run(text, words, k, max_words=3)
+            rest = text[words[j - 1].end:] if j > k else ""
+            at_end = re.fullmatch(r"[\s.!)\]]*", rest) is not None
+            if j > k and re.fullmatch(r"[\s.!)\]]*(?:\n[\s\S]*)?", rest) and (
+                    _plausible(words, k, j) or (at_end and word.key not in THING_WORDS)):
+                yield from emit(k, j)
 
     # Given names in running text, with the family names after them.
     for k, word in enumerate(words):

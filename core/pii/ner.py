@@ -2,9 +2,9 @@
 
 A linear-chain CRF (python-crfsuite) over the word features of ``core.pii.ner_features``, trained at build time
 (``make setup`` runs ``python -m core.pii.ner_train``) on ``knowledge/pii/ner-train.jsonl``, shipped in the package's
-artifacts (or kept in DATA_DIR when trained at run time) under a fingerprint of its data and features, so a changed
-training set or feature set trains anew. A process without
-the file trains it on first use (about a minute). ``find_learned(text)`` returns PERSON and ADDRESS spans whose
+artifacts (or kept in DATA_DIR when trained at run time) under a fingerprint of its data, features and training
+code, so a changed training set, feature set or tagging trains anew. A process without the file trains it on first
+use (a few minutes). ``find_learned(text)`` returns PERSON and ADDRESS spans whose
 words the model is confident about.
 """
 
@@ -30,7 +30,7 @@ log = logging.getLogger("shopdesk.pii")
 TRAIN_FILE = REPO_ROOT / "knowledge" / "pii" / "ner-train.jsonl"
 _TAGS = {"PER": Label.PERSON, "ADDR": Label.ADDRESS}
 _OF_LABEL = {Label.PERSON: "PER", Label.ADDRESS: "ADDR"}
-PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 120, "feature.possible_transitions": True}
+PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 250, "feature.possible_transitions": True}
 MIN_CONFIDENCE = 0.6  # a span is kept when the model's mean marginal over its words reaches this
 MIN_CONFIDENCE_PLAIN = 0.7  # … or this when none of its words starts with a capital or a digit
 
@@ -39,10 +39,11 @@ _tagger = None
 
 
 def bio(tokens: list[Token], spans: list[list]) -> list[str]:
-    """BIO tags of ``tokens`` from character spans ``[start, end, label]``."""
+    """BIO tags of ``tokens`` from character spans ``[start, end, label]``: a word the span only partly covers
+    ("Lisa's" for "Lisa") is tagged with it."""
     tags = ["O"] * len(tokens)
     for start, end, label in spans:
-        inside = [i for i, t in enumerate(tokens) if t.start >= start and t.end <= end]
+        inside = [i for i, t in enumerate(tokens) if t.start < end and t.end > start]
         for n, i in enumerate(inside):
             tags[i] = f"{'B' if n == 0 else 'I'}-{_OF_LABEL[label]}"
     return tags
@@ -52,7 +53,8 @@ def fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(TRAIN_FILE.read_bytes())
     here = Path(__file__).parent
-    for path in (here / "ner_features.py", here / "name_lists.py", *sorted((here / "data").glob("*.txt"))):
+    for path in (here / "ner.py", here / "ner_features.py", here / "name_lists.py",
+                 *sorted((here / "data").glob("*.txt"))):
         digest.update(path.read_bytes())
     digest.update(json.dumps(PARAMS, sort_keys=True).encode())
     return digest.hexdigest()[:16]

@@ -133,7 +133,7 @@ class _Maker:
             if rng.random() < 0.3:
                 line = self.fake.street_address()
             else:
-                suffix = rng.choice([*SHAPES["en_street_types"], self.fake.street_suffix()])
+                suffix = self.fake.street_suffix() if rng.random() < 0.35 else rng.choice(SHAPES["en_street_types"])
                 direction = rng.choice(SHAPES["en_directions"])
                 line = f"{self._number()} {direction}{self._street_name()} {suffix}"
                 if rng.random() < 0.1:
@@ -338,6 +338,8 @@ def fill(template: str, lang: str, maker: _Maker, rng: random.Random, pool: list
         else:
             text = _other(lang, slot, maker, rng, pool)
             label = None
+            if slot in ("REL", "SIGNOFF") and (not parts or "".join(parts).rstrip()[-1:] in ".!?\n"):
+                text = text[:1].upper() + text[1:]  # a sentence starts with it
         if lower or (label and rng.random() < 0.08):
             text = text.lower()
         elif label and rng.random() < 0.04:

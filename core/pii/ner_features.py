@@ -2,7 +2,7 @@
 
 A message is cut into words and single punctuation marks with their character offsets; each gets the features a
 CRF reads: the folded word, its shape, affixes, capitalisation, digits, membership of the given / family name lists
-in ``data/``, its place in the line, and the same for its neighbours.
+in ``data/``, its place in the line and the sentence, and the same for its neighbours.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ def features(text: str, tokens: list[Token]) -> list[list[str]]:
         gap_before = text[tokens[i - 1].end:token.start] if i else "\n"
         if "\n" in gap_before:
             feats.append("line_start")
+        if not i or tokens[i - 1].text in ".!?¡¿":
+            feats.append("sentence_start")  # a capital here says less about a name
         if i + 1 == len(tokens) or "\n" in text[token.end:tokens[i + 1].start]:
             feats.append("line_end")
         if not gap_before and i:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 
 from core.config import REPO_ROOT
-from core.pii.addresses import find_addresses
+from core.pii.addresses import find_street_lines
 from core.pii.detect import detect
 from core.pii.names import find_names
 from core.pii.ner import find_learned
@@ -28,7 +28,7 @@ DEV_FILE = REPO_ROOT / "knowledge" / "pii" / "ner-dev.jsonl"
 
 
 def _rules(text, lang, known):
-    spans = find_patterns(text, lang) + list(find_addresses(text, lang)) + list(find_names(text, lang))
+    spans = find_patterns(text, lang) + list(find_street_lines(text, lang)) + list(find_names(text, lang))
     if known:
         spans += known.find(text)
     return merge_spans(spans, text)
@@ -37,7 +37,7 @@ def _rules(text, lang, known):
 DETECTORS: dict[str, Callable] = {
     "patterns": lambda text, lang, known: find_patterns(text, lang),
     "rule-names": lambda text, lang, known: list(find_names(text, lang)),
-    "rule-addr": lambda text, lang, known: list(find_addresses(text, lang)),
+    "rule-addr": lambda text, lang, known: list(find_street_lines(text, lang)),
     "known": lambda text, lang, known: known.find(text) if known else [],
     "learned": lambda text, lang, known: find_learned(text, lang),
     "rules": _rules,

@@ -9,7 +9,7 @@ import pytest
 
 from core.config import REPO_ROOT
 from core.pii import Label, PiiGuard, detect
-from core.pii.addresses import find_addresses
+from core.pii.addresses import find_addresses, find_street_lines
 from core.pii.ner import bio, find_learned, load_records, train
 from core.pii.ner_features import tokenize
 from core.pii.vaults.local import LocalVault
@@ -27,8 +27,18 @@ def covered(text: str, value: str, label: str) -> bool:
     ("can you update my address to 301 n. elm st apt 5, boise id 83702", "301 n. elm st apt 5, boise id 83702"),
 ])
 def test_english_addresses_the_street_rules_miss_are_found_whole(text, address):
-    assert not list(find_addresses(text, "en"))  # no street type the rules know, or all in lower case
+    assert not list(find_street_lines(text, "en"))  # no street type the rules know, or all in lower case
     assert covered(text, address, Label.ADDRESS)
+
+
+@pytest.mark.parametrize("text,address", [
+    ("Changez l'adresse pour le 4410, rue Des Érables, Sherbrooke (Québec) J1H 2K9 svp",
+     "4410, rue Des Érables, Sherbrooke (Québec) J1H 2K9"),
+    ("Please send it to P.O. Box 4410, Halifax, NS B3J 2K9.", "P.O. Box 4410, Halifax, NS B3J 2K9"),
+    ("Envíenlo a Calle Olmo 14, 28004 Getafe (Madrid), gracias", "Calle Olmo 14, 28004 Getafe (Madrid)"),
+])
+def test_find_addresses_gives_the_rule_and_the_learned_addresses(text, address):
+    assert [text[s.start:s.end] for s in find_addresses(text, None)] == [address]
 
 
 @pytest.mark.parametrize("text,name", [
@@ -103,6 +113,12 @@ def test_bio_tags_follow_the_character_spans():
     assert list(zip([t.text for t in tokens], tags, strict=True)) == [
         ("ship", "O"), ("to", "O"), ("12", "B-ADDR"), ("Main", "I-ADDR"), ("St", "I-ADDR"), (",", "O"),
         ("Ana", "B-PER"), ("Ruiz", "I-PER")]
+
+
+def test_a_word_the_span_only_partly_covers_is_tagged_with_it():
+    text = "It's for Lisa's birthday"
+    tokens = tokenize(text)
+    assert bio(tokens, [[9, 13, "PERSON"]])[[t.text for t in tokens].index("Lisa's")] == "B-PER"
 
 
 def test_training_writes_a_model_that_tags_what_it_learned(tmp_path):
