@@ -22,6 +22,11 @@ PLACES_PATH = Path(__file__).resolve().parent / "data" / "places.tsv"
 MAX_WORDS = 4  # longest place name looked for, in words
 MIN_LETTERS = 4  # shorter one-word names ("Ede", "Bar") are too often something else
 LARGE_CITY = 500  # thousands of people: a city this large is recognised in lower case too
+# The prepositions (accent-folded, en / fr / es) after which a capitalised word names where someone is or sends to,
+# and the comma of "Columbus, Ohio".
+_LOCATIVE = frozenset({"to", "in", "at", "near", "from", "into", "a", "au", "aux", "en", "vers", "pour", "dans",
+                       "pres", "desde", "hasta", "para", "cerca", ","})
+_ARTICLES = frozenset({"the", "le", "la", "les", "l", "el", "los", "las"})
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LANGUAGES = ("en", "fr", "es")
 
@@ -71,14 +76,15 @@ class Gazetteer:
     def find(self, text: str) -> list[Place]:
         """The cities, provinces and states ``text`` names (longest name first where two overlap), in the order
         written."""
-        words = [(m.group(0), fold(m.group(0)), _starts_sentence(text, m.start())) for m in _WORD.finditer(text)]
+        words = [(m.group(0), fold(m.group(0)), _starts_sentence(text, m.start()), _after(text, m.start()))
+                 for m in _WORD.finditer(text)]
         found: list[Place] = []
         i = 0
         while i < len(words):
             for size in range(min(MAX_WORDS, len(words) - i), 0, -1):
                 written = words[i:i + size]
                 entry = self.names.get(" ".join(w[1] for w in written))
-                if entry is None or (size == 1 and not self._plausible(entry, *written[0])):
+                if entry is None or not self._plausible(entry, written):
                     continue
                 name = " ".join(w[0] for w in written)
                 if "." in entry.code:
@@ -91,14 +97,17 @@ class Gazetteer:
                 i += 1
         return found
 
-    def _plausible(self, entry: _Entry, written: str, folded: str, sentence_start: bool) -> bool:
-        """A one-word name is a place when written with a capital inside a sentence ("je suis à Sherbrooke"); in
-        lower case or first in a sentence, only a large city's name that is no ordinary word ("a guadalajara")."""
-        if len(folded) < MIN_LETTERS or folded.isdigit():
+    def _plausible(self, entry: _Entry, written: list[tuple[str, str, bool, str]]) -> bool:
+        """A name is a place when written with a capital inside a sentence: a name of several words ("vivo en Los
+        Angeles"), a large city's, or one written where a place goes ("je suis à Sherbrooke", "Columbus, Ohio"; not
+        "c'est Martin" or "le sac Aurora"). In lower case or first in a sentence, only a large city's name that is no
+        ordinary word or phrase ("a guadalajara", but not "à la porte")."""
+        first, folded = written[0], " ".join(w[1] for w in written)
+        if len(written) == 1 and (len(folded) < MIN_LETTERS or folded.isdigit()):
             return False
-        if written[:1].isupper() and not sentence_start:
-            return True
-        return entry.thousands >= LARGE_CITY and folded not in self.ordinary_words
+        if first[0][:1].isupper() and not first[2]:
+            return len(written) > 1 or entry.thousands >= LARGE_CITY or first[3] in _LOCATIVE
+        return entry.thousands >= LARGE_CITY and not all(w[1] in self.ordinary_words for w in written)
 
     def country_name(self, code: str, language: str) -> str:
         names = self.countries.get(code, {})
@@ -111,6 +120,17 @@ class Gazetteer:
         english = self.country_name(place.country, "en")
         zone = [place.region] if place.region and _key(place.region) != _key(place.name) else []
         return [*zone, country if country == english else f"{country} / {english}"]
+
+
+def _after(text: str, at: int) -> str:
+    """What comes before the word at ``at``: the previous word (accent-folded), or "," after a comma."""
+    before = text[:at].rstrip()
+    if before.endswith(","):
+        return ","
+    words = [fold(w) for w in _WORD.findall(before[-30:])]
+    while len(words) > 1 and words[-1] in _ARTICLES:
+        words.pop()  # "to the Yukon", "en el Estado de México"
+    return words[-1] if words else ""
 
 
 def _starts_sentence(text: str, at: int) -> bool:

@@ -84,3 +84,18 @@ def test_a_town_is_searched_as_its_zone(services, tmp_path):
         assert best.doc_id == page and best.score >= threshold
         # (the town's name alone leaves the right page under the threshold: "I don't know")
         assert services.knowledge.search("zones", question, lang=language)[0].score < threshold
+
+
+def test_a_name_made_of_ordinary_words_needs_its_capital():
+    assert gazetteer().find("pis les douanes? je vais tu payer de quoi à la porte?") == []  # La Porte, Texas
+    assert gazetteer().find("je vais payer à La Porte") == [Place("La Porte", "Texas", "US")]
+    assert gazetteer().find("vivo en los angeles") == [Place("los angeles", "California", "US")]  # a large city
+
+
+@pytest.mark.parametrize("message", [
+    "Hi, this is Maria Lopez, where is my order?",  # a surname that is also a town
+    "el saco Aurora es de pluma de ganso o de pato?",  # a product named like a town
+    "c'est Martin qui a passé la commande",
+])
+def test_a_capitalised_word_is_a_small_town_only_where_a_place_goes(message):
+    assert gazetteer().find(message) == []
