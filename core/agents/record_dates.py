@@ -15,13 +15,16 @@ from core.text import fold
 
 _CALENDAR = lexicon.load("calendar")
 _LANGUAGES = ("en", "fr", "es")
+# Language -> one list of names per month / weekday (Monday first), the full name first.
+_MONTH_NAMES = {language: [lexicon.words(names) for names in _CALENDAR["months"][language]] for language in _LANGUAGES}
+_WEEKDAY_NAMES = {language: [lexicon.words(names) for names in _CALENDAR["weekdays"][language]]
+                  for language in _LANGUAGES}
 # Folded name or abbreviation -> month (1..12) / weekday (0 = Monday); the languages agree where they share one.
-_MONTHS = {fold(name): index + 1 for language in _LANGUAGES
-           for index, names in enumerate(_CALENDAR["months"][language]) for name in names}
-_WEEKDAYS = {fold(name): index for language in _LANGUAGES
-             for index, names in enumerate(_CALENDAR["weekdays"][language]) for name in names}
+_MONTHS = {fold(name): index + 1 for names in _MONTH_NAMES.values() for index, month in enumerate(names)
+           for name in month}
+_WEEKDAYS = {fold(name): index for names in _WEEKDAY_NAMES.values() for index, day in enumerate(names) for name in day}
 # A weekday alone must be written in full: "sat", "sun" and "wed" are English words too.
-_FULL_WEEKDAYS = {fold(names[0]) for language in _LANGUAGES for names in _CALENDAR["weekdays"][language]}
+_FULL_WEEKDAYS = {fold(day[0]) for names in _WEEKDAY_NAMES.values() for day in names}
 _TOKEN = re.compile(r"[a-z]+|\d{1,4}")
 
 
@@ -68,7 +71,7 @@ def _day(word: str) -> bool:
 
 def render(date: RecordDate, language: str) -> str:
     """The date as ``language`` writes it: "Monday, November 23", "lundi 23 novembre", "lunes 23 de noviembre"."""
-    months, weekdays = _CALENDAR["months"][language], _CALENDAR["weekdays"][language]
+    months, weekdays = _MONTH_NAMES[language], _WEEKDAY_NAMES[language]
     weekday = weekdays[date.weekday][0] if date.weekday is not None else ""
     if date.month is None:
         return weekday
