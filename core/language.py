@@ -82,9 +82,27 @@ def _shared_words_only(text: str) -> bool:
     return bool(words) and all(all(c[w] >= _SHARED_COUNT for c in counts.values()) for w in words)
 
 
+# A name in parentheses or typographic quotation marks ("le grand bol (tazón 20 cm)", "the «Sin Aroma» soap") is the
+# shop's word, in the catalogue's language: when it leaves the detector unsure, the words around it decide.
+# (Straight quotes are left alone: 6" and 10" are inches.)
+_QUOTED = re.compile(r"\([^()]*\)|«[^«»]*»|“[^“”]*”")
+_MIN_LEFT = 3  # words that must remain around the quoted names
+_SURE = 0.9
+
+
 @lru_cache(maxsize=8192)
 def detect(text: str) -> tuple[str, float]:
     """(en|fr|es, confidence 0..1)."""
+    whole = _detect(text)
+    unquoted = _QUOTED.sub(" ", text)
+    if whole[1] < _SURE and unquoted != text and len(tokens(unquoted)) >= _MIN_LEFT:
+        around = _detect(unquoted)
+        if around[0] != whole[0] and around[1] >= _SURE:
+            return around
+    return whole
+
+
+def _detect(text: str) -> tuple[str, float]:
     if _DECISIVE.search(text):
         return "es", 0.99
     scores = {v.language.iso_code_639_1.name.lower(): float(v.value)

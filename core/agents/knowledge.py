@@ -8,6 +8,7 @@ from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
 from core.rag.answer_units import UNIT_VECTORS
 from core.rag.document_texts import DOCUMENT_TEXTS
+from core.rag.places import with_regions
 from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore
 from core.turn.ports import TurnPorts
@@ -17,6 +18,8 @@ ORDER_INTENTS = {"order_status", "returns_refunds", "complaint_escalation"}
 POLICIES_KEPT = 2  # policies or articles kept after the product pages that answer a product question
 RERANK_CANDIDATES = 8  # documents retrieved, then ordered by their best answering unit
 UNIT_RERANK_WEIGHT = 2.0  # the best unit's similarity against the document's calibrated retrieval score
+# Questions whose answer may depend on where the customer is: a place they name is looked up as its zone.
+ZONE_INTENTS = frozenset({"shipping", "order_status", "payment_billing", "returns_refunds"})
 # Escalations whose reply is the hand-off message alone, whatever the pages say (a request for a person, a
 # complaint, a safety concern): no search can add an answer to it.
 HANDOFF_ONLY_REASONS = frozenset({"customer_requested_human", "complaint", "safety"})
@@ -93,9 +96,14 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
     settings = ports.settings
     k = settings.KNOWLEDGE_TOP_K
     wide = state.intent.label == "product_info"
-    citations = retrieve(ports.knowledge, state.turn.tenant_id, state.turn.message, state.intent.language,
+    question = state.turn.message
+    if state.intent.label in ZONE_INTENTS:
+        # A town named in a delivery, order or payment question is searched as its province or state and country,
+        # the zones shipping pages speak of ("je suis à Sherbrooke" -> Quebec, Canada).
+        question = with_regions(question, state.intent.language)
+    citations = retrieve(ports.knowledge, state.turn.tenant_id, question, state.intent.language,
                          k=max(k * 3 if wide else k, RERANK_CANDIDATES), min_score=settings.KNOWLEDGE_MIN_SCORE)
-    citations = rerank_by_units(ports, state.turn.tenant_id, state.turn.message, citations)[:k * 3 if wide else k]
+    citations = rerank_by_units(ports, state.turn.tenant_id, question, citations)[:k * 3 if wide else k]
     if wide:
         # A product question is answered from product pages first (stable order otherwise); the best policies and
         # articles follow, for a question about the product that its page does not answer (returns, warranty…).

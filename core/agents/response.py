@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from core import lexicon
 from core.agents import knowledge, question_type
+from core.agents.record_dates import dates_gloss
 from core.agents.variants import asked_variants
 from core.events import operations, waitlist
 from core.glossary import DESK_TOPICS_PATH, load_entries
@@ -73,6 +74,9 @@ def describe_order(order, language: Language, *, brief: bool = False) -> str:
         text += REPLIES.render("order_returns", language, ids=", ".join(order.returns))
     if order.note and order.status in ORDER_NOTE_STATUSES:
         text += REPLIES.render("order_note", language, note=_quoted(order.note))
+        dates = dates_gloss(order.note, language)
+        if dates:
+            text += f" ({dates})"  # a note written in another language: its dates as the customer writes them
     return text
 
 

@@ -134,22 +134,40 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
         if any(_folded(sku) in folded for sku in skus):
             scored.append((product, 1.0))
             continue
-        title_tokens = [t for t in _title_tokens(product.get("title", "")) if t not in _GENERIC]
-        if not title_tokens or all(len(t) >= 3 and t[:3] not in prefixes for t in title_tokens):
-            continue
-        total = sum(idf.get(t, 1.0) for t in title_tokens)
-        matched = {t: _word_match(t, words, idf.get(t, 0.0)) for t in title_tokens}
-        hit = sum(idf.get(t, 1.0) * weight for t, weight in matched.items())
-        score = hit / total if total else 0.0
-        # At least one matched word must be distinctive (rarer than the catalogue's category words).
-        distinctive = any(weight > 0 and idf.get(t, 0) > 1.2 for t, weight in matched.items())
-        if score >= 0.45 and distinctive:
-            scored.append((product, round(score, 3)))
+        title = product.get("title", "")
+        # A long title is matched whole or by its name alone, before what describes it ("Carnet Boréal A5 —
+        # couverture lin", "Les Hivers de Limoilou — Anne-Sophie Bérubé", "Juniper Smoke Soap - Final Sale").
+        best = max(_title_score(tokens_, words, prefixes, idf) for tokens_ in {_title_tokens(title),
+                                                                                _title_tokens(_title_head(title))})
+        if best > 0:
+            scored.append((product, round(best, 3)))
     scored.sort(key=lambda item: item[1], reverse=True)
     if scored:
         top = scored[0][1]
         scored = [s for s in scored if s[1] >= top - 0.2]
     return scored[:limit]
+
+
+def _title_score(title_words: tuple[str, ...], words: set[str], prefixes: set[str], idf: dict[str, float]) -> float:
+    """The share of the title's distinctive weight (idf) that ``words`` name; 0 below the match threshold."""
+    title_tokens = [t for t in title_words if t not in _GENERIC]
+    if not title_tokens or all(len(t) >= 3 and t[:3] not in prefixes for t in title_tokens):
+        return 0.0
+    total = sum(idf.get(t, 1.0) for t in title_tokens)
+    matched = {t: _word_match(t, words, idf.get(t, 0.0), idf) for t in title_tokens}
+    hit = sum(idf.get(t, 1.0) * weight for t, weight in matched.items())
+    score = hit / total if total else 0.0
+    # At least one matched word must be distinctive (rarer than the catalogue's category words).
+    distinctive = any(weight > 0 and idf.get(t, 0) > 1.2 for t, weight in matched.items())
+    return score if score >= 0.45 and distinctive else 0.0
+
+
+_TITLE_TAIL = re.compile(r"\s+[—–-]\s+|\s*[(:]")
+
+
+def _title_head(title: str) -> str:
+    """The product's name before a dash, a colon or a parenthesis that describes it."""
+    return _TITLE_TAIL.split(title, maxsplit=1)[0] or title
 
 
 def _plural(token: str) -> str:
@@ -159,7 +177,7 @@ def _plural(token: str) -> str:
 COGNATE_WEIGHT = 0.8
 
 
-def _word_match(title_word: str, words: set[str], idf: float) -> float:
+def _word_match(title_word: str, words: set[str], idf: float, idf_of: dict[str, float]) -> float:
     """1 for the word (or its plural) itself; ``COGNATE_WEIGHT`` for a likely cognate of a distinctive title word.
 
     Catalogues are often in English only while customers write in French or Spanish, and the words that single a
@@ -172,6 +190,8 @@ def _word_match(title_word: str, words: set[str], idf: float) -> float:
     if idf <= 1.2 or len(title_word) < 4:
         return 0.0
     for word in words:
+        if word in idf_of:
+            continue  # a word of the catalogue's own titles names that word, not its look-alike ("carnet", "cartes")
         if len(word) >= 4 and word[:3] == title_word[:3] and abs(len(word) - len(title_word)) <= 3 \
                 and difflib.SequenceMatcher(None, word, title_word).ratio() >= 0.66:
             return COGNATE_WEIGHT

@@ -70,3 +70,17 @@ def test_english_messages_are_not_expanded():
     idf = catalog_idf(products)
     assert all(p["title"] != "Summer Dress" for p, _ in rank_products(products, idf, "Do you have a robe?"))
     assert [p["title"] for p, _ in rank_products(products, idf, "Avez-vous une robe?")] == ["Summer Dress"]
+
+
+def test_a_long_title_is_matched_by_its_name_and_catalogue_words_are_no_cognates():
+    products = [{"title": t} for t in (
+        "Carnet Boréal A5 — couverture lin", "Cartes du ciel boréal — Mathieu Sirois", "Carte-cadeau L'Encre Boréale",
+        "Les Hivers de Limoilou — Anne-Sophie Bérubé", "Encre Pilot Iroshizuku 50 ml",
+        "Marque-pages en cuir (lot de 2)")]
+    idf = catalog_idf(products)
+    assert [p["title"] for p, _ in rank_products(products, idf, "Avez-vous le carnet boréal en sapin pointillé?")] \
+        == ["Carnet Boréal A5 — couverture lin"]
+    assert [p["title"] for p, _ in rank_products(products, idf, "vous avez les hivers de limoilou?")] \
+        == ["Les Hivers de Limoilou — Anne-Sophie Bérubé"]
+    assert [p["title"] for p, _ in rank_products(products, idf, "une carte-cadeau de 50 $")] \
+        == ["Carte-cadeau L'Encre Boréale"]

@@ -43,3 +43,13 @@ def test_text_without_letters_is_english_with_no_confidence():
 
 def test_code_switched_french_goes_by_its_words():
     assert language.detect("stop les textos svp")[0] == "fr"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("est-ce que le grand bol (tazón 20 cm) est dispo?", "fr"),  # the catalogue's name, in Spanish
+    ("do you still have the «Savon Lavande» bars?", "en"),
+    ("(hola)", "es"),  # nothing left around it: the quoted words decide
+    ('Monstera deliciosa in 10" is sold out. Options: 6" 25.00 (in stock); 10" 65.00 (sold out).', "en"),  # inches
+])
+def test_a_name_in_parentheses_or_quotes_is_not_the_writers_language(text, expected):
+    assert language.detect(text)[0] == expected
