@@ -1,9 +1,10 @@
 """Waiting for a Durable orchestration instance to change between two status reads.
 
 A Durable client can only poll an instance's status. Where the backend can say when an instance changes (the local
-host's engine installs its ``watch``), a wait ends as soon as the instance is written, so a waiting caller reads the
-status once per change instead of once per polling interval, however many callers wait; the polling interval then
-only bounds a wait whose change notice never came. Elsewhere (Azure) the wait is a sleep of the polling interval."""
+host's engine installs its ``watch``), a wait ends as soon as what a status read shows of the instance changes, so a
+waiting caller reads the status once per change instead of once per polling interval, however many callers wait;
+the polling interval then only bounds a wait whose change notice never came. Elsewhere (Azure) the wait is a sleep
+of the polling interval."""
 
 from __future__ import annotations
 

@@ -338,3 +338,32 @@ async def test_the_chat_wait_uses_the_installed_watch_instead_of_a_poll_interval
     finally:
         instance_watch.uninstall(watch)
     assert seen == [("tenant--c--t", instance_watch.WATCH_FALLBACK_SECONDS)]
+
+
+async def test_a_status_reader_is_not_woken_by_episodes_that_change_nothing_it_reads(harness: Harness) -> None:
+    """Of four episodes, the two between the first and the last only schedule the next activity and leave the
+    status as it was: the reader wakes when the instance starts running and when it completes."""
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("sequence", "watched-2", json.dumps(["A", "B", "C"]))
+        wakes: list[str] = []
+        while True:
+            if await engine.wait_for_change(instance_id, 5) is not True:
+                break
+            status = await engine.get_status(instance_id)
+            wakes.append(status["runtimeStatus"])
+            if status["runtimeStatus"] == "Completed":
+                break
+        assert wakes == ["Running", "Completed"]
+        assert status["output"] is not None
+        assert not engine._views and not engine._watchers  # nothing kept for a finished instance
+
+
+async def test_a_purge_wakes_a_status_reader(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("with_status", "watched-3", json.dumps("T-3"))
+        await engine.wait_idle()
+        await engine.terminate(instance_id, "done")
+        waiter = asyncio.create_task(engine.wait_for_change(instance_id, 10))
+        await asyncio.sleep(0)
+        assert await engine.purge(instance_id) == 1
+        assert await waiter is True

@@ -100,6 +100,8 @@ class DurableEngine:
         self._background: list[asyncio.Task[None]] = []
         self._executor: ThreadPoolExecutor | None = None
         self._watchers: dict[str, list[asyncio.Future[None]]] = {}
+        #: What a status read last showed of each unfinished instance written by this engine (see _instance_written).
+        self._views: dict[str, tuple[str, str | None, str | None]] = {}
         store.on_instance_written = self._instance_written
 
     # ======================================================================================= lifecycle
@@ -336,9 +338,10 @@ class DurableEngine:
             return sum(1 for row in rows if self.store.delete_instance(row.instance_id))
 
     async def wait_for_change(self, instance_id: str, timeout: float) -> bool | None:
-        """Wait until the instance's row is written (status, custom status, output) or deleted: True, or False
-        after ``timeout`` seconds; None at once for a caller on another event loop, which must poll. A status
-        reader waits here between reads instead of polling."""
+        """Wait until what a status read shows of the instance changes (runtime status, custom status, output) or
+        it is deleted: True, or False after ``timeout`` seconds; None at once for a caller on another event loop,
+        which must poll. A status reader waits here between reads instead of polling; the engine's own
+        bookkeeping (an episode that changes none of these) does not wake it."""
         loop = asyncio.get_running_loop()
         if loop is not self.loop:
             return None
@@ -356,8 +359,15 @@ class DurableEngine:
             if not waiting and self._watchers.get(instance_id) is waiting:
                 del self._watchers[instance_id]
 
-    def _instance_written(self, instance_id: str) -> None:
-        if instance_id not in self._watchers or self.loop is None:
+    def _instance_written(self, instance_id: str, view: tuple[str, str | None, str | None] | None) -> None:
+        """The store wrote (``view``: status, custom status, output) or deleted (None) an instance's row."""
+        if view is None or view[0] in TERMINAL_STATUSES:
+            self._views.pop(instance_id, None)
+            changed = True
+        else:
+            changed = self._views.get(instance_id) != view
+            self._views[instance_id] = view
+        if not changed or instance_id not in self._watchers or self.loop is None:
             return
         try:
             on_loop = asyncio.get_running_loop() is self.loop

@@ -140,7 +140,8 @@ class DurableStore:
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._depth = 0
         self._lease: Any = None
-        #: Called with an instance id whenever its row is written or deleted (the engine wakes its watchers).
+        #: Called with an instance id and what a status read shows of it (runtime status, custom status, output)
+        #: whenever its row is written, or with None when it is deleted (the engine wakes its watchers).
         self.on_instance_written: Any = None
         self._conn.executescript(_SCHEMA)
         self.task_hub = self._claim_task_hub(task_hub)
@@ -234,7 +235,7 @@ class DurableStore:
             f"INSERT OR REPLACE INTO instances({', '.join(_INSTANCE_COLUMNS)}) VALUES({placeholders})", values
         )
         if self.on_instance_written is not None:
-            self.on_instance_written(inst.instance_id)
+            self.on_instance_written(inst.instance_id, (inst.status, inst.custom_status, inst.output))
 
     def list_instances(
         self,
@@ -277,7 +278,7 @@ class DurableStore:
             cur = self._conn.execute("DELETE FROM instances WHERE instance_id=?", (instance_id,))
             self.clear_execution_data(instance_id)
         if self.on_instance_written is not None:
-            self.on_instance_written(instance_id)
+            self.on_instance_written(instance_id, None)
         return cur.rowcount > 0
 
     def clear_execution_data(self, instance_id: str) -> None:
