@@ -72,10 +72,32 @@ async def test_a_fan_out_result_is_held_until_its_running_sibling_completes(harn
     assert status["output"] == ["Hello fast!", "released slow"]
 
 
+async def test_a_task_all_result_is_held_past_the_sibling_wait_while_its_sibling_runs(harness: Harness) -> None:
+    """The orchestrator awaits both tasks together (task_all): the fast result waits for the slow one however long
+    it runs past sibling_wait, and both land in one episode."""
+    async with harness.engine(sibling_wait_seconds=0.01) as engine:
+        instance_id = await engine.start_new("fan_out_gated", "fan-in-held")
+        await eventually(lambda: durable_app.CALLS["hello"] == 1 and durable_app.CALLS["gated"] == 1)
+        await asyncio.sleep(0.2)
+        assert episodes(engine, instance_id) == 1
+        durable_app.gate("slow").set()
+        status = await engine.wait_for(instance_id)
+        assert episodes(engine, instance_id) == 2
+    assert status["output"] == ["Hello fast!", "released slow"]
+
+
+async def test_a_task_any_result_is_not_held_for_the_fan_in_wait(harness: Harness) -> None:
+    """task_any goes on with its first result: only sibling_wait applies, never the fan-in wait."""
+    async with harness.engine(sibling_wait_seconds=0.01, fan_in_wait_seconds=60) as engine:
+        instance_id = await engine.start_new("first_done")
+        status = await engine.wait_for(instance_id, timeout=5)
+    assert status["output"] == {"winner": "fast", "result": "Hello fast!"}
+
+
 @pytest.mark.parametrize("wait", [0, 0.05])
 async def test_a_held_result_is_released_after_the_wait_even_if_the_sibling_still_runs(harness: Harness,
                                                                                           wait: float) -> None:
-    async with harness.engine(sibling_wait_seconds=wait) as engine:
+    async with harness.engine(sibling_wait_seconds=wait, fan_in_wait_seconds=wait) as engine:
         instance_id = await engine.start_new("fan_out_gated", f"fan-released-{wait}")
         await eventually(lambda: episodes(engine, instance_id) == 2)  # the fast result, alone
         durable_app.gate("slow").set()

@@ -72,6 +72,7 @@ class DurableEngine:
         *,
         max_concurrent_activities: int = 16,
         sibling_wait_seconds: float = 0.02,
+        fan_in_wait_seconds: float = 10.0,
         preserve_unprocessed_events: bool = True,
         overridable_existing_instance_states: str = "NonRunningStates",
     ) -> None:
@@ -85,6 +86,9 @@ class DurableEngine:
         self.overridable_existing_instance_states = overridable_existing_instance_states
         self._max_activities = max_concurrent_activities
         self._sibling_wait = sibling_wait_seconds
+        self._fan_in_wait = fan_in_wait_seconds
+        #: Per running instance: its execution and the task ids its orchestrator awaits all together (task_all).
+        self._fan_in: dict[str, tuple[str, frozenset[int]]] = {}
         self._held: dict[str, asyncio.TimerHandle] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._running = False
@@ -363,6 +367,7 @@ class DurableEngine:
         """The store wrote (``view``: status, custom status, output) or deleted (None) an instance's row."""
         if view is None or view[0] in TERMINAL_STATUSES:
             self._views.pop(instance_id, None)
+            self._fan_in.pop(instance_id, None)
             changed = True
         else:
             changed = self._views.get(instance_id) != view
@@ -502,11 +507,17 @@ class DurableEngine:
             self.store.enqueue(instance_id, done, execution_id)
         if activity and self._sibling_wait > 0 and self._sibling_running(instance_id, execution_id, task_id):
             # A fan-out (task_all) cannot go on with one result: an episode now would replay the whole history
-            # for nothing. Hold the completion until the running siblings complete (at most sibling_wait), so
-            # they land in one episode, as when DTFx fetches several messages for an instance at once.
+            # for nothing. Hold the completion until the running siblings complete, so they land in one episode,
+            # as when DTFx fetches several messages for an instance at once: while a sibling the orchestrator
+            # awaits together with this task runs (at most fan_in_wait; a failure is never held, since it ends a
+            # task_all), else at most sibling_wait. Any other event for the instance releases it at once.
             if instance_id not in self._held:
+                fan_in = self._fan_in.get(instance_id)
+                awaited_together = (fan_in is not None and fan_in[0] == execution_id and task_id in fan_in[1]
+                                    and done.get("EventType") == EventType.TaskCompleted)
+                wait = self._fan_in_wait if awaited_together else self._sibling_wait
                 assert self.loop is not None
-                self._held[instance_id] = self.loop.call_later(self._sibling_wait, self._release, instance_id)
+                self._held[instance_id] = self.loop.call_later(wait, self._release, instance_id)
             return
         self._release(instance_id)
 
@@ -619,7 +630,17 @@ class DurableEngine:
             self._writer.commit(inst, past, new_events, result, now, effects)
             if len(self.store.inbox_for(instance_id)) > 0:
                 effects.ready.add(instance_id)
+        self._note_fan_in(inst, result)
         self._apply(effects)
+
+    def _note_fan_in(self, inst: InstanceRow, result: OrchestratorResult) -> None:
+        """Remember which tasks the orchestrator now awaits all together (the last leaves it scheduled)."""
+        together = result.awaiting_all
+        if inst.status != "Running" or together < 2:
+            self._fan_in.pop(inst.instance_id, None)
+            return
+        seqs = frozenset(seq for _, _, seq in inst.state["actions"][-together:] if seq is not None)
+        self._fan_in[inst.instance_id] = (inst.execution_id, seqs)
 
     def _run_orchestrator(self, name: str, context_json: str) -> OrchestratorResult:
         """Runs in the orchestrator thread: JSON in, parsed state out (never raises)."""
