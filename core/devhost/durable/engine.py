@@ -614,7 +614,8 @@ class DurableEngine:
             new_events.append(ev)
             new_events.extend(carry)
         context_json = build_context(instance_id=instance_id, parent_instance_id=inst.parent_instance_id,
-                                     input_json=inst.input, past_events=past, new_events=new_events)
+                                     input_json=inst.input, past_events=past, new_events=new_events,
+                                     past_texts=self.store.history_texts(instance_id, past))
         assert self.loop is not None and self._executor is not None
         result = await self.loop.run_in_executor(self._executor, self._run_orchestrator, inst.name,
                                                  context_json)

@@ -86,18 +86,29 @@ def build_context(
     input_json: str | None,
     past_events: list[dict[str, Any]],
     new_events: list[dict[str, Any]],
+    past_texts: list[str] | None = None,
 ) -> str:
-    """The orchestration trigger payload for one episode."""
-    history = [{**e, "IsPlayed": True} for e in past_events] + [{**e, "IsPlayed": False} for e in new_events]
-    body = {
-        "history": history,
+    """The orchestration trigger payload for one episode. ``past_texts``: each past event's JSON text, when known
+    (the history as stored), so the replayed part is not encoded again."""
+    if past_texts is None or len(past_texts) != len(past_events):
+        past_texts = [json.dumps(e) for e in past_events]
+    history = [_played(text, event) for text, event in zip(past_texts, past_events, strict=True)]
+    history += [json.dumps({**e, "IsPlayed": False}) for e in new_events]
+    rest = json.dumps({
         "instanceId": instance_id,
         "isReplaying": bool(past_events),
         "parentInstanceId": parent_instance_id,
         "input": input_json,
         **CONTEXT_DEFAULTS,
-    }
-    return json.dumps(body)
+    })
+    return '{"history": [' + ", ".join(history) + "], " + rest[1:]
+
+
+def _played(text: str, event: dict[str, Any]) -> str:
+    """``json.dumps({**event, "IsPlayed": True})`` from the event's own JSON text."""
+    if "IsPlayed" in event or not event or not text.endswith("}"):
+        return json.dumps({**event, "IsPlayed": True})
+    return text[:-1] + ', "IsPlayed": true}'
 
 
 @dataclass
