@@ -35,7 +35,7 @@ class QueueOptions:
     min_polling_interval: float = 0.1
     #: A poll this process's own send asked for waits this long first, so the messages sent meanwhile (a message
     #: per chat turn under load) come back in one receive instead of one receive each.
-    nudge_gather: float = 0.1
+    nudge_gather: float = 0.25
 
     @classmethod
     def from_host_json(cls, host: dict) -> QueueOptions:
