@@ -13,8 +13,10 @@ from collections.abc import Awaitable, Callable
 
 Watch = Callable[[str, float], Awaitable[bool | None]]
 
-#: Longest wait on a watched instance before its status is read again anyway.
-WATCH_FALLBACK_SECONDS = 0.25
+#: Longest wait on a watched instance before its status is read again anyway. The local engine's notice cannot
+#: be missed (a reader reads and starts waiting in one step of the loop that writes), so this only bounds an
+#: unforeseen miss; a shorter bound would add reads that grow with the turn's wait, and so with load.
+WATCH_FALLBACK_SECONDS = 1.0
 
 _watch: Watch | None = None
 
