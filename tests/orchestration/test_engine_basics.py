@@ -389,3 +389,19 @@ async def test_a_purge_wakes_a_status_reader(harness: Harness) -> None:
         await asyncio.sleep(0)
         assert await engine.purge(instance_id) == 1
         assert await waiter is True
+
+
+@pytest.mark.parametrize("change", ["terminate", "suspend"])
+async def test_an_episode_whose_instance_changed_while_it_ran_is_discarded(harness: Harness, change: str) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("slow_first_episode", f"changed-{change}")
+        await eventually(durable_app.IN_FIRST_EPISODE.is_set)
+        if change == "terminate":
+            await engine.terminate(instance_id, "stop")
+        else:
+            await engine.suspend(instance_id, "hold")
+        durable_app.END_FIRST_EPISODE.set()
+        await engine.wait_idle()
+        status = await engine.get_status(instance_id)
+        assert status["runtimeStatus"] == ("Terminated" if change == "terminate" else "Suspended")
+        assert durable_app.CALLS["hello"] == 0 and not engine.store.list_work(instance_id)

@@ -106,6 +106,9 @@ class DurableEngine:
         self._watchers: dict[str, list[asyncio.Future[None]]] = {}
         #: What a status read last showed of each unfinished instance written by this engine (see _instance_written).
         self._views: dict[str, tuple[str, str | None, str | None]] = {}
+        #: The instance whose orchestrator is running (one at a time), and whether its row was written meanwhile.
+        self._episode_instance: str | None = None
+        self._episode_instance_written = False
         store.on_instance_written = self._instance_written
 
     # ======================================================================================= lifecycle
@@ -365,6 +368,8 @@ class DurableEngine:
 
     def _instance_written(self, instance_id: str, view: tuple[str, str | None, str | None] | None) -> None:
         """The store wrote (``view``: status, custom status, output) or deleted (None) an instance's row."""
+        if instance_id == self._episode_instance:
+            self._episode_instance_written = True
         if view is None or view[0] in TERMINAL_STATUSES:
             self._views.pop(instance_id, None)
             self._fan_in.pop(instance_id, None)
@@ -617,9 +622,15 @@ class DurableEngine:
                                      input_json=inst.input, past_events=past, new_events=new_events,
                                      past_texts=self.store.history_texts(instance_id, past))
         assert self.loop is not None and self._executor is not None
-        result = await self.loop.run_in_executor(self._executor, self._run_orchestrator, inst.name,
-                                                 context_json)
-        current = self.store.get_instance(instance_id)
+        self._episode_instance, self._episode_instance_written = instance_id, False
+        try:
+            result = await self.loop.run_in_executor(self._executor, self._run_orchestrator, inst.name,
+                                                     context_json)
+        finally:
+            self._episode_instance = None
+        # Unless the instance was written while the orchestrator ran (terminated, suspended, replaced), its row is
+        # still the one read above.
+        current = self.store.get_instance(instance_id) if self._episode_instance_written else inst
         if (current is None or current.execution_id != inst.execution_id or current.status != inst.status
                 or not self.store.inbox_exists(r.seq for r in batch)):
             # terminated / suspended / replaced while the orchestrator ran: discard and re-evaluate

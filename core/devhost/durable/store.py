@@ -234,6 +234,9 @@ class DurableStore:
         ).fetchone()
         return _instance_from_row(row) if row else None
 
+    def has_instance(self, instance_id: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM instances WHERE instance_id=?", (instance_id,)).fetchone() is not None
+
     def put_instance(self, inst: InstanceRow) -> None:
         values = (
             inst.instance_id, inst.name, inst.version, inst.execution_id, inst.status, inst.input, inst.output,
