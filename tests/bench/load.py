@@ -8,8 +8,8 @@ outlasted the chat wait) is counted as non-200 and then polled at its status URL
 For each number of customers: turns/s over the measured window, p50 / p95 latency, non-200 answers, and the CPU
 the host (with its worker processes), Azurite and this load generator (the client) spent per turn.
 ``--baseline DIR`` runs the same table against another checkout of the app (e.g. ``git worktree add /tmp/base
-<commit>``), started the same way on the same Azurite, so two versions are measured side by side in one run. Then the events figures (``tests.bench.events``
-bursts with the seed's limits on).
+<commit>``), started the same way on the same Azurite, so two versions are measured side by side in one run.
+Then the events figures (``tests.bench.events`` bursts with the seed's limits on).
 
 Usage: python -m tests.bench.load [--customers 1,10,50,100] [--seconds 20] [--baseline DIR] [--no-events]
 Prints figures; asserts nothing (speed is measured here, not in tests).
