@@ -1,9 +1,10 @@
 """Waiting for a Durable orchestration instance to change between two status reads.
 
 A Durable client can only poll an instance's status. Where the backend can say when an instance changes (the local
-host's engine installs its ``watch``), a wait ends as soon as the instance is written, so a waiting caller reads the
-status once per change instead of once per polling interval, however many callers wait; the polling interval then
-only bounds a wait whose change notice never came. Elsewhere (Azure) the wait is a sleep of the polling interval."""
+host's engine installs its ``watch``), a wait ends as soon as what a status read shows of the instance changes, so a
+waiting caller reads the status once per change instead of once per polling interval, however many callers wait;
+the polling interval then only bounds a wait whose change notice never came. Elsewhere (Azure) the wait is a sleep
+of the polling interval."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from collections.abc import Awaitable, Callable
 
 Watch = Callable[[str, float], Awaitable[bool | None]]
 
-#: Longest wait on a watched instance before its status is read again anyway.
-WATCH_FALLBACK_SECONDS = 0.25
+#: Longest wait on a watched instance before its status is read again anyway. The local engine's notice cannot
+#: be missed (a reader reads and starts waiting in one step of the loop that writes), so this only bounds an
+#: unforeseen miss; a shorter bound would add reads that grow with the turn's wait, and so with load.
+WATCH_FALLBACK_SECONDS = 1.0
 
 _watch: Watch | None = None
 

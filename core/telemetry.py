@@ -129,6 +129,7 @@ class TraceStore(SpanProcessor):
 _store = TraceStore()
 _provider: Any = None
 _provider_lock = threading.Lock()
+_tracer_of: list[Any] = [None, None]  # [provider, its "shopdesk" tracer]
 _conversation: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("shopdesk_conversation",
                                                                                        default=None)
 
@@ -168,7 +169,11 @@ def _tracer():
                 provider = worker if isinstance(worker, TracerProvider) else TracerProvider()
                 provider.add_span_processor(_store)
                 _provider = provider
-    return _provider.get_tracer("shopdesk")
+    provider, tracer = _tracer_of
+    if provider is not _provider:  # one tracer per provider, not one per span
+        tracer = _provider.get_tracer("shopdesk")
+        _tracer_of[:] = [_provider, tracer]
+    return tracer
 
 
 def _export_to_app_insights(settings: Settings) -> None:

@@ -3,6 +3,7 @@ feedback, the daily summary report and the day-by-day figures the operator conso
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import date, timedelta
 
@@ -45,31 +46,104 @@ def _bucket(at: str) -> str:
 
 
 def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> bool:
-    """Fold one event into its minute's counters; returns False when the event was already counted."""
-    bucket = _bucket(event.at)
+    """Fold one event into its minute's counters; returns False when the event was already counted.
+
+    Events of the same tenant and minute recorded at the same time (the messages of one queue poll, handled
+    together) are folded in one write: a caller whose event another caller's write already carried returns with
+    that write's answer, and an error of the write is raised to every caller whose event it carried, so each
+    message is retried or dead-lettered on its own."""
+    return _WRITES.record(store, event, attempts)
+
+
+def record_events(store: DocumentStore, events: list[TurnEvent], attempts: int = 30) -> list[bool]:
+    """Fold events of one tenant and minute into their counters in one write; for each, whether it was counted
+    (False: already counted, or an earlier event of ``events`` with the same id)."""
+    if not events:
+        return []
+    bucket, tenant_id = _bucket(events[0].at), events[0].tenant_id
+    if any(_bucket(e.at) != bucket or e.tenant_id != tenant_id for e in events):
+        raise ValueError("record_events folds the events of one tenant and minute")
+    counted: list[bool] = []
 
     def change(current: dict | None) -> dict | None:
         body = current or {"day": bucket[:10], "turns": 0, "conversations": [], "intents": {}, "languages": {},
                            "escalated": 0, "blocked": 0, "ungrounded": 0, "resolved": 0, "event_ids": []}
-        if event.event_id in body["event_ids"]:
-            return None
-        body["turns"] += 1
-        if event.conversation_id not in body["conversations"]:
-            body["conversations"].append(event.conversation_id)
-        body["intents"][event.intent] = body["intents"].get(event.intent, 0) + 1
-        body["languages"][event.language] = body["languages"].get(event.language, 0) + 1
-        body["escalated"] += int(event.escalated)
-        body["blocked"] += int(event.blocked)
-        body["ungrounded"] += int(not event.grounded)
-        # Answered without a person: grounded, not blocked, not handed to a human.
-        body["resolved"] = body.get("resolved", 0) + int(event.grounded and not event.blocked and not event.escalated)
-        body["event_ids"].append(event.event_id)
-        return body
+        seen = set(body["event_ids"])
+        conversations = set(body["conversations"])
+        counted.clear()
+        for event in events:
+            if event.event_id in seen:
+                counted.append(False)
+                continue
+            counted.append(True)
+            seen.add(event.event_id)
+            body["turns"] += 1
+            if event.conversation_id not in conversations:
+                conversations.add(event.conversation_id)
+                body["conversations"].append(event.conversation_id)
+            body["intents"][event.intent] = body["intents"].get(event.intent, 0) + 1
+            body["languages"][event.language] = body["languages"].get(event.language, 0) + 1
+            body["escalated"] += int(event.escalated)
+            body["blocked"] += int(event.blocked)
+            body["ungrounded"] += int(not event.grounded)
+            # Answered without a person: grounded, not blocked, not handed to a human.
+            body["resolved"] = (body.get("resolved", 0)
+                                + int(event.grounded and not event.blocked and not event.escalated))
+            body["event_ids"].append(event.event_id)
+        return body if any(counted) else None
 
-    written = read_modify_write(store, event.tenant_id, STATS, bucket, change, attempts=attempts,
-                                ttl_seconds=STATS_TTL_SECONDS,
-                                message=f"stats for {event.tenant_id}/{bucket} are contended; the message is retried")
-    return written is not None
+    read_modify_write(store, tenant_id, STATS, bucket, change, attempts=attempts, ttl_seconds=STATS_TTL_SECONDS,
+                      message=f"stats for {tenant_id}/{bucket} are contended; the message is retried")
+    return list(counted)
+
+
+class _PendingWrite:
+    """An event waiting to be folded, and the answer of the write that carried it."""
+
+    __slots__ = ("event", "done", "counted", "error")
+
+    def __init__(self, event: TurnEvent) -> None:
+        self.event = event
+        self.done = False
+        self.counted = False
+        self.error: BaseException | None = None
+
+
+class _GroupedWrites:
+    """One writer at a time per tenant and minute; the events that arrive while it writes go in the next write."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[int, str, str], list[_PendingWrite]] = {}
+        self._writing: dict[tuple[int, str, str], threading.Lock] = {}
+
+    def record(self, store: DocumentStore, event: TurnEvent, attempts: int) -> bool:
+        key = (id(store), event.tenant_id, _bucket(event.at))
+        mine = _PendingWrite(event)
+        with self._lock:
+            self._pending.setdefault(key, []).append(mine)
+            writing = self._writing.setdefault(key, threading.Lock())
+        with writing:
+            if not mine.done:
+                with self._lock:
+                    batch = self._pending.pop(key, [])
+                try:
+                    answers = record_events(store, [p.event for p in batch], attempts)
+                except BaseException as exc:
+                    for pending in batch:
+                        pending.error, pending.done = exc, True
+                else:
+                    for pending, counted in zip(batch, answers, strict=True):
+                        pending.counted, pending.done = counted, True
+            with self._lock:
+                if key not in self._pending and self._writing.get(key) is writing:
+                    del self._writing[key]
+        if mine.error is not None:
+            raise mine.error
+        return mine.counted
+
+
+_WRITES = _GroupedWrites()
 
 
 def day_counters(store: DocumentStore, tenant_id: str, day: str) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -34,6 +33,9 @@ class QueueOptions:
     visibility_timeout: float = 0.0
     max_polling_interval: float = 2.0
     min_polling_interval: float = 0.1
+    #: A poll this process's own send asked for waits this long first, so the messages sent meanwhile (a message
+    #: per chat turn under load) come back in one receive instead of one receive each.
+    nudge_gather: float = 0.25
 
     @classmethod
     def from_host_json(cls, host: dict) -> QueueOptions:
@@ -138,8 +140,13 @@ class QueuePoller:
             # Empty or drained: back off towards maxPollingInterval. Messages this app sends wake the poller at once
             # (nudge), so the backoff only bounds how late another producer's message is seen, and no empty polls
             # follow each message: each poll is a storage request that competes with chat turns for the CPU.
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                pass
+            else:
+                if self.options.nudge_gather > 0:
+                    await asyncio.sleep(self.options.nudge_gather)
             delay = min(delay * 2, self.options.max_polling_interval)
 
     async def close(self) -> None:

@@ -6,10 +6,10 @@ in en / fr-CA / es, each sent once per host so no turn finds its embedding cache
 outlasted the chat wait) is counted as non-200 and then polled at its status URL until it answers.
 
 For each number of customers: turns/s over the measured window, p50 / p95 latency, non-200 answers, and the CPU
-the host (with its worker processes) and Azurite spent per turn. ``--baseline DIR`` runs the same table against
-another checkout of the app (e.g. ``git worktree add /tmp/base <commit>``), started the same way on the same
-Azurite, so two versions are measured side by side in one run. Then the events figures (``tests.bench.events``
-bursts with the seed's limits on).
+the host (with its worker processes), Azurite and this load generator (the client) spent per turn.
+``--baseline DIR`` runs the same table against another checkout of the app (e.g. ``git worktree add /tmp/base
+<commit>``), started the same way on the same Azurite, so two versions are measured side by side in one run.
+Then the events figures (``tests.bench.events`` bursts with the seed's limits on).
 
 Usage: python -m tests.bench.load [--customers 1,10,50,100] [--seconds 20] [--baseline DIR] [--no-events]
 Prints figures; asserts nothing (speed is measured here, not in tests).
@@ -94,6 +94,7 @@ class Level:
     not_ok: dict[int, int] = field(default_factory=dict)
     host_cpu: float = 0.0
     azurite_cpu: float = 0.0
+    client_cpu: float = 0.0
     load: str = ""
 
     @property
@@ -206,7 +207,9 @@ async def run_level(checkout: Checkout, azurite_pid: int | None, customers: int,
         await asyncio.sleep(warm)
         host0 = process_cpu_seconds(checkout.process.pid)
         azurite0 = process_cpu_seconds(azurite_pid) if azurite_pid else 0.0
+        client0 = time.process_time()
         await asyncio.sleep(seconds)
+        level.client_cpu = time.process_time() - client0
         level.host_cpu = process_cpu_seconds(checkout.process.pid) - host0
         level.azurite_cpu = (process_cpu_seconds(azurite_pid) - azurite0) if azurite_pid else 0.0
         level.load = load_average()
@@ -216,15 +219,17 @@ async def run_level(checkout: Checkout, azurite_pid: int | None, customers: int,
 
 def print_table(label: str, levels: list[Level]) -> None:
     print(f"\n{label}")
-    print("| customers | turns/s | p50 | p95 | non-200 | host CPU/turn | Azurite CPU/turn | load avg |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| customers | turns/s | p50 | p95 | non-200 | host CPU/turn | Azurite CPU/turn | client CPU/turn "
+          "| load avg |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for lv in levels:
         lat = lv.latencies or [0.0]
         bad = sum(lv.not_ok.values())
         bad_text = "0" if not bad else ", ".join(f"{n} x {code}" for code, n in sorted(lv.not_ok.items()))
         per_turn = 1000 / max(lv.turns, 1)
         print(f"| {lv.customers} | {lv.rate:.1f} | {fmt_ms(percentile(lat, 50))} | {fmt_ms(percentile(lat, 95))} | "
-              f"{bad_text} | {lv.host_cpu * per_turn:.1f} ms | {lv.azurite_cpu * per_turn:.1f} ms | {lv.load} |")
+              f"{bad_text} | {lv.host_cpu * per_turn:.1f} ms | {lv.azurite_cpu * per_turn:.1f} ms | "
+              f"{lv.client_cpu * per_turn:.1f} ms | {lv.load} |")
     by = {lv.customers: lv for lv in levels}
     if 10 in by and 100 in by and by[10].rate:
         print(f"throughput at 100 customers / at 10: {by[100].rate / by[10].rate:.2f}")

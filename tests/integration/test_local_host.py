@@ -144,6 +144,46 @@ def test_a_message_this_process_sends_is_polled_at_once(storage_connection):
     asyncio.run(scenario())
 
 
+def test_messages_sent_while_a_nudged_poll_gathers_come_back_in_one_receive(storage_connection):
+    """Each send nudges the poller; the poll waits its gather window, so five messages sent one after another are
+    received together: one poll after the first (empty) one, each message handled once."""
+    import asyncio
+
+    from core.devhost.functions import FunctionSpec
+    from core.devhost.queues import QueueOptions, QueuePoller
+    from core.stores.storage_queue import StorageQueue, on_enqueued
+
+    queue = f"gather-{int(time.time() * 1000) % 10**9}"
+    bodies: list[str] = []
+
+    def consume(msg) -> None:
+        bodies.append(msg.get_body().decode())
+
+    async def scenario() -> None:
+        spec = FunctionSpec(name="consume", trigger_type="queueTrigger", trigger_name="msg", user_function=consume,
+                            bindings=[], queue_name=queue, connection="AzureWebJobsStorage")
+        poller = QueuePoller(spec, storage_connection, QueueOptions(min_polling_interval=30, max_polling_interval=60,
+                                                                    nudge_gather=3.0))
+        loop = asyncio.get_running_loop()
+        stop_watching = on_enqueued(lambda name: name == queue and loop.call_soon_threadsafe(poller.nudge))
+        task = asyncio.create_task(poller.run_forever())
+        try:
+            while poller.polls < 1:
+                await asyncio.sleep(0.01)
+            sender = StorageQueue(storage_connection)
+            texts = [f"m{i}" for i in range(5)]
+            await asyncio.to_thread(lambda: [sender.send(queue, text) for text in texts])
+            await asyncio.wait_for(_until(lambda: poller.processed == 5), 20)
+            assert sorted(bodies) == texts and poller.processed == 5 and poller.polls == 2
+        finally:
+            stop_watching()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await poller.close()
+
+    asyncio.run(scenario())
+
+
 async def _until(predicate) -> None:
     import asyncio
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -24,6 +25,8 @@ GATES: dict[str, asyncio.Event] = {}  # gated activity waits on these
 FLAGS: dict[str, bool] = {"changed_code": False}
 SIDE_EFFECTS: list[str] = []  # appended only when not replaying
 EPISODE_LOG: list[tuple[str, bool]] = []  # (checkpoint, is_replaying) for every execution of the code
+IN_FIRST_EPISODE = threading.Event()  # slow_first_episode's orchestrator is running its first episode
+END_FIRST_EPISODE = threading.Event()  # ... and finishes it once a test sets this
 
 
 def reset() -> None:
@@ -33,6 +36,8 @@ def reset() -> None:
     FLAGS["changed_code"] = False
     SIDE_EFFECTS.clear()
     EPISODE_LOG.clear()
+    IN_FIRST_EPISODE.clear()
+    END_FIRST_EPISODE.clear()
 
 
 def gate(name: str) -> asyncio.Event:
@@ -338,4 +343,15 @@ async def http_start(req: func.HttpRequest, client: df.DurableOrchestrationClien
         req, instance_id, timeout_in_milliseconds=timeout_ms, retry_interval_in_milliseconds=20)
 
 
+@app.orchestration_trigger(context_name="context")
+def slow_first_episode(context: df.DurableOrchestrationContext):
+    """Its first episode runs until the test lets it finish (the test changes the instance meanwhile)."""
+    if not context.is_replaying:
+        IN_FIRST_EPISODE.set()
+        END_FIRST_EPISODE.wait(10)
+    result = yield context.call_activity("hello", "after")
+    return result
+
+
 FUNCTIONS = app.get_functions()
+

@@ -72,10 +72,32 @@ async def test_a_fan_out_result_is_held_until_its_running_sibling_completes(harn
     assert status["output"] == ["Hello fast!", "released slow"]
 
 
+async def test_a_task_all_result_is_held_past_the_sibling_wait_while_its_sibling_runs(harness: Harness) -> None:
+    """The orchestrator awaits both tasks together (task_all): the fast result waits for the slow one however long
+    it runs past sibling_wait, and both land in one episode."""
+    async with harness.engine(sibling_wait_seconds=0.01) as engine:
+        instance_id = await engine.start_new("fan_out_gated", "fan-in-held")
+        await eventually(lambda: durable_app.CALLS["hello"] == 1 and durable_app.CALLS["gated"] == 1)
+        await asyncio.sleep(0.2)
+        assert episodes(engine, instance_id) == 1
+        durable_app.gate("slow").set()
+        status = await engine.wait_for(instance_id)
+        assert episodes(engine, instance_id) == 2
+    assert status["output"] == ["Hello fast!", "released slow"]
+
+
+async def test_a_task_any_result_is_not_held_for_the_fan_in_wait(harness: Harness) -> None:
+    """task_any goes on with its first result: only sibling_wait applies, never the fan-in wait."""
+    async with harness.engine(sibling_wait_seconds=0.01, fan_in_wait_seconds=60) as engine:
+        instance_id = await engine.start_new("first_done")
+        status = await engine.wait_for(instance_id, timeout=5)
+    assert status["output"] == {"winner": "fast", "result": "Hello fast!"}
+
+
 @pytest.mark.parametrize("wait", [0, 0.05])
 async def test_a_held_result_is_released_after_the_wait_even_if_the_sibling_still_runs(harness: Harness,
                                                                                           wait: float) -> None:
-    async with harness.engine(sibling_wait_seconds=wait) as engine:
+    async with harness.engine(sibling_wait_seconds=wait, fan_in_wait_seconds=wait) as engine:
         instance_id = await engine.start_new("fan_out_gated", f"fan-released-{wait}")
         await eventually(lambda: episodes(engine, instance_id) == 2)  # the fast result, alone
         durable_app.gate("slow").set()
@@ -338,3 +360,48 @@ async def test_the_chat_wait_uses_the_installed_watch_instead_of_a_poll_interval
     finally:
         instance_watch.uninstall(watch)
     assert seen == [("tenant--c--t", instance_watch.WATCH_FALLBACK_SECONDS)]
+
+
+async def test_a_status_reader_is_not_woken_by_episodes_that_change_nothing_it_reads(harness: Harness) -> None:
+    """Of four episodes, the two between the first and the last only schedule the next activity and leave the
+    status as it was: the reader wakes when the instance starts running and when it completes."""
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("sequence", "watched-2", json.dumps(["A", "B", "C"]))
+        wakes: list[str] = []
+        while True:
+            if await engine.wait_for_change(instance_id, 5) is not True:
+                break
+            status = await engine.get_status(instance_id)
+            wakes.append(status["runtimeStatus"])
+            if status["runtimeStatus"] == "Completed":
+                break
+        assert wakes == ["Running", "Completed"]
+        assert status["output"] is not None
+        assert not engine._views and not engine._watchers  # nothing kept for a finished instance
+
+
+async def test_a_purge_wakes_a_status_reader(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("with_status", "watched-3", json.dumps("T-3"))
+        await engine.wait_idle()
+        await engine.terminate(instance_id, "done")
+        waiter = asyncio.create_task(engine.wait_for_change(instance_id, 10))
+        await asyncio.sleep(0)
+        assert await engine.purge(instance_id) == 1
+        assert await waiter is True
+
+
+@pytest.mark.parametrize("change", ["terminate", "suspend"])
+async def test_an_episode_whose_instance_changed_while_it_ran_is_discarded(harness: Harness, change: str) -> None:
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("slow_first_episode", f"changed-{change}")
+        await eventually(durable_app.IN_FIRST_EPISODE.is_set)
+        if change == "terminate":
+            await engine.terminate(instance_id, "stop")
+        else:
+            await engine.suspend(instance_id, "hold")
+        durable_app.END_FIRST_EPISODE.set()
+        await engine.wait_idle()
+        status = await engine.get_status(instance_id)
+        assert status["runtimeStatus"] == ("Terminated" if change == "terminate" else "Suspended")
+        assert durable_app.CALLS["hello"] == 0 and not engine.store.list_work(instance_id)

@@ -70,6 +70,44 @@ def test_build_context_marks_played_events() -> None:
     assert context["isReplaying"] is True and context["parentInstanceId"] == "p" and context["input"] == '"x"'
 
 
+def test_build_context_from_the_stored_event_texts_is_the_same_payload() -> None:
+    past = [{"EventType": 12, "EventId": -1, "Timestamp": "t"},
+            {"EventType": 4, "EventId": 0, "Name": "act", "Input": json.dumps({"q": "ça \"va\"", "n": [1, 2]})},
+            {}]
+    new = [{"EventType": 5, "EventId": -1, "TaskScheduledId": 0, "Result": '{"ok": true}'}]
+    plain = {"history": [{**e, "IsPlayed": True} for e in past] + [{**e, "IsPlayed": False} for e in new],
+             "instanceId": "i", "isReplaying": True, "parentInstanceId": None, "input": '"x"'}
+    texts = [json.dumps(e) for e in past]
+    for given in (texts, None):
+        built = build_context(instance_id="i", parent_instance_id=None, input_json='"x"', past_events=past,
+                              new_events=new, past_texts=given)
+        expected = json.dumps({**plain, **{k: v for k, v in json.loads(built).items() if k not in plain}})
+        assert built == expected
+
+
+def test_the_store_keeps_histories_it_wrote_and_forgets_a_rolled_back_one(tmp_path) -> None:
+    store = DurableStore(tmp_path / "h.sqlite", "Hub")
+    first = [{"EventType": 12, "Timestamp": "t1"}, {"EventType": 0, "Input": '"é"'}]
+    with store.transaction():
+        store.set_history("a", first)
+    read = store.get_history("a")
+    assert read == first and store.history_texts("a", read) == [json.dumps(e) for e in first]
+    longer = read + [{"EventType": 13, "Timestamp": "t2"}]
+    with store.transaction():
+        store.set_history("a", longer)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_history("a", longer + [{"EventType": 1}])
+        raise RuntimeError("rolled back")
+    assert store.get_history("a") == longer
+    store.close()
+    again = DurableStore(tmp_path / "h.sqlite", "Hub")
+    assert again.get_history("a") == longer and again.get_history("missing") == []
+    with again.transaction():
+        again.clear_execution_data("a")
+    assert again.get_history("a") == []
+    again.close()
+
+
 async def test_virtual_clock_wakes_sleepers_only_when_advanced() -> None:
     clock = VirtualClock(datetime(2030, 5, 1, tzinfo=UTC))
     woke: list[str] = []

@@ -72,6 +72,7 @@ class DurableEngine:
         *,
         max_concurrent_activities: int = 16,
         sibling_wait_seconds: float = 0.02,
+        fan_in_wait_seconds: float = 10.0,
         preserve_unprocessed_events: bool = True,
         overridable_existing_instance_states: str = "NonRunningStates",
     ) -> None:
@@ -85,6 +86,9 @@ class DurableEngine:
         self.overridable_existing_instance_states = overridable_existing_instance_states
         self._max_activities = max_concurrent_activities
         self._sibling_wait = sibling_wait_seconds
+        self._fan_in_wait = fan_in_wait_seconds
+        #: Per running instance: its execution and the task ids its orchestrator awaits all together (task_all).
+        self._fan_in: dict[str, tuple[str, frozenset[int]]] = {}
         self._held: dict[str, asyncio.TimerHandle] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._running = False
@@ -100,6 +104,11 @@ class DurableEngine:
         self._background: list[asyncio.Task[None]] = []
         self._executor: ThreadPoolExecutor | None = None
         self._watchers: dict[str, list[asyncio.Future[None]]] = {}
+        #: What a status read last showed of each unfinished instance written by this engine (see _instance_written).
+        self._views: dict[str, tuple[str, str | None, str | None]] = {}
+        #: The instance whose orchestrator is running (one at a time), and whether its row was written meanwhile.
+        self._episode_instance: str | None = None
+        self._episode_instance_written = False
         store.on_instance_written = self._instance_written
 
     # ======================================================================================= lifecycle
@@ -336,9 +345,10 @@ class DurableEngine:
             return sum(1 for row in rows if self.store.delete_instance(row.instance_id))
 
     async def wait_for_change(self, instance_id: str, timeout: float) -> bool | None:
-        """Wait until the instance's row is written (status, custom status, output) or deleted: True, or False
-        after ``timeout`` seconds; None at once for a caller on another event loop, which must poll. A status
-        reader waits here between reads instead of polling."""
+        """Wait until what a status read shows of the instance changes (runtime status, custom status, output) or
+        it is deleted: True, or False after ``timeout`` seconds; None at once for a caller on another event loop,
+        which must poll. A status reader waits here between reads instead of polling; the engine's own
+        bookkeeping (an episode that changes none of these) does not wake it."""
         loop = asyncio.get_running_loop()
         if loop is not self.loop:
             return None
@@ -356,8 +366,18 @@ class DurableEngine:
             if not waiting and self._watchers.get(instance_id) is waiting:
                 del self._watchers[instance_id]
 
-    def _instance_written(self, instance_id: str) -> None:
-        if instance_id not in self._watchers or self.loop is None:
+    def _instance_written(self, instance_id: str, view: tuple[str, str | None, str | None] | None) -> None:
+        """The store wrote (``view``: status, custom status, output) or deleted (None) an instance's row."""
+        if instance_id == self._episode_instance:
+            self._episode_instance_written = True
+        if view is None or view[0] in TERMINAL_STATUSES:
+            self._views.pop(instance_id, None)
+            self._fan_in.pop(instance_id, None)
+            changed = True
+        else:
+            changed = self._views.get(instance_id) != view
+            self._views[instance_id] = view
+        if not changed or instance_id not in self._watchers or self.loop is None:
             return
         try:
             on_loop = asyncio.get_running_loop() is self.loop
@@ -492,11 +512,17 @@ class DurableEngine:
             self.store.enqueue(instance_id, done, execution_id)
         if activity and self._sibling_wait > 0 and self._sibling_running(instance_id, execution_id, task_id):
             # A fan-out (task_all) cannot go on with one result: an episode now would replay the whole history
-            # for nothing. Hold the completion until the running siblings complete (at most sibling_wait), so
-            # they land in one episode, as when DTFx fetches several messages for an instance at once.
+            # for nothing. Hold the completion until the running siblings complete, so they land in one episode,
+            # as when DTFx fetches several messages for an instance at once: while a sibling the orchestrator
+            # awaits together with this task runs (at most fan_in_wait; a failure is never held, since it ends a
+            # task_all), else at most sibling_wait. Any other event for the instance releases it at once.
             if instance_id not in self._held:
+                fan_in = self._fan_in.get(instance_id)
+                awaited_together = (fan_in is not None and fan_in[0] == execution_id and task_id in fan_in[1]
+                                    and done.get("EventType") == EventType.TaskCompleted)
+                wait = self._fan_in_wait if awaited_together else self._sibling_wait
                 assert self.loop is not None
-                self._held[instance_id] = self.loop.call_later(self._sibling_wait, self._release, instance_id)
+                self._held[instance_id] = self.loop.call_later(wait, self._release, instance_id)
             return
         self._release(instance_id)
 
@@ -593,11 +619,18 @@ class DurableEngine:
             new_events.append(ev)
             new_events.extend(carry)
         context_json = build_context(instance_id=instance_id, parent_instance_id=inst.parent_instance_id,
-                                     input_json=inst.input, past_events=past, new_events=new_events)
+                                     input_json=inst.input, past_events=past, new_events=new_events,
+                                     past_texts=self.store.history_texts(instance_id, past))
         assert self.loop is not None and self._executor is not None
-        result = await self.loop.run_in_executor(self._executor, self._run_orchestrator, inst.name,
-                                                 context_json)
-        current = self.store.get_instance(instance_id)
+        self._episode_instance, self._episode_instance_written = instance_id, False
+        try:
+            result = await self.loop.run_in_executor(self._executor, self._run_orchestrator, inst.name,
+                                                     context_json)
+        finally:
+            self._episode_instance = None
+        # Unless the instance was written while the orchestrator ran (terminated, suspended, replaced), its row is
+        # still the one read above.
+        current = self.store.get_instance(instance_id) if self._episode_instance_written else inst
         if (current is None or current.execution_id != inst.execution_id or current.status != inst.status
                 or not self.store.inbox_exists(r.seq for r in batch)):
             # terminated / suspended / replaced while the orchestrator ran: discard and re-evaluate
@@ -609,7 +642,17 @@ class DurableEngine:
             self._writer.commit(inst, past, new_events, result, now, effects)
             if len(self.store.inbox_for(instance_id)) > 0:
                 effects.ready.add(instance_id)
+        self._note_fan_in(inst, result)
         self._apply(effects)
+
+    def _note_fan_in(self, inst: InstanceRow, result: OrchestratorResult) -> None:
+        """Remember which tasks the orchestrator now awaits all together (the last leaves it scheduled)."""
+        together = result.awaiting_all
+        if inst.status != "Running" or together < 2:
+            self._fan_in.pop(inst.instance_id, None)
+            return
+        seqs = frozenset(seq for _, _, seq in inst.state["actions"][-together:] if seq is not None)
+        self._fan_in[inst.instance_id] = (inst.execution_id, seqs)
 
     def _run_orchestrator(self, name: str, context_json: str) -> OrchestratorResult:
         """Runs in the orchestrator thread: JSON in, parsed state out (never raises)."""

@@ -227,7 +227,7 @@ class DurableHttpApi:
         instance_id = (segments[1] if head == "instances" and len(segments) >= 2
                        else segments[2] if head == "orchestrators" and len(segments) == 3 else None)
         if instance_id is not None:
-            if self.engine.store.get_instance(instance_id) is not None:
+            if self.engine.store.has_instance(instance_id):
                 return None
             owner = next((peer for peer in self.peers if peer.owns(instance_id)), None)
             return None if owner is None else await owner.forward(method, path, query, body, headers)

@@ -95,6 +95,7 @@ class AppInvoker:
     def __init__(self, functions: Iterable[Any]) -> None:
         self.orchestrators: dict[str, RegisteredFunction] = {}
         self.activities: dict[str, RegisteredFunction] = {}
+        self._signatures: dict[str, tuple[Callable[..., Any], bool, tuple[str, ...]]] = {}
         for fn in functions:
             trigger = fn.get_trigger()
             trigger_type = getattr(trigger, "type", None)
@@ -161,23 +162,37 @@ class AppInvoker:
             details = "".join(traceback.format_exception(exc)).strip()
             raise ActivityFailure(f"Activity function '{name}' failed: {message}", details) from exc
 
-    @staticmethod
-    def _activity_kwargs(registered: RegisteredFunction, value: Any) -> dict[str, Any]:
+    def _activity_kwargs(self, registered: RegisteredFunction, value: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = {registered.trigger_param: value}
-        try:
-            params = inspect.signature(registered.func).parameters
-        except (TypeError, ValueError):
-            return kwargs
-        if "context" in params and registered.trigger_param != "context":
+        wants_context, missing = self._bindings(registered)
+        if wants_context:
             kwargs["context"] = _InvocationContext(registered.function_name)
-        missing = [
-            p.name for p in params.values()
-            if p.name not in kwargs and p.default is inspect.Parameter.empty
-            and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        ]
         if missing:
             raise TypeError(
                 f"activity '{registered.name}' needs bindings the local durable engine does not provide: "
                 f"{', '.join(missing)}"
             )
         return kwargs
+
+    def _bindings(self, registered: RegisteredFunction) -> tuple[bool, tuple[str, ...]]:
+        """Whether the activity takes a ``context`` and the parameters no binding fills, read from its signature
+        once per function."""
+        found = self._signatures.get(registered.name)
+        if found is not None and found[0] is registered.func:
+            return found[1], found[2]
+        try:
+            params = inspect.signature(registered.func).parameters
+        except (TypeError, ValueError):
+            wants_context, missing = False, ()
+        else:
+            names = {registered.trigger_param}
+            wants_context = "context" in params and registered.trigger_param != "context"
+            if wants_context:
+                names.add("context")
+            missing = tuple(
+                p.name for p in params.values()
+                if p.name not in names and p.default is inspect.Parameter.empty
+                and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            )
+        self._signatures[registered.name] = (registered.func, wants_context, missing)
+        return wants_context, missing

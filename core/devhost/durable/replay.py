@@ -86,18 +86,29 @@ def build_context(
     input_json: str | None,
     past_events: list[dict[str, Any]],
     new_events: list[dict[str, Any]],
+    past_texts: list[str] | None = None,
 ) -> str:
-    """The orchestration trigger payload for one episode."""
-    history = [{**e, "IsPlayed": True} for e in past_events] + [{**e, "IsPlayed": False} for e in new_events]
-    body = {
-        "history": history,
+    """The orchestration trigger payload for one episode. ``past_texts``: each past event's JSON text, when known
+    (the history as stored), so the replayed part is not encoded again."""
+    if past_texts is None or len(past_texts) != len(past_events):
+        past_texts = [json.dumps(e) for e in past_events]
+    history = [_played(text, event) for text, event in zip(past_texts, past_events, strict=True)]
+    history += [json.dumps({**e, "IsPlayed": False}) for e in new_events]
+    rest = json.dumps({
         "instanceId": instance_id,
         "isReplaying": bool(past_events),
         "parentInstanceId": parent_instance_id,
         "input": input_json,
         **CONTEXT_DEFAULTS,
-    }
-    return json.dumps(body)
+    })
+    return '{"history": [' + ", ".join(history) + "], " + rest[1:]
+
+
+def _played(text: str, event: dict[str, Any]) -> str:
+    """``json.dumps({**event, "IsPlayed": True})`` from the event's own JSON text."""
+    if "IsPlayed" in event or not event or not text.endswith("}"):
+        return json.dumps({**event, "IsPlayed": True})
+    return text[:-1] + ', "IsPlayed": true}'
 
 
 @dataclass
@@ -109,6 +120,10 @@ class OrchestratorResult:
     output: Any = None
     custom_status: Any = None
     error: str | None = None
+    #: How many of the last leaf actions the orchestrator now awaits all together (the leaves of its latest
+    #: task when that is a WhenAll with no WhenAny inside): it cannot go on until each of them completes or one
+    #: fails. 0 when it awaits anything else.
+    awaiting_all: int = 0
 
 
 def flatten_actions(actions: Any) -> list[dict[str, Any]]:
@@ -142,7 +157,33 @@ def parse_state(text: str | bytes | dict[str, Any]) -> OrchestratorResult:
         output=state.get("output"),
         custom_status=state.get("customStatus"),
         error=state.get("error") or None,
+        awaiting_all=_awaited_all_together(state.get("actions")),
     )
+
+
+def _awaited_all_together(actions: Any) -> int:
+    """The number of leaves of the latest task when it is a WhenAll of leaves and WhenAlls, else 0."""
+    latest = None
+    for group in actions if isinstance(actions, list) else []:
+        if isinstance(group, list) and group:
+            latest = group[-1]
+        elif isinstance(group, dict):
+            latest = group
+    if not isinstance(latest, dict) or latest.get("actionType") != ActionType.WHEN_ALL:
+        return 0
+
+    def leaves(node: Any) -> int | None:
+        if not isinstance(node, dict):
+            return None
+        kind = node.get("actionType")
+        if kind == ActionType.WHEN_ANY:
+            return None
+        if kind == ActionType.WHEN_ALL:
+            counts = [leaves(child) for child in node.get("compoundActions") or []]
+            return None if any(c is None for c in counts) else sum(counts)  # type: ignore[misc]
+        return 1
+
+    return leaves(latest) or 0
 
 
 def parse_failure(exc: BaseException) -> OrchestratorResult:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -78,6 +79,10 @@ CREATE TABLE IF NOT EXISTS work (
     PRIMARY KEY (instance_id, execution_id, task_id)
 );
 """
+
+#: Histories kept in memory with each event's JSON text (the running instances' in practice): an episode reads
+#: its instance's history, replays it and writes it back longer, and only the new events are parsed or encoded.
+HISTORY_CACHE_SIZE = 512
 
 _INSTANCE_COLUMNS = (
     "instance_id", "name", "version", "execution_id", "status", "input", "output", "custom_status",
@@ -140,7 +145,12 @@ class DurableStore:
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._depth = 0
         self._lease: Any = None
-        #: Called with an instance id whenever its row is written or deleted (the engine wakes its watchers).
+        #: instance id -> (history events, each event's JSON text), as last written or read. Events are never
+        #: changed in place (a new history is a new list of the same and new event dicts), so a cached event's
+        #: text stays its JSON.
+        self._histories: OrderedDict[str, tuple[list[dict[str, Any]], list[str]]] = OrderedDict()
+        #: Called with an instance id and what a status read shows of it (runtime status, custom status, output)
+        #: whenever its row is written, or with None when it is deleted (the engine wakes its watchers).
         self.on_instance_written: Any = None
         self._conn.executescript(_SCHEMA)
         self.task_hub = self._claim_task_hub(task_hub)
@@ -201,6 +211,7 @@ class DurableStore:
             yield
         except BaseException:
             self._depth = 0
+            self._histories.clear()  # histories written in the transaction are not the file's
             self._conn.execute("ROLLBACK")
             raise
         self._depth = 0
@@ -223,6 +234,9 @@ class DurableStore:
         ).fetchone()
         return _instance_from_row(row) if row else None
 
+    def has_instance(self, instance_id: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM instances WHERE instance_id=?", (instance_id,)).fetchone() is not None
+
     def put_instance(self, inst: InstanceRow) -> None:
         values = (
             inst.instance_id, inst.name, inst.version, inst.execution_id, inst.status, inst.input, inst.output,
@@ -234,7 +248,7 @@ class DurableStore:
             f"INSERT OR REPLACE INTO instances({', '.join(_INSTANCE_COLUMNS)}) VALUES({placeholders})", values
         )
         if self.on_instance_written is not None:
-            self.on_instance_written(inst.instance_id)
+            self.on_instance_written(inst.instance_id, (inst.status, inst.custom_status, inst.output))
 
     def list_instances(
         self,
@@ -277,10 +291,11 @@ class DurableStore:
             cur = self._conn.execute("DELETE FROM instances WHERE instance_id=?", (instance_id,))
             self.clear_execution_data(instance_id)
         if self.on_instance_written is not None:
-            self.on_instance_written(instance_id)
+            self.on_instance_written(instance_id, None)
         return cur.rowcount > 0
 
     def clear_execution_data(self, instance_id: str) -> None:
+        self._histories.pop(instance_id, None)
         with self.transaction():
             self._conn.execute("DELETE FROM history WHERE instance_id=?", (instance_id,))
             self._conn.execute("DELETE FROM inbox WHERE instance_id=?", (instance_id,))
@@ -288,13 +303,47 @@ class DurableStore:
 
     # -- history --------------------------------------------------------------------------------------------
     def get_history(self, instance_id: str) -> list[dict[str, Any]]:
+        return list(self._cached_history(instance_id)[0])
+
+    def history_texts(self, instance_id: str, events: list[dict[str, Any]]) -> list[str]:
+        """Each event's JSON text, for ``events`` as ``get_history`` returned them."""
+        cached, texts = self._cached_history(instance_id)
+        if len(cached) == len(events) and all(a is b for a, b in zip(cached, events, strict=True)):
+            return texts
+        return [json.dumps(e) for e in events]
+
+    def _cached_history(self, instance_id: str) -> tuple[list[dict[str, Any]], list[str]]:
+        cached = self._histories.get(instance_id)
+        if cached is not None:
+            self._histories.move_to_end(instance_id)
+            return cached
         row = self._conn.execute("SELECT events FROM history WHERE instance_id=?", (instance_id,)).fetchone()
-        return json.loads(row[0]) if row else []
+        events = json.loads(row[0]) if row else []
+        cached = (events, [json.dumps(e) for e in events])
+        self._remember(instance_id, cached)
+        return cached
 
     def set_history(self, instance_id: str, events: list[dict[str, Any]]) -> None:
-        self._conn.execute(
-            "INSERT OR REPLACE INTO history(instance_id, events) VALUES(?, ?)", (instance_id, json.dumps(events))
-        )
+        """Write the history; the events already written (the same objects) keep their JSON text."""
+        before = self._histories.get(instance_id)
+        same = 0
+        if before is not None:
+            old_events, old_texts = before
+            limit = min(len(old_events), len(events))
+            while same < limit and events[same] is old_events[same]:
+                same += 1
+            texts = old_texts[:same] + [json.dumps(e) for e in events[same:]]
+        else:
+            texts = [json.dumps(e) for e in events]
+        self._conn.execute("INSERT OR REPLACE INTO history(instance_id, events) VALUES(?, ?)",
+                           (instance_id, "[" + ", ".join(texts) + "]"))
+        self._remember(instance_id, (list(events), texts))
+
+    def _remember(self, instance_id: str, history: tuple[list[dict[str, Any]], list[str]]) -> None:
+        self._histories[instance_id] = history
+        self._histories.move_to_end(instance_id)
+        while len(self._histories) > HISTORY_CACHE_SIZE:
+            self._histories.popitem(last=False)
 
     # -- inbox ----------------------------------------------------------------------------------------------
     def enqueue(self, instance_id: str, event: dict[str, Any], execution_id: str | None = None) -> int:
