@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import lexicon
+from core.agents import memory
 from core.agents.model_cache import data_dir, load_or_train, probability_row, ship
 from core.language import detect as detect_language
 from core.llm.types import CompletionRequest, Message
@@ -297,13 +298,25 @@ def understand(text: str, lang: str | None, *, router, tenant_id: str, conversat
     )
 
 
+#: Below this confidence, a short message after another keeps the previous message's topic.
+TERSE_FOLLOW_UP_UNSURE = 0.5
+
+
 def classify_intent(state: TurnState, ports: TurnPorts) -> IntentResult:
     """The turn's intent: the classifier's (or the model's) label, the catalogue products the message names, and
     the conversation's topic kept for a short follow-up."""
     turn, ctx = state.turn, state.context
     assert state.screen is not None
-    result = understand(turn.message, state.screen.language, router=ports.llm, tenant_id=turn.tenant_id,
+    # A message that only supplies what the desk asked for (an e-mail, an order number) is read with the question
+    # it answers: the turn's topic is that question's.
+    own = extract_entities(turn.message)
+    question = memory.question_in_context(turn.message, ctx.history if ctx else [], [*own.emails,
+                                                                                     *own.order_numbers])
+    result = understand(question, state.screen.language, router=ports.llm, tenant_id=turn.tenant_id,
                         conversation_id=turn.conversation_id, history=ctx.history if ctx else None)
+    if question != turn.message:
+        # (the e-mail is the one supplied now; an order number named in the question still counts)
+        result.entities = own.model_copy(update={"order_numbers": own.order_numbers or result.entities.order_numbers})
     products = ports.shop_for(turn.tenant_id).match_products(
         turn.tenant_id, turn.message, max_staleness=ports.settings.INTENT_CACHE_TTL_SECONDS)
     result.entities.products = [str(p.get("id")) for p, _ in products]
@@ -323,6 +336,11 @@ def classify_intent(state: TurnState, ports: TurnPorts) -> IntentResult:
     elif ctx.product_ids and last_intent == "product_info" and short and result.confidence < 0.6:
         # "how much is it?" continues the product being discussed.
         result.label = "product_info"
+    elif (short and result.confidence < TERSE_FOLLOW_UP_UNSURE and last_intent in LABELS
+          and last_intent != "order_status"):
+        # A terse follow-up the classifier cannot place ("and to Alaska?", "pis le dimanche?") keeps the topic of the
+        # question it follows (an order's topic is kept above, only while an order is being discussed).
+        result.label = last_intent
     return result
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from core.agents import memory
+from core.agents.intent import extract_entities
 from core.agents.variants import asked_variants
 from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
-from core.rag.answer_units import UNIT_VECTORS
+from core.rag.answer_units import UNIT_VECTORS, ReplyRanker
 from core.rag.document_texts import DOCUMENT_TEXTS
 from core.rag.places import with_regions
 from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore
+from core.text import tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
@@ -23,6 +28,14 @@ ZONE_INTENTS = frozenset({"shipping", "order_status", "payment_billing", "return
 # Escalations whose reply is the hand-off message alone, whatever the pages say (a request for a person, a
 # complaint, a safety concern): no search can add an answer to it.
 HANDOFF_ONLY_REASONS = frozenset({"customer_requested_human", "complaint", "safety"})
+#: How much a follow-up's answer is chosen by the previous question's subject, against its own words (1.0).
+SUBJECT_WEIGHT = 0.5
+#: A follow-up of at most this many words is read with the previous question's subject ("and to Alaska?"); a longer
+#: one says what it asks about, and is searched with that subject only when its own words find nothing.
+TERSE_WORDS = 10
+#: How far under the relevance threshold a page may score and still be cited for a follow-up, when the message alone
+#: and the message read with the previous question both find it.
+AGREEMENT_SLACK = 0.03
 
 
 def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str, *, k: int,
@@ -96,14 +109,29 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
     settings = ports.settings
     k = settings.KNOWLEDGE_TOP_K
     wide = state.intent.label == "product_info"
-    question = state.turn.message
+    question = memory.question(state)
     if state.intent.label in ZONE_INTENTS:
         # A town named in a delivery, order or payment question is searched as its province or state and country,
         # the zones shipping pages speak of ("je suis à Sherbrooke" -> Quebec, Canada).
         question = with_regions(question, state.intent.language)
-    citations = retrieve(ports.knowledge, state.turn.tenant_id, question, state.intent.language,
-                         k=max(k * 3 if wide else k, RERANK_CANDIDATES), min_score=settings.KNOWLEDGE_MIN_SCORE)
-    citations = rerank_by_units(ports, state.turn.tenant_id, question, citations)[:k * 3 if wide else k]
+    wanted = max(k * 3 if wide else k, RERANK_CANDIDATES)
+    floor = settings.KNOWLEDGE_MIN_SCORE
+    near = retrieve(ports.knowledge, state.turn.tenant_id, question, state.intent.language, k=wanted,
+                    min_score=floor - AGREEMENT_SLACK)
+    citations = [c for c in near if c.score >= floor]
+    subject = follow_up_query(state)
+    wider = subject or (subject_query(state) if not citations else None)
+    if wider:
+        # A terse follow-up ("and to Alaska?", "pis c gratuit à partir de combien?"), or any later message that
+        # found nothing on its own, is also searched with the previous question: its subject's pages compete, and
+        # the new question's words, read with that subject, pick the page and its answer. A page both searches
+        # find just under the relevance threshold counts: the two readings agree on it.
+        around = retrieve(ports.knowledge, state.turn.tenant_id, wider, state.intent.language, k=wanted,
+                          min_score=floor - AGREEMENT_SLACK)
+        agreed = {c.doc_id for c in near} & {c.doc_id for c in around}
+        citations = merged(citations, [c for c in around if c.score >= floor or c.doc_id in agreed],
+                           [c for c in near if c.doc_id in agreed])
+    citations = rerank_by_units(ports, state.turn.tenant_id, question, citations, subject)[:k * 3 if wide else k]
     if wide:
         # A product question is answered from product pages first (stable order otherwise); the best policies and
         # articles follow, for a question about the product that its page does not answer (returns, warranty…).
@@ -111,6 +139,84 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
         citations = (products + [c for c in citations if not c.doc_id.startswith("product-")])[:k] + \
             [c for c in citations if not c.doc_id.startswith("product-")][max(0, k - len(products)):][:POLICIES_KEPT]
     return citations
+
+
+def subject_query(state: TurnState) -> str | None:
+    """Pure rule: the search of a message read with the previous one (the previous question's subject, then the new
+    question), or None for the first message of a conversation and for a message that only supplies an e-mail or
+    order number (its question is the previous message already: ``memory.question``)."""
+    ctx = state.context
+    if ctx is None or not ctx.history or memory.question(state) != state.turn.message:
+        return None
+    previous = without_identifiers(previous_question(ctx.history)).strip()
+    return f"{previous}\n{state.turn.message}" if previous else None
+
+
+def follow_up_query(state: TurnState) -> str | None:
+    """Pure rule: ``subject_query`` for a terse follow-up ("and to Alaska?", "pis c gratuit à partir de combien?"),
+    whose words alone say too little of what it asks about; None for any other message."""
+    if len(tokens(state.turn.message)) > TERSE_WORDS:
+        return None
+    return subject_query(state)
+
+
+def previous_question(history: list[dict]) -> str:
+    """The question the conversation's last turn answered: its message, or, when that message only supplied an
+    e-mail address or an order number, the question before it with it."""
+    previous = str(history[-1].get("user") or "")
+    found = extract_entities(previous)
+    return memory.question_in_context(previous, history[:-1], [*found.emails, *found.order_numbers])
+
+
+def without_identifiers(text: str) -> str:
+    """The text with its e-mail addresses and order numbers blanked: they name no subject to search for."""
+    found = extract_entities(text)
+    for value in [*found.emails, *found.order_numbers]:
+        text = text.replace(value, " ")
+    return text
+
+
+def subject_vector(embedder, own, subject: str) -> np.ndarray:
+    """A follow-up's query vector: its own (``own``) plus ``SUBJECT_WEIGHT`` times the subject search's, normalised."""
+    blended = own + SUBJECT_WEIGHT * np.asarray(embedder.embed_queries([subject])[0])
+    return (blended / np.linalg.norm(blended)).astype(np.asarray(own).dtype)
+
+
+class FollowUpRanker(ReplyRanker):
+    """Ranks a follow-up's answering units by the message read with the previous question's subject: "and if I
+    want it faster?" after "how much is shipping to Ottawa?" is answered by the Ontario express rate, not by any
+    sentence about speed. Its query is the message's vector plus ``SUBJECT_WEIGHT`` times the subject search's,
+    normalised; the parts of a question in several parts are ranked on their own words."""
+
+    def __init__(self, embedder, together, *, message: str, subject: str):
+        super().__init__(embedder, together)
+        self._message, self._subject = message, subject
+        self._blended: np.ndarray | None = None
+
+    def _query(self, question: str) -> np.ndarray:
+        own = super()._query(question)
+        if question != self._message:
+            return own
+        if self._blended is None:
+            self._blended = subject_vector(self.embedder, own, self._subject)
+        return self._blended
+
+
+def reply_ranker(state: TurnState, ports: TurnPorts, message: str, together: list[str]) -> ReplyRanker:
+    """The ranker of the reply's answering units: a follow-up's reads it with the previous question's subject."""
+    subject = follow_up_query(state)
+    if subject is None:
+        return ReplyRanker(ports.knowledge.embedder, together=together)
+    return FollowUpRanker(ports.knowledge.embedder, together, message=message, subject=subject)
+
+
+def merged(*searches: list[Citation]) -> list[Citation]:
+    """Several searches' citations, one per document (its better-scored passage), best score first."""
+    best: dict[str, Citation] = {}
+    for citation in [c for found in searches for c in found]:
+        if citation.doc_id not in best or citation.score > best[citation.doc_id].score:
+            best[citation.doc_id] = citation
+    return sorted(best.values(), key=lambda c: -c.score)
 
 
 def follow_up_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
@@ -130,15 +236,19 @@ def follow_up_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
                     state.intent.language, k=settings.KNOWLEDGE_TOP_K, min_score=settings.KNOWLEDGE_MIN_SCORE)
 
 
-def rerank_by_units(ports: TurnPorts, tenant_id: str, query: str, citations: list[Citation]) -> list[Citation]:
+def rerank_by_units(ports: TurnPorts, tenant_id: str, query: str, citations: list[Citation],
+                    subject: str | None = None) -> list[Citation]:
     """The retrieved documents in the order of their score plus how close their best answering unit (a sentence, a
     table row, a FAQ pair) comes to the question: a page is retrieved by its chunks, but answers by one of its
-    units ("open tomorrow?" -> the hours table's Sunday row)."""
+    units ("open tomorrow?" -> the hours table's Sunday row). A follow-up's question is read with its ``subject``
+    (``subject_vector``)."""
     if len(citations) < 2:
         return citations
     texts = cited_documents(ports.store, tenant_id, citations, limit=len(citations))
     embedder = ports.knowledge.embedder
     query_vector = embedder.embed_queries([query])[0]
+    if subject:
+        query_vector = subject_vector(embedder, query_vector, subject)
     best: dict[str, float] = {}
     for citation in citations:
         units, vectors = UNIT_VECTORS.get(embedder, texts.get(citation.doc_id) or citation.passage)

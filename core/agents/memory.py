@@ -10,6 +10,7 @@ from core.agents import analytics
 from core.conversations import ConversationState, TurnRecord
 from core.models import Guardrail, TurnResult, Usage
 from core.tenants import get_tenant
+from core.text import tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import RecordedTurn, TurnContext, TurnState
 
@@ -48,6 +49,36 @@ def load_context(state: TurnState, ports: TurnPorts) -> TurnContext:
         action_owner=conv.slots.action_owner, history=history, unanswered_turns=unanswered,
         turn_index=len(conv.turns),
     )
+
+
+#: Words a message may hold besides the e-mail address or order number it supplies and still only supply it ("oh
+#: sorry, wrong one, it's …", "mi correo es …").
+SUPPLIED_ONLY_WORDS = 6
+
+
+def question_in_context(message: str, history: list[dict], identifiers: list[str]) -> str:
+    """The question a turn answers. A message that only supplies what the previous turn asked for (an e-mail address
+    or an order number, with no question of its own) answers the previous message's question: both together.
+    Any other message is its own question."""
+    previous = str(history[-1].get("user") or "").strip() if history else ""
+    if not previous or not identifiers or "?" in message:
+        return message
+    rest = message
+    for value in identifiers:
+        rest = rest.replace(value, " ")
+    if len(tokens(rest)) > SUPPLIED_ONLY_WORDS:
+        return message
+    return f"{previous}\n{message}"
+
+
+def question(state: TurnState) -> str:
+    """Pure rule: the question the turn answers (``question_in_context``), from its message, the conversation so
+    far and the identifiers the intent agent found in the message."""
+    if state.context is None or state.intent is None:
+        return state.turn.message
+    entities = state.intent.entities
+    return question_in_context(state.turn.message, state.context.history, [*entities.emails,
+                                                                          *entities.order_numbers])
 
 
 def remember(conv: ConversationState, state: TurnState, record: TurnRecord) -> None:

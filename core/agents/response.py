@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 
 from core import lexicon
-from core.agents import knowledge, question_type
+from core.agents import knowledge, memory, question_type
 from core.agents.record_dates import dates_gloss
 from core.agents.variants import asked_variants
 from core.events import operations, waitlist
@@ -27,7 +27,7 @@ from core.llm.types import CompletionRequest, Message
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
 from core.pii.known import KnownEntities
 from core.pii.spans import Label
-from core.rag.answer_units import Ranked, ReplyRanker, Unit
+from core.rag.answer_units import Ranked, Unit
 from core.text import STOPWORDS, fold, sentence_blocks, sentences, strip_markup, tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -809,7 +809,7 @@ def policy_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
     facts = state.facts
     if not (facts.orders or facts.products) or any(not c.doc_id.startswith("product-") for c in state.citations):
         return []
-    policy = policy_question(state.turn.message)
+    policy = policy_question(memory.question(state))
     if policy is None:
         return []
     settings = ports.settings
@@ -833,15 +833,16 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         if state.escalation.escalated and state.escalation.ticket_id:
             reply += REPLIES.render("escalated", language, ticket=state.escalation.ticket_id)
         return Draft(reply=reply, language=language, grounded=True, usage=Usage())
-    ranker = ReplyRanker(ports.knowledge.embedder, together=question_parts(state.turn.message)[:3])
-    offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=citations,
+    message = memory.question(state)  # an e-mail or order number alone answers the question it was asked for
+    ranker = knowledge.reply_ranker(state, ports, message, together=question_parts(message)[:3])
+    offline_draft = compose(message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker)
     extra = policy_citations(state, ports)
     if extra:
         # The policy part of a message about an order or a product, answered from the pages retrieved for it alone
         # (the draft cites them: the output critic grounds its figures in them).
-        offline_draft = compose(state.turn.message, verdict=state.screen, intent=intent,
+        offline_draft = compose(message, verdict=state.screen, intent=intent,
                                 citations=[*citations, *extra], facts=state.facts, escalation=state.escalation,
                                 language=language, ranker=ranker,
                                 documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id,
@@ -851,7 +852,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     if follow_up:
         # A follow-up that found nothing on its own, answered from the pages of the previous question's subject
         # (the draft cites them: the output critic grounds its figures in them).
-        draft = compose(state.turn.message, verdict=state.screen, intent=intent, citations=follow_up,
+        draft = compose(message, verdict=state.screen, intent=intent, citations=follow_up,
                         facts=state.facts, escalation=state.escalation, language=language, ranker=ranker,
                         documents=knowledge.cited_documents(ports.store, state.turn.tenant_id, follow_up, limit=2))
         if draft.grounded:

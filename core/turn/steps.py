@@ -110,7 +110,7 @@ CLASSIFY_INTENT = step(intent.classify_intent, reads={"turn", "context", "screen
 READ_SIGNALS = step(escalation.read_signals, reads={"turn", "intent"}, writes="signals", when=critic.lets_through)
 TAKE_ACTION = step(action_step.take_action, reads={"turn", "context", "screen", "intent", "facts"}, writes="action",
                   when=actions.in_play)
-RETRIEVE_KNOWLEDGE = step(knowledge.retrieve_knowledge, reads={"turn", "intent"}, writes="citations",
+RETRIEVE_KNOWLEDGE = step(knowledge.retrieve_knowledge, reads={"turn", "context", "intent"}, writes="citations",
                           when=knowledge.needs_lookup)
 LOOKUP_SHOP_DATA = step(knowledge.lookup_shop_data, reads={"turn", "context", "intent"}, writes="facts",
                         when=knowledge.needs_lookup, audit=audit.order_lookups)

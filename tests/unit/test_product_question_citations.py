@@ -26,7 +26,7 @@ def _hit(doc_id: str, score: float) -> SearchHit:
 
 
 def _state(label: str):
-    return SimpleNamespace(intent=IntentResult(label=label, confidence=0.9, language="en"),
+    return SimpleNamespace(intent=IntentResult(label=label, confidence=0.9, language="en"), context=None,
                            turn=SimpleNamespace(tenant_id="t", message="can I return the treats?"))
 
 
