@@ -106,7 +106,7 @@ def test_a_follow_up_is_searched_with_the_previous_question_too():
     search = RecordingSearch({"shipping": [_hit("policy-shipping", 0.7)], "alaska": [_hit("article-faq", 0.55)]})
     cited = knowledge.retrieve_knowledge(_state("and to my sister in Anchorage, Alaska?", SHIPPING_ASKED),
                                          _ports(search))
-    assert search.queries == ["and to my sister in Anchorage, Alaska?",
+    assert search.queries == ["and to my sister in Anchorage, Alaska? (Anchorage, Alaska: United States)",
                               "what do you charge for shipping? I'm in Columbus Ohio\n"
                               "and to my sister in Anchorage, Alaska?"]
     assert {c.doc_id for c in cited} == {"policy-shipping", "article-faq"}
