@@ -119,7 +119,8 @@ def test_the_first_message_and_an_identifier_alone_are_searched_once():
     search.queries.clear()
     email = "rosa.delgado@example.com"
     knowledge.retrieve_knowledge(_state(email, SHIPPING_ASKED, Entities(emails=[email])), _ports(search))
-    assert search.queries == [f"{SHIPPING_ASKED[0]['user']}\n{email}"]  # the question it answers, once
+    # the question it answers, once (with the region of the town it names)
+    assert search.queries == [f"{SHIPPING_ASKED[0]['user']}\n{email} (Columbus: United States)"]
 
 
 def test_merged_searches_keep_each_document_once_with_its_best_score():
