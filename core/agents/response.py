@@ -416,9 +416,17 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     for other in ranked[1:]:
         if other.score < best.score - UNIT_SECOND_MARGIN:
             break
-        if other.source == best.source and not (other.unit.kind == best.unit.kind == "row"):
-            chosen.append(other.unit)  # (another row of the table is another case, not the rest of this answer)
-            break
+        if other.source != best.source:
+            continue
+        if other.unit.kind == best.unit.kind == "row":
+            # Another row of the table is another case, unless it is the same case's other option (its first cell
+            # the same: "Quebec — Expedited $9.50" beside "Quebec — Xpresspost $17.00").
+            if other.unit.cells[:1] == best.unit.cells[:1] and len(chosen) < 3:
+                chosen.append(other.unit)
+            continue
+        if len(chosen) == 1:
+            chosen.append(other.unit)
+        break
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
         # (scored on the part's own words: the other parts' words would pull it back to their answer); when the
