@@ -410,8 +410,11 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     best = ranked[0]
     by_words = pick_source(sources, query, preferred if preferred and len(preferred) < len(sources) else None)
     chosen_words = fold(best_sentences(sources[by_words][1], query))
-    if defer_to_words and best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words):
-        return None  # (the words quote a whole table: its best row alone is the better answer)
+    # (the words quote a whole table: its best row alone is the better answer; and a list item they quote without
+    # its heading loses its meaning: "Opened ink bottles" is not a yes under "What we can't take back")
+    if defer_to_words and best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words) \
+            and not (best.unit.kind == "item" and best.unit.heading and fold(best.unit.heading) not in chosen_words):
+        return None
     chosen = [best.unit]
     for other in ranked[1:]:
         if other.score < best.score - UNIT_SECOND_MARGIN:

@@ -462,3 +462,21 @@ def test_the_same_destinations_other_service_is_quoted_beside_its_row_and_anothe
     assert "$9.50" in text and "$17.00" in text and "Yukon" not in text
     _, yukon = response.unit_answer(ranker, _sources(RATES), "How much is shipping to the Yukon?")
     assert "$19.00" in yukon and "Quebec" not in yukon
+
+
+INK = """# Returns
+
+You have 30 days from delivery to return an item in its original condition.
+
+## What we cannot take back
+
+- Opened ink bottles, even if you don't like the colour.
+- Gift cards.
+"""
+
+
+def test_a_list_item_under_a_heading_that_negates_it_is_quoted_with_that_heading():
+    ranker = functools.partial(rank_units, WordEmbedder())
+    picked = response.unit_answer(ranker, _sources(INK), "Can I return an opened ink bottle? I don't like the colour")
+    assert picked is not None
+    assert picked[1].startswith("What we cannot take back: Opened ink bottles, even if you don't like the colour.")
