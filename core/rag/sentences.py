@@ -9,8 +9,8 @@ known when it is split, and an abbreviation of any of the three languages is rea
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
 
 import pysbd
 
@@ -23,9 +23,14 @@ _LANGUAGES = ("en", "fr", "es")
 _OPEN, _CLOSE = "([{", ")]}"
 
 
-@functools.cache
+_LOCAL = threading.local()  # a segmenter keeps the text it is splitting: one per thread
+
+
 def _segmenter(language: str) -> pysbd.Segmenter:
-    return pysbd.Segmenter(language=language, clean=False, char_span=True)
+    segmenters = _LOCAL.__dict__.setdefault("segmenters", {})
+    if language not in segmenters:
+        segmenters[language] = pysbd.Segmenter(language=language, clean=False, char_span=True)
+    return segmenters[language]
 
 
 def _starts(text: str, language: str) -> set[int]:

@@ -48,3 +48,12 @@ def test_a_bold_run_in_label_goes_with_the_sentence_it_names():
 """
     assert [u.text for u in split_units(page)] == [
         "How long we keep it. Order records are kept for 7 years.", "Chat transcripts are deleted after 1 year."]
+
+
+def test_threads_splitting_at_once_each_get_their_own_sentences():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"Item {i} ships from Quebec. It costs {i} dollars. Ask Mr. Roy." for i in range(40)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(split_sentences, texts))
+    assert results == [[f"Item {i} ships from Quebec.", f"It costs {i} dollars.", "Ask Mr. Roy."] for i in range(40)]
