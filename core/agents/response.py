@@ -414,15 +414,26 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     best = ranked[0]
     by_words = pick_source(sources, query, preferred if preferred and len(preferred) < len(sources) else None)
     chosen_words = fold(best_sentences(sources[by_words][1], query))
-    if defer_to_words and best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words):
-        return None  # (the words quote a whole table: its best row alone is the better answer)
+    # (the words quote a whole table: its best row alone is the better answer; and a list item they quote without
+    # its heading loses its meaning: "Opened ink bottles" is not a yes under "What we can't take back")
+    if defer_to_words and best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words) \
+            and not (best.unit.kind == "item" and best.unit.heading and fold(best.unit.heading) not in chosen_words):
+        return None
     chosen = [best.unit]
     for other in ranked[1:]:
         if other.score < best.score - UNIT_SECOND_MARGIN:
             break
-        if other.source == best.source and not (other.unit.kind == best.unit.kind == "row"):
-            chosen.append(other.unit)  # (another row of the table is another case, not the rest of this answer)
-            break
+        if other.source != best.source:
+            continue
+        if other.unit.kind == best.unit.kind == "row":
+            # Another row of the table is another case, unless it is the same case's other option (its first cell
+            # the same: "Quebec — Expedited $9.50" beside "Quebec — Xpresspost $17.00").
+            if other.unit.cells[:1] == best.unit.cells[:1] and len(chosen) < 3:
+                chosen.append(other.unit)
+            continue
+        if len(chosen) == 1:
+            chosen.append(other.unit)
+        break
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
         # (scored on the part's own words: the other parts' words would pull it back to their answer); when the

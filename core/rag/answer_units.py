@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.text import _SENTENCE_RE, strip_markup
+from core.text import strip_markup
 
 from .embedders import Embedder
+from .sentences import split_sentences
 
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _BULLET = re.compile(r"^([-*•]|\d+\.)\s+")
@@ -32,6 +33,8 @@ _TABLE_RULE = re.compile(r":?-{2,}:?")
 # answers those, not the page.
 _METADATA = re.compile(r"(?:Variant .*\(SKU|Tags:|Category:)")
 _MIN_WORDS = 4  # a shorter line (a question, a label) is read with the sentence that follows it
+# A bold run-in label opening a line ("**How long we keep it.** Order records are kept…") names what follows it.
+_RUN_IN = re.compile(r"(?:\*\*|__)([^*_]+?[.:])(?:\*\*|__)\s+\S")
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def split_units(content: str) -> list[Unit]:
             if text.endswith("?") and len(lines) == 1:
                 carry = f"{carry} {text}".strip()  # a question standing alone: its answer is the next paragraph
                 continue
-            parts = [p.strip() for p in _SENTENCE_RE.split(text) if p.strip()]
+            parts = _line_sentences(_BULLET.sub("", line), text)
             kind = "item" if _BULLET.match(line) else "sentence"
             for index, part in enumerate(parts):
                 if part.endswith("?") and index + 1 < len(parts):
@@ -147,6 +150,26 @@ def split_units(content: str) -> list[Unit]:
         units.append(Unit(text=carry, context=_context(title, heading, carry), section=section,
                           position=len(units), kind="sentence", heading=heading))
     return units
+
+
+def _line_sentences(raw: str, text: str) -> list[str]:
+    """The sentences of one line (``text``: the line without its markup), each with what cannot stand without it:
+    a bold run-in label goes with the sentence it names, and a short sentence ("It's free.") or an aside in
+    brackets after a sentence goes with that sentence ("Opened products. (A product that irritated your skin may
+    be covered by the guarantee.)")."""
+    parts = split_sentences(text)
+    label = _RUN_IN.match(raw)
+    if label and len(parts) > 1 and parts[0] == _clean(label.group(1)):
+        parts[:2] = [f"{parts[0]} {parts[1]}"]
+    joined: list[str] = []
+    for part in parts:
+        aside = part.lstrip("*_").startswith(("(", "["))
+        short = len(part.split()) < _MIN_WORDS and not part.endswith(("?", ":"))
+        if joined and not joined[-1].endswith("?") and (aside or short):
+            joined[-1] = f"{joined[-1]} {part}"
+        else:
+            joined.append(part)
+    return joined
 
 
 def _context(title: str, heading: str, text: str) -> str:

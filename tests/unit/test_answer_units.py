@@ -440,3 +440,43 @@ def test_each_part_of_a_question_is_ranked_on_its_own_words_and_adds_what_the_qu
                          "several orders. Can't pay for Refill Club subscription orders.")
     # Each part's words score it, not the whole question's ("Refill Club" does not pull the first part).
     assert lexical_seen["Do gift cards expire?"] < lexical_seen[whole]
+
+
+RATES = """# Shipping
+
+## Rates
+
+| Destination | Service | Cost | Free shipping |
+|---|---|---|---|
+| Quebec City | Expedited | $9.50 | From $100 |
+| Quebec City | Xpresspost | $17.00 | Never free |
+| Yukon | Expedited | $19.00 | From $150 |
+"""
+
+
+def test_the_same_destinations_other_service_is_quoted_beside_its_row_and_another_destination_is_not():
+    ranker = functools.partial(rank_units, WordEmbedder())
+    picked = response.unit_answer(ranker, _sources(RATES), "How much is shipping to Quebec City?")
+    assert picked is not None
+    _, text = picked
+    assert "$9.50" in text and "$17.00" in text and "Yukon" not in text
+    _, yukon = response.unit_answer(ranker, _sources(RATES), "How much is shipping to the Yukon?")
+    assert "$19.00" in yukon and "Quebec" not in yukon
+
+
+INK = """# Returns
+
+You have 30 days from delivery to return an item in its original condition.
+
+## What we cannot take back
+
+- Opened ink bottles, even if you don't like the colour.
+- Gift cards.
+"""
+
+
+def test_a_list_item_under_a_heading_that_negates_it_is_quoted_with_that_heading():
+    ranker = functools.partial(rank_units, WordEmbedder())
+    picked = response.unit_answer(ranker, _sources(INK), "Can I return an opened ink bottle? I don't like the colour")
+    assert picked is not None
+    assert picked[1].startswith("What we cannot take back: Opened ink bottles, even if you don't like the colour.")
