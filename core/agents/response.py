@@ -964,6 +964,11 @@ def order_question(state: TurnState) -> str | None:
             return asked[0]
     elif policy_question(message) is not None:
         return None  # the message's own policy part is answered
+    # (the order's items are its record's: the words around them ask what the policy answers, and an item's name
+    # would pull the page about that item instead — "when do you send the Pixel?" is not about a Pixel that won't
+    # turn on)
+    items = {fold(t) for item in order.items for t in tokens(item) if len(t) > 2}
+    message = " ".join(t for t in message.split() if not (set(tokens(t)) and {fold(w) for w in tokens(t)} <= items))
     if order.status == "unfulfilled":
         return f"{message} ({REPLIES.render('order_unfulfilled', state.language, intro='').strip()})"
     return message if asks_figure(_NUMBER.sub(" ", message)) else None

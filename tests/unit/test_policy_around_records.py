@@ -283,3 +283,9 @@ def test_the_parts_after_an_orders_status_get_the_units_of_the_pages_they_retrie
                              part_pages={parts[1]: [(pickup, PICKUP)]})
     assert draft.reply.startswith("Order #4306") and "10 a.m. - 4 p.m." in draft.reply
     assert [c.doc_id for c in draft.citations] == ["policy-pickup"]
+
+
+def test_the_question_about_an_order_leaves_out_the_names_of_its_items():
+    order = _order("unfulfilled").model_copy(update={"items": ["1 × Google Pixel 7 - Refurbished (128GB)"]})
+    question = response.order_question(_turn("and the Pixel I ordered yesterday, when do you send it?", order))
+    assert question is not None and "Pixel" not in question and "when do you send it?" in question
