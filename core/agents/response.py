@@ -404,6 +404,13 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     (``pick_source`` and ``best_sentences``) hold the best unit: the embedder finds many sentences of a page about
     equally close to a broad question ("what is your return policy?"), and the caller's words' answer then
     stands."""
+    picked = unit_choice(ranker, sources, query, preferred, defer_to_words=defer_to_words)
+    return None if picked is None else (picked[0], quote_units(picked[1]))
+
+
+def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: str,
+                preferred: set[int] | None = None, *, defer_to_words: bool = True) -> tuple[int, list[Unit]] | None:
+    """:func:`unit_answer`'s source and units, before they are quoted."""
     words = _word_scorer(query)
     documents = [(text, UNIT_PRIOR_WEIGHT * citation.score + (UNIT_SAME_LANGUAGE if preferred and i in preferred
                                                                else 0.0))
@@ -445,7 +452,49 @@ def unit_answer(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         fresh = next((r for r in answers if r.unit not in chosen), None)
         if fresh is not None and (fresh is answers[0] or fresh.score >= answers[0].score - UNIT_PART_MARGIN):
             chosen.append(fresh.unit)
-    return best.source, quote_units(chosen)
+    return best.source, chosen
+
+
+# A page and its translations ("policy-shipping", "policy-shipping.fr-CA") are one document.
+_TRANSLATION = re.compile(r"\.(?:en|fr|es)(?:-[A-Za-z]{2})?$")
+
+
+def _document(citation: Citation) -> str:
+    return _TRANSLATION.sub("", citation.doc_id)
+
+
+def _one_per_document(pages: list[tuple[Citation, str]], language: Language) -> list[tuple[Citation, str]]:
+    """The pages, each document once: in the customer's language when the shop translated it."""
+    kept: dict[str, tuple[Citation, str]] = {}
+    for citation, text in pages:
+        key = _document(citation)
+        if key not in kept or (_language_of(*kept[key]) != language and _language_of(citation, text) == language):
+            kept[key] = (citation, text)
+    return list(kept.values())
+
+
+def part_answers(ranker: UnitRanker, message: str, part_pages: dict[str, list[tuple[Citation, str]]],
+                 answered: str, language: Language) -> list[tuple[Citation, str, list[Unit]]]:
+    """For each part of a question in several parts that the reply so far (``answered``) leaves out, the unit of
+    the pages retrieved for that part alone that answers it best: (citation, page text, units), one entry per page,
+    in the order the parts ask. A part whose best unit is quoted already is answered."""
+    found: dict[str, tuple[Citation, str, list[Unit]]] = {}
+    for part in question_parts(message)[:3]:
+        pages = _one_per_document(part_pages.get(part) or [], language)
+        if not pages:
+            continue
+        documents = [(text, UNIT_PRIOR_WEIGHT * c.score + (UNIT_SAME_LANGUAGE if _language_of(c, text) == language
+                                                            else 0.0)) for c, text in pages]
+        ranked = ranker(part, documents, _word_scorer(part))
+        if not ranked:
+            continue
+        best = ranked[0]
+        quoted = fold(" ".join([answered, *(quote_units(units) for _, _, units in found.values())]))
+        if _quoted_in(best.unit, quoted):
+            continue
+        citation, text = pages[best.source]
+        found.setdefault(_document(citation), (citation, text, []))[2].append(best.unit)
+    return list(found.values())
 
 
 def quote_units(units: list[Unit]) -> str:
@@ -489,10 +538,16 @@ def _quoted(text: str) -> str:
 
 def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citations: list[Citation],
             facts: ShopFacts, escalation: Escalation, language: Language,
-            documents: dict[str, str] | None = None, ranker: UnitRanker | None = None) -> Draft:
+            documents: dict[str, str] | None = None, ranker: UnitRanker | None = None,
+            part_pages: dict[str, list[tuple[Citation, str]]] | None = None,
+            order_question: str | None = None) -> Draft:
     """``documents`` holds the full text of cited documents: the answer sentences are chosen from the whole
     document (a passage may be a policy's introduction while the rule is two sections below). ``ranker`` ranks
-    the documents' answering units by meaning (the embedder); without it, by the question's words alone."""
+    the documents' answering units by meaning (the embedder); without it, by the question's words alone.
+    ``part_pages``: for each part of a question in several parts, the pages (citation, text) retrieved for that
+    part alone; a part the answer to the whole message leaves out is answered from them. ``order_question``: what
+    the customer asks about an order still on its way (``order_question``), answered from the shop's pages beside
+    the order's status when no policy part was found."""
     used: list[Citation] = []
     if verdict.blocked:
         reason = next((r for r in verdict.reasons if f"blocked_{r}" in REPLIES), "prompt_injection")
@@ -514,11 +569,23 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             status = _SHIPMENT_STATUS[stuck[0].shipment_status][language]
             answer = policy_answer(ranker, f"{message} ({status})", citations, documents, language)
             policy = (message, False) if answer is not None else policy
+        if answer is None and order_question and ranker:
+            # When an order still on its way ships or arrives is the shop's rule (its packing days, its delivery
+            # times), not in the order's record: that rule comes after the order's status.
+            answer = policy_answer(ranker, order_question, citations, documents, language)
+            policy = (order_question, False) if answer is not None else policy
         if answer is not None and policy is not None:
             used.append(answer[0])
             parts.extend([answer[1], *orders] if policy[1] else [*orders, answer[1]])
         else:
             parts.extend(orders)
+            if ranker and part_pages:
+                # The status first, then what the other parts of the message ask around the order ("is it ready?
+                # can I come get it tomorrow morning?": the pickup hours), each from the pages it retrieved alone.
+                for citation, text, units in part_answers(ranker, message, part_pages, "", language):
+                    parts.append(_kb_reply("kb_answer", "kb_quote", language, _language_of(citation, text),
+                                           title=citation.title, text=quote_units(units)))
+                    used.append(citation)
     elif facts.order_lookup == "needs_verification":
         parts.append(REPLIES.render("order_needs_verification", language))
     elif facts.order_lookup == "not_found" and intent.entities.order_numbers:
@@ -557,15 +624,35 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     handoff_only = escalation.escalated and escalation.reason in ("customer_requested_human", "complaint", "safety")
     # A greeting, thanks, goodbye, "are you a bot?", "what can you do?" or an off-topic request gets its own reply,
     # never a quotation of whatever page came closest.
+    answered_parts = bool(part_pages and ranker and any(part_pages.values()))
     small_talk = None if parts or escalation.escalated else question_type.small_talk(message)
-    if small_talk == "off_topic" and citations:
+    if small_talk == "off_topic" and (citations or answered_parts):
         small_talk = None  # the shop's pages may answer it after all: they decide
     if small_talk:
         parts.append(REPLIES.render(f"small_talk_{small_talk}", language))
         if small_talk == "off_topic":
             # Not an answer: the turn counts as unanswered, as "I don't know" does.
             return Draft(reply=parts[0], language=language, grounded=False, usage=Usage())
-    if not parts and citations and not handoff_only:
+    if not parts and (citations or answered_parts) and not handoff_only:
+        parts.extend(_kb_answers(message, citations, documents, ranker, part_pages or {}, language, used))
+
+    grounded = bool(parts)
+    if not parts and not escalation.escalated:
+        parts.append(REPLIES.render("dont_know", language))
+    reply = " ".join(parts).strip()
+    if escalation.escalated and escalation.ticket_id:
+        reply = (reply + REPLIES.render("escalated", language, ticket=escalation.ticket_id)).strip()
+    return Draft(reply=reply, language=language, citations=used, grounded=grounded, usage=Usage())
+
+
+def _kb_answers(message: str, citations: list[Citation], documents: dict[str, str] | None,
+                ranker: UnitRanker | None, part_pages: dict[str, list[tuple[Citation, str]]], language: Language,
+                used: list[Citation]) -> list[str]:
+    """The reply's answer from the shop's pages: the units of the retrieved page that best answer the message, then,
+    for a question in several parts, the unit answering each part they leave out, from the page that part retrieved
+    on its own (``used`` gets the pages quoted)."""
+    answers: list[tuple[Citation, str | None, str]] = []  # (page, its language, quote)
+    if citations:
         # Retrieval scores of the top documents are often near-tied; the answer comes from the one whose text
         # actually holds it.
         # Ranking by answering unit weighs every retrieved page: the unit decides, the page's score only helps.
@@ -589,17 +676,19 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         else:
             chosen = pick_source(sources, message, preferred if len(preferred) < len(sources) else None)
             answer = best_sentences(sources[chosen][1], message)
-        top = sources[chosen][0]
-        parts.append(_kb_reply("kb_answer", "kb_quote", language, languages[chosen], title=top.title, text=answer))
-        used.append(top)
-
-    grounded = bool(parts)
-    if not parts and not escalation.escalated:
-        parts.append(REPLIES.render("dont_know", language))
-    reply = " ".join(parts).strip()
-    if escalation.escalated and escalation.ticket_id:
-        reply = (reply + REPLIES.render("escalated", language, ticket=escalation.ticket_id)).strip()
-    return Draft(reply=reply, language=language, citations=used, grounded=grounded, usage=Usage())
+        answers.append((sources[chosen][0], languages[chosen], answer))
+    if ranker and part_pages:
+        for citation, text, units in part_answers(ranker, message, part_pages, answers[0][2] if answers else "",
+                                                  language):
+            same = next((i for i, (page, _, _) in enumerate(answers) if page.doc_id == citation.doc_id), None)
+            if same is not None:  # another unit of the page quoted already
+                page, source, quote = answers[same]
+                answers[same] = (page, source, f"{quote} {quote_units(units)}")
+            else:
+                answers.append((citation, _language_of(citation, text), quote_units(units)))
+    used.extend(page for page, _, _ in answers)
+    return [_kb_reply("kb_answer", "kb_quote", language, source, title=page.title, text=quote)
+            for page, source, quote in answers]
 
 
 def _kb_reply(key: str, quote_key: str, language: Language, source: str | None, **values: str) -> str:
@@ -830,6 +919,89 @@ def policy_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
             and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
 
 
+def part_pages(state: TurnState, ports: TurnPorts) -> dict[str, list[tuple[Citation, str]]]:
+    """For each part of a question in several parts answered from the shop's pages, the policies and articles
+    retrieved for that part, with their text: one part's answer may be on a page the whole message does not
+    retrieve ("do you ship to Québec? how much and how long?": the rates table and the delivery times). A part is
+    searched alone and after the part before it, whose subject it often leaves out ("… how much is it?"). A message
+    about an order: its parts after the first, which the order's status answers."""
+    facts = state.facts
+    parts = question_parts(state.turn.message)[:3]
+    if not parts[1 if facts.orders else 0:] or facts.products or state.screen is None or state.screen.blocked:
+        return {}
+    settings = ports.settings
+    found: dict[str, list[Citation]] = {}
+    for index, part in enumerate(parts):
+        if index == 0 and facts.orders:
+            continue  # the order's status answers the first part; the others ask around it
+        pages: dict[str, Citation] = {}
+        for query in [part] + ([f"{parts[index - 1]} {part}"] if index else []):
+            # (a part is shorter than the message, and its page's score lower: it needs a little less relevance, as
+            # the policy part of a message does)
+            for c in knowledge.retrieve(ports.knowledge, state.turn.tenant_id, query, state.language,
+                                        k=settings.KNOWLEDGE_TOP_K,
+                                        min_score=settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK):
+                if not c.doc_id.startswith("product-") and (c.doc_id not in pages or c.score > pages[c.doc_id].score):
+                    pages[c.doc_id] = c
+        found[part] = sorted(pages.values(), key=lambda c: -c.score)
+    texts = knowledge.cited_documents(ports.store, state.turn.tenant_id,
+                                      list({c.doc_id: c for pages in found.values() for c in pages}.values()),
+                                      limit=2 * len(parts) * settings.KNOWLEDGE_TOP_K)
+    return {part: [(c, texts.get(c.doc_id) or c.passage) for c in pages] for part, pages in found.items()}
+
+
+# Orders still on their way: an unfulfilled one ships on the shop's schedule, a shipped one arrives in its delivery
+# times.
+OPEN_ORDER_STATUSES = {"unfulfilled", "partially_shipped", "shipped"}
+
+
+def order_question(state: TurnState) -> str | None:
+    """What the customer asks about the order the turn found, when it is still on its way and no policy part of the
+    message was found: the message (or, when the message only gives an e-mail or an order number, the question it
+    answers), with the order's status for an unfulfilled one ("when will you send it?" + "has not shipped yet":
+    the shop's packing and shipping days). A shipped order's tracking answers "where is it?": its delivery times
+    only answer a question about time ("it's been a week", "will it arrive before Christmas?")."""
+    facts, ctx = state.facts, state.context
+    if facts.order_lookup != "found" or not facts.orders or state.screen is None or state.screen.blocked:
+        return None
+    order = facts.orders[0]
+    if order.status not in OPEN_ORDER_STATUSES or order.shipment_status in CARRIER_EXCEPTIONS \
+            or order.shipment_status == "delivered":
+        return None
+    message = state.turn.message
+    if len([t for t in tokens(_EMAIL.sub(" ", message)) if len(t) > 2 and not t.isdigit()]) < 2:
+        previous = str(ctx.history[-1].get("user") or "") if ctx is not None and ctx.history else ""
+        if not previous.strip():
+            return None
+        message = previous  # the e-mail or number the desk asked for, after the question
+        asked = policy_question(message)
+        if asked is not None:
+            return asked[0]
+    elif policy_question(message) is not None:
+        return None  # the message's own policy part is answered
+    # (the order's items are its record's: the words around them ask what the policy answers, and an item's name
+    # would pull the page about that item instead — "when do you send the Pixel?" is not about a Pixel that won't
+    # turn on)
+    items = {fold(t) for item in order.items for t in tokens(item) if len(t) > 2}
+    message = " ".join(t for t in message.split() if not (set(tokens(t)) and {fold(w) for w in tokens(t)} <= items))
+    if order.status == "unfulfilled":
+        return f"{message} ({REPLIES.render('order_unfulfilled', state.language, intro='').strip()})"
+    return message if asks_figure(_NUMBER.sub(" ", message)) else None
+
+
+_NUMBER = re.compile(r"#?\d+")
+
+
+def order_citations(state: TurnState, ports: TurnPorts, question: str) -> list[Citation]:
+    """Policies and articles retrieved for a question about an order still on its way (with its status: the turn's
+    own retrieval read the message alone)."""
+    settings = ports.settings
+    found = knowledge.retrieve(ports.knowledge, state.turn.tenant_id, question, state.language,
+                               k=settings.KNOWLEDGE_TOP_K, min_score=0.0)
+    return [c for c in found if not c.doc_id.startswith("product-")
+            and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
+
+
 def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     assert state.screen is not None and state.context is not None
     intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
@@ -846,16 +1018,24 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         return Draft(reply=reply, language=language, grounded=True, usage=Usage())
     message = memory.question(state)  # an e-mail or order number alone answers the question it was asked for
     ranker = knowledge.reply_ranker(state, ports, message, together=question_parts(message)[:3])
+    pages_by_part = part_pages(state, ports)
+    about_order = order_question(state)
+    if about_order:
+        around = order_citations(state, ports, about_order)
+        if around:
+            # (first: policy_answer weighs the first few pages)
+            citations = [*around, *(c for c in citations if c.doc_id not in {a.doc_id for a in around})]
+            documents = {**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, around, limit=2)}
     offline_draft = compose(message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
-                            ranker=ranker)
+                            ranker=ranker, part_pages=pages_by_part, order_question=about_order)
     extra = policy_citations(state, ports)
     if extra:
         # The policy part of a message about an order or a product, answered from the pages retrieved for it alone
         # (the draft cites them: the output critic grounds its figures in them).
         offline_draft = compose(message, verdict=state.screen, intent=intent,
                                 citations=[*citations, *extra], facts=state.facts, escalation=state.escalation,
-                                language=language, ranker=ranker,
+                                language=language, ranker=ranker, part_pages=pages_by_part,
                                 documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id,
                                                                                     extra, limit=2)})
         citations = [*citations, *extra]

@@ -5,12 +5,16 @@ facts beside it; a question the records answer (where is my order, is it in stoc
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 
 import pytest
 
 from core.agents import question_type, response
-from core.models import Citation, Escalation, InputVerdict, IntentResult, OrderFacts, ProductFacts, ShopFacts
+from core.models import Citation, Escalation, InputVerdict, IntentResult, OrderFacts, ProductFacts, ShopFacts, TurnInput
 from core.rag.answer_units import rank_units
+from core.tenants import TenantConfig
+from core.turn.state import TurnContext, TurnState
 from tests.unit.test_answer_units import WordEmbedder
 
 RETURNS = """# Returns & exchanges
@@ -206,3 +210,82 @@ def test_the_policy_answer_cites_its_page_so_the_output_critic_grounds_its_figur
                              language="en", documents=DOCUMENTS, ranker=functools.partial(rank_units, WordEmbedder()))
     assert "30 days" in draft.reply
     assert [c.doc_id for c in draft.citations] == ["policy-returns"]
+
+
+PACKING = """# Shipping
+
+Orders placed before noon leave the same day; later orders ship within 1-2 business days.
+
+| Destination | Rate | Delivery time |
+|---|---|---|
+| Quebec | $12.00 | 2-4 business days |
+"""
+
+
+def _turn(message: str, order: OrderFacts, history: list[dict] | None = None) -> TurnState:
+    tenant_file = Path(__file__).resolve().parents[1] / "fixtures" / "tenants" / "maple-paws" / "tenant.json"
+    tenant = TenantConfig.model_validate(json.loads(tenant_file.read_text(encoding="utf-8")))
+    state = TurnState(turn=TurnInput(tenant_id=tenant.id, conversation_id="c1", turn_id="t1", message=message,
+                                     trace_id="0" * 32, received_at="2026-11-25T12:00:00+00:00"))
+    state.context = TurnContext(tenant=tenant, history=history or [])
+    state.screen = InputVerdict()
+    state.intent = IntentResult(label="order_status", confidence=0.9, language="en")
+    state.facts = ShopFacts(order_lookup="found", orders=[order])
+    return state
+
+
+def test_an_unshipped_order_is_asked_about_with_its_status_and_a_shipped_one_only_for_a_time():
+    waiting = _order("unfulfilled")
+    question = response.order_question(_turn("When are you going to send my order 4306?", waiting))
+    assert question is not None and question.startswith("When are you going to send my order 4306?")
+    assert "has not shipped yet" in question
+    shipped = _order("shipped")
+    assert response.order_question(_turn("Where is my order 4306?", shipped)) is None  # its tracking answers
+    assert response.order_question(_turn("My order 4306 still isn't here, it's been over a week", shipped))
+    assert response.order_question(_turn("Where is my order 4306?", _order("delivered"))) is None
+
+
+def test_the_question_an_email_answers_is_the_one_asked_before_it():
+    history = [{"user": "hi, when will you ship order 4306?", "reply": "What is the e-mail on the order?"}]
+    question = response.order_question(_turn("jane.doe@example.com", _order("unfulfilled"), history))
+    assert question is not None and question.startswith("hi, when will you ship order 4306?")
+    assert response.order_question(_turn("jane.doe@example.com", _order("unfulfilled"))) is None
+
+
+def test_an_unshipped_orders_status_comes_with_the_shops_shipping_days():
+    facts = ShopFacts(order_lookup="found", orders=[_order("unfulfilled")])
+    packing = Citation(doc_id="policy-shipping", title="Shipping", score=0.7, passage=PACKING)
+    documents = {"policy-shipping": PACKING}
+    question = "When will my order ship? (has not shipped yet)"
+    draft = response.compose("When will my order ship?", verdict=InputVerdict(), intent=IntentResult(
+        label="order_status", confidence=0.9, language="en"), citations=[packing], facts=facts,
+        escalation=Escalation(), language="en", documents=documents,
+        ranker=functools.partial(rank_units, WordEmbedder()), order_question=question)
+    assert draft.reply.startswith("Order #4306") and "1-2 business days" in draft.reply
+    assert [c.doc_id for c in draft.citations] == ["policy-shipping"]
+    without = response.compose("When will my order ship?", verdict=InputVerdict(), intent=IntentResult(
+        label="order_status", confidence=0.9, language="en"), citations=[packing], facts=facts,
+        escalation=Escalation(), language="en", documents=documents,
+        ranker=functools.partial(rank_units, WordEmbedder()))
+    assert "business days" not in without.reply
+
+
+def test_the_parts_after_an_orders_status_get_the_units_of_the_pages_they_retrieved_alone():
+    message = "is my order ready yet? can i come grab it on saturday, what hours?"
+    parts = response.question_parts(message)
+    assert len(parts) == 2
+    facts = ShopFacts(order_lookup="found", orders=[_order("unfulfilled")])
+    pickup = Citation(doc_id="policy-pickup", title="Visit us & in-store pickup", score=0.6, passage=PICKUP)
+    draft = response.compose(message, verdict=InputVerdict(), intent=IntentResult(label="order_status", confidence=0.9,
+                                                                         language="en"),
+                             citations=[], facts=facts, escalation=Escalation(), language="en", documents={},
+                             ranker=functools.partial(rank_units, WordEmbedder()),
+                             part_pages={parts[1]: [(pickup, PICKUP)]})
+    assert draft.reply.startswith("Order #4306") and "10 a.m. - 4 p.m." in draft.reply
+    assert [c.doc_id for c in draft.citations] == ["policy-pickup"]
+
+
+def test_the_question_about_an_order_leaves_out_the_names_of_its_items():
+    order = _order("unfulfilled").model_copy(update={"items": ["1 × Google Pixel 7 - Refurbished (128GB)"]})
+    question = response.order_question(_turn("and the Pixel I ordered yesterday, when do you send it?", order))
+    assert question is not None and "Pixel" not in question and "when do you send it?" in question
