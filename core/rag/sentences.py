@@ -9,6 +9,7 @@ known when it is split, and an abbreviation of any of the three languages is rea
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -20,6 +21,10 @@ _CLOSING = r"[)\]\"”»*_]"
 _BREAK = re.compile(rf"(?:(?<=[.!?])|(?<=[.!?]{_CLOSING})|(?<=[.!?]{_CLOSING}{_CLOSING}))\s+"
                     r"(?=[A-ZÀ-ÖØ-Þ¿¡0-9\"“«(*_])")
 _LANGUAGES = ("en", "fr", "es")
+# The word before a full stop that may be an abbreviation: short ("Co.", "EE.", "p.", "Mme.", "tél.") or dotted
+# inside ("U.S.", "p.ex."). A stop after a longer word ends its sentence without asking the segmenters, which are
+# slow (a few milliseconds a paragraph each).
+_ABBREVIATION_LIKE = re.compile(r"(?:^|[\s(\[\"“«'])(?:[^\W\d_]{1,5}|[^\W\d_]+(?:\.[^\W\d_]+)+)\.$")
 _OPEN, _CLOSE = "([{", ")]}"
 
 
@@ -56,20 +61,27 @@ def _bracket_depth(text: str, end: int) -> int:
 
 def split_sentences(text: str) -> list[str]:
     """The sentences of ``text`` (a paragraph or one line of it), in order, stripped."""
+    return list(_split(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _split(text: str) -> tuple[str, ...]:
+    # (a page, its chunks and the pairs of chunks import embeds share their lines: each line is split once)
     breaks = [m for m in _BREAK.finditer(text) if _bracket_depth(text, m.start()) == 0]
-    # (a stop closed by a bracket or a quote ends no abbreviation: the segmenters, which never break there, are
-    # not asked)
-    closed = {m.end() for m in breaks if text[m.start() - 1] not in ".!?"}
-    agreed = {m.end() for m in breaks} - closed
+    # A stop closed by a bracket or a quote ends no abbreviation (the segmenters, which never break there, are not
+    # asked), nor does a "?", a "!" or a stop after a word no abbreviation is like.
+    sure = {m.end() for m in breaks if text[m.start() - 1] != "." or not _ABBREVIATION_LIKE.search(
+        text[max(0, m.start() - 40):m.start()])}
+    agreed = {m.end() for m in breaks} - sure
     for language in _LANGUAGES:
         if not agreed:
             break
         agreed &= _starts(text, language)
-    candidates = sorted(agreed | closed)
+    candidates = sorted(agreed | sure)
     parts, begin = [], 0
     for position in [*candidates, len(text)]:
         part = text[begin:position].strip()
         if part:
             parts.append(part)
         begin = position
-    return parts
+    return tuple(parts)
