@@ -10,8 +10,8 @@ city's and no ordinary word.
 
 from __future__ import annotations
 
+import functools
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,17 +142,9 @@ def _key(name: str) -> str:
     return " ".join(fold(w) for w in _WORD.findall(name))
 
 
-_gazetteer: Gazetteer | None = None
-_lock = threading.Lock()
-
-
+@functools.lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    global _gazetteer
-    if _gazetteer is None:
-        with _lock:
-            if _gazetteer is None:
-                _gazetteer = Gazetteer(PLACES_PATH.read_text(encoding="utf-8").splitlines(), _ordinary_words())
-    return _gazetteer
+    return Gazetteer(PLACES_PATH.read_text(encoding="utf-8").splitlines(), _ordinary_words())
 
 
 def _ordinary_words() -> frozenset[str]:
