@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -96,3 +97,27 @@ def host_env(storage: str, data_dir: Path, **extra: str) -> dict[str, str]:
     })
     env.update(extra)
     return env
+
+
+@contextlib.asynccontextmanager
+async def nudged_poller(spec, connection: str, options):
+    """A local-host queue poller running on this loop, woken by this process's own sends to its queue (as the host
+    wires it), yielded once its first (empty) poll is done; stopped and closed on exit."""
+    import asyncio
+
+    from core.devhost.queues import QueuePoller
+    from core.stores.storage_queue import on_enqueued
+
+    poller = QueuePoller(spec, connection, options)
+    loop = asyncio.get_running_loop()
+    stop_watching = on_enqueued(lambda name: name == spec.queue_name and loop.call_soon_threadsafe(poller.nudge))
+    task = asyncio.create_task(poller.run_forever())
+    try:
+        while poller.polls < 1:
+            await asyncio.sleep(0.01)
+        yield poller
+    finally:
+        stop_watching()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await poller.close()

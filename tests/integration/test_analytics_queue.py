@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from core.agents import analytics
+from tests.integration.hosting import nudged_poller
 
 
 def _event(i: int) -> str:
@@ -22,7 +23,7 @@ def test_one_polls_analytics_messages_are_each_counted_once_and_a_bad_one_is_poi
 
     from core.devhost.functions import FunctionSpec
     from core.devhost.queues import QueueOptions, QueuePoller
-    from core.stores.storage_queue import StorageQueue, on_enqueued
+    from core.stores.storage_queue import StorageQueue
 
     queue = f"analytics-batch-{int(time.time() * 1000) % 10**9}"
     handler = next(f for f in functions if f.get_function_name() == "analytics_events").get_user_function()
@@ -31,25 +32,14 @@ def test_one_polls_analytics_messages_are_each_counted_once_and_a_bad_one_is_poi
     async def scenario() -> QueuePoller:
         spec = FunctionSpec(name="analytics_events", trigger_type="queueTrigger", trigger_name="msg",
                             user_function=handler, bindings=[], queue_name=queue, connection="AzureWebJobsStorage")
-        poller = QueuePoller(spec, storage_connection, QueueOptions(min_polling_interval=30, max_polling_interval=60,
-                                                                    max_dequeue_count=1, nudge_gather=3.0))
-        loop = asyncio.get_running_loop()
-        stop_watching = on_enqueued(lambda name: name == queue and loop.call_soon_threadsafe(poller.nudge))
-        task = asyncio.create_task(poller.run_forever())
-        try:
-            while poller.polls < 1:
-                await asyncio.sleep(0.01)
+        options = QueueOptions(min_polling_interval=30, max_polling_interval=60, max_dequeue_count=1, nudge_gather=3.0)
+        async with nudged_poller(spec, storage_connection, options) as poller:
             sender = StorageQueue(storage_connection)
             await asyncio.to_thread(lambda: [sender.send(queue, text) for text in messages])
             deadline = time.monotonic() + 30
             while poller.processed + poller.poisoned < len(messages) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
             return poller
-        finally:
-            stop_watching()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await poller.close()
 
     poller = asyncio.run(scenario())
     assert (poller.processed, poller.poisoned, poller.polls) == (7, 1, 2)  # one receive for all eight

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from tests.integration.hosting import REPO, HostProcess, host_env, key_header, wait_for
+from tests.integration.hosting import REPO, HostProcess, host_env, key_header, nudged_poller, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -108,8 +108,8 @@ def test_a_message_this_process_sends_is_polled_at_once(storage_connection):
     import asyncio
 
     from core.devhost.functions import FunctionSpec
-    from core.devhost.queues import QueueOptions, QueuePoller
-    from core.stores.storage_queue import StorageQueue, on_enqueued
+    from core.devhost.queues import QueueOptions
+    from core.stores.storage_queue import StorageQueue
 
     queue = f"nudge-{int(time.time() * 1000) % 10**9}"
     bodies: list[str] = []
@@ -120,13 +120,8 @@ def test_a_message_this_process_sends_is_polled_at_once(storage_connection):
     async def scenario() -> None:
         spec = FunctionSpec(name="consume", trigger_type="queueTrigger", trigger_name="msg", user_function=consume,
                             bindings=[], queue_name=queue, connection="AzureWebJobsStorage")
-        poller = QueuePoller(spec, storage_connection, QueueOptions(min_polling_interval=30, max_polling_interval=60))
-        loop = asyncio.get_running_loop()
-        stop_watching = on_enqueued(lambda name: name == queue and loop.call_soon_threadsafe(poller.nudge))
-        task = asyncio.create_task(poller.run_forever())
-        try:
-            while poller.polls < 1:
-                await asyncio.sleep(0.01)
+        options = QueueOptions(min_polling_interval=30, max_polling_interval=60)
+        async with nudged_poller(spec, storage_connection, options) as poller:
             await asyncio.sleep(0.2)  # the first (empty) poll is done: the poller waits its 30 s backoff
             assert poller.polls == 1
             sender = StorageQueue(storage_connection)
@@ -135,11 +130,6 @@ def test_a_message_this_process_sends_is_polled_at_once(storage_connection):
                 await asyncio.wait_for(_until(lambda sent=text: sent in bodies), 10)
             await asyncio.sleep(0.2)
             assert bodies == ["first", "second"] and poller.processed == 2 and poller.polls == 3
-        finally:
-            stop_watching()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await poller.close()
 
     asyncio.run(scenario())
 
@@ -150,8 +140,8 @@ def test_messages_sent_while_a_nudged_poll_gathers_come_back_in_one_receive(stor
     import asyncio
 
     from core.devhost.functions import FunctionSpec
-    from core.devhost.queues import QueueOptions, QueuePoller
-    from core.stores.storage_queue import StorageQueue, on_enqueued
+    from core.devhost.queues import QueueOptions
+    from core.stores.storage_queue import StorageQueue
 
     queue = f"gather-{int(time.time() * 1000) % 10**9}"
     bodies: list[str] = []
@@ -162,24 +152,13 @@ def test_messages_sent_while_a_nudged_poll_gathers_come_back_in_one_receive(stor
     async def scenario() -> None:
         spec = FunctionSpec(name="consume", trigger_type="queueTrigger", trigger_name="msg", user_function=consume,
                             bindings=[], queue_name=queue, connection="AzureWebJobsStorage")
-        poller = QueuePoller(spec, storage_connection, QueueOptions(min_polling_interval=30, max_polling_interval=60,
-                                                                    nudge_gather=3.0))
-        loop = asyncio.get_running_loop()
-        stop_watching = on_enqueued(lambda name: name == queue and loop.call_soon_threadsafe(poller.nudge))
-        task = asyncio.create_task(poller.run_forever())
-        try:
-            while poller.polls < 1:
-                await asyncio.sleep(0.01)
+        options = QueueOptions(min_polling_interval=30, max_polling_interval=60, nudge_gather=3.0)
+        async with nudged_poller(spec, storage_connection, options) as poller:
             sender = StorageQueue(storage_connection)
             texts = [f"m{i}" for i in range(5)]
             await asyncio.to_thread(lambda: [sender.send(queue, text) for text in texts])
             await asyncio.wait_for(_until(lambda: poller.processed == 5), 20)
             assert sorted(bodies) == texts and poller.processed == 5 and poller.polls == 2
-        finally:
-            stop_watching()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await poller.close()
 
     asyncio.run(scenario())
 
