@@ -8,10 +8,9 @@ import logging
 
 import azure.durable_functions as df
 import azure.functions as func
-from pydantic import ValidationError
 
 from core import jsonsafe
-from core.agents import analytics
+from core.agents import analytics, analytics_outbox
 from core.events.catalog import queue_for
 from core.events.handlers import HANDLERS
 from core.services import get_services
@@ -22,15 +21,17 @@ log = logging.getLogger("shopdesk.events")
 
 @bp.queue_trigger(arg_name="msg", queue_name="%ANALYTICS_QUEUE_NAME%", connection="AzureWebJobsStorage")
 def analytics_events(msg: func.QueueMessage) -> None:
+    """A message carries one turn event or several (``core.agents.analytics_outbox``)."""
     try:
-        event = analytics.TurnEvent.model_validate(jsonsafe.loads(msg.get_body()))
-    except (jsonsafe.JsonRejected, ValidationError) as exc:
+        events = analytics_outbox.events_of_message(msg.get_body())
+    except ValueError as exc:  # JsonRejected and pydantic's ValidationError are ValueErrors too
         # A malformed message can never succeed: raise so it lands in the poison queue, without logging content.
         reason = str(exc) if isinstance(exc, jsonsafe.JsonRejected) else "invalid schema"
         log.error("analytics event rejected: %s (message id %s)", reason, msg.id)
         raise ValueError("invalid analytics event") from None
-    counted = analytics.record_event(get_services().store, event)
-    log.info("analytics event tenant=%s counted=%s", event.tenant_id, counted)
+    counted = analytics.record_message_events(get_services().store, events)
+    log.info("analytics events tenant=%s events=%d counted=%d", ",".join(sorted({e.tenant_id for e in events})),
+             len(events), sum(counted))
 
 
 # Agent queues fed by the event bus (Event Grid subscriptions in Azure, the local publisher here). Each function

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from core import feedback
+from core.agents.analytics_outbox import OUTBOX
 from core.llm.costs import LEDGER
 from core.models import TurnEvent, TurnResult
 from core.stores.optimistic import read_modify_write
@@ -30,7 +31,7 @@ def turn_event(result: TurnResult, *, at: str, blocked: bool, grounded: bool) ->
 def publish_turn_event(state: TurnState, ports: TurnPorts) -> None:
     """Queue the recorded turn's analytics event, once the customer has the reply."""
     assert state.recorded is not None
-    ports.queue.send(ports.settings.ANALYTICS_QUEUE_NAME, state.recorded.event.model_dump_json())
+    OUTBOX.publish(ports.queue, ports.settings.ANALYTICS_QUEUE_NAME, state.recorded.event.model_dump_json())
 
 
 #: Raw counters live in one document per tenant and minute (``<day>T<HH:MM>``): a document holds the ids it
@@ -52,7 +53,14 @@ def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> 
     together) are folded in one write: a caller whose event another caller's write already carried returns with
     that write's answer, and an error of the write is raised to every caller whose event it carried, so each
     message is retried or dead-lettered on its own."""
-    return _WRITES.record(store, event, attempts)
+    return _WRITES.record(store, [event], attempts)[0]
+
+
+def record_message_events(store: DocumentStore, events: list[TurnEvent], attempts: int = 30) -> list[bool]:
+    """Fold the events of one queue message (``core.agents.analytics_outbox``) into their minutes' counters, with
+    the events other messages handled at the same time carry; for each, whether it was counted. An error of any
+    write is raised, so the message is retried (its events already counted are not counted again)."""
+    return _WRITES.record(store, events, attempts)
 
 
 def record_events(store: DocumentStore, events: list[TurnEvent], attempts: int = 30) -> list[bool]:
@@ -117,30 +125,39 @@ class _GroupedWrites:
         self._pending: dict[tuple[int, str, str], list[_PendingWrite]] = {}
         self._writing: dict[tuple[int, str, str], threading.Lock] = {}
 
-    def record(self, store: DocumentStore, event: TurnEvent, attempts: int) -> bool:
-        key = (id(store), event.tenant_id, _bucket(event.at))
-        mine = _PendingWrite(event)
+    def record(self, store: DocumentStore, events: list[TurnEvent], attempts: int) -> list[bool]:
+        mine = [_PendingWrite(event) for event in events]
+        keys: dict[tuple[int, str, str], tuple[threading.Lock, list[_PendingWrite]]] = {}
         with self._lock:
-            self._pending.setdefault(key, []).append(mine)
-            writing = self._writing.setdefault(key, threading.Lock())
-        with writing:
-            if not mine.done:
+            for pending in mine:
+                key = (id(store), pending.event.tenant_id, _bucket(pending.event.at))
+                self._pending.setdefault(key, []).append(pending)
+                keys.setdefault(key, (self._writing.setdefault(key, threading.Lock()), []))[1].append(pending)
+        for key, (writing, of_key) in keys.items():
+            with writing:
+                if not all(p.done for p in of_key):
+                    with self._lock:
+                        batch = self._pending.pop(key, [])
+                    if batch:
+                        self._write(store, batch, attempts)
                 with self._lock:
-                    batch = self._pending.pop(key, [])
-                try:
-                    answers = record_events(store, [p.event for p in batch], attempts)
-                except BaseException as exc:
-                    for pending in batch:
-                        pending.error, pending.done = exc, True
-                else:
-                    for pending, counted in zip(batch, answers, strict=True):
-                        pending.counted, pending.done = counted, True
-            with self._lock:
-                if key not in self._pending and self._writing.get(key) is writing:
-                    del self._writing[key]
-        if mine.error is not None:
-            raise mine.error
-        return mine.counted
+                    if key not in self._pending and self._writing.get(key) is writing:
+                        del self._writing[key]
+        for pending in mine:
+            if pending.error is not None:
+                raise pending.error
+        return [pending.counted for pending in mine]
+
+    @staticmethod
+    def _write(store: DocumentStore, batch: list[_PendingWrite], attempts: int) -> None:
+        try:
+            answers = record_events(store, [p.event for p in batch], attempts)
+        except BaseException as exc:
+            for pending in batch:
+                pending.error, pending.done = exc, True
+        else:
+            for pending, counted in zip(batch, answers, strict=True):
+                pending.counted, pending.done = counted, True
 
 
 _WRITES = _GroupedWrites()
