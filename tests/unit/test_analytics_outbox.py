@@ -108,3 +108,24 @@ def test_a_message_of_several_events_is_counted_once_each_by_the_consumer(servic
         with caplog.at_level(logging.INFO), pytest.raises(ValueError):
             handler(func.QueueMessage(id="m-bad", body=bad.encode()))
     assert "leak.me" not in caplog.text and "m-bad" in caplog.text
+
+
+class ListQueue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, queue_name: str, message: str) -> None:
+        self.sent.append(message)
+
+
+def test_a_lone_event_goes_at_once_and_while_turns_publish_a_send_waits_for_company() -> None:
+    queue, outbox = ListQueue(), EventOutbox(max_events=2, window=30)
+    outbox.publish(queue, "analytics", _event(0).model_dump_json())  # a quiet queue: sent at once, alone
+    assert len(queue.sent) == 1
+    with ThreadPoolExecutor(2) as pool:
+        waiting = pool.submit(outbox.publish, queue, "analytics", _event(1).model_dump_json())
+        _waiting(outbox, 1)
+        assert not waiting.done() and len(queue.sent) == 1  # busy queue: held for the next event
+        outbox.publish(queue, "analytics", _event(2).model_dump_json())
+        waiting.result(10)
+    assert [len(events_of_message(m)) for m in queue.sent] == [1, 2]
