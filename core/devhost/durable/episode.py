@@ -11,7 +11,6 @@ possible: every leaf action seen with its sequence id, the SDK's next sequence n
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import re
@@ -138,7 +137,7 @@ class EpisodeWriter:
     def commit(self, inst: InstanceRow, past: list[dict[str, Any]], new_events: list[dict[str, Any]],
                         result: OrchestratorResult, now: datetime, effects: Effects) -> None:
         """Turn one episode's result into history, status and work (inside the caller's transaction)."""
-        state = copy.deepcopy(inst.state)
+        state = json.loads(json.dumps(inst.state))  # JSON (it is stored as JSON): a copy ~10x faster than deepcopy
         history = past + new_events
         actions = result.actions
         # A replay that diverges from history is reported as such even when the changed code then raised;
