@@ -219,7 +219,8 @@ async def _wait_for_reply(client: df.DurableOrchestrationClient, instance_id: st
     The orchestrator publishes the result in its custom status as soon as the turn is recorded, before it queues
     the analytics event, so the customer does not wait for that send; the output serves when there is no such
     status (a result too large for it, or an instance that already finished). Between reads it waits for the
-    instance to change where the Durable backend says so (``core.instance_watch``), else one polling interval."""
+    instance's custom status or outcome to change where the Durable backend says so (``core.instance_watch``; not
+    for it merely to start running), else one polling interval."""
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
         status = await client.get_status(instance_id)
@@ -239,7 +240,7 @@ async def _wait_for_reply(client: df.DurableOrchestrationClient, instance_id: st
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "pending", None
-        await instance_watch.wait(instance_id, interval_ms / 1000, remaining)
+        await instance_watch.wait(instance_id, interval_ms / 1000, remaining, outcome_only=True)
 
 
 @bp.route(route="tenants/{tenant}/conversations/{conversation_id}/turns/{turn_id}", methods=["GET"],

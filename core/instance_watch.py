@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-Watch = Callable[[str, float], Awaitable[bool | None]]
+Watch = Callable[..., Awaitable[bool | None]]
 
 #: Longest wait on a watched instance before its status is read again anyway. The local engine's notice cannot
 #: be missed (a reader reads and starts waiting in one step of the loop that writes), so this only bounds an
 #: unforeseen miss; a shorter bound would add reads that grow with the turn's wait, and so with load.
-WATCH_FALLBACK_SECONDS = 1.0
+WATCH_FALLBACK_SECONDS = 2.0
 
 _watch: Watch | None = None
 
@@ -34,13 +34,17 @@ def uninstall(watch: Watch | None = None) -> None:
         _watch = None
 
 
-async def wait(instance_id: str, poll_seconds: float, remaining_seconds: float) -> None:
-    """Wait before reading ``instance_id``'s status again: until it changes where that is known, else a poll."""
+async def wait(instance_id: str, poll_seconds: float, remaining_seconds: float, *, outcome_only: bool = False
+               ) -> None:
+    """Wait before reading ``instance_id``'s status again: until it changes where that is known, else a poll.
+    With ``outcome_only``, a change that only shows the instance running (not its custom status, output or end)
+    does not end the wait where the backend tells them apart."""
     if remaining_seconds <= 0:
         return
     if _watch is None:
         await asyncio.sleep(min(poll_seconds, remaining_seconds))
         return
-    watched = await _watch(instance_id, min(remaining_seconds, max(poll_seconds, WATCH_FALLBACK_SECONDS)))
+    timeout = min(remaining_seconds, max(poll_seconds, WATCH_FALLBACK_SECONDS))
+    watched = await (_watch(instance_id, timeout, outcome_only=True) if outcome_only else _watch(instance_id, timeout))
     if watched is None:
         await asyncio.sleep(min(poll_seconds, remaining_seconds))

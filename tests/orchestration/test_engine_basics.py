@@ -380,6 +380,36 @@ async def test_a_status_reader_is_not_woken_by_episodes_that_change_nothing_it_r
         assert not engine._views and not engine._watchers  # nothing kept for a finished instance
 
 
+async def test_a_reader_waiting_for_the_outcome_is_not_woken_when_the_instance_starts_running(harness: Harness
+                                                                                              ) -> None:
+    """A chat waiting for its turn's reply: of the changes a status read shows, it wakes for the custom status and
+    the end, not for a pending instance starting to run."""
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("with_status", "watched-4", json.dumps("T-4"))
+        outcome = asyncio.create_task(engine.wait_for_change(instance_id, 10, outcome_only=True))
+        any_change = asyncio.create_task(engine.wait_for_change(instance_id, 10))
+        await engine.wait_idle()
+        assert (await engine.get_status(instance_id))["customStatus"] == {"stage": "waiting", "ticket": "T-4"}
+        assert await any_change is True and await outcome is True
+        outcome = asyncio.create_task(engine.wait_for_change(instance_id, 10, outcome_only=True))
+        await asyncio.sleep(0)
+        await engine.raise_event(instance_id, "go", None)
+        assert await outcome is True
+        assert not engine._watchers
+
+    async with harness.engine() as engine:
+        instance_id = await engine.start_new("sequence", "watched-5", json.dumps(["A", "B", "C"]))
+        wakes: list[str] = []
+        while True:
+            if await engine.wait_for_change(instance_id, 5, outcome_only=True) is not True:
+                break
+            status = await engine.get_status(instance_id)
+            wakes.append(status["runtimeStatus"])
+            if status["runtimeStatus"] == "Completed":
+                break
+        assert wakes == ["Completed"]  # "Running" woke only the readers of any change
+
+
 async def test_a_purge_wakes_a_status_reader(harness: Harness) -> None:
     async with harness.engine() as engine:
         instance_id = await engine.start_new("with_status", "watched-3", json.dumps("T-3"))

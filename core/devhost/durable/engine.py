@@ -103,7 +103,7 @@ class DurableEngine:
         self._episode_running = False
         self._background: list[asyncio.Task[None]] = []
         self._executor: ThreadPoolExecutor | None = None
-        self._watchers: dict[str, list[asyncio.Future[None]]] = {}
+        self._watchers: dict[str, list[tuple[asyncio.Future[None], bool]]] = {}
         #: What a status read last showed of each unfinished instance written by this engine (see _instance_written).
         self._views: dict[str, tuple[str, str | None, str | None]] = {}
         #: The instance whose orchestrator is running (one at a time), and whether its row was written meanwhile.
@@ -344,25 +344,28 @@ class DurableEngine:
         with self.store.transaction():
             return sum(1 for row in rows if self.store.delete_instance(row.instance_id))
 
-    async def wait_for_change(self, instance_id: str, timeout: float) -> bool | None:
+    async def wait_for_change(self, instance_id: str, timeout: float, *, outcome_only: bool = False) -> bool | None:
         """Wait until what a status read shows of the instance changes (runtime status, custom status, output) or
         it is deleted: True, or False after ``timeout`` seconds; None at once for a caller on another event loop,
         which must poll. A status reader waits here between reads instead of polling; the engine's own
-        bookkeeping (an episode that changes none of these) does not wake it."""
+        bookkeeping (an episode that changes none of these) does not wake it. With ``outcome_only`` only a change
+        of the custom status or output, the end of the instance or its deletion wakes the reader (not a pending
+        instance starting to run): a reader waiting for a result reads it once it is there."""
         loop = asyncio.get_running_loop()
         if loop is not self.loop:
             return None
         future: asyncio.Future[None] = loop.create_future()
+        entry = (future, outcome_only)
         waiting = self._watchers.setdefault(instance_id, [])
-        waiting.append(future)
+        waiting.append(entry)
         try:
             await asyncio.wait_for(future, timeout)
             return True
         except TimeoutError:
             return False
         finally:
-            if future in waiting:
-                waiting.remove(future)
+            if entry in waiting:
+                waiting.remove(entry)
             if not waiting and self._watchers.get(instance_id) is waiting:
                 del self._watchers[instance_id]
 
@@ -373,9 +376,11 @@ class DurableEngine:
         if view is None or view[0] in TERMINAL_STATUSES:
             self._views.pop(instance_id, None)
             self._fan_in.pop(instance_id, None)
-            changed = True
+            changed = outcome = True
         else:
-            changed = self._views.get(instance_id) != view
+            before = self._views.get(instance_id)
+            changed = before != view
+            outcome = (before[1:] if before is not None else (None, None)) != view[1:]
             self._views[instance_id] = view
         if not changed or instance_id not in self._watchers or self.loop is None:
             return
@@ -384,11 +389,11 @@ class DurableEngine:
         except RuntimeError:
             on_loop = False
         # Scheduled, so it runs after the writing transaction has committed; no self-pipe wake-up from the loop.
-        (self.loop.call_soon if on_loop else self.loop.call_soon_threadsafe)(self._wake, instance_id)
+        (self.loop.call_soon if on_loop else self.loop.call_soon_threadsafe)(self._wake, instance_id, outcome)
 
-    def _wake(self, instance_id: str) -> None:
-        for future in self._watchers.pop(instance_id, []):
-            if not future.done():
+    def _wake(self, instance_id: str, outcome: bool = True) -> None:
+        for future, outcome_only in list(self._watchers.get(instance_id, ())):
+            if (outcome or not outcome_only) and not future.done():
                 future.set_result(None)
 
     # --------------------------------------------------------------------------------- test helpers
