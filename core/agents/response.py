@@ -569,6 +569,11 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             status = _SHIPMENT_STATUS[stuck[0].shipment_status][language]
             answer = policy_answer(ranker, f"{message} ({status})", citations, documents, language)
             policy = (message, False) if answer is not None else policy
+        if answer is None and escalation.reason == "damaged_item" and ranker:
+            # A broken, spoiled or defective item goes to a person: the shop's rule for it (what to send, how long
+            # its guarantee runs) comes with the order, while the customer waits.
+            answer = policy_answer(ranker, message, citations, documents, language)
+            policy = (message, False) if answer is not None else policy
         if answer is None and order_question and ranker:
             # When an order still on its way ships or arrives is the shop's rule (its packing days, its delivery
             # times), not in the order's record: that rule comes after the order's status.
