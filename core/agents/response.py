@@ -629,9 +629,8 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                                           passage=text))
 
     # An escalation for an explicit request or a complaint gets the hand-off message only; otherwise (e.g. a rude
-    # but answerable question, a hazard or a broken item the shop's pages say what to do about) the customer still
-    # gets the answer.
-    handoff_only = escalation.escalated and escalation.reason in ("customer_requested_human", "complaint")
+    # but answerable question) the customer still gets the answer.
+    handoff_only = escalation.escalated and escalation.reason in ("customer_requested_human", "complaint", "safety")
     # A greeting, thanks, goodbye, "are you a bot?", "what can you do?" or an off-topic request gets its own reply,
     # never a quotation of whatever page came closest.
     answered_parts = bool(part_pages and ranker and any(part_pages.values()))

@@ -1,7 +1,6 @@
 """A broken, spoiled or defective item goes to a person whatever its amount, and the reply says what the shop's page
-asks for meanwhile (what to send, how long the guarantee runs) before the hand-off, as does a hazard the page covers;
-a turn the desk answers is never handed off for the failures before it; the screen refuses a stranger asking for a
-customer's address or phone."""
+asks for meanwhile (what to send, how long the guarantee runs) before the hand-off; a turn the desk answers is never
+handed off for the failures before it; the screen refuses a stranger asking for a customer's address or phone."""
 
 from __future__ import annotations
 
@@ -90,24 +89,3 @@ def test_the_trained_model_leaves_questions_about_damage_and_corrections_to_the_
 ])
 def test_the_screen_refuses_a_stranger_asking_for_a_customers_address(message, blocked):
     assert (critic_model.screen(message) is not None) is blocked
-
-
-SAFETY = """# Safety first
-
-If a teether or a toy cracks or splits, stop using it and send us a photo: we replace it within 12 months.
-
-Our wooden toys are finished with food-safe oil.
-"""
-
-
-def test_a_hazard_the_shops_page_covers_gets_its_rule_with_the_hand_off():
-    draft = response.compose("the wooden teether cracks and splits, dangerous for my baby, what do you do?",
-                             verdict=InputVerdict(), intent=IntentResult(label="product_info", confidence=0.9,
-                                                                         language="en"),
-                             citations=[Citation(doc_id="policy-safety", title="Safety first", score=0.7,
-                                                 passage=SAFETY)],
-                             facts=ShopFacts(), escalation=Escalation(escalated=True, ticket_id="T-0000BBBB",
-                                                                      reason="safety"),
-                             language="en", documents={"policy-safety": SAFETY},
-                             ranker=functools.partial(rank_units, WordEmbedder()))
-    assert "stop using it and send us a photo" in draft.reply and "T-0000BBBB" in draft.reply
