@@ -65,6 +65,7 @@ _LEARNED = {
     "safety": "safety", "human_request": "customer_requested_human", "complaint": "complaint",
     "legal_threat": "complaint", "frustration": "frustrated_customer", "abuse": "frustrated_customer",
     "refund_decision": "refund_decision", "bulk_business": "bulk_order", "technical_fault": "technical_fault",
+    "damaged_item": "damaged_item",
 }
 #: The intent classifier's complaint label escalates unless the escalation model is at least this sure the message
 #: is an ordinary question ("what are your customer service hours?" is labelled a complaint by the intent data).
@@ -109,6 +110,10 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
         return "customer_requested_human"
     if learned in ("complaint", "legal_threat"):
         return "complaint"
+    if learned == "damaged_item":
+        # Broken, spoiled or defective: a person decides on a replacement or a refund whatever its amount, and the
+        # customer is told what the shop's page asks for meanwhile (photos, the guarantee's terms).
+        return "damaged_item"
     if intent.label == "complaint_escalation" and intent.confidence >= 0.5 and ordinary < ORDINARY_SURE:
         return "complaint"
     if "abusive_language" in verdict.reasons or learned in ("frustration", "abuse"):
@@ -201,8 +206,9 @@ def reason_for(state: TurnState) -> str | None:
     if state.action is not None and state.action.handled:
         # The order-action dialogue answered: a person is needed only for a change they must approve.
         return "approval_required" if state.action.approval else None
-    unanswered = _unanswered(state)
-    return decide(state.intent, state.screen, unanswered_turns=state.context.unanswered_turns + int(unanswered),
+    # Failures are repeated only while they go on: a turn the desk answers is never handed off for the ones before.
+    unanswered = state.context.unanswered_turns + 1 if _unanswered(state) else 0
+    return decide(state.intent, state.screen, unanswered_turns=unanswered,
                   message=state.turn.message, orders=state.facts.orders,
                   refund_limit=state.context.tenant.escalation.refund_auto_approve_limit, signals=state.signals)
 
@@ -212,7 +218,7 @@ def needed(state: TurnState) -> bool:
 
 
 _PRIORITY = {"safety": "urgent", "complaint": "high", "frustrated_customer": "high", "refund_above_limit": "high",
-             "approval_required": "high", "refund_decision": "high"}
+             "approval_required": "high", "refund_decision": "high", "damaged_item": "high"}
 
 
 def escalate(state: TurnState, ports: TurnPorts) -> Escalation:

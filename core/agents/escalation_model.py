@@ -1,15 +1,16 @@
 """The escalation agent's learned judgement: should a person from the shop take this message over, and why?
 
-Customers ask for a person, complain, report an injury or a device that stays dead, want a business quote, threaten
-a lawyer or a public review, lose patience, need a refund decision or insult the staff in every language and style
-(terse, misspelt, long and angry, non-native, support tickets). A phrase list only knows the wordings it was given;
-this classifier is trained on labelled messages (``knowledge/escalation/*.jsonl``: ``text``, ``escalate``,
-``reason``, ``lang``, ``style``; escalations, ordinary questions and grumpy-but-answerable look-alikes in en / fr-CA
-/ es) plus the intent utterances whose label says the same thing (a complaint, a request for a person, an adverse
-reaction as ``safety``; the ordinary topics as ``none``). Features are the intent agent's: multilingual-e5-small
-sentence embeddings (shared, so the message is embedded once per turn) and character n-grams, into a logistic
-regression over the reasons. It is trained by ``make setup`` (``python -m core.agents.escalation_model train``) and
-shipped in the package's artifacts under a fingerprint of its data and of the embedding engine.
+Customers ask for a person, complain, report an injury or a device that stays dead, want a business quote, threaten a
+lawyer or a public review, lose patience, need a refund decision, report a broken, spoiled or defective item or insult
+the staff in every language and style (terse, misspelt, long and angry, non-native, support tickets). A phrase list
+only knows the wordings it was given; this classifier is trained on labelled messages
+(``knowledge/escalation/*.jsonl``: ``text``, ``escalate``, ``reason``, ``lang``, ``style``; escalations, ordinary
+questions and grumpy-but-answerable look-alikes in en / fr-CA / es) plus the intent utterances whose label says the
+same thing (a complaint, a request for a person, an adverse reaction as ``safety``; the ordinary topics as ``none``).
+Features are the intent agent's: multilingual-e5-small sentence embeddings (shared, so the message is embedded once
+per turn) and character n-grams, into a logistic regression over the reasons. It is trained by ``make setup``
+(``python -m core.agents.escalation_model train``) and shipped in the package's artifacts under a fingerprint of its
+data and of the embedding engine.
 
 What does not vary with language stays a rule in ``core.agents.escalation``: the refund amount above the shop's
 limit, repeated unanswered turns, and the intent and input-screen signals.
@@ -149,7 +150,7 @@ def judge(scores: dict[str, float], *, escalated: bool = False) -> str | None:
 
 def reason(text: str, model=None) -> str | None:
     """Why a person should take ``text`` over (human_request, complaint, safety, technical_fault, bulk_business,
-    legal_threat, frustration, refund_decision or abuse), or None for a message the desk answers."""
+    legal_threat, frustration, refund_decision, damaged_item or abuse), or None for a message the desk answers."""
     return judge(probabilities(text, model)) if text.strip() else None
 
 

@@ -39,6 +39,10 @@ REPLIES = Templates(_DATA["templates"])
 # The name of each language in each reply language, and a shipment's carrier status in each reply language.
 _SOURCE_LANGUAGE: dict[str, dict[str, str]] = {k: v for k, v in _DATA["language_names"].items() if k != "note"}
 _SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_status"].items() if k != "note"}
+#: What a customer reporting a broken, spoiled or defective item needs from the shop's page meanwhile.
+_DAMAGE_STEPS = {"en": "What do I do, what do I send you and is it covered?",
+                 "fr": "Qu'est-ce que je fais, qu'est-ce que je vous envoie et est-ce couvert?",
+                 "es": "¿Qué hago, qué les envío y está cubierto?"}
 
 # Sentences of a product page that give its restock date, matched on accent-folded text (en / fr / es).
 _RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
@@ -568,6 +572,11 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             # (a notice card, a signature, a pickup deadline) comes with its status.
             status = _SHIPMENT_STATUS[stuck[0].shipment_status][language]
             answer = policy_answer(ranker, f"{message} ({status})", citations, documents, language)
+            policy = (message, False) if answer is not None else policy
+        if answer is None and escalation.reason == "damaged_item" and ranker:
+            # A broken, spoiled or defective item goes to a person: the shop's rule for it (what to send, how long
+            # its guarantee runs) comes with the order, while the customer waits.
+            answer = policy_answer(ranker, f"{message} {_DAMAGE_STEPS[language]}", citations, documents, language)
             policy = (message, False) if answer is not None else policy
         if answer is None and order_question and ranker:
             # When an order still on its way ships or arrives is the shop's rule (its packing days, its delivery

@@ -1,8 +1,9 @@
 """The critic's input screen on messages it was not trained on: ``python -m tests.evals.guardrails``
 (``make eval-guardrails``).
 
-The guardrail data (knowledge/guardrails) comes from independent authors (``w1-*``, ``w2-*``, ``w3-*``) and a
-few ordinary look-alikes the project added (``lead-*``, always trained on). Each author's set is scored by a
+The guardrail data (knowledge/guardrails) comes from independent authors (``w1-*``, ``w2-*``, ``w3-*``) and the
+project's own messages (``lead-*``, always trained on: ordinary look-alikes, and strangers posing as a courier, a
+relative or the police to get a customer's address or phone). Each author's set is scored by a
 screen trained without it (the other authors' sets, the look-alikes and the ordinary intent utterances), with the fixed
 rules, the learned screen, and both as the critic runs them. Printed per language: attacks blocked and ordinary
 messages (look-alikes included) wrongly blocked.
