@@ -12,6 +12,7 @@ from core import lexicon
 from core.agents import critic_model, knowledge
 from core.language import detect as detect_language
 from core.models import Draft, InputVerdict, Language, OutputVerdict, language_of_locale
+from core.pii.patterns import find_patterns
 from core.text import fold
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -66,6 +67,21 @@ BLOCKING = ("oversize", "prompt_injection", "data_extraction", "fraud_assistance
 
 # An e-mail address says nothing of the customer's language.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: Words a message may hold beside the details it hands over ("sorry, it's …", "mi correo es …") and still be
+#: only those details.
+_DETAILS_LEAD_IN_WORDS = 4
+
+
+def details_only(message: str) -> bool:
+    """The message is the details a customer was asked for (an e-mail, a phone or order number, a tracking code)
+    with at most a short lead-in: nothing an attack could be written in, so the learned screen is not asked."""
+    spans = find_patterns(message)
+    if not spans:
+        return False
+    rest = list(message)
+    for span in spans:
+        rest[span.start:span.end] = " " * (span.end - span.start)
+    return len(re.findall(r"\w+", "".join(rest))) <= _DETAILS_LEAD_IN_WORDS
 
 
 def screen_message(message: str, *, locale_language: Language | None, fallback_language: Language,
@@ -78,7 +94,7 @@ def screen_message(message: str, *, locale_language: Language | None, fallback_l
         reasons.append("prompt_injection")
     if _data_extraction(folded):
         reasons.append("data_extraction")
-    learned = critic_model.screen(message)
+    learned = None if details_only(message) else critic_model.screen(message)
     if learned and learned not in reasons:
         reasons.append(learned)
     abusive = is_abusive(message)
