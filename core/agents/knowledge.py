@@ -25,6 +25,10 @@ RERANK_CANDIDATES = 8  # documents retrieved, then ordered by their best answeri
 UNIT_RERANK_WEIGHT = 2.0  # the best unit's similarity against the document's calibrated retrieval score
 # Questions whose answer may depend on where the customer is: a place they name is looked up as its zone.
 ZONE_INTENTS = frozenset({"shipping", "order_status", "payment_billing", "returns_refunds", "general"})
+# Questions whose answer is the shop's rule for a zone (where it ships, how long, what return shipping costs): the page
+# and the sentence naming the zone of the customer's town answer them. A payment question naming a town ("a gift card
+# for my mother-in-law in Québec") asks about something else.
+ZONE_RULE_INTENTS = ZONE_INTENTS - {"payment_billing"}
 ZONE_PAGES = 2  # pages naming the zone of a place the question names, cited when the search cites none
 ZONE_UNIT_WEIGHT = 0.04  # added to a unit's score for each zone (division, country) of the question's place it names
 # Escalations whose reply is the hand-off message alone, whatever the pages say (a request for a person, a
@@ -133,7 +137,7 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
         agreed = {c.doc_id for c in near} & {c.doc_id for c in around}
         citations = merged(citations, [c for c in around if c.score >= floor or c.doc_id in agreed],
                            [c for c in near if c.doc_id in agreed])
-    if state.intent.label in ZONE_INTENTS:
+    if state.intent.label in ZONE_RULE_INTENTS:
         citations = merged(citations, zone_citations(ports, state.turn.tenant_id, question, citations,
                                                      state.intent.language, floor))
     citations = rerank_by_units(ports, state.turn.tenant_id, question, citations, subject)[:k * 3 if wide else k]
@@ -213,7 +217,7 @@ def reply_ranker(state: TurnState, ports: TurnPorts, message: str, together: lis
     embedder = ports.knowledge.embedder
     ranker = ReplyRanker(embedder, together=together) if subject is None else \
         FollowUpRanker(embedder, together, message=message, subject=subject)
-    zoned = state.intent is not None and state.intent.label in ZONE_INTENTS and any(zone_levels(message))
+    zoned = state.intent is not None and state.intent.label in ZONE_RULE_INTENTS and any(zone_levels(message))
     return PlaceRanker(ranker) if zoned else ranker
 
 

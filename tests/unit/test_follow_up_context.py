@@ -231,6 +231,10 @@ def test_the_unit_naming_the_zone_of_the_town_asked_about_answers():
     assert "Mexico" not in plain[0].unit.text  # the message has no word of the sentence about Mexico
     ranker = knowledge.reply_ranker(_state(message, []), ports, message, together=[])
     assert ranker(message, [(ZONES, 0.0)])[0].unit.text == "We do not ship to Mexico."
+    # a payment question naming a town asks about something else than the zone's rule
+    payment = _state("do gift cards expire? it's for my aunt in Monterrey", [])
+    payment.intent = payment.intent.model_copy(update={"label": "payment_billing"})
+    assert isinstance(knowledge.reply_ranker(payment, ports, payment.turn.message, together=[]), knowledge.ReplyRanker)
     # a message naming no place is ranked as before
     other = knowledge.reply_ranker(_state("and express?", []), ports, "and express?", together=[])
     assert isinstance(other, knowledge.ReplyRanker)
