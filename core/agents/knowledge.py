@@ -12,7 +12,7 @@ from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
 from core.rag.answer_units import UNIT_VECTORS, ReplyRanker
 from core.rag.document_texts import DOCUMENT_TEXTS
-from core.rag.places import with_regions
+from core.rag.places import names_any, with_regions, zone_levels, zone_names
 from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore
 from core.text import tokens
@@ -24,7 +24,13 @@ POLICIES_KEPT = 2  # policies or articles kept after the product pages that answ
 RERANK_CANDIDATES = 8  # documents retrieved, then ordered by their best answering unit
 UNIT_RERANK_WEIGHT = 2.0  # the best unit's similarity against the document's calibrated retrieval score
 # Questions whose answer may depend on where the customer is: a place they name is looked up as its zone.
-ZONE_INTENTS = frozenset({"shipping", "order_status", "payment_billing", "returns_refunds"})
+ZONE_INTENTS = frozenset({"shipping", "order_status", "payment_billing", "returns_refunds", "general"})
+# Questions whose answer is the shop's rule for a zone (where it ships, how long, what return shipping costs): the page
+# and the sentence naming the zone of the customer's town answer them. A payment question naming a town ("a gift card
+# for my mother-in-law in Québec") asks about something else.
+ZONE_RULE_INTENTS = ZONE_INTENTS - {"payment_billing"}
+ZONE_PAGES = 2  # pages naming the zone of a place the question names, cited when the search cites none
+ZONE_UNIT_WEIGHT = 0.04  # added to a unit's score for each zone (division, country) of the question's place it names
 # Escalations whose reply is the hand-off message alone, whatever the pages say (a request for a person, a
 # complaint, a safety concern): no search can add an answer to it.
 HANDOFF_ONLY_REASONS = frozenset({"customer_requested_human", "complaint", "safety"})
@@ -131,6 +137,9 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
         agreed = {c.doc_id for c in near} & {c.doc_id for c in around}
         citations = merged(citations, [c for c in around if c.score >= floor or c.doc_id in agreed],
                            [c for c in near if c.doc_id in agreed])
+    if state.intent.label in ZONE_RULE_INTENTS:
+        citations = merged(citations, zone_citations(ports, state.turn.tenant_id, question, citations,
+                                                     state.intent.language, floor))
     citations = rerank_by_units(ports, state.turn.tenant_id, question, citations, subject)[:k * 3 if wide else k]
     if wide:
         # A product question is answered from product pages first (stable order otherwise); the best policies and
@@ -205,9 +214,31 @@ class FollowUpRanker(ReplyRanker):
 def reply_ranker(state: TurnState, ports: TurnPorts, message: str, together: list[str]) -> ReplyRanker:
     """The ranker of the reply's answering units: a follow-up's reads it with the previous question's subject."""
     subject = follow_up_query(state)
-    if subject is None:
-        return ReplyRanker(ports.knowledge.embedder, together=together)
-    return FollowUpRanker(ports.knowledge.embedder, together, message=message, subject=subject)
+    embedder = ports.knowledge.embedder
+    ranker = ReplyRanker(embedder, together=together) if subject is None else \
+        FollowUpRanker(embedder, together, message=message, subject=subject)
+    zoned = state.intent is not None and state.intent.label in ZONE_RULE_INTENTS and any(zone_levels(message))
+    return PlaceRanker(ranker) if zoned else ranker
+
+
+class PlaceRanker:
+    """A reply's ranker that also weighs where the question's places are: a unit naming the division or the country
+    of a town the question names ranks higher (``ZONE_UNIT_WEIGHT`` each), so "¿y a Monterrey?" is answered by the
+    sentence about Mexico and "pis à Whitehorse?" by the Yukon row, though the embedder finds neither close."""
+
+    def __init__(self, ranker: ReplyRanker):
+        self._ranker = ranker
+
+    def __call__(self, question: str, documents, lexical=None):
+        levels = [names for names in zone_levels(question) if names]
+        if not levels:
+            return self._ranker(question, documents, lexical)
+
+        def with_zone(unit, index: int) -> float:
+            named = sum(names_any(f"{unit.heading} {unit.text}", names) for names in levels)
+            return (lexical(unit, index) if lexical else 0.0) + ZONE_UNIT_WEIGHT * named
+
+        return self._ranker(question, documents, with_zone)
 
 
 def merged(*searches: list[Citation]) -> list[Citation]:
@@ -234,6 +265,23 @@ def follow_up_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
     settings = ports.settings
     return retrieve(ports.knowledge, state.turn.tenant_id, f"{previous}\n{state.turn.message}",
                     state.intent.language, k=settings.KNOWLEDGE_TOP_K, min_score=settings.KNOWLEDGE_MIN_SCORE)
+
+
+def zone_citations(ports: TurnPorts, tenant_id: str, question: str, citations: list[Citation], language: str,
+                   floor: float) -> list[Citation]:
+    """The pages that name the zone (province or state, country) of a town the question names, when none of the
+    pages cited already does: "¿y a Monterrey?" is answered by the page that says whether the shop ships to
+    Mexico, though the question and that page share no word. They count as just relevant (``floor``)."""
+    names = zone_names(question)
+    if not names:
+        return []
+    texts = cited_documents(ports.store, tenant_id, citations, limit=len(citations))
+    if any(names_any(texts.get(c.doc_id) or c.passage, names) for c in citations):
+        return []
+    hits = retrieve(ports.knowledge, tenant_id, " ".join(names), language, k=RERANK_CANDIDATES, min_score=0.0)
+    texts = cited_documents(ports.store, tenant_id, hits, limit=len(hits))
+    naming = [c for c in hits if names_any(texts.get(c.doc_id) or c.passage, names)][:ZONE_PAGES]
+    return [c.model_copy(update={"score": floor}) for c in naming]
 
 
 def rerank_by_units(ports: TurnPorts, tenant_id: str, query: str, citations: list[Citation],

@@ -35,6 +35,12 @@ _METADATA = re.compile(r"(?:Variant .*\(SKU|Tags:|Category:)")
 _MIN_WORDS = 4  # a shorter line (a question, a label) is read with the sentence that follows it
 # A bold run-in label opening a line ("**How long we keep it.** Order records are kept…") names what follows it.
 _RUN_IN = re.compile(r"(?:\*\*|__)([^*_]+?[.:])(?:\*\*|__)\s+\S")
+# A time of day as shops write it: "10:00", "9 a.m.", "5pm", "17 h", "9 h 30".
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d{2}|\s?[ap]\.?\s?m\b\.?|\s?h(?:\s?\d{2})?\b)", re.IGNORECASE)
+# A timetable's item names days ("Sunday, Monday and Tuesday") and gives their times ("10:00 a.m. – 6:00 p.m.",
+# "closed (roasting day)"): a longer label or value says more than that.
+_SCHEDULE_LABEL_WORDS = 6
+_SCHEDULE_VALUE_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,30 @@ def _joined_lines(lines: list[str]) -> list[str]:
     return out
 
 
+def _schedule_runs(lines: list[str]) -> dict[int, int]:
+    """The runs of list items that together make a timetable ("Monday: closed", "Tuesday to Friday: 10 a.m. to 6
+    p.m.", …): short "label: value" items, two or more of them giving times of day. A timetable answers as a whole
+    (the day asked about is read against the others), so it is one unit. Maps each run's first line to its end."""
+    runs: dict[int, int] = {}
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and _schedule_item(lines[end]):
+            end += 1
+        if sum(bool(_CLOCK.search(_clean(line))) for line in lines[start:end]) >= 2:
+            runs[start] = end
+        start = max(end, start + 1)
+    return runs
+
+
+def _schedule_item(line: str) -> bool:
+    if not _BULLET.match(line):
+        return False
+    label, colon, value = _clean(_BULLET.sub("", line)).partition(":")
+    return bool(colon and label.strip() and value.strip()) and len(label.split()) <= _SCHEDULE_LABEL_WORDS \
+        and len(value.split()) <= _SCHEDULE_VALUE_WORDS
+
+
 def split_units(content: str) -> list[Unit]:
     """The document's answering units, in document order."""
     units: list[Unit] = []
@@ -104,7 +134,18 @@ def split_units(content: str) -> list[Unit]:
         lines = _joined_lines([line.strip() for line in paragraph.strip().splitlines() if line.strip()])
         header: list[str] | None = None
         question: str | None = None
-        for line in lines:
+        schedules = _schedule_runs(lines)
+        skip_to = 0
+        for number, line in enumerate(lines):
+            if number < skip_to:
+                continue
+            if number in schedules:
+                skip_to = schedules[number]
+                if carry and carry[-1:].isalnum():
+                    carry = f"{carry}:"  # its label ("Pickup hours")
+                add("; ".join(_clean(_BULLET.sub("", item)) for item in lines[number:skip_to]), "item")
+                header = None
+                continue
             if line.startswith("#"):
                 carry = ""
                 # The document's title (a level-1 heading) is every unit's subject: the embedder reads it, the

@@ -174,3 +174,29 @@ def with_regions(text: str, language: str | None) -> str:
         return text
     described = "; ".join(f"{', '.join(dict.fromkeys(names))}: {zone}" for zone, names in zones.items())
     return f"{text} ({described})"
+
+
+def zone_levels(text: str) -> tuple[list[str], list[str]]:
+    """The zones of the cities, provinces and states ``text`` names: the divisions' names, then the countries' in
+    every language the table knows ("Monterrey" -> ["Nuevo León"], ["Mexico", "Mexique", "México"]): the words a
+    shipping page uses for the zone, whatever language it is written in."""
+    table = gazetteer()
+    divisions: list[str] = []
+    countries: list[str] = []
+    for place in table.find(text):
+        divisions.append(place.region or place.name)
+        countries += [n for by_language in table.countries.get(place.country, {}).values() for n in by_language[:1]]
+    return list(dict.fromkeys(divisions)), list(dict.fromkeys(countries))
+
+
+def zone_names(text: str) -> list[str]:
+    """:func:`zone_levels` in one list."""
+    divisions, countries = zone_levels(text)
+    return divisions + countries
+
+
+def names_any(text: str, names: list[str]) -> bool:
+    """Whether ``text`` names one of ``names`` (accents and case aside, whole words)."""
+    folded = f" {_key(text)} "
+    return any(f" {_key(name)} " in folded for name in names if _key(name))
+

@@ -480,3 +480,43 @@ def test_a_list_item_under_a_heading_that_negates_it_is_quoted_with_that_heading
     picked = response.unit_answer(ranker, _sources(INK), "Can I return an opened ink bottle? I don't like the colour")
     assert picked is not None
     assert picked[1].startswith("What we cannot take back: Opened ink bottles, even if you don't like the colour.")
+
+
+HOURS = """# Visit us
+
+**Pickup hours:**
+- Wednesday to Friday: 11:00 am - 6:00 pm
+- Saturday: 10:00 am - 2:00 pm
+- Sunday, Monday and Tuesday: closed
+
+**Heures de cueillette**
+
+- jeudi et vendredi : 12 h à 18 h
+- samedi : 10 h à 16 h
+- dimanche au mercredi : fermé
+
+## Contact
+
+- **Email:** hello@example.com, we reply within 1 business day.
+- **Phone:** (555) 555-0100, Monday to Friday, 9 a.m. to 4 p.m.
+"""
+
+
+def test_a_list_of_days_with_their_hours_is_one_unit_with_its_label():
+    units = split_units(HOURS)
+    texts = [u.text for u in units]
+    assert "Pickup hours: Wednesday to Friday: 11:00 am - 6:00 pm; Saturday: 10:00 am - 2:00 pm; " \
+           "Sunday, Monday and Tuesday: closed" in texts
+    assert "Heures de cueillette: jeudi et vendredi : 12 h à 18 h; samedi : 10 h à 16 h; " \
+           "dimanche au mercredi : fermé" in texts
+    # A list with one time of day in it is no timetable: its items stay units of their own.
+    assert "Email: hello@example.com, we reply within 1 business day." in texts
+    assert "Phone: (555) 555-0100, Monday to Friday, 9 a.m. to 4 p.m." in texts
+    assert not any("Saturday" in t and t != texts[0] for t in texts)
+
+
+def test_a_question_about_one_day_quotes_the_whole_timetable():
+    ranker = functools.partial(rank_units, WordEmbedder())
+    picked = response.unit_answer(ranker, _sources(HOURS), "Are you open Saturday for pickup?")
+    assert picked is not None
+    assert "Saturday: 10:00 am - 2:00 pm" in picked[1] and "Sunday, Monday and Tuesday: closed" in picked[1]

@@ -108,7 +108,9 @@ def test_a_follow_up_is_searched_with_the_previous_question_too():
                                          _ports(search))
     assert search.queries == ["and to my sister in Anchorage, Alaska? (Anchorage, Alaska: United States)",
                               "what do you charge for shipping? I'm in Columbus Ohio\n"
-                              "and to my sister in Anchorage, Alaska?"]
+                              "and to my sister in Anchorage, Alaska?",
+                              # no page cited names Alaska or the United States: the zone's names are searched
+                              "Alaska United States États-Unis d'Amérique Estados Unidos"]
     assert {c.doc_id for c in cited} == {"policy-shipping", "article-faq"}
 
 
@@ -120,7 +122,8 @@ def test_the_first_message_and_an_identifier_alone_are_searched_once():
     email = "rosa.delgado@example.com"
     knowledge.retrieve_knowledge(_state(email, SHIPPING_ASKED, Entities(emails=[email])), _ports(search))
     # the question it answers, once (with the region of the town it names)
-    assert search.queries == [f"{SHIPPING_ASKED[0]['user']}\n{email} (Columbus: United States)"]
+    assert search.queries == [f"{SHIPPING_ASKED[0]['user']}\n{email} (Columbus: United States)",
+                              "Ohio United States États-Unis d'Amérique Estados Unidos"]
 
 
 def test_merged_searches_keep_each_document_once_with_its_best_score():
@@ -190,3 +193,48 @@ def test_a_page_both_readings_find_just_under_the_threshold_is_cited():
     assert len(search.queries) == 2 and search.queries[1].endswith(returns)
     assert [c.doc_id for c in cited] == ["policy-returns"]
     assert knowledge.AGREEMENT_SLACK < 0.05  # (0.5 threshold: 0.48 and 0.49 are "just under")
+
+
+class TextSearch(RecordingSearch):
+    """A search whose pages have their whole text stored, as an import keeps them."""
+
+    def __init__(self, hits_by_word, pages: dict[str, str]):
+        super().__init__(hits_by_word)
+        self.store = MemoryDocumentStore()
+        for doc_id, content in pages.items():
+            self.store.put("t", "kb", doc_id, {"id": doc_id, "title": doc_id, "content": content})
+
+
+ZONES = ("# Shipping\n\nWe pack every order by hand.\n\nShipping costs 9 dollars per parcel, fast and tracked.\n\n"
+         "We ship to the United States and Canada only. We do not ship to Mexico.\n")
+
+
+def test_a_town_outside_the_searched_pages_brings_the_page_that_names_its_country():
+    pages = {"policy-shipping": ZONES, "article-faq": "# FAQ\n\nParcels leave every day."}
+    search = TextSearch({"shipping": [_hit("article-faq", 0.7)], "mexico": [_hit("policy-shipping", 0.3)]}, pages)
+    ports = _ports(search)
+    ports.store = search.store
+    cited = knowledge.retrieve_knowledge(_state("can you do shipping to Monterrey?", []), ports)
+    assert search.queries[-1] == "Nuevo León Mexico Mexique México"
+    assert {c.doc_id: c.score for c in cited} == {"article-faq": 0.7, "policy-shipping": 0.5}  # just relevant
+    # a page cited already that names the country is enough: no search for the zone
+    search = TextSearch({"shipping": [_hit("policy-shipping", 0.7)]}, pages)
+    ports.knowledge, ports.store = search, search.store
+    knowledge.retrieve_knowledge(_state("can you do shipping to Monterrey?", []), ports)
+    assert search.queries == ["can you do shipping to Monterrey? (Monterrey: Nuevo León, Mexico)"]
+
+
+def test_the_unit_naming_the_zone_of_the_town_asked_about_answers():
+    ports = SimpleNamespace(knowledge=SimpleNamespace(embedder=WordEmbedder()))
+    message = "Monterrey?"
+    plain = knowledge.ReplyRanker(WordEmbedder())(message, [(ZONES, 0.0)])
+    assert "Mexico" not in plain[0].unit.text  # the message has no word of the sentence about Mexico
+    ranker = knowledge.reply_ranker(_state(message, []), ports, message, together=[])
+    assert ranker(message, [(ZONES, 0.0)])[0].unit.text == "We do not ship to Mexico."
+    # a payment question naming a town asks about something else than the zone's rule
+    payment = _state("do gift cards expire? it's for my aunt in Monterrey", [])
+    payment.intent = payment.intent.model_copy(update={"label": "payment_billing"})
+    assert isinstance(knowledge.reply_ranker(payment, ports, payment.turn.message, together=[]), knowledge.ReplyRanker)
+    # a message naming no place is ranked as before
+    other = knowledge.reply_ranker(_state("and express?", []), ports, "and express?", together=[])
+    assert isinstance(other, knowledge.ReplyRanker)
