@@ -2,8 +2,9 @@
 
 A variant's name is the shop's ("Ember Orange / M", "Glacier Blue / XS", "Español"): each of its option values is
 matched against the message's words, the English names of colours and materials the retail glossary gives for a
-French or Spanish message ("azul" -> blue), and the usual ways to write a clothing size ("medium", "talla M",
-"moyen"). The product's own name does not count: "the Ember hoodie" does not ask for the "Ember Orange" colour.
+French or Spanish message ("azul" -> blue) or option ("Amarillo" is asked as "yellow"), and the usual ways to write
+a clothing size ("medium", "talla M", "moyen"). The product's own name does not count: "the Ember hoodie" does not
+ask for the "Ember Orange" colour.
 """
 
 from __future__ import annotations
@@ -21,9 +22,21 @@ _SIZE_NAMES = sorted(((fold(name), code) for code, names in _SIZES.items() for n
 _SIZE_CODE = re.compile(r"(?<![\w'’])(XXS|XS|S|M|L|XL|XXL|2XL)(?![\w'’])")
 
 
+# A decimal figure ("3.5 mm", "4,0 mm", "1.5 L"), not a thousands group ("10,000").
+_DECIMAL = re.compile(r"(?<![\d.,])(\d+)[.,](\d{1,2})(?![\d.,])")
+
+
+def _decimal_word(match: re.Match) -> str:
+    """One word for a decimal figure, the same however it is written: "4,0" and "4" are "4", "3,5" and "3.5" are
+    "3d5" (a figure's parts are no figures of their own: "3.5 mm" does not ask for "2,5 mm")."""
+    whole, fraction = match.group(1).lstrip("0") or "0", match.group(2).rstrip("0")
+    return f"{whole}d{fraction}" if fraction else whole
+
+
 def _words(text: str) -> set[str]:
     # A figure glued to its unit ("230g", "70x70mm") is the figure and the unit.
-    return {fold(t) for t in tokens(re.sub(r"(\d)([^\W\d_])", r"\1 \2", text))}
+    text = re.sub(r"(\d)([^\W\d_])", r"\1 \2", text)
+    return {fold(t) for t in tokens(_DECIMAL.sub(_decimal_word, text))}
 
 
 def _sizes_named(message: str) -> set[str]:
@@ -43,6 +56,8 @@ def _option_matches(option: str, words: set[str], sizes: set[str]) -> bool:
     if folded in _SIZES:
         return folded in sizes
     option_words = [w for w in _words(option) if len(w) >= 3 or w.isdigit()]
+    # An option named in French or Spanish ("Amarillo", "Bleu marine") is asked for by its English name too.
+    option_words += [fold(w) for w in default_glossary().english_words(option) if len(w) >= 3]
     return bool(option_words) and any(w in words for w in option_words)
 
 
