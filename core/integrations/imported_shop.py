@@ -23,8 +23,9 @@ from core.glossary import DESK_TOPICS_PATH, GLOSSARY_PATH, default_glossary, loa
 from core.language import detect as detect_language
 from core.models import CustomerRef, OrderFacts, ProductFacts
 from core.rag.documents import variant_availability
+from core.rag.places import gazetteer
 from core.stores.ports import DocumentStore
-from core.text import fold, tokens
+from core.text import STOPWORDS, fold, tokens
 
 from .order_changes import returns_of
 
@@ -191,18 +192,21 @@ NAME_WORD_LETTERS = 5
 
 def _names_own_word(title_words: tuple[str, ...], words: set[str], idf: dict[str, float], unique: float) -> bool:
     """Whether ``words`` hold, as written (or plural), a word of the product's name that no other title of the
-    catalogue holds and that is no common retail word (the glossary's English vocabulary): a long title full of
+    catalogue holds and that is no common word (``_common_words``): a long title full of
     specifications and the brand ("10,000 mAh", "Power Bank", "Petit Volt") is named by that word alone."""
     return any(len(t) >= NAME_WORD_LETTERS and t.isalpha() and t not in _GENERIC and idf.get(t, 0.0) >= unique
-               and (t in words or _plural(t) in words) and t not in _retail_vocabulary() for t in title_words)
+               and (t in words or _plural(t) in words) and t not in _common_words() for t in title_words)
 
 
 @functools.cache
-def _retail_vocabulary() -> frozenset[str]:
-    """The English words of the retail glossary and the desk topics: common words, which name no one product."""
+def _common_words() -> frozenset[str]:
+    """Words that name no one product: the function words and the retail glossary's and desk topics' words of the
+    three languages, and the gazetteer's places ("Montréal Under Snow" is not what "livrez-vous à Montréal?" asks
+    for)."""
     entries = load_entries([GLOSSARY_PATH, DESK_TOPICS_PATH])
-    return frozenset(w for entry in entries for phrase in entry.get("en") or [] if isinstance(phrase, str)
-                     for w in tokens(phrase))
+    words = {w for entry in entries for language in ("en", "fr", "es") for phrase in entry.get(language) or []
+             if isinstance(phrase, str) for w in tokens(phrase)}
+    return frozenset(words | set(STOPWORDS) | {name for name in gazetteer().names if " " not in name})
 
 
 _TITLE_TAIL = re.compile(r"\s+[—–-]\s+|\s*[(:]")

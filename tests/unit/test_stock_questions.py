@@ -155,3 +155,21 @@ def test_a_follow_up_naming_no_variant_is_answered_for_the_variant_asked_before(
                    variants_in="is the igloo snowsuit in navy 2T?\nwill it be back before christmas?")
     assert reply.startswith("Igloo Snowsuit in Navy / 2T is currently sold out.")
     assert "Yes," not in reply
+
+
+def test_a_place_is_no_product_name_even_when_one_title_holds_it():
+    puzzles = [_product(20, "Montréal Under Snow — Jigsaw Puzzle", "500 pieces"),
+               _product(21, "Cenote Azul — Jigsaw Puzzle", "1000 pieces"),
+               _product(22, "Puzzle Roll-Up Mat", "Default Title")]
+    assert rank_products(puzzles, catalog_idf(puzzles), "Combien ça coûte la livraison pour Montréal?") == []
+    assert [p["title"] for p, _ in rank_products(puzzles, catalog_idf(puzzles), "combien coûte le cenote?")] == [
+        "Cenote Azul — Jigsaw Puzzle"]
+
+
+def test_an_asked_variant_in_stock_is_confirmed_without_the_other_options():
+    reply = response.describe_product(SNOWSUIT, "en", [], message="is the navy 3T in stock?")
+    assert reply.startswith("Yes, Igloo Snowsuit in Navy / 3T is in stock")
+    assert "2T" not in reply
+    # a sold-out one is followed by the options left
+    assert "Navy / 3T 189.00 (in stock)" in response.describe_product(SNOWSUIT, "en", [],
+                                                                     message="is the navy 2T in stock?")
