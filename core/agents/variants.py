@@ -33,10 +33,35 @@ def _decimal_word(match: re.Match) -> str:
     return f"{whole}d{fraction}" if fraction else whole
 
 
-def _words(text: str) -> set[str]:
-    # A figure glued to its unit ("230g", "70x70mm") is the figure and the unit.
+def _word_list(text: str) -> list[str]:
+    # A figure glued to its unit ("230g", "70x70mm") is the figure and the unit; an inch mark is the unit "in".
+    text = re.sub(r"(\d)\s*[\"″”]", r"\1 in ", text)
     text = re.sub(r"(\d)([^\W\d_])", r"\1 \2", text)
-    return {fold(t) for t in tokens(_DECIMAL.sub(_decimal_word, text))}
+    return [fold(t) for t in tokens(_DECIMAL.sub(_decimal_word, text))]
+
+
+def _words(text: str) -> set[str]:
+    return set(_word_list(text))
+
+
+_FIGURE = re.compile(r"\d+(?:d\d+)?")
+
+
+def _figure_units(text: str) -> dict[str, set[str]]:
+    """Each figure of the text and the words written right after it ("" for none): its unit or what it counts."""
+    found: dict[str, set[str]] = {}
+    words = _word_list(text)
+    for i, word in enumerate(words):
+        if _FIGURE.fullmatch(word):
+            after = words[i + 1] if i + 1 < len(words) and words[i + 1].isalpha() else ""
+            found.setdefault(word, set()).add(after)
+    return found
+
+
+def _same_quantity(asked: set[str], offered: set[str]) -> bool:
+    """Whether a figure the message writes with ``asked`` after it may be the option's, written with ``offered``:
+    either without a unit, or units that begin alike ("mois" and "M", "grado" and "GB"; not "6 ppl" and "6-inch")."""
+    return any(not a or not b or a[0] == b[0] for a in asked for b in offered)
 
 
 def _sizes_named(message: str) -> set[str]:
@@ -51,28 +76,32 @@ def _sizes_named(message: str) -> set[str]:
     return found
 
 
-def _option_matches(option: str, words: set[str], sizes: set[str]) -> bool:
+def _option_matches(option: str, words: set[str], sizes: set[str], figures: dict[str, set[str]]) -> int:
+    """How many of the option's words the message names (a size code: 1 when named): "8 inch" names more of
+    "Medium 8-inch" than of "Small 6-inch"."""
     folded = fold(option).strip()
     if folded in _SIZES:
-        return folded in sizes
+        return int(folded in sizes)
     option_words = [w for w in _words(option) if len(w) >= 3 or w.isdigit()]
     # An option named in French or Spanish ("Amarillo", "Bleu marine") is asked for by its English name too.
     option_words += [fold(w) for w in default_glossary().english_words(option) if len(w) >= 3]
-    return bool(option_words) and any(w in words for w in option_words)
+    offered = _figure_units(option)
+    return sum(w in words and (w not in offered or _same_quantity(figures.get(w, {""}), offered[w]))
+               for w in dict.fromkeys(option_words))
 
 
 def asked_variants(title: str, variants: list[dict], message: str) -> list[dict]:
-    """The variants whose names the message matches best (most option values named), or [] when it names none
-    or every variant alike."""
+    """The variants whose names the message matches best (most words of their option values named), or [] when it
+    names none or every variant alike."""
     if len(variants) < 2 or not message.strip():
         return []
     words = _words(message) | {fold(w) for w in default_glossary().english_words(message)}
     words -= _words(title)
-    sizes = _sizes_named(message)
+    sizes, figures = _sizes_named(message), _figure_units(message)
     scored = []
     for variant in variants:
         options = [o for o in str(variant.get("title") or "").split("/") if o.strip()]
-        scored.append((sum(_option_matches(o, words, sizes) for o in options), variant))
+        scored.append((sum(_option_matches(o, words, sizes, figures) for o in options), variant))
     best = max(score for score, _ in scored)
     chosen = [v for score, v in scored if score == best]
     return chosen if best > 0 and len(chosen) < len(variants) else []

@@ -173,3 +173,17 @@ def test_an_asked_variant_in_stock_is_confirmed_without_the_other_options():
     # a sold-out one is followed by the options left
     assert "Navy / 3T 189.00 (in stock)" in response.describe_product(SNOWSUIT, "en", [],
                                                                      message="is the navy 2T in stock?")
+
+
+MOLCAJETES = [{"title": t} for t in ("Small 6-inch", "Medium 8-inch", "Large 10-inch")]
+POTS = [{"title": t} for t in ('4" pot', '6" pot', '10" pot')]
+
+
+@pytest.mark.parametrize(("variants", "message", "wanted"), [
+    (MOLCAJETES, "what size molcajete do i need for guac for like 6 ppl?", []),  # 6 people is no 6-inch
+    (MOLCAJETES, "do you have the 8 inch one?", ["Medium 8-inch"]),  # more of its words than "inch" alone
+    (POTS, "when is the 10 inch coming back in stock?", ['10" pot']),  # the inch mark is the unit
+    ([{"title": "0-3 M"}, {"title": "3-6 M"}], "en 0-3 mois?", ["0-3 M"]),
+])
+def test_a_figure_counts_with_the_unit_written_after_it(variants, message, wanted):
+    assert [v["title"] for v in asked_variants("Product", variants, message)] == wanted
