@@ -150,8 +150,7 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
                     else:
                         text += " " + restock[0]
                 break
-    if len(product.variants) > 1 and not (asked and all(v["in_stock"] for v in asked)):
-        # (the options are the choices left when what was asked is sold out, or when nothing in particular was)
+    if len(product.variants) > 1:
         parts = [
             REPLIES.render("variant_in" if v["in_stock"] else "variant_out", language, name=_name(v["title"], language),
                price=v["price"])
