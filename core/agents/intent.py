@@ -63,6 +63,9 @@ _AMOUNT_RE = re.compile(
 )
 # Asking for a person rather than the assistant (en / fr / es phrases in core/agents/data/intent.json).
 _HUMAN_RE = lexicon.compile_phrases(lexicon.load("intent")["wants_human"], re.I, whole_words=True)
+# Stock, price and availability questions (en / fr / es phrases in core/agents/data/response.json), matched on
+# accent-folded text.
+_ASKS_STOCK_RE = lexicon.compile_phrases(lexicon.load("response")["asks_stock"])
 
 
 @dataclass
@@ -322,6 +325,11 @@ def classify_intent(state: TurnState, ports: TurnPorts) -> IntentResult:
     result.entities.products = [str(p.get("id")) for p, _ in products]
     if products and result.label == "general":
         # "Hi, do you have lavender soap?": naming a catalogue product makes a greeting a product question.
+        result.label = "product_info"
+    elif (products and result.label == "order_status" and not result.entities.order_numbers
+          and not (ctx and ctx.order_number) and _ASKS_STOCK_RE.search(fold(turn.message))):
+        # "Is the yellow mug available? I want to order 2", "je veux commander le … : en avez-vous en 3T?": a
+        # catalogue product's stock asked with no order to speak of is a product question.
         result.label = "product_info"
     if ctx is None or not ctx.history:
         return result

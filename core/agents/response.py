@@ -46,6 +46,10 @@ _DAMAGE_STEPS = {"en": "What do I do, what do I send you and is it covered?",
 
 # Sentences of a product page that give its restock date, matched on accent-folded text (en / fr / es).
 _RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
+# Questions about when something sold out comes back (accent-folded, en / fr / es).
+_ASKS_RESTOCK = lexicon.compile_phrases(_DATA["asks_restock"])
+# A unit that speaks of restocking: a restock date, or when (whether) sold-out items come back.
+_RESTOCK_UNIT = re.compile(f"{_RESTOCK_RE.pattern}|{_ASKS_RESTOCK.pattern}")
 
 
 def describe_order(order, language: Language, *, brief: bool = False) -> str:
@@ -544,14 +548,17 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             facts: ShopFacts, escalation: Escalation, language: Language,
             documents: dict[str, str] | None = None, ranker: UnitRanker | None = None,
             part_pages: dict[str, list[tuple[Citation, str]]] | None = None,
-            order_question: str | None = None) -> Draft:
+            order_question: str | None = None, restock_pages: list[Citation] | None = None,
+            variants_in: str | None = None) -> Draft:
     """``documents`` holds the full text of cited documents: the answer sentences are chosen from the whole
     document (a passage may be a policy's introduction while the rule is two sections below). ``ranker`` ranks
     the documents' answering units by meaning (the embedder); without it, by the question's words alone.
     ``part_pages``: for each part of a question in several parts, the pages (citation, text) retrieved for that
     part alone; a part the answer to the whole message leaves out is answered from them. ``order_question``: what
     the customer asks about an order still on its way (``order_question``), answered from the shop's pages beside
-    the order's status when no policy part was found."""
+    the order's status when no policy part was found. ``restock_pages``: the policies and articles retrieved for a
+    question about when a sold-out product comes back (``restock_citations``). ``variants_in``: the text whose
+    variants the product card answers for (``variant_question``), the message when None."""
     used: list[Citation] = []
     if verdict.blocked:
         reason = next((r for r in verdict.reasons if f"blocked_{r}" in REPLIES), "prompt_injection")
@@ -623,10 +630,25 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                 page = product_page_answer(message, product, cited, documents, language) if cited else None
             # (after a policy's answer, "Yes, … is in stock" would read as a yes to the question)
             text = describe_product(product, language, citations, affirm=page is None and not from_policy,
-                                    message=message)
+                                    message=variants_in or message)
             parts.append(f"{page} {text}" if page else text)
             used.append(cited or Citation(doc_id=product.doc_id, title=product.title, url=product.url, score=1.0,
                                           passage=text))
+        restock = restock_answer(ranker, message, facts.products[0], restock_pages or [], documents, language,
+                                 variants_in=variants_in) if ranker and about is None and restock_pages else None
+        if restock is not None:
+            # "When does the navy 2T come back?": after the sold-out card, what the shop says of sold-out items
+            # (a back-in-stock notice, "most come back in spring").
+            parts.append(restock[1])
+            used.append(restock[0])
+        elif about is None and ranker and part_pages:
+            # A part of the message the card does not answer ("… and what's actually different?", "do you ship it
+            # to the UK?") gets its unit from the pages it retrieved alone, after the card.
+            rest = {part: pages for part, pages in part_pages.items() if asks_beside_card(part)}
+            for citation, text, units in part_answers(ranker, message, rest, " ".join(parts), language):
+                parts.append(_kb_reply("kb_answer", "kb_quote", language, _language_of(citation, text),
+                                       title=citation.title, text=quote_units(units)))
+                used.append(citation)
 
     # An escalation for an explicit request or a complaint gets the hand-off message only; otherwise (e.g. a rude
     # but answerable question) the customer still gets the answer.
@@ -713,6 +735,54 @@ _ASKS_STOCK = lexicon.compile_phrases(_DATA["asks_stock"])
 # Questions about the product itself, answered by its page (matched on accent-folded text, en / fr / es).
 _ASKS_ABOUT = lexicon.compile_phrases(_DATA["asks_about"])
 _ASKS_WHERE_FROM = lexicon.compile_phrases(_DATA["asks_where_from"])
+
+
+def asks_beside_card(part: str) -> bool:
+    """Whether a part of a message about a product asks what the product's card (its stock and price) does not
+    answer: not a stock or price question, and a question the intent model reads a topic in, not a remark around
+    it ("need it before xmas", "my daughter wants that one")."""
+    folded = fold(part)
+    if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
+        return False
+    return question_type.asked_topics(part)[0][2] >= POLICY_PART_CONFIDENCE
+
+
+def sold_out(product, message: str) -> bool:
+    """Whether what the message asks for is sold out: the variants it names, or the whole product."""
+    asked = asked_variants(product.title, product.variants, message)
+    return not any(v["in_stock"] for v in asked) if asked else not product.in_stock
+
+
+def asks_restock(product, message: str, variants_in: str | None = None) -> bool:
+    """Whether the message asks when the sold-out product or variant it is about (the variants ``variants_in``
+    names, the message's own when None) comes back."""
+    return bool(_ASKS_RESTOCK.search(fold(message))) and sold_out(product, variants_in or message)
+
+
+def restock_answer(ranker: UnitRanker, message: str, product, pages: list[Citation],
+                   documents: dict[str, str] | None, language: Language, *, variants_in: str | None = None
+                   ) -> tuple[Citation, str] | None:
+    """(citation, reply part): for a question about when a sold-out product or variant comes back, the units of
+    ``pages`` (the policies and articles retrieved for it) that answer it; None for any other question."""
+    if not asks_restock(product, message, variants_in):
+        return None
+    sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in pages[:UNIT_SOURCES]]
+    languages = [_language_of(c, text) for c, text in sources]
+    preferred = {i for i, lang in enumerate(languages) if lang == language}
+    picked = unit_choice(ranker, sources, restock_question(message, language),
+                         preferred if len(preferred) < len(sources) else None, defer_to_words=False)
+    # The best unit alone, and only a unit about restocking ("some sizes come back, click Notify me"), not the
+    # shop's holiday dates or pre-orders.
+    if picked is None or not _RESTOCK_UNIT.search(fold(picked[1][0].text)):
+        return None
+    citation = sources[picked[0]][0]
+    return citation, _kb_reply("kb_answer", "kb_quote", language, languages[picked[0]], title=citation.title,
+                               text=quote_units(picked[1][:1]))
+
+
+def restock_question(message: str, language: Language) -> str:
+    """The message with the card's "is currently sold out" beside it: the shop's pages speak of sold-out items."""
+    return f"{message} ({REPLIES.render('variant_asked_out', language, title='', name='').strip()})"
 
 
 def product_page_answer(message: str, product, cited: Citation, documents: dict[str, str] | None,
@@ -928,6 +998,38 @@ def policy_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
             and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
 
 
+def variant_question(state: TurnState) -> str:
+    """The text whose variants the turn's product card answers for: the message, or, for a follow-up about the
+    product of the turn before that names none of its variants ("will it be back before christmas?" after "is
+    the yellow one available?"), the previous question with it."""
+    facts, ctx, message = state.facts, state.context, memory.question(state)
+    if not facts.products or ctx is None or not ctx.history or state.intent is None:
+        return message
+    product = facts.products[0]
+    if product.product_id in state.intent.entities.products or asked_variants(product.title, product.variants,
+                                                                                 message):
+        return message
+    previous = knowledge.previous_question(ctx.history)
+    return f"{previous}\n{message}" if asked_variants(product.title, product.variants, previous) else message
+
+
+def restock_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
+    """Policies and articles for a question about when the sold-out product it asks about comes back ("any idea
+    when navy 2T comes back?"): what the shop says of sold-out items is rarely on the product's page, and the
+    product's name pulls the turn's own retrieval to it."""
+    facts = state.facts
+    if not facts.products or state.screen is None or state.screen.blocked:
+        return []
+    message = memory.question(state)
+    if not asks_restock(facts.products[0], message, variant_question(state)):
+        return []
+    settings = ports.settings
+    found = knowledge.retrieve(ports.knowledge, state.turn.tenant_id, restock_question(message, state.language),
+                               state.language, k=settings.KNOWLEDGE_TOP_K, min_score=0.0)
+    return [c for c in found if not c.doc_id.startswith("product-")
+            and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
+
+
 def part_pages(state: TurnState, ports: TurnPorts) -> dict[str, list[tuple[Citation, str]]]:
     """For each part of a question in several parts answered from the shop's pages, the policies and articles
     retrieved for that part, with their text: one part's answer may be on a page the whole message does not
@@ -936,7 +1038,7 @@ def part_pages(state: TurnState, ports: TurnPorts) -> dict[str, list[tuple[Citat
     about an order: its parts after the first, which the order's status answers."""
     facts = state.facts
     parts = question_parts(state.turn.message)[:3]
-    if not parts[1 if facts.orders else 0:] or facts.products or state.screen is None or state.screen.blocked:
+    if not parts[1 if facts.orders else 0:] or state.screen is None or state.screen.blocked:
         return {}
     settings = ports.settings
     found: dict[str, list[Citation]] = {}
@@ -1035,16 +1137,21 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
             # (first: policy_answer weighs the first few pages)
             citations = [*around, *(c for c in citations if c.doc_id not in {a.doc_id for a in around})]
             documents = {**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, around, limit=2)}
+    restock = restock_citations(state, ports)
+    if restock:
+        documents = {**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, restock, limit=2)}
     offline_draft = compose(message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
-                            ranker=ranker, part_pages=pages_by_part, order_question=about_order)
+                            ranker=ranker, part_pages=pages_by_part, order_question=about_order,
+                            restock_pages=restock, variants_in=variant_question(state))
     extra = policy_citations(state, ports)
     if extra:
         # The policy part of a message about an order or a product, answered from the pages retrieved for it alone
         # (the draft cites them: the output critic grounds its figures in them).
         offline_draft = compose(message, verdict=state.screen, intent=intent,
                                 citations=[*citations, *extra], facts=state.facts, escalation=state.escalation,
-                                language=language, ranker=ranker, part_pages=pages_by_part,
+                                language=language, ranker=ranker, part_pages=pages_by_part, restock_pages=restock,
+                                variants_in=variant_question(state),
                                 documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id,
                                                                                     extra, limit=2)})
         citations = [*citations, *extra]

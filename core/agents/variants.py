@@ -2,8 +2,9 @@
 
 A variant's name is the shop's ("Ember Orange / M", "Glacier Blue / XS", "Español"): each of its option values is
 matched against the message's words, the English names of colours and materials the retail glossary gives for a
-French or Spanish message ("azul" -> blue), and the usual ways to write a clothing size ("medium", "talla M",
-"moyen"). The product's own name does not count: "the Ember hoodie" does not ask for the "Ember Orange" colour.
+French or Spanish message ("azul" -> blue) or option ("Amarillo" is asked as "yellow"), and the usual ways to write
+a clothing size ("medium", "talla M", "moyen"). The product's own name does not count: "the Ember hoodie" does not
+ask for the "Ember Orange" colour.
 """
 
 from __future__ import annotations
@@ -21,9 +22,46 @@ _SIZE_NAMES = sorted(((fold(name), code) for code, names in _SIZES.items() for n
 _SIZE_CODE = re.compile(r"(?<![\w'’])(XXS|XS|S|M|L|XL|XXL|2XL)(?![\w'’])")
 
 
+# A decimal figure ("3.5 mm", "4,0 mm", "1.5 L"), not a thousands group ("10,000").
+_DECIMAL = re.compile(r"(?<![\d.,])(\d+)[.,](\d{1,2})(?![\d.,])")
+
+
+def _decimal_word(match: re.Match) -> str:
+    """One word for a decimal figure, the same however it is written: "4,0" and "4" are "4", "3,5" and "3.5" are
+    "3d5" (a figure's parts are no figures of their own: "3.5 mm" does not ask for "2,5 mm")."""
+    whole, fraction = match.group(1).lstrip("0") or "0", match.group(2).rstrip("0")
+    return f"{whole}d{fraction}" if fraction else whole
+
+
+def _word_list(text: str) -> list[str]:
+    # A figure glued to its unit ("230g", "70x70mm") is the figure and the unit; an inch mark is the unit "in".
+    text = re.sub(r"(\d)\s*[\"″”]", r"\1 in ", text)
+    text = re.sub(r"(\d)([^\W\d_])", r"\1 \2", text)
+    return [fold(t) for t in tokens(_DECIMAL.sub(_decimal_word, text))]
+
+
 def _words(text: str) -> set[str]:
-    # A figure glued to its unit ("230g", "70x70mm") is the figure and the unit.
-    return {fold(t) for t in tokens(re.sub(r"(\d)([^\W\d_])", r"\1 \2", text))}
+    return set(_word_list(text))
+
+
+_FIGURE = re.compile(r"\d+(?:d\d+)?")
+
+
+def _figure_units(text: str) -> dict[str, set[str]]:
+    """Each figure of the text and the words written right after it ("" for none): its unit or what it counts."""
+    found: dict[str, set[str]] = {}
+    words = _word_list(text)
+    for i, word in enumerate(words):
+        if _FIGURE.fullmatch(word):
+            after = words[i + 1] if i + 1 < len(words) and words[i + 1].isalpha() else ""
+            found.setdefault(word, set()).add(after)
+    return found
+
+
+def _same_quantity(asked: set[str], offered: set[str]) -> bool:
+    """Whether a figure the message writes with ``asked`` after it may be the option's, written with ``offered``:
+    either without a unit, or units that begin alike ("mois" and "M", "grado" and "GB"; not "6 ppl" and "6-inch")."""
+    return any(not a or not b or a[0] == b[0] for a in asked for b in offered)
 
 
 def _sizes_named(message: str) -> set[str]:
@@ -38,26 +76,32 @@ def _sizes_named(message: str) -> set[str]:
     return found
 
 
-def _option_matches(option: str, words: set[str], sizes: set[str]) -> bool:
+def _option_matches(option: str, words: set[str], sizes: set[str], figures: dict[str, set[str]]) -> int:
+    """How many of the option's words the message names (a size code: 1 when named): "8 inch" names more of
+    "Medium 8-inch" than of "Small 6-inch"."""
     folded = fold(option).strip()
     if folded in _SIZES:
-        return folded in sizes
+        return int(folded in sizes)
     option_words = [w for w in _words(option) if len(w) >= 3 or w.isdigit()]
-    return bool(option_words) and any(w in words for w in option_words)
+    # An option named in French or Spanish ("Amarillo", "Bleu marine") is asked for by its English name too.
+    option_words += [fold(w) for w in default_glossary().english_words(option) if len(w) >= 3]
+    offered = _figure_units(option)
+    return sum(w in words and (w not in offered or _same_quantity(figures.get(w, {""}), offered[w]))
+               for w in dict.fromkeys(option_words))
 
 
 def asked_variants(title: str, variants: list[dict], message: str) -> list[dict]:
-    """The variants whose names the message matches best (most option values named), or [] when it names none
-    or every variant alike."""
+    """The variants whose names the message matches best (most words of their option values named), or [] when it
+    names none or every variant alike."""
     if len(variants) < 2 or not message.strip():
         return []
     words = _words(message) | {fold(w) for w in default_glossary().english_words(message)}
     words -= _words(title)
-    sizes = _sizes_named(message)
+    sizes, figures = _sizes_named(message), _figure_units(message)
     scored = []
     for variant in variants:
         options = [o for o in str(variant.get("title") or "").split("/") if o.strip()]
-        scored.append((sum(_option_matches(o, words, sizes) for o in options), variant))
+        scored.append((sum(_option_matches(o, words, sizes, figures) for o in options), variant))
     best = max(score for score, _ in scored)
     chosen = [v for score, v in scored if score == best]
     return chosen if best > 0 and len(chosen) < len(variants) else []

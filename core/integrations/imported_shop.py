@@ -18,12 +18,14 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from core.glossary import default_glossary
+from core import lexicon
+from core.glossary import DESK_TOPICS_PATH, GLOSSARY_PATH, default_glossary, load_entries
 from core.language import detect as detect_language
 from core.models import CustomerRef, OrderFacts, ProductFacts
 from core.rag.documents import variant_availability
+from core.rag.places import gazetteer
 from core.stores.ports import DocumentStore
-from core.text import fold, tokens
+from core.text import STOPWORDS, fold, tokens
 
 from .order_changes import returns_of
 
@@ -128,6 +130,8 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
     folded = fold(text)
     # A title word matches only a word of the text, its plural or a cognate: all share its first three letters.
     prefixes = {word[:3] for word in words}
+    unique = math.log(1 + max(len(products), 1)) - 1e-9  # the idf of a word only one title holds
+    asks_stock = bool(_ASKS_STOCK.search(folded))
     scored = []
     for product in products:
         skus = [v.get("sku") for v in product.get("variants") or [] if v.get("sku")]
@@ -137,8 +141,11 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
         title = product.get("title", "")
         # A long title is matched whole or by its name alone, before what describes it ("Carnet Boréal A5 —
         # couverture lin", "Les Hivers de Limoilou — Anne-Sophie Bérubé", "Juniper Smoke Soap - Final Sale").
-        best = max(_title_score(tokens_, words, prefixes, idf) for tokens_ in {_title_tokens(title),
-                                                                                _title_tokens(_title_head(title))})
+        named = _variant_words_named(product, words)
+        best = max(_title_score(tokens_, words, prefixes, idf, named) for tokens_ in {_title_tokens(title),
+                                                                                       _title_tokens(_title_head(title))})
+        if best <= 0 and asks_stock and _names_own_word(_title_tokens(_title_head(title)), words, idf, unique):
+            best = NAME_WORD_SCORE
         if best > 0:
             scored.append((product, round(best, 3)))
     scored.sort(key=lambda item: item[1], reverse=True)
@@ -148,18 +155,58 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
     return scored[:limit]
 
 
-def _title_score(title_words: tuple[str, ...], words: set[str], prefixes: set[str], idf: dict[str, float]) -> float:
-    """The share of the title's distinctive weight (idf) that ``words`` name; 0 below the match threshold."""
+def _variant_words_named(product: dict[str, Any], words: set[str]) -> int:
+    """How many words of the product's variant names (a colour, a scent, a material: not its title's words, sizes or
+    figures) ``words`` hold: "la cueva de fieltro en color mostaza" names the felt cave's "Mustard"."""
+    title = set(_title_tokens(product.get("title", "")))
+    options = {w for v in product.get("variants") or [] for w in _title_tokens(str(v.get("title") or ""))
+               if len(w) >= 4 and w.isalpha() and w not in title}
+    return len(options & words)
+
+
+def _title_score(title_words: tuple[str, ...], words: set[str], prefixes: set[str], idf: dict[str, float],
+                 variant_words: int = 0) -> float:
+    """The share of the title's distinctive weight (idf) that ``words`` name, each variant word they name
+    (``variant_words``) counting as one more title word named; 0 below the match threshold."""
     title_tokens = [t for t in title_words if t not in _GENERIC]
     if not title_tokens or all(len(t) >= 3 and t[:3] not in prefixes for t in title_tokens):
         return 0.0
-    total = sum(idf.get(t, 1.0) for t in title_tokens)
+    total = sum(idf.get(t, 1.0) for t in title_tokens) + variant_words
     matched = {t: _word_match(t, words, idf.get(t, 0.0), idf) for t in title_tokens}
-    hit = sum(idf.get(t, 1.0) * weight for t, weight in matched.items())
+    hit = sum(idf.get(t, 1.0) * weight for t, weight in matched.items()) + variant_words
     score = hit / total if total else 0.0
     # At least one matched word must be distinctive (rarer than the catalogue's category words).
     distinctive = any(weight > 0 and idf.get(t, 0) > 1.2 for t, weight in matched.items())
     return score if score >= 0.45 and distinctive else 0.0
+
+
+# Stock, price and availability questions (en / fr / es phrases in core/agents/data/response.json, accent-folded).
+_ASKS_STOCK = lexicon.compile_phrases(lexicon.load("response")["asks_stock"])
+#: The score of a product named by a word of its own name that no other title holds ("the powerpuck" for "Petit Volt
+#: PowerPuck 10,000 mAh Power Bank") in a stock or price question: just over the match threshold, under any fuller
+#: match. (In any other message such a word is too often a common one: "ready", "under", the shop's own name.)
+NAME_WORD_SCORE = 0.5
+#: A name word is at least this long: shorter unique words are mostly common ones ("kids", "sale", "mini").
+NAME_WORD_LETTERS = 5
+
+
+def _names_own_word(title_words: tuple[str, ...], words: set[str], idf: dict[str, float], unique: float) -> bool:
+    """Whether ``words`` hold, as written (or plural), a word of the product's name that no other title of the
+    catalogue holds and that is no common word (``_common_words``): a long title full of
+    specifications and the brand ("10,000 mAh", "Power Bank", "Petit Volt") is named by that word alone."""
+    return any(len(t) >= NAME_WORD_LETTERS and t.isalpha() and t not in _GENERIC and idf.get(t, 0.0) >= unique
+               and (t in words or _plural(t) in words) and t not in _common_words() for t in title_words)
+
+
+@functools.cache
+def _common_words() -> frozenset[str]:
+    """Words that name no one product: the function words and the retail glossary's and desk topics' words of the
+    three languages, and the gazetteer's places ("Montréal Under Snow" is not what "livrez-vous à Montréal?" asks
+    for)."""
+    entries = load_entries([GLOSSARY_PATH, DESK_TOPICS_PATH])
+    words = {w for entry in entries for language in ("en", "fr", "es") for phrase in entry.get(language) or []
+             if isinstance(phrase, str) for w in tokens(phrase)}
+    return frozenset(words | set(STOPWORDS) | {name for name in gazetteer().names if " " not in name})
 
 
 _TITLE_TAIL = re.compile(r"\s+[—–-]\s+|\s*[(:]")
