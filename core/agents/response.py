@@ -40,9 +40,7 @@ REPLIES = Templates(_DATA["templates"])
 _SOURCE_LANGUAGE: dict[str, dict[str, str]] = {k: v for k, v in _DATA["language_names"].items() if k != "note"}
 _SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_status"].items() if k != "note"}
 #: What a customer reporting a broken, spoiled or defective item needs from the shop's page meanwhile.
-_DAMAGE_STEPS = {"en": "What do I do, what do I send you and is it covered?",
-                 "fr": "Qu'est-ce que je fais, qu'est-ce que je vous envoie et est-ce couvert?",
-                 "es": "¿Qué hago, qué les envío y está cubierto?"}
+_DAMAGE_STEPS: dict[str, str] = {k: v for k, v in _DATA["damage_steps"].items() if k != "note"}
 
 # Sentences of a product page that give its restock date, matched on accent-folded text (en / fr / es).
 _RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
