@@ -52,3 +52,13 @@ def test_a_large_order_goes_to_a_person_only_when_the_message_asks_for_something
     assert reason("Actually, what is your return policy?") is None
     assert reason("I want a refund for this order") == "refund_above_limit"
     assert reason("Je veux retourner cette commande") == "refund_above_limit"
+
+
+@pytest.mark.parametrize(("message", "tool"), [
+    ("Est-ce que vous livrez au Québec? Je retourne à Laval en avril pis j'aimerais commander", None),
+    ("On retourne en Floride l'hiver, livrez-vous là-bas?", None),
+    ("Je veux retourner mes souliers", "start_return"),
+    ("J'aimerais retourner le ukulélé", "start_return"),
+])
+def test_going_back_somewhere_is_no_return(message, tool):
+    assert words.tool_asked(message) == tool
