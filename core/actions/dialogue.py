@@ -33,6 +33,7 @@ ACTION_INTENTS = {"order_status", "returns_refunds", "shipping"}
 _POSTAL = re.compile(r"^(?:[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|\d{5}(?:-\d{4})?)$")
 _STREET = re.compile(r"\d+[\w-]*,?\s+[^,\n]{2,}(?:,[^,\n]+){1,4}")
 _AMOUNT = re.compile(r"(\d{1,7}(?:[.,]\d{1,2})?)")
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.\w+")
 _QUANTITY = re.compile(r"(?<![#\d.,])\b(\d{1,2})\b(?![.,]?\d)")
 
 
@@ -123,13 +124,28 @@ class Dialogue:
                 return self.outcome(None)  # anything but a yes leaves the order as it is
         if asked is None and not pending:
             return self.outcome(None)
+        if pending and not (pending.get("slots") or {}).get("order") and not self.order_numbers:
+            self.order_numbers = words.order_numbers(self.message)  # "it's 1038", the answer to "which order?"
+        if asked is None and self.answers_nothing_asked(pending):
+            return self.outcome(None)  # the customer moved on: the turn is answered as any other, the action dropped
         tool = asked or pending["tool"]
         slots = dict(pending.get("slots") or {}) if pending.get("tool") == tool else {}
         return self.fill(tool, slots)
 
+    def answers_nothing_asked(self, pending: dict) -> bool:
+        """The dialogue asked which order (or for the e-mail on it), and the message gives neither an order number
+        nor an e-mail address: it is about something else ("and do you ship to Quebec?")."""
+        if pending.get("proposal"):
+            return False
+        slots = pending.get("slots") or {}
+        if slots.get("order") or self.slot_order:
+            awaiting_email = not self.ctx.emails and self.ctx.verified is None
+            return awaiting_email and not _EMAIL.search(self.message)
+        return not self.order_numbers and not _EMAIL.search(self.message)
+
     # Slots -----------------------------------------------------------------------------------------------------
     def fill(self, tool: str, slots: dict[str, Any]) -> ActionOutcome:
-        number = (self.order_numbers[:1] or [slots.get("order") or self.slot_order])[0]
+        number = (self.order_numbers[:1] or [slots.get("order") or self.slot_order])[0] or self.order_naming_item()
         if not number:
             return self.outcome(self.say("ask_order"), {"tool": tool, "slots": slots})
         number = number.lstrip("#")
@@ -154,6 +170,23 @@ class Dialogue:
             return self.outcome(question, {"tool": tool, "slots": slots}, order=number, owner=owner,
                                 grounding=[number, f"{orders.refundable(order):.2f}", json.dumps(facts, default=str)])
         return self.propose(tool, args, number, owner)
+
+    def order_naming_item(self) -> str | None:
+        """A signed-in customer's order the message points to by an item in it ("the leather strap from my last
+        order"): of their orders, the one whose lines share the most title words with the message, the most recent
+        on a tie; None when the message names none of their items."""
+        if self.ctx.verified is None:
+            return None
+        said = set(tokens(self.message))
+        best, best_hits = None, 0
+        for order in self.guard.shop.orders_for(self.ctx.tenant.id, self.ctx.verified):  # most recent first
+            for line in order.get("line_items") or []:
+                hits = sum(t in said for t in dict.fromkeys(tokens(line.get("title") or "")) if len(t) > 3)
+                if hits > best_hits:
+                    best, best_hits = order, hits
+        if best is None:
+            return None
+        return str(best.get("order_number") or best.get("name") or "").lstrip("#") or None
 
     def arguments(self, tool: str, slots: dict[str, Any], order: dict[str, Any]) -> tuple[dict, str | None]:
         number = slots["order"]

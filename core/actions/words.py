@@ -14,6 +14,7 @@ REPLIES = Templates(_DATA["templates"])
 
 # Checked in this order: "cancel the exchange" is about cancelling, "return it for a refund" about a return.
 _TOOLS = [(name, lexicon.compile_phrases(entry)) for name, entry in _DATA["tools"].items()]
+_OTHER_SENSES = lexicon.compile_phrases(_DATA["other_senses"])
 _REQUEST = lexicon.compile_phrases(_DATA["request"])
 _QUESTION = lexicon.compile_phrases(_DATA["question"])
 _ALL_ITEMS = lexicon.compile_phrases(_DATA["all_items"])
@@ -25,8 +26,8 @@ _ORDER_NUMBER = re.compile(r"#?\b\d{3,12}\b")
 
 
 def tool_asked(message: str) -> str | None:
-    """The action the message asks for, or None."""
-    folded = fold(message)
+    """The action the message asks for, or None ("je retourne à Laval" goes somewhere, it returns nothing)."""
+    folded = _OTHER_SENSES.sub(" ", fold(message))
     return next((name for name, pattern in _TOOLS if pattern.search(folded)), None)
 
 
@@ -39,6 +40,11 @@ def is_request(message: str, *, names_order: bool) -> bool:
     if names_order or _ORDER_NUMBER.search(folded):
         return True
     return bool(_REQUEST.search(folded)) and not _QUESTION.search(folded)
+
+
+def order_numbers(message: str) -> list[str]:
+    """The numbers of a message that may be an order's ("it's 1038", "#1038")."""
+    return [n.lstrip("#") for n in _ORDER_NUMBER.findall(fold(message))]
 
 
 def _clause(message: str) -> str:

@@ -52,3 +52,26 @@ def test_a_large_order_goes_to_a_person_only_when_the_message_asks_for_something
     assert reason("Actually, what is your return policy?") is None
     assert reason("I want a refund for this order") == "refund_above_limit"
     assert reason("Je veux retourner cette commande") == "refund_above_limit"
+
+
+@pytest.mark.parametrize(("message", "tool"), [
+    ("Est-ce que vous livrez au Québec? Je retourne à Laval en avril pis j'aimerais commander", None),
+    ("On retourne en Floride l'hiver, livrez-vous là-bas?", None),
+    ("Je veux retourner mes souliers", "start_return"),
+    ("J'aimerais retourner le ukulélé", "start_return"),
+])
+def test_going_back_somewhere_is_no_return(message, tool):
+    assert words.tool_asked(message) == tool
+
+
+@pytest.mark.parametrize("message", [
+    "Si devuelvo unas madejas sin usar, ¿me pueden dar crédito en la tienda?",
+    "If I return the scarf, can you refund the shipping?",
+    "Si je retourne le ukulélé, pouvez-vous me rembourser?",
+])
+def test_what_would_happen_if_is_a_question_not_a_request(message):
+    assert words.tool_asked(message) is not None and not words.is_request(message, names_order=False)
+
+
+def test_an_order_named_makes_an_if_a_request_all_the_same():
+    assert words.is_request("Si cancelo el pedido 1038, ¿me devuelven todo?", names_order=True)

@@ -10,7 +10,7 @@ import pytest
 from core import conversations
 from core.actions.dialogue import parse_address
 from core.integrations.imported_shop import ImportedShop, order_facts
-from core.models import TurnInput
+from core.models import CustomerRef, TurnInput
 from core.turn import steps
 from core.turn.runner import run_activity
 from core.turn.state import TurnState
@@ -19,13 +19,14 @@ MARIE, EMILY = "marie-eve.gagnon@example.com", "emily.chen@example.com"
 
 
 class Chat:
-    def __init__(self, services, locale: str | None = None):
+    def __init__(self, services, locale: str | None = None, customer: CustomerRef | None = None):
         self.services, self.locale, self.conversation = services, locale, uuid.uuid4().hex
+        self.customer = customer
 
     def say(self, message: str) -> TurnState:
         state = TurnState(turn=TurnInput(
             tenant_id="demo", conversation_id=self.conversation, turn_id=uuid.uuid4().hex, message=message,
-            locale=self.locale, trace_id="0" * 32, received_at="2026-11-25T12:00:00+00:00"))
+            locale=self.locale, trace_id="0" * 32, received_at="2026-11-25T12:00:00+00:00", customer=self.customer))
         for stage in steps.REPLY:
             for activity in stage:
                 if activity.due(state):
@@ -84,6 +85,40 @@ def test_another_question_drops_the_proposal_and_is_answered(services):
     answer = chat.say("Do you ship to the United States?")
     assert answer.action is not None and not answer.action.handled and answer.citations
     assert chat.pending() is None and status(services, "1039") == "unfulfilled"
+
+
+def test_a_question_after_the_order_is_asked_for_drops_the_action_and_is_answered(services):
+    chat = Chat(services)
+    assert chat.reply("I want to cancel my order").startswith("Which order is it?")
+    answer = chat.say("Do you ship to the United States?")
+    assert answer.action is not None and not answer.action.handled and answer.citations
+    assert chat.pending() is None
+
+
+def test_a_question_after_the_email_is_asked_for_drops_the_action_and_is_answered(services):
+    chat = Chat(services)
+    chat.say("I want to cancel my order #1038")
+    answer = chat.say("Do you ship to the United States?")
+    assert answer.action is not None and not answer.action.handled and answer.citations
+    assert chat.pending() is None and status(services, "1038") == "unfulfilled"
+
+
+def test_the_order_number_given_after_it_is_asked_for_goes_on(services):
+    chat = Chat(services)
+    chat.say("I want to cancel my order")
+    assert chat.reply("it's 1038") == "Before I change anything on order #1038, I need the e-mail address on the order."
+
+
+def test_a_signed_in_customer_names_the_item_and_its_order_is_found(services):
+    chat = Chat(services, customer=CustomerRef(email=MARIE))
+    assert "#1024" in chat.reply("I want to return the rosehip facial oil")
+    # The item of an older order: that order, not the latest.
+    older = Chat(services, customer=CustomerRef(email=MARIE))
+    assert "#1009" in older.reply("I want to return the peppermint lip balm")
+
+
+def test_an_item_of_nobody_signed_in_still_asks_which_order(services):
+    assert Chat(services).reply("I want to return the rosehip facial oil").startswith("Which order is it?")
 
 
 @pytest.mark.parametrize("message", ["How do I return an item?", "What is your cancellation policy?",
