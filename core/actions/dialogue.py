@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,6 @@ ACTION_INTENTS = {"order_status", "returns_refunds", "shipping"}
 _POSTAL = re.compile(r"^(?:[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|\d{5}(?:-\d{4})?)$")
 _STREET = re.compile(r"\d+[\w-]*,?\s+[^,\n]{2,}(?:,[^,\n]+){1,4}")
 _AMOUNT = re.compile(r"(\d{1,7}(?:[.,]\d{1,2})?)")
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.\w+")
 _QUANTITY = re.compile(r"(?<![#\d.,])\b(\d{1,2})\b(?![.,]?\d)")
 
 
@@ -87,7 +87,7 @@ def take_action(state: TurnState, ports: TurnPorts) -> ActionOutcome:
                          emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e])
     return Dialogue(guard, actx, state.language, turn.message, intent.entities.order_numbers,
                     intent.entities.amounts, ctx.order_number if not ctx.order_from_list else None,
-                    conversation_language=ctx.language).step(pending)
+                    conversation_language=ctx.language, message_emails=intent.entities.emails).step(pending)
 
 
 class Dialogue:
@@ -95,8 +95,9 @@ class Dialogue:
 
     def __init__(self, guard: ActionGuard, ctx: ActionContext, language: Language, message: str,
                  order_numbers: list[str], amounts: list[str], slot_order: str | None, *,
-                 conversation_language: Language | None = None):
+                 conversation_language: Language | None = None, message_emails: Sequence[str] = ()):
         self.guard, self.ctx, self.language, self.message = guard, ctx, language, message
+        self.message_emails = message_emails  # the e-mail addresses the message itself gives (the intent's entities)
         self.order_numbers, self.amounts, self.slot_order = order_numbers, amounts, slot_order
         self.conversation_language = conversation_language
 
@@ -140,8 +141,8 @@ class Dialogue:
         slots = pending.get("slots") or {}
         if slots.get("order") or self.slot_order:
             awaiting_email = not self.ctx.emails and self.ctx.verified is None
-            return awaiting_email and not _EMAIL.search(self.message)
-        return not self.order_numbers and not _EMAIL.search(self.message)
+            return awaiting_email and not self.message_emails
+        return not self.order_numbers and not self.message_emails
 
     # Slots -----------------------------------------------------------------------------------------------------
     def fill(self, tool: str, slots: dict[str, Any]) -> ActionOutcome:

@@ -193,7 +193,8 @@ def _dialogue(state: TurnState, ports: TurnPorts) -> dialogue.Dialogue:
                          pending=Proposal.model_validate(pending["proposal"]) if pending.get("proposal") else None,
                          emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e])
     talk = dialogue.Dialogue(dialogue.guard_for(ports, turn.tenant_id), actx, state.language, turn.message,
-                             intent.entities.order_numbers, intent.entities.amounts, None)
+                             intent.entities.order_numbers, intent.entities.amounts, None,
+                             message_emails=intent.entities.emails)
     talk.conversation_language = ctx.language
     return talk
 
