@@ -1011,15 +1011,16 @@ def variant_question(state: TurnState) -> str:
     return f"{previous}\n{message}" if asked_variants(product.title, product.variants, previous) else message
 
 
-def restock_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
+def restock_citations(state: TurnState, ports: TurnPorts, variants_in: str) -> list[Citation]:
     """Policies and articles for a question about when the sold-out product it asks about comes back ("any idea
     when navy 2T comes back?"): what the shop says of sold-out items is rarely on the product's page, and the
-    product's name pulls the turn's own retrieval to it."""
+    product's name pulls the turn's own retrieval to it. ``variants_in``: the text naming the variants asked
+    (``variant_question``)."""
     facts = state.facts
     if not facts.products or state.screen is None or state.screen.blocked:
         return []
     message = memory.question(state)
-    if not asks_restock(facts.products[0], message, variant_question(state)):
+    if not asks_restock(facts.products[0], message, variants_in):
         return []
     settings = ports.settings
     found = knowledge.retrieve(ports.knowledge, state.turn.tenant_id, restock_question(message, state.language),
@@ -1135,13 +1136,14 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
             # (first: policy_answer weighs the first few pages)
             citations = [*around, *(c for c in citations if c.doc_id not in {a.doc_id for a in around})]
             documents = {**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, around, limit=2)}
-    restock = restock_citations(state, ports)
+    variants_in = variant_question(state)
+    restock = restock_citations(state, ports, variants_in)
     if restock:
         documents = {**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, restock, limit=2)}
     offline_draft = compose(message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker, part_pages=pages_by_part, order_question=about_order,
-                            restock_pages=restock, variants_in=variant_question(state))
+                            restock_pages=restock, variants_in=variants_in)
     extra = policy_citations(state, ports)
     if extra:
         # The policy part of a message about an order or a product, answered from the pages retrieved for it alone
@@ -1149,7 +1151,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         offline_draft = compose(message, verdict=state.screen, intent=intent,
                                 citations=[*citations, *extra], facts=state.facts, escalation=state.escalation,
                                 language=language, ranker=ranker, part_pages=pages_by_part, restock_pages=restock,
-                                variants_in=variant_question(state),
+                                variants_in=variants_in,
                                 documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id,
                                                                                     extra, limit=2)})
         citations = [*citations, *extra]
