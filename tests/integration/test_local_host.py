@@ -107,19 +107,13 @@ def test_a_message_this_process_sends_is_polled_at_once(storage_connection):
     Functions host's enqueue watcher), and no empty poll follows a message."""
     import asyncio
 
-    from core.devhost.functions import FunctionSpec
     from core.devhost.queues import QueueOptions
     from core.stores.storage_queue import StorageQueue
 
     queue = f"nudge-{int(time.time() * 1000) % 10**9}"
-    bodies: list[str] = []
-
-    def consume(msg) -> None:
-        bodies.append(msg.get_body().decode())
+    spec, bodies = _collecting_consumer(queue)
 
     async def scenario() -> None:
-        spec = FunctionSpec(name="consume", trigger_type="queueTrigger", trigger_name="msg", user_function=consume,
-                            bindings=[], queue_name=queue, connection="AzureWebJobsStorage")
         options = QueueOptions(min_polling_interval=30, max_polling_interval=60)
         async with nudged_poller(spec, storage_connection, options) as poller:
             await asyncio.sleep(0.2)  # the first (empty) poll is done: the poller waits its 30 s backoff
@@ -139,19 +133,13 @@ def test_messages_sent_while_a_nudged_poll_gathers_come_back_in_one_receive(stor
     received together: one poll after the first (empty) one, each message handled once."""
     import asyncio
 
-    from core.devhost.functions import FunctionSpec
     from core.devhost.queues import QueueOptions
     from core.stores.storage_queue import StorageQueue
 
     queue = f"gather-{int(time.time() * 1000) % 10**9}"
-    bodies: list[str] = []
-
-    def consume(msg) -> None:
-        bodies.append(msg.get_body().decode())
+    spec, bodies = _collecting_consumer(queue)
 
     async def scenario() -> None:
-        spec = FunctionSpec(name="consume", trigger_type="queueTrigger", trigger_name="msg", user_function=consume,
-                            bindings=[], queue_name=queue, connection="AzureWebJobsStorage")
         options = QueueOptions(min_polling_interval=30, max_polling_interval=60, nudge_gather=3.0)
         async with nudged_poller(spec, storage_connection, options) as poller:
             sender = StorageQueue(storage_connection)
@@ -161,6 +149,20 @@ def test_messages_sent_while_a_nudged_poll_gathers_come_back_in_one_receive(stor
             assert sorted(bodies) == texts and poller.processed == 5 and poller.polls == 2
 
     asyncio.run(scenario())
+
+
+def _collecting_consumer(queue: str):
+    """A queue-triggered function on ``queue`` and the list it appends each message's body to."""
+    from core.devhost.functions import FunctionSpec
+
+    bodies: list[str] = []
+
+    def consume(msg) -> None:
+        bodies.append(msg.get_body().decode())
+
+    spec = FunctionSpec(name="consume", trigger_type="queueTrigger", trigger_name="msg", user_function=consume,
+                        bindings=[], queue_name=queue, connection="AzureWebJobsStorage")
+    return spec, bodies
 
 
 async def _until(predicate) -> None:
