@@ -25,6 +25,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,12 +71,18 @@ def signing_key(settings: Settings) -> bytes:
     path = Path(settings.DATA_DIR) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under another name, then linked into place: a worker starting at the same time reads no
+        # file or the whole key, never a file still empty (it would sign with another key than its sibling).
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{KEY_FILE}.")  # created 0600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another worker created it first
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_hex(32).encode("ascii"))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_hex(32).encode("ascii"))
+            try:
+                os.link(draft, path)
+            except FileExistsError:  # another worker published its key first: everyone signs with that one
+                pass
+        finally:
+            os.unlink(draft)
     return path.read_bytes()
 
 
