@@ -216,11 +216,10 @@ async def _wait_for_reply(client: df.DurableOrchestrationClient, instance_id: st
     """Read the turn's status until its reply is known: ``("reply", result)``, ``("failed" | "stopped", None)``, or
     ``("pending", None)`` after ``timeout_ms`` (``("unknown", None)`` when there is no such turn).
 
-    The orchestrator publishes the result in its custom status as soon as the turn is recorded, before it queues
-    the analytics event, so the customer does not wait for that send; the output serves when there is no such
-    status (a result too large for it, or an instance that already finished). Between reads it waits for the
-    instance's custom status or outcome to change where the Durable backend says so (``core.instance_watch``; not
-    for it merely to start running), else one polling interval."""
+    The reply is the turn's output; a custom status ``{"stage": "replied", "result": ...}`` is read as the reply too
+    (an orchestration may publish its result before it finishes). Between reads it waits for the instance's custom
+    status or outcome to change where the Durable backend says so (``core.instance_watch``; not for it merely to
+    start running), else one polling interval."""
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
         status = await client.get_status(instance_id)

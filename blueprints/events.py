@@ -1,5 +1,6 @@
-"""Queue-triggered consumers: the analytics agent folds each turn event into the tenant's daily counters, and one
-function per agent queue consumes the event bus (see core/events)."""
+"""Queue-triggered consumers: the analytics agent folds turn events into the tenant's counters (the queue's
+messages, and on a timer the turn events a process left uncounted), and one function per agent queue consumes the
+event bus (see core/events)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from core.agents import analytics, analytics_outbox
 from core.events.catalog import queue_for
 from core.events.handlers import HANDLERS
 from core.services import get_services
+from core.tenants import list_tenants
 
 bp = df.Blueprint()
 log = logging.getLogger("shopdesk.events")
@@ -32,6 +34,17 @@ def analytics_events(msg: func.QueueMessage) -> None:
     counted = analytics.record_message_events(get_services().store, events)
     log.info("analytics events tenant=%s events=%d counted=%d", ",".join(sorted({e.tenant_id for e in events})),
              len(events), sum(counted))
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%ANALYTICS_SWEEP_SCHEDULE%", run_on_startup=False)
+def analytics_pending_sweep(timer: func.TimerRequest) -> None:
+    """Count the turn events stored with their turns that the process which recorded them did not count (it stopped
+    meanwhile, or the count failed); an event that keeps failing goes to the tenant's dead letters."""
+    store = get_services().store
+    totals = analytics_outbox.sweep(store, [tenant.id for tenant in list_tenants(store)])
+    if any(totals.values()):
+        log.info("analytics sweep counted=%d retried=%d dead=%d", totals["counted"], totals["retried"],
+                 totals["dead"])
 
 
 # Agent queues fed by the event bus (Event Grid subscriptions in Azure, the local publisher here). Each function

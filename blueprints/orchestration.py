@@ -8,7 +8,6 @@ ones. Each activity parses its JSON, runs its steps with the ports the compositi
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -26,9 +25,6 @@ log = logging.getLogger("shopdesk.orchestration")
 
 _RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=3)
 
-#: Azure keeps an orchestration's custom status only up to 16 KB of JSON; a larger result waits for the output.
-REPLY_STATUS_MAX_CHARS = 12_000
-
 
 @bp.orchestration_trigger(context_name="context")
 def conversation_turn(context: df.DurableOrchestrationContext):
@@ -38,13 +34,8 @@ def conversation_turn(context: df.DurableOrchestrationContext):
     assert state.recorded is not None
     if not context.is_replaying:
         log.info("turn recorded tenant=%s conversation=%s", state.turn.tenant_id, state.turn.conversation_id)
-    result = state.recorded.result.model_dump(mode="json")
-    # The turn is recorded: the chat endpoint answers from this status while the analytics event is queued.
-    if len(json.dumps(result)) <= REPLY_STATUS_MAX_CHARS:
-        context.set_custom_status({"stage": "replied", "result": result})
-    for stage in steps.AFTER_REPLY:
-        yield from _run(context, state, stage)
-    return result
+    # The turn's analytics event was stored with its record: the turn ends with its reply.
+    return state.recorded.result.model_dump(mode="json")
 
 
 def _run(context: df.DurableOrchestrationContext, state: TurnState, stage: steps.Stage):

@@ -161,6 +161,10 @@ class Settings(BaseSettings):
     DAILY_SUMMARY_SCHEDULE: str = Field(
         default="0 5 0 * * *", description="NCRONTAB (seconds first) for the daily conversation summary timer."
     )
+    ANALYTICS_SWEEP_SCHEDULE: str = Field(
+        default="30 * * * * *", description="NCRONTAB of the sweep that counts the turn events a process left "
+        "uncounted (stopped between recording a turn and counting its event, or a failed count).",
+    )
     DURABLE_PURGE_SCHEDULE: str = Field(
         default="0 15 3 * * *", description="NCRONTAB of the purge of finished orchestrations' Durable history."
     )
@@ -387,7 +391,8 @@ class Settings(BaseSettings):
             raise ValueError("must be a JSON object")
         return value
 
-    @field_validator("DAILY_SUMMARY_SCHEDULE", "DURABLE_PURGE_SCHEDULE", "EXPORTS_SCHEDULE", "PROMOTIONS_SCHEDULE",
+    @field_validator("ANALYTICS_SWEEP_SCHEDULE",
+                     "DAILY_SUMMARY_SCHEDULE", "DURABLE_PURGE_SCHEDULE", "EXPORTS_SCHEDULE", "PROMOTIONS_SCHEDULE",
                      "REPORT_DAILY_SCHEDULE", "REPORT_WEEKLY_SCHEDULE", "SYNC_TICK_SCHEDULE", "SYNC_PRODUCTS_SCHEDULE",
                      "SYNC_ANALYTICS_SCHEDULE", "NEWS_POLL_SCHEDULE")
     @classmethod

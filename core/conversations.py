@@ -76,8 +76,9 @@ def load(store: DocumentStore, tenant_id: str, conversation_id: str) -> Conversa
 
 
 def update(store: DocumentStore, tenant_id: str, conversation_id: str, mutate, *,
-           attempts: int = 20) -> ConversationState:
-    """Read-modify-write with ETag concurrency: two turns of one conversation never overwrite each other."""
+           attempts: int = 20, along=None) -> ConversationState:
+    """Read-modify-write with ETag concurrency: two turns of one conversation never overwrite each other.
+    ``along`` gives documents written in the same atomic batch (``core.stores.optimistic.read_modify_write``)."""
     written: list[ConversationState] = []
 
     def change(body: dict | None) -> dict:
@@ -87,7 +88,7 @@ def update(store: DocumentStore, tenant_id: str, conversation_id: str, mutate, *
         written[:] = [state]
         return state.model_dump(mode="json")
 
-    read_modify_write(store, tenant_id, COLLECTION, conversation_id, change, attempts=attempts,
+    read_modify_write(store, tenant_id, COLLECTION, conversation_id, change, attempts=attempts, along=along,
                       message=f"conversation {conversation_id} is being updated too often; try again")
     return written[0]
 

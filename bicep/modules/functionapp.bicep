@@ -153,6 +153,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     KNOWLEDGE_BLOB_CONTAINER: knowledgeBlobContainer
     // Timers (%SETTING% in the trigger, so the host needs them as app settings).
     DAILY_SUMMARY_SCHEDULE: '0 5 0 * * *'
+    ANALYTICS_SWEEP_SCHEDULE: '30 * * * * *'
     DURABLE_PURGE_SCHEDULE: '0 15 3 * * *'
     DURABLE_RETENTION_DAYS: '7'
     EXPORTS_SCHEDULE: '0 30 2 * * *'

@@ -1,5 +1,6 @@
-"""Analytics agent: one event per turn on a queue, per-tenant daily counters, customers' satisfaction from their
-feedback, the daily summary report and the day-by-day figures the operator console charts."""
+"""Analytics agent: one event per turn (stored with the turn's record, ``core.agents.analytics_outbox``), per-tenant
+counters, customers' satisfaction from their feedback, the daily summary report and the day-by-day figures the
+operator console charts."""
 
 from __future__ import annotations
 
@@ -8,13 +9,10 @@ from collections import Counter
 from datetime import date, timedelta
 
 from core import feedback
-from core.agents.analytics_outbox import OUTBOX
 from core.llm.costs import LEDGER
 from core.models import TurnEvent, TurnResult
 from core.stores.optimistic import read_modify_write
 from core.stores.ports import DocumentStore
-from core.turn.ports import TurnPorts
-from core.turn.state import TurnState
 
 STATS = "stats"
 REPORTS = "reports"
@@ -26,12 +24,6 @@ def turn_event(result: TurnResult, *, at: str, blocked: bool, grounded: bool) ->
                      at=at, intent=result.intent, language=result.language, confidence=result.confidence,
                      escalated=result.escalation.escalated, blocked=blocked, grounded=grounded,
                      citations=len(result.citations))
-
-
-def publish_turn_event(state: TurnState, ports: TurnPorts) -> None:
-    """Queue the recorded turn's analytics event, once the customer has the reply."""
-    assert state.recorded is not None
-    OUTBOX.publish(ports.queue, ports.settings.ANALYTICS_QUEUE_NAME, state.recorded.event.model_dump_json())
 
 
 #: Raw counters live in one document per tenant and minute (``<day>T<HH:MM>``): a document holds the ids it
@@ -57,9 +49,10 @@ def record_event(store: DocumentStore, event: TurnEvent, attempts: int = 30) -> 
 
 
 def record_message_events(store: DocumentStore, events: list[TurnEvent], attempts: int = 30) -> list[bool]:
-    """Fold the events of one queue message (``core.agents.analytics_outbox``) into their minutes' counters, with
-    the events other messages handled at the same time carry; for each, whether it was counted. An error of any
-    write is raised, so the message is retried (its events already counted are not counted again)."""
+    """Fold the events of one queue message or one drain of pending events (``core.agents.analytics_outbox``) into
+    their minutes' counters, with the events others handle at the same time; for each, whether it was counted. An
+    error of any write is raised, so they are counted again later (the events already counted are not counted
+    again)."""
     return _WRITES.record(store, events, attempts)
 
 

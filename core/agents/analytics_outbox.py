@@ -1,124 +1,178 @@
-"""Turn events on their way to the analytics queue: the events that turns publish while a send to the same queue
-is under way go together in the next message, so a busy app sends, receives and deletes one queue message for
-several turns instead of one each.
+"""Turn events on their way to the analytics counters: each is written with its turn's record, in the same atomic
+store write (``pending_operation``), so a recorded turn always has its event and an event is never held only in
+memory. The process that wrote it counts it shortly after (``DRAIN``: the events written meanwhile are folded into
+their minutes' counters together, then their pending documents deleted); a timer counts what a process left behind
+(``sweep``: a process stopped between the write and the count, a count that failed) and moves an event that still
+cannot be counted after ``MAX_ATTEMPTS`` sweeps to the tenant's dead letters. Counting is idempotent by event id,
+so an event counted by both is counted once.
 
-A message holds one event (its JSON object, as when turns are few) or several (a JSON array of event objects);
-the analytics consumer reads both (``events_of_message``). Each publisher returns only once the message that
-carries its event is on the queue, and raises that send's error, so an event is never held only in memory when
-its activity completes. A send first waits up to ``window`` seconds for more events (the customer already has
-the reply, so only the turn's completion waits), unless no event was published on the queue for a second before
-it: a lone turn's event is sent at once."""
+The analytics queue's messages (a turn event, or a JSON array of them) are read by ``events_of_message``."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from typing import Protocol
 
 from core import jsonsafe
+from core.agents import analytics
 from core.models import TurnEvent
+from core.stores.ports import BatchError, BatchOperation, ConcurrencyError, DocumentStore, StoredDocument
+from core.turn.ports import TurnPorts
+from core.turn.state import TurnState
 
-#: A queue message holds 64 KiB once base64-encoded: 48 KiB of text, less room for the envelope.
-MAX_MESSAGE_BYTES = 40_000
+log = logging.getLogger("shopdesk.analytics")
+
+PENDING = "analytics-pending"
+DEAD = "analytics-dead"
+#: How long the drain waits after an event is written, so the events of the turns recorded meanwhile are counted
+#: in one write (the customer already has the reply).
+GATHER_SECONDS = 0.25
+#: A pending event older than this is the sweep's: the process that wrote it did not count it.
+SWEEP_AFTER_SECONDS = 60.0
+MAX_ATTEMPTS = 5
 MAX_EVENTS_PER_MESSAGE = 32
-#: How long a send waits for more events while turns are publishing (at 15 turns a second per process, a message
-#: carries about two events; at 50, about four).
-GATHER_WINDOW_SECONDS = 0.05
-#: A queue with no event published for this long counts as quiet: its next event is sent at once.
-QUIET_SECONDS = 1.0
+_SWEEP_PAGE = 500
 
 
-class Queue(Protocol):
-    def send(self, queue_name: str, message: str) -> None: ...
+def pending_operation(event: TurnEvent) -> BatchOperation:
+    """The event's pending document, created in the batch that records its turn."""
+    return BatchOperation("create", PENDING, event.event_id,
+                          {"event": event.model_dump(mode="json"), "written": time.time(), "attempts": 0})
 
 
-class _Pending:
-    __slots__ = ("text", "size", "done", "error", "busy")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.size = len(text.encode("utf-8")) + 1
-        self.done = False
-        self.error: BaseException | None = None
-        self.busy = False  # another event was published on the queue shortly before this one
+def count_turn_event(state: TurnState, ports: TurnPorts) -> None:
+    """Have this process count the recorded turn's event (already stored with the turn), once the reply is out."""
+    assert state.recorded is not None
+    DRAIN.written(ports.store, state.turn.tenant_id, state.recorded.event.event_id)
 
 
-class EventOutbox:
-    """One sender at a time per queue; the events published meanwhile go in its next message."""
-
-    def __init__(self, *, max_events: int = MAX_EVENTS_PER_MESSAGE, max_bytes: int = MAX_MESSAGE_BYTES,
-                 window: float = GATHER_WINDOW_SECONDS) -> None:
-        self.max_events, self.max_bytes, self.window = max_events, max_bytes, window
-        self._lock = threading.Condition()
-        self._pending: dict[tuple[int, str], list[_Pending]] = {}
-        self._sending: dict[tuple[int, str], threading.Lock] = {}
-        self._last_publish: dict[tuple[int, str], float] = {}
-        self.messages = 0
-        self.events = 0
-
-    def publish(self, queue: Queue, queue_name: str, event_json: str) -> None:
-        """Send ``event_json`` (one event's JSON object) on ``queue_name``; returns once it is on the queue."""
-        key = (id(queue), queue_name)
-        mine = _Pending(event_json)
-        with self._lock:
-            now = time.monotonic()
-            mine.busy = now - self._last_publish.get(key, -QUIET_SECONDS) < QUIET_SECONDS
-            self._last_publish[key] = now
-            self._pending.setdefault(key, []).append(mine)
-            sending = self._sending.setdefault(key, threading.Lock())
-            self._lock.notify_all()
-        while not mine.done:
-            with sending:
-                if not mine.done:
-                    self._send_next(queue, queue_name, key)
-        with self._lock:
-            if not self._pending.get(key) and self._sending.get(key) is sending:
-                del self._sending[key]
-                self._pending.pop(key, None)
-        if mine.error is not None:
-            raise mine.error
-
-    def _send_next(self, queue: Queue, queue_name: str, key: tuple[int, str]) -> None:
-        """Runs holding the queue's send lock: the oldest pending events, as many as one message holds."""
-        with self._lock:
-            pending = self._pending.get(key, [])
-            if pending and pending[0].busy and self.window > 0:
-                deadline = time.monotonic() + self.window
-                while (len(self._pending.get(key, ())) < self.max_events
-                       and (left := deadline - time.monotonic()) > 0):
-                    self._lock.wait(left)
-            pending = self._pending.get(key, [])
-            batch: list[_Pending] = []
-            size = 2
-            for item in pending:
-                if batch and (len(batch) >= self.max_events or size + item.size > self.max_bytes):
-                    break
-                batch.append(item)
-                size += item.size
-            self._pending[key] = pending[len(batch):]
-        if not batch:
-            return
-        text = batch[0].text if len(batch) == 1 else "[" + ",".join(item.text for item in batch) + "]"
+def _events(docs: list[StoredDocument]) -> tuple[list[StoredDocument], list[TurnEvent], list[StoredDocument]]:
+    """The documents whose event parses, their events, and the documents that can never be counted."""
+    good, events, bad = [], [], []
+    for doc in docs:
         try:
-            queue.send(queue_name, text)
-        except BaseException as exc:  # every event of the message gets the error: its activity is retried
-            for item in batch:
-                item.error = exc
+            events.append(TurnEvent.model_validate(doc.body.get("event")))
+            good.append(doc)
+        except ValueError:
+            bad.append(doc)
+    return good, events, bad
+
+
+def _delete(store: DocumentStore, tenant_id: str, ids: list[str]) -> None:
+    if not ids:
+        return
+    try:
+        store.batch(tenant_id, [BatchOperation("delete", PENDING, i) for i in ids])
+    except BatchError:  # another counter deleted some of them first
+        for doc_id in ids:
+            store.delete(tenant_id, PENDING, doc_id)
+
+
+def _dead_letter(store: DocumentStore, tenant_id: str, doc: StoredDocument, reason: str) -> None:
+    store.batch(tenant_id, [BatchOperation("upsert", DEAD, doc.id, {**doc.body, "reason": reason}),
+                            BatchOperation("delete", PENDING, doc.id)])
+    log.error("analytics event dead-lettered tenant=%s event=%s reason=%s", tenant_id, doc.id, reason)
+
+
+def count_pending(store: DocumentStore, tenant_id: str, docs: list[StoredDocument]) -> int:
+    """Count the events of these pending documents and delete them; returns how many were newly counted. An error
+    of the count is raised, the documents left for the sweep."""
+    good, events, bad = _events(docs)
+    for doc in bad:
+        _dead_letter(store, tenant_id, doc, "invalid event")
+    counted = analytics.record_message_events(store, events) if events else []
+    _delete(store, tenant_id, [doc.id for doc in good])
+    return sum(counted)
+
+
+class PendingDrain:
+    """Counts the events this process wrote, ``window`` seconds after the first of them, on its own thread."""
+
+    def __init__(self, window: float = GATHER_SECONDS) -> None:
+        self.window = window
+        self._lock = threading.Condition()
+        self._due: dict[int, tuple[DocumentStore, dict[str, list[str]]]] = {}
+        self._thread: threading.Thread | None = None
+        self.counted = 0
+
+    def written(self, store: DocumentStore, tenant_id: str, event_id: str) -> None:
         with self._lock:
-            for item in batch:
-                item.done = True
-            self.messages += 1
-            self.events += len(batch)
+            self._due.setdefault(id(store), (store, {}))[1].setdefault(tenant_id, []).append(event_id)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="analytics-drain", daemon=True)
+                self._thread.start()
+            self._lock.notify_all()
+
+    def flush(self) -> int:
+        """Count what is due now, on the calling thread; returns how many events were newly counted."""
+        with self._lock:
+            due, self._due = self._due, {}
+        counted = 0
+        for store, by_tenant in due.values():
+            for tenant_id, ids in by_tenant.items():
+                try:
+                    docs = [d for d in (store.get(tenant_id, PENDING, i) for i in ids) if d is not None]
+                    counted += count_pending(store, tenant_id, docs) if docs else 0
+                except Exception as exc:  # the documents stay: the sweep counts them
+                    log.warning("analytics events of tenant=%s not counted yet (%s); the sweep will",
+                                tenant_id, type(exc).__name__)
+        with self._lock:
+            self.counted += counted
+        return counted
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._due:
+                    self._lock.wait()
+            time.sleep(self.window)
+            self.flush()
+
+
+DRAIN = PendingDrain()
+
+
+def sweep(store: DocumentStore, tenant_ids: list[str], *, older_than: float = SWEEP_AFTER_SECONDS,
+          now: float | None = None) -> dict[str, int]:
+    """Count the pending events written more than ``older_than`` seconds ago; an event whose count fails gets an
+    attempt more, and goes to the dead letters at ``MAX_ATTEMPTS``. Returns counts by outcome."""
+    now = time.time() if now is None else now
+    totals = {"counted": 0, "retried": 0, "dead": 0}
+    for tenant_id in tenant_ids:
+        docs = [d for d in store.list(tenant_id, PENDING, limit=_SWEEP_PAGE)
+                if now - float(d.body.get("written") or 0) >= older_than]
+        docs, _, bad = _events(docs)
+        for doc in bad:
+            _dead_letter(store, tenant_id, doc, "invalid event")
+            totals["dead"] += 1
+        if not docs:
+            continue
+        try:
+            totals["counted"] += count_pending(store, tenant_id, docs)
+            continue
+        except Exception as exc:
+            log.warning("analytics sweep tenant=%s: %d events not counted (%s)", tenant_id, len(docs),
+                        type(exc).__name__)
+        for doc in docs:
+            attempts = int(doc.body.get("attempts") or 0) + 1
+            try:
+                if attempts >= MAX_ATTEMPTS:
+                    _dead_letter(store, tenant_id, doc, "not counted after retries")
+                    totals["dead"] += 1
+                else:
+                    store.put(tenant_id, PENDING, doc.id, {**doc.body, "attempts": attempts}, if_match=doc.etag)
+                    totals["retried"] += 1
+            except ConcurrencyError:
+                continue  # counted or changed meanwhile: the next sweep sees it as it is
+    return totals
 
 
 def events_of_message(body: bytes | str) -> list[TurnEvent]:
-    """The events a queue message carries (one JSON object, or an array of them); raises ``ValueError`` for
-    anything else, naming no content."""
+    """The events an analytics queue message carries (one JSON object, or an array of them); raises ``ValueError``
+    for anything else, naming no content."""
     parsed = jsonsafe.loads(body)
     items = parsed if isinstance(parsed, list) else [parsed]
     if not items or len(items) > MAX_EVENTS_PER_MESSAGE * 4:
         raise ValueError("an analytics message carries 1 to 128 events")
     return [TurnEvent.model_validate(item) for item in items]
-
-
-OUTBOX = EventOutbox()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core import conversations
-from core.agents import analytics
+from core.agents import analytics, analytics_outbox
 from core.conversations import ConversationState, TurnRecord
 from core.models import Guardrail, TurnResult, Usage
 from core.tenants import get_tenant
@@ -124,14 +124,13 @@ def not_recorded(state: TurnState) -> bool:
 
 
 def record_turn(state: TurnState, ports: TurnPorts) -> RecordedTurn:
-    """Persist the turn and its slots; the API result and the turn's analytics event."""
+    """Persist the turn and its slots, with the turn's analytics event in the same write; the API result and the
+    event."""
     turn, draft, screen = state.turn, state.draft, state.screen
     assert draft is not None and screen is not None
     label = state.intent.label if state.intent else "blocked"
     record = TurnRecord(turn_id=turn.turn_id, at=_now(), user=turn.message, reply=draft.reply, intent=label,
                         language=draft.language, escalated=state.escalation.escalated, answered=draft.grounded)
-    conversations.update(ports.store, turn.tenant_id, turn.conversation_id,
-                         lambda conv: remember(conv, state, record))
     result = TurnResult(
         tenant_id=turn.tenant_id, conversation_id=turn.conversation_id, turn_id=turn.turn_id,
         reply=draft.reply, language=draft.language, intent=label,
@@ -141,5 +140,13 @@ def record_turn(state: TurnState, ports: TurnPorts) -> RecordedTurn:
         usage=Usage().plus(state.intent.usage if state.intent else None).plus(draft.usage),
         trace_id=turn.trace_id,
     )
-    return RecordedTurn(result=result, event=analytics.turn_event(result, at=record.at, blocked=screen.blocked,
-                                                                   grounded=draft.grounded))
+    event = analytics.turn_event(result, at=record.at, blocked=screen.blocked, grounded=draft.grounded)
+    first = [True]
+
+    def mutate(conv: ConversationState) -> None:
+        first[0] = not any(t.turn_id == turn.turn_id for t in conv.turns)  # False: a retry after the write landed
+        remember(conv, state, record)
+
+    conversations.update(ports.store, turn.tenant_id, turn.conversation_id, mutate,
+                         along=lambda: [analytics_outbox.pending_operation(event)] if first[0] else [])
+    return RecordedTurn(result=result, event=event)

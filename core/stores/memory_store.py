@@ -78,24 +78,28 @@ class MemoryDocumentStore:
 
     def batch(self, tenant_id: str, operations: list[BatchOperation]) -> list[str]:
         with self._lock:
-            staged = dict(self._docs)
+            staged: dict[tuple[str, str, str], _Entry | None] = {}  # the batch's writes (None: deleted)
             etags = []
             for index, op in enumerate(operations):
                 key = (tenant_id, op.collection, op.doc_id)
-                entry = self._live(key, staged)
+                entry = staged[key] if key in staged else self._live(key)
                 if op.kind == "create" and entry is not None:
                     raise BatchError(f"{op.collection}/{op.doc_id} already exists", index)
                 if op.kind in ("replace", "delete") and (entry is None or (op.if_match and entry[1] != op.if_match)):
                     raise BatchError(f"{op.collection}/{op.doc_id} is missing or changed", index)
                 if op.kind == "delete":
-                    staged.pop(key, None)
+                    staged[key] = None
                     etags.append("")
                     continue
                 etag = uuid.uuid4().hex
                 expires = time.time() + op.ttl_seconds if op.ttl_seconds else None
                 staged[key] = (copy.deepcopy(op.body or {}), etag, expires)
                 etags.append(etag)
-            self._docs = staged
+            for key, entry in staged.items():
+                if entry is None:
+                    self._docs.pop(key, None)
+                else:
+                    self._docs[key] = entry
             return etags
 
 

@@ -1,9 +1,9 @@
 """The chat turn, declared once: each step names its agent function, the turn-state fields it reads and the field
 its output goes to; the plan groups steps into Durable activities and sequences them.
 
-Everything else is derived from this module: the orchestrator (``blueprints/orchestration.py``) runs ``REPLY``
-then ``AFTER_REPLY``; each activity is registered under its name and runs its steps (``core.turn.runner``); it is
-sent only the fields its steps read; each step is one span named ``agent.<step name>`` in the operator trace.
+Everything else is derived from this module: the orchestrator (``blueprints/orchestration.py``) runs ``REPLY``;
+each activity is registered under its name and runs its steps (``core.turn.runner``); it is sent only the fields its
+steps read; each step is one span named ``agent.<step name>`` in the operator trace.
 
 A step's agent is ``fn(state: TurnState, ports: TurnPorts) -> output``; its output model is the type of the state
 field it writes. ``when`` is a pure rule over the state (no I/O, clock or randomness: the orchestrator evaluates it
@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 from core import audit
 from core.actions import dialogue as actions
 from core.actions import step as action_step
-from core.agents import analytics, critic, escalation, intent, knowledge, memory, response
+from core.agents import analytics_outbox, critic, escalation, intent, knowledge, memory, response
 from core.turn.state import TurnState
 
 Rule = Callable[[TurnState], bool]
@@ -57,12 +57,15 @@ def step(agent: Callable[..., Any], *, reads: set[str], writes: str | None, when
 
 @dataclass(frozen=True)
 class Activity:
-    """One Durable activity: its steps run in order in one call (one round trip, a span each)."""
+    """One Durable activity: its steps run in one call (one round trip, a span each), in order, or side by side
+    when ``together`` (steps under the activity's rule that read nothing another of them writes, such as two
+    look-ups of the same message)."""
 
     name: str
     steps: tuple[Step, ...]
     when: Rule | None = None
     prepare: Callable[[TurnState], None] | None = None
+    together: bool = False
     reads: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +76,13 @@ class Activity:
         for s in self.steps:
             reads |= s.reads - written  # what an earlier step of the activity writes is not sent
             written |= {s.writes} - {None}
+        if self.together:
+            outputs = [s.writes for s in self.steps if s.writes is not None]
+            if len(set(outputs)) != len(outputs) or written & set().union(*(s.reads for s in self.steps)):
+                raise ValueError(f"activity {self.name}: steps run side by side must neither read nor write "
+                                 "what another of them writes")
+            if any(s.when not in (None, self.when) for s in self.steps):
+                raise ValueError(f"activity {self.name}: steps run side by side run under the activity's rule")
         object.__setattr__(self, "reads", frozenset(reads))
 
     @property
@@ -128,14 +138,15 @@ APPEND_NOTICES = step(response.append_notices, reads={"turn", "context", "screen
                       writes="draft")
 RECORD_TURN = step(memory.record_turn, writes="recorded", reads={
     "turn", "context", "screen", "intent", "facts", "action", "escalation", "draft", "guardrail_reasons"})
-PUBLISH_TURN_EVENT = step(analytics.publish_turn_event, reads={"turn", "recorded"}, writes=None)
+COUNT_TURN_EVENT = step(analytics_outbox.count_turn_event, reads={"turn", "recorded"}, writes=None)
 
 # Activities ----------------------------------------------------------------------------------------------------------
 # The conversation so far, the input critic, then (only for a message it lets through) the intent agent and the
 # escalation agent's reading of the message: one round trip, and a blocked message never reaches a model.
 UNDERSTAND_MESSAGE = Activity("understand_message", (LOAD_CONTEXT, CHECK_INPUT, CLASSIFY_INTENT, READ_SIGNALS))
-# The reply as it is recorded: the shop's notices, then the conversation's record, the API result and its event.
-RECORDING = (APPEND_NOTICES, RECORD_TURN)
+# The reply as it is recorded: the shop's notices, then the conversation's record with the turn's analytics event
+# (one atomic write), the API result; the event is counted by this process once the reply is out.
+RECORDING = (APPEND_NOTICES, RECORD_TURN, COUNT_TURN_EVENT)
 # The response agent's draft and the critic's review of it, recorded in the same round trip once the critic approves
 # it; a rejected model draft is composed again once, told why.
 COMPOSED = (COMPOSE_RESPONSE, CHECK_OUTPUT, *(replace(s, when=critic.approved) for s in RECORDING))
@@ -145,6 +156,10 @@ RECOMPOSE_AND_REVIEW = Activity("compose_and_review", COMPOSED, when=critic.wort
 # A reply the critic did not approve: the safe fallback, then recorded.
 RECORD = Activity("record_turn", RECORDING, when=memory.not_recorded)
 
+# The knowledge search and the shop's data for the message, side by side in one round trip (both read only the
+# message, its conversation and its intent).
+LOOK_UP = Activity("look_up", (RETRIEVE_KNOWLEDGE, LOOKUP_SHOP_DATA), together=True)
+
 #: Stages run in order; the activities of one stage run at the same time (fan-out). Each stage that runs is one
 #: more replay of the orchestrator: a reply the critic approves at once is out after three activities (understand,
 #: look up, compose and record).
@@ -152,7 +167,7 @@ Stage = tuple[Activity, ...]
 REPLY: tuple[Stage, ...] = (
     (UNDERSTAND_MESSAGE,),
     (alone(TAKE_ACTION),),
-    (alone(RETRIEVE_KNOWLEDGE), alone(LOOKUP_SHOP_DATA)),
+    (LOOK_UP,),
     (alone(LOOKUP_CITED_PRODUCTS),),
     (alone(ESCALATE),),
     (COMPOSE_AND_REVIEW,),
@@ -160,10 +175,6 @@ REPLY: tuple[Stage, ...] = (
     (alone(FALLBACK_RESPONSE, when=critic.rejected, prepare=critic.fall_back),),
     (RECORD,),
 )
-
-
-#: After the customer has the reply (the orchestrator publishes it between the two).
-AFTER_REPLY: tuple[Stage, ...] = ((alone(PUBLISH_TURN_EVENT),),)
 
 
 def _by_name(stages: tuple[Stage, ...]) -> dict[str, Activity]:
@@ -175,4 +186,4 @@ def _by_name(stages: tuple[Stage, ...]) -> dict[str, Activity]:
 
 
 #: Every activity the Functions app registers, by name (one activity may be scheduled at several stages).
-ACTIVITIES: dict[str, Activity] = _by_name((*REPLY, *AFTER_REPLY))
+ACTIVITIES: dict[str, Activity] = _by_name(REPLY)

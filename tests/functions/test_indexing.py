@@ -25,9 +25,8 @@ def by_name(functions):
 
 def test_expected_functions_exist(by_name):
     for name in ("chat", "health", "conversation_turn", "understand_message",
-                 "retrieve_knowledge", "lookup_shop_data", "lookup_cited_products", "escalate", "compose_and_review",
-                 "fallback_response", "record_turn", "publish_turn_event",
-                 "analytics_events", "daily_summary"):
+                 "look_up", "lookup_cited_products", "escalate", "compose_and_review",
+                 "fallback_response", "record_turn", "analytics_events", "analytics_pending_sweep", "daily_summary"):
         assert name in by_name, name
 
 

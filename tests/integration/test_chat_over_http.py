@@ -123,7 +123,7 @@ def test_unknown_tenant_and_wrong_method(app_host):
     assert wrong.status_code == 405 and wrong.headers["content-type"] == "application/problem+json"
 
 
-def test_analytics_queue_consumer_counts_turns(app_host):
+def test_a_chat_turn_is_counted_in_the_analytics(app_host):
     chat(app_host, {"message": "Do you have a loyalty program?"})
     db = Path(app_host.env["DATA_DIR"]) / "documents.sqlite"
 

@@ -1,19 +1,23 @@
-"""Turn events published while a send to the analytics queue is under way go together in the next message; each
-publisher returns once its event is on the queue (or raises that send's error); the consumer counts every event of
-a message once, and rejects a malformed message without its content."""
+"""A turn's analytics event is written with the turn's record in one atomic store write; the process that recorded
+it counts it, and the sweep counts what a process left (stopped before counting, a failed count): each event is
+counted once, or dead-lettered after repeated failures. The analytics queue's consumer counts every event of a
+message once and rejects a malformed message without its content."""
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import uuid
 
 import azure.functions as func
 import pytest
 
-from core.agents import analytics
-from core.agents.analytics_outbox import EventOutbox, events_of_message
+from core.agents import analytics, analytics_outbox, memory
+from core.agents.analytics_outbox import DEAD, PENDING, PendingDrain
+from core.models import TurnInput
+from core.stores.ports import BatchError
+from core.turn import steps
+from core.turn.runner import run_activity
+from core.turn.state import TurnState
 
 
 def _event(i: int) -> analytics.TurnEvent:
@@ -22,77 +26,112 @@ def _event(i: int) -> analytics.TurnEvent:
                                confidence=0.9, escalated=False, blocked=False, grounded=True, citations=1)
 
 
-class HeldQueue:
-    """Holds the first send until released, so the events published meanwhile wait for the next message."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.release = threading.Event()
-        self.entered = threading.Event()
-        self.fail_next = False
-
-    def send(self, queue_name: str, message: str) -> None:
-        self.entered.set()
-        assert self.release.wait(10), "the test never released the queue"
-        if self.fail_next:
-            self.fail_next = False
-            raise OSError("queue unavailable")
-        self.sent.append(message)
+def _turn(services, message: str, turn_id: str, conversation: str = "conv-outbox-1") -> TurnState:
+    """One turn's activities in process, as the orchestrator sequences them."""
+    state = TurnState(turn=TurnInput(tenant_id="demo", conversation_id=conversation, turn_id=turn_id, message=message,
+                                     trace_id="0" * 32, received_at="2026-11-21T10:00:00+00:00"))
+    for stage in steps.REPLY:
+        for activity in stage:
+            if activity.due(state):
+                if activity.prepare is not None:
+                    activity.prepare(state)
+                activity.apply(state, run_activity(activity, activity.payload(state), services.turn_ports()))
+    return state
 
 
-def _waiting(outbox: EventOutbox, count: int) -> None:
-    for _ in range(1000):
-        if sum(len(p) for p in outbox._pending.values()) >= count:
-            return
-        threading.Event().wait(0.01)
+def _stats(services, event: analytics.TurnEvent) -> dict:
+    doc = services.store.get("demo", analytics.STATS, event.at[:16])
+    return doc.body if doc else {"turns": 0, "event_ids": []}
 
 
-def _events_sent(queue: HeldQueue) -> list[str]:
-    return [e.event_id for message in queue.sent for e in events_of_message(message)]
+@pytest.fixture
+def drain(monkeypatch) -> PendingDrain:
+    """This process's drain, counting only when the test flushes it."""
+    held = PendingDrain(window=3600)
+    monkeypatch.setattr(analytics_outbox, "DRAIN", held)
+    return held
 
 
-def test_events_published_during_a_send_go_together_in_the_next_message_and_each_once() -> None:
-    queue, outbox = HeldQueue(), EventOutbox(window=0)
-    texts = [_event(i).model_dump_json() for i in range(12)]
-    with ThreadPoolExecutor(12) as pool:
-        first = pool.submit(outbox.publish, queue, "analytics", texts[0])
-        assert queue.entered.wait(10)
-        rest = [pool.submit(outbox.publish, queue, "analytics", text) for text in texts[1:]]
-        _waiting(outbox, 11)
-        assert not any(f.done() for f in [first, *rest])  # nobody returns before its message is on the queue
-        queue.release.set()
-        for future in [first, *rest]:
-            future.result(10)
-    assert len(queue.sent) == 2 and json.loads(queue.sent[0])["event_id"] == "evt-o-0"  # one event: its object
-    assert isinstance(json.loads(queue.sent[1]), list)
-    assert sorted(_events_sent(queue)) == sorted(f"evt-o-{i}" for i in range(12))
+def test_a_turn_and_its_event_are_one_write_and_the_recording_process_counts_it_once(services, drain, monkeypatch):
+    batches: list[list[str]] = []
+    real_batch = services.store.batch
+    monkeypatch.setattr(services.store, "batch", lambda tenant, ops: batches.append([o.collection for o in ops])
+                        or real_batch(tenant, ops))
+    state = _turn(services, "What is your return policy?", "turn-outbox-1")
+    event = state.recorded.event
+    assert ["conversations", PENDING] in batches
+    assert services.store.get("demo", PENDING, "turn-outbox-1").body["event"] == event.model_dump(mode="json")
+    assert _stats(services, event)["turns"] == 0  # not counted until the drain runs
+    assert drain.flush() == 1 and drain.flush() == 0
+    assert services.store.get("demo", PENDING, "turn-outbox-1") is None
+    assert _stats(services, event)["event_ids"] == ["turn-outbox-1"]
 
 
-def test_a_message_holds_at_most_max_events_and_the_rest_follow() -> None:
-    queue, outbox = HeldQueue(), EventOutbox(max_events=4, window=0)
-    with ThreadPoolExecutor(11) as pool:
-        first = pool.submit(outbox.publish, queue, "analytics", _event(0).model_dump_json())
-        assert queue.entered.wait(10)
-        rest = [pool.submit(outbox.publish, queue, "analytics", _event(i).model_dump_json()) for i in range(1, 11)]
-        _waiting(outbox, 10)
-        queue.release.set()
-        for future in [first, *rest]:
-            future.result(10)
-    assert [len(events_of_message(m)) for m in queue.sent] == [1, 4, 4, 2]
-    assert sorted(_events_sent(queue)) == sorted(f"evt-o-{i}" for i in range(11))
+def test_an_event_left_by_a_process_that_stopped_before_counting_is_counted_once_by_the_sweep(services, drain,
+                                                                                              monkeypatch):
+    monkeypatch.setattr(drain, "written", lambda *args: None)  # the process stops between the write and the count
+    event = _turn(services, "Do you ship to Canada?", "turn-outbox-2").recorded.event
+    assert analytics_outbox.sweep(services.store, ["demo"])["counted"] == 0  # too recent: its process may count it
+    assert analytics_outbox.sweep(services.store, ["demo"], older_than=0)["counted"] == 1
+    assert analytics_outbox.sweep(services.store, ["demo"], older_than=0)["counted"] == 0
+    real = PendingDrain(window=3600)
+    real.written(services.store, "demo", event.event_id)  # a late count of the same event finds nothing to do
+    assert real.flush() == 0
+    assert _stats(services, event)["turns"] == 1 and _stats(services, event)["event_ids"] == ["turn-outbox-2"]
 
 
-def test_a_failed_send_fails_every_publisher_it_carried_and_the_next_send_goes_out() -> None:
-    queue, outbox = HeldQueue(), EventOutbox(window=0)
-    queue.fail_next = True
-    with ThreadPoolExecutor(4) as pool:
-        failing = pool.submit(outbox.publish, queue, "analytics", _event(0).model_dump_json())
-        assert queue.entered.wait(10)
-        queue.release.set()
-        with pytest.raises(OSError):
-            failing.result(10)
-        outbox.publish(queue, "analytics", _event(1).model_dump_json())
-    assert _events_sent(queue) == ["evt-o-1"]
+def test_an_event_counted_by_both_the_drain_and_the_sweep_is_counted_once(services, drain):
+    event = _turn(services, "Where is my order?", "turn-outbox-3").recorded.event
+    pending = services.store.get("demo", PENDING, event.event_id)
+    analytics_outbox.count_pending(services.store, "demo", [pending])  # the sweep took it first
+    assert drain.flush() == 0
+    assert _stats(services, event)["turns"] == 1
+
+
+def test_the_turn_is_not_recorded_when_its_event_cannot_be_written_with_it(services, drain):
+    services.store.put("demo", PENDING, "turn-outbox-4", {"event": {}})  # the event's document cannot be created
+    with pytest.raises(BatchError):
+        _turn(services, "What is your return policy?", "turn-outbox-4", conversation="conv-outbox-4")
+    assert services.store.get("demo", "conversations", "conv-outbox-4") is None
+    services.store.delete("demo", PENDING, "turn-outbox-4")
+    state = _turn(services, "What is your return policy?", "turn-outbox-4", conversation="conv-outbox-4")
+    assert services.store.get("demo", PENDING, "turn-outbox-4").body["event"]["event_id"] == state.turn.turn_id
+
+
+def test_a_record_retried_after_its_write_landed_writes_no_second_event(services, drain):
+    state = _turn(services, "What is your return policy?", "turn-outbox-5")
+    assert drain.flush() == 1
+    retried = TurnState.model_validate(state.model_dump(mode="json") | {"recorded": None})
+    recorded = memory.record_turn(retried, services.turn_ports())  # a later time: another minute, maybe
+    assert services.store.get("demo", PENDING, "turn-outbox-5") is None
+    analytics_outbox.count_turn_event(TurnState.model_validate({**retried.model_dump(mode="json"),
+                                                                "recorded": recorded.model_dump(mode="json")}),
+                                      services.turn_ports())
+    assert drain.flush() == 0 and _stats(services, state.recorded.event)["turns"] == 1
+
+
+def test_an_event_that_cannot_be_counted_is_retried_then_dead_lettered(services, monkeypatch, caplog):
+    store = services.store
+    store.batch("demo", [analytics_outbox.pending_operation(_event(1))])
+    store.put("demo", PENDING, "not-an-event", {"event": {"event_id": 1, "note": "leak.me@example.com"}})
+
+    def down(store, events, attempts=30):
+        raise OSError("store unavailable")
+
+    monkeypatch.setattr(analytics, "record_message_events", down)
+    with caplog.at_level(logging.INFO):
+        outcomes = [analytics_outbox.sweep(store, ["demo"], older_than=0)
+                    for _ in range(analytics_outbox.MAX_ATTEMPTS)]
+    assert outcomes[0]["dead"] == 1  # a document that can never be counted, at once
+    assert [o["retried"] for o in outcomes] == [1] * (analytics_outbox.MAX_ATTEMPTS - 1) + [0]
+    assert outcomes[-1]["dead"] == 1 and store.list("demo", PENDING) == []
+    assert sorted(d.id for d in store.list("demo", DEAD)) == ["evt-o-1", "not-an-event"]
+    assert "leak.me" not in caplog.text
+
+
+def test_a_store_without_pending_events_is_swept_without_writes(services):
+    tenant = f"t-{uuid.uuid4().hex[:6]}"
+    assert analytics_outbox.sweep(services.store, [tenant], older_than=0) == {"counted": 0, "retried": 0, "dead": 0}
 
 
 def test_a_message_of_several_events_is_counted_once_each_by_the_consumer(services, functions, caplog) -> None:
@@ -108,24 +147,3 @@ def test_a_message_of_several_events_is_counted_once_each_by_the_consumer(servic
         with caplog.at_level(logging.INFO), pytest.raises(ValueError):
             handler(func.QueueMessage(id="m-bad", body=bad.encode()))
     assert "leak.me" not in caplog.text and "m-bad" in caplog.text
-
-
-class ListQueue:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send(self, queue_name: str, message: str) -> None:
-        self.sent.append(message)
-
-
-def test_a_lone_event_goes_at_once_and_while_turns_publish_a_send_waits_for_company() -> None:
-    queue, outbox = ListQueue(), EventOutbox(max_events=2, window=30)
-    outbox.publish(queue, "analytics", _event(0).model_dump_json())  # a quiet queue: sent at once, alone
-    assert len(queue.sent) == 1
-    with ThreadPoolExecutor(2) as pool:
-        waiting = pool.submit(outbox.publish, queue, "analytics", _event(1).model_dump_json())
-        _waiting(outbox, 1)
-        assert not waiting.done() and len(queue.sent) == 1  # busy queue: held for the next event
-        outbox.publish(queue, "analytics", _event(2).model_dump_json())
-        waiting.result(10)
-    assert [len(events_of_message(m)) for m in queue.sent] == [1, 2]
