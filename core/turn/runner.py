@@ -30,13 +30,15 @@ def run_activity(activity: Activity, payload: dict, ports: TurnPorts) -> dict:
     """The activity's steps on ``payload`` (the turn-state fields it was sent), with the ports the composition root
     built; returns ``{state field: JSON}`` for the fields its steps wrote."""
     state = TurnState.model_validate(payload)
-    if activity.together:
-        return _side_by_side(activity, payload, state, ports)
     written: dict[str, Any] = {}
-    for index, step in enumerate(activity.steps):
-        if index and step.when is not None and not step.when(state):
+    for index, group in enumerate(activity.groups):
+        first = group[0]
+        if index and first.when is not None and not first.when(state):
             continue  # the first step's rule is the activity's: the orchestrator checked it
-        _record(step, _TRACED[step](payload, state, ports), state, ports, written)
+        if len(group) > 1:
+            _side_by_side(group, payload, state, ports, written)
+        else:
+            _record(first, _TRACED[first](payload, state, ports), state, ports, written)
     return written
 
 
@@ -47,11 +49,11 @@ def _record(step: Step, output: Any, state: TurnState, ports: TurnPorts, written
             step.audit(ports.store, ports.settings, state.context.tenant, state.turn, getattr(state, step.writes))
 
 
-def _side_by_side(activity: Activity, payload: dict, state: TurnState, ports: TurnPorts) -> dict:
-    """The steps at the same time (their rule is the activity's, which the orchestrator checked), each on its own
-    copy of the state: all but the last on the step pool, the last on this thread; an error of any is raised once
-    all have finished (the activity is then retried whole)."""
-    due = activity.steps
+def _side_by_side(due: tuple[Step, ...], payload: dict, state: TurnState, ports: TurnPorts,
+                  written: dict[str, Any]) -> None:
+    """Steps under one rule at the same time, each on its own copy of the state: all but the last on the step pool,
+    the last on this thread; an error of any is raised once all have finished (the activity is then retried
+    whole)."""
     copies = [state.model_copy() for _ in due]
     others: list[Future] = [_pool().submit(_TRACED[s], payload, copy, ports)
                             for s, copy in zip(due[:-1], copies[:-1], strict=True)]
@@ -65,12 +67,10 @@ def _side_by_side(activity: Activity, payload: dict, state: TurnState, ports: Tu
     for _, error in outcomes:
         if error is not None:
             raise error
-    written: dict[str, Any] = {}
     for step, copy, (output, _) in zip(due, copies, outcomes, strict=True):
         if step.writes is not None:
             setattr(state, step.writes, getattr(copy, step.writes))
         _record(step, output, state, ports, written)
-    return written
 
 
 _POOL: ThreadPoolExecutor | None = None

@@ -57,16 +57,17 @@ def step(agent: Callable[..., Any], *, reads: set[str], writes: str | None, when
 
 @dataclass(frozen=True)
 class Activity:
-    """One Durable activity: its steps run in one call (one round trip, a span each), in order, or side by side
-    when ``together`` (steps under the activity's rule that read nothing another of them writes, such as two
-    look-ups of the same message)."""
+    """One Durable activity: its steps run in one call (one round trip, a span each), in order; the steps named in
+    ``together`` (consecutive, under one rule, reading nothing another of them writes, such as two look-ups of the
+    same message) run side by side."""
 
     name: str
     steps: tuple[Step, ...]
     when: Rule | None = None
     prepare: Callable[[TurnState], None] | None = None
-    together: bool = False
+    together: tuple[str, ...] = ()
     reads: frozenset[str] = field(init=False)
+    groups: tuple[tuple[Step, ...], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         if self.when is None:
@@ -76,14 +77,23 @@ class Activity:
         for s in self.steps:
             reads |= s.reads - written  # what an earlier step of the activity writes is not sent
             written |= {s.writes} - {None}
-        if self.together:
-            outputs = [s.writes for s in self.steps if s.writes is not None]
-            if len(set(outputs)) != len(outputs) or written & set().union(*(s.reads for s in self.steps)):
-                raise ValueError(f"activity {self.name}: steps run side by side must neither read nor write "
-                                 "what another of them writes")
-            if any(s.when not in (None, self.when) for s in self.steps):
-                raise ValueError(f"activity {self.name}: steps run side by side run under the activity's rule")
         object.__setattr__(self, "reads", frozenset(reads))
+        object.__setattr__(self, "groups", self._grouped())
+
+    def _grouped(self) -> tuple[tuple[Step, ...], ...]:
+        names = [s.name for s in self.steps]
+        if not self.together:
+            return tuple((s,) for s in self.steps)
+        start = names.index(self.together[0]) if self.together[0] in names else -1
+        group = self.steps[start:start + len(self.together)]
+        outputs = [s.writes for s in group if s.writes is not None]
+        if (start < 0 or tuple(s.name for s in group) != self.together or len(set(group)) < 2
+                or len({s.when for s in group}) != 1 or len(set(outputs)) != len(outputs)
+                or set(outputs) & set().union(*(s.reads for s in group))):
+            raise ValueError(f"activity {self.name}: steps run side by side are consecutive, under one rule, and "
+                             "neither read nor write what another of them writes")
+        return (*((s,) for s in self.steps[:start]), group,
+                *((s,) for s in self.steps[start + len(group):]))
 
     @property
     def writes(self) -> tuple[str, ...]:
@@ -141,9 +151,29 @@ RECORD_TURN = step(memory.record_turn, writes="recorded", reads={
 COUNT_TURN_EVENT = step(analytics_outbox.count_turn_event, reads={"turn", "recorded"}, writes=None)
 
 # Activities ----------------------------------------------------------------------------------------------------------
+LOOK_UP_STEPS = (RETRIEVE_KNOWLEDGE, LOOKUP_SHOP_DATA)
+
+
+def looks_up_at_once(state: TurnState) -> bool:
+    """Pure rule: the critic let the message through and no order action comes first (so none has answered it:
+    ``knowledge.needs_lookup`` before the action's step)."""
+    return critic.lets_through(state) and not actions.in_play(state)
+
+
+def looks_up_after_the_action(state: TurnState) -> bool:
+    """Pure rule: the message needs the look-ups after the order-action dialogue's step (which may answer it)."""
+    return knowledge.needs_lookup(state) and actions.in_play(state)
+
+
 # The conversation so far, the input critic, then (only for a message it lets through) the intent agent and the
-# escalation agent's reading of the message: one round trip, and a blocked message never reaches a model.
-UNDERSTAND_MESSAGE = Activity("understand_message", (LOAD_CONTEXT, CHECK_INPUT, CLASSIFY_INTENT, READ_SIGNALS))
+# escalation agent's reading of the message, then, unless an order action comes first, the knowledge search and
+# the shop's data for the message side by side: one round trip, and a blocked message never reaches a model.
+UNDERSTAND_MESSAGE = Activity("understand_message", (
+    LOAD_CONTEXT, CHECK_INPUT, CLASSIFY_INTENT, READ_SIGNALS,
+    *(replace(s, when=looks_up_at_once) for s in LOOK_UP_STEPS)), together=tuple(s.name for s in LOOK_UP_STEPS))
+# The same look-ups after the order-action dialogue's step.
+LOOK_UP = Activity("look_up", tuple(replace(s, when=looks_up_after_the_action) for s in LOOK_UP_STEPS),
+                   together=tuple(s.name for s in LOOK_UP_STEPS))
 # The reply as it is recorded: the shop's notices, then the conversation's record with the turn's analytics event
 # (one atomic write), the API result; the event is counted by this process once the reply is out.
 RECORDING = (APPEND_NOTICES, RECORD_TURN, COUNT_TURN_EVENT)
@@ -156,13 +186,9 @@ RECOMPOSE_AND_REVIEW = Activity("compose_and_review", COMPOSED, when=critic.wort
 # A reply the critic did not approve: the safe fallback, then recorded.
 RECORD = Activity("record_turn", RECORDING, when=memory.not_recorded)
 
-# The knowledge search and the shop's data for the message, side by side in one round trip (both read only the
-# message, its conversation and its intent).
-LOOK_UP = Activity("look_up", (RETRIEVE_KNOWLEDGE, LOOKUP_SHOP_DATA), together=True)
-
 #: Stages run in order; the activities of one stage run at the same time (fan-out). Each stage that runs is one
-#: more replay of the orchestrator: a reply the critic approves at once is out after three activities (understand,
-#: look up, compose and record).
+#: more replay of the orchestrator: a reply the critic approves at once is out after two activities (understand and
+#: look up; compose, review and record).
 Stage = tuple[Activity, ...]
 REPLY: tuple[Stage, ...] = (
     (UNDERSTAND_MESSAGE,),

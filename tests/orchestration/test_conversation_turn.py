@@ -17,7 +17,7 @@ from core.devhost.durable.replay import build_context
 from core.devhost.durable.transport import uninstall_in_process_transport
 from core.models import TurnInput
 
-EXPECTED_STEPS = ["understand_message", "look_up", "compose_and_review"]
+EXPECTED_STEPS = ["understand_message", "compose_and_review"]
 
 
 def turn(message: str, conversation: str = "conv-test-0001", turn_id: str = "turn-0001") -> str:
@@ -58,8 +58,8 @@ async def test_every_agent_step_runs_in_order(services, functions, tmp_path):
     assert scheduled(history) == EXPECTED_STEPS
     output = status["output"]
     assert output["intent"] == "product_info" and "Organic Mango Soap" in output["reply"]
-    # Four episodes: the start, then one after each activity; the last ends the turn with its reply.
-    assert sum(e["EventType"] == 12 for e in history) == 4
+    # Three episodes: the start, then one after each activity; the last ends the turn with its reply.
+    assert sum(e["EventType"] == 12 for e in history) == 3
     assert output["citations"] and status["customStatus"] is None
 
 
@@ -90,8 +90,7 @@ async def test_a_rejected_reply_is_replaced_by_the_fallback_and_then_recorded(se
     monkeypatch.setattr(critic, "review_reply", lambda draft, **_: OutputVerdict(ok=False, reasons=["rude_tone"]))
     status, history, _ = await run(functions, tmp_path, "What is your return policy?")
     assert status["runtimeStatus"] == "Completed", status
-    assert scheduled(history) == ["understand_message", "look_up", "compose_and_review", "fallback_response",
-                                  "record_turn"]
+    assert scheduled(history) == ["understand_message", "compose_and_review", "fallback_response", "record_turn"]
     assert "output:fallback_used" in status["output"]["guardrail"]["reasons"]
 
 

@@ -61,13 +61,14 @@ def test_a_step_declares_everything_its_agent_reads(step):
 @pytest.mark.parametrize("activity", list(steps.ACTIVITIES.values()), ids=lambda a: a.name)
 def test_an_activity_is_sent_what_its_steps_read_and_have_not_written(activity):
     written: set[str] = set()
-    for index, step in enumerate(activity.steps):
-        assert step.reads - written <= activity.reads, step.name
-        if index and step.when is not None and not activity.together:
-            # Checked inside the activity: the rule may only read what the activity has (side by side, the steps'
-            # rule is the activity's, checked by the orchestrator).
-            assert fields_read(step.when) <= activity.reads | written, step.name
-        written |= {step.writes} - {None}
+    for index, group in enumerate(activity.groups):
+        for step in group:
+            assert step.reads - written <= activity.reads, step.name
+        if index and group[0].when is not None:
+            # Checked inside the activity: the rule may only read what the activity has (a group of steps run side
+            # by side has one rule, checked once before them).
+            assert fields_read(group[0].when) <= activity.reads | written, group[0].name
+        written |= {step.writes for step in group} - {None}
     assert activity.reads <= {f for s in activity.steps for f in s.reads}
 
 

@@ -28,7 +28,7 @@ def _activity(search, lookup) -> steps.Activity:
 
     searching = replace(steps.RETRIEVE_KNOWLEDGE, agent=retrieve_knowledge, audit=None)
     looking = replace(steps.LOOKUP_SHOP_DATA, agent=lookup_shop_data, audit=None)
-    activity = steps.Activity("look_up_test", (searching, looking), together=True)
+    activity = steps.Activity("look_up_test", (searching, looking), together=(searching.name, looking.name))
     runner._TRACED.update({s: runner._traced(s) for s in activity.steps})
     return activity
 
@@ -47,8 +47,8 @@ def test_the_look_up_runs_its_two_steps_at_the_same_time_and_returns_both():
     activity = _activity(search, lookup)
     written = runner.run_activity(activity, activity.payload(_state()), ports=None)
     assert written["citations"] == [] and written["facts"]["order_lookup"] == "found"
-    assert steps.LOOK_UP.together and [s.name for s in steps.LOOK_UP.steps] == ["retrieve_knowledge",
-                                                                                  "lookup_shop_data"]
+    for declared in (steps.UNDERSTAND_MESSAGE, steps.LOOK_UP):  # the turn's look-ups are such a group
+        assert [s.name for s in declared.groups[-1]] == ["retrieve_knowledge", "lookup_shop_data"]
 
 
 def test_an_error_of_one_step_is_raised_after_the_other_finished():
@@ -68,8 +68,9 @@ def test_an_error_of_one_step_is_raised_after_the_other_finished():
     assert finished.is_set()
 
 
-def test_steps_that_read_what_another_writes_or_have_their_own_rule_cannot_run_side_by_side():
+@pytest.mark.parametrize("pair", [(steps.RETRIEVE_KNOWLEDGE, steps.LOOKUP_CITED_PRODUCTS),  # reads the other's
+                                  (steps.RETRIEVE_KNOWLEDGE, steps.READ_SIGNALS)],  # another rule
+                         ids=["reads-the-others-output", "own-rule"])
+def test_steps_that_read_what_another_writes_or_have_their_own_rule_cannot_run_side_by_side(pair):
     with pytest.raises(ValueError, match="side by side"):
-        steps.Activity("bad", (steps.RETRIEVE_KNOWLEDGE, steps.LOOKUP_CITED_PRODUCTS), together=True)
-    with pytest.raises(ValueError, match="side by side"):
-        steps.Activity("bad", (steps.RETRIEVE_KNOWLEDGE, steps.READ_SIGNALS), together=True)
+        steps.Activity("bad", pair, together=tuple(s.name for s in pair))
