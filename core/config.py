@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     DOCUMENT_STORE: StoreKind = Field(default=StoreKind.SQLITE, description="Document store adapter.")
     EVENT_QUEUE: QueueKind = Field(default=QueueKind.STORAGE, description="Queue adapter for analytics events.")
     ANALYTICS_QUEUE_NAME: str = Field(
-        default="analytics-events", description="Queue the chat turn publishes analytics events to."
+        default="analytics-events", description="Queue of analytics turn events from other producers (a chat turn's "
+        "event is stored with its record and counted by the app)."
     )
     ESCALATION_QUEUE_NAME: str = Field(
         default="escalations", description="Queue of new escalations; each starts a human hand-off orchestration."
