@@ -41,10 +41,10 @@ async def turn_hub(functions, db_path, clock=None):
         store.close()
 
 
-async def run(functions, tmp_path, message: str, instance: str = "t1", **kwargs):
+async def run(functions, tmp_path, message: str, instance: str = "t1", wait: float = 10.0, **kwargs):
     async with turn_hub(functions, tmp_path / "turns.sqlite") as (engine, store, _):
         await engine.start_new("conversation_turn", instance, turn(message, **kwargs))
-        status = await engine.wait_for(instance)
+        status = await engine.wait_for(instance, wait)
         return status, store.get_history(instance), engine
 
 
@@ -61,6 +61,19 @@ async def test_every_agent_step_runs_in_order(services, functions, tmp_path):
     # Three episodes: the start, then one after each activity; the last ends the turn with its reply.
     assert sum(e["EventType"] == 12 for e in history) == 3
     assert output["citations"] and status["customStatus"] is None
+
+
+async def test_after_an_order_actions_step_the_look_ups_are_an_activity_of_their_own(services, functions, tmp_path):
+    """A question while an order action is under way: the dialogue's step runs first, then (it did not answer the
+    turn) the knowledge search and the shop data, as the look_up activity."""
+    conversation = "conv-action-0001"
+    await run(functions, tmp_path, "Please cancel order 1039, my email is valentina.ramirez@example.com",
+              instance="a1", wait=120, conversation=conversation, turn_id="turn-action-1")
+    status, history, _ = await run(functions, tmp_path, "Do you ship to the United States?", instance="a2", wait=120,
+                                   conversation=conversation, turn_id="turn-action-2")
+    assert status["runtimeStatus"] == "Completed", status
+    assert scheduled(history) == ["understand_message", "take_action", "look_up", "compose_and_review"]
+    assert status["output"]["citations"]
 
 
 async def test_escalation_step_runs_only_when_needed(services, functions, tmp_path):
