@@ -1,7 +1,7 @@
-"""Critic / supervisor agent: screens the customer's message before the other agents see it (``check_input``: fixed
-patterns from core/agents/data/critic.json, then the learned screen of core.agents.critic_model) and reviews the
-draft reply before the customer does (``check_output``); it also decides what a rejected draft gets (one retry with
-its reasons on a model, then the safe fallback)."""
+"""Critic / supervisor agent: screens the customer's message before the other agents see it (``check_input``: its
+size, then the learned screen of core.agents.critic_model; the abuse lexicon of core/agents/data/critic.json records
+abuse without blocking) and reviews the draft reply before the customer does (``check_output``); it also decides
+what a rejected draft gets (one retry with its reasons on a model, then the safe fallback)."""
 
 from __future__ import annotations
 
@@ -17,22 +17,7 @@ from core.text import fold
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
-_DATA_FILE = lexicon.load("critic")  # the fixed patterns, over the folded text unless noted
-_INJECTION: list[str] = _DATA_FILE["injection"]["patterns"]
-_OTHERS: dict[str, str] = {lang: _DATA_FILE["others"][lang] for lang in ("en", "fr", "es")}
-_DATA: dict[str, str] = {lang: _DATA_FILE["data"][lang] for lang in ("en", "fr", "es")}
-_DATA_PLURAL_EN: str = _DATA_FILE["data_plural_en"]["pattern"]
-_DATA_EXTRACTION = [
-    # "the home addresses of all your other customers", "les courriels des autres clients", "pedidos de otros..."
-    rf"\b(?:{_DATA['en']}) (?:of|belonging to) (?:the )?(?:{_OTHERS['en']})\b",
-    rf"\b(?:{_DATA['fr']}) (?:de |des |du |d')(?:{_OTHERS['fr']})\b",
-    rf"\b(?:{_DATA['es']}) (?:de|del) (?:{_OTHERS['es']})\b",
-    # "someone else's order", "all customers' emails"; without a possessive only plural nouns
-    rf"\b(?:{_OTHERS['en']})(?:'s|') (?:{_DATA['en']})\b",
-    rf"\b(?:{_OTHERS['en']}) (?:{_DATA_PLURAL_EN})\b",
-    *_DATA_FILE["customer_lists"]["patterns"],
-]
-_DESTINATION = re.compile(_DATA_FILE["destination"]["pattern"])
+_DATA_FILE = lexicon.load("critic")  # the abuse lexicon, over the folded text
 _INSULTS: dict[str, str] = {lang: _DATA_FILE["insults"][lang] for lang in ("en", "fr", "es")}
 _FR_CON: str = _DATA_FILE["insult_fr_con"]["pattern"]
 _ABUSE = re.compile(rf"\b(?:{'|'.join(_INSULTS.values())}|{_FR_CON})\b|\bcoño\b")  # coño folds to cono (cone)
@@ -40,21 +25,6 @@ _ABUSE = re.compile(rf"\b(?:{'|'.join(_INSULTS.values())}|{_FR_CON})\b|\bcoño\b
 
 def _norm(text: str) -> str:
     return fold(text).replace("’", "'")
-
-
-def _any(patterns: list[str], text: str) -> bool:
-    return any(re.search(p, text, re.I) for p in patterns)
-
-
-_STATUS_AFTER = re.compile(_DATA_FILE["status_after"]["pattern"])
-
-
-def _data_extraction(text: str) -> bool:
-    for pattern in _DATA_EXTRACTION:
-        for match in re.finditer(pattern, text):
-            if not _DESTINATION.search(text[:match.start()]) and not _STATUS_AFTER.search(text[match.end():]):
-                return True
-    return False
 
 
 def is_abusive(text: str) -> bool:
@@ -89,11 +59,6 @@ def screen_message(message: str, *, locale_language: Language | None, fallback_l
     reasons: list[str] = []
     if len(message.encode("utf-8")) > max_bytes:
         reasons.append("oversize")
-    folded = _norm(message)
-    if _any(_INJECTION, message) or _any(_INJECTION, folded):
-        reasons.append("prompt_injection")
-    if _data_extraction(folded):
-        reasons.append("data_extraction")
     learned = None if details_only(message) else critic_model.screen(message)
     if learned and learned not in reasons:
         reasons.append(learned)

@@ -3,24 +3,18 @@
 
 The guardrail data (knowledge/guardrails) comes from independent authors (``w1-*``, ``w2-*``, ``w3-*``) and the
 project's own messages (``lead-*``, always trained on: ordinary look-alikes, and strangers posing as a courier, a
-relative or the police to get a customer's address or phone). Each author's set is scored by a
-screen trained without it (the other authors' sets, the look-alikes and the ordinary intent utterances), with the fixed
-rules, the learned screen, and both as the critic runs them. Printed per language: attacks blocked and ordinary
-messages (look-alikes included) wrongly blocked.
+relative or the police to get a customer's address or phone; short blunt attacks and their ordinary look-alikes).
+Each author's set is scored by a screen trained without it (the other authors' sets, the project's messages and the
+ordinary intent utterances), as the critic runs it. Printed per language: attacks blocked and ordinary messages
+(look-alikes included) wrongly blocked.
 """
 
 from __future__ import annotations
 
-from core.agents import critic, critic_model
+from core.agents import critic_model
 
 AUTHORS = ("w1", "w2", "w3")
 LANGUAGES = ("en", "fr-CA", "es")
-
-
-def _rules(text: str) -> bool:
-    folded = critic._norm(text)
-    return bool(critic._any(critic._INJECTION, text) or critic._any(critic._INJECTION, folded)
-                or critic._data_extraction(folded))
 
 
 def report(name: str, rows: list[dict], predicted: list[bool]) -> list[str]:
@@ -44,11 +38,8 @@ def main() -> int:
         trained_on += critic_model.load_rows(pattern="lead-*.jsonl")
         model = critic_model.train(*critic_model.training_set(trained_on))
         learned = [critic_model.screen(r["text"], model) is not None for r in test]
-        rules = [_rules(r["text"]) for r in test]
         print(f"held-out author {held_out} ({len(test)} messages; screen trained without them)")
-        for line in (report("rules only", test, rules) + report("learned screen", test, learned)
-                     + report("rules + learned screen (as run)", test, [a or b for a, b in
-                                                                         zip(rules, learned, strict=True)])):
+        for line in report("learned screen", test, learned):
             print(line)
     return 0
 
