@@ -117,7 +117,8 @@ def polarity_lead(ranker: Ranker, message: str, quotes: Sequence[tuple[str, str]
         if not ranked:
             continue
         clause, source = pieces[ranked[0].source]
-        if not negative(clause, source):
+        # the clause must name something the question names: a "no" about another subject would mislead
+        if not shared[ranked[0].source] or not negative(clause, source):
             continue
         negated = negate(question, language)
         if negated:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from core import lexicon
 from core.agents import knowledge, memory, question_type
 from core.agents.answer_polarity import polarity_lead
+from core.agents.quote_figures import figures_gloss
 from core.agents.record_dates import dates_gloss
 from core.agents.variants import asked_variants
 from core.events import operations, waitlist
@@ -730,8 +731,11 @@ def _kb_answers(message: str, citations: list[Citation], documents: dict[str, st
 def _kb_reply(key: str, quote_key: str, language: Language, source: str | None, **values: str) -> str:
     """The answer in the reply's language; a passage in another language is a delimited quotation."""
     if source and source != language and source in _SOURCE_LANGUAGE[language]:
+        # its delays and dates follow, written the customer's way ("(3 jours ouvrables; 5 à 10 jours ouvrables)")
+        figures = figures_gloss(values["text"], source, language)
         values["text"] = _quoted(values["text"])
-        return REPLIES.render(quote_key, language, source=_SOURCE_LANGUAGE[language][source], **values)
+        quote = REPLIES.render(quote_key, language, source=_SOURCE_LANGUAGE[language][source], **values)
+        return f"{quote} ({figures})" if figures else quote
     return REPLIES.render(key, language, **values)
 
 

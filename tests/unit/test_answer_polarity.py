@@ -96,3 +96,8 @@ def test_a_page_in_the_customer_s_language_answers_alone():
     reply = _reply("do you accept Klarna or Afterpay?", "en", "en")
     assert not reply.startswith("No,")
     assert "We don't accept Klarna" in reply
+
+
+def test_a_negative_clause_about_another_subject_gives_no_no():
+    quotes = [("Gift cards can't be returned or refunded.", "en")]
+    assert polarity_lead(RANKER, "aceptan PayPal?", quotes, "es") == ""
