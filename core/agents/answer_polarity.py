@@ -24,6 +24,7 @@ _WORDS = {key: {lang: frozenset(fold(w) for w in words) for lang, words in _DATA
 _ASKING_ACCENTED = {lang: frozenset(words) for lang, words in _DATA["asking_accented"].items() if lang != "note"}
 _FIRST_PERSON_FR = {k: v for k, v in _DATA["first_person_fr"].items() if k != "note"}
 _POSSESSIVE_FR = {k: v for k, v in _DATA["possessive_fr"].items() if k != "note"}
+_NONE_ES = {k: v for k, v in _DATA["none_es"].items() if k != "note"}
 _LEAD = {k: v for k, v in _DATA["lead"].items() if k != "note"}
 _BREAKS = {lang: words for lang, words in _DATA["clause_breaks"].items() if lang != "note"}
 
@@ -167,18 +168,25 @@ def _negate_es(clause: str) -> str | None:
     if start >= len(words):
         return None
     verb = fold(words[start])
-    if not re.fullmatch(r"[a-zñ]+(?:an|en|a|e|ay)", verb):
-        return None
-    # asked of the shop ("ustedes"): answered with "nosotros"; a verb in -en only when its stem changes (pueden ->
-    # podemos, tienen -> tenemos), the -er verbs a shop is asked about, since -ir verbs take -imos
+    # asked of the shop ("ustedes"): answered with "nosotros". A word in -an is a verb; one in -en only when its
+    # stem changes (pueden -> podemos, tienen -> tenemos: -er verbs, since -ir verbs take -imos), as "origen" or
+    # "imagen" are nouns; "hay" stays. Any other first word may be a noun ("transferencia spei?"): no sentence.
     changed = re.search(r"(?:ue|ie)[^aeiou]*$", verb[:-2])
+    if verb == "hay":
+        return _none_es(f"no {' '.join(words)}")
     if len(verb) > 3 and (verb.endswith("an") or verb.endswith("en") and changed):
         stem = re.sub(r"ue([^aeiou]*)$", r"o\1", verb[:-2])
         stem = re.sub(r"ie([^aeiou]*)$", r"e\1", stem)
         words[start] = stem + ("amos" if verb.endswith("an") else "emos")
         if start == 1 and fold(words[0]) == "me":
             words[0] = "le"
-    return f"no {' '.join(words)}"
+        return _none_es(f"no {' '.join(words)}")
+    return None
+
+
+def _none_es(text: str) -> str:
+    """After "no", "algún", "alguna", "algo" become "ningún", "ninguna", "nada"."""
+    return re.sub(r"\b\w+\b", lambda m: _NONE_ES.get(m.group(0).lower(), m.group(0)), text)
 
 
 def _elided(word: str) -> str:

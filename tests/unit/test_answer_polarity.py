@@ -29,6 +29,7 @@ We don't accept Klarna, Afterpay or other instalment plans.
      "las tarjetas de regalo no tienen fecha de vencimiento"),
     ("es", "me pueden devolver el dinero", "no le podemos devolver el dinero"),
     ("es", "tienen envío gratis", "no tenemos envío gratis"),
+    ("es", "hay algún cargo extra", "no hay ningún cargo extra"),
     ("fr", "Est-ce que les cartes-cadeaux expirent", "les cartes-cadeaux n'expirent pas"),
     ("fr", "Vous livrez-tu au Québec", "nous ne livrons pas au Québec"),
     ("fr", "Vendez-vous des cartes-cadeaux", "nous ne vendons pas de cartes-cadeaux"),
@@ -44,6 +45,8 @@ def test_a_yes_no_question_is_negated_in_its_own_language(language, clause, answ
     ("es", "el envío es gratis"),  # a singular subject: its verb is not found, no sentence is made up
     ("fr", "le colis arrive demain"),
     ("es", "algo asi"),
+    ("es", "transferencia spei"),  # a noun first: no verb to negate
+    ("es", "origen del merino"),
 ])
 def test_a_clause_whose_verb_is_not_found_is_not_negated(language, clause):
     assert negate(clause, language) is None
