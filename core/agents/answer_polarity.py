@@ -48,24 +48,23 @@ Ranker = Callable[[str, list[tuple[str, float]], Callable[[Unit, int], float]], 
 
 
 def yes_no_clauses(message: str, language: str) -> list[str]:
-    """The message's questions that a yes or a no answers: each clause before a question mark (from the last
-    comma), without a question word of ``language``."""
+    """The message's questions that a yes or a no answers and that the desk can negate: each clause before a
+    question mark (from the last comma), without a question word of ``language``."""
     return [clause for clause, _ in yes_no_questions(message, language)]
 
 
 def yes_no_questions(message: str, language: str) -> list[tuple[str, str]]:
     """``yes_no_clauses`` with, for each, the words that follow it up to the next question ("se puede pagar en
     cuotas? tipo afterpay o klarna."): what it asks about."""
-    matches = list(_QUESTION.finditer(message))
-    found = []
-    for i, match in enumerate(matches):
+    kept = []
+    for match in _QUESTION.finditer(message):
         clause = _OPENING.sub("", re.split(r"[,;:]", match.group(1))[-1].strip())
         words = tokens(clause)
-        if len(words) < MIN_CLAUSE_WORDS or _asks_open(clause, words, language):
-            continue
-        end = matches[i + 1].start(1) if i + 1 < len(matches) else len(message)
-        found.append((clause, f"{clause}?{message[match.end():end]}".strip()))
-    return found
+        if len(words) >= MIN_CLAUSE_WORDS and not _asks_open(clause, words, language) and negate(clause, language):
+            kept.append((clause, match))
+    # each question reads on up to the next one kept ("aceptan pago en cuotas? klarna, afterpay, algo asi?")
+    return [(clause, f"{clause}?{message[match.end():kept[i + 1][1].start(1) if i + 1 < len(kept) else None]}".strip())
+            for i, (clause, match) in enumerate(kept)]
 
 
 def _asks_open(clause: str, words: list[str], language: str) -> bool:
