@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 from core import lexicon
 from core.agents import knowledge, memory, question_type
+from core.agents.answer_polarity import polarity_lead
+from core.agents.quote_figures import figures_gloss
 from core.agents.record_dates import dates_gloss
 from core.agents.variants import asked_variants
 from core.events import operations, waitlist
@@ -716,15 +718,24 @@ def _kb_answers(message: str, citations: list[Citation], documents: dict[str, st
             else:
                 answers.append((citation, _language_of(citation, text), quote_units(units)))
     used.extend(page for page, _, _ in answers)
-    return [_kb_reply("kb_answer", "kb_quote", language, source, title=page.title, text=quote)
-            for page, source, quote in answers]
+    replies = [_kb_reply("kb_answer", "kb_quote", language, source, title=page.title, text=quote)
+               for page, source, quote in answers]
+    # A quotation in another language is led by the yes or no of the question in the customer's words ("No, no
+    # aceptamos pago en cuotas."), when the clause of the quotation that answers it is negative.
+    quoted = [(quote, source) for _, source, quote in answers
+              if source and source != language and source in _SOURCE_LANGUAGE[language]]
+    lead = polarity_lead(ranker, message, quoted, language) if ranker and quoted else ""
+    return [lead, *replies] if lead else replies
 
 
 def _kb_reply(key: str, quote_key: str, language: Language, source: str | None, **values: str) -> str:
     """The answer in the reply's language; a passage in another language is a delimited quotation."""
     if source and source != language and source in _SOURCE_LANGUAGE[language]:
+        # its delays and dates follow, written the customer's way ("(3 jours ouvrables; 5 à 10 jours ouvrables)")
+        figures = figures_gloss(values["text"], source, language)
         values["text"] = _quoted(values["text"])
-        return REPLIES.render(quote_key, language, source=_SOURCE_LANGUAGE[language][source], **values)
+        quote = REPLIES.render(quote_key, language, source=_SOURCE_LANGUAGE[language][source], **values)
+        return f"{quote} ({figures})" if figures else quote
     return REPLIES.render(key, language, **values)
 
 
