@@ -520,3 +520,43 @@ def test_a_question_about_one_day_quotes_the_whole_timetable():
     picked = response.unit_answer(ranker, _sources(HOURS), "Are you open Saturday for pickup?")
     assert picked is not None
     assert "Saturday: 10:00 am - 2:00 pm" in picked[1] and "Sunday, Monday and Tuesday: closed" in picked[1]
+
+
+def test_a_unit_is_about_its_own_question_or_else_its_title_and_heading():
+    units = {u.text: u for u in split_units(FAQ)}
+    assert units["Does the glaze contain lead? No, the glaze is lead-free and food-safe."].subject == \
+        "Does the glaze contain lead?"
+    assert units["Do you have a physical store? Yes, at 2150 Beaubien Street East."].subject == \
+        "Do you have a physical store?"
+    assert units["Gift cards"].subject == "FAQ — What we can't take back"
+    rows = [u for u in split_units(SHIPPING) if u.kind == "row"]
+    assert rows[0].subject == "Shipping & delivery — Rates"
+    assert split_units("We ship only to Canada.")[0].subject == ""  # no title, no heading: nothing to add
+
+
+GIFT_CARD_PAGE = """# Gift cards
+
+They stay valid for twelve months after purchase, and we email the code at once.
+"""
+
+REGISTRY_PAGE = """# Baby registry
+
+Friends can add gift cards to your registry list, and cards arrive with the registry gifts.
+"""
+
+
+def test_the_page_whose_title_names_the_questions_subject_answers_it(monkeypatch):
+    """The registry sentence shares more of the question's words; the gift card page is about what is asked."""
+    embedder = WordEmbedder()
+    question = "do your gift cards expire?"
+    query = embedder.embed_queries([question])[0]
+    vectors = UnitVectors()
+    best = {name: float(vectors.relevance(embedder, text, query)[1].max())
+            for name, text in (("gift cards", GIFT_CARD_PAGE), ("registry", REGISTRY_PAGE))}
+    assert best["gift cards"] > best["registry"]
+    assert rank_units(embedder, question, [(REGISTRY_PAGE, 0.0), (GIFT_CARD_PAGE, 0.0)])[0].source == 1
+
+    monkeypatch.setattr(answer_units, "SUBJECT_WEIGHT", 0.0)
+    plain = {name: float(vectors.relevance(embedder, text, query)[1].max())
+             for name, text in (("gift cards", GIFT_CARD_PAGE), ("registry", REGISTRY_PAGE))}
+    assert plain["registry"] > plain["gift cards"]  # the words alone pick the registry
