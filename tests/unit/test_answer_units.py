@@ -284,11 +284,13 @@ def test_an_import_embeds_the_answering_units_so_a_first_question_embeds_none():
         "# Returns\n\nYou have 30 days to return an item.\n\n"
         "| Item | Window |\n|---|---|\n| Shoes | 30 days |\n| Sale items | final sale |\n"))
     embedder = Counting()
-    assert embed_answer_units([page], embedder) == len(split_units(page.content)) > 2
-    assert sorted(embedder.embedded) == sorted(u.context for u in split_units(page.content))
+    units = split_units(page.content)
+    texts = {u.context for u in units} | {u.subject for u in units}
+    assert embed_answer_units([page], embedder) == len(texts) > 3
+    assert sorted(embedder.embedded) == sorted(texts)
     embedder.embedded.clear()
-    units, vectors = UNIT_VECTORS.get(embedder, page.content)  # the first customer question on that page
-    assert embedder.embedded == [] and len(units) == len(vectors)
+    units, relevance = UNIT_VECTORS.relevance(embedder, page.content, np.ones(3, dtype=np.float32))
+    assert embedder.embedded == [] and len(units) == len(relevance)  # the first customer question on that page
 
 
 def test_an_import_embeds_the_units_of_every_passage_a_search_can_cite(tmp_path):
@@ -560,3 +562,19 @@ def test_the_page_whose_title_names_the_questions_subject_answers_it(monkeypatch
     plain = {name: float(vectors.relevance(embedder, text, query)[1].max())
              for name, text in (("gift cards", GIFT_CARD_PAGE), ("registry", REGISTRY_PAGE))}
     assert plain["registry"] > plain["gift cards"]  # the words alone pick the registry
+
+
+def test_the_retrieved_pages_are_ordered_by_what_their_best_unit_is_about(monkeypatch):
+    from types import SimpleNamespace
+
+    from core.agents import knowledge
+
+    texts = {"registry": REGISTRY_PAGE, "gift-cards": GIFT_CARD_PAGE}
+    monkeypatch.setattr(knowledge, "cited_documents", lambda store, tenant, citations, limit: texts)
+    ports = SimpleNamespace(store=None, knowledge=SimpleNamespace(embedder=WordEmbedder()))
+    citations = [Citation(doc_id=doc_id, title=doc_id, score=0.6, passage=text) for doc_id, text in texts.items()]
+    ranked = knowledge.rerank_by_units(ports, "t1", "do your gift cards expire?", citations)
+    assert [c.doc_id for c in ranked] == ["gift-cards", "registry"]
+    monkeypatch.setattr(answer_units, "SUBJECT_WEIGHT", 0.0)
+    ranked = knowledge.rerank_by_units(ports, "t1", "do your gift cards expire?", citations)
+    assert [c.doc_id for c in ranked] == ["registry", "gift-cards"]
