@@ -299,8 +299,9 @@ def rerank_by_units(ports: TurnPorts, tenant_id: str, query: str, citations: lis
         query_vector = subject_vector(embedder, query_vector, subject)
     best: dict[str, float] = {}
     for citation in citations:
-        units, vectors = UNIT_VECTORS.get(embedder, texts.get(citation.doc_id) or citation.passage)
-        best[citation.doc_id] = float((vectors @ query_vector).max()) if units else 0.0
+        units, relevance = UNIT_VECTORS.relevance(embedder, texts.get(citation.doc_id) or citation.passage,
+                                                  query_vector)
+        best[citation.doc_id] = float(relevance.max()) if units else 0.0
     return sorted(citations, key=lambda c: -(c.score + UNIT_RERANK_WEIGHT * best[c.doc_id]))
 
 

@@ -41,6 +41,8 @@ _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2}|\s?[ap]\.?\s?m\b\.?|\s?h(?:\s?\d{2})?\b
 # "closed (roasting day)"): a longer label or value says more than that.
 _SCHEDULE_LABEL_WORDS = 6
 _SCHEDULE_VALUE_WORDS = 8
+#: How much what a unit is about (its question, or its page title and heading) counts against what it says (1.0).
+SUBJECT_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,15 @@ class Unit:
     kind: str  # "sentence", "item" (a list item), "row" (a table row) or "qa" (a FAQ question with its answer)
     heading: str = ""
     cells: tuple[str, ...] = ()  # a table row's cells
+    label: str = ""  # what the unit answers, when it says so: a FAQ pair's question, a run-in question or label
+
+    @property
+    def subject(self) -> str:
+        """What the unit is about, in few words: its question when it has one, else its page title and heading."""
+        if self.label:
+            return self.label
+        tail = f": {self.text}"
+        return self.context[:-len(tail)] if self.context.endswith(tail) else ""
 
 
 def _clean(text: str) -> str:
@@ -117,18 +128,19 @@ def split_units(content: str) -> list[Unit]:
     title, heading, section = "", "", 0
     carry = ""  # a short line waiting for the sentence that completes it
 
-    def add(text: str, kind: str, cells: tuple[str, ...] = ()) -> None:
+    def add(text: str, kind: str, cells: tuple[str, ...] = (), label: str = "") -> None:
         nonlocal carry
         text = _clean(text)
         if not text or _METADATA.match(text):
             return
         if carry:
+            label = label or (carry if carry.endswith("?") else "")
             text, carry = f"{carry} {text}", ""
         elif kind == "sentence" and len(text.split()) < _MIN_WORDS and not any(c.isdigit() for c in text):
             carry = text
             return
         units.append(Unit(text=text, context=_context(title, heading, text), section=section,
-                          position=len(units), kind=kind, heading=heading, cells=cells))
+                          position=len(units), kind=kind, heading=heading, cells=cells, label=label))
 
     for paragraph in re.split(r"\n\s*\n", content):
         lines = _joined_lines([line.strip() for line in paragraph.strip().splitlines() if line.strip()])
@@ -169,7 +181,7 @@ def split_units(content: str) -> list[Unit]:
             text = _clean(_BULLET.sub("", line))
             if question is not None:
                 # The answer under a FAQ question: one unit, quoted whole.
-                add(f"{question} {text}", "qa")
+                add(f"{question} {text}", "qa", label=question)
                 question = None
                 continue
             if text.endswith("?") and line is lines[0] and len(lines) > 1 and not _BULLET.match(line):
@@ -270,6 +282,28 @@ class UnitVectors:
         units = self.units(content)
         return units, self.rows(embedder, [u.context for u in units])
 
+    def relevance(self, embedder: Embedder, content: str, query: np.ndarray) -> tuple[list[Unit], np.ndarray]:
+        """The document's units and how well each answers the question (``query``, a query vector): the similarity
+        of what the embedder reads of it, plus ``SUBJECT_WEIGHT`` times that of its subject (``Unit.subject``)
+        alone. A unit under a title or heading that names what is asked ("Gift cards" for "do gift cards
+        expire?"), or a FAQ pair whose own question is the customer's, ranks above a sentence that only shares
+        the question's wording; a long sentence's vector says little of the subject it is about."""
+        units, vectors = self.get(embedder, content)
+        if not units:
+            return units, np.empty(0, dtype=np.float32)
+        return units, self.weighed(embedder, units, vectors @ query, query)
+
+    def weighed(self, embedder: Embedder, units: list[Unit], similarities: np.ndarray, query: np.ndarray
+                ) -> np.ndarray:
+        """The units' similarities to the question with their subjects' added (``relevance``); a unit with no
+        subject of its own (a passage without title or heading) counts its own similarity again."""
+        subjects = [u.subject for u in units]
+        named = [s for s in dict.fromkeys(subjects) if s]
+        about = dict(zip(named, self.rows(embedder, named) @ query, strict=True)) if named else {}
+        subject = np.array([about.get(s, own) for s, own in zip(subjects, similarities, strict=True)],
+                           dtype=np.float32)
+        return similarities + SUBJECT_WEIGHT * subject
+
 
 UNIT_VECTORS = UnitVectors()
 
@@ -319,9 +353,10 @@ class ReplyRanker:
             if not units:
                 continue
             similarities = vectors @ query
-            for unit, similarity in zip(units, similarities, strict=True):
+            relevance = UNIT_VECTORS.weighed(self.embedder, units, similarities, query)
+            for unit, similarity, relevant in zip(units, similarities, relevance, strict=True):
                 bonus = self._lexical(lexical, unit, index) if lexical else 0.0
-                ranked.append(Ranked(float(similarity) + prior + bonus, float(similarity), index, unit))
+                ranked.append(Ranked(float(relevant) + prior + bonus, float(similarity), index, unit))
         ranked.sort(key=lambda r: (-r.score, r.source, r.unit.position))
         return ranked
 

@@ -102,8 +102,9 @@ def index_imported_tenant(tenant_id: str, folder: Path, knowledge: KnowledgeSear
 def answer_unit_contexts(doc: KnowledgeDocument) -> set[str]:
     """What the embedder reads of each answering unit a reply may quote from this document: the units of the whole
     page (the best cited pages are read whole) and of each passage a search can cite (the others are quoted from
-    their passage)."""
-    return {u.context for text in (doc.content, *cited_passages(doc)) for u in split_units(text)}
+    their passage), and what each unit is about (its subject, which ranking weighs too)."""
+    units = [u for text in (doc.content, *cited_passages(doc)) for u in split_units(text)]
+    return {u.context for u in units} | {u.subject for u in units if u.subject}
 
 
 def embed_answer_units(documents: list[KnowledgeDocument], embedder) -> int:

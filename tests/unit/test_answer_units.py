@@ -284,11 +284,13 @@ def test_an_import_embeds_the_answering_units_so_a_first_question_embeds_none():
         "# Returns\n\nYou have 30 days to return an item.\n\n"
         "| Item | Window |\n|---|---|\n| Shoes | 30 days |\n| Sale items | final sale |\n"))
     embedder = Counting()
-    assert embed_answer_units([page], embedder) == len(split_units(page.content)) > 2
-    assert sorted(embedder.embedded) == sorted(u.context for u in split_units(page.content))
+    units = split_units(page.content)
+    texts = {u.context for u in units} | {u.subject for u in units}
+    assert embed_answer_units([page], embedder) == len(texts) > 3
+    assert sorted(embedder.embedded) == sorted(texts)
     embedder.embedded.clear()
-    units, vectors = UNIT_VECTORS.get(embedder, page.content)  # the first customer question on that page
-    assert embedder.embedded == [] and len(units) == len(vectors)
+    units, relevance = UNIT_VECTORS.relevance(embedder, page.content, np.ones(3, dtype=np.float32))
+    assert embedder.embedded == [] and len(units) == len(relevance)  # the first customer question on that page
 
 
 def test_an_import_embeds_the_units_of_every_passage_a_search_can_cite(tmp_path):
@@ -520,3 +522,59 @@ def test_a_question_about_one_day_quotes_the_whole_timetable():
     picked = response.unit_answer(ranker, _sources(HOURS), "Are you open Saturday for pickup?")
     assert picked is not None
     assert "Saturday: 10:00 am - 2:00 pm" in picked[1] and "Sunday, Monday and Tuesday: closed" in picked[1]
+
+
+def test_a_unit_is_about_its_own_question_or_else_its_title_and_heading():
+    units = {u.text: u for u in split_units(FAQ)}
+    assert units["Does the glaze contain lead? No, the glaze is lead-free and food-safe."].subject == \
+        "Does the glaze contain lead?"
+    assert units["Do you have a physical store? Yes, at 2150 Beaubien Street East."].subject == \
+        "Do you have a physical store?"
+    assert units["Gift cards"].subject == "FAQ — What we can't take back"
+    rows = [u for u in split_units(SHIPPING) if u.kind == "row"]
+    assert rows[0].subject == "Shipping & delivery — Rates"
+    assert split_units("We ship only to Canada.")[0].subject == ""  # no title, no heading: nothing to add
+
+
+GIFT_CARD_PAGE = """# Gift cards
+
+They stay valid for twelve months after purchase, and we email the code at once.
+"""
+
+REGISTRY_PAGE = """# Baby registry
+
+Friends can add gift cards to your registry list, and cards arrive with the registry gifts.
+"""
+
+
+def test_the_page_whose_title_names_the_questions_subject_answers_it(monkeypatch):
+    """The registry sentence shares more of the question's words; the gift card page is about what is asked."""
+    embedder = WordEmbedder()
+    question = "do your gift cards expire?"
+    query = embedder.embed_queries([question])[0]
+    vectors = UnitVectors()
+    best = {name: float(vectors.relevance(embedder, text, query)[1].max())
+            for name, text in (("gift cards", GIFT_CARD_PAGE), ("registry", REGISTRY_PAGE))}
+    assert best["gift cards"] > best["registry"]
+    assert rank_units(embedder, question, [(REGISTRY_PAGE, 0.0), (GIFT_CARD_PAGE, 0.0)])[0].source == 1
+
+    monkeypatch.setattr(answer_units, "SUBJECT_WEIGHT", 0.0)
+    plain = {name: float(vectors.relevance(embedder, text, query)[1].max())
+             for name, text in (("gift cards", GIFT_CARD_PAGE), ("registry", REGISTRY_PAGE))}
+    assert plain["registry"] > plain["gift cards"]  # the words alone pick the registry
+
+
+def test_the_retrieved_pages_are_ordered_by_what_their_best_unit_is_about(monkeypatch):
+    from types import SimpleNamespace
+
+    from core.agents import knowledge
+
+    texts = {"registry": REGISTRY_PAGE, "gift-cards": GIFT_CARD_PAGE}
+    monkeypatch.setattr(knowledge, "cited_documents", lambda store, tenant, citations, limit: texts)
+    ports = SimpleNamespace(store=None, knowledge=SimpleNamespace(embedder=WordEmbedder()))
+    citations = [Citation(doc_id=doc_id, title=doc_id, score=0.6, passage=text) for doc_id, text in texts.items()]
+    ranked = knowledge.rerank_by_units(ports, "t1", "do your gift cards expire?", citations)
+    assert [c.doc_id for c in ranked] == ["gift-cards", "registry"]
+    monkeypatch.setattr(answer_units, "SUBJECT_WEIGHT", 0.0)
+    ranked = knowledge.rerank_by_units(ports, "t1", "do your gift cards expire?", citations)
+    assert [c.doc_id for c in ranked] == ["registry", "gift-cards"]
