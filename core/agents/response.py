@@ -844,9 +844,10 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
                             ) -> tuple[str, str] | None:
     """(doc id, reply part) answering a question about a product other than its stock or price, from the product's
     page or one of the two best policies or articles the turn retrieved; None for a stock or price question, or
-    when the turn retrieved no policy or article (the product page's own answer stands). ``policy``: the part of
-    the message that asks about a policy (``policy_question``): the message is then answered from the pages whatever
-    else it asks (the whole message chooses the unit: its story tells which rule applies)."""
+    when the turn retrieved no policy or article and the product page's words answer on their own
+    (``product_page_answer``; a page only its meaning meets is ranked alone, ``_page_only_by_meaning``).
+    ``policy``: the part of the message that asks about a policy (``policy_question``): the message is then answered
+    from the pages whatever else it asks (the whole message chooses the unit: its story tells which rule applies)."""
     folded = fold(message)
     if asks_only_stock(message) or (policy is None and _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded)):
         return None  # ("how much is it?" after a shipping question is the product's price: its card answers)
