@@ -859,7 +859,9 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
     sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in ([cited] if cited else []) + others]
     if not others and not _page_only_by_meaning(message, product, cited, documents, language):
         return None
-    picked = unit_answer(ranker, sources, without_product_names(message, [product]), defer_to_words=False)
+    # (a policy asked around the product is ranked without the product's name, which pulls to its page)
+    question = message if policy is None else without_product_names(message, [product])
+    picked = unit_answer(ranker, sources, question, defer_to_words=False)
     if picked is None:
         return None
     chosen, text = picked
