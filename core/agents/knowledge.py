@@ -361,7 +361,7 @@ def lookup_cited_products(state: TurnState, ports: TurnPorts) -> ShopFacts:
     citation order; a product whose page another cited page answers the question better is left out: the question
     does not name it, and is not about it."""
     tenant = state.context.tenant if state.context else None
-    elsewhere = answered_elsewhere(ports, state.turn.tenant_id, memory.question(state), state.citations)
+    elsewhere = answered_elsewhere(ports, state.turn.tenant_id, state.turn.message, state.citations)
     handles = [c.doc_id.removeprefix("product-") for c in state.citations[:2]
                if c.doc_id.startswith("product-") and c.doc_id not in elsewhere]
     if not handles or tenant is None:
