@@ -6,7 +6,7 @@ import numpy as np
 
 from core.agents import memory
 from core.agents.intent import extract_entities
-from core.agents.variants import asked_variants
+from core.agents.variants import asked_variants, asks_only_stock
 from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
@@ -96,9 +96,9 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
             products += [p for p in shop.all_products(tenant_id) if p.get("handle") in handles]
         follow_up = intent.label != "product_info"
     facts.products = [product_facts(p, currency, shop_url) for p in products]
-    if follow_up:
+    if follow_up and not asks_only_stock(message):
         # Another question after a product one is about that product only when it names one of its variants
-        # ("and in black?", "what about large then").
+        # ("and in black?", "what about large then") or asks only its price or stock ("how much is it?").
         facts.products = [p for p in facts.products if asked_variants(p.title, p.variants, message)]
     return facts
 
@@ -332,11 +332,39 @@ def needs_cited_products(state: TurnState) -> bool:
             and any(c.doc_id.startswith("product-") for c in state.citations[:2]))
 
 
+#: How much closer a policy's or article's best unit must come to a question than the cited product page's best unit
+#: for the page, not the product, to be what the question is about.
+PAGE_OVER_PRODUCT_MARGIN = 0.05
+
+
+def answered_elsewhere(ports: TurnPorts, tenant_id: str, question: str, citations: list[Citation]) -> set[str]:
+    """The cited product pages (doc ids) whose best answering unit another cited page, a policy or an article, beats
+    by ``PAGE_OVER_PRODUCT_MARGIN``: "how does the box of the month work?" retrieves a deck box's page by its words,
+    but the subscription's page answers it."""
+    pages = [c for c in citations if not c.doc_id.startswith("product-")]
+    products = [c for c in citations[:2] if c.doc_id.startswith("product-")]
+    if not pages or not products:
+        return set()
+    texts = cited_documents(ports.store, tenant_id, products + pages, limit=len(products) + len(pages))
+    embedder = ports.knowledge.embedder
+    query = embedder.embed_queries([question])[0]
+
+    def best(citation: Citation) -> float:
+        units, vectors = UNIT_VECTORS.get(embedder, texts.get(citation.doc_id) or citation.passage)
+        return float((vectors @ query).max()) if units else 0.0
+
+    page_best = max(best(c) for c in pages)
+    return {c.doc_id for c in products if page_best > best(c) + PAGE_OVER_PRODUCT_MARGIN}
+
+
 def lookup_cited_products(state: TurnState, ports: TurnPorts) -> ShopFacts:
     """The shop facts with the live stock and price of the products whose pages the turn cited (at most two), in
-    citation order."""
+    citation order; a product whose page another cited page answers the question better is left out: the question
+    does not name it, and is not about it."""
     tenant = state.context.tenant if state.context else None
-    handles = [c.doc_id.removeprefix("product-") for c in state.citations[:2] if c.doc_id.startswith("product-")]
+    elsewhere = answered_elsewhere(ports, state.turn.tenant_id, state.turn.message, state.citations)
+    handles = [c.doc_id.removeprefix("product-") for c in state.citations[:2]
+               if c.doc_id.startswith("product-") and c.doc_id not in elsewhere]
     if not handles or tenant is None:
         return state.facts
     found = [p for p in ports.shop_for(state.turn.tenant_id).all_products(state.turn.tenant_id)

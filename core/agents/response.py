@@ -20,7 +20,7 @@ from core.agents import knowledge, memory, question_type
 from core.agents.answer_polarity import polarity_lead
 from core.agents.quote_figures import figures_gloss
 from core.agents.record_dates import dates_gloss
-from core.agents.variants import asked_variants
+from core.agents.variants import ASKS_STOCK, asked_variants, asks_only_stock
 from core.events import operations, waitlist
 from core.glossary import DESK_TOPICS_PATH, load_entries
 from core.language import detect as detect_language
@@ -143,18 +143,18 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
     else:
         key = "product_backorder" if product.backorder else "product_out_of_stock"
         text = REPLIES.render(key, language, title=title, price=product.price, currency=product.currency)
-        for citation in passages:
-            if citation.title == product.title:
-                restock = [s for s in sentences(citation.passage) if _RESTOCK_RE.search(fold(s))]
-                if restock:
-                    source = _language_of(citation, citation.passage)
-                    if source and source != language and source in _SOURCE_LANGUAGE[language]:
-                        text += REPLIES.render("restock_quote", language, source=_SOURCE_LANGUAGE[language][source],
-                                   text=_quoted(strip_markup(restock[0])))
-                    else:
-                        text += " " + restock[0]
-                break
-    if len(product.variants) > 1:
+        dated = restock_date(product, passages)
+        if dated is not None:
+            citation, sentence = dated
+            source = _language_of(citation, citation.passage)
+            if source and source != language and source in _SOURCE_LANGUAGE[language]:
+                text += REPLIES.render("restock_quote", language, source=_SOURCE_LANGUAGE[language][source],
+                                       text=_quoted(strip_markup(sentence)))
+            else:
+                text += " " + sentence
+    # The variant asked for, in stock, answers the question: the other options would only bury it (and a sold-out
+    # one would read as the answer). A sold-out variant asked for is followed by the options there are instead.
+    if len(product.variants) > 1 and not (asked and all(v["in_stock"] for v in asked)):
         parts = [
             REPLIES.render("variant_in" if v["in_stock"] else "variant_out", language, name=_name(v["title"], language),
                price=v["price"])
@@ -162,6 +162,15 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
         ]
         text += REPLIES.render("variants", language, variants="; ".join(parts))
     return text
+
+
+def restock_date(product, passages: list[Citation]) -> tuple[Citation, str] | None:
+    """(citation, sentence): the sentence of the product's page that says when it comes back, if the page says."""
+    for citation in passages:
+        if citation.title == product.title:
+            restock = [s for s in sentences(citation.passage) if _RESTOCK_RE.search(fold(s))]
+            return (citation, restock[0]) if restock else None
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------- sentence choice
@@ -634,6 +643,10 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             parts.append(f"{page} {text}" if page else text)
             used.append(cited or Citation(doc_id=product.doc_id, title=product.title, url=product.url, score=1.0,
                                           passage=text))
+        if about is None and asks_restock(facts.products[0], message, variants_in) \
+                and restock_date(facts.products[0], citations) is None:
+            # "Will it be back before Christmas?" with no date on its page: the honest answer is that nobody said.
+            parts.append(REPLIES.render("restock_unknown", language))
         restock = restock_answer(ranker, message, facts.products[0], restock_pages or [], documents, language,
                                  variants_in=variants_in) if ranker and about is None and restock_pages else None
         if restock is not None:
@@ -740,7 +753,7 @@ def _kb_reply(key: str, quote_key: str, language: Language, source: str | None, 
 
 
 # Stock, price and availability questions, which the product facts answer on their own.
-_ASKS_STOCK = lexicon.compile_phrases(_DATA["asks_stock"])
+_ASKS_STOCK = ASKS_STOCK
 # Questions about the product itself, answered by its page (matched on accent-folded text, en / fr / es).
 _ASKS_ABOUT = lexicon.compile_phrases(_DATA["asks_about"])
 _ASKS_WHERE_FROM = lexicon.compile_phrases(_DATA["asks_where_from"])
@@ -794,6 +807,30 @@ def restock_question(message: str, language: Language) -> str:
     return f"{message} ({REPLIES.render('variant_asked_out', language, title='', name='').strip()})"
 
 
+_POSSESSIVE = re.compile(r"['’]s\b", re.I)
+_NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def _name_words(message: str, products) -> list[re.Match]:
+    """The words of the message that are words of the products' names."""
+    names = {w for product in products for w in _words(_POSSESSIVE.sub("", product.title))}
+    return [m for m in _NAME_WORD.finditer(message) if _root(fold(_POSSESSIVE.sub("", m.group()))) in names]
+
+
+def without_product_names(message: str, products, *, least: int = 2) -> str:
+    """The message without the words of the products' names, or the message itself when it names fewer than
+    ``least`` of them (one word of a name, "ma carte", "the box", may be the customer's own word): a product's name
+    is in every sentence of its page and pulls a search or a ranking to it, whatever the question around the name
+    asks ("do you ship to the UK? she'd love the Lighthouse Keeper book")."""
+    named = _name_words(message, products)
+    if not named or len({fold(m.group()) for m in named}) < least:
+        return message
+    # (the rest of the message is kept as written: its capitals and question marks count in a search)
+    kept = re.sub("|".join(rf"\b{re.escape(w)}\b" for w in {m.group() for m in named}), " ", message)
+    kept = re.sub(r"\s{2,}", " ", kept).strip()
+    return kept if _words(kept) else message
+
+
 def product_page_answer(message: str, product, cited: Citation, documents: dict[str, str] | None,
                         language: Language) -> str | None:
     """The product page's sentences that answer a question about the product other than its stock or price."""
@@ -818,21 +855,24 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
                             ) -> tuple[str, str] | None:
     """(doc id, reply part) answering a question about a product other than its stock or price, from the product's
     page or one of the two best policies or articles the turn retrieved; None for a stock or price question, or
-    when the turn retrieved no policy or article (the product page's own answer stands). ``policy``: the part of
-    the message that asks about a policy (``policy_question``): the message is then answered from the pages whatever
-    else it asks (the whole message chooses the unit: its story tells which rule applies)."""
+    when the turn retrieved no policy or article and the product page's words answer on their own
+    (``product_page_answer``; a page only its meaning meets is ranked alone, ``_page_only_by_meaning``).
+    ``policy``: the part of the message that asks about a policy (``policy_question``): the message is then answered
+    from the pages whatever else it asks (the whole message chooses the unit: its story tells which rule applies)."""
     folded = fold(message)
-    if policy is None and _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
-        return None
+    if asks_only_stock(message) or (policy is None and _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded)):
+        return None  # ("how much is it?" after a shipping question is the product's price: its card answers)
     cited = {c.doc_id: c for c in citations}.get(product.doc_id)
     # (a question that also asks for stock or price — "is the organic soap in stock?" — is about the product: its
     # page may answer, a policy does not)
     others = [] if policy is None and _ASKS_STOCK.search(folded) else \
         [c for c in citations if not c.doc_id.startswith("product-")][:2]
     sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in ([cited] if cited else []) + others]
-    if not others:
+    if not others and not _page_only_by_meaning(message, product, cited, documents, language):
         return None
-    picked = unit_answer(ranker, sources, message, defer_to_words=False)
+    # (a policy asked around the product is ranked without the product's name, which pulls to its page)
+    question = message if policy is None else without_product_names(message, [product])
+    picked = unit_answer(ranker, sources, question, defer_to_words=False)
     if picked is None:
         return None
     chosen, text = picked
@@ -842,6 +882,18 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
                                           _language_of(citation, page), title=product.title, text=text)
     return citation.doc_id, _kb_reply("kb_answer", "kb_quote", language, _language_of(citation, page),
                                       title=citation.title, text=text)
+
+
+def _page_only_by_meaning(message: str, product, cited: Citation | None, documents: dict[str, str] | None,
+                          language: Language) -> bool:
+    """Whether a question about the product itself, neither its stock nor its price, is answered from its page by
+    meaning alone: the page's words do not meet the question's (a French question to an English page, "quelle
+    grandeur pour un tour de tête de 58 cm?" to a size chart), yet it asks more than the product's name."""
+    if cited is None or _ASKS_STOCK.search(fold(message)):
+        return False
+    asked = without_product_names(message, [product], least=1)
+    return asked != message and len(_words(asked)) >= 2 and \
+        product_page_answer(message, product, cited, documents, language) is None
 
 
 # The topics the shop's own records answer (an order's status, a product's stock and price), and complaints, which
@@ -1001,8 +1053,8 @@ def policy_citations(state: TurnState, ports: TurnPorts) -> list[Citation]:
     if policy is None:
         return []
     settings = ports.settings
-    found = knowledge.retrieve(ports.knowledge, state.turn.tenant_id, policy[0], state.language,
-                               k=settings.KNOWLEDGE_TOP_K, min_score=0.0)
+    found = knowledge.retrieve(ports.knowledge, state.turn.tenant_id, without_product_names(policy[0], facts.products),
+                               state.language, k=settings.KNOWLEDGE_TOP_K, min_score=0.0)
     return [c for c in found if not c.doc_id.startswith("product-")
             and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
 
@@ -1020,6 +1072,20 @@ def variant_question(state: TurnState) -> str:
         return message
     previous = knowledge.previous_question(ctx.history)
     return f"{previous}\n{message}" if asked_variants(product.title, product.variants, previous) else message
+
+
+def named_product_pages(state: TurnState, ports: TurnPorts) -> list[Citation]:
+    """The pages of the products the message names that the search did not retrieve, after the turn's citations:
+    a question about the product itself ("which size for a 58 cm head?") is answered from its page, even when its
+    words, in another language than the page's, did not find it."""
+    cited = {c.doc_id for c in state.citations}
+    missing = [p for p in state.facts.products if p.doc_id not in cited]
+    if not missing or state.screen is None or state.screen.blocked or state.intent is None \
+            or state.intent.label != "product_info":
+        return []
+    texts = knowledge.DOCUMENT_TEXTS.get_many(ports.store, state.turn.tenant_id, [p.doc_id for p in missing])
+    return [Citation(doc_id=p.doc_id, title=p.title, url=p.url, score=0.0, passage=texts[p.doc_id])
+            for p in missing if texts.get(p.doc_id)]
 
 
 def restock_citations(state: TurnState, ports: TurnPorts, variants_in: str) -> list[Citation]:
@@ -1147,6 +1213,10 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
             # (first: policy_answer weighs the first few pages)
             citations = [*around, *(c for c in citations if c.doc_id not in {a.doc_id for a in around})]
             documents = {**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, around, limit=2)}
+    named = named_product_pages(state, ports)
+    if named:
+        citations = [*citations, *named]
+        documents = {**documents, **{c.doc_id: c.passage for c in named}}
     variants_in = variant_question(state)
     restock = restock_citations(state, ports, variants_in)
     if restock:

@@ -13,9 +13,11 @@ import re
 
 from core import lexicon
 from core.glossary import default_glossary
-from core.text import fold, tokens
+from core.text import STOPWORDS, fold, tokens
 
 _SIZES: dict[str, list[str]] = lexicon.load("variants")["sizes"]
+# Stock, price and availability questions ("how much is it?", "¿tienen…?"), which a product's card answers.
+ASKS_STOCK = lexicon.compile_phrases(lexicon.load("response")["asks_stock"])
 _SIZE_NAMES = sorted(((fold(name), code) for code, names in _SIZES.items() for name in names),
                      key=lambda item: len(item[0]), reverse=True)
 # A bare size code the customer wrote ("talla M", "en L?"): upper case, standing alone (not the "m" of "I'm").
@@ -105,3 +107,13 @@ def asked_variants(title: str, variants: list[dict], message: str) -> list[dict]
     best = max(score for score, _ in scored)
     chosen = [v for score, v in scored if score == best]
     return chosen if best > 0 and len(chosen) < len(variants) else []
+
+
+def asks_only_stock(message: str) -> bool:
+    """Whether the message asks a product's stock, price or availability and nothing else ("how much is it?",
+    "¿cuánto cuesta?", "is it in stock?"): a question that names no subject of its own."""
+    folded = fold(message)
+    if not ASKS_STOCK.search(folded):
+        return False
+    rest = [t for t in tokens(ASKS_STOCK.sub(" ", folded)) if len(t) > 2 and t not in STOPWORDS]
+    return not rest
