@@ -139,6 +139,8 @@ class OrderFacts(BaseModel):
     refunded: str | None = None  # total refunded so far, when anything was
     note: str | None = None  # the shop's note on the order (a backorder ETA, a planned ship date...)
     returns: list[str] = []  # ids of the returns and exchanges opened on the order
+    shipping_method: str | None = None  # the order's shipping line ("Canada Post Expedited", "Local pickup — …")
+    shipping_price: str | None = None  # what the customer paid for it
 
 
 class ProductFacts(BaseModel):

@@ -87,6 +87,7 @@ def take_action(state: TurnState, ports: TurnPorts) -> ActionOutcome:
                          emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e])
     return Dialogue(guard, actx, state.language, turn.message, intent.entities.order_numbers,
                     intent.entities.amounts, ctx.order_number if not ctx.order_from_list else None,
+                    listed_order=ctx.order_number if ctx.order_from_list else None,
                     conversation_language=ctx.language, message_emails=intent.entities.emails).step(pending)
 
 
@@ -95,8 +96,12 @@ class Dialogue:
 
     def __init__(self, guard: ActionGuard, ctx: ActionContext, language: Language, message: str,
                  order_numbers: list[str], amounts: list[str], slot_order: str | None, *,
-                 conversation_language: Language | None = None, message_emails: Sequence[str] = ()):
+                 conversation_language: Language | None = None, message_emails: Sequence[str] = (),
+                 listed_order: str | None = None):
         self.guard, self.ctx, self.language, self.message = guard, ctx, language, message
+        # The most recent of the orders the desk listed to the signed-in customer: "cancel it" after the listing,
+        # when the message names no order and none of their items.
+        self.listed_order = listed_order
         self.message_emails = message_emails  # the e-mail addresses the message itself gives (the intent's entities)
         self.order_numbers, self.amounts, self.slot_order = order_numbers, amounts, slot_order
         self.conversation_language = conversation_language
@@ -146,7 +151,8 @@ class Dialogue:
 
     # Slots -----------------------------------------------------------------------------------------------------
     def fill(self, tool: str, slots: dict[str, Any]) -> ActionOutcome:
-        number = (self.order_numbers[:1] or [slots.get("order") or self.slot_order])[0] or self.order_naming_item()
+        number = (self.order_numbers[:1] or [slots.get("order") or self.slot_order])[0] or self.order_naming_item() \
+            or (self.listed_order if self.ctx.verified is not None else None)
         if not number:
             return self.outcome(self.say("ask_order"), {"tool": tool, "slots": slots})
         number = number.lstrip("#")
@@ -164,7 +170,7 @@ class Dialogue:
         except Refusal as refusal:
             if refusal.offer == "start_return":
                 return self.offer_return(refusal, number, owner)
-            return self.refused(refusal, owner=owner)
+            return self.refused(refusal, owner=owner, order=order)
         args, question = self.arguments(tool, slots, order)
         if question is not None:
             facts = {k: order.get(k) for k in ("line_items", "total_price", "currency")}
@@ -338,7 +344,11 @@ class Dialogue:
             grounding.append(instructions)
         return self.outcome(text, order=number, owner=owner, grounding=grounding)
 
-    def refused(self, refusal: Refusal, *, owner: str | None = None) -> ActionOutcome:
+    def refused(self, refusal: Refusal, *, owner: str | None = None, order: dict[str, Any] | None = None
+                ) -> ActionOutcome:
+        """The refusal's reply; on a cancelled order the customer proved is theirs, what its record says of the
+        cancellation (the shop's note) and of the money (each refund, its amount and date), which is what "why is
+        it cancelled?" or "was I refunded?" asks."""
         number = refusal.number or ""
         if refusal.code in ("no_proposal", "not_confirmed"):
             return self.outcome(self.say("not_changed"), owner=owner)
@@ -349,9 +359,29 @@ class Dialogue:
                         left=refusal.details.get("left", ""), currency=refusal.details.get("currency", ""))
         if refusal.code == "shipped":
             text += self.say("offer_return_after_delivery")
+        facts: list[str] = []
+        if refusal.code == "already_cancelled" and order is not None:
+            text, facts = text + self.cancellation(order), self.cancellation_facts(order)
         proved = refusal.code not in ("not_owner", "other_customer", "disabled")
         return self.outcome(text, order=number if proved and number else None, owner=owner,
-                            grounding=[number, json.dumps(refusal.details, default=str)])
+                            grounding=[number, json.dumps(refusal.details, default=str), *facts])
+
+    def cancellation_facts(self, order: dict[str, Any]) -> list[str]:
+        note = (order.get("note") or "").strip()
+        return [*([note] if note else []), *(f"{amount} {date or ''}" for amount, date in orders.refunds_made(order))]
+
+    def cancellation(self, order: dict[str, Any]) -> str:
+        text = ""
+        note = (order.get("note") or "").strip()
+        if note:
+            text += self.say("cancelled_note", note=note)
+        currency = order.get("currency") or self.ctx.tenant.currency
+        for amount, date in orders.refunds_made(order):
+            key = "cancelled_refund_dated" if date else "cancelled_refund"
+            text += self.say(key, amount=amount, currency=currency, date=date or "")
+        if not orders.refunds_made(order) and order.get("financial_status") in ("paid", "partially_paid"):
+            text += self.say("cancelled_not_refunded")
+        return text
 
 
 def parse_address(message: str) -> dict[str, str] | None:

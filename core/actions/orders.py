@@ -1,11 +1,12 @@
 """What the action policy reads from an order (Shopify's JSON): its stage on the status graphs, its owner, when it
-was delivered, and a fingerprint that changes whenever the order does."""
+was delivered, the refunds on its record, and a fingerprint that changes whenever the order does."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from core.integrations.imported_shop import order_facts
@@ -59,3 +60,16 @@ def within_return_window(order: dict[str, Any], days: int, now: datetime) -> boo
 def line_label(line: dict[str, Any], quantity: int | None = None) -> str:
     variant = f" ({line['variant_title']})" if line.get("variant_title") else ""
     return f"{quantity if quantity is not None else line.get('quantity', 1)} × {line.get('title')}{variant}"
+
+
+def refunds_made(order: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(amount, date) of each refund on the order's record: its transactions' sum (a refund written without
+    transactions, its own amount)."""
+    made = []
+    for refund in order.get("refunds") or []:
+        transactions = [t for t in refund.get("transactions") or [] if t.get("kind", "refund") == "refund"]
+        total = sum((Decimal(str(t.get("amount") or 0)) for t in transactions), Decimal(0)) if transactions \
+            else Decimal(str(refund.get("amount") or 0))
+        if total > 0:
+            made.append((f"{total:.2f}", (refund.get("created_at") or "")[:10] or None))
+    return made

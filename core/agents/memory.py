@@ -123,11 +123,27 @@ def not_recorded(state: TurnState) -> bool:
     return state.recorded is None
 
 
+#: The guardrail reason of a turn whose identity check failed: the e-mail it gave is not the one on the order it asks
+#: about, so nothing of the order was disclosed.
+IDENTITY_NOT_PROVEN = "identity_not_proven"
+
+
+def identity_refused(state: TurnState) -> bool:
+    """Pure rule: the message gave an e-mail address to prove an order is the customer's, and it is not the order's
+    (someone else's order, or a mistyped address): the turn is recorded as blocked, as other attempts to reach data
+    that is not the asker's are."""
+    return bool(state.intent and state.intent.entities.emails and state.facts.order_lookup == "needs_verification"
+                and not state.facts.orders)
+
+
 def record_turn(state: TurnState, ports: TurnPorts) -> RecordedTurn:
     """Persist the turn and its slots, with the turn's analytics event in the same write; the API result and the
     event."""
     turn, draft, screen = state.turn, state.draft, state.screen
     assert draft is not None and screen is not None
+    refused = identity_refused(state) and not screen.blocked
+    blocked = screen.blocked or refused
+    reasons = [*screen.reasons, *state.guardrail_reasons, *([IDENTITY_NOT_PROVEN] if refused else [])]
     label = state.intent.label if state.intent else "blocked"
     record = TurnRecord(turn_id=turn.turn_id, at=_now(), user=turn.message, reply=draft.reply, intent=label,
                         language=draft.language, escalated=state.escalation.escalated, answered=draft.grounded)
@@ -136,11 +152,11 @@ def record_turn(state: TurnState, ports: TurnPorts) -> RecordedTurn:
         reply=draft.reply, language=draft.language, intent=label,
         confidence=state.intent.confidence if state.intent else 1.0,
         citations=draft.citations, escalation=state.escalation,
-        guardrail=Guardrail(blocked=screen.blocked, reasons=[*screen.reasons, *state.guardrail_reasons]),
+        guardrail=Guardrail(blocked=blocked, reasons=reasons),
         usage=Usage().plus(state.intent.usage if state.intent else None).plus(draft.usage),
         trace_id=turn.trace_id,
     )
-    event = analytics.turn_event(result, at=record.at, blocked=screen.blocked, grounded=draft.grounded)
+    event = analytics.turn_event(result, at=record.at, blocked=blocked, grounded=draft.grounded)
     first = [True]
 
     def mutate(conv: ConversationState) -> None:

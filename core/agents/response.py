@@ -41,6 +41,8 @@ REPLIES = Templates(_DATA["templates"])
 # The name of each language in each reply language, and a shipment's carrier status in each reply language.
 _SOURCE_LANGUAGE: dict[str, dict[str, str]] = {k: v for k, v in _DATA["language_names"].items() if k != "note"}
 _SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_status"].items() if k != "note"}
+#: Shipping methods that are a pickup at the shop (the order's shipping line, accent-folded, en / fr / es).
+_PICKUP_METHOD = lexicon.compile_phrases(_DATA["pickup_methods"])
 #: What a customer reporting a broken, spoiled or defective item needs from the shop's page meanwhile.
 _DAMAGE_STEPS: dict[str, str] = {k: v for k, v in _DATA["damage_steps"].items() if k != "note"}
 
@@ -52,16 +54,29 @@ _ASKS_RESTOCK = lexicon.compile_phrases(_DATA["asks_restock"])
 _RESTOCK_UNIT = re.compile(f"{_RESTOCK_RE.pattern}|{_ASKS_RESTOCK.pattern}")
 
 
-def describe_order(order, language: Language, *, brief: bool = False) -> str:
+def for_pickup(order) -> bool:
+    """The order is collected at the shop (its shipping line is a pickup method), not shipped."""
+    return bool(order.shipping_method and _PICKUP_METHOD.search(fold(order.shipping_method)))
+
+
+def awaits_pickup(order) -> bool:
+    """A pickup order not collected yet."""
+    return order.status == "unfulfilled" and for_pickup(order)
+
+
+def describe_order(order, language: Language, *, brief: bool = False, fee: bool = False) -> str:
     """The order's status and its facts (carrier, tracking, refunds, returns, the shop's note); ``brief``: a closed
-    order (delivered, cancelled, refunded) listed after the one the customer asks about, by its status alone."""
+    order (delivered, cancelled, refunded) listed after the one the customer asks about, by its status alone;
+    ``fee``: what the customer paid for its shipping (asked "how much was the shipping?")."""
     intro = REPLIES.render("order_intro", language, number=order.order_number, date=order.created_at or "?",
                items=", ".join(order.items) or "—")
     if brief and order.status in CLOSED_ORDER_STATUSES:
         return REPLIES.render(f"order_{order.status}" + ("_brief" if order.status == "delivered" else ""), language,
                               intro=intro)
     key = f"order_{order.status}"
-    if order.status in ("shipped", "delivered") and not order.tracking_number:
+    if awaits_pickup(order):
+        key = "order_pickup_waiting"  # not "has not shipped": it never ships
+    elif order.status in ("shipped", "delivered") and not order.tracking_number:
         key = "order_shipped_untracked"
     elif order.status == "partially_shipped" and not order.tracking_number:
         key = "order_partially_shipped_untracked"
@@ -85,6 +100,9 @@ def describe_order(order, language: Language, *, brief: bool = False) -> str:
         dates = dates_gloss(order.note, language)
         if dates:
             text += f" ({dates})"  # a note written in another language: its dates as the customer writes them
+    if fee and order.shipping_price is not None and not for_pickup(order):
+        text += REPLIES.render("order_shipping_fee", language, price=order.shipping_price,
+                               currency=order.currency or "", method=order.shipping_method or "—")
     return text
 
 
@@ -93,11 +111,11 @@ CLOSED_ORDER_STATUSES = {"delivered", "cancelled", "refunded"}
 CARRIER_EXCEPTIONS = {"attempted_delivery", "failure"}
 
 
-def describe_orders(orders, language: Language, *, listed: bool) -> list[str]:
+def describe_orders(orders, language: Language, *, listed: bool, fee: bool = False) -> list[str]:
     """Each order's description; ``listed`` (the signed-in customer's recent orders, none named in the message):
     the most recent in full, and the others in full only while still open (a closed order's tracking number and
-    notes are not what "where is my order?" asks about)."""
-    return [describe_order(o, language, brief=listed and i > 0) for i, o in enumerate(orders)]
+    notes are not what "where is my order?" asks about); ``fee``: the first one's shipping fee with it."""
+    return [describe_order(o, language, brief=listed and i > 0, fee=fee and i == 0) for i, o in enumerate(orders)]
 
 
 # While the customer waits, or when something went wrong, the shop's note usually says why (a backorder ETA, a
@@ -578,10 +596,18 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     parts: list[str] = []
     policy = policy_question(message) if ranker and (facts.orders or facts.products) else None
     if facts.order_lookup == "found" and facts.orders:
-        orders = describe_orders(facts.orders, language, listed=not intent.entities.order_numbers)
+        orders = describe_orders(facts.orders, language, listed=not intent.entities.order_numbers,
+                                 fee=bool(_ASKS_AMOUNT.search(fold(message))))
         # A question about a policy around the order (can I return it, when does the refund arrive, what are the
         # pickup hours) is answered from the policy, with the order's own facts beside it.
-        answer = policy_answer(ranker, policy[0], citations, documents, language) if policy and ranker else None
+        answer = None
+        if order_question and ranker and awaits_pickup(facts.orders[0]):
+            # An order waiting at the shop: when it can be picked up (the pickup hours, what to bring) is what any
+            # question about it asks, before the message's other policy words.
+            answer = policy_answer(ranker, order_question, citations, documents, language)
+            policy = (order_question, False) if answer is not None else policy
+        if answer is None and policy and ranker:
+            answer = policy_answer(ranker, policy[0], citations, documents, language)
         stuck = [o for o in facts.orders if o.shipment_status in CARRIER_EXCEPTIONS]
         if answer is None and stuck and ranker:
             # A parcel the carrier could not deliver needs the customer to act: the shop's rule for that case
@@ -592,7 +618,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         if answer is None and escalation.reason == "damaged_item" and ranker:
             # A broken, spoiled or defective item goes to a person: the shop's rule for it (what to send, how long
             # its guarantee runs) comes with the order, while the customer waits.
-            answer = policy_answer(ranker, f"{message} {_DAMAGE_STEPS[language]}", citations, documents, language)
+            answer = policy_answer(ranker, damage_question(message, language), citations, documents, language)
             policy = (message, False) if answer is not None else policy
         if answer is None and order_question and ranker:
             # When an order still on its way ships or arrives is the shop's rule (its packing days, its delivery
@@ -612,10 +638,19 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                                            title=citation.title, text=quote_units(units)))
                     used.append(citation)
     elif facts.order_lookup == "needs_verification":
-        parts.append(REPLIES.render("order_needs_verification", language))
+        # An e-mail given in this message that is not the order's is said to be so, rather than asked for again.
+        key = "order_email_mismatch" if intent.entities.emails else "order_needs_verification"
+        parts.append(REPLIES.render(key, language))
     elif facts.order_lookup == "not_found" and intent.entities.order_numbers:
         parts.append(REPLIES.render("order_not_found", language))
-    elif intent.label == "order_status" and not facts.products and not escalation.escalated:
+    elif escalation.reason == "damaged_item" and ranker and citations:
+        # A damaged item with no order found: what the shop's page asks for comes with the hand-off all the same.
+        answer = policy_answer(ranker, damage_question(message, language), citations, documents, language)
+        if answer is not None:
+            used.append(answer[0])
+            parts.append(answer[1])
+    elif intent.label == "order_status" and not facts.products and not escalation.escalated \
+            and not (citations and asks_beside_order(message)):
         parts.append(REPLIES.render("order_ask_number", language))
 
     if facts.products and (intent.label in ("product_info", "general", "promotions", "shipping")
@@ -626,7 +661,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         about = product_question_answer(ranker, message, facts.products[0], citations, documents, language,
                                         policy=policy[0] if policy else None) if ranker else None
         from_policy = about is not None and about[0] != facts.products[0].doc_id
-        if about is not None and from_policy:
+        if about is not None and from_policy and about[1] not in parts:  # (not quoted already: a damage's steps)
             parts.append(about[1])
             used.append(by_doc[about[0]])
         for index, product in enumerate(facts.products):
@@ -904,6 +939,9 @@ _RECORD_TOPICS = {"order_status", "product_info", "complaint_escalation"}
 # to bring anything?").
 POLICY_PART_CONFIDENCE = 0.4
 _EMAIL = re.compile(r"\S+@\S+")
+#: How sure the intent model must be of a question's topic, beside a message about an order, to answer it from the
+#: pages instead of asking for the order's number.
+ASIDE_CONFIDENCE = 0.8
 
 
 @functools.lru_cache(maxsize=1024)
@@ -919,6 +957,14 @@ def policy_question(message: str) -> tuple[str, bool] | None:
     picked = [text for text, topic, probability in asked[1:]
               if topic not in _RECORD_TOPICS and topic != "general" and probability >= POLICY_PART_CONFIDENCE]
     return (" ".join(picked), False) if picked else None
+
+
+def asks_beside_order(message: str) -> bool:
+    """A message about the customer's order that asks, in a question of its own, what the shop's pages answer
+    rather than the order's record ("what are your Sunday hours? I want to pick up my order"): a part that ends with
+    a question mark, whose topic the intent model reads as another than the records' (store hours, a policy)."""
+    return any(text.rstrip().endswith("?") and topic not in _RECORD_TOPICS and probability >= ASIDE_CONFIDENCE
+               for text, topic, probability in question_type.asked_topics(message)[1:])
 
 
 def policy_answer(ranker: UnitRanker, question: str, citations: list[Citation], documents: dict[str, str] | None,
@@ -1156,6 +1202,10 @@ def order_question(state: TurnState) -> str | None:
             or order.shipment_status == "delivered":
         return None
     message = state.turn.message
+    if awaits_pickup(order) and not question_type.small_talk(message):
+        # (whatever the message asks around it: "is it ready? can I come at 9?" is answered by the pickup hours;
+        # "thanks, see you tomorrow!" asks nothing)
+        return f"{memory.question(state)} ({REPLIES.render('pickup_question', state.language)})"
     if len([t for t in tokens(_EMAIL.sub(" ", message)) if len(t) > 2 and not t.isdigit()]) < 2:
         previous = str(ctx.history[-1].get("user") or "") if ctx is not None and ctx.history else ""
         if not previous.strip():
@@ -1189,6 +1239,19 @@ def order_citations(state: TurnState, ports: TurnPorts, question: str) -> list[C
             and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
 
 
+def damage_question(message: str, language: Language) -> str:
+    """A report of a broken, spoiled or defective item, read as what the customer needs from the shop's page."""
+    return f"{message} {_DAMAGE_STEPS[language]}"
+
+
+def damage_citations(state: TurnState, ports: TurnPorts, message: str) -> list[Citation]:
+    """Policies and articles retrieved for a damaged item handed to a person (what to send, within how long, what
+    the guarantee covers): the story of the damage alone often retrieves the item's care page or nothing."""
+    if state.escalation.reason != "damaged_item" or state.screen is None or state.screen.blocked:
+        return []
+    return order_citations(state, ports, damage_question(message, state.language))
+
+
 def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     assert state.screen is not None and state.context is not None
     intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
@@ -1217,6 +1280,11 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     if named:
         citations = [*citations, *named]
         documents = {**documents, **{c.doc_id: c.passage for c in named}}
+    damage = damage_citations(state, ports, message)
+    if damage:
+        # (first: the damage steps are answered from the first few pages)
+        citations = [*damage, *(c for c in citations if c.doc_id not in {d.doc_id for d in damage})]
+        documents = {**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, damage, limit=2)}
     variants_in = variant_question(state)
     restock = restock_citations(state, ports, variants_in)
     if restock:

@@ -276,6 +276,7 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         items.append(f"{li.get('quantity', 1)} × {li.get('title')}{variant}")
         if status == "partially_shipped" and li.get("fulfillment_status") != "fulfilled":
             pending.append(items[-1])
+    shipping = (order.get("shipping_lines") or [{}])[0]
     refunded = sum((Decimal(str(t.get("amount") or 0)) for r in order.get("refunds") or []
                     for t in r.get("transactions") or [] if t.get("kind", "refund") == "refund"), Decimal(0))
     return OrderFacts(
@@ -294,6 +295,8 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         refunded=f"{refunded:.2f}" if refunded > 0 else None,
         note=(order.get("note") or "").strip() or None,
         returns=[r["id"] for r in returns_of(order)],
+        shipping_method=shipping.get("title") or shipping.get("code"),
+        shipping_price=shipping.get("price"),
     )
 
 

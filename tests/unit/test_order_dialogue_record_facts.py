@@ -1,0 +1,31 @@
+"""What the order dialogue tells from the order's record: why a cancelled order was cancelled and what was refunded,
+and that the listed order can no longer be cancelled once part of it shipped."""
+
+from __future__ import annotations
+
+from core.models import CustomerRef
+from tests.unit.test_order_action_dialogue import Chat, status
+
+OLIVIER, PRIYA = "olivier.cote@example.com", "priya.sharma@example.net"
+
+
+def test_a_cancelled_order_says_why_and_what_was_refunded(services):
+    chat = Chat(services)
+    result = chat.say(f"Why is my order 1036 cancelled?? my email is {OLIVIER}").recorded.result
+    assert result.reply.startswith("Order #1036 is cancelled")
+    assert "wanted the Whipped Mango Body Butter in a larger size" in result.reply  # the shop's note
+    assert "Refunded: 78.13 CAD on 2026-11-19." in result.reply
+    assert result.guardrail.reasons == []  # the output critic finds the figures grounded
+
+
+def test_a_cancelled_order_in_french_gives_its_refund_in_french(services):
+    reply = Chat(services, "fr").reply(f"Pourquoi ma commande 1036 est annulée? mon courriel est {OLIVIER}")
+    assert "Remboursement : 78.13 CAD le 2026-11-19." in reply
+
+
+def test_the_listed_order_of_a_signed_in_customer_is_the_one_they_would_rather_cancel(services):
+    chat = Chat(services, customer=CustomerRef(email=PRIYA))
+    assert "#1026" in chat.reply("where is my order?")
+    reply = chat.reply("In that case I'd rather cancel it, I don't need it anymore")
+    assert "#1026" in reply and "can no longer be cancelled" in reply
+    assert status(services, "1026") == "partially_shipped"
