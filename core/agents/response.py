@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from core import lexicon
 from core.agents import knowledge, memory, question_type
+from core.agents.opening_hours import hours_weight
 from core.agents.record_dates import dates_gloss
 from core.agents.variants import asked_variants
 from core.events import operations, waitlist
@@ -390,14 +391,17 @@ UnitRanker = Callable[[str, list[tuple[str, float]], Callable[[Unit, int], float
 
 def _word_scorer(query: str) -> Callable[[Unit, int], float]:
     """The lexical part of a unit's score for this question: the sentence scorer's own judgement (the question's
-    words in the unit and its heading, a figure when one is asked), and a little for any concrete figure (a page's
-    rule beats its introduction)."""
+    words in the unit and its heading, a figure when one is asked), a little for any concrete figure (a page's rule
+    beats its introduction) and, for a question about when the shop is open, the weight of a unit telling its
+    times."""
     terms, figure = query_terms(query), asks_figure(query)
+    hours = hours_weight(query)
 
     def words(unit: Unit, source: int) -> float:
         candidate = _Candidate(unit.text, unit.heading, _words(unit.heading), unit.section, unit.kind == "row")
         concrete = UNIT_FIGURE_WEIGHT if any(ch.isdigit() for ch in unit.text) else 0.0
-        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete
+        # (a question about when the shop is open is answered by its timetable: "open tomorrow?")
+        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete + (hours(unit) if hours else 0.0)
 
     return words
 
