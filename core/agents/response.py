@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Callable
 
@@ -444,12 +445,13 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
             continue
         if other.unit.kind == best.unit.kind == "row":
             # Another row of the table is another case, unless it is the same case's other option (its first cell
-            # the same: "Quebec — Expedited $9.50" beside "Quebec — Xpresspost $17.00").
-            if other.unit.cells[:1] == best.unit.cells[:1] and len(chosen) < 3:
+            # the same: "Quebec — Expedited $9.50" beside "Quebec — Xpresspost $17.00"; or the same before a dash:
+            # "Mexico – Express" beside "Mexico – Standard").
+            if _row_case(other.unit) == _row_case(best.unit) and len(chosen) < 3:
                 chosen.append(other.unit)
             continue
         if len(chosen) == 1:
-            chosen.append(other.unit)
+            chosen.append(_second_unit(ranked, best, other, query))
         break
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
@@ -463,6 +465,42 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         if fresh is not None and (fresh is answers[0] or fresh.score >= answers[0].score - UNIT_PART_MARGIN):
             chosen.append(fresh.unit)
     return best.source, chosen
+
+
+# A table row's case: its first cell up to a dash or a bracket ("Mexico – Standard" -> "mexico").
+_CASE_END = re.compile(r"\s[-–—]\s|\s?[(/]")
+
+
+def _row_case(unit: Unit) -> str:
+    first = unit.cells[0] if unit.cells else ""
+    return fold(_CASE_END.split(first, maxsplit=1)[0]).strip()
+
+
+def _second_unit(ranked: list[Ranked], best: Ranked, next_one: Ranked, query: str) -> Unit:
+    """The unit quoted after the best one: among the page's units scoring within ``UNIT_SECOND_MARGIN`` of it, the
+    one holding the question's words the best unit leaves out, the rarer on the page the better (the exception
+    after the rule: "we deliver to Canada" then "sinks are delivered in Mexico only" for a sink to Sherbrooke);
+    ``next_one``, the next best, when none holds such a word."""
+    terms = [t for t in query_terms(query) if not all(w.isdigit() for w in t)]
+    page = [r.unit for r in ranked if r.source == best.source]
+    covered = {t for t in terms if t & _unit_words(best.unit)}
+    left = [t for t in terms if t not in covered]
+    if not left or not page:
+        return next_one.unit
+    rarity = {t: math.log(len(page) / (1 + sum(bool(t & _unit_words(u)) for u in page))) for t in left}
+
+    def adds(unit: Unit) -> float:
+        return sum(max(rarity[t], 0.0) for t in left if t & _unit_words(unit))
+
+    near = [r for r in ranked if r.source == best.source and r is not best and r.unit.kind != "row"
+            and r.score >= best.score - UNIT_SECOND_MARGIN]
+    found = max(near, key=lambda r: (adds(r.unit), r.score), default=None)
+    return found.unit if found is not None and adds(found.unit) > adds(next_one.unit) else next_one.unit
+
+
+@functools.lru_cache(maxsize=4096)
+def _unit_words(unit: Unit) -> frozenset[str]:
+    return frozenset(_words(unit.text))
 
 
 # A page and its translations ("policy-shipping", "policy-shipping.fr-CA") are one document.
