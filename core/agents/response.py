@@ -370,6 +370,7 @@ UNIT_PRIOR_WEIGHT = 0.1
 UNIT_SAME_LANGUAGE = 0.01
 UNIT_FIGURE_WEIGHT = 0.01
 UNIT_SECOND_MARGIN = 0.05  # a second unit of the same page is quoted when it scores this close to the best
+UNIT_EXCEPTION_MARGIN = 0.01  # one holding the question's words the best leaves out replaces the next this close
 UNIT_PART_MARGIN = 0.005  # a part of a question whose best unit is quoted already adds one this close to it
 UNIT_SOURCES = 3  # retrieved pages whose units compete
 
@@ -477,23 +478,25 @@ def _row_case(unit: Unit) -> str:
 
 
 def _second_unit(ranked: list[Ranked], best: Ranked, next_one: Ranked, query: str) -> Unit:
-    """The unit quoted after the best one: among the page's units scoring within ``UNIT_SECOND_MARGIN`` of it, the
-    one holding the question's words the best unit leaves out, the rarer on the page the better (the exception
-    after the rule: "we deliver to Canada" then "sinks are delivered in Mexico only" for a sink to Sherbrooke);
-    ``next_one``, the next best, when none holds such a word."""
+    """The unit quoted after the best one: among the page's units scoring within ``UNIT_SECOND_MARGIN`` of it and
+    ``UNIT_EXCEPTION_MARGIN`` of the next best (``next_one``), the one holding the question's words the best unit
+    leaves out, the rarer on the page the better (the exception after the rule: "we deliver to Canada" then "sinks
+    are delivered in Mexico only" for a sink to Sherbrooke); ``next_one`` when none holds such a word."""
     terms = [t for t in query_terms(query) if not all(w.isdigit() for w in t)]
     page = [r.unit for r in ranked if r.source == best.source]
     covered = {t for t in terms if t & _unit_words(best.unit)}
     left = [t for t in terms if t not in covered]
-    if not left or not page:
+    if not left or not page or next_one.unit.kind == "row":  # (a table's row answers for its case)
         return next_one.unit
     rarity = {t: math.log(len(page) / (1 + sum(bool(t & _unit_words(u)) for u in page))) for t in left}
 
     def adds(unit: Unit) -> float:
         return sum(max(rarity[t], 0.0) for t in left if t & _unit_words(unit))
 
+    # (a unit scoring about as well as the next one, and no label of a list: "What we can't take back:")
     near = [r for r in ranked if r.source == best.source and r is not best and r.unit.kind != "row"
-            and r.score >= best.score - UNIT_SECOND_MARGIN]
+            and r.score >= max(best.score - UNIT_SECOND_MARGIN, next_one.score - UNIT_EXCEPTION_MARGIN)
+            and not r.unit.text.endswith(":")]
     found = max(near, key=lambda r: (adds(r.unit), r.score), default=None)
     return found.unit if found is not None and adds(found.unit) > adds(next_one.unit) else next_one.unit
 
