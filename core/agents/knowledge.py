@@ -217,20 +217,27 @@ def reply_ranker(state: TurnState, ports: TurnPorts, message: str, together: lis
     embedder = ports.knowledge.embedder
     ranker = ReplyRanker(embedder, together=together) if subject is None else \
         FollowUpRanker(embedder, together, message=message, subject=subject)
-    zoned = state.intent is not None and state.intent.label in ZONE_RULE_INTENTS and any(zone_levels(message))
-    return PlaceRanker(ranker) if zoned else ranker
+    # (a follow-up naming no place is about its subject's: "and if I want it faster?" after "shipping to Ottawa?")
+    around = subject if subject is not None and not any(zone_levels(message)) else None
+    zoned = state.intent is not None and state.intent.label in ZONE_RULE_INTENTS and \
+        any(zone_levels(around or message))
+    return PlaceRanker(ranker, around) if zoned else ranker
 
 
 class PlaceRanker:
     """A reply's ranker that also weighs where the question's places are: a unit naming the division or the country
     of a town the question names ranks higher (``ZONE_UNIT_WEIGHT`` each), so "¿y a Monterrey?" is answered by the
-    sentence about Mexico and "pis à Whitehorse?" by the Yukon row, though the embedder finds neither close."""
+    sentence about Mexico and "pis à Whitehorse?" by the Yukon row, though the embedder finds neither close.
+    ``around``: the text whose places count when the question names none (a follow-up's subject)."""
 
-    def __init__(self, ranker: ReplyRanker):
+    def __init__(self, ranker: ReplyRanker, around: str | None = None):
         self._ranker = ranker
+        self._around = around
 
     def __call__(self, question: str, documents, lexical=None):
         levels = [names for names in zone_levels(question) if names]
+        if not levels and self._around:
+            levels = [names for names in zone_levels(self._around) if names]
         if not levels:
             return self._ranker(question, documents, lexical)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
 from core.agents.model_cache import TrainedModel, data_fingerprint, probability_row, ship
+from core.agents.opening_hours import asks_hours
 from core.config import REPO_ROOT
 from core.text import fold, tokens
 from core.utterances import INTENTS_DIR, load_examples
@@ -97,9 +98,12 @@ def classify(text: str) -> tuple[str, float]:
 
 
 def small_talk(text: str, threshold: float = 0.5) -> str | None:
-    """The small-talk type of a message that is only that (a greeting with a question is a question)."""
+    """The small-talk type of a message that is only that (a greeting with a question is a question: one asking
+    when the shop is open, "allo! êtes-vous ouverts aujourd'hui?", is always one)."""
     label, probability = classify(text)
-    return label if label in SMALL_TALK and probability >= threshold else None
+    if label not in SMALL_TALK or probability < threshold:
+        return None
+    return None if asks_hours(text) else label
 
 
 # A message's parts: its sentences, a question ending at its question mark.

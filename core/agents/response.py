@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Callable
 
 from core import lexicon
 from core.agents import knowledge, memory, question_type
 from core.agents.answer_polarity import polarity_lead
+from core.agents.opening_hours import hours_weight
 from core.agents.quote_figures import figures_gloss
 from core.agents.record_dates import dates_gloss
 from core.agents.variants import ASKS_STOCK, asked_variants, asks_only_stock
@@ -397,6 +399,7 @@ UNIT_PRIOR_WEIGHT = 0.1
 UNIT_SAME_LANGUAGE = 0.01
 UNIT_FIGURE_WEIGHT = 0.01
 UNIT_SECOND_MARGIN = 0.05  # a second unit of the same page is quoted when it scores this close to the best
+UNIT_EXCEPTION_MARGIN = 0.01  # one holding the question's words the best leaves out replaces the next this close
 UNIT_PART_MARGIN = 0.005  # a part of a question whose best unit is quoted already adds one this close to it
 UNIT_SOURCES = 3  # retrieved pages whose units compete
 
@@ -419,14 +422,17 @@ UnitRanker = Callable[[str, list[tuple[str, float]], Callable[[Unit, int], float
 
 def _word_scorer(query: str) -> Callable[[Unit, int], float]:
     """The lexical part of a unit's score for this question: the sentence scorer's own judgement (the question's
-    words in the unit and its heading, a figure when one is asked), and a little for any concrete figure (a page's
-    rule beats its introduction)."""
+    words in the unit and its heading, a figure when one is asked), a little for any concrete figure (a page's rule
+    beats its introduction) and, for a question about when the shop is open, the weight of a unit telling its
+    times."""
     terms, figure = query_terms(query), asks_figure(query)
+    hours = hours_weight(query)
 
     def words(unit: Unit, source: int) -> float:
         candidate = _Candidate(unit.text, unit.heading, _words(unit.heading), unit.section, unit.kind == "row")
         concrete = UNIT_FIGURE_WEIGHT if any(ch.isdigit() for ch in unit.text) else 0.0
-        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete
+        # (a question about when the shop is open is answered by its timetable: "open tomorrow?")
+        return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete + (hours(unit) if hours else 0.0)
 
     return words
 
@@ -469,12 +475,13 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
             continue
         if other.unit.kind == best.unit.kind == "row":
             # Another row of the table is another case, unless it is the same case's other option (its first cell
-            # the same: "Quebec — Expedited $9.50" beside "Quebec — Xpresspost $17.00").
-            if other.unit.cells[:1] == best.unit.cells[:1] and len(chosen) < 3:
+            # the same: "Quebec — Expedited $9.50" beside "Quebec — Xpresspost $17.00"; or the same before a dash:
+            # "Mexico – Express" beside "Mexico – Standard").
+            if _row_case(other.unit) == _row_case(best.unit) and len(chosen) < 3:
                 chosen.append(other.unit)
             continue
         if len(chosen) == 1:
-            chosen.append(other.unit)
+            chosen.append(_second_unit(ranked, best, other, query))
         break
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
@@ -488,6 +495,44 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         if fresh is not None and (fresh is answers[0] or fresh.score >= answers[0].score - UNIT_PART_MARGIN):
             chosen.append(fresh.unit)
     return best.source, chosen
+
+
+# A table row's case: its first cell up to a dash or a bracket ("Mexico – Standard" -> "mexico").
+_CASE_END = re.compile(r"\s[-–—]\s|\s?[(/]")
+
+
+def _row_case(unit: Unit) -> str:
+    first = unit.cells[0] if unit.cells else ""
+    return fold(_CASE_END.split(first, maxsplit=1)[0]).strip()
+
+
+def _second_unit(ranked: list[Ranked], best: Ranked, next_one: Ranked, query: str) -> Unit:
+    """The unit quoted after the best one: among the page's units scoring within ``UNIT_SECOND_MARGIN`` of it and
+    ``UNIT_EXCEPTION_MARGIN`` of the next best (``next_one``), the one holding the question's words the best unit
+    leaves out, the rarer on the page the better (the exception after the rule: "we deliver to Canada" then "sinks
+    are delivered in Mexico only" for a sink to Sherbrooke); ``next_one`` when none holds such a word."""
+    terms = [t for t in query_terms(query) if not all(w.isdigit() for w in t)]
+    page = [r.unit for r in ranked if r.source == best.source]
+    covered = {t for t in terms if t & _unit_words(best.unit)}
+    left = [t for t in terms if t not in covered]
+    if not left or not page or next_one.unit.kind == "row":  # (a table's row answers for its case)
+        return next_one.unit
+    rarity = {t: math.log(len(page) / (1 + sum(bool(t & _unit_words(u)) for u in page))) for t in left}
+
+    def adds(unit: Unit) -> float:
+        return sum(max(rarity[t], 0.0) for t in left if t & _unit_words(unit))
+
+    # (a unit scoring about as well as the next one, and no label of a list: "What we can't take back:")
+    near = [r for r in ranked if r.source == best.source and r is not best and r.unit.kind != "row"
+            and r.score >= max(best.score - UNIT_SECOND_MARGIN, next_one.score - UNIT_EXCEPTION_MARGIN)
+            and not r.unit.text.endswith(":")]
+    found = max(near, key=lambda r: (adds(r.unit), r.score), default=None)
+    return found.unit if found is not None and adds(found.unit) > adds(next_one.unit) else next_one.unit
+
+
+@functools.lru_cache(maxsize=4096)
+def _unit_words(unit: Unit) -> frozenset[str]:
+    return frozenset(_words(unit.text))
 
 
 # A page and its translations ("policy-shipping", "policy-shipping.fr-CA") are one document.

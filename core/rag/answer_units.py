@@ -114,6 +114,11 @@ def _schedule_runs(lines: list[str]) -> dict[int, int]:
     return runs
 
 
+def tells_time(text: str) -> bool:
+    """Whether ``text`` gives a time of day ("10:00", "9 a.m.", "17 h")."""
+    return bool(_CLOCK.search(text))
+
+
 def _schedule_item(line: str) -> bool:
     if not _BULLET.match(line):
         return False

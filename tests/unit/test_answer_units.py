@@ -578,3 +578,54 @@ def test_the_retrieved_pages_are_ordered_by_what_their_best_unit_is_about(monkey
     monkeypatch.setattr(answer_units, "SUBJECT_WEIGHT", 0.0)
     ranked = knowledge.rerank_by_units(ports, "t1", "do your gift cards expire?", citations)
     assert [c.doc_id for c in ranked] == ["registry", "gift-cards"]
+
+
+MEXICO_RATES = """# Shipping
+
+| Destination | Carrier | Cost |
+|---|---|---|
+| Mexico – Standard | Estafeta | $149 (free from $1,500) |
+| Mexico – Express | Estafeta Next Day | $290 |
+| United States and Canada | DHL Express | $690 |
+"""
+
+
+def test_a_destinations_other_service_written_in_the_same_cell_is_quoted_beside_its_row():
+    ranker = functools.partial(rank_units, WordEmbedder())
+    picked = response.unit_answer(ranker, _sources(MEXICO_RATES), "How much is shipping to Mexico?")
+    assert picked is not None
+    _, text = picked
+    assert "$149" in text and "$290" in text and "$690" not in text
+
+
+SINKS = """# Shipping
+
+We deliver to Mexico, the United States and Canada, nowhere else for now.
+
+- Canada and United States: DHL Express, 690 per order, 5 to 9 business days.
+- Sinks and 16-piece dinner sets are delivered within Mexico only.
+- You get your tracking number by email.
+"""
+
+
+def sinks_ranker(question, documents, lexical=None):
+    """The encoder as a shipping page shows it: the rule closest to the question, the next line and the exception
+    just under it."""
+    similarity = {"We deliver": 0.87, "Canada and": 0.86, "Sinks and ": 0.835}
+    ranked = []
+    for index, (content, prior) in enumerate(documents):
+        for unit in split_units(content):
+            close = similarity.get(unit.text[:10], 0.70)
+            ranked.append(Ranked(close + prior + (lexical(unit, index) if lexical else 0.0), close, index, unit))
+    return sorted(ranked, key=lambda r: (-r.score, r.unit.position))
+
+
+def test_the_exception_naming_what_the_question_names_follows_the_rule():
+    picked = response.unit_choice(sinks_ranker, _sources(SINKS), "Can you deliver the blue sink to Canada?",
+                                  defer_to_words=False)
+    assert picked is not None
+    texts = [u.text for u in picked[1]]
+    assert texts[0].startswith("We deliver to Mexico") and texts[1].startswith("Sinks and 16-piece")
+    # A question naming nothing the rule leaves out gets the next line, as before.
+    plain = response.unit_choice(sinks_ranker, _sources(SINKS), "Do you deliver to Canada?", defer_to_words=False)
+    assert plain is not None and plain[1][1].text.startswith("Canada and United States")

@@ -178,7 +178,8 @@ def test_only_a_follow_up_gets_the_subject_ranker():
     first = knowledge.reply_ranker(_state("and express?", []), ports, "and express?", together=[])
     assert not isinstance(first, knowledge.FollowUpRanker)
     later = knowledge.reply_ranker(_state("and express?", SHIPPING_ASKED), ports, "and express?", together=[])
-    assert isinstance(later, knowledge.FollowUpRanker)
+    # (weighing the place the previous question named, Columbus Ohio, around the subject's ranker)
+    assert isinstance(later, knowledge.PlaceRanker) and isinstance(later._ranker, knowledge.FollowUpRanker)
 
 
 def test_a_page_both_readings_find_just_under_the_threshold_is_cited():
@@ -238,3 +239,24 @@ def test_the_unit_naming_the_zone_of_the_town_asked_about_answers():
     # a message naming no place is ranked as before
     other = knowledge.reply_ranker(_state("and express?", []), ports, "and express?", together=[])
     assert isinstance(other, knowledge.ReplyRanker)
+
+
+EXPRESS = ("# Shipping\n\n| Destination | Standard | Express |\n|---|---|---|\n| Ohio | 9 dollars | 25 dollars |\n"
+           "| California | 12 dollars | 30 dollars |\n\nIf you want it faster, order before noon.\n")
+
+
+def test_a_follow_up_naming_no_place_is_answered_for_the_place_its_subject_names():
+    ports = SimpleNamespace(knowledge=SimpleNamespace(embedder=WordEmbedder()))
+    message = "and if I want it faster?"
+    ranker = knowledge.reply_ranker(_state(message, SHIPPING_ASKED), ports, message, together=[])
+    assert isinstance(ranker, knowledge.PlaceRanker)
+    ranked = ranker(message, [(EXPRESS, 0.0)])
+    ohio = next(r for r in ranked if r.unit.text.startswith("Destination: Ohio"))
+    california = next(r for r in ranked if r.unit.text.startswith("Destination: California"))
+    assert ohio.score > california.score + knowledge.ZONE_UNIT_WEIGHT / 2  # Columbus Ohio was asked about before
+    # a follow-up that names its own place is ranked for that place
+    own = knowledge.reply_ranker(_state("and to Los Angeles?", SHIPPING_ASKED), ports, "and to Los Angeles?",
+                                 together=[])
+    ranked = own("and to Los Angeles?", [(EXPRESS, 0.0)])
+    assert next(r for r in ranked if "California" in r.unit.text).score > \
+        next(r for r in ranked if "Ohio" in r.unit.text).score
