@@ -40,11 +40,13 @@ log = logging.getLogger("shopdesk.intent")
 _NO = r"n\.?[°ºo]\.?"
 _ORDER_RE = re.compile(
     r"(?:#\s?|\b" + _NO + r"\s?|\bnum(?:ber|[eé]ro)?\.?\s?(?:is\s+)?"
-    r"|\border\s+(?:(?:number|no\.?)\s*(?:is\s+|:\s*)?|#\s*)?"
+    r"|\border\s+(?:(?:number|no\.?)\s*(?:is\s+|:\s*)?|#\s*|is\s+#?)?"
     r"|\bnum[eé]ro\s+de\s+commande\s*(?:est\s+(?:le\s+)?|:\s*)?"
     r"|\bn[uú]mero\s+de\s+(?:pedido|orden)\s*(?:es\s+(?:el\s+)?|:\s*)?"
-    r"|\bcommande\s+(?:" + _NO + r"\s*|#\s*|num[eé]ro\s+)?|\bpedido\s+(?:" + _NO + r"\s*|#\s*|n[uú]mero\s+)?)"
-    r"(\d{3,10})\b",
+    r"|\bcommande\s+(?:" + _NO + r"\s*|#\s*|num[eé]ro\s+|est\s+(?:le\s+)?#?)?"
+    r"|\bpedido\s+(?:" + _NO + r"\s*|#\s*|n[uú]mero\s+|es\s+(?:el\s+)?#?)?)"
+    # "my order is 3311", not "my order is 150 dollars"
+    r"(\d{3,10})\b(?![.,]\d|\s*(?:\$|€|%|(?:dollars?|pesos?|usd|cad|mxn|eur)\b))",
     re.I,
 )
 # A number right after these words is a tracking or phone number, never an order number ("tracking number N",
