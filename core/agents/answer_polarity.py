@@ -157,7 +157,9 @@ def _negate_es(clause: str) -> str | None:
         # "las tarjetas de regalo tienen fecha…": "no" before the plural verb, the first word ending in -n
         for i in range(1, len(words)):
             word = fold(words[i]).strip(",")
-            if word.endswith("n") and len(word) > 2 and word not in _WORDS["function"]["es"]:
+            # a word after a preposition is its object ("sin gluten"), not the verb
+            after_preposition = fold(words[i - 1]) in _WORDS["function"]["es"]
+            if word.endswith("n") and len(word) > 2 and word not in _WORDS["function"]["es"] and not after_preposition:
                 return " ".join([*words[:i], "no", *words[i:]])
         return None
     if first == "se" or first in _WORDS["function"]["es"] and first not in ("me", "le", "les", "nos", "te"):

@@ -30,6 +30,7 @@ We don't accept Klarna, Afterpay or other instalment plans.
     ("es", "me pueden devolver el dinero", "no le podemos devolver el dinero"),
     ("es", "tienen envío gratis", "no tenemos envío gratis"),
     ("es", "hay algún cargo extra", "no hay ningún cargo extra"),
+    ("es", "las galletas sin gluten son seguras", "las galletas sin gluten no son seguras"),  # not "sin no gluten"
     ("fr", "Est-ce que les cartes-cadeaux expirent", "les cartes-cadeaux n'expirent pas"),
     ("fr", "Vous livrez-tu au Québec", "nous ne livrons pas au Québec"),
     ("fr", "Vendez-vous des cartes-cadeaux", "nous ne vendons pas de cartes-cadeaux"),
