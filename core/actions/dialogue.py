@@ -356,7 +356,8 @@ class Dialogue:
         if key not in REPLIES:
             key = "refused_invalid_arguments"
         text = self.say(key, number=number, days=refusal.details.get("days", ""),
-                        left=refusal.details.get("left", ""), currency=refusal.details.get("currency", ""))
+                        left=refusal.details.get("left", ""), currency=refusal.details.get("currency", ""),
+                        items=", ".join(refusal.details.get("items") or []))
         if refusal.code == "shipped":
             text += self.say("offer_return_after_delivery")
         facts: list[str] = []

@@ -145,6 +145,17 @@ class ActionGuard:
         if tool == "refund" and orders.refundable(order) <= 0:
             raise Refusal("nothing_to_refund", number)
 
+    def _final_sale(self, ctx: ActionContext, line: dict[str, Any]) -> bool:
+        """The shop marks the item final sale: in its title or variant, or in its product's tags."""
+        if words.marks_final_sale(line.get("title") or "", line.get("variant_title") or ""):
+            return True
+        product = self.shop.get_product(ctx.tenant.id, str(line["product_id"])) if line.get("product_id") else None
+        if product is None and line.get("sku"):
+            product = next((p for p in self.shop.all_products(ctx.tenant.id)
+                            if any(v.get("sku") == line["sku"] for v in p.get("variants") or [])), None)
+        tags = (product or {}).get("tags") or ""
+        return words.marks_final_sale(*(tags if isinstance(tags, list) else [tags]))
+
     def _check(self, ctx: ActionContext, tool: str, args: tools._Args, order: dict[str, Any]) -> dict[str, Any]:
         """Shopify's status graphs and the shop's policy for this change on this order; the details the reply
         lists."""
@@ -153,12 +164,16 @@ class ActionGuard:
         currency = order.get("currency") or ctx.tenant.currency
         lines = {str(li.get("id")): li for li in order.get("line_items") or []}
         if tool in ("start_return", "start_exchange"):
-            items = []
+            items, final = [], []
             for item in args.items:  # type: ignore[attr-defined]
                 line = lines.get(item.line_item_id)
                 if line is None or item.quantity > int(line.get("quantity") or 0):
                     raise Refusal("invalid_arguments", number, fields=["items"])
                 items.append(orders.line_label(line, item.quantity))
+                if self._final_sale(ctx, line):
+                    final.append(orders.line_label(line))
+            if final:
+                raise Refusal("final_sale", number, items=final)
             return {"items": items, "reason": args.reason}  # type: ignore[attr-defined]
         if tool == "cancel_order":
             return {"items": [orders.line_label(li) for li in lines.values()], "total": order.get("total_price"),

@@ -20,6 +20,7 @@ _QUESTION = lexicon.compile_phrases(_DATA["question"])
 _ALL_ITEMS = lexicon.compile_phrases(_DATA["all_items"])
 _REASONS = [(reason, lexicon.compile_phrases(entry)) for reason, entry in _DATA["return_reasons"].items()]
 _CONFIRM = {fold(p) for p in lexicon.phrases(_DATA["confirm"])}
+_FINAL_SALE = tuple(fold(w) for w in _DATA["final_sale_marks"]["words"])
 _DECLINE = {language: {fold(p) for p in _DATA["decline"][language]} for language in lexicon.LANGUAGES}
 _FIRST_CLAUSE = re.compile(r"^[^,.;!?\n]*")
 _ORDER_NUMBER = re.compile(r"#?\b\d{3,12}\b")
@@ -73,3 +74,8 @@ def means_all_items(message: str) -> bool:
 def return_reason(message: str) -> str | None:
     folded = fold(message)
     return next((reason for reason, pattern in _REASONS if pattern.search(folded)), None)
+
+
+def marks_final_sale(*texts: str) -> bool:
+    """Whether an item's title, variant or product tags say it is final sale (no return, no exchange)."""
+    return any(mark in fold(text or "") for text in texts for mark in _FINAL_SALE)

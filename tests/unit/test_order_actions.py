@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core import audit
-from core.actions import ledger, tools, words
+from core.actions import ledger, orders, tools, words
 from core.actions.policy import ActionContext, ActionGuard, Refusal
 from core.config import load_settings
 from core.devhost.standins import shopify_admin
@@ -142,6 +142,28 @@ def test_status_graphs_decide_what_each_order_allows(world):
     assert (outside.code, outside.details["days"]) == ("outside_return_window", 30)
     too_much = refusal(lambda: guard.propose(emily, "refund", {"order": "1027", "amount": "500"}))
     assert (too_much.code, too_much.details["left"]) == ("refund_too_much", "79.04")
+
+
+def test_an_item_the_shop_marks_final_sale_is_neither_returned_nor_exchanged(world, monkeypatch):
+    guard, store, _ = world
+    emily = context(store, emails=[EMILY])
+    line = guard.shop.find_order("demo", "1027")["line_items"][0]
+    args = {"order": "1027", "items": [{"line_item_id": str(line["id"]), "quantity": 1}]}
+    assert guard.propose(emily, "start_return", args).tool == "start_return"  # not marked: the return is proposed
+    monkeypatch.setattr(guard.shop, "get_product", lambda tenant, product_id: {"tags": "clearance, Final Sale"})
+    monkeypatch.setattr(guard.shop, "all_products", lambda tenant: [{"tags": ["Venta final"],
+                                                                      "variants": [{"sku": line.get("sku")}]}])
+    for tool in ("start_return", "start_exchange"):
+        final = refusal(lambda tool=tool: guard.propose(context(store, emails=[EMILY]), tool, {**args, **(
+            {"reason": "size_too_small"} if tool == "start_exchange" else {})}))
+        assert (final.code, final.details["items"]) == ("final_sale", [orders.line_label(line)])
+
+
+@pytest.mark.parametrize(("texts", "marked"), [
+    (("Slide Sandal: Last Pairs (Final Sale)", ""), True), (("Bol", "Vente finale"), True),
+    (("", "", "VENTA FINAL, outlet"), True), (("Final Fantasy poster", "Sale price"), False)])
+def test_final_sale_is_read_from_an_items_title_variant_or_tags(texts, marked):
+    assert words.marks_final_sale(*texts) is marked
 
 
 # Confirmation --------------------------------------------------------------------------------------------------------
