@@ -22,6 +22,7 @@ from pathlib import Path
 from core import lexicon
 from core.agents import memory
 from core.agents.model_cache import data_dir, load_or_train, probability_row, ship
+from core.agents.variants import ASKS_STOCK
 from core.language import detect as detect_language
 from core.llm.types import CompletionRequest, Message
 from core.models import Entities, IntentResult, Language, Usage
@@ -67,7 +68,6 @@ _AMOUNT_RE = re.compile(
 _HUMAN_RE = lexicon.compile_phrases(lexicon.load("intent")["wants_human"], re.I, whole_words=True)
 # Stock, price and availability questions (en / fr / es phrases in core/agents/data/response.json), matched on
 # accent-folded text.
-_ASKS_STOCK_RE = lexicon.compile_phrases(lexicon.load("response")["asks_stock"])
 
 
 @dataclass
@@ -329,7 +329,7 @@ def classify_intent(state: TurnState, ports: TurnPorts) -> IntentResult:
         # "Hi, do you have lavender soap?": naming a catalogue product makes a greeting a product question.
         result.label = "product_info"
     elif (products and result.label == "order_status" and not result.entities.order_numbers
-          and not (ctx and ctx.order_number) and _ASKS_STOCK_RE.search(fold(turn.message))):
+          and not (ctx and ctx.order_number) and ASKS_STOCK.search(fold(turn.message))):
         # "Is the yellow mug available? I want to order 2", "je veux commander le … : en avez-vous en 3T?": a
         # catalogue product's stock asked with no order to speak of is a product question.
         result.label = "product_info"
