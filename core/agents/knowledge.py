@@ -6,7 +6,7 @@ import numpy as np
 
 from core.agents import memory
 from core.agents.intent import extract_entities
-from core.agents.variants import asked_variants, asks_only_stock
+from core.agents.variants import asked_variants, asks_only_stock, named_only_as_variant
 from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
@@ -57,10 +57,13 @@ def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str,
 def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResult, *,
                customer: CustomerRef | None, slot_order: str | None, slot_products: list[str],
                verified_email: str | None, currency: str, shop_url: str | None,
-               claimed_email: str | None = None, catalog_staleness: float = 0.0) -> ShopFacts:
+               claimed_email: str | None = None, catalog_staleness: float = 0.0,
+               previous_question: str | None = None) -> ShopFacts:
     """Orders are disclosed only to their owner. ``customer`` is the verified (shop-signed) customer: their own
     orders may be listed. Anyone else proves ownership of one order by its number plus the e-mail on it, typed in
-    this conversation (or named, unverified, in the chat body: ``claimed_email``)."""
+    this conversation (or named, unverified, in the chat body: ``claimed_email``). ``previous_question``: the
+    question the conversation's last turn answered, whose products a message naming only their variants asks
+    about."""
     facts = ShopFacts(customer_known=customer is not None)
     email = (intent.entities.emails[:1] or [verified_email or claimed_email])[0]
     proofs = [p for p in (customer, CustomerRef(email=email) if email else None) if p is not None]
@@ -86,21 +89,41 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
     matches = shop.match_products(tenant_id, message, max_staleness=catalog_staleness)
     products = [p for p, _ in matches]
     follow_up = False
-    if not products and slot_products:
-        # Slots hold product document ids ("product-<handle>"); older conversations may hold product ids.
-        wanted = slot_products[:2]
-        products = [p for p in (shop.get_product(tenant_id, pid) for pid in wanted if not pid.startswith("product-"))
-                    if p]
-        handles = {pid.removeprefix("product-") for pid in wanted if pid.startswith("product-")}
-        if handles:
-            products += [p for p in shop.all_products(tenant_id) if p.get("handle") in handles]
-        follow_up = intent.label != "product_info"
+    if slot_products:
+        previous = slot_product_records(shop, tenant_id, slot_products)
+        if not products:
+            products = previous
+            follow_up = intent.label != "product_info"
+        else:
+            # A variant of the product being discussed, named by a word that another product's title holds ("and
+            # the regular tenor ones?" after ukulele strings), asks for that variant, not for the other product.
+            kept = [p for p in previous if p not in products and all(
+                named_only_as_variant(m.get("title", ""), p.get("title", ""), p.get("variants") or [], message)
+                for m in products)]
+            products = kept or products
+    elif not products and previous_question:
+        # "would you have the same one in oxblood?" after a turn that named the product but recorded none (an order
+        # action on it, a reply from a policy page): the product of the previous question, if the message names one
+        # of its variants.
+        products = [p for p, _ in shop.match_products(tenant_id, previous_question, max_staleness=catalog_staleness)
+                    if asked_variants(p.get("title", ""), p.get("variants") or [], message)]
     facts.products = [product_facts(p, currency, shop_url) for p in products]
     if follow_up and not asks_only_stock(message):
         # Another question after a product one is about that product only when it names one of its variants
         # ("and in black?", "what about large then") or asks only its price or stock ("how much is it?").
         facts.products = [p for p in facts.products if asked_variants(p.title, p.variants, message)]
     return facts
+
+
+def slot_product_records(shop: ShopData, tenant_id: str, slot_products: list[str]) -> list[dict]:
+    """The catalogue records of the products the conversation was about (at most two). Slots hold product document
+    ids ("product-<handle>"); older conversations may hold product ids."""
+    wanted = slot_products[:2]
+    products = [p for p in (shop.get_product(tenant_id, pid) for pid in wanted if not pid.startswith("product-")) if p]
+    handles = {pid.removeprefix("product-") for pid in wanted if pid.startswith("product-")}
+    if handles:
+        products += [p for p in shop.all_products(tenant_id) if p.get("handle") in handles]
+    return products
 
 
 def cited_documents(store: DocumentStore, tenant_id: str, citations: list[Citation], limit: int = 1
@@ -125,14 +148,13 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
     near = retrieve(ports.knowledge, state.turn.tenant_id, question, state.intent.language, k=wanted,
                     min_score=floor - AGREEMENT_SLACK)
     citations = [c for c in near if c.score >= floor]
-    subject = follow_up_query(state)
-    wider = subject or (subject_query(state) if not citations else None)
-    if wider:
+    subject = follow_up_query(state, ports, max((c.score for c in near), default=0.0))
+    if subject:
         # A terse follow-up ("and to Alaska?", "pis c gratuit à partir de combien?"), or any later message that
         # found nothing on its own, is also searched with the previous question: its subject's pages compete, and
         # the new question's words, read with that subject, pick the page and its answer. A page both searches
         # find just under the relevance threshold counts: the two readings agree on it.
-        around = retrieve(ports.knowledge, state.turn.tenant_id, wider, state.intent.language, k=wanted,
+        around = retrieve(ports.knowledge, state.turn.tenant_id, subject, state.intent.language, k=wanted,
                           min_score=floor - AGREEMENT_SLACK)
         agreed = {c.doc_id for c in near} & {c.doc_id for c in around}
         citations = merged(citations, [c for c in around if c.score >= floor or c.doc_id in agreed],
@@ -161,12 +183,29 @@ def subject_query(state: TurnState) -> str | None:
     return f"{previous}\n{state.turn.message}" if previous else None
 
 
-def follow_up_query(state: TurnState) -> str | None:
-    """Pure rule: ``subject_query`` for a terse follow-up ("and to Alaska?", "pis c gratuit à partir de combien?"),
-    whose words alone say too little of what it asks about; None for any other message."""
-    if len(tokens(state.turn.message)) > TERSE_WORDS:
-        return None
-    return subject_query(state)
+def follow_up_query(state: TurnState, ports: TurnPorts, own_best: float | None = None) -> str | None:
+    """``subject_query`` for a message that leans on the previous one: a terse follow-up ("and to Alaska?", "pis c
+    gratuit à partir de combien?"), whose words alone say too little of what it asks about, or a longer one whose
+    words alone find no page ("pis les douanes? je vais tu payer de quoi à la porte?" after a question about
+    shipping to Montréal); None for any other message, a new question that its own words answer. ``own_best``: the
+    best score of the message's own search, when the caller made it (else it is searched)."""
+    subject = subject_query(state)
+    if subject is None or len(tokens(state.turn.message)) <= TERSE_WORDS:
+        return subject
+    if own_best is None:
+        own_best = own_search_best(state, ports)
+    return subject if own_best < ports.settings.KNOWLEDGE_MIN_SCORE else None
+
+
+def own_search_best(state: TurnState, ports: TurnPorts) -> float:
+    """The best calibrated score the turn's question finds on its own (as ``retrieve_knowledge`` searches it)."""
+    if state.intent is None:
+        return 0.0
+    question = memory.question(state)
+    if state.intent.label in ZONE_INTENTS:
+        question = with_regions(question, state.intent.language)
+    hits = ports.knowledge.search(state.turn.tenant_id, question, k=1, lang=state.intent.language)
+    return max((h.score for h in hits), default=0.0)
 
 
 def previous_question(history: list[dict]) -> str:
@@ -213,7 +252,7 @@ class FollowUpRanker(ReplyRanker):
 
 def reply_ranker(state: TurnState, ports: TurnPorts, message: str, together: list[str]) -> ReplyRanker:
     """The ranker of the reply's answering units: a follow-up's reads it with the previous question's subject."""
-    subject = follow_up_query(state)
+    subject = follow_up_query(state, ports)
     embedder = ports.knowledge.embedder
     ranker = ReplyRanker(embedder, together=together) if subject is None else \
         FollowUpRanker(embedder, together, message=message, subject=subject)
@@ -323,6 +362,7 @@ def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:
         verified_email=ctx.verified_email, currency=ctx.tenant.currency, shop_url=ctx.tenant.shop_url,
         claimed_email=ctx.claimed_customer.email if ctx.claimed_customer else None,
         catalog_staleness=ports.settings.INTENT_CACHE_TTL_SECONDS,
+        previous_question=previous_question(ctx.history) if ctx.history else None,
     )
 
 

@@ -109,6 +109,18 @@ def asked_variants(title: str, variants: list[dict], message: str) -> list[dict]
     return chosen if best > 0 and len(chosen) < len(variants) else []
 
 
+def named_only_as_variant(title: str, previous_title: str, previous_variants: list[dict], message: str) -> bool:
+    """Whether the words of the message that name the product ``title`` all name variants of another product, the
+    one the conversation was about (``previous_title``, ``previous_variants``), and the message asks for one of
+    those: "and the regular tenor ones, how much?" after a question about ukulele strings names the strings'
+    "Tenor", not the tenor ukulele."""
+    if not asked_variants(previous_title, previous_variants, message):
+        return False
+    named = _words(message) & _words(title)
+    options = {w for v in previous_variants for w in _words(str(v.get("title") or ""))} - _words(previous_title)
+    return bool(named) and named <= options
+
+
 def asks_only_stock(message: str) -> bool:
     """Whether the message asks a product's stock, price or availability and nothing else ("how much is it?",
     "¿cuánto cuesta?", "is it in stock?"): a question that names no subject of its own."""

@@ -260,3 +260,25 @@ def test_a_follow_up_naming_no_place_is_answered_for_the_place_its_subject_names
     ranked = own("and to Los Angeles?", [(EXPRESS, 0.0)])
     assert next(r for r in ranked if "California" in r.unit.text).score > \
         next(r for r in ranked if "Ohio" in r.unit.text).score
+
+
+CUSTOMS = "ok and the customs then, will I have to pay something at the door when it arrives?"
+
+
+def test_a_longer_follow_up_its_own_words_find_nothing_for_is_read_with_the_previous_subject():
+    weak = RecordingSearch({"door": [_hit("policy-returns", 0.45)]})
+    state = _state(CUSTOMS, SHIPPING_ASKED)
+    assert knowledge.follow_up_query(state, _ports(weak)) == f"{SHIPPING_ASKED[0]['user']}\n{CUSTOMS}"
+    ranker = knowledge.reply_ranker(state, _ports(weak), CUSTOMS, together=[])
+    assert isinstance(getattr(ranker, "_ranker", ranker), knowledge.FollowUpRanker)  # (around Columbus, Ohio)
+
+
+def test_a_longer_question_its_own_words_answer_is_not_read_with_the_previous_subject():
+    strong = RecordingSearch({"door": [_hit("policy-customs", 0.8)]})
+    state = _state(CUSTOMS, SHIPPING_ASKED)
+    assert knowledge.follow_up_query(state, _ports(strong)) is None
+    ranker = knowledge.reply_ranker(state, _ports(strong), CUSTOMS, together=[])
+    assert not isinstance(getattr(ranker, "_ranker", ranker), knowledge.FollowUpRanker)
+    knowledge.retrieve_knowledge(state, _ports(strong))
+    assert len(strong.queries) == 3  # the message alone each time: never read with the previous subject
+    assert all(not q.startswith(SHIPPING_ASKED[0]["user"]) for q in strong.queries)

@@ -87,3 +87,60 @@ def test_a_follow_up_naming_a_variant_is_about_the_previous_product():
     reply = describe_product(facts("ok what about large then", "general").products[0], "en", [],
                              message="ok what about large then")
     assert reply.startswith("Yes, Ember Fleece Hoodie in Ember Orange / L is in stock (89.00 CAD).")
+
+
+def _variant(title: str, quantity: int) -> dict:
+    return {"title": title, "price": "10.50", "inventory_management": "shopify", "inventory_quantity": quantity,
+            "inventory_policy": "deny"}
+
+
+STRINGS = {"id": 11, "handle": "nylgut-strings", "title": "Aquila Nylgut Ukulele Strings",
+           "variants": [_variant("Soprano", 5), _variant("Tenor", 5), _variant("Tenor Low-G", 0)]}
+UKULELE = {"id": 12, "handle": "tenor-ukulele-acacia", "title": "Cheville Tenor Ukulele – Solid Acacia",
+           "variants": [_variant("Right-handed", 4), _variant("Left-handed", 0)]}
+STRAP = {"id": 13, "handle": "leather-strap", "title": "Cheville Leather Strap",
+         "variants": [_variant("Oxblood / No engraving", 0), _variant("Cognac / No engraving", 3)]}
+
+
+class Catalogue:
+    """Matches a product when the text holds one of its title's words of five letters or more."""
+
+    def __init__(self, *products: dict):
+        self.products = list(products)
+
+    def match_products(self, tenant_id, message, limit=3, *, max_staleness=0.0):
+        words = set(message.lower().replace("?", " ").split())
+        return [(p, 1.0) for p in self.products
+                if words & {w for w in p["title"].lower().split() if len(w) >= 5}][:limit]
+
+    def all_products(self, tenant_id):
+        return self.products
+
+    def get_product(self, tenant_id, product_id):
+        return None
+
+
+def _facts(message: str, *, slot: list[str], previous: str | None = None):
+    from core.agents.knowledge import shop_facts
+
+    intent = IntentResult(label="product_info", confidence=0.8, language="es")
+    return shop_facts(Catalogue(STRINGS, UKULELE, STRAP), "t", message, intent, customer=None, slot_order=None,
+                      slot_products=slot, verified_email=None, currency="CAD", shop_url=None,
+                      previous_question=previous)
+
+
+def test_a_variant_of_the_previous_product_named_by_another_products_title_word_keeps_the_previous_product():
+    slot = ["product-tenor-ukulele-acacia", "product-nylgut-strings"]
+    assert [p.title for p in _facts("y las normales de tenor cuánto cuestan?", slot=slot).products] == [
+        "Aquila Nylgut Ukulele Strings"]
+    # naming the other product by more than the variant's word is asking about it
+    assert [p.title for p in _facts("and the tenor ukulele, how much?", slot=slot).products] == [
+        "Cheville Tenor Ukulele – Solid Acacia"]
+
+
+def test_a_variant_follow_up_after_a_turn_that_recorded_no_product_is_about_the_previous_questions_product():
+    asked = "i want to return the leather strap from my last order"
+    facts = _facts("would you have the same one in cognac? for my sister", slot=[], previous=asked)
+    assert [p.title for p in facts.products] == ["Cheville Leather Strap"]
+    # a message naming none of its variants is not about it
+    assert _facts("how long do refunds take?", slot=[], previous=asked).products == []
