@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from core import lexicon
 from core.agents import knowledge, memory, question_type
@@ -240,8 +241,9 @@ _DEGREES = re.compile(r"\d\s*°\s*[CF]\b")
 
 
 @functools.lru_cache(maxsize=8192)  # the sentences and units of the pages a turn weighs: the same ones turn after turn
-def _words(text: str) -> frozenset[str]:
-    words = frozenset(_root(t) for t in tokens(text) if len(t) > 2 and t not in STOPWORDS)
+def _words(text: str) -> AbstractSet[str]:
+    """The text's word roots, without function words. The set is shared by every caller: read it, never change it."""
+    words = {_root(t) for t in tokens(text) if len(t) > 2 and t not in STOPWORDS}
     if _DEGREES.search(text):
         words |= _TEMPERATURE  # "water at 70–75 °C" answers "quelle température?"
     return words
@@ -288,7 +290,7 @@ def asks_figure(query: str) -> bool:
 class _Candidate:
     __slots__ = ("text", "words", "heading", "heading_words", "section", "table")
 
-    def __init__(self, text: str, heading: str, heading_words: frozenset[str], section: int, table: bool = False):
+    def __init__(self, text: str, heading: str, heading_words: AbstractSet[str], section: int, table: bool = False):
         self.text, self.heading, self.heading_words, self.section = text, heading, heading_words, section
         self.words, self.table = _words(text), table
 
@@ -300,7 +302,7 @@ _PAGE_METADATA = re.compile(r"(?:Variant .*\(SKU|Tags:|Category:)")
 
 def _candidates(passage: str, *, plain_headings: bool = False) -> list[_Candidate]:
     out: list[_Candidate] = []
-    heading, heading_words, section = "", frozenset(), 0
+    heading, heading_words, section = "", set(), 0
     for sentence, table in sentence_blocks(passage):
         text = strip_markup(sentence).strip()
         markdown = sentence.startswith("#")
@@ -308,7 +310,7 @@ def _candidates(passage: str, *, plain_headings: bool = False) -> list[_Candidat
             # The document's title (a level-1 heading) is every sentence's: it tells none of them apart.
             title = sentence.startswith("# ")
             heading = "" if title else text
-            heading_words, section = (frozenset() if title else _words(sentence)), section + 1
+            heading_words, section = (set() if title else _words(sentence)), section + 1
             continue
         if plain_headings and _PAGE_METADATA.match(text):
             continue  # the catalogue lines under a product page: live stock and price come from the shop
