@@ -26,15 +26,31 @@ STOPWORDS = frozenset(
 )
 
 
+class _CombiningMarks(dict):
+    """A ``str.translate`` table that drops combining marks (``unicodedata.combining`` non-zero) and keeps every other
+    character, filled in as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_DROP_COMBINING = _CombiningMarks()
+
+
 def fold(text: str) -> str:
     """Lowercase and strip accents (é → e) so queries match with or without diacritics."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    lowered = text.lower()
+    if lowered.isascii():  # NFKD leaves ASCII as it is, and no ASCII character is a combining mark
+        return lowered
+    return unicodedata.normalize("NFKD", lowered).translate(_DROP_COMBINING)
 
 
 def tokens(text: str) -> list[str]:
     """Accent-folded words; a French elision is dropped ("l'Autoship" → "autoship", "d'ouverture" → "ouverture")."""
-    return [_ELISION.sub("", word) for word in _WORD_RE.findall(fold(text))]
+    return [_ELISION.sub("", word) if "'" in word or "’" in word else word
+            for word in _WORD_RE.findall(fold(text))]
 
 
 _MARKUP = re.compile(r"\*\*|__|`|^#+\s*", re.M)

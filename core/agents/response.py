@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from core import lexicon
 from core.agents import knowledge, memory, question_type
@@ -236,9 +237,14 @@ for _entry in load_entries([DESK_TOPICS_PATH]):
 _TEMPERATURE = _SYNONYMS[_root("temperature")]
 
 
-def _words(text: str) -> set[str]:
+_DEGREES = re.compile(r"\d\s*°\s*[CF]\b")
+
+
+@functools.lru_cache(maxsize=8192)  # the sentences and units of the pages a turn weighs: the same ones turn after turn
+def _words(text: str) -> AbstractSet[str]:
+    """The text's word roots, without function words. The set is shared by every caller: read it, never change it."""
     words = {_root(t) for t in tokens(text) if len(t) > 2 and t not in STOPWORDS}
-    if re.search(r"\d\s*°\s*[CF]\b", text):
+    if _DEGREES.search(text):
         words |= _TEMPERATURE  # "water at 70–75 °C" answers "quelle température?"
     return words
 
@@ -270,7 +276,7 @@ def _weight(term: frozenset[str]) -> float:
 
 
 def _is_code(word: str) -> bool:
-    return any(ch.isdigit() for ch in word) and not word.isdigit()
+    return any(map(str.isdigit, word)) and not word.isdigit()
 
 
 # A figure answers the question only when it asks for one: an amount, a quantity, a time or a temperature.
@@ -284,7 +290,7 @@ def asks_figure(query: str) -> bool:
 class _Candidate:
     __slots__ = ("text", "words", "heading", "heading_words", "section", "table")
 
-    def __init__(self, text: str, heading: str, heading_words: set[str], section: int, table: bool = False):
+    def __init__(self, text: str, heading: str, heading_words: AbstractSet[str], section: int, table: bool = False):
         self.text, self.heading, self.heading_words, self.section = text, heading, heading_words, section
         self.words, self.table = _words(text), table
 
@@ -319,7 +325,7 @@ def _score(terms: list[frozenset[str]], candidate: _Candidate, figure: bool) -> 
     # figure outranks the generic introductions policies start with, when the question asks for one.
     in_text = sum(_weight(t) for t in terms if t & candidate.words)
     in_heading = sum(_weight(t) for t in terms if not t & candidate.words and t & candidate.heading_words)
-    bonus = 0.75 if figure and any(ch.isdigit() for ch in candidate.text) else 0.0
+    bonus = 0.75 if figure and any(map(str.isdigit, candidate.text)) else 0.0
     return in_text + (1.0 if candidate.table else 0.5) * in_heading + bonus
 
 
@@ -430,7 +436,7 @@ def _word_scorer(query: str) -> Callable[[Unit, int], float]:
 
     def words(unit: Unit, source: int) -> float:
         candidate = _Candidate(unit.text, unit.heading, _words(unit.heading), unit.section, unit.kind == "row")
-        concrete = UNIT_FIGURE_WEIGHT if any(ch.isdigit() for ch in unit.text) else 0.0
+        concrete = UNIT_FIGURE_WEIGHT if any(map(str.isdigit, unit.text)) else 0.0
         # (a question about when the shop is open is answered by its timetable: "open tomorrow?")
         return UNIT_WORD_WEIGHT * _score(terms, candidate, figure) + concrete + (hours(unit) if hours else 0.0)
 

