@@ -24,7 +24,7 @@ CONFIRM_PROBABILITY = 0.8
 #: How sure the return-reason model must be of a reason before it is recorded with the return.
 REASON_PROBABILITY = 0.5
 #: How sure it must be that an action's words are used in another sense before they name no action.
-OTHER_SENSE_PROBABILITY = 0.5
+OTHER_SENSE_PROBABILITY = 0.8
 
 
 def tool_asked(message: str) -> str | None:
