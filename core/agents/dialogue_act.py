@@ -68,10 +68,14 @@ class _Reader:
         return f"{self.name}-model-{fingerprint}.joblib"
 
     def read(self, text: str) -> tuple[str, float]:
+        labels = self.probabilities(text)
+        best = max(labels, key=labels.get)
+        return best, labels[best]
+
+    def probabilities(self, text: str) -> dict[str, float]:
         model = self.model.get()
-        probabilities = probability_row(model, text)
-        best = int(probabilities.argmax())
-        return str(model.classes_[best]), float(probabilities[best])
+        return dict(zip((str(c) for c in model.classes_), (float(p) for p in probability_row(model, text)),
+                        strict=True))
 
 
 ACTS = _Reader("dialogue-act", ACTS_DIR)
@@ -93,6 +97,12 @@ def classify(text: str) -> tuple[str, float]:
     """(act, probability): "request", "question", "confirm", "decline" or "other". A message is read once per turn
     however many rules ask about it."""
     return ACTS.read(text)
+
+
+@lru_cache(maxsize=256)
+def act_probabilities(text: str) -> dict[str, float]:
+    """Each act's probability for the message (a long story asking for a return may be half "other")."""
+    return ACTS.probabilities(text)
 
 
 @lru_cache(maxsize=64)
