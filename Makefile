@@ -6,14 +6,16 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 TEST_AZURITE_PORTS ?= 10010,10011,10012
 
-.PHONY: setup vendor screenshots run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-actions eval-e2e eval-e2e-vendors eval-escalation eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events bench-load clean azurite-start azurite-stop
+.PHONY: setup vendor screenshots run test lint lock package bench-cold-start eval-intent eval-guardrails eval-language eval-shops eval-actions eval-e2e eval-e2e-vendors eval-escalation eval-dialogue-acts eval-rules bench bench-stores eval-rag bench-rag eval-pii bench-pii bench-events bench-load clean azurite-start azurite-stop
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, the trained models (intent, critic, question type,
-# escalation, PII name / address detector), the pages' vendored assets and Debian's Chromium for the browser tests.
+# escalation, dialogue act, PII name / address detector), the pages' vendored assets and Debian's Chromium for the
+# browser tests.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json core/artifacts/intent-model.stamp \
        core/artifacts/critic-model.stamp core/artifacts/question-type-model.stamp \
-       core/artifacts/escalation-model.stamp core/artifacts/pii-ner-model.stamp vendor /usr/bin/chromium
+       core/artifacts/escalation-model.stamp core/artifacts/pii-ner-model.stamp \
+       core/artifacts/dialogue-act-model.stamp vendor /usr/bin/chromium
 
 # The pages' npm libraries (Swagger UI) copied into core/web/vendor, a folder the app serves and ships.
 vendor: core/web/vendor/swagger-ui-bundle.js core/web/vendor/swagger-ui.css
@@ -69,6 +71,12 @@ core/artifacts/question-type-model.stamp: $(VENV)/.installed $(shell find knowle
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.question_type train
 	@touch $@
 
+# The order-action dialogue's reading of a message (asks to act, asks how, yes, no...) and of a return's reason, on the
+# same sentence features.
+core/artifacts/dialogue-act-model.stamp: $(VENV)/.installed $(shell find knowledge/dialogue-acts knowledge/return-reasons -name '*.jsonl' 2>/dev/null) core/artifacts/intent-model.stamp core/agents/dialogue_act.py
+	OMP_NUM_THREADS=1 $(PY) -m core.agents.dialogue_act train
+	@touch $@
+
 # The escalation agent's learned judgement, trained at build time from knowledge/escalation and the intent utterances.
 core/artifacts/escalation-model.stamp: $(VENV)/.installed $(shell find knowledge/escalation knowledge/intents -name '*.jsonl' 2>/dev/null) core/artifacts/intent-model.stamp core/agents/escalation_model.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.escalation_model train
@@ -77,6 +85,11 @@ core/artifacts/escalation-model.stamp: $(VENV)/.installed $(shell find knowledge
 # Escalation precision and recall per language on each author's messages, with a model trained without them.
 eval-escalation: setup
 	$(PY) -m tests.evals.escalation
+
+# The dialogue-act and return-reason models per language: on messages written apart from their data, and with each
+# writing style held out in turn.
+eval-dialogue-acts: setup
+	$(PY) -m tests.evals.dialogue_acts --styles
 
 # The critic's input screen per language on each guardrail author's messages, trained without them.
 eval-guardrails: setup

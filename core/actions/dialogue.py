@@ -123,8 +123,8 @@ class Dialogue:
             if self.ctx.pending is not None and words.confirms(self.message):
                 return self.confirm(self.ctx.pending)
             if words.declines(self.message):
-                if self.conversation_language and words.declines(self.message, self.conversation_language):
-                    self.language = self.conversation_language  # "no" is English and Spanish alike
+                # A no answers the conversation's question, in its language ("no" is English and Spanish alike).
+                self.language = self.conversation_language or self.language
                 return self.outcome(self.say("not_changed"))
             if self.ctx.pending is not None:
                 return self.outcome(None)  # anything but a yes leaves the order as it is

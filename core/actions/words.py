@@ -1,11 +1,13 @@
-"""The phrases of the order-action dialogue in en / fr / es (``core/agents/data/actions.json``): which action a
-message asks for, whether it asks rather than wonders, and whether it says yes or no to a proposed change."""
+"""The order-action dialogue's reading of a message (en / fr / es): which action it names (the phrases of
+``core/agents/data/actions.json``), and what it does with it, read by the dialogue-act model: asks the desk to act or
+asks how something works, says yes or no to a proposed change, and why an item goes back."""
 
 from __future__ import annotations
 
 import re
 
 from core import lexicon
+from core.agents import dialogue_act
 from core.lexicon import Templates
 from core.text import fold
 
@@ -14,33 +16,39 @@ REPLIES = Templates(_DATA["templates"])
 
 # Checked in this order: "cancel the exchange" is about cancelling, "return it for a refund" about a return.
 _TOOLS = [(name, lexicon.compile_phrases(entry)) for name, entry in _DATA["tools"].items()]
-_OTHER_SENSES = lexicon.compile_phrases(_DATA["other_senses"])
-_REQUEST = lexicon.compile_phrases(_DATA["request"])
-_QUESTION = lexicon.compile_phrases(_DATA["question"])
 _ALL_ITEMS = lexicon.compile_phrases(_DATA["all_items"])
-_REASONS = [(reason, lexicon.compile_phrases(entry)) for reason, entry in _DATA["return_reasons"].items()]
-_CONFIRM = {fold(p) for p in lexicon.phrases(_DATA["confirm"])}
 _FINAL_SALE = tuple(fold(w) for w in _DATA["final_sale_marks"]["words"])
-_DECLINE = {language: {fold(p) for p in _DATA["decline"][language]} for language in lexicon.LANGUAGES}
-_FIRST_CLAUSE = re.compile(r"^[^,.;!?\n]*")
 _ORDER_NUMBER = re.compile(r"#?\b\d{3,12}\b")
+#: How sure the dialogue-act model must be of a yes before a change is made on it.
+CONFIRM_PROBABILITY = 0.8
+#: How sure the return-reason model must be of a reason before it is recorded with the return.
+REASON_PROBABILITY = 0.5
+#: How sure it must be that an action's words are used in another sense before they name no action.
+OTHER_SENSE_PROBABILITY = 0.8
 
 
 def tool_asked(message: str) -> str | None:
-    """The action the message asks for, or None ("je retourne à Laval" goes somewhere, it returns nothing)."""
-    folded = _OTHER_SENSES.sub(" ", fold(message))
-    return next((name for name, pattern in _TOOLS if pattern.search(folded)), None)
+    """The action the message names, or None: no action's words, or its words in another sense ("je retourne à
+    Laval en avril" goes somewhere, it returns nothing)."""
+    folded = fold(message)
+    tool = next((name for name, pattern in _TOOLS if pattern.search(folded)), None)
+    if tool is None:
+        return None
+    act, probability = dialogue_act.classify(message)
+    return None if act == "other" and probability >= OTHER_SENSE_PROBABILITY else tool
 
 
 def is_request(message: str, *, names_order: bool) -> bool:
     """Asks the desk to act ("cancel my order 1038", "je veux retourner…"), rather than asking how something works
-    ("how do I return an item?"), which the shop's pages answer."""
-    folded = fold(message)
+    ("how do I return an item?", "if I return it, do I get store credit?"), which the shop's pages answer. A message
+    naming an order that it names an action for asks for it ("si cancelo el pedido 1038, ¿me devuelven todo?"). A long
+    story the model reads half as something else still asks, when asking to act outweighs asking how."""
     if tool_asked(message) is None:
         return False
-    if names_order or _ORDER_NUMBER.search(folded):
+    if names_order or _ORDER_NUMBER.search(fold(message)):
         return True
-    return bool(_REQUEST.search(folded)) and not _QUESTION.search(folded)
+    acts = dialogue_act.act_probabilities(message)
+    return acts["request"] > acts["question"]
 
 
 def order_numbers(message: str) -> list[str]:
@@ -48,23 +56,15 @@ def order_numbers(message: str) -> list[str]:
     return [n.lstrip("#") for n in _ORDER_NUMBER.findall(fold(message))]
 
 
-def _clause(message: str) -> str:
-    text = fold(message).strip()
-    clause = _FIRST_CLAUSE.match(text)
-    return re.sub(r"\s+", " ", (clause.group(0) if clause else text).strip(" ¡¿\"'«»“”"))
-
-
 def confirms(message: str) -> bool:
-    """An explicit yes: the message's first clause is one of the yes phrases ("yes", "oui", "sí", "confirm"...),
-    and nothing in the message says no."""
-    words = set(re.findall(r"[a-z']+", fold(message)))
-    return _clause(message) in _CONFIRM and not words & {"no", "non", "not", "pas", "don't", "wait"}
+    """An explicit yes ("yes", "oui, allez-y", "sí, adelante"), not a yes with a but ("yes but not the soap")."""
+    act, probability = dialogue_act.classify(message)
+    return act == "confirm" and probability >= CONFIRM_PROBABILITY
 
 
-def declines(message: str, language: str | None = None) -> bool:
-    """A no ("no", "non", "no gracias"...), in ``language`` or in any language."""
-    phrases = _DECLINE[language] if language in _DECLINE else set().union(*_DECLINE.values())
-    return _clause(message) in phrases
+def declines(message: str) -> bool:
+    """A no to a proposed change ("no", "non merci, laissez faire", "mejor no")."""
+    return dialogue_act.classify(message)[0] == "decline"
 
 
 def means_all_items(message: str) -> bool:
@@ -72,8 +72,10 @@ def means_all_items(message: str) -> bool:
 
 
 def return_reason(message: str) -> str | None:
-    folded = fold(message)
-    return next((reason for reason, pattern in _REASONS if pattern.search(folded)), None)
+    """Why the customer sends the item back ("it came broken": defective; "me queda chico": too small), or None when
+    the message gives no reason the model is sure of."""
+    reason, probability = dialogue_act.return_reason(message)
+    return reason if reason != "none" and probability >= REASON_PROBABILITY else None
 
 
 def marks_final_sale(*texts: str) -> bool:

@@ -79,6 +79,21 @@ def test_a_no_while_the_details_are_asked_for_ends_the_dialogue(services):
     assert chat.pending() is None and status(services, "1038") == "unfulfilled"
 
 
+def test_a_no_in_a_french_conversation_is_answered_in_french(services):
+    chat = Chat(services, locale="fr-CA")
+    chat.say(f"Pouvez-vous annuler la commande 1038? Mon courriel est {MARIE}")
+    assert chat.pending()["proposal"]
+    declined = chat.say("non, laissez faire").recorded.result
+    assert (declined.reply, declined.language) == ("D'accord, je n'ai rien changé.", "fr")
+    assert chat.pending() is None and status(services, "1038") == "unfulfilled"
+
+
+def test_a_yes_with_a_but_changes_nothing(services):
+    chat = Chat(services)
+    chat.say(f"Please cancel order 1038, my email is {MARIE}")
+    assert "Done" not in chat.reply("yes, except the soap") and status(services, "1038") == "unfulfilled"
+
+
 def test_another_question_drops_the_proposal_and_is_answered(services):
     chat = Chat(services)
     chat.say("Please cancel order 1039, my email is valentina.ramirez@example.com")
