@@ -6,6 +6,7 @@ import numpy as np
 
 from core.agents import memory
 from core.agents.intent import extract_entities
+from core.agents.table_rows import RowRanker, shop_day
 from core.agents.variants import asked_variants, asks_only_stock, named_only_as_variant
 from core.integrations.imported_shop import order_facts, owns, product_facts
 from core.integrations.ports import ShopData
@@ -250,8 +251,9 @@ class FollowUpRanker(ReplyRanker):
         return self._blended
 
 
-def reply_ranker(state: TurnState, ports: TurnPorts, message: str, together: list[str]) -> ReplyRanker:
-    """The ranker of the reply's answering units: a follow-up's reads it with the previous question's subject."""
+def reply_ranker(state: TurnState, ports: TurnPorts, message: str, together: list[str]) -> RowRanker:
+    """The ranker of the reply's answering units: a follow-up's reads it with the previous question's subject, and
+    a table's rows are weighed by what the question names (``RowRanker``)."""
     subject = follow_up_query(state, ports)
     embedder = ports.knowledge.embedder
     ranker = ReplyRanker(embedder, together=together) if subject is None else \
@@ -260,7 +262,9 @@ def reply_ranker(state: TurnState, ports: TurnPorts, message: str, together: lis
     around = subject if subject is not None and not any(zone_levels(message)) else None
     zoned = state.intent is not None and state.intent.label in ZONE_RULE_INTENTS and \
         any(zone_levels(around or message))
-    return PlaceRanker(ranker, around) if zoned else ranker
+    # (a table's row naming what the question names answers it: "how long to Calgary?" -> the Alberta row)
+    today = shop_day(state.turn.received_at, state.context.tenant.timezone if state.context else None)
+    return RowRanker(PlaceRanker(ranker, around) if zoned else ranker, today)
 
 
 class PlaceRanker:

@@ -88,8 +88,9 @@ def _hit(doc_id: str, score: float) -> SearchHit:
 
 def _state(message: str, history: list[dict], entities: Entities | None = None):
     return SimpleNamespace(
-        turn=SimpleNamespace(tenant_id="t", message=message),
-        context=SimpleNamespace(history=history, unanswered_turns=0),
+        turn=SimpleNamespace(tenant_id="t", message=message, received_at="2026-11-21T15:00:00.000Z"),
+        context=SimpleNamespace(history=history, unanswered_turns=0,
+                                tenant=SimpleNamespace(timezone="America/Toronto")),
         intent=IntentResult(label="shipping", confidence=0.9, language="en", entities=entities or Entities()))
 
 
@@ -176,9 +177,10 @@ def test_a_follow_up_is_answered_by_the_unit_of_the_previous_subject():
 def test_only_a_follow_up_gets_the_subject_ranker():
     ports = SimpleNamespace(knowledge=SimpleNamespace(embedder=WordEmbedder()))
     first = knowledge.reply_ranker(_state("and express?", []), ports, "and express?", together=[])
-    assert not isinstance(first, knowledge.FollowUpRanker)
+    assert isinstance(first, knowledge.RowRanker) and not isinstance(first._ranker, knowledge.FollowUpRanker)
     later = knowledge.reply_ranker(_state("and express?", SHIPPING_ASKED), ports, "and express?", together=[])
     # (weighing the place the previous question named, Columbus Ohio, around the subject's ranker)
+    later = later._ranker  # (inside the ranker weighing a table's rows)
     assert isinstance(later, knowledge.PlaceRanker) and isinstance(later._ranker, knowledge.FollowUpRanker)
 
 
@@ -235,10 +237,11 @@ def test_the_unit_naming_the_zone_of_the_town_asked_about_answers():
     # a payment question naming a town asks about something else than the zone's rule
     payment = _state("do gift cards expire? it's for my aunt in Monterrey", [])
     payment.intent = payment.intent.model_copy(update={"label": "payment_billing"})
-    assert isinstance(knowledge.reply_ranker(payment, ports, payment.turn.message, together=[]), knowledge.ReplyRanker)
+    assert isinstance(knowledge.reply_ranker(payment, ports, payment.turn.message, together=[])._ranker,
+                      knowledge.ReplyRanker)
     # a message naming no place is ranked as before
     other = knowledge.reply_ranker(_state("and express?", []), ports, "and express?", together=[])
-    assert isinstance(other, knowledge.ReplyRanker)
+    assert isinstance(other._ranker, knowledge.ReplyRanker)
 
 
 EXPRESS = ("# Shipping\n\n| Destination | Standard | Express |\n|---|---|---|\n| Ohio | 9 dollars | 25 dollars |\n"
@@ -249,7 +252,7 @@ def test_a_follow_up_naming_no_place_is_answered_for_the_place_its_subject_names
     ports = SimpleNamespace(knowledge=SimpleNamespace(embedder=WordEmbedder()))
     message = "and if I want it faster?"
     ranker = knowledge.reply_ranker(_state(message, SHIPPING_ASKED), ports, message, together=[])
-    assert isinstance(ranker, knowledge.PlaceRanker)
+    assert isinstance(ranker._ranker, knowledge.PlaceRanker)
     ranked = ranker(message, [(EXPRESS, 0.0)])
     ohio = next(r for r in ranked if r.unit.text.startswith("Destination: Ohio"))
     california = next(r for r in ranked if r.unit.text.startswith("Destination: California"))

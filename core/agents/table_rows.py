@@ -1,0 +1,215 @@
+"""Which row of a page's table answers the question: the one whose cells hold what the question names.
+
+A shipping table has a row per zone, a deadline list an item per carrier or zone ("Zone 3 (Alberta, …): Tuesday,
+December 15"), a service list an item per service, a class schedule a row per weekday. The embedder finds every
+row of such a table about equally close to "how long to Calgary?", "what's the deadline for Zone 2?" or "how much is
+a basic tune?": the rows share their column names and differ in a few cells. What tells them apart is structural:
+the row whose cells name the question's place (its province, state or country, ``core.rag.places``), the question's
+weekday or date (a relative one, "tomorrow", "demain", "mañana", read on the shop's calendar day of the message),
+or the question's own words (a service, a product), when the table's other rows do not. Such a row ranks higher
+(``ROW_MATCH_WEIGHT`` for each thing it names); a thing every row names tells none of them apart, and a question
+naming nothing the rows differ in leaves the table's ranking to the embedder.
+
+The relative day words are those of ``core/agents/data/calendar.json`` (``relative_days``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core import lexicon
+from core.agents.opening_hours import weekdays
+from core.agents.record_dates import dates_in
+from core.rag.answer_units import UNIT_VECTORS, Unit
+from core.rag.places import gazetteer, names_any, zone_names
+from core.text import STOPWORDS, fold
+
+#: Added to a row's score for each thing the question names that its cells hold and some other row's do not.
+ROW_MATCH_WEIGHT = 0.03
+#: How much a word of the question in the row's first cell counts against a place, a weekday or a date (a word is
+#: more often shared by chance: "free" in "free shipping from $75"); in another cell, half that.
+ROW_WORD_SHARE = 0.5
+#: At most this many things count for one row.
+ROW_MATCHES = 2
+_WORD = re.compile(r"[a-z0-9]+")
+_MIN_LETTERS = 3
+# An item of a list that reads as a row: a short label, a colon, a short value ("Zone 2 (NB, NS, PEI): Wednesday,
+# December 16"); a longer one is a rule of its own ("Example: an order to Ontario placed Wednesday at 2 p.m. …").
+_LABEL_WORDS = 10
+_VALUE_WORDS = 10
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(fold(text)))
+
+
+_RELATIVE: dict[tuple[str, ...], int | None] = {
+    _phrase(phrase): offset for language in lexicon.LANGUAGES
+    for phrase, offset in lexicon.load("calendar")["relative_days"].get(language, {}).items()}
+_LONGEST = max((len(p) for p in _RELATIVE), default=1)
+
+
+def relative_days(text: str) -> list[int]:
+    """The days ``text`` names by their distance from today ("tomorrow" -> 1, "pis demain?" -> 1, "hoy" -> 0), in
+    order; the morning ("mañana en la mañana" -> [1]) is no day."""
+    words = _phrase(text)
+    found: list[int] = []
+    i = 0
+    while i < len(words):
+        for size in range(min(_LONGEST, len(words) - i), 0, -1):
+            key = words[i:i + size]
+            if key in _RELATIVE:
+                offset = _RELATIVE[key]
+                if offset is not None:
+                    found.append(offset)
+                i += size
+                break
+        else:
+            i += 1
+    return found
+
+
+def shop_day(received_at: str | None, timezone: str | None) -> date | None:
+    """The shop's calendar day when the message came (``received_at``: ISO time; ``timezone``: the shop's IANA
+    zone, UTC when unknown); None without a time."""
+    if not received_at:
+        return None
+    try:
+        moment = datetime.fromisoformat(received_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a question names that a table's row may hold."""
+
+    places: tuple[str, ...] = ()  # the places named and their zones' names
+    days: frozenset[int] = frozenset()  # weekdays (0 = Monday), named or resolved from "tomorrow"
+    dates: frozenset[tuple[int, int]] = frozenset()  # (month, day), named or resolved
+    words: frozenset[str] = frozenset()  # the question's own words, folded and cut to their root
+
+    def __bool__(self) -> bool:
+        return bool(self.places or self.days or self.dates or self.words)
+
+
+def asked(question: str, today: date | None = None) -> Asked:
+    """What ``question`` names: its places and their zones, its weekdays and dates (``today`` resolves "tomorrow",
+    "aujourd'hui", "mañana"), and its words."""
+    places = [p.name for p in gazetteer().find(question)] + zone_names(question)
+    days = set(weekdays(question))
+    dates = {(d.month, d.day) for d in dates_in(question) if d.month and d.day}
+    if today is not None:
+        for offset in relative_days(question):
+            day = today + timedelta(days=offset)
+            days.add(day.weekday())
+            dates.add((day.month, day.day))
+    # (a word naming a place or a day counts as that place or day, not again as a word)
+    said = _roots(" ".join(places)) | {w[:5] for phrase in _RELATIVE for w in phrase}
+    words = _roots(" ".join(w for w in _WORD.findall(fold(question)) if not weekdays(w))) - said
+    return Asked(tuple(dict.fromkeys(places)), frozenset(days), frozenset(dates), frozenset(words))
+
+
+def _roots(text: str) -> set[str]:
+    return {w[:5] for w in _WORD.findall(fold(text)) if len(w) >= _MIN_LETTERS and w not in STOPWORDS
+            and not w.isdigit()}
+
+
+def _cells(unit: Unit) -> tuple[str, ...]:
+    """A row's cells; a list item's label and value."""
+    if unit.kind == "row":
+        return unit.cells
+    label, colon, value = unit.text.partition(":")
+    short = len(label.split()) <= _LABEL_WORDS and len(value.split()) <= _VALUE_WORDS
+    return (label, value) if colon and label.strip() and value.strip() and short else ()
+
+
+def tables(units: Sequence[Unit]) -> list[list[Unit]]:
+    """The tables of a document's units: runs of table rows, and runs of list items that read "label: value", of
+    two rows or more in one section."""
+    found: list[list[Unit]] = []
+    run: list[Unit] = []
+    for unit in units:
+        if run and (unit.section != run[-1].section or unit.kind != run[-1].kind or not _cells(unit)):
+            found.append(run)
+            run = []
+        if unit.kind in ("row", "item") and _cells(unit):
+            run.append(unit)
+    if run:
+        found.append(run)
+    return [t for t in found if len(t) >= 2]
+
+
+def _holds(cells: tuple[str, ...], question: Asked) -> list[tuple[str, object, float]]:
+    """The things of the question the cells hold: (kind, thing, its share of ``ROW_MATCH_WEIGHT``)."""
+    text = " ".join(cells)
+    held: list[tuple[str, object, float]] = []
+    if question.places and names_any(text, list(question.places)):
+        held.append(("place", "", 1.0))
+    dated = [(d.month, d.day) for d in dates_in(text) if d.month and d.day]
+    held += [("date", d, 1.0) for d in dated if d in question.dates]
+    if question.days and not (dated and question.dates and not set(dated) & question.dates):
+        # (a row for another date than the one asked about is not answered by its weekday: "Thursday, December 31"
+        # for "tomorrow", Thursday, December 24)
+        held += [("day", d, 1.0) for d in question.days & weekdays(text)]
+    if question.words and cells:
+        # (the row's first cell names its case: "Basic Tune" beats "Full Tune", whose contents hold "Basic Tune +")
+        key = _roots(cells[0])
+        held += [("word", w, ROW_WORD_SHARE if w in key else ROW_WORD_SHARE / 2)
+                 for w in question.words & _roots(text)]
+    return list({(kind, thing): (kind, thing, share) for kind, thing, share in held}.values())
+
+
+def row_weights(units: Sequence[Unit], question: Asked) -> dict[Unit, float]:
+    """The extra weight of each row of the document's tables that holds what the question names and another row of
+    its table does not."""
+    weights: dict[Unit, float] = {}
+    if not question:
+        return weights
+    for table in tables(units):
+        held = [_holds(_cells(row), question) for row in table]
+        count: dict[tuple[str, object], int] = {}
+        for things in held:
+            for kind, thing, _ in things:
+                count[(kind, thing)] = count.get((kind, thing), 0) + 1
+        for row, things in zip(table, held, strict=True):
+            shares = sorted((share for kind, thing, share in things if count[(kind, thing)] < len(table)),
+                            reverse=True)
+            if shares:
+                weights[row] = ROW_MATCH_WEIGHT * sum(shares[:ROW_MATCHES])
+    return weights
+
+
+class RowRanker:
+    """A reply's ranker that also weighs a table's rows by what the question names (``row_weights``); ``today``:
+    the shop's calendar day of the message, for "tomorrow" and "today"."""
+
+    def __init__(self, ranker: Callable, today: date | None = None):
+        self._ranker = ranker
+        self._today = today
+
+    def __call__(self, question: str, documents, lexical=None):
+        named = asked(question, self._today)
+        weights: dict[tuple[int, Unit], float] = {}
+        if named:
+            for index, (content, _) in enumerate(documents):
+                for unit, weight in row_weights(UNIT_VECTORS.units(content), named).items():
+                    weights[(index, unit)] = weight
+        if not weights:
+            return self._ranker(question, documents, lexical)
+
+        def with_rows(unit: Unit, index: int) -> float:
+            return (lexical(unit, index) if lexical else 0.0) + weights.get((index, unit), 0.0)
+
+        return self._ranker(question, documents, with_rows)

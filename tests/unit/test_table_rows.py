@@ -1,0 +1,132 @@
+"""The row of a table that answers: the one whose cells hold what the question names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.agents import table_rows
+from core.agents.table_rows import ROW_MATCH_WEIGHT, RowRanker, asked, relative_days, row_weights, shop_day, tables
+from core.rag.answer_units import ReplyRanker, split_units
+
+ZONES = """# Shipping
+
+| Zone | Provinces | Shipping days | Rate |
+|---|---|---|---|
+| Zone 1 | Quebec, Ontario | Monday, Tuesday, Wednesday | $14.95 |
+| Zone 2 | New Brunswick, Manitoba | Monday, Tuesday, Wednesday | $24.95 |
+| Zone 3 | Alberta, British Columbia | Monday and Tuesday only | $34.95 |
+
+Orders placed after 11:00 a.m. leave on the next shipping day for their zone.
+"""
+
+DEADLINES = """# Holidays
+
+## Last days to order before Christmas
+- **Zone 3** (Alberta, British Columbia): **Tuesday, December 15**
+- **Zone 2** (New Brunswick, Manitoba): **Wednesday, December 16**
+- **Zone 1** (Quebec, Ontario): **Tuesday, December 22**
+"""
+
+SERVICES = """# Workshop
+
+| Service | Price | What's included |
+|---|---|---|
+| Safety Check | $35 | Brakes and gears adjusted |
+| Basic Tune | $89 | Safety Check + wheels trued |
+| Full Tune | $169 | Basic Tune + drivetrain deep-cleaned |
+"""
+
+HOLIDAY_HOURS = """# Holiday hours
+
+| Day | Hours |
+|---|---|
+| Thursday, December 24 | 9 a.m. – 3 p.m. |
+| Friday, December 25 | closed |
+| Thursday, December 31 | 9 a.m. – 4 p.m. |
+"""
+
+
+def _weights(content: str, question: str, today: date | None = None) -> dict[str, float]:
+    return {unit.text: weight for unit, weight in row_weights(split_units(content), asked(question, today)).items()}
+
+
+def test_the_row_naming_the_province_of_the_town_asked_about_is_weighed():
+    weights = _weights(ZONES, "how long to Calgary?")
+    assert list(weights) == [next(u.text for u in split_units(ZONES) if "Alberta" in u.text)]
+    assert weights[next(iter(weights))] == ROW_MATCH_WEIGHT
+
+
+def test_a_list_of_label_and_value_items_is_a_table_too():
+    weights = _weights(DEADLINES, "last day to order for Winnipeg?")
+    assert [text.split(":")[0] for text in weights] == ["Zone 2 (New Brunswick, Manitoba)"]
+    assert len(tables(split_units(DEADLINES))) == 1
+
+
+def test_a_thing_every_row_holds_tells_none_apart():
+    # every zone ships on Monday; only Zone 1 and 2 on Wednesday
+    weights = _weights(ZONES, "do you ship on Monday?")
+    assert weights == {}
+    assert len(_weights(ZONES, "do you ship on Wednesday?")) == 2
+
+
+def test_the_row_whose_first_cell_names_the_service_beats_one_that_mentions_it():
+    weights = _weights(SERVICES, "how much is a basic tune up?")
+    basic = next(t for t in weights if t.startswith("Service: Basic Tune"))
+    full = next(t for t in weights if t.startswith("Service: Full Tune"))
+    assert weights[basic] > weights[full] > 0
+
+
+def test_a_relative_day_is_read_on_the_shops_calendar():
+    # "tomorrow" on Wednesday, December 23 is Thursday, December 24
+    weights = _weights(HOLIDAY_HOURS, "are you open tomorrow?", date(2026, 12, 23))
+    assert [t.split(",")[0] for t in weights] == ["Day: Thursday"] and "December 24" in next(iter(weights))
+    # without the day of the message, "tomorrow" names no row
+    assert _weights(HOLIDAY_HOURS, "are you open tomorrow?") == {}
+    # a date named outright
+    assert ["December 25" in t for t in _weights(HOLIDAY_HOURS, "open on December 25?")] == [True]
+
+
+def test_relative_day_words():
+    assert relative_days("are you open tomorrow?") == [1]
+    assert relative_days("pis aujourd'hui? ou après-demain") == [0, 2]
+    assert relative_days("lo pedí hoy en la mañana") == [0]  # the morning is no day
+    assert relative_days("¿abren mañana?") == [1]
+    assert relative_days("what are your hours?") == []
+
+
+def test_the_shops_day_is_its_own_timezone():
+    # 03:00 UTC on December 8 is still December 7 in Toronto
+    assert shop_day("2026-12-08T03:00:00.000Z", "America/Toronto") == date(2026, 12, 7)
+    assert shop_day("2026-12-08T03:00:00.000Z", "Not/AZone") == date(2026, 12, 8)
+    assert shop_day(None, "America/Toronto") is None
+
+
+class WordEmbedder:
+    """Every text the same vector: the rows differ only by what the ranker adds."""
+
+    model_id = "same"
+    dimension = 2
+
+    def embed_queries(self, texts):
+        return [[1.0, 0.0] for _ in texts]
+
+    def embed_passages(self, texts):
+        return [[1.0, 0.0] for _ in texts]
+
+
+def test_the_row_ranker_puts_the_matching_row_first_and_leaves_other_questions_alone():
+    plain = ReplyRanker(WordEmbedder())
+    ranked = RowRanker(plain)("how long to Calgary?", [(ZONES, 0.0)])
+    assert ranked[0].unit.text.startswith("Zone: Zone 3")
+    assert ranked[0].score == ranked[1].score + ROW_MATCH_WEIGHT
+    # a question naming nothing a row holds: the inner ranker's order
+    question = "what are your rates?"
+    assert [r.unit for r in RowRanker(plain)(question, [(ZONES, 0.0)])] == [r.unit for r in plain(question,
+                                                                                                [(ZONES, 0.0)])]
+
+
+def test_the_question_words_exclude_its_places_and_days():
+    named = asked("can I get it tomorrow in Dallas on Friday?", date(2026, 12, 7))
+    assert "dalla" not in named.words and "tomor" not in named.words and "frida" not in named.words
+    assert {1, 4} <= named.days and (12, 8) in named.dates and "Texas" in named.places
+    assert table_rows.ROW_MATCHES >= 2
