@@ -474,9 +474,15 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
             and not (best.unit.kind == "item" and best.unit.heading and fold(best.unit.heading) not in chosen_words):
         return None
     chosen = [best.unit]
+    # (a row the question's place or day lifted answers as it would have without it: the page's next unit is still
+    # measured against the row's own score, so "non-perishables do ship there" stays beside the row it completes)
+    bonus = getattr(ranker, "row_bonus", None)
+    lifted = bonus(best.source, best.unit) if bonus else 0.0
     for other in ranked[1:]:
-        if other.score < best.score - UNIT_SECOND_MARGIN:
+        if other.score < best.score - lifted - UNIT_SECOND_MARGIN:
             break
+        if other.score < best.score - UNIT_SECOND_MARGIN and other.unit.kind == "row":
+            continue  # (another row the lift left behind is another case)
         if other.source != best.source:
             continue
         if other.unit.kind == best.unit.kind == "row":
@@ -487,7 +493,7 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
                 chosen.append(other.unit)
             continue
         if len(chosen) == 1:
-            chosen.append(_second_unit(ranked, best, other, query))
+            chosen.append(_second_unit(ranked, best, other, query, lifted))
         break
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
@@ -512,7 +518,7 @@ def _row_case(unit: Unit) -> str:
     return fold(_CASE_END.split(first, maxsplit=1)[0]).strip()
 
 
-def _second_unit(ranked: list[Ranked], best: Ranked, next_one: Ranked, query: str) -> Unit:
+def _second_unit(ranked: list[Ranked], best: Ranked, next_one: Ranked, query: str, lifted: float = 0.0) -> Unit:
     """The unit quoted after the best one: among the page's units scoring within ``UNIT_SECOND_MARGIN`` of it and
     ``UNIT_EXCEPTION_MARGIN`` of the next best (``next_one``), the one holding the question's words the best unit
     leaves out, the rarer on the page the better (the exception after the rule: "we deliver to Canada" then "sinks
@@ -530,7 +536,7 @@ def _second_unit(ranked: list[Ranked], best: Ranked, next_one: Ranked, query: st
 
     # (a unit scoring about as well as the next one, and no label of a list: "What we can't take back:")
     near = [r for r in ranked if r.source == best.source and r is not best and r.unit.kind != "row"
-            and r.score >= max(best.score - UNIT_SECOND_MARGIN, next_one.score - UNIT_EXCEPTION_MARGIN)
+            and r.score >= max(best.score - lifted - UNIT_SECOND_MARGIN, next_one.score - UNIT_EXCEPTION_MARGIN)
             and not r.unit.text.endswith(":")]
     found = max(near, key=lambda r: (adds(r.unit), r.score), default=None)
     return found.unit if found is not None and adds(found.unit) > adds(next_one.unit) else next_one.unit

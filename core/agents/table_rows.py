@@ -198,10 +198,16 @@ class RowRanker:
     def __init__(self, ranker: Callable, today: date | None = None):
         self._ranker = ranker
         self._today = today
+        self._weights: dict[tuple[int, Unit], float] = {}
+
+    def row_bonus(self, source: int, unit: Unit) -> float:
+        """What the last ranking added to this unit for the question's named things (0 for any other unit)."""
+        return self._weights.get((source, unit), 0.0)
 
     def __call__(self, question: str, documents, lexical=None):
         named = asked(question, self._today)
         weights: dict[tuple[int, Unit], float] = {}
+        self._weights = weights
         if named:
             for index, (content, _) in enumerate(documents):
                 for unit, weight in row_weights(UNIT_VECTORS.units(content), named).items():

@@ -130,3 +130,25 @@ def test_the_question_words_exclude_its_places_and_days():
     assert "dalla" not in named.words and "tomor" not in named.words and "frida" not in named.words
     assert {1, 4} <= named.days and (12, 8) in named.dates and "Texas" in named.places
     assert table_rows.ROW_MATCHES >= 2
+
+
+def test_the_page_unit_completing_a_lifted_row_is_still_quoted_beside_it():
+    from core.agents.response import UNIT_SECOND_MARGIN, unit_choice
+    from core.models import Citation
+    from core.rag.answer_units import Ranked
+
+    units = split_units(ZONES)
+    alberta = next(u for u in units if "Alberta" in u.text)
+    cutoff = next(u for u in units if u.text.startswith("Orders placed after"))
+    # Before the lift the cut-off sentence scores within the margin of the row; the row's lift puts it beyond.
+    base = {alberta: 0.60, cutoff: 0.60 - UNIT_SECOND_MARGIN + 0.01}
+
+    def inner(question, documents, lexical=None):
+        scored = [Ranked(base.get(u, 0.40) + (lexical(u, 0) if lexical else 0.0), 0.5, 0, u) for u in units]
+        return sorted(scored, key=lambda r: -r.score)
+
+    ranker = RowRanker(inner)
+    source = Citation(doc_id="shipping", title="Shipping", score=0.5, passage="")
+    chosen = unit_choice(ranker, [(source, ZONES)], "how long to Calgary?", defer_to_words=False)
+    assert chosen is not None and chosen[1][:2] == [alberta, cutoff]
+    assert ranker.row_bonus(0, alberta) == ROW_MATCH_WEIGHT and ranker.row_bonus(0, cutoff) == 0.0
