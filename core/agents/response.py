@@ -195,7 +195,7 @@ NOTE_PARAGRAPH = 240
 def _paragraph(page: str, sentence: str) -> str:
     """The short paragraph of ``page`` holding ``sentence``, or the sentence."""
     for line in page.splitlines():
-        line = strip_markup(re.sub(r"^\s*(?:[-*•]|\d+\.)\s+", "", line)).strip()
+        line = strip_markup(line.strip().lstrip("-*• ")).strip()  # (a list item's bullet)
         if sentence in line and len(line) <= NOTE_PARAGRAPH:
             return line
     return sentence
