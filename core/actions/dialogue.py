@@ -23,7 +23,7 @@ from core.text import tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
-from . import orders, words
+from . import exclusions, orders, words
 from .policy import ActionContext, ActionGuard, ActionResult, Proposal, Refusal
 from .words import REPLIES
 
@@ -66,7 +66,7 @@ def answered(state: TurnState) -> bool:
 def guard_for(ports: TurnPorts, tenant_id: str) -> ActionGuard:
     actions = ports.actions_for(tenant_id) if ports.actions_for else ImportedShopActions(ports.store)
     return ActionGuard(shop=ports.shop_for(tenant_id), actions=actions, store=ports.store, settings=ports.settings,
-                       publish=ports.publish)
+                       publish=ports.publish, exclusions=exclusions.checker(ports.knowledge, ports.store))
 
 
 def _now(received_at: str) -> datetime:
@@ -84,7 +84,8 @@ def take_action(state: TurnState, ports: TurnPorts) -> ActionOutcome:
     proposal = Proposal.model_validate(pending["proposal"]) if pending.get("proposal") else None
     actx = ActionContext(tenant=ctx.tenant, conversation_id=turn.conversation_id, now=_now(turn.received_at),
                          verified=ctx.customer, owner=ctx.action_owner, pending=proposal,
-                         emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e])
+                         emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e],
+                         language=state.language)
     return Dialogue(guard, actx, state.language, turn.message, intent.entities.order_numbers,
                     intent.entities.amounts, ctx.order_number if not ctx.order_from_list else None,
                     listed_order=ctx.order_number if ctx.order_from_list else None,
@@ -357,7 +358,8 @@ class Dialogue:
             key = "refused_invalid_arguments"
         text = self.say(key, number=number, days=refusal.details.get("days", ""),
                         left=refusal.details.get("left", ""), currency=refusal.details.get("currency", ""),
-                        items=", ".join(refusal.details.get("items") or []))
+                        items=", ".join(refusal.details.get("items") or []),
+                        clause=refusal.details.get("clause", ""))
         if refusal.code == "shipped":
             text += self.say("offer_return_after_delivery")
         facts: list[str] = []

@@ -191,7 +191,8 @@ def _dialogue(state: TurnState, ports: TurnPorts) -> dialogue.Dialogue:
     actx = ActionContext(tenant=ctx.tenant, conversation_id=turn.conversation_id,
                          now=dialogue._now(turn.received_at), verified=ctx.customer, owner=ctx.action_owner,
                          pending=Proposal.model_validate(pending["proposal"]) if pending.get("proposal") else None,
-                         emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e])
+                         emails=[e for e in (*intent.entities.emails, ctx.verified_email) if e],
+                         language=state.language)
     talk = dialogue.Dialogue(dialogue.guard_for(ports, turn.tenant_id), actx, state.language, turn.message,
                              intent.entities.order_numbers, intent.entities.amounts, None,
                              message_emails=intent.entities.emails)

@@ -33,6 +33,7 @@ from core.tenants import TenantConfig
 from core.text import fold
 
 from . import ledger, orders, tools, words
+from .exclusions import Item
 
 log = logging.getLogger("shopdesk.actions")
 
@@ -78,6 +79,11 @@ class ActionContext:
     emails: list[str] = field(default_factory=list)  # e-mail addresses the customer gave in this conversation
     owner: str | None = None  # the customer the conversation acts for, once one proved who they are
     pending: Proposal | None = None
+    language: str = "en"  # the customer's: the returns page is read in it first
+
+
+#: ``(tenant id, language, item) -> the clause of the shop's returns page that excludes the item, or None``.
+ExclusionCheck = Callable[[str, str, Item], str | None]
 
 
 def _canonical(value: Any) -> str:
@@ -86,8 +92,12 @@ def _canonical(value: Any) -> str:
 
 class ActionGuard:
     def __init__(self, *, shop: ShopData, actions: ShopActions, store: DocumentStore, settings: Any,
-                 publish: Callable[[list[CloudEvent]], None] | None = None):
+                 publish: Callable[[list[CloudEvent]], None] | None = None,
+                 exclusions: ExclusionCheck | None = None):
         self.shop, self.actions, self.store, self.settings, self.publish = shop, actions, store, settings, publish
+        # What the shop's returns page says can't be returned ("personalised items, gift cards"), beside what the
+        # item itself is marked with (``core.actions.exclusions``).
+        self.exclusions = exclusions
 
     # Who -------------------------------------------------------------------------------------------------------
     def authenticate(self, ctx: ActionContext, number: str, tool: str = "") -> tuple[dict[str, Any], str]:
@@ -145,19 +155,37 @@ class ActionGuard:
         if tool == "refund" and orders.refundable(order) <= 0:
             raise Refusal("nothing_to_refund", number)
 
-    def _final_sale(self, ctx: ActionContext, line: dict[str, Any]) -> bool:
-        """The shop marks the item final sale: in its title or variant, or in its product's tags."""
-        if words.marks_final_sale(line.get("title") or "", line.get("variant_title") or ""):
-            return True
+    def _product(self, ctx: ActionContext, line: dict[str, Any]) -> dict[str, Any] | None:
+        """The catalogue's product of an order's line; None when it is gone or the catalogue cannot be read now."""
         try:
             product = self.shop.get_product(ctx.tenant.id, str(line["product_id"])) if line.get("product_id") else None
             if product is None and line.get("sku"):
                 product = next((p for p in self.shop.all_products(ctx.tenant.id)
                                 if any(v.get("sku") == line["sku"] for v in p.get("variants") or [])), None)
         except IntegrationError:
-            product = None  # the catalogue cannot be read now: the item's own title and variant decide
-        tags = (product or {}).get("tags") or ""
-        return words.marks_final_sale(*(tags if isinstance(tags, list) else [tags]))
+            product = None  # the item's own title and variant decide
+        return product
+
+    def _final_sale(self, ctx: ActionContext, line: dict[str, Any]) -> str | None:
+        """Why the item can't be returned or exchanged: "" when the shop marks it final sale (in its title or
+        variant, or in its product's tags), the clause of the shop's returns page that excludes it ("Engraved
+        straps or anything personalised for you"), or None when it can be."""
+        if words.marks_final_sale(line.get("title") or "", line.get("variant_title") or ""):
+            return ""
+        product = self._product(ctx, line) or {}
+        tags = product.get("tags") or ""
+        tags = [t.strip() for t in (tags if isinstance(tags, list) else str(tags).split(",")) if t.strip()]
+        if words.marks_final_sale(*tags):
+            return ""
+        if self.exclusions is None:
+            return None
+        item = Item(title=line.get("title") or product.get("title") or "", variant=line.get("variant_title") or "",
+                    product_type=product.get("product_type") or "", tags=tuple(tags))
+        try:
+            return self.exclusions(ctx.tenant.id, ctx.language, item)
+        except Exception:  # noqa: BLE001 - the shop's pages cannot be read now: the item's own marks decide
+            log.warning("return exclusions unreadable tenant=%s", ctx.tenant.id, exc_info=True)
+            return None
 
     def _check(self, ctx: ActionContext, tool: str, args: tools._Args, order: dict[str, Any]) -> dict[str, Any]:
         """Shopify's status graphs and the shop's policy for this change on this order; the details the reply
@@ -167,14 +195,20 @@ class ActionGuard:
         currency = order.get("currency") or ctx.tenant.currency
         lines = {str(li.get("id")): li for li in order.get("line_items") or []}
         if tool in ("start_return", "start_exchange"):
-            items, final = [], []
+            items, final, clauses = [], [], []
             for item in args.items:  # type: ignore[attr-defined]
                 line = lines.get(item.line_item_id)
                 if line is None or item.quantity > int(line.get("quantity") or 0):
                     raise Refusal("invalid_arguments", number, fields=["items"])
                 items.append(orders.line_label(line, item.quantity))
-                if self._final_sale(ctx, line):
+                why = self._final_sale(ctx, line)
+                if why is not None:
                     final.append(orders.line_label(line))
+                    if why and why not in clauses:
+                        clauses.append(why)
+            if final and clauses:
+                # the shop's own words, quoted, and a person to look at it with the customer
+                raise Refusal("excluded_by_policy", number, items=final, clause=" ".join(clauses))
             if final:
                 raise Refusal("final_sale", number, items=final)
             return {"items": items, "reason": args.reason}  # type: ignore[attr-defined]

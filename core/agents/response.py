@@ -152,7 +152,8 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
     asked = asked_variants(title, product.variants, message)
     if asked:
         text = " ".join(
-            REPLIES.render(("variant_asked_in" + plain) if v["in_stock"] else "variant_asked_out", language,
+            REPLIES.render(("variant_asked_in" + plain) if v["in_stock"] else
+                           "variant_asked_backorder" if v.get("backorder") else "variant_asked_out", language,
                            title=title, name=_name(v["title"], language), price=v["price"], currency=product.currency)
             for v in asked[:3])
     elif product.in_stock and product.quantity is not None:
@@ -183,6 +184,65 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
         ]
         text += REPLIES.render("variants", language, variants="; ".join(parts))
     return text
+
+
+#: The best units of a page for a question about a sold-out product among which its note on being sold out (a
+#: pre-order, a waitlist, restocking) is looked for.
+SOLD_OUT_UNITS = 3
+#: A note's paragraph is quoted whole up to this length ("Oxblood is sold out. We have no date for the next batch.").
+NOTE_PARAGRAPH = 240
+
+
+def _paragraph(page: str, sentence: str) -> str:
+    """The short paragraph of ``page`` holding ``sentence``, or the sentence."""
+    for line in page.splitlines():
+        line = strip_markup(line.strip().lstrip("-*• ")).strip()  # (a list item's bullet)
+        if sentence in line and len(line) <= NOTE_PARAGRAPH:
+            return line
+    return sentence
+#: How close a unit of the product's page in the customer's language must come to the note to be its translation.
+TRANSLATION_SIMILARITY = 0.85
+
+
+def sold_out_note(ranker: UnitRanker, message: str, product, cited: Citation | None, documents: dict[str, str] | None,
+                  language: Language, *, variants_in: str | None = None) -> tuple[Citation, str] | None:
+    """(citation, reply part): what the product's own page says of the sold-out variant asked for (a pre-order and
+    its ship date, a waitlist, "no date for the next batch"), for any question about it. The page's unit the
+    embedder ranks best for the message with the card's "is currently sold out" beside it (among the first few),
+    that names the sold-out variant (a word of its name no variant in stock has, and none of theirs) or speaks of
+    restocking; in the customer's language when the page says it in that language too (a unit close to it by
+    meaning). None when the product or the variants asked are in stock, when its page is not at hand or says
+    nothing of it, and for a product sold out whole whose card already gives the page's restock date."""
+    if cited is None:
+        return None
+    asked = asked_variants(product.title, product.variants, variants_in or message)
+    if any(v["in_stock"] for v in asked) or (not asked and product.in_stock):
+        return None
+    if not asked and restock_date(product, [cited]) is not None:
+        return None  # (the card quotes it)
+    # (the words of the names of the variants asked that no variant in stock has, and the other way round: a note
+    # names the one sold out, not a list of all of them, "Chico 14 cm / Grande 20 cm")
+    kept = {w for v in product.variants if v["in_stock"] for w in tokens(v["title"] or "")}
+    names = {w for v in asked for w in tokens(v["title"] or "") if len(w) > 1 and not w.isdigit()}
+    names, kept = names - kept, kept - names
+    page = (documents or {}).get(cited.doc_id) or cited.passage
+    ranked = [r for r in ranker(restock_question(without_product_names(message, [product], least=1), language),
+                                [(page, 0.0)], None) if r.unit.kind != "row"]
+    note = next((r for r in ranked[:SOLD_OUT_UNITS] if _RESTOCK_UNIT.search(fold(r.unit.text))
+                 or (names & set(tokens(r.unit.text)) and not kept & set(tokens(r.unit.text)))), None)
+    if note is None:
+        return None
+    text = note.unit.text
+    source = detect_language(text)[0]
+    if source != language:
+        # the page may say it in the customer's language as well ("Negra en preventa: …" beside "Black: on pre-order")
+        translated = next((r for r in ranker(text, [(page, 0.0)], None)
+                           if r.unit.text != text and r.similarity >= TRANSLATION_SIMILARITY
+                           and detect_language(r.unit.text)[0] == language), None)
+        if translated is not None:
+            text, source = translated.unit.text, language
+    text = _paragraph(page, strip_markup(text).strip())
+    return cited, _kb_reply("restock_note", "restock_quote", language, source, text=text).strip()
 
 
 def restock_date(product, passages: list[Citation]) -> tuple[Citation, str] | None:
@@ -735,12 +795,21 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             parts.append(f"{page} {text}" if page else text)
             used.append(cited or Citation(doc_id=product.doc_id, title=product.title, url=product.url, score=1.0,
                                           passage=text))
-        if about is None and asks_restock(facts.products[0], message, variants_in) \
+        # A sold-out variant asked for: what its own page says the shop offers for it (a pre-order and its date, a
+        # waitlist), whatever the question about it.
+        note = sold_out_note(ranker, message, facts.products[0], by_doc.get(facts.products[0].doc_id), documents,
+                             language, variants_in=variants_in) if ranker and about is None else None
+        if note is not None:
+            parts.append(note[1])
+            used.append(note[0])
+        elif about is None and asks_restock(facts.products[0], message, variants_in) \
                 and restock_date(facts.products[0], citations) is None:
             # "Will it be back before Christmas?" with no date on its page: the honest answer is that nobody said.
             parts.append(REPLIES.render("restock_unknown", language))
         restock = restock_answer(ranker, message, facts.products[0], restock_pages or [], documents, language,
-                                 variants_in=variants_in) if ranker and about is None and restock_pages else None
+                                 variants_in=variants_in) \
+            if ranker and about is None and restock_pages and (note is None or asks_restock(
+                facts.products[0], message, variants_in)) else None
         if restock is not None:
             # "When does the navy 2T come back?": after the sold-out card, what the shop says of sold-out items
             # (a back-in-stock notice, "most come back in spring").
@@ -877,10 +946,23 @@ def restock_answer(ranker: UnitRanker, message: str, product, pages: list[Citati
                    documents: dict[str, str] | None, language: Language, *, variants_in: str | None = None
                    ) -> tuple[Citation, str] | None:
     """(citation, reply part): for a question about when a sold-out product or variant comes back, the units of
-    ``pages`` (the policies and articles retrieved for it) that answer it; None for any other question."""
-    if not asks_restock(product, message, variants_in):
-        return None
+    ``pages`` (the policies and articles retrieved for it) that answer it; for another question about a sold-out
+    product or variant ("do you still have the red one?"), the unit of the first of them about restocking or being
+    told (a waitlist, "Notify me") that ranks among the best few for it; None for a product in stock."""
     sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in pages[:UNIT_SOURCES]]
+    if not asks_restock(product, message, variants_in):
+        if not sold_out(product, variants_in or message) or not sources:
+            return None
+        # (the page that best answers for sold-out items, and the question without the product's name, which
+        # pulls to any sentence holding it)
+        citation, text = sources[0]
+        ranked = ranker(restock_question(without_product_names(message, [product], least=1), language),
+                        [(text, 0.0)], None)
+        offer = next((r for r in ranked[:SOLD_OUT_UNITS] if _RESTOCK_UNIT.search(fold(r.unit.text))), None)
+        if offer is None:
+            return None
+        return citation, _kb_reply("kb_answer", "kb_quote", language, _language_of(citation, text),
+                                   title=citation.title, text=quote_units([offer.unit]))
     languages = [_language_of(c, text) for c, text in sources]
     preferred = {i for i, lang in enumerate(languages) if lang == language}
     picked = unit_choice(ranker, sources, restock_question(message, language),
@@ -1192,15 +1274,15 @@ def named_product_pages(state: TurnState, ports: TurnPorts) -> list[Citation]:
 
 
 def restock_citations(state: TurnState, ports: TurnPorts, variants_in: str) -> list[Citation]:
-    """Policies and articles for a question about when the sold-out product it asks about comes back ("any idea
-    when navy 2T comes back?"): what the shop says of sold-out items is rarely on the product's page, and the
-    product's name pulls the turn's own retrieval to it. ``variants_in``: the text naming the variants asked
-    (``variant_question``)."""
+    """Policies and articles for a question about a sold-out product or variant, or about when it comes back ("any
+    idea when navy 2T comes back?"): what the shop says of sold-out items (a waitlist, pre-orders) is rarely on the
+    product's page, and the product's name pulls the turn's own retrieval to it. ``variants_in``: the text naming
+    the variants asked (``variant_question``)."""
     facts = state.facts
     if not facts.products or state.screen is None or state.screen.blocked:
         return []
     message = memory.question(state)
-    if not asks_restock(facts.products[0], message, variants_in):
+    if not asks_restock(facts.products[0], message, variants_in) and not sold_out(facts.products[0], variants_in):
         return []
     settings = ports.settings
     found = knowledge.retrieve(ports.knowledge, state.turn.tenant_id, restock_question(message, state.language),

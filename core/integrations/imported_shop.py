@@ -317,7 +317,8 @@ def product_facts(product: dict[str, Any], currency: str, shop_url: str | None =
         quantity=sum(quantities) if quantities and "available" not in availability else None,
         variants=[
             {"title": v.get("title"), "price": v.get("price"), "sku": v.get("sku"),
-             "in_stock": a in ("in stock", "available"), "quantity": max(v.get("inventory_quantity") or 0, 0)}
+             "in_stock": a in ("in stock", "available"), "quantity": max(v.get("inventory_quantity") or 0, 0),
+             "backorder": a == "backorder"}
             for v, a in zip(variants, availability, strict=True)
         ],
         url=f"{shop_url.rstrip('/')}/products/{handle}" if shop_url else None,

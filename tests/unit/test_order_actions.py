@@ -10,6 +10,7 @@ import pytest
 
 from core import audit
 from core.actions import ledger, orders, tools, words
+from core.actions.dialogue import Dialogue
 from core.actions.policy import ActionContext, ActionGuard, Refusal
 from core.config import load_settings
 from core.devhost.standins import shopify_admin
@@ -157,6 +158,36 @@ def test_an_item_the_shop_marks_final_sale_is_neither_returned_nor_exchanged(wor
         final = refusal(lambda tool=tool: guard.propose(context(store, emails=[EMILY]), tool, {**args, **(
             {"reason": "size_too_small"} if tool == "start_exchange" else {})}))
         assert (final.code, final.details["items"]) == ("final_sale", [orders.line_label(line)])
+
+
+def test_the_guard_refuses_a_return_the_returns_page_excludes_and_quotes_it(world):
+    guard, store, _ = world
+    line = guard.shop.find_order("demo", "1027")["line_items"][0]
+    args = {"order": "1027", "items": [{"line_item_id": str(line["id"]), "quantity": 1}]}
+    seen = []
+    guard.exclusions = lambda tenant, language, item: seen.append((tenant, language, item.title)) or None
+    assert guard.propose(context(store, emails=[EMILY]), "start_return", args).tool == "start_return"
+    assert seen and seen[0][:2] == ("demo", "en") and seen[0][2] == line["title"]
+    clause = "Personalised, engraved or custom items."
+    guard.exclusions = lambda tenant, language, item: clause
+    for tool in ("start_return", "start_exchange"):
+        refused = refusal(lambda tool=tool: guard.propose(context(store, emails=[EMILY]), tool, args))
+        assert (refused.code, refused.details["clause"]) == ("excluded_by_policy", clause)
+    talk = Dialogue(guard, context(store, emails=[EMILY]), "en", "I want to return it", ["1027"], [], "1027")
+    reply = talk.refused(refused).reply
+    assert clause in reply and "person" in reply
+
+
+def test_an_unreadable_returns_page_leaves_the_item_to_its_own_marks(world):
+    guard, store, _ = world
+    line = guard.shop.find_order("demo", "1027")["line_items"][0]
+
+    def broken(tenant, language, item):
+        raise RuntimeError("search down")
+
+    guard.exclusions = broken
+    args = {"order": "1027", "items": [{"line_item_id": str(line["id"]), "quantity": 1}]}
+    assert guard.propose(context(store, emails=[EMILY]), "start_return", args).tool == "start_return"
 
 
 @pytest.mark.parametrize(("texts", "marked"), [
