@@ -164,11 +164,17 @@ class ShopFacts(BaseModel):
 
 
 class EscalationSignals(BaseModel):
-    """The escalation agent's reading of the customer's message (its model's probability per reason, and whether it
-    asks for a group or business quantity), made once per turn so that the orchestrator's rule only reads it."""
+    """The escalation agent's reading of the customer's message (its model's probability per reason, whether it
+    asks for a group or business quantity, and the model's reading of its sentences one by one), made once per turn
+    so that the orchestrator's rule only reads it."""
 
     scores: dict[str, float] = {}
     bulk_order: bool = False
+    #: The highest probability of a broken, spoiled or defective item the model gives one sentence of a message in
+    #: several (a long, angry message buries the damage among its other sentences).
+    damaged_part: float = 0.0
+    #: That sentence (what the shop's pages are searched with for what to do about the damage).
+    damaged_sentence: str = ""
 
 
 class Escalation(BaseModel):

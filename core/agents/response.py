@@ -18,6 +18,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
 from core import lexicon
+from core.agents import escalation as escalation_agent
 from core.agents import knowledge, memory, question_type
 from core.agents.answer_polarity import polarity_lead
 from core.agents.opening_hours import hours_weight
@@ -693,7 +694,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             documents: dict[str, str] | None = None, ranker: UnitRanker | None = None,
             part_pages: dict[str, list[tuple[Citation, str]]] | None = None,
             order_question: str | None = None, restock_pages: list[Citation] | None = None,
-            variants_in: str | None = None) -> Draft:
+            variants_in: str | None = None, damage_report: str | None = None) -> Draft:
     """``documents`` holds the full text of cited documents: the answer sentences are chosen from the whole
     document (a passage may be a policy's introduction while the rule is two sections below). ``ranker`` ranks
     the documents' answering units by meaning (the embedder); without it, by the question's words alone.
@@ -702,8 +703,14 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     the customer asks about an order still on its way (``order_question``), answered from the shop's pages beside
     the order's status when no policy part was found. ``restock_pages``: the policies and articles retrieved for a
     question about when a sold-out product comes back (``restock_citations``). ``variants_in``: the text whose
-    variants the product card answers for (``variant_question``), the message when None."""
+    variants the product card answers for (``variant_question``), the message when None. ``damage_report``: what the
+    message says of a broken, spoiled or defective item handed to a person (``damage_reported``; by default, the
+    message when the escalation's reason says so): what the shop's page asks for comes first, whatever else the
+    message asks."""
     used: list[Citation] = []
+    if damage_report is None and escalation.reason == "damaged_item":
+        damage_report = message
+    damaged = damage_report is not None
     if verdict.blocked:
         reason = next((r for r in verdict.reasons if f"blocked_{r}" in REPLIES), "prompt_injection")
         # A refusal is never "answered from data" (Draft.grounded defaults to True).
@@ -718,7 +725,14 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         # A question about a policy around the order (can I return it, when does the refund arrive, what are the
         # pickup hours) is answered from the policy, with the order's own facts beside it.
         answer = None
-        if order_question and ranker and awaits_pickup(facts.orders[0]):
+        if damaged and ranker:
+            # A broken, spoiled or defective item goes to a person: the shop's rule for it (what to send, within how
+            # long, how long its guarantee runs) comes with the order while the customer waits, before any other
+            # policy the message's words touch (its shipping, its return window).
+            answer = policy_answer(ranker, damage_question(damage_report, language), citations, documents,
+                                   language)
+            policy = (message, False) if answer is not None else policy
+        if answer is None and order_question and ranker and awaits_pickup(facts.orders[0]):
             # An order waiting at the shop: when it can be picked up (the pickup hours, what to bring) is what any
             # question about it asks, before the message's other policy words.
             answer = policy_answer(ranker, order_question, citations, documents, language)
@@ -731,11 +745,6 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             # (a notice card, a signature, a pickup deadline) comes with its status.
             status = _SHIPMENT_STATUS[stuck[0].shipment_status][language]
             answer = policy_answer(ranker, f"{message} ({status})", citations, documents, language)
-            policy = (message, False) if answer is not None else policy
-        if answer is None and escalation.reason == "damaged_item" and ranker:
-            # A broken, spoiled or defective item goes to a person: the shop's rule for it (what to send, how long
-            # its guarantee runs) comes with the order, while the customer waits.
-            answer = policy_answer(ranker, damage_question(message, language), citations, documents, language)
             policy = (message, False) if answer is not None else policy
         if answer is None and order_question and ranker:
             # When an order still on its way ships or arrives is the shop's rule (its packing days, its delivery
@@ -760,9 +769,9 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         parts.append(REPLIES.render(key, language))
     elif facts.order_lookup == "not_found" and intent.entities.order_numbers:
         parts.append(REPLIES.render("order_not_found", language))
-    elif escalation.reason == "damaged_item" and ranker and citations:
+    elif damaged and ranker and citations:
         # A damaged item with no order found: what the shop's page asks for comes with the hand-off all the same.
-        answer = policy_answer(ranker, damage_question(message, language), citations, documents, language)
+        answer = policy_answer(ranker, damage_question(damage_report, language), citations, documents, language)
         if answer is not None:
             used.append(answer[0])
             parts.append(answer[1])
@@ -1383,12 +1392,22 @@ def damage_question(message: str, language: Language) -> str:
     return f"{message} {_DAMAGE_STEPS[language]}"
 
 
-def damage_citations(state: TurnState, ports: TurnPorts, message: str) -> list[Citation]:
+def damage_reported(state: TurnState) -> bool:
+    """Rule: the turn hands a broken, spoiled or defective item to a person, whatever the ticket's reason (a customer
+    who reports a crushed parcel and asks for a person, complains or is fed up is told what the shop's page asks
+    for all the same)."""
+    escalation = state.escalation
+    return escalation.escalated and (escalation.reason == "damaged_item"
+                                     or escalation_agent.reports_damage(state.signals))
+
+
+def damage_citations(state: TurnState, ports: TurnPorts, report: str) -> list[Citation]:
     """Policies and articles retrieved for a damaged item handed to a person (what to send, within how long, what
-    the guarantee covers): the story of the damage alone often retrieves the item's care page or nothing."""
-    if state.escalation.reason != "damaged_item" or state.screen is None or state.screen.blocked:
+    the guarantee covers): the story of the damage (``report``) alone often retrieves the item's care page or
+    nothing."""
+    if not damage_reported(state) or state.screen is None or state.screen.blocked:
         return []
-    return order_citations(state, ports, damage_question(message, state.language))
+    return order_citations(state, ports, damage_question(report, state.language))
 
 
 def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
@@ -1419,7 +1438,8 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     if named:
         citations = [*citations, *named]
         documents = {**documents, **{c.doc_id: c.passage for c in named}}
-    damage = damage_citations(state, ports, message)
+    report = escalation_agent.damage_report(state.signals, message) if damage_reported(state) else None
+    damage = damage_citations(state, ports, report) if report else []
     if damage:
         # (first: the damage steps are answered from the first few pages)
         citations = [*damage, *(c for c in citations if c.doc_id not in {d.doc_id for d in damage})]
@@ -1431,7 +1451,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     offline_draft = compose(message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker, part_pages=pages_by_part, order_question=about_order,
-                            restock_pages=restock, variants_in=variants_in)
+                            restock_pages=restock, variants_in=variants_in, damage_report=report)
     extra = policy_citations(state, ports)
     if extra:
         # The policy part of a message about an order or a product, answered from the pages retrieved for it alone
@@ -1439,7 +1459,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         offline_draft = compose(message, verdict=state.screen, intent=intent,
                                 citations=[*citations, *extra], facts=state.facts, escalation=state.escalation,
                                 language=language, ranker=ranker, part_pages=pages_by_part, restock_pages=restock,
-                                variants_in=variants_in,
+                                variants_in=variants_in, damage_report=report,
                                 documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id,
                                                                                     extra, limit=2)})
         citations = [*citations, *extra]
@@ -1449,6 +1469,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         # (the draft cites them: the output critic grounds its figures in them).
         draft = compose(message, verdict=state.screen, intent=intent, citations=follow_up,
                         facts=state.facts, escalation=state.escalation, language=language, ranker=ranker,
+                        damage_report=report,
                         documents=knowledge.cited_documents(ports.store, state.turn.tenant_id, follow_up, limit=2))
         if draft.grounded:
             offline_draft, citations = draft, follow_up

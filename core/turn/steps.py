@@ -140,7 +140,8 @@ ESCALATE = step(escalation.escalate, reads={"turn", "context", "screen", "intent
                                            "signals"},
                 writes="escalation", when=escalation.needed)
 COMPOSE_RESPONSE = step(response.compose_response, writes="draft", reads={
-    "turn", "context", "screen", "intent", "citations", "facts", "action", "escalation", "retry_feedback"})
+    "turn", "context", "screen", "intent", "citations", "facts", "action", "escalation", "signals",
+    "retry_feedback"})
 CHECK_OUTPUT = step(critic.check_output, writes="review", reads={
     "turn", "context", "screen", "intent", "citations", "facts", "action", "escalation", "draft"})
 FALLBACK_RESPONSE = step(response.fallback_response, reads={"turn", "screen", "intent"}, writes="draft")
