@@ -20,10 +20,10 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from core.agents.intent import SentenceEmbeddings, embedding_engine_id
+from core.agents import question_type
+from core.agents.intent import embedding_engine_id
 from core.agents.model_cache import TrainedModel, data_fingerprint, probability_row, ship
 from core.config import REPO_ROOT
-from core.text import fold
 
 ACTS_DIR = REPO_ROOT / "knowledge" / "dialogue-acts"
 REASONS_DIR = REPO_ROOT / "knowledge" / "return-reasons"
@@ -42,17 +42,9 @@ def training_rows(folder: Path = ACTS_DIR) -> list[dict]:
 
 
 def train(rows: list[dict]):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, make_pipeline
-
-    features = FeatureUnion([
-        ("e5", SentenceEmbeddings(weight=2.0)),
-        ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
-    ])
-    pipeline = make_pipeline(features, LogisticRegression(C=5.0, max_iter=3000, class_weight="balanced"))
-    pipeline.fit([r["text"] for r in rows], [r["label"] for r in rows])
-    return pipeline
+    """The question type's classifier (sentence embeddings and accent-folded character n-grams, a balanced logistic
+    regression) fitted on these rows."""
+    return question_type.train(rows)
 
 
 class _Reader:
