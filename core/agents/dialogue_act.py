@@ -84,16 +84,18 @@ def reason_model_file() -> str:
     return REASONS.model_file()
 
 
-@lru_cache(maxsize=256)
 def classify(text: str) -> tuple[str, float]:
-    """(act, probability): "request", "question", "confirm", "decline" or "other". A message is read once per turn
-    however many rules ask about it."""
-    return ACTS.read(text)
+    """(act, probability): "request", "question", "confirm", "decline" or "other", the most probable of
+    :func:`act_probabilities`."""
+    acts = act_probabilities(text)
+    best = max(acts, key=acts.get)
+    return best, acts[best]
 
 
 @lru_cache(maxsize=256)
 def act_probabilities(text: str) -> dict[str, float]:
-    """Each act's probability for the message (a long story asking for a return may be half "other")."""
+    """Each act's probability for the message (a long story asking for a return may be half "other"). A message is
+    read by the model once per turn however many rules ask about it."""
     return ACTS.probabilities(text)
 
 
