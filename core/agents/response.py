@@ -341,7 +341,8 @@ def _is_code(word: str) -> bool:
 
 
 # A figure answers the question only when it asks for one: an amount, a quantity, a time or a temperature.
-_ASKS_FIGURE = re.compile(lexicon.alternatives(_DATA["asks_figure"]) + r"|\d")
+_ASKS_FIGURE = re.compile(lexicon.alternatives(_DATA["part_openers"]) + "|" + lexicon.alternatives(_DATA["asks_figure"])
+                          + r"|\d")
 
 
 def asks_figure(query: str) -> bool:
@@ -469,6 +470,7 @@ UNIT_SECOND_MARGIN = 0.05  # a second unit of the same page is quoted when it sc
 UNIT_EXCEPTION_MARGIN = 0.01  # one holding the question's words the best leaves out replaces the next this close
 UNIT_PART_MARGIN = 0.005  # a part of a question whose best unit is quoted already adds one this close to it
 UNIT_SOURCES = 3  # retrieved pages whose units compete
+UNIT_NAMED_ROWS = 2  # other rows of the best row's table quoted beside it for what the question names in them
 
 # The parts of a question in several parts: after a question mark, or at a comma or semicolon before a joining
 # word ("how much is it, and is it free from some amount?").
@@ -477,9 +479,28 @@ _PART_BREAK = re.compile(r"(?<=\?)\s+(?=\S)|[,;]\s*(?=(?:" + "|".join(
     + r")\b)", re.I)
 
 
+_CONJUNCTIONS = "|".join(sorted({w for lang in ("en", "fr", "es") for w in _DATA["conjunctions"][lang]} | {"pis"},
+                                key=len, reverse=True))
+# Within a sentence, a comma, a semicolon or a joining word opens another part when what follows asks for a figure of
+# its own ("how much is engraving, how long does it take", "what would it cost and how far ahead do I order?").
+_JOIN = re.compile(r"[,;]\s*(?:(?:" + _CONJUNCTIONS + r")\s+)?|\s+(?:" + _CONJUNCTIONS + r")\s+", re.I)
+_PART_OPENER = re.compile(lexicon.alternatives(_DATA["part_openers"]))
+
+
+def _asked_apart(sentence: str) -> list[str]:
+    """A sentence cut where a joining comma or word opens another question asking for a figure."""
+    pieces, start = [], 0
+    for join in _JOIN.finditer(sentence):
+        if join.start() > start and _PART_OPENER.match(fold(sentence[join.end():])):
+            pieces.append(sentence[start:join.start()])
+            start = join.end()
+    return [*pieces, sentence[start:]]
+
+
 def question_parts(query: str) -> list[str]:
     """The parts of a question in several parts that have words of their own (one part: an empty list)."""
     parts = [p.strip() for p in _PART_BREAK.split(query) if p and p.strip()]
+    parts = [piece.strip() for p in parts for piece in _asked_apart(p)]
     parts = [p for p in parts if len(_words(p)) >= 2]
     return parts if len(parts) > 1 else []
 
@@ -556,6 +577,12 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         if len(chosen) == 1:
             chosen.append(_second_unit(ranked, best, other, query, lifted))
         break
+    named: list[Unit] = []
+    other_rows = getattr(ranker, "other_named_rows", None)
+    if best.unit.kind == "row" and other_rows:
+        # (the question names several rows of the table: each answers for its own case, "the bread knife and the
+        # yanagiba", "on weekends": the Saturday and the Sunday rows)
+        named = other_rows(best.source, [r for r in chosen if r.kind == "row"])[:UNIT_NAMED_ROWS]
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
         # (scored on the part's own words: the other parts' words would pull it back to their answer); when the
@@ -567,7 +594,7 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         fresh = next((r for r in answers if r.unit not in chosen), None)
         if fresh is not None and (fresh is answers[0] or fresh.score >= answers[0].score - UNIT_PART_MARGIN):
             chosen.append(fresh.unit)
-    return best.source, chosen
+    return best.source, [*chosen, *(r for r in named if r not in chosen)]
 
 
 # A table row's case: its first cell up to a dash or a bracket ("Mexico – Standard" -> "mexico").

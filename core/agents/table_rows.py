@@ -51,6 +51,15 @@ _RELATIVE: dict[tuple[str, ...], int | None] = {
     _phrase(phrase): offset for language in lexicon.LANGUAGES
     for phrase, offset in lexicon.load("calendar")["relative_days"].get(language, {}).items()}
 _LONGEST = max((len(p) for p in _RELATIVE), default=1)
+_WEEKEND = {_phrase(phrase) for language in lexicon.LANGUAGES
+            for phrase in lexicon.load("calendar")["weekend"].get(language, [])}
+_SATURDAY_SUNDAY = frozenset({5, 6})
+
+
+def names_weekend(text: str) -> bool:
+    """Whether ``text`` names the weekend ("weekends", "la fin de semaine", "el finde")."""
+    words = _phrase(text)
+    return any(words[i:i + len(p)] == p for p in _WEEKEND for i in range(len(words) - len(p) + 1))
 
 
 def relative_days(text: str) -> list[int]:
@@ -108,7 +117,7 @@ def asked(question: str, today: date | None = None) -> Asked:
     """What ``question`` names: its places and their zones, its weekdays and dates (``today`` resolves "tomorrow",
     "aujourd'hui", "mañana"), and its words."""
     places = [p.name for p in gazetteer().find(question)] + zone_names(question)
-    days = set(weekdays(question))
+    days = set(weekdays(question)) | (_SATURDAY_SUNDAY if names_weekend(question) else set())
     dates = {(d.month, d.day) for d in dates_in(question) if d.month and d.day}
     if today is not None:
         for offset in relative_days(question):
@@ -116,7 +125,7 @@ def asked(question: str, today: date | None = None) -> Asked:
             days.add(day.weekday())
             dates.add((day.month, day.day))
     # (a word naming a place or a day counts as that place or day, not again as a word)
-    said = _roots(" ".join(places)) | {w[:5] for phrase in _RELATIVE for w in phrase}
+    said = _roots(" ".join(places)) | {w[:5] for phrase in (*_RELATIVE, *_WEEKEND) for w in phrase}
     words = _roots(" ".join(w for w in _WORD.findall(fold(question)) if not weekdays(w))) - said
     return Asked(tuple(dict.fromkeys(places)), frozenset(days), frozenset(dates), frozenset(words))
 
@@ -174,10 +183,18 @@ def _holds(cells: tuple[str, ...], question: Asked) -> list[tuple[str, object, f
 def row_weights(units: Sequence[Unit], question: Asked) -> dict[Unit, float]:
     """The extra weight of each row of the document's tables that holds what the question names and another row of
     its table does not."""
-    weights: dict[Unit, float] = {}
+    return {row: weight for row, (weight, _, _) in _named_rows(units, question).items() if weight}
+
+
+def _named_rows(units: Sequence[Unit], question: Asked) -> dict[Unit, tuple[float, frozenset, int]]:
+    """For each row of the document's tables: its extra weight (for what it holds of what the question names and
+    another row of its table does not), the things it names that few rows of its table hold (at most half of them; a
+    word only in its first cell, which names the row's case: "Scissors" for "can I send my scissors?"), and its
+    table's number."""
+    found: dict[Unit, tuple[float, frozenset, int]] = {}
     if not question:
-        return weights
-    for table in tables(units):
+        return found
+    for number, table in enumerate(tables(units)):
         held = [_holds(_cells(row), question) for row in table]
         count: dict[tuple[str, object], int] = {}
         for things in held:
@@ -186,9 +203,10 @@ def row_weights(units: Sequence[Unit], question: Asked) -> dict[Unit, float]:
         for row, things in zip(table, held, strict=True):
             shares = sorted((share for kind, thing, share in things if count[(kind, thing)] < len(table)),
                             reverse=True)
-            if shares:
-                weights[row] = ROW_MATCH_WEIGHT * sum(shares[:ROW_MATCHES])
-    return weights
+            few = frozenset((kind, thing) for kind, thing, share in things
+                            if 2 * count[(kind, thing)] <= len(table) and (kind != "word" or share == ROW_WORD_SHARE))
+            found[row] = (ROW_MATCH_WEIGHT * sum(shares[:ROW_MATCHES]), few, number)
+    return found
 
 
 class RowRanker:
@@ -199,19 +217,36 @@ class RowRanker:
         self._ranker = ranker
         self._today = today
         self._weights: dict[tuple[int, Unit], float] = {}
+        self._named: dict[tuple[int, Unit], tuple[frozenset, int]] = {}
 
     def row_bonus(self, source: int, unit: Unit) -> float:
         """What the last ranking added to this unit for the question's named things (0 for any other unit)."""
         return self._weights.get((source, unit), 0.0)
 
+    def other_named_rows(self, source: int, chosen: Sequence[Unit]) -> list[Unit]:
+        """The rows of the last ranking's document ``source``, in the tables of the ``chosen`` rows, that name
+        something the question names, few rows of their table hold and none of the chosen rows does ("the bread
+        knife and the yanagiba": the row of each; "weekends": the Saturday and the Sunday rows), in page order."""
+        tables_of = {self._named[(source, u)][1] for u in chosen if (source, u) in self._named}
+        said = set().union(*(self._named[(source, u)][0] for u in chosen if (source, u) in self._named))
+        rows = []
+        for (index, unit), (things, table) in sorted(self._named.items(), key=lambda item: item[0][1].position):
+            if index == source and table in tables_of and unit not in chosen and things - said:
+                rows.append(unit)
+                said |= things
+        return rows
+
     def __call__(self, question: str, documents, lexical=None):
         named = asked(question, self._today)
         weights: dict[tuple[int, Unit], float] = {}
         self._weights = weights
+        self._named = {}
         if named:
             for index, (content, _) in enumerate(documents):
-                for unit, weight in row_weights(UNIT_VECTORS.units(content), named).items():
-                    weights[(index, unit)] = weight
+                for unit, (weight, things, table) in _named_rows(UNIT_VECTORS.units(content), named).items():
+                    if weight:
+                        weights[(index, unit)] = weight
+                    self._named[(index, unit)] = (things, table)
         if not weights:
             return self._ranker(question, documents, lexical)
 

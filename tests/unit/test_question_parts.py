@@ -84,3 +84,24 @@ def test_a_page_translated_in_the_customers_language_is_the_one_a_part_quotes():
     kept = response._one_per_document([(english, english.passage), (french, french.passage)], "fr")
     assert [c.doc_id for c, _ in kept] == ["policy-times.fr-CA"]
     assert [c.doc_id for c, _ in response._one_per_document([(english, TIMES)], "fr")] == ["policy-times"]
+
+
+def test_a_joining_comma_or_word_before_another_figure_question_opens_a_part():
+    assert response.question_parts("how much is the 8oz then and how long does it last") == [
+        "how much is the 8oz then", "how long does it last"]
+    assert response.question_parts("¿Cuánto cuesta el grabado, cuánto tarda y si no le gusta lo puede devolver?") == [
+        "¿Cuánto cuesta el grabado", "cuánto tarda y si no le gusta lo puede devolver?"]
+    assert response.question_parts("Le fromage est bon, combien de temps se garde-t-il au frigo?") == [
+        "Le fromage est bon", "combien de temps se garde-t-il au frigo?"]
+    # a joining word before anything else, or a part of fewer than two words of its own, opens no part
+    assert response.question_parts("do you sell bread and butter knives?") == []
+    assert response.question_parts("My parcel came Monday and when I opened it the jar was broken") == []
+    assert response.question_parts("how much and how long") == []
+
+
+def test_a_price_and_a_delay_asked_in_one_sentence_are_each_answered():
+    message = "How much is the rate to Quebec and how many business days to arrive?"
+    parts = response.question_parts(message)
+    assert len(parts) == 2
+    reply = _compose(message, [RATES_PAGE], {parts[0]: [RATES_PAGE], parts[1]: [TIMES_PAGE]})
+    assert "$12.00" in reply and "6 to 12 business days" in reply

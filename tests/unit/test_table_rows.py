@@ -152,3 +152,59 @@ def test_the_page_unit_completing_a_lifted_row_is_still_quoted_beside_it():
     chosen = unit_choice(ranker, [(source, ZONES)], "how long to Calgary?", defer_to_words=False)
     assert chosen is not None and chosen[1][:2] == [alberta, cutoff]
     assert ranker.row_bonus(0, alberta) == ROW_MATCH_WEIGHT and ranker.row_bonus(0, cutoff) == 0.0
+
+
+CLASSES = """# Classes
+
+| Day | Class | Time | Price |
+|---|---|---|---|
+| Tuesday | Sharpening 101 | 6:30 pm | $95 |
+| Wednesday | Private class | 6:00 pm | $320 |
+| Thursday | Knife Skills | 6:00 pm | $110 |
+| Saturday | Sharpening 101 | 10:00 am | $95 |
+| Sunday | Advanced Sharpening | 12:00 pm | $140 |
+"""
+
+SHARPENING = """# Prices
+
+| Service | Price | Turnaround |
+|---|---|---|
+| Standard knife | $15 | 2 days |
+| Long blade | $20 | 2 days |
+| Bread knife | $12 | 3 days |
+| Scissors | $12 | 3 days |
+| Single-bevel knife (yanagiba, deba) | $28 | 5 days |
+"""
+
+
+def test_the_weekend_names_saturday_and_sunday():
+    for question in ("can I come on weekends?", "¿abren el fin de semana?", "ouvert la fin de semaine?"):
+        named = asked(question)
+        assert named.days == {5, 6}, question
+        assert not named.words & {"weeke", "semai", "seman"}
+    assert asked("can I come on Monday?").days == {0}
+    assert table_rows.names_weekend("open this week-end?") and not table_rows.names_weekend("open this week?")
+
+
+def _choice(content: str, question: str):
+    from core.agents.response import unit_choice
+    from core.models import Citation
+
+    ranker = RowRanker(ReplyRanker(WordEmbedder()))
+    source = Citation(doc_id="page", title="Page", score=0.5, passage="")
+    chosen = unit_choice(ranker, [(source, content)], question, defer_to_words=False)
+    assert chosen is not None
+    return [u.cells[0] for u in chosen[1] if u.kind == "row"]
+
+
+def test_each_row_the_question_names_is_quoted_beside_the_best_one():
+    assert sorted(_choice(CLASSES, "when are the classes? i can only do weekends")) == ["Saturday", "Sunday"]
+    assert sorted(_choice(SHARPENING, "how much for a bread knife and a yanagiba?")) == [
+        "Bread knife", "Single-bevel knife (yanagiba, deba)"]
+
+
+def test_a_question_naming_one_row_gets_that_row_alone():
+    assert _choice(SHARPENING, "how much to sharpen my scissors?") == ["Scissors"]
+    # "knife" is in most rows' first cells: it names none of them
+    assert len(_choice(SHARPENING, "how much to sharpen a knife?")) == 1
+    assert _choice(CLASSES, "what time is the class on Thursday?") == ["Thursday"]
