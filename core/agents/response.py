@@ -577,12 +577,6 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         if len(chosen) == 1:
             chosen.append(_second_unit(ranked, best, other, query, lifted))
         break
-    named: list[Unit] = []
-    other_rows = getattr(ranker, "other_named_rows", None)
-    if best.unit.kind == "row" and other_rows:
-        # (the question names several rows of the table: each answers for its own case, "the bread knife and the
-        # yanagiba", "on weekends": the Saturday and the Sunday rows)
-        named = other_rows(best.source, [r for r in chosen if r.kind == "row"])[:UNIT_NAMED_ROWS]
     for part in question_parts(query)[:3] if len(chosen) < 3 else []:
         # Each part of a question in several parts gets its own best unit of that page.
         # (scored on the part's own words: the other parts' words would pull it back to their answer); when the
@@ -594,7 +588,12 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         fresh = next((r for r in answers if r.unit not in chosen), None)
         if fresh is not None and (fresh is answers[0] or fresh.score >= answers[0].score - UNIT_PART_MARGIN):
             chosen.append(fresh.unit)
-    return best.source, [*chosen, *(r for r in named if r not in chosen)]
+    other_rows = getattr(ranker, "other_named_rows", None)
+    if other_rows:
+        # (the question names several rows of a table quoted: each answers for its own case, "the bread knife and
+        # the yanagiba", "on weekends": the Saturday and the Sunday rows)
+        chosen += other_rows(query, best.source, [u for u in chosen if u.kind == "row"])[:UNIT_NAMED_ROWS]
+    return best.source, chosen
 
 
 # A table row's case: its first cell up to a dash or a bracket ("Mexico – Standard" -> "mexico").

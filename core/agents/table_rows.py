@@ -54,6 +54,8 @@ _LONGEST = max((len(p) for p in _RELATIVE), default=1)
 _WEEKEND = {_phrase(phrase) for language in lexicon.LANGUAGES
             for phrase in lexicon.load("calendar")["weekend"].get(language, [])}
 _SATURDAY_SUNDAY = frozenset({5, 6})
+# The question words asking for a figure ("how long", "combien") name no row: "how long" is not the "Long blade" row.
+_ASKING = re.compile(lexicon.alternatives(lexicon.load("response")["part_openers"]))
 
 
 def names_weekend(text: str) -> bool:
@@ -126,7 +128,7 @@ def asked(question: str, today: date | None = None) -> Asked:
             dates.add((day.month, day.day))
     # (a word naming a place or a day counts as that place or day, not again as a word)
     said = _roots(" ".join(places)) | {w[:5] for phrase in (*_RELATIVE, *_WEEKEND) for w in phrase}
-    words = _roots(" ".join(w for w in _WORD.findall(fold(question)) if not weekdays(w))) - said
+    words = _roots(" ".join(w for w in _WORD.findall(_ASKING.sub(" ", fold(question))) if not weekdays(w))) - said
     return Asked(tuple(dict.fromkeys(places)), frozenset(days), frozenset(dates), frozenset(words))
 
 
@@ -188,7 +190,7 @@ def row_weights(units: Sequence[Unit], question: Asked) -> dict[Unit, float]:
 
 def _named_rows(units: Sequence[Unit], question: Asked) -> dict[Unit, tuple[float, frozenset, int]]:
     """For each row of the document's tables: its extra weight (for what it holds of what the question names and
-    another row of its table does not), the things it names that few rows of its table hold (at most half of them; a
+    another row of its table does not), the things it names that few rows of its table hold (a third of them at most; a
     word only in its first cell, which names the row's case: "Scissors" for "can I send my scissors?"), and its
     table's number."""
     found: dict[Unit, tuple[float, frozenset, int]] = {}
@@ -204,7 +206,8 @@ def _named_rows(units: Sequence[Unit], question: Asked) -> dict[Unit, tuple[floa
             shares = sorted((share for kind, thing, share in things if count[(kind, thing)] < len(table)),
                             reverse=True)
             few = frozenset((kind, thing) for kind, thing, share in things
-                            if 2 * count[(kind, thing)] <= len(table) and (kind != "word" or share == ROW_WORD_SHARE))
+                            if count[(kind, thing)] <= max(1, len(table) // 3)
+                            and (kind != "word" or share == ROW_WORD_SHARE))
             found[row] = (ROW_MATCH_WEIGHT * sum(shares[:ROW_MATCHES]), few, number)
     return found
 
@@ -217,20 +220,21 @@ class RowRanker:
         self._ranker = ranker
         self._today = today
         self._weights: dict[tuple[int, Unit], float] = {}
-        self._named: dict[tuple[int, Unit], tuple[frozenset, int]] = {}
+        self._named: dict[str, dict[tuple[int, Unit], tuple[frozenset, int]]] = {}
 
     def row_bonus(self, source: int, unit: Unit) -> float:
         """What the last ranking added to this unit for the question's named things (0 for any other unit)."""
         return self._weights.get((source, unit), 0.0)
 
-    def other_named_rows(self, source: int, chosen: Sequence[Unit]) -> list[Unit]:
-        """The rows of the last ranking's document ``source``, in the tables of the ``chosen`` rows, that name
-        something the question names, few rows of their table hold and none of the chosen rows does ("the bread
+    def other_named_rows(self, question: str, source: int, chosen: Sequence[Unit]) -> list[Unit]:
+        """The rows of document ``source`` of the question's ranking, in the tables of the ``chosen`` rows, that
+        name something the question names, few rows of their table hold and none of the chosen rows does ("the bread
         knife and the yanagiba": the row of each; "weekends": the Saturday and the Sunday rows), in page order."""
-        tables_of = {self._named[(source, u)][1] for u in chosen if (source, u) in self._named}
-        said = set().union(*(self._named[(source, u)][0] for u in chosen if (source, u) in self._named))
+        named = self._named.get(question, {})
+        tables_of = {named[(source, u)][1] for u in chosen if (source, u) in named}
+        said = set().union(*(named[(source, u)][0] for u in chosen if (source, u) in named))
         rows = []
-        for (index, unit), (things, table) in sorted(self._named.items(), key=lambda item: item[0][1].position):
+        for (index, unit), (things, table) in sorted(named.items(), key=lambda item: item[0][1].position):
             if index == source and table in tables_of and unit not in chosen and things - said:
                 rows.append(unit)
                 said |= things
@@ -240,13 +244,13 @@ class RowRanker:
         named = asked(question, self._today)
         weights: dict[tuple[int, Unit], float] = {}
         self._weights = weights
-        self._named = {}
+        rows = self._named[question] = {}
         if named:
             for index, (content, _) in enumerate(documents):
                 for unit, (weight, things, table) in _named_rows(UNIT_VECTORS.units(content), named).items():
                     if weight:
                         weights[(index, unit)] = weight
-                    self._named[(index, unit)] = (things, table)
+                    rows[(index, unit)] = (things, table)
         if not weights:
             return self._ranker(question, documents, lexical)
 

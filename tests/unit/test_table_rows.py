@@ -205,6 +205,7 @@ def test_each_row_the_question_names_is_quoted_beside_the_best_one():
 
 def test_a_question_naming_one_row_gets_that_row_alone():
     assert _choice(SHARPENING, "how much to sharpen my scissors?") == ["Scissors"]
+    assert _choice(SHARPENING, "how long for my scissors?") == ["Scissors"]  # "how long" names no "Long blade"
     # "knife" is in most rows' first cells: it names none of them
     assert len(_choice(SHARPENING, "how much to sharpen a knife?")) == 1
     assert _choice(CLASSES, "what time is the class on Thursday?") == ["Thursday"]
