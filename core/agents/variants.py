@@ -49,14 +49,20 @@ def _words(text: str) -> set[str]:
 _FIGURE = re.compile(r"\d+(?:d\d+)?")
 
 
+# Where a clause ends: a figure's unit is never written past it ("in 240? want it for my dad": no unit).
+_CLAUSE_END = re.compile(r"[?!;¿¡]|[.,](?!\d)")
+
+
 def _figure_units(text: str) -> dict[str, set[str]]:
-    """Each figure of the text and the words written right after it ("" for none): its unit or what it counts."""
+    """Each figure of the text and the word written right after it in the same clause ("" for none): its unit or
+    what it counts."""
     found: dict[str, set[str]] = {}
-    words = _word_list(text)
-    for i, word in enumerate(words):
-        if _FIGURE.fullmatch(word):
-            after = words[i + 1] if i + 1 < len(words) and words[i + 1].isalpha() else ""
-            found.setdefault(word, set()).add(after)
+    for clause in _CLAUSE_END.split(text):
+        words = _word_list(clause)
+        for i, word in enumerate(words):
+            if _FIGURE.fullmatch(word):
+                after = words[i + 1] if i + 1 < len(words) and words[i + 1].isalpha() else ""
+                found.setdefault(word, set()).add(after)
     return found
 
 
