@@ -160,13 +160,16 @@ def named_accessories(products: list[dict[str, Any]], catalogue: list[dict[str, 
     """``products`` with each one replaced by the product made for it that ``text`` asks for: a catalogue product
     whose title holds the product's whole title and words of its own that the text names, in its words or in
     English through the retail glossary ("y el repuesto de lavanda?" after the "Reed Diffuser" asks for the "Reed
-    Diffuser Refill"). The accessory naming the most of those words wins; a product with none stays."""
+    Diffuser Refill"). The accessory naming the most of those words wins; a product with none stays, and so does a
+    product whose accessory is among ``products`` already (the question asks for both)."""
     words = {fold(w) for w in tokens(text)} | {fold(w) for w in default_glossary().english_words(text)}
     chosen: list[dict[str, Any]] = []
     for product in products:
         own = {fold(w) for w in _title_tokens(product.get("title", ""))}
         best, named = product, 0
         for other in catalogue:
+            if other in products:
+                continue
             title = {fold(w) for w in _title_tokens(other.get("title", ""))}
             extra = {w for w in title - own if w not in _GENERIC and not w.isdigit()}
             count = sum(w in words or _plural(w) in words for w in extra)

@@ -100,3 +100,6 @@ def test_a_question_naming_a_products_accessory_gets_the_accessory():
     # a question naming none of an accessory's own words keeps the product
     assert named_accessories([diffuser], CATALOGUE, "how much is the reed diffuser?") == [diffuser]
     assert named_accessories([CATALOGUE[2]], CATALOGUE, "refill for the candle?") == [CATALOGUE[2]]
+    # both named: both kept
+    both = [diffuser, CATALOGUE[1]]
+    assert named_accessories(both, CATALOGUE, "the reed diffuser and a refill") == both
