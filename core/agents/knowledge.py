@@ -8,13 +8,15 @@ from core.agents import memory
 from core.agents.intent import extract_entities
 from core.agents.table_rows import RowRanker, shop_day
 from core.agents.variants import asked_variants, asks_only_stock, named_only_as_variant
-from core.integrations.imported_shop import order_facts, owns, product_facts
+from core.integrations.imported_shop import named_accessories, order_facts, owns, product_facts
 from core.integrations.ports import ShopData
 from core.models import Citation, CustomerRef, IntentResult, ShopFacts
 from core.rag.answer_units import UNIT_VECTORS, ReplyRanker
 from core.rag.document_texts import DOCUMENT_TEXTS
 from core.rag.places import names_any, with_regions, zone_levels, zone_names
 from core.rag.retrieval import KnowledgeSearch
+from core.rag.scoring import scale_for
+from core.rag.vector_index import base_language
 from core.stores.ports import DocumentStore
 from core.text import tokens
 from core.turn.ports import TurnPorts
@@ -108,6 +110,8 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
         # of its variants.
         products = [p for p, _ in shop.match_products(tenant_id, previous_question, max_staleness=catalog_staleness)
                     if asked_variants(p.get("title", ""), p.get("variants") or [], message)]
+    if products:
+        products = named_accessories(products, shop.all_products(tenant_id), message)
     facts.products = [product_facts(p, currency, shop_url) for p in products]
     if follow_up and not asks_only_stock(message):
         # Another question after a product one is about that product only when it names one of its variants
@@ -146,8 +150,9 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
         question = with_regions(question, state.intent.language)
     wanted = max(k * 3 if wide else k, RERANK_CANDIDATES)
     floor = settings.KNOWLEDGE_MIN_SCORE
-    near = retrieve(ports.knowledge, state.turn.tenant_id, question, state.intent.language, k=wanted,
-                    min_score=floor - AGREEMENT_SLACK)
+    slack = scale_for(ports.knowledge.embedder.model_id).language_slack(base_language(state.intent.language))
+    found = retrieve(ports.knowledge, state.turn.tenant_id, question, state.intent.language, k=wanted, min_score=0.0)
+    near = [c for c in found if c.score >= floor - AGREEMENT_SLACK]
     citations = [c for c in near if c.score >= floor]
     subject = follow_up_query(state, ports, max((c.score for c in near), default=0.0))
     if subject:
@@ -160,6 +165,9 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
         agreed = {c.doc_id for c in near} & {c.doc_id for c in around}
         citations = merged(citations, [c for c in around if c.score >= floor or c.doc_id in agreed],
                            [c for c in near if c.doc_id in agreed])
+    if not citations:
+        citations = other_language_citations(ports, state.turn.tenant_id, question, found, state.intent.language,
+                                             floor - slack)
     if state.intent.label in ZONE_RULE_INTENTS:
         citations = merged(citations, zone_citations(ports, state.turn.tenant_id, question, citations,
                                                      state.intent.language, floor))
@@ -171,6 +179,22 @@ def retrieve_knowledge(state: TurnState, ports: TurnPorts) -> list[Citation]:
         citations = (products + [c for c in citations if not c.doc_id.startswith("product-")])[:k] + \
             [c for c in citations if not c.doc_id.startswith("product-")][max(0, k - len(products)):][:POLICIES_KEPT]
     return citations
+
+
+def other_language_citations(ports: TurnPorts, tenant_id: str, question: str, found: list[Citation], language: str,
+                             floor: float) -> list[Citation]:
+    """For a question no page reaches the relevance threshold for, the page written in another language than the
+    question's (the shop has no translation of it) whose best answering unit comes closest to the question among
+    the pages retrieved in other languages, if it scores at least ``floor``: a Spanish question about a page written
+    in English only ("¿lo cubre la garantía?" -> the warranty) lacks the closeness its own language gives a page
+    (``ScoreScale.language_slack``), not relevance; the unit keeps a page retrieved by its topic's words only out."""
+    asked = base_language(language)
+    others = [c for c in found if base_language(c.lang) != asked]
+    if not any(c.score >= floor for c in others):
+        return []
+    best = best_unit_similarities(ports, tenant_id, question, others)
+    top = max(others, key=lambda c: best[c.doc_id])
+    return [top] if top.score >= floor else []
 
 
 def subject_query(state: TurnState) -> str | None:
@@ -342,6 +366,14 @@ def rerank_by_units(ports: TurnPorts, tenant_id: str, query: str, citations: lis
     (``subject_vector``)."""
     if len(citations) < 2:
         return citations
+    best = best_unit_similarities(ports, tenant_id, query, citations, subject)
+    return sorted(citations, key=lambda c: -(c.score + UNIT_RERANK_WEIGHT * best[c.doc_id]))
+
+
+def best_unit_similarities(ports: TurnPorts, tenant_id: str, query: str, citations: list[Citation],
+                           subject: str | None = None) -> dict[str, float]:
+    """Each cited document's best answering unit's similarity to the question (doc id -> similarity); a follow-up's
+    question is read with its ``subject`` (``subject_vector``)."""
     texts = cited_documents(ports.store, tenant_id, citations, limit=len(citations))
     embedder = ports.knowledge.embedder
     query_vector = embedder.embed_queries([query])[0]
@@ -352,7 +384,7 @@ def rerank_by_units(ports: TurnPorts, tenant_id: str, query: str, citations: lis
         units, relevance = UNIT_VECTORS.relevance(embedder, texts.get(citation.doc_id) or citation.passage,
                                                   query_vector)
         best[citation.doc_id] = float(relevance.max()) if units else 0.0
-    return sorted(citations, key=lambda c: -(c.score + UNIT_RERANK_WEIGHT * best[c.doc_id]))
+    return best
 
 
 def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:

@@ -224,8 +224,10 @@ def sold_out_note(ranker: UnitRanker, message: str, product, cited: Citation | N
     # (the words of the names of the variants asked that no variant in stock has, and the other way round: a note
     # names the one sold out, not a list of all of them, "Chico 14 cm / Grande 20 cm")
     kept = {w for v in product.variants if v["in_stock"] for w in tokens(v["title"] or "")}
-    names = {w for v in asked for w in tokens(v["title"] or "") if len(w) > 1 and not w.isdigit()}
+    names = {w for v in asked for w in tokens(v["title"] or "") if len(w) > 1}
     names, kept = names - kept, kept - names
+    # (a figure names the variant only when its name has no other word of its own: "240 mm", not "Grande 20 cm")
+    names = {w for w in names if not w.isdigit()} or names
     page = (documents or {}).get(cited.doc_id) or cited.passage
     ranked = [r for r in ranker(restock_question(without_product_names(message, [product], least=1), language),
                                 [(page, 0.0)], None) if r.unit.kind != "row"]

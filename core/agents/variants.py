@@ -49,14 +49,30 @@ def _words(text: str) -> set[str]:
 _FIGURE = re.compile(r"\d+(?:d\d+)?")
 
 
+# The marks that end a clause, unless a figure goes on after them ("3.5", "4,0"): a figure's unit is never written
+# past one ("in 240? want it for my dad": no unit).
+_CLAUSE_MARKS = "?!;¿¡.,"
+
+
+def _clauses(text: str) -> list[str]:
+    parts, start = [], 0
+    for i, mark in enumerate(text):
+        if mark in _CLAUSE_MARKS and not text[i + 1:i + 2].isdigit():
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]
+
+
 def _figure_units(text: str) -> dict[str, set[str]]:
-    """Each figure of the text and the words written right after it ("" for none): its unit or what it counts."""
+    """Each figure of the text and the word written right after it in the same clause ("" for none): its unit or
+    what it counts."""
     found: dict[str, set[str]] = {}
-    words = _word_list(text)
-    for i, word in enumerate(words):
-        if _FIGURE.fullmatch(word):
-            after = words[i + 1] if i + 1 < len(words) and words[i + 1].isalpha() else ""
-            found.setdefault(word, set()).add(after)
+    for clause in _clauses(text):
+        words = _word_list(clause)
+        for i, word in enumerate(words):
+            if _FIGURE.fullmatch(word):
+                after = words[i + 1] if i + 1 < len(words) and words[i + 1].isalpha() else ""
+                found.setdefault(word, set()).add(after)
     return found
 
 

@@ -155,6 +155,31 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
     return scored[:limit]
 
 
+def named_accessories(products: list[dict[str, Any]], catalogue: list[dict[str, Any]], text: str
+                      ) -> list[dict[str, Any]]:
+    """``products`` with each one replaced by the product made for it that ``text`` asks for: a catalogue product
+    whose title holds the product's whole title and words of its own that the text names, in its words or in
+    English through the retail glossary ("y el repuesto de lavanda?" after the "Reed Diffuser" asks for the "Reed
+    Diffuser Refill"). The accessory naming the most of those words wins; a product with none stays, and so does a
+    product whose accessory is among ``products`` already (the question asks for both)."""
+    words = {fold(w) for w in tokens(text)} | {fold(w) for w in default_glossary().english_words(text)}
+    chosen: list[dict[str, Any]] = []
+    for product in products:
+        own = {fold(w) for w in _title_tokens(product.get("title", ""))}
+        best, named = product, 0
+        for other in catalogue:
+            if other in products:
+                continue
+            title = {fold(w) for w in _title_tokens(other.get("title", ""))}
+            extra = {w for w in title - own if w not in _GENERIC and not w.isdigit()}
+            count = sum(w in words or _plural(w) in words for w in extra)
+            if own and own < title and count > named:
+                best, named = other, count
+        if best not in chosen:
+            chosen.append(best)
+    return chosen
+
+
 def _variant_words_named(product: dict[str, Any], words: set[str]) -> int:
     """How many words of the product's variant names (a colour, a scent, a material: not its title's words, sizes or
     figures) ``words`` hold: "la cueva de fieltro en color mostaza" names the felt cave's "Mustard"."""

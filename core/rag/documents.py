@@ -150,7 +150,10 @@ def iter_knowledge_files(folder: Path) -> list[Path]:
 
 
 def html_to_text(fragment: str) -> str:
-    text = re.sub(r"<\s*(br|/p|/li|/h\d|/div)\s*/?>", "\n", fragment or "", flags=re.I)
+    """The fragment's text, a line for each paragraph, list item and heading; a list ends its paragraph, so the line
+    after it does not read as its last item's continuation."""
+    text = re.sub(r"<\s*/(ul|ol)\s*>", "\n\n", fragment or "", flags=re.I)
+    text = re.sub(r"<\s*(br|/p|/li|/h\d|/div)\s*/?>", "\n", text, flags=re.I)
     text = re.sub(r"<li[^>]*>", "- ", text, flags=re.I)
     text = re.sub(r"<[^>]+>", "", text)
     text = html.unescape(text)

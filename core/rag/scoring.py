@@ -36,6 +36,12 @@ class ScoreScale:
         bound = self.language_gap.get(asked or "")
         return centred if bound is None else min(centred, bound)
 
+    def language_slack(self, asked: str | None) -> float:
+        """How much lower (calibrated) a passage in another language than the question's may score for the same
+        relevance: the closeness the question's language alone gives a passage written in it (``language_gap``),
+        which a passage in another language lacks; 0 when it was not measured for this model."""
+        return self.language_gap.get(asked or "", 0.0) / (self.ceiling - self.floor)
+
     def calibrate(self, fused: float) -> float:
         return min(1.0, max(0.0, (fused - self.floor) / (self.ceiling - self.floor)))
 
