@@ -49,6 +49,8 @@ _SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_
 _PICKUP_METHOD = lexicon.compile_phrases(_DATA["pickup_methods"])
 #: What a customer reporting a broken, spoiled or defective item needs from the shop's page meanwhile.
 _DAMAGE_STEPS: dict[str, str] = {k: v for k, v in _DATA["damage_steps"].items() if k != "note"}
+#: What a customer asking about the money of an order refunded already needs from the shop's page.
+_REFUND_ISSUED: dict[str, str] = {k: v for k, v in _DATA["refund_issued_question"].items() if k != "note"}
 
 # Sentences of a product page that give its restock date, matched on accent-folded text (en / fr / es).
 _RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
@@ -744,7 +746,12 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             answer = policy_answer(ranker, order_question, citations, documents, language)
             policy = (order_question, False) if answer is not None else policy
         if answer is None and policy and ranker:
-            answer = policy_answer(ranker, policy[0], citations, documents, language)
+            question = policy[0]
+            if facts.money_context and facts.orders[0].refunded_on:
+                # "I still don't see my refund": the record says it was issued, so the rule that answers is how long
+                # the bank takes to show it, not when the shop issues it.
+                question = f"{question} {_REFUND_ISSUED[language]}"
+            answer = policy_answer(ranker, question, citations, documents, language)
         stuck = [o for o in facts.orders if o.shipment_status in CARRIER_EXCEPTIONS]
         if answer is None and stuck and ranker:
             # A parcel the carrier could not deliver needs the customer to act: the shop's rule for that case

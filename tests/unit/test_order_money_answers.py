@@ -4,11 +4,15 @@ beside the shop's rule, not with the policy alone nor with "which order?"."""
 
 from __future__ import annotations
 
+import functools
+
 from core.agents import knowledge, response
 from core.agents.escalation import decide
 from core.agents.record_dates import iso_date
 from core.integrations.imported_shop import order_facts
-from core.models import CustomerRef, InputVerdict, IntentResult, OrderFacts
+from core.models import Citation, CustomerRef, Escalation, InputVerdict, IntentResult, OrderFacts, ShopFacts
+from core.rag.answer_units import rank_units
+from tests.unit.test_answer_units import WordEmbedder
 from tests.unit.test_order_action_dialogue import Chat
 
 OLIVIER = "olivier.cote@example.com"
@@ -115,3 +119,46 @@ def test_a_question_about_a_cancelled_order_gets_its_record_and_the_shops_rule(s
     rule = result.reply.split("2026-11-19.", 1)[1]
     assert result.citations[0].title in rule
     assert result.guardrail.reasons == []
+
+
+REFUNDS = """# Refunds
+
+When you send it back, we refund it within 3 business days of receiving it.
+
+After we issue it, your bank usually takes 5-10 business days to show it on your statement.
+"""
+
+
+def _money_reply(facts: ShopFacts) -> str:
+    citations = [Citation(doc_id="policy-refunds", title="Refunds", score=0.7, passage=REFUNDS)]
+    message = "I sent it back two weeks ago and still no refund?? what's going on"
+    return response.compose(message, verdict=InputVerdict(),
+                            intent=IntentResult(label="returns_refunds", confidence=0.9, language="en"),
+                            citations=citations, facts=facts, escalation=Escalation(), language="en",
+                            documents={"policy-refunds": REFUNDS},
+                            ranker=functools.partial(rank_units, WordEmbedder())).reply
+
+
+def test_a_refund_the_record_shows_issued_is_answered_with_how_long_the_bank_takes(monkeypatch):
+    asked: list[str] = []
+    answer = response.policy_answer
+
+    def policy_answer(ranker, question, *args):
+        asked.append(question)
+        return answer(ranker, question, *args)
+
+    monkeypatch.setattr(response, "policy_answer", policy_answer)
+    refunded = OrderFacts(order_number="1207", status="delivered", total="60.00", currency="USD", refunded="16.00",
+                          refunded_on="2024-11-08", items=["1 × Room Spray"])
+    reply = _money_reply(ShopFacts(orders=[refunded], order_lookup="found", money_context=True))
+    assert "5-10 business days to show it on your statement" in reply
+    assert "Refunded so far: 16.00 USD, on November 8, 2024." in reply
+    assert asked and "how long until it shows on my statement?" in asked[-1]
+    # (an order named by the customer is read with the message alone; so is one with no refund issued)
+    asked.clear()
+    _money_reply(ShopFacts(orders=[refunded], order_lookup="found"))
+    assert asked and all("statement" not in q for q in asked)
+    asked.clear()
+    _money_reply(ShopFacts(orders=[refunded.model_copy(update={"refunded": None, "refunded_on": None})],
+                           order_lookup="found", money_context=True))
+    assert asked and all("statement" not in q for q in asked)
