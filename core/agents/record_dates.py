@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from core import lexicon
 from core.language import detect as detect_language
@@ -93,14 +94,11 @@ def dates_gloss(text: str, language: str) -> str:
     return "; ".join(dict.fromkeys(render(d, language[:2]) for d in dates_in(text)))
 
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
 def iso_date(text: str, language: str) -> str:
     """A record's ISO date ("2024-10-31") as ``language`` writes it ("October 31, 2024", "31 octobre 2024",
     "31 de octubre de 2024"); the text as it is when it is no such date."""
-    match = _ISO_DATE.fullmatch(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or not _day(match.group(3)):
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
         return text
-    return render(RecordDate(day=int(match.group(3)), month=int(match.group(2)), year=int(match.group(1))),
-                  language[:2])
+    return render(RecordDate(day=day.day, month=day.month, year=day.year), language[:2])
