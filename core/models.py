@@ -137,6 +137,8 @@ class OrderFacts(BaseModel):
     shipment_status: str | None = None
     pending_items: list[str] = []  # lines not shipped yet, when only part of the order has shipped
     refunded: str | None = None  # total refunded so far, when anything was
+    refunded_on: str | None = None  # the date of the latest refund (YYYY-MM-DD), when anything was refunded
+    cancelled_on: str | None = None  # the date the order was cancelled (YYYY-MM-DD)
     note: str | None = None  # the shop's note on the order (a backorder ETA, a planned ship date...)
     returns: list[str] = []  # ids of the returns and exchanges opened on the order
     shipping_method: str | None = None  # the order's shipping line ("Canada Post Expedited", "Local pickup — …")
@@ -160,6 +162,9 @@ class ShopFacts(BaseModel):
     orders: list[OrderFacts] = []
     products: list[ProductFacts] = []
     order_lookup: Literal["none", "found", "not_found", "needs_verification"] = "none"
+    #: The orders are the signed-in customer's own whose record speaks of their money (a refund, a cancellation, a
+    #: payment awaited), looked up for a money question that names none of them: context, not what is asked back.
+    money_context: bool = False
     customer_known: bool = False
 
 
@@ -194,6 +199,7 @@ class ActionOutcome(BaseModel):
     order_number: str | None = None  # the order the customer proved to own, if any
     approval: dict | None = None  # a change only a person at the shop may make: the turn opens a ticket for it
     grounding: list[str] = []  # the values the reply states (amounts, ids, the address given), for the critic
+    refusal: str | None = None  # why the change was refused on an order the customer proved theirs (its code)
 
 
 class Guardrail(BaseModel):

@@ -31,6 +31,12 @@ from .words import REPLIES
 #: name the order ("a refund for order 1024": the classifier may have heard a complaint or a promotion).
 ACTION_INTENTS = {"order_status", "returns_refunds", "shipping"}
 
+#: Refusals by where the order stands (its stage, its return window, what it holds, what is left to refund): the shop's
+#: pages say what applies then, which the reply adds (``core.agents.response.refusal_rule``); a refusal that quotes
+#: the page already, or that says something failed, does not.
+STAGE_REFUSALS = frozenset({"already_cancelled", "shipped", "not_shipped", "not_delivered", "outside_return_window",
+                            "final_sale", "nothing_to_refund", "refund_too_much"})
+
 _POSTAL = re.compile(r"^(?:[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|\d{5}(?:-\d{4})?)$")
 _STREET = re.compile(r"\d+[\w-]*,?\s+[^,\n]{2,}(?:,[^,\n]+){1,4}")
 _AMOUNT = re.compile(r"(\d{1,7}(?:[.,]\d{1,2})?)")
@@ -111,11 +117,11 @@ class Dialogue:
         return REPLIES.render(key, self.language, **values)
 
     def outcome(self, reply: str | None, pending: dict | None = None, *, order: str | None = None,
-                owner: str | None = None, approval: dict | None = None, grounding: tuple[str, ...] | list[str] = ()
-                ) -> ActionOutcome:
+                owner: str | None = None, approval: dict | None = None, grounding: tuple[str, ...] | list[str] = (),
+                refusal: str | None = None) -> ActionOutcome:
         return ActionOutcome(handled=reply is not None, reply=reply, language=self.language, pending=pending,
                              owner=owner or self.ctx.owner, order_number=order, approval=approval,
-                             grounding=[self.message, *grounding])
+                             grounding=[self.message, *grounding], refusal=refusal)
 
     def step(self, pending: dict) -> ActionOutcome:
         asked = words.tool_asked(self.message) if words.is_request(
@@ -367,7 +373,8 @@ class Dialogue:
             text, facts = text + self.cancellation(order), self.cancellation_facts(order)
         proved = refusal.code not in ("not_owner", "other_customer", "disabled")
         return self.outcome(text, order=number if proved and number else None, owner=owner,
-                            grounding=[number, json.dumps(refusal.details, default=str), *facts])
+                            grounding=[number, json.dumps(refusal.details, default=str), *facts],
+                            refusal=refusal.code if proved and number and refusal.code in STAGE_REFUSALS else None)
 
     def cancellation_facts(self, order: dict[str, Any]) -> list[str]:
         note = (order.get("note") or "").strip()

@@ -239,7 +239,7 @@ def reason_for(state: TurnState) -> str | None:
     # Failures are repeated only while they go on: a turn the desk answers is never handed off for the ones before.
     unanswered = state.context.unanswered_turns + 1 if _unanswered(state) else 0
     return decide(state.intent, state.screen, unanswered_turns=unanswered,
-                  message=state.turn.message, orders=state.facts.orders,
+                  message=state.turn.message, orders=[] if state.facts.money_context else state.facts.orders,
                   refund_limit=state.context.tenant.escalation.refund_auto_approve_limit, signals=state.signals)
 
 

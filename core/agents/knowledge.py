@@ -10,7 +10,7 @@ from core.agents.table_rows import RowRanker, shop_day
 from core.agents.variants import asked_variants, asks_only_stock, named_only_as_variant
 from core.integrations.imported_shop import named_accessories, order_facts, owns, product_facts
 from core.integrations.ports import ShopData
-from core.models import Citation, CustomerRef, IntentResult, ShopFacts
+from core.models import Citation, CustomerRef, IntentResult, OrderFacts, ShopFacts
 from core.rag.answer_units import UNIT_VECTORS, ReplyRanker
 from core.rag.document_texts import DOCUMENT_TEXTS
 from core.rag.places import names_any, with_regions, zone_levels, zone_names
@@ -23,6 +23,8 @@ from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
 ORDER_INTENTS = {"order_status", "returns_refunds", "complaint_escalation"}
+#: Questions about money (a refund, a payment) that a signed-in customer's own orders may answer beside the policy.
+MONEY_INTENTS = frozenset({"returns_refunds", "payment_billing"})
 POLICIES_KEPT = 2  # policies or articles kept after the product pages that answer a product question
 RERANK_CANDIDATES = 8  # documents retrieved, then ordered by their best answering unit
 UNIT_RERANK_WEIGHT = 2.0  # the best unit's similarity against the document's calibrated retrieval score
@@ -87,6 +89,14 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
         recent = shop.orders_for(tenant_id, customer)[:3]
         facts.orders = [order_facts(o) for o in recent]
         facts.order_lookup = "found" if recent else "not_found"
+    elif intent.label in MONEY_INTENTS and customer is not None and (customer.id or customer.email):
+        # "I cancelled my order and don't see the refund", "I picked e-transfer, how do I pay?": the signed-in
+        # customer's recent orders whose record says something about their money (a cancellation, a refund, a
+        # payment still awaited) answer beside the policy; an order with nothing of the kind is not what they ask.
+        recent = [order_facts(o) for o in shop.orders_for(tenant_id, customer)[:3]]
+        facts.orders = [o for o in recent if money_news(o)]
+        facts.order_lookup = "found" if facts.orders else "none"
+        facts.money_context = bool(facts.orders)
     # Anyone else with an e-mail but no order number is asked for the number: an e-mail alone lists no orders.
 
     matches = shop.match_products(tenant_id, message, max_staleness=catalog_staleness)
@@ -118,6 +128,11 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
         # ("and in black?", "what about large then") or asks only its price or stock ("how much is it?").
         facts.products = [p for p in facts.products if asked_variants(p.title, p.variants, message)]
     return facts
+
+
+def money_news(order: OrderFacts) -> bool:
+    """The order's record speaks of its money: it was cancelled or refunded, or its payment is still awaited."""
+    return order.status in ("cancelled", "refunded") or bool(order.refunded) or order.financial_status == "pending"
 
 
 def slot_product_records(shop: ShopData, tenant_id: str, slot_products: list[str]) -> list[dict]:

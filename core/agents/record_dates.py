@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from core import lexicon
 from core.language import detect as detect_language
@@ -91,3 +92,13 @@ def dates_gloss(text: str, language: str) -> str:
     if detected == language[:2] and confidence >= 0.5:
         return ""
     return "; ".join(dict.fromkeys(render(d, language[:2]) for d in dates_in(text)))
+
+
+def iso_date(text: str, language: str) -> str:
+    """A record's ISO date ("2024-10-31") as ``language`` writes it ("October 31, 2024", "31 octobre 2024",
+    "31 de octubre de 2024"); the text as it is when it is no such date."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return text
+    return render(RecordDate(day=day.day, month=day.month, year=day.year), language[:2])

@@ -23,7 +23,7 @@ from core.agents import knowledge, memory, question_type
 from core.agents.answer_polarity import polarity_lead
 from core.agents.opening_hours import hours_weight
 from core.agents.quote_figures import figures_gloss
-from core.agents.record_dates import dates_gloss
+from core.agents.record_dates import dates_gloss, iso_date
 from core.agents.variants import ASKS_STOCK, asked_variants, asks_only_stock
 from core.events import operations, waitlist
 from core.glossary import DESK_TOPICS_PATH, load_entries
@@ -49,6 +49,8 @@ _SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_
 _PICKUP_METHOD = lexicon.compile_phrases(_DATA["pickup_methods"])
 #: What a customer reporting a broken, spoiled or defective item needs from the shop's page meanwhile.
 _DAMAGE_STEPS: dict[str, str] = {k: v for k, v in _DATA["damage_steps"].items() if k != "note"}
+#: What a customer asking about the money of an order refunded already needs from the shop's page.
+_REFUND_ISSUED: dict[str, str] = {k: v for k, v in _DATA["refund_issued_question"].items() if k != "note"}
 
 # Sentences of a product page that give its restock date, matched on accent-folded text (en / fr / es).
 _RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
@@ -78,7 +80,9 @@ def describe_order(order, language: Language, *, brief: bool = False, fee: bool 
         return REPLIES.render(f"order_{order.status}" + ("_brief" if order.status == "delivered" else ""), language,
                               intro=intro)
     key = f"order_{order.status}"
-    if awaits_pickup(order):
+    if order.status == "cancelled" and order.cancelled_on:
+        key = "order_cancelled_dated"
+    elif awaits_pickup(order):
         key = "order_pickup_waiting"  # not "has not shipped": it never ships
     elif order.status in ("shipped", "delivered") and not order.tracking_number:
         key = "order_shipped_untracked"
@@ -86,7 +90,10 @@ def describe_order(order, language: Language, *, brief: bool = False, fee: bool 
         key = "order_partially_shipped_untracked"
     elif order.status in ("shipped", "partially_shipped", "delivered") and not order.carrier:
         key += "_no_carrier"
-    text = REPLIES.render(key, language, intro=intro, carrier=order.carrier, tracking=order.tracking_number)
+    text = REPLIES.render(key, language, intro=intro, carrier=order.carrier, tracking=order.tracking_number,
+                          date=iso_date(order.cancelled_on or "", language))
+    if order.financial_status == "pending" and order.status == "unfulfilled" and order.total:
+        text += REPLIES.render("order_awaiting_payment", language, total=order.total, currency=order.currency or "")
     if order.status in ("shipped", "partially_shipped") and order.shipment_status in _SHIPMENT_STATUS:
         text += REPLIES.render("shipment_status", language, status=_SHIPMENT_STATUS[order.shipment_status][language])
     if order.tracking_url and order.status in ("shipped", "partially_shipped"):
@@ -95,8 +102,9 @@ def describe_order(order, language: Language, *, brief: bool = False, fee: bool 
         text += REPLIES.render("order_pending_items", language, items=", ".join(order.pending_items))
     if order.refunded:
         full = order.total is not None and _same_amount(order.refunded, order.total)
-        text += REPLIES.render("refund_in_full" if full else "refund_amount", language, amount=order.refunded,
-                   currency=order.currency or "")
+        key = ("refund_in_full" if full else "refund_amount") + ("_dated" if order.refunded_on else "")
+        text += REPLIES.render(key, language, amount=order.refunded, currency=order.currency or "",
+                               date=iso_date(order.refunded_on or "", language))
     if order.returns:
         text += REPLIES.render("order_returns", language, ids=", ".join(order.returns))
     if order.note and order.status in ORDER_NOTE_STATUSES:
@@ -766,7 +774,12 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             answer = policy_answer(ranker, order_question, citations, documents, language)
             policy = (order_question, False) if answer is not None else policy
         if answer is None and policy and ranker:
-            answer = policy_answer(ranker, policy[0], citations, documents, language)
+            question = policy[0]
+            if facts.money_context and facts.orders[0].refunded_on:
+                # "I still don't see my refund": the record says it was issued, so the rule that answers is how long
+                # the bank takes to show it, not when the shop issues it.
+                question = f"{question} {_REFUND_ISSUED[language]}"
+            answer = policy_answer(ranker, question, citations, documents, language)
         stuck = [o for o in facts.orders if o.shipment_status in CARRIER_EXCEPTIONS]
         if answer is None and stuck and ranker:
             # A parcel the carrier could not deliver needs the customer to act: the shop's rule for that case
@@ -1438,6 +1451,23 @@ def damage_citations(state: TurnState, ports: TurnPorts, report: str) -> list[Ci
     return order_citations(state, ports, damage_question(report, state.language))
 
 
+def refusal_rule(state: TurnState, ports: TurnPorts, language: Language) -> tuple[Citation, str] | None:
+    """(citation, reply part): when the order-action dialogue refused a change on an order the customer proved
+    theirs (already cancelled, already shipped, past the return window, final sale), the shop's rule that the
+    message touches, from the policies and articles retrieved for it: "why did you cancel my order? I was charged"
+    is answered by the order's record (the dialogue's reply) and by when a cancelled order's money comes back."""
+    action = state.action
+    if action is None or not action.refusal or state.screen is None or state.screen.blocked:
+        return None
+    message = state.turn.message
+    pages = order_citations(state, ports, message)
+    if not pages:
+        return None
+    documents = knowledge.cited_documents(ports.store, state.turn.tenant_id, pages, limit=2)
+    ranker = knowledge.reply_ranker(state, ports, message, together=question_parts(message)[:3])
+    return policy_answer(ranker, message, pages, documents, language)
+
+
 def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     assert state.screen is not None and state.context is not None
     intent = state.intent or IntentResult(label="blocked", confidence=1.0, language=state.screen.language)
@@ -1449,9 +1479,13 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     if state.action is not None and state.action.handled and state.action.reply:
         # The order-action dialogue's reply: the shop's templates over checked facts, never a model's words.
         reply, language = state.action.reply, state.action.language or language
+        rule = refusal_rule(state, ports, language)
+        if rule is not None:
+            reply = f"{reply} {rule[1]}"
         if state.escalation.escalated and state.escalation.ticket_id:
             reply += REPLIES.render("escalated", language, ticket=state.escalation.ticket_id)
-        return Draft(reply=reply, language=language, grounded=True, usage=Usage())
+        return Draft(reply=reply, language=language, grounded=True, usage=Usage(),
+                     citations=[rule[0]] if rule is not None else [])
     message = memory.question(state)  # an e-mail or order number alone answers the question it was asked for
     ranker = knowledge.reply_ranker(state, ports, message, together=question_parts(message)[:3])
     pages_by_part = part_pages(state, ports)

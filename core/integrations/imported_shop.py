@@ -304,6 +304,7 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
     shipping = (order.get("shipping_lines") or [{}])[0]
     refunded = sum((Decimal(str(t.get("amount") or 0)) for r in order.get("refunds") or []
                     for t in r.get("transactions") or [] if t.get("kind", "refund") == "refund"), Decimal(0))
+    refund_dates = sorted((r.get("created_at") or "")[:10] for r in order.get("refunds") or [] if r.get("created_at"))
     return OrderFacts(
         order_number=str(order.get("order_number") or order.get("name")),
         status=status,
@@ -318,6 +319,8 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         shipment_status=latest.get("shipment_status"),
         pending_items=pending,
         refunded=f"{refunded:.2f}" if refunded > 0 else None,
+        refunded_on=refund_dates[-1] if refunded > 0 and refund_dates else None,
+        cancelled_on=(order.get("cancelled_at") or "")[:10] or None,
         note=(order.get("note") or "").strip() or None,
         returns=[r["id"] for r in returns_of(order)],
         shipping_method=shipping.get("title") or shipping.get("code"),
