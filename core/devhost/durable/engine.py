@@ -517,6 +517,7 @@ class DurableEngine:
             for instance_id in effects.ready:
                 self._age_of(instance_id)  # a new instance is younger than any the engine already works for
             for instance_id, execution_id, task_id, name, input_json in effects.activities:
+                self._age_of(instance_id)  # recovered work has its age from here
                 self._start_activity(instance_id, execution_id, task_id, name, input_json)
             for instance_id, execution_id, task_id, fire_at in effects.timers:
                 heapq.heappush(self._timers, _Timer(as_utc(fire_at), next(self._timer_seq), instance_id,
@@ -544,7 +545,8 @@ class DurableEngine:
         try:
             slots = self._activity_slots
             assert slots is not None
-            await slots.acquire(self._age_of(instance_id))
+            # An instance that ended meanwhile has no age left (and its result will be ignored): first, not kept.
+            await slots.acquire(self._age.get(instance_id, -1))
             try:
                 result = await self.invoker.call_activity(name, input_json)
                 done = event(EventType.TaskCompleted, self.clock.now(), TaskScheduledId=task_id, Result=result)
@@ -621,8 +623,8 @@ class DurableEngine:
             while not self._ready:
                 self._dispatch_wake.clear()
                 await self._dispatch_wake.wait()
-            # Oldest instance first; a handful are ready at a time, so a scan costs less than keeping a heap.
-            instance_id = min(self._ready, key=self._age_of)
+            # Oldest instance first; no more are ready than turns in flight, so a scan costs less than a heap would.
+            instance_id = min(self._ready, key=lambda ready: self._age.get(ready, -1))
             del self._ready[instance_id]
             self._episode_running = True
             try:
