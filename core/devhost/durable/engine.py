@@ -22,6 +22,12 @@ Semantics worth knowing (they mirror DTFx / the Durable extension):
   that no `wait_for_external_event` consumed are carried over too;
 - terminate does not cascade to sub-orchestrations (DTFx); a terminated child fails its parent's task;
 - activities are at-least-once: work scheduled but not completed when the process dies runs again.
+
+Order under load: the episodes waiting to run and the activities waiting for one of the
+``max_concurrent_activities`` slots go oldest instance first (the order in which this engine first had work for
+each instance), not in the order they became ready. When many turns arrive at once, the work of the turns that
+came first is done first and they finish early, instead of every turn's next step queuing behind the first steps
+of all the turns that came after it, which made every turn of a burst finish at about the same, late, time.
 """
 
 from __future__ import annotations
@@ -58,6 +64,39 @@ class _Timer:
     instance_id: str = field(compare=False)
     execution_id: str = field(compare=False)
     task_id: int = field(compare=False)
+
+
+class PrioritySlots:
+    """A semaphore of ``value`` slots on the event loop whose waiters are let in lowest ``priority`` first (then in
+    arrival order), where :class:`asyncio.Semaphore` lets them in by arrival alone."""
+
+    def __init__(self, value: int) -> None:
+        if value < 1:
+            raise ValueError("at least one slot")
+        self._free = value
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrival = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0:  # a free slot means nobody waits: a release hands its slot to a waiter first
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrival), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # the slot was handed over as the waiter was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():  # a cancelled waiter's future is done: skip it
+                future.set_result(None)
+                return
+        self._free += 1
 
 
 class DurableEngine:
@@ -99,7 +138,10 @@ class DurableEngine:
         self._timer_seq = itertools.count()
         self._timers_changed = asyncio.Event()
         self._activity_tasks: dict[tuple[str, str, int], asyncio.Task[None]] = {}
-        self._activity_sem: asyncio.Semaphore | None = None
+        self._activity_slots: PrioritySlots | None = None
+        #: Per instance with work in this engine: the order in which the engine first had work for it (its age).
+        self._age: dict[str, int] = {}
+        self._age_seq = itertools.count()
         self._episode_running = False
         self._background: list[asyncio.Task[None]] = []
         self._executor: ThreadPoolExecutor | None = None
@@ -135,7 +177,7 @@ class DurableEngine:
         # asyncio primitives bind to the loop that first uses them: make fresh ones for this loop
         self._dispatch_wake, self._timers_changed, self._changed = asyncio.Event(), asyncio.Event(), asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="durable-orchestrator")
-        self._activity_sem = asyncio.Semaphore(self._max_activities)
+        self._activity_slots = PrioritySlots(self._max_activities)
         try:
             self._recover()
         except BaseException:
@@ -160,6 +202,7 @@ class DurableEngine:
         self._activity_tasks.clear()
         self._timers.clear()
         self._ready.clear()
+        self._age.clear()
         for handle in self._held.values():
             handle.cancel()  # the completions are in the store's inbox: _recover queues them on the next start
         self._held.clear()
@@ -376,6 +419,7 @@ class DurableEngine:
         if view is None or view[0] in TERMINAL_STATUSES:
             self._views.pop(instance_id, None)
             self._fan_in.pop(instance_id, None)
+            self._age.pop(instance_id, None)
             changed = outcome = True
         else:
             before = self._views.get(instance_id)
@@ -461,9 +505,19 @@ class DurableEngine:
         return inst
 
     # ------------------------------------------------------------------------------ in-memory effects
+    def _age_of(self, instance_id: str) -> int:
+        """The instance's place in the engine's order of work: lower is older (see the module's docstring)."""
+        age = self._age.get(instance_id)
+        if age is None:
+            age = self._age[instance_id] = next(self._age_seq)
+        return age
+
     def _apply(self, effects: Effects) -> None:
         if self._running:
+            for instance_id in effects.ready:
+                self._age_of(instance_id)  # a new instance is younger than any the engine already works for
             for instance_id, execution_id, task_id, name, input_json in effects.activities:
+                self._age_of(instance_id)  # recovered work has its age from here
                 self._start_activity(instance_id, execution_id, task_id, name, input_json)
             for instance_id, execution_id, task_id, fire_at in effects.timers:
                 heapq.heappush(self._timers, _Timer(as_utc(fire_at), next(self._timer_seq), instance_id,
@@ -489,14 +543,18 @@ class DurableEngine:
     async def _run_activity(self, key: tuple[str, str, int], name: str, input_json: str | None) -> None:
         instance_id, execution_id, task_id = key
         try:
-            assert self._activity_sem is not None
-            async with self._activity_sem:
-                try:
-                    result = await self.invoker.call_activity(name, input_json)
-                    done = event(EventType.TaskCompleted, self.clock.now(), TaskScheduledId=task_id, Result=result)
-                except ActivityFailure as failure:
-                    done = event(EventType.TaskFailed, self.clock.now(), TaskScheduledId=task_id,
-                                 Reason=failure.reason, Details=failure.details)
+            slots = self._activity_slots
+            assert slots is not None
+            # An instance that ended meanwhile has no age left (and its result will be ignored): first, not kept.
+            await slots.acquire(self._age.get(instance_id, -1))
+            try:
+                result = await self.invoker.call_activity(name, input_json)
+                done = event(EventType.TaskCompleted, self.clock.now(), TaskScheduledId=task_id, Result=result)
+            except ActivityFailure as failure:
+                done = event(EventType.TaskFailed, self.clock.now(), TaskScheduledId=task_id,
+                             Reason=failure.reason, Details=failure.details)
+            finally:
+                slots.release()
             if self._running:
                 self._complete_work(instance_id, execution_id, task_id, done, activity=True)
         except asyncio.CancelledError:
@@ -565,7 +623,8 @@ class DurableEngine:
             while not self._ready:
                 self._dispatch_wake.clear()
                 await self._dispatch_wake.wait()
-            instance_id = next(iter(self._ready))
+            # Oldest instance first; no more are ready than turns in flight, so a scan costs less than a heap would.
+            instance_id = min(self._ready, key=lambda ready: self._age.get(ready, -1))
             del self._ready[instance_id]
             self._episode_running = True
             try:

