@@ -26,6 +26,7 @@ from core.agents.variants import ASKS_STOCK
 from core.language import detect as detect_language
 from core.llm.types import CompletionRequest, Message
 from core.models import Entities, IntentResult, Language, Usage
+from core.rag.places import zone_levels
 from core.text import fold, tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -305,6 +306,9 @@ def understand(text: str, lang: str | None, *, router, tenant_id: str, conversat
 
 #: Below this confidence, a short message after another keeps the previous message's topic.
 TERSE_FOLLOW_UP_UNSURE = 0.5
+#: Topics whose answer depends on where the customer is: a message the classifier cannot place that names a place
+#: after one of them asks the same for that place ("ok pis si c'est pour mon chum qui travaille à Whitehorse?").
+PLACE_TOPICS = frozenset({"shipping", "returns_refunds"})
 
 
 def classify_intent(state: TurnState, ports: TurnPorts) -> IntentResult:
@@ -346,6 +350,11 @@ def classify_intent(state: TurnState, ports: TurnPorts) -> IntentResult:
     elif ctx.product_ids and last_intent == "product_info" and short and result.confidence < 0.6:
         # "how much is it?" continues the product being discussed.
         result.label = "product_info"
+    elif (result.confidence < TERSE_FOLLOW_UP_UNSURE and last_intent in PLACE_TOPICS and not products
+          and any(zone_levels(turn.message))):
+        # A place named after a question about shipping or returns, in a message of any length the classifier
+        # cannot place, is the new place of the same question.
+        result.label = last_intent
     elif (short and result.confidence < TERSE_FOLLOW_UP_UNSURE and last_intent in LABELS
           and last_intent != "order_status"):
         # A terse follow-up the classifier cannot place ("and to Alaska?", "pis le dimanche?") keeps the topic of the

@@ -159,6 +159,20 @@ def test_a_terse_follow_up_the_classifier_cannot_place_keeps_the_previous_topic(
     assert _classify("perfect, thanks so much! have a great weekend :)", history).label == "general"
 
 
+def test_a_longer_follow_up_naming_a_place_the_classifier_cannot_place_asks_the_same_for_that_place():
+    history = [{"user": "Bonjour c combien la livraison pour Québec (la ville)? pis c gratuit à partir de combien",
+                "reply": "…", "intent": "shipping"}]
+    message = "ok pis si c'est pour mon chum qui travaille à Whitehorse?"
+    assert intent.classify(message).confidence < intent.TERSE_FOLLOW_UP_UNSURE
+    assert _classify(message, history).label == "shipping"
+    # no place named: a message of that length keeps its own topic
+    unplaced = "ok pis si c'est pour mon chum qui travaille de nuit?"
+    assert _classify(unplaced, history).label == intent.classify(unplaced).label
+    # after a topic whose answer does not depend on the place, the message keeps its own topic
+    hours = [{**history[0], "intent": "general"}]
+    assert _classify(message, hours).label == intent.classify(message).label
+
+
 RATES = "# Shipping\n\nQuebec: express parcel 17.00 dollars.\n\nOntario: express parcel 21.00 dollars.\n"
 
 
