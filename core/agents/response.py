@@ -482,15 +482,11 @@ UNIT_PART_MARGIN = 0.005  # a part of a question whose best unit is quoted alrea
 UNIT_SOURCES = 3  # retrieved pages whose units compete
 UNIT_NAMED_ROWS = 2  # other rows of the best row's table quoted beside it for what the question names in them
 
-# The parts of a question in several parts: after a question mark, or at a comma or semicolon before a joining
-# word ("how much is it, and is it free from some amount?").
-_PART_BREAK = re.compile(r"(?<=\?)\s+(?=\S)|[,;]\s*(?=(?:" + "|".join(
-    sorted({w for lang in ("en", "fr", "es") for w in _DATA["conjunctions"][lang]} | {"pis"}, key=len, reverse=True))
-    + r")\b)", re.I)
-
-
 _CONJUNCTIONS = "|".join(sorted({w for lang in ("en", "fr", "es") for w in _DATA["conjunctions"][lang]} | {"pis"},
                                 key=len, reverse=True))
+# The parts of a question in several parts: after a question mark, or at a comma or semicolon before a joining
+# word ("how much is it, and is it free from some amount?").
+_PART_BREAK = re.compile(r"(?<=\?)\s+(?=\S)|[,;]\s*(?=(?:" + _CONJUNCTIONS + r")\b)", re.I)
 # Within a sentence, a comma, a semicolon or a joining word opens another part when what follows asks for a figure of
 # its own ("how much is engraving, how long does it take", "what would it cost and how far ahead do I order?").
 _JOIN = re.compile(r"[,;]\s*(?:(?:" + _CONJUNCTIONS + r")\s+)?|\s+(?:" + _CONJUNCTIONS + r")\s+", re.I)
