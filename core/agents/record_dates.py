@@ -12,7 +12,7 @@ from datetime import date
 
 from core import lexicon
 from core.language import detect as detect_language
-from core.text import fold
+from core.text import STOPWORDS, fold
 
 _CALENDAR = lexicon.load("calendar")
 _LANGUAGES = ("en", "fr", "es")
@@ -27,6 +27,8 @@ _WEEKDAYS = {fold(name): index for names in _WEEKDAY_NAMES.values() for index, d
 # A weekday alone must be written in full: "sat", "sun" and "wed" are English words too.
 _FULL_WEEKDAYS = {fold(day[0]) for names in _WEEKDAY_NAMES.values() for day in names}
 _TOKEN = re.compile(r"[a-z]+|\d{1,4}")
+# The ending after a day's number ("1st", "1er"): read as part of the number.
+_ORDINALS = {fold(ending) for language in _LANGUAGES for ending in lexicon.words(_CALENDAR["ordinals"][language])}
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class RecordDate:
 
 def dates_in(text: str) -> list[RecordDate]:
     """The dates written in ``text``, in order."""
-    words = _TOKEN.findall(fold(text))
+    words = _tokens(text)
     found: list[RecordDate] = []
     i = 0
     while i < len(words):
@@ -64,6 +66,44 @@ def dates_in(text: str) -> list[RecordDate]:
         else:
             i += 1
     return found
+
+
+# A month named alone ("in July", "en juillet") must be written in full, and not be a common word ("may").
+_FULL_MONTHS = {fold(month[0]): index + 1 for names in _MONTH_NAMES.values() for index, month in enumerate(names)
+                if fold(month[0]) not in STOPWORDS}
+
+
+def months_in(text: str) -> set[int]:
+    """The months ``text`` names in full, with or without a day (1..12)."""
+    return {_FULL_MONTHS[word] for word in _TOKEN.findall(fold(text)) if word in _FULL_MONTHS}
+
+
+def periods_in(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The periods of the year ``text`` gives as a first and a last day ("June 1 to September 15", "du 16 septembre
+    au 31 octobre et du 1er avril au 31 mai"): ((month, day), (month, day)) pairs, in order; a period may run over
+    the new year ("November 1 to March 31"). A text giving an odd number of dates gives none."""
+    dated = [(d.month, d.day) for d in dates_in(text) if d.month and d.day]
+    if not dated or len(dated) % 2:
+        return []
+    return [(dated[i], dated[i + 1]) for i in range(0, len(dated), 2)]
+
+
+def in_period(day: tuple[int, int], period: tuple[tuple[int, int], tuple[int, int]]) -> bool:
+    """Whether the (month, day) falls in the period (its first and last day included)."""
+    first, last = period
+    return first <= day <= last if first <= last else day >= first or day <= last
+
+
+def _tokens(text: str) -> list[str]:
+    """The words and numbers of ``text``, folded, a day's ordinal ending dropped ("1er juin" -> "1", "juin")."""
+    words: list[str] = []
+    for match in _TOKEN.finditer(fold(text)):
+        word = match.group()
+        if word in _ORDINALS and words and words[-1].isdigit() and match.start() > 0 \
+                and match.string[match.start() - 1].isdigit():
+            continue
+        words.append(word)
+    return words
 
 
 def _day(word: str) -> bool:

@@ -33,7 +33,7 @@ from core.llm.types import CompletionRequest, Message
 from core.models import Citation, Draft, Escalation, InputVerdict, IntentResult, Language, ShopFacts, Usage
 from core.pii.known import KnownEntities
 from core.pii.spans import Label
-from core.rag.answer_units import Ranked, Unit
+from core.rag.answer_units import UNIT_VECTORS, Ranked, Unit
 from core.text import STOPWORDS, fold, sentence_blocks, sentences, strip_markup, tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
@@ -481,6 +481,8 @@ UNIT_EXCEPTION_MARGIN = 0.01  # one holding the question's words the best leaves
 UNIT_PART_MARGIN = 0.005  # a part of a question whose best unit is quoted already adds one this close to it
 UNIT_SOURCES = 3  # retrieved pages whose units compete
 UNIT_NAMED_ROWS = 2  # other rows of the best row's table quoted beside it for what the question names in them
+UNIT_LIST_MARGIN = 0.03  # a list introduced by the best unit is quoted when its items score this close on average
+UNIT_LIST_ITEMS = 8  # a longer list is no answer to quote whole
 
 _CONJUNCTIONS = "|".join(sorted({w for lang in ("en", "fr", "es") for w in _DATA["conjunctions"][lang]} | {"pis"},
                                 key=len, reverse=True))
@@ -556,10 +558,14 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     best = ranked[0]
     by_words = pick_source(sources, query, preferred if preferred and len(preferred) < len(sources) else None)
     chosen_words = fold(best_sentences(sources[by_words][1], query))
-    # (the words quote a whole table: its best row alone is the better answer; and a list item they quote without
-    # its heading loses its meaning: "Opened ink bottles" is not a yes under "What we can't take back")
+    page = UNIT_VECTORS.units(sources[best.source][1])
+    whole = _whole_items([best.unit], page) + _introduced_list(best, ranked, page)
+    # (the words quote a whole table: its best row alone is the better answer; a list item they quote without
+    # its heading loses its meaning: "Opened ink bottles" is not a yes under "What we can't take back"; and they
+    # may leave out the rest of the best unit's list item, or the list it introduces)
     if defer_to_words and best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words) \
-            and not (best.unit.kind == "item" and best.unit.heading and fold(best.unit.heading) not in chosen_words):
+            and not (best.unit.kind == "item" and best.unit.heading and fold(best.unit.heading) not in chosen_words) \
+            and all(_quoted_in(unit, chosen_words) for unit in whole):
         return None
     chosen = [best.unit]
     # (a row the question's place or day lifted answers as it would have without it: the page's next unit is still
@@ -591,7 +597,11 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         answers = [r for r in ranker(part, documents, _word_scorer(part)) if r.source == best.source]
         if not answers:
             continue
-        fresh = next((r for r in answers if r.unit not in chosen), None)
+        # (another row of a table a chosen row is from answers another case: the part names no row of its own, "how
+        # much is it?" after "do you ship to the Yukon?", or the table's ranking for it would have named it)
+        tabled = {u.section for u in chosen if u.kind == "row"}
+        fresh = next((r for r in answers if r.unit not in chosen
+                      and not (r.unit.kind == "row" and r.unit.section in tabled)), None)
         if fresh is not None and (fresh is answers[0] or fresh.score >= answers[0].score - UNIT_PART_MARGIN):
             chosen.append(fresh.unit)
     other_rows = getattr(ranker, "other_named_rows", None)
@@ -599,7 +609,51 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         # (the question names several rows of a table quoted: each answers for its own case, "the bread knife and
         # the yanagiba", "on weekends": the Saturday and the Sunday rows)
         chosen += other_rows(query, best.source, [u for u in chosen if u.kind == "row"])[:UNIT_NAMED_ROWS]
-    return best.source, chosen
+    chosen += [unit for unit in whole if unit not in chosen]
+    return best.source, _whole_items(chosen, page)
+
+
+def _whole_items(units: list[Unit], page: list[Unit]) -> list[Unit]:
+    """The units with the other sentences of each list item among them: an item is one point of its list, and its
+    second sentence often holds the answer its first one leads to ("Duties may be collected on delivery. They are
+    paid by the recipient.")."""
+    out = list(units)
+    for unit in units:
+        if unit.kind == "item" and unit.line >= 0:
+            out += [u for u in page if u.line == unit.line and u.kind == "item" and u not in out]
+    return out
+
+
+def _introduced_list(best: Ranked, ranked: list[Ranked], page: list[Unit]) -> list[Unit]:
+    """The list the best unit introduces, when it answers with it: the items right after a sentence closing the line
+    before them, in its section (and that sentence, when the best unit is one of the items). A sentence ending with
+    a colon announces them; otherwise the items must answer about as well as the best unit (``UNIT_LIST_MARGIN`` on
+    average): "what are the club's perks?" is answered by "The club is free:" and the list of what members get,
+    "is the club free?" by the sentence alone, "do points expire?" by its item alone."""
+    unit = best.unit
+    if unit.line < 0 or page[unit.position:unit.position + 1] != [unit] or unit.kind not in ("sentence", "item"):
+        return []
+    lead = unit
+    if unit.kind == "item":
+        # (an item of the list: the sentence on the line before the list's first item leads it)
+        first = unit.position
+        while first > 0 and page[first - 1].kind == "item" and page[first - 1].section == unit.section:
+            first -= 1
+        lead = page[first - 1] if first > 0 else unit
+        if lead.kind != "sentence" or lead.section != unit.section or lead.line != page[first].line - 1:
+            return []
+    items: list[Unit] = []
+    for other in page[lead.position + 1:]:
+        if other.kind != "item" or other.section != lead.section:
+            break
+        items.append(other)
+    if not items or items[0].line != lead.line + 1 or len({u.line for u in items}) > UNIT_LIST_ITEMS:
+        return []
+    if unit is lead and unit.text.rstrip().endswith(":"):
+        return items
+    scores = {r.unit: r.score for r in ranked if r.source == best.source}
+    average = sum(scores.get(u, 0.0) for u in items) / len(items)
+    return [u for u in (lead, *items) if u is not unit] if average >= best.score - UNIT_LIST_MARGIN else []
 
 
 # A table row's case: its first cell up to a dash or a bracket ("Mexico – Standard" -> "mexico").
@@ -686,10 +740,14 @@ def quote_units(units: list[Unit]) -> str:
     """The units in page order, each a sentence; a list item keeps the heading that gives it its meaning ("What we
     can't take back: gift cards")."""
     parts = []
+    previous: Unit | None = None
     for unit in sorted(units, key=lambda u: u.position):
         text = unit.text
-        if unit.kind == "item" and unit.heading and not fold(text).startswith(fold(unit.heading)):
+        # (the items of one list under their heading once: "When does it ship?: A. B.", not the heading twice)
+        led = previous is not None and previous.kind == "item" and previous.heading == unit.heading
+        if unit.kind == "item" and unit.heading and not led and not fold(text).startswith(fold(unit.heading)):
             text = f"{unit.heading.rstrip(': ')}: {text}"
+        previous = unit
         parts.append(text if text[-1] in ".!?:;)»”\"" else text + ".")
     return " ".join(parts)
 
@@ -843,8 +901,16 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                                           passage=text))
         # A sold-out variant asked for: what its own page says the shop offers for it (a pre-order and its date, a
         # waitlist), whatever the question about it.
-        note = sold_out_note(ranker, message, facts.products[0], by_doc.get(facts.products[0].doc_id), documents,
-                             language, variants_in=variants_in) if ranker and about is None else None
+        # (of the first product, or of another one whose sold-out variant the message names: "the Skagit line in 570
+        # grains?" beside the kit the search also found)
+        note = None
+        for index, product in enumerate(facts.products if ranker and about is None else []):
+            if index and not asked_variants(product.title, product.variants, variants_in or message):
+                continue
+            note = sold_out_note(ranker, message, product, by_doc.get(product.doc_id), documents, language,
+                                 variants_in=variants_in)
+            if note is not None:
+                break
         if note is not None:
             parts.append(note[1])
             used.append(note[0])

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core import lexicon
 from core.agents.opening_hours import weekdays
-from core.agents.record_dates import dates_in
+from core.agents.record_dates import dates_in, in_period, months_in, periods_in
 from core.rag.answer_units import UNIT_VECTORS, Unit
 from core.rag.places import gazetteer, names_any, zone_names
 from core.text import STOPWORDS, fold
@@ -35,6 +35,9 @@ ROW_MATCH_WEIGHT = 0.03
 ROW_WORD_SHARE = 0.5
 #: At most this many things count for one row.
 ROW_MATCHES = 2
+#: What the period of the year a row is for counts, when it is the one the question is about: its case, as a place
+#: is a shipping row's.
+PERIOD_SHARE = 2.0
 _WORD = re.compile(r"[a-z0-9]+")
 _MIN_LETTERS = 3
 # An item of a list that reads as a row: a short label, a colon, a short value ("Zone 2 (NB, NS, PEI): Wednesday,
@@ -110,9 +113,19 @@ class Asked:
     days: frozenset[int] = frozenset()  # weekdays (0 = Monday), named or resolved from "tomorrow"
     dates: frozenset[tuple[int, int]] = frozenset()  # (month, day), named or resolved
     words: frozenset[str] = frozenset()  # the question's own words, folded and cut to their root
+    months: frozenset[int] = frozenset()  # months named ("in July")
+    today: tuple[int, int] | None = None  # the shop's (month, day) of the message
 
     def __bool__(self) -> bool:
-        return bool(self.places or self.days or self.dates or self.words)
+        return bool(self.places or self.days or self.dates or self.words or self.months or self.today)
+
+    def falls_in(self, periods: list[tuple[tuple[int, int], tuple[int, int]]]) -> bool:
+        """Whether the time the question is about falls in one of the periods: a date or month it names (a month
+        overlapping a period is in it), else the day of the message."""
+        if self.dates or self.months:
+            return any(in_period(day, p) for day in self.dates for p in periods) or any(
+                in_period((month, day), p) for month in self.months for day in range(1, 32) for p in periods)
+        return self.today is not None and any(in_period(self.today, p) for p in periods)
 
 
 def asked(question: str, today: date | None = None) -> Asked:
@@ -128,8 +141,11 @@ def asked(question: str, today: date | None = None) -> Asked:
             dates.add((day.month, day.day))
     # (a word naming a place or a day counts as that place or day, not again as a word)
     said = _roots(" ".join(places)) | {w[:5] for phrase in (*_RELATIVE, *_WEEKEND) for w in phrase}
+    months = months_in(question) - {month for month, _ in dates}
+    said |= {w[:5] for w in _WORD.findall(fold(question)) if months_in(w)}
     words = _roots(" ".join(w for w in _WORD.findall(_ASKING.sub(" ", fold(question))) if not weekdays(w))) - said
-    return Asked(tuple(dict.fromkeys(places)), frozenset(days), frozenset(dates), frozenset(words))
+    return Asked(tuple(dict.fromkeys(places)), frozenset(days), frozenset(dates), frozenset(words),
+                 frozenset(months), (today.month, today.day) if today is not None else None)
 
 
 def _roots(text: str) -> set[str]:
@@ -198,6 +214,14 @@ def _named_rows(units: Sequence[Unit], question: Asked) -> dict[Unit, tuple[floa
         return found
     for number, table in enumerate(tables(units)):
         held = [_holds(_cells(row), question) for row in table]
+        periods = [periods_in(" ".join(_cells(row))) for row in table]
+        if sum(bool(p) for p in periods) >= 2:
+            # A table by period of the year (a season's hours, a holiday's deadlines): the row of the period the
+            # question is about (a date or month it names, else today) answers, and another period's row holds
+            # nothing the question names ("open Mondays?" in winter is answered by the winter row, though the
+            # summer row names Monday).
+            held = [[("period", "", PERIOD_SHARE)] if question.falls_in(p) else [] if p else things
+                    for things, p in zip(held, periods, strict=True)]
         count: dict[tuple[str, object], int] = {}
         for things in held:
             for kind, thing, _ in things:

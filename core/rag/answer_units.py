@@ -57,6 +57,8 @@ class Unit:
     heading: str = ""
     cells: tuple[str, ...] = ()  # a table row's cells
     label: str = ""  # what the unit answers, when it says so: a FAQ pair's question, a run-in question or label
+    line: int = -1  # the page line (a list item, a paragraph's line, a table row) it is read from, counted on the page
+    paragraph: int = -1  # the page's paragraph (a run of lines between blank lines) it is read from
 
     @property
     def subject(self) -> str:
@@ -132,6 +134,7 @@ def split_units(content: str) -> list[Unit]:
     units: list[Unit] = []
     title, heading, section = "", "", 0
     carry = ""  # a short line waiting for the sentence that completes it
+    line_number, paragraph_number = -1, -1
 
     def add(text: str, kind: str, cells: tuple[str, ...] = (), label: str = "") -> None:
         nonlocal carry
@@ -145,10 +148,12 @@ def split_units(content: str) -> list[Unit]:
             carry = text
             return
         units.append(Unit(text=text, context=_context(title, heading, text), section=section,
-                          position=len(units), kind=kind, heading=heading, cells=cells, label=label))
+                          position=len(units), kind=kind, heading=heading, cells=cells, label=label,
+                          line=line_number, paragraph=paragraph_number))
 
     for paragraph in re.split(r"\n\s*\n", content):
         lines = _joined_lines([line.strip() for line in paragraph.strip().splitlines() if line.strip()])
+        paragraph_number += 1
         header: list[str] | None = None
         question: str | None = None
         schedules = _schedule_runs(lines)
@@ -156,6 +161,7 @@ def split_units(content: str) -> list[Unit]:
         for number, line in enumerate(lines):
             if number < skip_to:
                 continue
+            line_number += 1
             if number in schedules:
                 skip_to = schedules[number]
                 if carry and carry[-1:].isalnum():
