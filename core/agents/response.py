@@ -256,6 +256,28 @@ def sold_out_note(ranker: UnitRanker, message: str, product, cited: Citation | N
     return cited, _kb_reply("restock_note", "restock_quote", language, source, text=text).strip()
 
 
+def variants_compared(ranker: UnitRanker, message: str, product, citations: list[Citation],
+                      documents: dict[str, str] | None, language: Language, *, variants_in: str | None = None
+                      ) -> tuple[Citation, str] | None:
+    """(citation, reply part): for a message naming several variants of the product ("the L and the LL?"), the unit
+    of a retrieved page other than a product's (a size guide, a fit chart) that names those variants and no other,
+    the best the embedder ranks for the message: what tells them apart, beside their stock. None when the message
+    names fewer than two variants or no such unit is at hand."""
+    asked = asked_variants(product.title, product.variants, variants_in or message)
+    if len(asked) < 2:
+        return None
+    titles = {v["title"] for v in asked}
+    sources = [(c, (documents or {}).get(c.doc_id) or c.passage) for c in citations[:UNIT_SOURCES + 1]
+               if not c.doc_id.startswith("product-")]
+    for ranked in ranker(message, [(text, 0.0) for _, text in sources], None) if sources else []:
+        named = asked_variants(product.title, product.variants, ranked.unit.text)
+        if {v["title"] for v in named} == titles:
+            citation, text = sources[ranked.source]
+            return citation, _kb_reply("kb_answer", "kb_quote", language, _language_of(citation, text),
+                                       title=citation.title, text=quote_units([ranked.unit]))
+    return None
+
+
 def restock_date(product, passages: list[Citation]) -> tuple[Citation, str] | None:
     """(citation, sentence): the sentence of the product's page that says when it comes back, if the page says."""
     for citation in passages:
@@ -901,6 +923,11 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
                                           passage=text))
         # A sold-out variant asked for: what its own page says the shop offers for it (a pre-order and its date, a
         # waitlist), whatever the question about it.
+        compared = variants_compared(ranker, message, facts.products[0], citations, documents, language,
+                                     variants_in=variants_in) if ranker and about is None else None
+        if compared is not None:
+            parts.append(compared[1])
+            used.append(compared[0])
         # (of the first product, or of another one whose sold-out variant the message names: "the Skagit line in 570
         # grains?" beside the kit the search also found)
         note = None

@@ -94,7 +94,8 @@ def _sizes_named(message: str) -> set[str]:
     return found
 
 
-def _option_matches(option: str, words: set[str], sizes: set[str], figures: dict[str, set[str]]) -> int:
+def _option_matches(option: str, words: set[str], sizes: set[str], figures: dict[str, set[str]], message: str = ""
+                    ) -> int:
     """How many of the option's words the message names (a size code: 1 when named): "8 inch" names more of
     "Medium 8-inch" than of "Small 6-inch"."""
     folded = fold(option).strip()
@@ -104,8 +105,14 @@ def _option_matches(option: str, words: set[str], sizes: set[str], figures: dict
     # An option named in French or Spanish ("Amarillo", "Bleu marine") is asked for by its English name too.
     option_words += [fold(w) for w in default_glossary().english_words(option) if len(w) >= 3]
     offered = _figure_units(option)
-    return sum(w in words and (w not in offered or _same_quantity(figures.get(w, {""}), offered[w]))
-               for w in dict.fromkeys(option_words))
+    named = sum(w in words and (w not in offered or _same_quantity(figures.get(w, {""}), offered[w]))
+                for w in dict.fromkeys(option_words))
+    # (an option named by a short code before its gloss, "LL (L-Long)": the code written alone names it)
+    code = folded.split("(")[0].strip()
+    if not named and code and code != folded and len(code.split()) == 1 \
+            and re.search(rf"(?<![\w'’-]){re.escape(code)}(?![\w'’-])", fold(message)):
+        return 1
+    return named
 
 
 def asked_variants(title: str, variants: list[dict], message: str) -> list[dict]:
@@ -119,7 +126,7 @@ def asked_variants(title: str, variants: list[dict], message: str) -> list[dict]
     scored = []
     for variant in variants:
         options = [o for o in str(variant.get("title") or "").split("/") if o.strip()]
-        scored.append((sum(_option_matches(o, words, sizes, figures) for o in options), variant))
+        scored.append((sum(_option_matches(o, words, sizes, figures, message) for o in options), variant))
     best = max(score for score, _ in scored)
     chosen = [v for score, v in scored if score == best]
     return chosen if best > 0 and len(chosen) < len(variants) else []

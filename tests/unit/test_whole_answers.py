@@ -157,3 +157,39 @@ def test_the_sold_out_note_of_the_product_whose_variant_is_asked():
         documents={c.doc_id: c.passage for c in cited},
         ranker=functools.partial(rank_units, WordEmbedder())).reply
     assert "January 15" in reply
+
+
+WADERS = ProductFacts(product_id="3", doc_id="product-waders", title="Madeleine Waders", price="429.00",
+                      currency="CAD", in_stock=True, quantity=9,
+                      variants=[{"title": t, "price": "429.00", "in_stock": True, "quantity": 3}
+                                for t in ("M", "L", "LL (L-Long)")])
+GUIDE = """# Size guide
+
+The waders are unisex.
+
+The LL (L-Long) has the chest of the L but a longer inseam, for taller people.
+"""
+
+
+def test_a_variant_named_by_the_code_before_its_gloss_is_asked():
+    from core.agents.variants import asked_variants
+
+    asked = asked_variants(WADERS.title, WADERS.variants, "what's the difference between L and LL?")
+    assert [v["title"] for v in asked] == ["L", "LL (L-Long)"]
+    assert [v["title"] for v in asked_variants(WADERS.title, WADERS.variants, "we'll take the L")] == ["L"]
+
+
+def test_a_page_telling_the_variants_asked_apart_is_quoted_beside_their_stock():
+    cited = [Citation(doc_id=WADERS.doc_id, title=WADERS.title, score=0.8, passage="Breathable waders."),
+             Citation(doc_id="guide", title="Size guide", score=0.6, passage=GUIDE)]
+    draft = response.compose(
+        "difference between L and LL, and are both in stock?", verdict=InputVerdict(),
+        intent=IntentResult(label="product_info", confidence=0.9, language="en"), citations=cited,
+        facts=ShopFacts(products=[WADERS]), escalation=Escalation(), language="en",
+        documents={c.doc_id: c.passage for c in cited}, ranker=functools.partial(rank_units, WordEmbedder()))
+    assert "longer inseam" in draft.reply and "unisex" not in draft.reply
+    assert "guide" in [c.doc_id for c in draft.citations]
+    # one variant asked: its card answers alone
+    one = response.variants_compared(functools.partial(rank_units, WordEmbedder()), "is the LL in stock?", WADERS,
+                                     cited, None, "en")
+    assert one is None
