@@ -8,7 +8,7 @@ host around them.
 
 ``--root DIR`` runs another checkout's agents (e.g. ``git worktree add /tmp/base <commit>``) with this tool.
 
-Usage: python -m tests.bench.turn_cpu [--turns 300] [--warm 60] [--root DIR]
+Usage: python -m tests.bench.turn_cpu [--turns 300] [--warm 60] [--root DIR] [--offset N]
 Prints figures; asserts nothing (speed is measured here, not in tests).
 """
 
@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--warm", type=int, default=60, help="turns run first and not measured")
     parser.add_argument("--root", type=Path, default=REPO, help="the checkout whose agents run")
+    parser.add_argument("--offset", type=int, default=0, help="the first utterance of the pool to send")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(root))
@@ -72,7 +73,7 @@ def main() -> None:
     pool = message_pool(root)
     cpu: collections.Counter = collections.Counter()
     texts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    sent = 0
+    sent = args.offset
 
     def turn(conversation: str, message: str) -> None:
         state = TurnState(turn=TurnInput(tenant_id="demo", conversation_id=conversation, turn_id=uuid.uuid4().hex,
