@@ -56,8 +56,12 @@ def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str,
 
 def retrieve_many(search: KnowledgeSearch, tenant_id: str, queries: list[str], language: str, *, k: int,
                   min_score: float) -> list[list[Citation]]:
-    """``retrieve`` of each query, the queries embedded together (``KnowledgeSearch.search_many``)."""
-    return [_citations(hits, min_score) for hits in search.search_many(tenant_id, queries, k=k, lang=language)]
+    """``retrieve`` of each query, the queries embedded together (``KnowledgeSearch.search_many``; one at a time
+    on a search that only searches one)."""
+    many = getattr(search, "search_many", None)
+    found = many(tenant_id, queries, k=k, lang=language) if many is not None else \
+        [search.search(tenant_id, query, k=k, lang=language) for query in queries]
+    return [_citations(hits, min_score) for hits in found]
 
 
 def _citations(hits: list, min_score: float) -> list[Citation]:
