@@ -60,13 +60,13 @@ class Sampler:
         self.native_last: dict[int, float] = {}
         self.ticks = os.sysconf("SC_CLK_TCK")
         self.out = folder / f"{os.getpid()}.jsonl"
+        self.stopped = threading.Event()
 
     def run(self) -> None:
         me = threading.get_ident()
         next_label = 0.0
         next_native = 0.0
-        while True:
-            time.sleep(self.interval)
+        while not self.stopped.wait(self.interval):
             now = time.monotonic()
             if now >= next_label:
                 next_label = now + 0.2
