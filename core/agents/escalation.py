@@ -10,6 +10,7 @@ from core import lexicon
 from core.actions import words
 from core.agents import escalation_model, question_type
 from core.agents.critic import number_value
+from core.agents.intent import embed_together
 from core.models import Escalation, EscalationSignals, HandoffJob, InputVerdict, IntentResult, OrderFacts
 from core.pii.addresses import find_addresses
 from core.pii.cards import mask_card_numbers
@@ -100,8 +101,11 @@ def read_message(intent: IntentResult, message: str, model=None) -> EscalationSi
         bulk = bulk_quantity(fold(without_addresses(message)).replace("’", "'"), intent.entities.order_numbers)
     damaged, sentence = 0.0, ""
     if scores.get(escalation_model.NONE, 1.0) < ORDINARY_SURE:
+        parts = question_type.message_parts(message)
+        if len(parts) > 1:
+            embed_together(parts)
         damaged, sentence = max(((escalation_model.probabilities(part, model).get("damaged_item", 0.0), part)
-                                 for part in question_type.message_parts(message)), default=(0.0, ""))
+                                 for part in parts), default=(0.0, ""))
     return EscalationSignals(scores=scores, bulk_order=bulk, damaged_part=damaged, damaged_sentence=sentence)
 
 

@@ -225,6 +225,12 @@ def prefetch(text: str) -> None:
         log.warning("embedding prefetch failed: %s", type(exc).__name__)
 
 
+def embed_together(texts: list[str]) -> None:
+    """Embed the texts that a turn is about to classify one by one in one call (one forward pass for those not
+    embedded yet): each classification then finds its sentence features' vector in the process's query cache."""
+    _embedder().embed_queries(texts)
+
+
 def classify(text: str, lang: str | None = None) -> IntentResult:
     """Public API: ``label``, ``confidence`` (0..1), ``language`` (en/fr/es) and entities."""
     model = get_model()

@@ -51,7 +51,20 @@ AGREEMENT_SLACK = 0.03
 
 def retrieve(search: KnowledgeSearch, tenant_id: str, query: str, language: str, *, k: int,
              min_score: float) -> list[Citation]:
-    hits = search.search(tenant_id, query, k=k, lang=language)
+    return _citations(search.search(tenant_id, query, k=k, lang=language), min_score)
+
+
+def retrieve_many(search: KnowledgeSearch, tenant_id: str, queries: list[str], language: str, *, k: int,
+                  min_score: float) -> list[list[Citation]]:
+    """``retrieve`` of each query, the queries embedded together (``KnowledgeSearch.search_many``; one at a time
+    on a search that only searches one)."""
+    many = getattr(search, "search_many", None)
+    found = many(tenant_id, queries, k=k, lang=language) if many is not None else \
+        [search.search(tenant_id, query, k=k, lang=language) for query in queries]
+    return [_citations(hits, min_score) for hits in found]
+
+
+def _citations(hits: list, min_score: float) -> list[Citation]:
     return [
         Citation(doc_id=h.doc_id, title=h.title, url=h.url, score=h.score, passage=h.passage, lang=h.lang)
         for h in hits

@@ -123,11 +123,14 @@ def asked_topics(text: str) -> list[tuple[str, str, float]]:
     """(text, topic, probability) for the whole message, then for each of its parts: the coarse intent the intent
     model reads in each ("hey is my stuff ready? can I come grab it tomorrow?": an order's status, then the shop's
     pickup hours)."""
-    from core.agents.intent import get_model
+    from core.agents.intent import embed_together, get_model
 
     model = get_model()
     out = []
-    for part in (text, *message_parts(text)):
+    texts = [text, *message_parts(text)]
+    if len(texts) > 1:
+        embed_together(texts)
+    for part in texts:
         probabilities = probability_row(model.pipeline, part)
         best = int(probabilities.argmax())
         out.append((part, str(model.labels[best]), float(probabilities[best])))

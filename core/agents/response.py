@@ -1441,17 +1441,20 @@ def part_pages(state: TurnState, ports: TurnPorts) -> dict[str, list[tuple[Citat
     if not parts[1 if facts.orders else 0:] or state.screen is None or state.screen.blocked:
         return {}
     settings = ports.settings
+    asked = {part: [part] + ([f"{parts[index - 1]} {part}"] if index else [])
+             for index, part in enumerate(parts) if index or not facts.orders}
+    # (a part is shorter than the message, and its page's score lower: it needs a little less relevance, as the
+    # policy part of a message does)
+    queries = [query for part_queries in asked.values() for query in part_queries]
+    results = dict(zip(queries, knowledge.retrieve_many(ports.knowledge, state.turn.tenant_id, queries,
+                                                        state.language, k=settings.KNOWLEDGE_TOP_K,
+                                                        min_score=settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK),
+                       strict=True))
     found: dict[str, list[Citation]] = {}
-    for index, part in enumerate(parts):
-        if index == 0 and facts.orders:
-            continue  # the order's status answers the first part; the others ask around it
+    for part, part_queries in asked.items():
         pages: dict[str, Citation] = {}
-        for query in [part] + ([f"{parts[index - 1]} {part}"] if index else []):
-            # (a part is shorter than the message, and its page's score lower: it needs a little less relevance, as
-            # the policy part of a message does)
-            for c in knowledge.retrieve(ports.knowledge, state.turn.tenant_id, query, state.language,
-                                        k=settings.KNOWLEDGE_TOP_K,
-                                        min_score=settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK):
+        for query in part_queries:
+            for c in results[query]:
                 if not c.doc_id.startswith("product-") and (c.doc_id not in pages or c.score > pages[c.doc_id].score):
                     pages[c.doc_id] = c
         found[part] = sorted(pages.values(), key=lambda c: -c.score)

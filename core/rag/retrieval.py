@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 from pydantic import BaseModel
 
 from core.glossary import default_glossary, desk_topics
@@ -157,16 +158,30 @@ class KnowledgeSearch:
         return state
 
     # -- search ---------------------------------------------------------------------------------------------------
-    def search(self, tenant_id: str, query: str, k: int = 3, lang: str | None = None) -> list[SearchHit]:
+    def search_many(self, tenant_id: str, queries: Sequence[str], k: int = 3, lang: str | None = None
+                    ) -> list[list[SearchHit]]:
+        """``search`` of each query, their embeddings computed in one call (one forward pass of the embedded
+        model for the lot, the same vectors as one at a time)."""
+        asked = [q for q in dict.fromkeys(queries) if q.strip()]
+        if not asked or k <= 0:
+            return [[] for _ in queries]
+        embedder, _ = self._components()
+        vectors = dict(zip(asked, embedder.embed_queries(asked), strict=True))
+        return [self.search(tenant_id, q, k=k, lang=lang, vector=vectors.get(q)) for q in queries]
+
+    def search(self, tenant_id: str, query: str, k: int = 3, lang: str | None = None,
+               vector: np.ndarray | None = None) -> list[SearchHit]:
         """Top-k hits, one per document group, best first: by score, except that a hit in the asker's language
-        goes before one within ``SAME_LANGUAGE_BONUS`` above it. ``lang`` (en, fr, fr-CA, es) or detected."""
+        goes before one within ``SAME_LANGUAGE_BONUS`` above it. ``lang`` (en, fr, fr-CA, es) or detected.
+        ``vector``: the query's embedding when the caller has it (``search_many``)."""
         if not query.strip() or k <= 0:
             return []
         state = self._ready(tenant_id)
         bm25 = state.bm25
         assert bm25 is not None
         embedder, index = self._components()
-        vector = embedder.embed_queries([query])[0]
+        if vector is None:
+            vector = embedder.embed_queries([query])[0]
         asked = base_language(lang) if lang else None
         if asked is None:
             detected, confidence = detect_language(query)

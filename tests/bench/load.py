@@ -2,8 +2,9 @@
 
 Each simulated customer holds 4-turn conversations with the demo shop and sends its next message as soon as the
 reply arrives (a closed loop: the load is the number of customers, not a rate). Messages are customer utterances
-in en / fr-CA / es, each sent once per host so no turn finds its embedding cached. A turn answered 202 (it
-outlasted the chat wait) is counted as non-200 and then polled at its status URL until it answers.
+in en / fr-CA / es in a fixed shuffled order, each sent once per host so no turn finds its embedding cached. A
+turn answered 202 (it outlasted the chat wait) is counted as non-200 and then polled at its status URL until it
+answers.
 
 For each number of customers: turns/s over the measured window, p50 / p95 latency, non-200 answers, and the CPU
 the host (with its worker processes), Azurite and this load generator (the client) spent per turn.
@@ -11,7 +12,11 @@ the host (with its worker processes), Azurite and this load generator (the clien
 <commit>``), started the same way on the same Azurite, so two versions are measured side by side in one run.
 Then the events figures (``tests.bench.events`` bursts with the seed's limits on).
 
+``--sample-stacks DIR`` starts ``tests.bench.stack_sampler`` in every process of the hosts and writes each measured
+level's CPU by thread and stack to DIR (``python -m tests.bench.stack_sampler DIR`` prints it in ms a turn).
+
 Usage: python -m tests.bench.load [--customers 1,10,50,100] [--seconds 20] [--baseline DIR] [--no-events]
+       [--sample-stacks DIR]
 Prints figures; asserts nothing (speed is measured here, not in tests).
 """
 
@@ -22,6 +27,7 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -39,10 +45,15 @@ from tests.integration.hosting import free_port
 REPO = Path(__file__).resolve().parents[2]
 TURNS_PER_CONVERSATION = 4
 TICKS = os.sysconf("SC_CLK_TCK")
+POOL_SEED = 20261125
+SAMPLER = REPO / "tests/bench/stack_sampler.py"
 
 
 def message_pool(root: Path = REPO) -> list[str]:
-    """Distinct customer messages, en / fr-CA / es interleaved: the blind sets, then the labelled utterances."""
+    """Distinct customer messages in en / fr-CA / es (the blind sets and the labelled utterances), in one fixed
+    shuffled order: the files differ in length and in how many messages ask several things (the later ones twice
+    as long on average), so in file order each level of the bench, taking the next stretch of the pool, would
+    measure other messages than the level before it."""
     files = [root / "knowledge/eval/intent-blind", root / "knowledge/intents", root / "knowledge/intents/authors"]
     by_language: dict[str, list[str]] = {"en": [], "fr-CA": [], "es": []}
     for folder in files:
@@ -54,7 +65,9 @@ def message_pool(root: Path = REPO) -> list[str]:
                 if line.strip():
                     by_language[language].append(json.loads(line)["text"])
     mixed = (text for row in itertools.zip_longest(*by_language.values()) for text in row if text)
-    return [text for text in dict.fromkeys(mixed) if len(text.encode()) < 4000]
+    texts = [text for text in dict.fromkeys(mixed) if len(text.encode()) < 4000]
+    random.Random(POOL_SEED).shuffle(texts)
+    return texts
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -105,7 +118,7 @@ class Level:
 class Checkout:
     """One checkout of the app served by the local host on a free port, with its own data folder."""
 
-    def __init__(self, root: Path, storage: str, label: str, extra: dict[str, str]):
+    def __init__(self, root: Path, storage: str, label: str, extra: dict[str, str], samples: Path | None = None):
         self.root, self.label = root, label
         self.data = Path(tempfile.mkdtemp(prefix="bench-load-"))
         self.port = free_port()
@@ -120,6 +133,15 @@ class Checkout:
             "PYTHONPATH": str(root),
         })
         self.env.update(extra)
+        self.short = "base" if label.startswith("baseline") else "this"
+        if samples is not None:
+            site = samples / "site"
+            site.mkdir(parents=True, exist_ok=True)
+            (site / "sitecustomize.py").write_text(
+                "import importlib.util\n"
+                f"spec = importlib.util.spec_from_file_location('stack_sampler', {str(SAMPLER)!r})\n"
+                "module = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(module)\nmodule.start()\n")
+            self.env.update(STACK_SAMPLES_DIR=str(samples), PYTHONPATH=f"{site}{os.pathsep}{root}")
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -194,8 +216,21 @@ async def customer(client: httpx.AsyncClient, messages: itertools.count, pool: l
             conversation, token, turn = None, None, 0
 
 
+def mark_level(folder: Path | None, label: str, turns: int | None = None) -> None:
+    """Tells the hosts' stack samplers which level runs now (``idle`` between levels) and records its turns."""
+    if folder is None:
+        return
+    if turns is None:
+        (folder / "label").write_text(label)
+    else:
+        path = folder / "turns.json"
+        counts = json.loads(path.read_text()) if path.exists() else {}
+        counts[label] = turns
+        path.write_text(json.dumps(counts))
+
+
 async def run_level(checkout: Checkout, azurite_pid: int | None, customers: int, seconds: float, warm: float,
-                    messages: itertools.count, pool: list[str]) -> Level:
+                    messages: itertools.count, pool: list[str], samples: Path | None = None) -> Level:
     level = Level(customers, seconds)
     limits = httpx.Limits(max_connections=customers + 10, max_keepalive_connections=customers + 10)
     async with httpx.AsyncClient(base_url=checkout.base, timeout=60, limits=limits) as client:
@@ -205,6 +240,8 @@ async def run_level(checkout: Checkout, azurite_pid: int | None, customers: int,
         tasks = [asyncio.create_task(customer(client, messages, pool, level, window, window[1]))
                  for _ in range(customers)]
         await asyncio.sleep(warm)
+        label = f"{checkout.short}-{customers}"
+        mark_level(samples, label)
         host0 = process_cpu_seconds(checkout.process.pid)
         azurite0 = process_cpu_seconds(azurite_pid) if azurite_pid else 0.0
         client0 = time.process_time()
@@ -213,7 +250,9 @@ async def run_level(checkout: Checkout, azurite_pid: int | None, customers: int,
         level.host_cpu = process_cpu_seconds(checkout.process.pid) - host0
         level.azurite_cpu = (process_cpu_seconds(azurite_pid) - azurite0) if azurite_pid else 0.0
         level.load = load_average()
+        mark_level(samples, "idle")
         await asyncio.gather(*tasks)
+        mark_level(samples, label, level.turns)
     return level
 
 
@@ -248,7 +287,7 @@ def azurite_pid(location: Path) -> int | None:
 
 def measure(root: Path, label: str, storage: str, location: Path, args: argparse.Namespace, pool: list[str],
             extra: dict[str, str]) -> list[Level]:
-    checkout = Checkout(root, storage, label, extra)
+    checkout = Checkout(root, storage, label, extra, args.sample_stacks)
     checkout.start()
     try:
         messages = itertools.count()
@@ -256,7 +295,7 @@ def measure(root: Path, label: str, storage: str, location: Path, args: argparse
         levels = []
         for customers in args.customers:
             levels.append(asyncio.run(run_level(checkout, azurite_pid(location), customers, args.seconds, args.warm,
-                                                messages, pool)))
+                                                messages, pool, args.sample_stacks)))
             time.sleep(1)
         return levels
     finally:
@@ -272,6 +311,7 @@ def main() -> None:
     parser.add_argument("--azurite-ports", default=os.environ.get("LOAD_AZURITE_PORTS", "10143,10144,10145"))
     parser.add_argument("--no-events", action="store_true")
     parser.add_argument("--set", action="append", default=[], help="SETTING=value for the hosts (repeatable)")
+    parser.add_argument("--sample-stacks", type=Path, default=None, help="folder for the hosts' CPU by stack")
     args = parser.parse_args()
     args.customers = [int(c) for c in args.customers.split(",")]
     extra = dict(item.split("=", 1) for item in args.set)

@@ -3,12 +3,15 @@
 Every step of a turn (``core.turn.steps``) runs in this process on the demo shop, imported into an in-memory store,
 over the same customer utterances as ``tests.bench.load`` (4-turn conversations, each message once). For each
 activity it prints the process CPU per turn (every thread, the embedding engine's included) and how many texts
-the embedded model encoded there as queries and as passages, so a change to the agents is measured apart from the
-host around them.
+the embedded model encoded there as queries (and in how many passes) and as passages, so a change to the agents
+is measured apart from the host around them.
 
 ``--root DIR`` runs another checkout's agents (e.g. ``git worktree add /tmp/base <commit>``) with this tool.
 
-Usage: python -m tests.bench.turn_cpu [--turns 300] [--warm 60] [--root DIR]
+``--turn-cache-only`` keeps no query vector from one turn to the next (the process's cache of recent query vectors
+serves only the texts a turn asks for more than once), to measure what that cache saves across turns.
+
+Usage: python -m tests.bench.turn_cpu [--turns 300] [--warm 60] [--root DIR] [--offset N] [--turn-cache-only]
 Prints figures; asserts nothing (speed is measured here, not in tests).
 """
 
@@ -31,6 +34,9 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--warm", type=int, default=60, help="turns run first and not measured")
     parser.add_argument("--root", type=Path, default=REPO, help="the checkout whose agents run")
+    parser.add_argument("--offset", type=int, default=0, help="the first utterance of the pool to send")
+    parser.add_argument("--turn-cache-only", action="store_true",
+                        help="empty the process's query-vector cache before each turn (no vector kept across turns)")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(root))
@@ -66,15 +72,19 @@ def main() -> None:
 
         def counting(batch, is_query):
             encoded["query" if is_query else "passage"] += len(batch)
+            encoded["query passes" if is_query else "passage passes"] += 1
             return encode(batch, is_query)
 
         model.encode = counting
     pool = message_pool(root)
     cpu: collections.Counter = collections.Counter()
     texts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    sent = 0
+    sent = args.offset
 
     def turn(conversation: str, message: str) -> None:
+        if args.turn_cache_only:
+            with embedders._query_lock:
+                embedders._query_vectors.clear()
         state = TurnState(turn=TurnInput(tenant_id="demo", conversation_id=conversation, turn_id=uuid.uuid4().hex,
                                          message=message, trace_id="0" * 32,
                                          received_at="2026-11-25T12:00:00+00:00"))
@@ -103,11 +113,12 @@ def main() -> None:
     print(f"{root}: {args.turns} turns, {1000 * (time.process_time() - started) / n:.1f} ms CPU a turn, "
           f"{1000 * (time.perf_counter() - began) / n:.1f} ms wall a turn; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("| activity | CPU a turn | query texts embedded a turn | passage texts embedded a turn |")
-    print("|---|---|---|---|")
+    print("| activity | CPU a turn | query texts embedded a turn | their passes a turn "
+          "| passage texts embedded a turn |")
+    print("|---|---|---|---|---|")
     for name, seconds in cpu.most_common():
         print(f"| {name} | {1000 * seconds / n:.2f} ms | {texts[name]['query'] / n:.2f} | "
-              f"{texts[name]['passage'] / n:.2f} |")
+              f"{texts[name]['query passes'] / n:.2f} | {texts[name]['passage'] / n:.2f} |")
 
 
 if __name__ == "__main__":
