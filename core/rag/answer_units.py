@@ -43,6 +43,11 @@ _SCHEDULE_LABEL_WORDS = 6
 _SCHEDULE_VALUE_WORDS = 8
 #: How much what a unit is about (its question, or its page title and heading) counts against what it says (1.0).
 SUBJECT_WEIGHT = 0.3
+#: A page's units that together tell how much the page is about the question (the best ones), and how much their mean
+#: falling short of the page's best unit lowers its units against another page's: a page about the question answers
+#: it in several units, a page that mentions it in passing in one.
+PAGE_UNITS = 3
+PAGE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -327,6 +332,16 @@ class Ranked:
     unit: Unit
 
 
+def page_focus(relevance: np.ndarray) -> float:
+    """How far the mean of a page's ``PAGE_UNITS`` best units' relevance falls short of its best one (0 or less): a
+    page about the question has several units close to it ("Digital gift cards": the amounts, the validity, the
+    refunds), a page naming it in passing one ("Online we accept: … gift cards")."""
+    if len(relevance) == 0:
+        return 0.0
+    top = np.sort(relevance)[::-1][:PAGE_UNITS]
+    return float(top.mean() - top[0])
+
+
 def rank_units(embedder: Embedder, question: str, documents: Sequence[tuple[str, float]],
                lexical: Callable[[Unit, int], float] | None = None) -> list[Ranked]:
     """Every unit of ``documents`` (text, prior), best first: similarity to the question, plus the document's prior
@@ -365,6 +380,7 @@ class ReplyRanker:
                 continue
             similarities = vectors @ query
             relevance = UNIT_VECTORS.weighed(self.embedder, units, similarities, query)
+            prior += PAGE_WEIGHT * page_focus(relevance)
             for unit, similarity, relevant in zip(units, similarities, relevance, strict=True):
                 bonus = self._lexical(lexical, unit, index) if lexical else 0.0
                 ranked.append(Ranked(float(relevant) + prior + bonus, float(similarity), index, unit))

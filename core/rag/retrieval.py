@@ -235,9 +235,16 @@ class KnowledgeSearch:
             record = passage_of[doc_id] if doc_id in passage_of else state.first_chunk[doc_id]
             groups.setdefault(record.group_id, []).append((fused, doc_id, record.lang))
         ranked = []
-        for members in groups.values():
-            best = max(fused for fused, _, _ in members)
+        for group_id, members in groups.items():
             same = [m for m in members if base_language(m[2]) == asked]
+            # A copy in a third language (the Spanish translation of an English page, for a French question) only
+            # repeats its original, which the asker reads at least as well: the original is cited, and the copy's
+            # evidence counts only when the original's own was not retrieved (the copy's extra closeness to the
+            # question is mostly the two languages' kinship).
+            own = [m for m in members if m in same or m[1] == group_id]
+            if asked and own != members and (own or group_id in state.first_chunk):
+                members = own or [(max(m[0] for m in members), group_id, state.first_chunk[group_id].lang)]
+            best = max(fused for fused, _, _ in members)
             # Cite the translation in the asker's language when the shop has one; rank by the best evidence.
             doc_id = max(same or members, key=lambda m: m[0])[1]
             if not same and asked:

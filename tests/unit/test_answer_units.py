@@ -7,6 +7,7 @@ import functools
 import zlib
 
 import numpy as np
+import pytest
 
 from core.agents import response
 from core.models import Citation
@@ -629,3 +630,36 @@ def test_the_exception_naming_what_the_question_names_follows_the_rule():
     # A question naming nothing the rule leaves out gets the next line, as before.
     plain = response.unit_choice(sinks_ranker, _sources(SINKS), "Do you deliver to Canada?", defer_to_words=False)
     assert plain is not None and plain[1][1].text.startswith("Canada and United States")
+
+
+PAYMENT_PAGE = """# Payment methods
+
+## Online we accept
+
+- Visa and Mastercard
+- Digital gift cards
+- PayPal
+"""
+
+VOUCHER_PAGE = """# Digital gift cards
+
+Digital gift cards in amounts of $25, $50 or $100.
+
+They never expire and are usable online in several purchases.
+
+They are e-mailed on the date you choose, with your message.
+"""
+
+
+def test_a_page_about_the_question_answers_before_a_page_naming_it_in_passing():
+    embedder = WordEmbedder()
+    question = "do you accept digital gift cards online"
+    alone = [rank_units(embedder, question, [(text, 0.0)])[0] for text in (PAYMENT_PAGE, VOUCHER_PAGE)]
+    # (the payment page's one line about gift cards is the closest single unit; the gift-card page's units are all
+    # about them)
+    assert alone[0].similarity > alone[1].similarity
+    ranked = rank_units(embedder, question, [(PAYMENT_PAGE, 0.0), (VOUCHER_PAGE, 0.0)])
+    assert ranked[0].source == 1
+    assert answer_units.page_focus(np.array([0.9, 0.9, 0.9, 0.2])) == 0.0
+    assert answer_units.page_focus(np.array([0.9, 0.3, 0.3])) == pytest.approx(-0.4)
+    assert answer_units.page_focus(np.array([], dtype=np.float32)) == 0.0

