@@ -19,6 +19,7 @@ import json
 import sys
 from pathlib import Path
 
+from core.agents import question_type
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
 from core.agents.model_cache import TrainedModel, class_probabilities, data_fingerprint, ship
 from core.config import REPO_ROOT
@@ -163,6 +164,11 @@ def screen(text: str, model=None) -> str | None:
     None for an ordinary message."""
     scores = probabilities(text, model)
     if scores.get(ORDINARY, 1.0) >= BLOCK_BELOW:
+        return None
+    parts = question_type.message_parts(text)
+    if parts and all(probabilities(part, model).get(ORDINARY, 1.0) >= BLOCK_BELOW for part in parts):
+        # Each sentence of it is ordinary ("I want a real person, not a bot." then "It's for our lodge: a dozen
+        # rod sets"): an attack hides in one of its sentences, which the screen reads as one on its own.
         return None
     return max((label for label in scores if label != ORDINARY), key=scores.__getitem__)
 
