@@ -208,10 +208,15 @@ def context_text(state: TurnState, ports: TurnPorts) -> str:
     parts.extend(c.passage for c in state.citations)
     parts.extend(knowledge.cited_documents(ports.store, state.turn.tenant_id, state.citations, limit=2).values())
     # A follow-up answered from the pages of the previous question's subject cites pages of its own search.
+    # A reply quotes the whole documents of the pages it cites (a damaged item's claim steps, a policy beside an
+    # order), which may be other pages than the turn's two best ones: their text grounds the reply as well.
+    read = {c.doc_id for c in state.citations[:2]}
     cited = {c.doc_id for c in state.citations}
-    answered_from = [c for c in (state.draft.citations if state.draft else []) if c.doc_id not in cited]
+    quoted = state.draft.citations if state.draft else []
+    answered_from = [c for c in quoted if c.doc_id not in cited]
     parts.extend(c.passage for c in answered_from)
-    parts.extend(knowledge.cited_documents(ports.store, state.turn.tenant_id, answered_from, limit=2).values())
+    parts.extend(knowledge.cited_documents(ports.store, state.turn.tenant_id,
+                                           [c for c in quoted if c.doc_id not in read], limit=2).values())
     if state.escalation.ticket_id:
         parts.append(state.escalation.ticket_id)
     if state.action is not None:

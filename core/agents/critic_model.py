@@ -19,7 +19,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.agents.intent import SentenceEmbeddings, embedding_engine_id
+from core.agents import question_type
+from core.agents.intent import SentenceEmbeddings, embedding_engine_id, wants_human
 from core.agents.model_cache import TrainedModel, class_probabilities, data_fingerprint, ship
 from core.config import REPO_ROOT
 from core.text import fold
@@ -163,6 +164,12 @@ def screen(text: str, model=None) -> str | None:
     None for an ordinary message."""
     scores = probabilities(text, model)
     if scores.get(ORDINARY, 1.0) >= BLOCK_BELOW:
+        return None
+    parts = question_type.message_parts(text) if wants_human(text) else []
+    if parts and all(probabilities(part, model).get(ORDINARY, 1.0) >= BLOCK_BELOW for part in parts):
+        # A message asking for a person goes to one, whom no instruction subverts: it is refused only when one of
+        # its sentences reads as an attack on its own ("I want a real person, not a bot." then "It's for our lodge:
+        # a dozen rod sets" is two ordinary sentences, whatever their whole looks like).
         return None
     return max((label for label in scores if label != ORDINARY), key=scores.__getitem__)
 

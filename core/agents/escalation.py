@@ -159,12 +159,16 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
     how_returns_work = (asks_back and "?" in message and not orders and not intent.entities.order_numbers
                         and not words.is_request(message, names_order=False))
     if intent.label == "returns_refunds" and refund_limit is not None:
-        asked = _amounts(intent.entities.amounts)
+        # The order's own figures quoted back (its total, what was refunded) are not an amount asked for: "the refund
+        # was only $79?? I paid $128" asks about a refund the record shows, which its figures and the policy answer.
+        record = set(_amounts([v for o in orders or [] for v in (o.total, o.refunded) if v]))
+        asked = [a for a in _amounts(intent.entities.amounts) if a not in record]
         totals = [float(o.total) for o in orders or [] if o.total]
+        quotes_refund = bool(orders) and all(o.refunded for o in orders) and bool(intent.entities.amounts) and not asked
         # Without an amount, the order's total is what is asked back, if the message asks for anything back at
         # all: "what is your return policy?" about a large order is a question, not a refund.
         if (any(a > refund_limit for a in asked) and not how_returns_work) or (
-                not asked and asks_back and any(t > refund_limit for t in totals)):
+                not asked and asks_back and not quotes_refund and any(t > refund_limit for t in totals)):
             return "refund_above_limit"
     if learned == "refund_decision" and intent.entities.amounts and not how_returns_work:
         learned = None  # a refund of a named amount is the limit's to decide (above: escalated; otherwise approved)

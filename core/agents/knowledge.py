@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.agents import memory
+from core.agents import memory, question_type
 from core.agents.intent import extract_entities
 from core.agents.table_rows import RowRanker, shop_day
 from core.agents.variants import asked_variants, asks_only_stock, named_only_as_variant
@@ -106,8 +106,12 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
         # "I cancelled my order and don't see the refund", "I picked e-transfer, how do I pay?": the signed-in
         # customer's recent orders whose record says something about their money (a cancellation, a refund, a
         # payment still awaited) answer beside the policy; an order with nothing of the kind is not what they ask.
+        # A cancellation or a refund answers only a question about the customer's own money, not how paying works
+        # ("do you take PayPal? how much tax in Montreal?"); a payment still awaited answers both ("how do I pay?").
         recent = [order_facts(o) for o in shop.orders_for(tenant_id, customer)[:3]]
-        facts.orders = [o for o in recent if money_news(o)]
+        news = [o for o in recent if money_news(o)]
+        own = any(o.financial_status != "pending" for o in news) and question_type.asks_own_money(message)
+        facts.orders = [o for o in news if own or o.financial_status == "pending"]
         facts.order_lookup = "found" if facts.orders else "none"
         facts.money_context = bool(facts.orders)
     # Anyone else with an e-mail but no order number is asked for the number: an e-mail alone lists no orders.

@@ -14,6 +14,8 @@ greetings and thanks). Shipped in the package's artifacts under a fingerprint of
 
 from __future__ import annotations
 
+import functools
+import json
 import random
 import re
 from pathlib import Path
@@ -95,6 +97,44 @@ def classify(text: str) -> tuple[str, float]:
     probabilities = probability_row(model, text)
     best = int(probabilities.argmax())
     return str(model.classes_[best]), float(probabilities[best])
+
+
+#: The money topics' utterances whose sub-intent says whether they ask about the customer's own payment, charge or
+#: refund, or about how paying and refunds work (``core/agents/data/intent.json``).
+_MONEY = json.loads((REPO_ROOT / "core" / "agents" / "data" / "intent.json").read_text(encoding="utf-8"))[
+    "money_sub_intents"]
+#: Neighbours read among those utterances.
+MONEY_NEIGHBOURS = 7
+
+
+@functools.lru_cache(maxsize=1)
+def _money_examples():
+    import numpy as np
+
+    from core.agents.intent import SentenceEmbeddings
+
+    own, how = set(_MONEY["own"]), set(_MONEY["how_it_works"])
+    rows = [r for r in load_examples("train") if r.get("sub_intent") in own | how]
+    vectors = np.asarray(SentenceEmbeddings().transform([r["text"] for r in rows]), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+    return vectors, np.array([r["sub_intent"] in own for r in rows])
+
+
+def asks_own_money(text: str) -> bool:
+    """Whether a payment or refund question is about the customer's own money ("where is my refund?", "I was
+    charged twice", "why only $20 back?") rather than how paying and refunds work ("do you take PayPal?", "how much
+    tax for Montreal?"): most of its nearest labelled utterances, by meaning, say so."""
+    import numpy as np
+
+    from core.agents.intent import SentenceEmbeddings
+
+    if not text.strip():
+        return False
+    vectors, own = _money_examples()
+    query = np.asarray(SentenceEmbeddings().transform([text]), dtype=np.float32)[0]
+    query /= np.linalg.norm(query) + 1e-9
+    nearest = np.argsort(-(vectors @ query))[:MONEY_NEIGHBOURS]
+    return bool(own[nearest].sum() * 2 > len(nearest))
 
 
 def small_talk(text: str, threshold: float = 0.5) -> str | None:

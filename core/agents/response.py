@@ -49,6 +49,8 @@ _SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_
 _PICKUP_METHOD = lexicon.compile_phrases(_DATA["pickup_methods"])
 #: What a customer reporting a broken, spoiled or defective item needs from the shop's page meanwhile.
 _DAMAGE_STEPS: dict[str, str] = {k: v for k, v in _DATA["damage_steps"].items() if k != "note"}
+#: What the shop's page says to do about such an item, the query that chooses the answering units.
+_DAMAGE_CLAIM: dict[str, str] = {k: v for k, v in _DATA["damage_claim"].items() if k != "note"}
 #: What a customer asking about the money of an order refunded already needs from the shop's page.
 _REFUND_ISSUED: dict[str, str] = {k: v for k, v in _DATA["refund_issued_question"].items() if k != "note"}
 
@@ -841,8 +843,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             # A broken, spoiled or defective item goes to a person: the shop's rule for it (what to send, within how
             # long, how long its guarantee runs) comes with the order while the customer waits, before any other
             # policy the message's words touch (its shipping, its return window).
-            answer = policy_answer(ranker, damage_question(damage_report, language), citations, documents,
-                                   language)
+            answer = damage_answer(ranker, message, damage_report, citations, documents, language)
             policy = (message, False) if answer is not None else policy
         if answer is None and order_question and ranker and awaits_pickup(facts.orders[0]):
             # An order waiting at the shop: when it can be picked up (the pickup hours, what to bring) is what any
@@ -888,7 +889,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         parts.append(REPLIES.render("order_not_found", language))
     elif damaged and ranker and citations:
         # A damaged item with no order found: what the shop's page asks for comes with the hand-off all the same.
-        answer = policy_answer(ranker, damage_question(damage_report, language), citations, documents, language)
+        answer = damage_answer(ranker, message, damage_report, citations, documents, language)
         if answer is not None:
             used.append(answer[0])
             parts.append(answer[1])
@@ -1523,6 +1524,24 @@ def order_citations(state: TurnState, ports: TurnPorts, question: str) -> list[C
 def damage_question(message: str, language: Language) -> str:
     """A report of a broken, spoiled or defective item, read as what the customer needs from the shop's page."""
     return f"{message} {_DAMAGE_STEPS[language]}"
+
+
+def damage_answer(ranker: UnitRanker, message: str, report: str, citations: list[Citation],
+                  documents: dict[str, str] | None, language: Language) -> tuple[Citation, str] | None:
+    """(citation, reply part): what the shop's pages (retrieved with the report, ``damage_citations``) say to do
+    about a broken, spoiled or defective item: what to send and within how long, then what the customer's own
+    questions ask ("is it covered?"). The story of the damage (``report``) does not choose the units: its words
+    ("the arm snapped off at the hinge") pull the item's care page ("tighten the hinge screws"). Nor does a table's
+    row answer: the places, dates and prices of the story ("it came to Burlington two weeks late") would lift a rate
+    table's row."""
+    whole = report.strip() == message.strip()
+    asked = [p for p in question_type.message_parts(message) if p.endswith("?") and (whole or p not in report)]
+    query = " ".join([_DAMAGE_CLAIM[language], *asked])
+
+    def prose(query: str, documents: list[tuple[str, float]], words: Callable[[Unit, int], float]) -> list[Ranked]:
+        return [r for r in ranker(query, documents, words) if r.unit.kind != "row"]
+
+    return policy_answer(prose, query, citations, documents, language)
 
 
 def damage_reported(state: TurnState) -> bool:

@@ -89,3 +89,42 @@ def test_the_trained_model_leaves_questions_about_damage_and_corrections_to_the_
 ])
 def test_the_screen_refuses_a_stranger_asking_for_a_customers_address(message, blocked):
     assert (critic_model.screen(message) is not None) is blocked
+
+
+CARE_AND_RATES = """# Shipping and care
+
+| Zone | Standard shipping |
+|---|---|
+| Toronto and Ontario | $9.95 |
+| Quebec | $7.95 |
+
+Tighten a loose hinge screw with the small screwdriver from our care kit; a hinge that snapped needs a new frame.
+
+## Damaged on arrival
+
+If your order arrives damaged or broken, send us a photo of the item and of the box within 7 days of delivery.
+"""
+
+
+def test_a_damaged_items_steps_are_chosen_by_what_to_do_not_by_the_story_or_a_rate_tables_row():
+    handed = Escalation(escalated=True, ticket_id="T-0000BBBB", reason="damaged_item")
+    citations = [Citation(doc_id="policy-shipping", title="Shipping and care", score=0.7, passage=CARE_AND_RATES)]
+    draft = response.compose(
+        "order 5120 came to Toronto two weeks late and the hinge snapped, this is ridiculous",
+        verdict=InputVerdict(), intent=IntentResult(label="returns_refunds", confidence=0.9, language="en"),
+        citations=citations, facts=ShopFacts(order_lookup="found", orders=[ORDER]), escalation=handed,
+        language="en", documents={"policy-shipping": CARE_AND_RATES},
+        ranker=functools.partial(rank_units, WordEmbedder()))
+    assert "photo of the item and of the box within 7 days" in draft.reply
+    assert "$9.95" not in draft.reply and "screwdriver" not in draft.reply
+
+
+def test_the_customers_own_question_beside_the_damage_is_asked_of_the_page():
+    message = "My mug cracked after two months. Are cracks in normal use guaranteed, and for how many years?"
+    reply = response.compose(
+        message, verdict=InputVerdict(), intent=IntentResult(label="returns_refunds", confidence=0.9, language="en"),
+        citations=CITATIONS, facts=ShopFacts(), escalation=Escalation(escalated=True, ticket_id="T-0000CCCC",
+                                                                      reason="damaged_item"),
+        language="en", documents={"policy-guarantee": GUARANTEE},
+        ranker=functools.partial(rank_units, WordEmbedder())).reply
+    assert "guaranteed for 2 years" in reply and "photo" in reply and "T-0000CCCC" in reply

@@ -162,3 +162,31 @@ def test_a_refund_the_record_shows_issued_is_answered_with_how_long_the_bank_tak
     _money_reply(ShopFacts(orders=[refunded.model_copy(update={"refunded": None, "refunded_on": None})],
                            order_lookup="found", money_context=True))
     assert asked and all("statement" not in q for q in asked)
+
+
+def test_a_question_about_how_paying_works_does_not_bring_the_refunded_orders():
+    shop = Shop(DELIVERED, CANCELLED)
+    for message in ("Do you take PayPal? And how much tax do I pay in Montreal?",
+                    "¿Aceptan PayPal? ¿Cuánto me cobran de impuestos?", "Vous prenez-tu Interac?"):
+        facts = _facts(shop, message, "payment_billing")
+        assert facts.orders == [] and not facts.money_context, message
+    for message in ("where's my refund? it's been a week", "¿Cuándo veré el reembolso en mi tarjeta?",
+                    "Pourquoi j'ai juste reçu 20 $ de remboursement?"):
+        facts = _facts(shop, message, "returns_refunds")
+        assert [o.order_number for o in facts.orders] == ["1055"] and facts.money_context, message
+    # an order still awaiting its payment answers "how do I pay?" all the same
+    assert [o.order_number for o in _facts(Shop(AWAITING), "how do I pay by e-transfer?",
+                                           "payment_billing").orders] == ["1060"]
+
+
+def test_the_orders_own_figures_quoted_back_are_not_a_refund_asked_for():
+    returned = OrderFacts(order_number="1045", status="delivered", total="128.00", refunded="79.00")
+    why = IntentResult(label="returns_refunds", confidence=0.9, language="en",
+                       entities={"order_numbers": ["1045"], "amounts": ["$79", "$128"]})
+    message = "I sent back the sunglasses from order 1045 but the refund was only $79?? I paid $128. Where's the rest"
+    assert decide(why, InputVerdict(), unanswered_turns=0, message=message, orders=[returned],
+                  refund_limit=75.0) is None
+    # an amount of its own above the limit is still asked back
+    more = why.model_copy(update={"entities": why.entities.model_copy(update={"amounts": ["$79", "$128", "$120"]})})
+    assert decide(more, InputVerdict(), unanswered_turns=0, message=message + ", I want $120 back", orders=[returned],
+                  refund_limit=75.0) == "refund_above_limit"
