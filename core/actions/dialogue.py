@@ -30,6 +30,8 @@ from .words import REPLIES
 #: The intents an action request is recognised under (with the action's words); under any other, the message must
 #: name the order ("a refund for order 1024": the classifier may have heard a complaint or a promotion).
 ACTION_INTENTS = {"order_status", "returns_refunds", "shipping"}
+#: A signed-in customer's most recent orders that "my order" may mean.
+RECENT_ORDERS = 3
 
 #: Refusals by where the order stands (its stage, its return window, what it holds, what is left to refund): the shop's
 #: pages say what applies then, which the reply adds (``core.agents.response.refusal_rule``); a refusal that quotes
@@ -159,7 +161,7 @@ class Dialogue:
     # Slots -----------------------------------------------------------------------------------------------------
     def fill(self, tool: str, slots: dict[str, Any]) -> ActionOutcome:
         number = (self.order_numbers[:1] or [slots.get("order") or self.slot_order])[0] or self.order_naming_item() \
-            or (self.listed_order if self.ctx.verified is not None else None)
+            or (self.listed_order if self.ctx.verified is not None else None) or self.only_order_for(tool)
         if not number:
             return self.outcome(self.say("ask_order"), {"tool": tool, "slots": slots})
         number = number.lstrip("#")
@@ -184,6 +186,22 @@ class Dialogue:
             return self.outcome(question, {"tool": tool, "slots": slots}, order=number, owner=owner,
                                 grounding=[number, f"{orders.refundable(order):.2f}", json.dumps(facts, default=str)])
         return self.propose(tool, args, number, owner)
+
+    def only_order_for(self, tool: str) -> str | None:
+        """A signed-in customer's order the change can only mean ("change the address on my order"): of their
+        recent orders, the single one whose stage allows it (a cancellation or an address change before it ships, a
+        return after delivery); None when none or several do, and the customer is asked which."""
+        if self.ctx.verified is None:
+            return None
+        fits = []
+        for order in self.guard.shop.orders_for(self.ctx.tenant.id, self.ctx.verified)[:RECENT_ORDERS]:
+            number = str(order.get("name") or order.get("order_number") or "").lstrip("#")
+            try:
+                self.guard.check_stage(self.ctx, tool, order, number)
+            except Refusal:
+                continue
+            fits.append(number)
+        return fits[0] if len(fits) == 1 and fits[0] else None
 
     def order_naming_item(self) -> str | None:
         """A signed-in customer's order the message points to by an item in it ("the leather strap from my last

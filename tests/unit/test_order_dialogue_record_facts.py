@@ -29,3 +29,18 @@ def test_the_listed_order_of_a_signed_in_customer_is_the_one_they_would_rather_c
     reply = chat.reply("In that case I'd rather cancel it, I don't need it anymore")
     assert "#1026" in reply and "can no longer be cancelled" in reply
     assert status(services, "1026") == "partially_shipped"
+
+
+def test_my_order_is_the_signed_in_customers_only_order_the_change_fits(services):
+    # Of Sophie's recent orders only #1040 has not shipped: "my order" can only mean it for an address change.
+    chat = Chat(services, customer=CustomerRef(email="sophie.bouchard@example.org"))
+    reply = chat.reply("hi, I need to change the shipping address on my order, I'm moving this weekend")
+    assert "#1040" in reply and "Which order" not in reply
+    assert status(services, "1040") == "unfulfilled"  # nothing changes before the customer confirms
+
+
+def test_my_order_is_asked_for_when_none_of_the_customers_orders_fits(services):
+    # Every recent order of Emily's has shipped: none can be cancelled, so the desk does not pick one.
+    chat = Chat(services, customer=CustomerRef(email="emily.chen@example.com"))
+    reply = chat.reply("please cancel my order")
+    assert reply.startswith("Which order is it?")
