@@ -9,6 +9,7 @@ customer's yes is asked for; the customer's yes runs it. Every proposal and ever
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -194,14 +195,20 @@ class Dialogue:
         if self.ctx.verified is None:
             return None
         fits = []
-        for order in self.guard.shop.orders_for(self.ctx.tenant.id, self.ctx.verified)[:RECENT_ORDERS]:
-            number = str(order.get("name") or order.get("order_number") or "").lstrip("#")
+        for order in self.customer_orders[:RECENT_ORDERS]:
+            number = orders.number(order)
             try:
-                self.guard.check_stage(self.ctx, tool, order, number)
+                self.guard.check_stage(self.ctx, tool, order, number or "")
             except Refusal:
                 continue
             fits.append(number)
-        return fits[0] if len(fits) == 1 and fits[0] else None
+        return fits[0] if len(fits) == 1 else None
+
+    @functools.cached_property
+    def customer_orders(self) -> list[dict[str, Any]]:
+        """The signed-in customer's orders, most recent first (read once a turn)."""
+        return self.guard.shop.orders_for(self.ctx.tenant.id, self.ctx.verified) \
+            if self.ctx.verified is not None else []
 
     def order_naming_item(self) -> str | None:
         """A signed-in customer's order the message points to by an item in it ("the leather strap from my last
@@ -211,14 +218,12 @@ class Dialogue:
             return None
         said = set(tokens(self.message))
         best, best_hits = None, 0
-        for order in self.guard.shop.orders_for(self.ctx.tenant.id, self.ctx.verified):  # most recent first
+        for order in self.customer_orders:  # most recent first
             for line in order.get("line_items") or []:
                 hits = sum(t in said for t in dict.fromkeys(tokens(line.get("title") or "")) if len(t) > 3)
                 if hits > best_hits:
                     best, best_hits = order, hits
-        if best is None:
-            return None
-        return str(best.get("order_number") or best.get("name") or "").lstrip("#") or None
+        return orders.number(best) if best is not None else None
 
     def arguments(self, tool: str, slots: dict[str, Any], order: dict[str, Any]) -> tuple[dict, str | None]:
         number = slots["order"]

@@ -23,6 +23,11 @@ def stage(order: dict[str, Any]) -> str:
     return order_facts(order).status
 
 
+def number(order: dict[str, Any]) -> str | None:
+    """The order's number as a customer writes it, without "#"; None when the record has none."""
+    return str(order.get("order_number") or order.get("name") or "").lstrip("#") or None
+
+
 def owner_keys(order: dict[str, Any]) -> set[str]:
     """Who the order belongs to: ``email:<address>`` for each e-mail on it and ``id:<customer id>``."""
     customer = order.get("customer") or {}

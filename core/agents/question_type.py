@@ -15,11 +15,11 @@ greetings and thanks). Shipped in the package's artifacts under a fingerprint of
 from __future__ import annotations
 
 import functools
-import json
 import random
 import re
 from pathlib import Path
 
+from core import lexicon
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
 from core.agents.model_cache import TrainedModel, data_fingerprint, probability_row, ship
 from core.agents.opening_hours import asks_hours
@@ -101,8 +101,7 @@ def classify(text: str) -> tuple[str, float]:
 
 #: The money topics' utterances whose sub-intent says whether they ask about the customer's own payment, charge or
 #: refund, or about how paying and refunds work (``core/agents/data/intent.json``).
-_MONEY = json.loads((REPO_ROOT / "core" / "agents" / "data" / "intent.json").read_text(encoding="utf-8"))[
-    "money_sub_intents"]
+_MONEY = lexicon.load("intent")["money_sub_intents"]
 #: Neighbours read among those utterances.
 MONEY_NEIGHBOURS = 7
 
