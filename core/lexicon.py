@@ -26,6 +26,11 @@ def load(name: str) -> dict[str, Any]:
     return json.loads((DATA_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def by_language(entry: dict[str, Any]) -> dict[str, Any]:
+    """A data entry's values by language, without its ``note``."""
+    return {key: value for key, value in entry.items() if key != "note"}
+
+
 def phrases(entry: dict[str, Any]) -> list[str]:
     """Every language's phrases of a lexicon entry, in file order."""
     return [phrase for language in LANGUAGES for phrase in entry.get(language, [])]

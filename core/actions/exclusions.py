@@ -25,7 +25,7 @@ from core.rag.document_texts import DOCUMENT_TEXTS
 from core.text import STOPWORDS, fold, strip_markup, tokens
 
 _DATA = lexicon.load("actions")["return_exclusions"]
-QUESTION: dict[str, str] = {k: v for k, v in _DATA["question"].items() if k != "note"}
+QUESTION: dict[str, str] = lexicon.by_language(_DATA["question"])
 _JOINING = sorted({fold(w) for k, words in _DATA["joining"].items() if k != "note" for w in words}, key=len,
                   reverse=True)
 _SEGMENT_BREAK = re.compile(r"\s*(?:[,;:•]|\s[-–—]\s|\.\s)\s*")

@@ -22,11 +22,12 @@ _DATA = lexicon.load("response")["polarity"]
 _WORDS = {key: {lang: frozenset(fold(w) for w in words) for lang, words in _DATA[key].items() if lang != "note"}
           for key in ("negation", "asking", "subject_plural", "function")}
 _ASKING_ACCENTED = {lang: frozenset(words) for lang, words in _DATA["asking_accented"].items() if lang != "note"}
-_FIRST_PERSON_FR = {k: v for k, v in _DATA["first_person_fr"].items() if k != "note"}
-_POSSESSIVE_FR = {k: v for k, v in _DATA["possessive_fr"].items() if k != "note"}
-_NONE_ES = {k: v for k, v in _DATA["none_es"].items() if k != "note"}
-_LEAD = {k: v for k, v in _DATA["lead"].items() if k != "note"}
-_BREAKS = {lang: words for lang, words in _DATA["clause_breaks"].items() if lang != "note"}
+_FIRST_PERSON_FR = lexicon.by_language(_DATA["first_person_fr"])
+_POSSESSIVE_FR = lexicon.by_language(_DATA["possessive_fr"])
+_NONE_ES = lexicon.by_language(_DATA["none_es"])
+_LEAD = lexicon.by_language(_DATA["lead"])
+_AFFIRM = lexicon.by_language(_DATA["affirm"])
+_BREAKS = lexicon.by_language(_DATA["clause_breaks"])
 
 MAX_LEADS = 2  # yes/no questions of one message answered before the quotation
 MIN_CLAUSE_WORDS = 2
@@ -118,12 +119,27 @@ def polarity_lead(ranker: Ranker, message: str, quotes: Sequence[tuple[str, str]
             continue
         clause, source = pieces[ranked[0].source]
         # the clause must name something the question names: a "no" about another subject would mislead
-        if not shared[ranked[0].source] or not negative(clause, source):
+        if not shared[ranked[0].source]:
+            continue
+        if not negative(clause, source):
+            # a clause granting, by its own name, what the question asks for by that name ("vous prenez PayPal?":
+            # "Online: PayPal") is a yes; one sharing only a common word with it ("ship") decides nothing
+            if _names(question) & _names(clause, capitalised=True) and language in _AFFIRM:
+                leads.append(_AFFIRM[language])
             continue
         negated = negate(question, language)
         if negated:
             leads.append(_LEAD[language].format(clause=negated))
     return " ".join(leads)
+
+
+def _names(text: str, *, capitalised: bool = False) -> set[str]:
+    """The text's content words (accent-folded); ``capitalised``: only those written with a capital inside a word or
+    after a sentence's first word, names of things (a brand, a payment service, a place) the text speaks of."""
+    words = _WORD.findall(text)
+    if capitalised:
+        words = [w for i, w in enumerate(words) if (i and w[:1].isupper()) or any(c.isupper() for c in w[1:])]
+    return _content_words(" ".join(words))
 
 
 def _content_words(text: str) -> set[str]:

@@ -117,7 +117,13 @@ def probability_row(pipeline: Any, text: str) -> Any:
             _plans.clear()  # models trained and dropped one after another (evaluations): keep only recent ones
         plan = _plans[id(pipeline)] = _Plan.of(pipeline)
     if plan.parts is not None:
-        return plan.probabilities(text)
+        row = plan.rows.get(text)
+        if row is None:
+            row = plan.probabilities(text)
+            if len(plan.rows) >= _MAX_ROWS:
+                plan.rows.clear()
+            plan.rows[text] = row
+        return row.copy()
     from sklearn import config_context
 
     with config_context(assume_finite=True, skip_parameter_validation=True):
@@ -137,6 +143,9 @@ class _Plan:
     def __init__(self, pipeline: Any, parts: list[tuple[Callable[[str], Any], float | None]] | None):
         self.pipeline, self.parts = pipeline, parts  # the pipeline is kept so its id is never reused
         self.blocks: list[Any] | None = None
+        #: The rows of the texts classified lately: a turn asks a model about the same message more than once (the
+        #: orchestrator's rules on each replay, the steps that read the same sentence), and the model is fixed.
+        self.rows: dict[str, Any] = {}
 
     @classmethod
     def of(cls, pipeline: Any) -> _Plan:
@@ -238,3 +247,4 @@ class _TfidfRow:
 
 _plans: dict[int, _Plan] = {}
 _MAX_PLANS = 16
+_MAX_ROWS = 4096  # texts whose probabilities a model keeps

@@ -101,39 +101,63 @@ def classify(text: str) -> tuple[str, float]:
 
 #: The money topics' utterances whose sub-intent says whether they ask about the customer's own payment, charge or
 #: refund, or about how paying and refunds work (``core/agents/data/intent.json``).
-_MONEY = lexicon.load("intent")["money_sub_intents"]
+_DATA = lexicon.load("intent")
+_MONEY = _DATA["money_sub_intents"]
 #: Neighbours read among those utterances.
 MONEY_NEIGHBOURS = 7
+#: The sub-intents of a question about when an order on its way arrives, and how many of a message's nearest
+#: labelled utterances must have one of them.
+_ORDER_TIME = _DATA["order_time_sub_intents"]
 
 
-@functools.lru_cache(maxsize=1)
-def _money_examples():
+@functools.lru_cache(maxsize=4)
+def _labelled_examples(among: frozenset[str]):
+    """(unit vectors, sub-intents) of the labelled utterances whose sub-intent, or their topic, is in ``among``."""
     import numpy as np
 
     from core.agents.intent import SentenceEmbeddings
 
-    own, how = set(_MONEY["own"]), set(_MONEY["how_it_works"])
-    rows = [r for r in load_examples("train") if r.get("sub_intent") in own | how]
+    rows = [r for r in load_examples("train") if r.get("sub_intent")
+            and (r["sub_intent"] in among or r.get("label") in among)]
     vectors = np.asarray(SentenceEmbeddings().transform([r["text"] for r in rows]), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
-    return vectors, np.array([r["sub_intent"] in own for r in rows])
+    return vectors, np.array([r["sub_intent"] for r in rows])
+
+
+def _nearest_sub_intents(text: str, among: frozenset[str], neighbours: int) -> list[str]:
+    """The sub-intents of the ``neighbours`` labelled utterances nearest ``text`` by meaning, among those whose
+    sub-intent, or their topic, is in ``among``."""
+    import numpy as np
+
+    from core.agents.intent import SentenceEmbeddings
+
+    vectors, labels = _labelled_examples(among)
+    query = np.asarray(SentenceEmbeddings().transform([text]), dtype=np.float32)[0]
+    query /= np.linalg.norm(query) + 1e-9
+    return [str(labels[i]) for i in np.argsort(-(vectors @ query))[:neighbours]]
 
 
 def asks_own_money(text: str) -> bool:
     """Whether a payment or refund question is about the customer's own money ("where is my refund?", "I was
     charged twice", "why only $20 back?") rather than how paying and refunds work ("do you take PayPal?", "how much
     tax for Montreal?"): most of its nearest labelled utterances, by meaning, say so."""
-    import numpy as np
-
-    from core.agents.intent import SentenceEmbeddings
-
     if not text.strip():
         return False
-    vectors, own = _money_examples()
-    query = np.asarray(SentenceEmbeddings().transform([text]), dtype=np.float32)[0]
-    query /= np.linalg.norm(query) + 1e-9
-    nearest = np.argsort(-(vectors @ query))[:MONEY_NEIGHBOURS]
-    return bool(own[nearest].sum() * 2 > len(nearest))
+    own = frozenset(_MONEY["own"])
+    nearest = _nearest_sub_intents(text, own | frozenset(_MONEY["how_it_works"]), MONEY_NEIGHBOURS)
+    return sum(label in own for label in nearest) * 2 > len(nearest)
+
+
+def asks_order_time(text: str) -> bool:
+    """Whether a message about an order on its way asks when it arrives or why it has not yet ("it shipped on the
+    12th and still isn't here, is it lost?", "¿cuándo me llega?") rather than where it is or whether it shipped
+    ("where's my order?", "has it shipped?"), which its tracking answers: enough of its nearest labelled utterances,
+    among the order and shipping utterances, ask so."""
+    if not text.strip():
+        return False
+    asked = set(_ORDER_TIME["sub_intents"])
+    nearest = _nearest_sub_intents(text, frozenset(_ORDER_TIME["among"]), int(_ORDER_TIME["neighbours"]))
+    return sum(label in asked for label in nearest) >= int(_ORDER_TIME["least"])
 
 
 def small_talk(text: str, threshold: float = 0.5) -> str | None:

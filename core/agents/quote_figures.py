@@ -23,9 +23,9 @@ _UNITS: dict[str, dict[str, tuple[str, str]]] = {
 # folded name of a unit in any language -> unit
 _UNIT_OF = {fold(name): unit for unit, languages in _DATA["units"].items() if unit != "note"
             for names in languages.values() for name in names}
-_BUSINESS = {lang: words for lang, words in _DATA["business"].items() if lang != "note"}
+_BUSINESS = lexicon.by_language(_DATA["business"])
 _BUSINESS_WORDS = "|".join(sorted({fold(w) for words in _BUSINESS.values() for w in words}, key=len, reverse=True))
-_RANGE = {lang: word for lang, word in _DATA["range"].items() if lang != "note"}
+_RANGE = lexicon.by_language(_DATA["range"])
 _UNIT_WORDS = "|".join(sorted((re.escape(name) for name in _UNIT_OF), key=len, reverse=True))
 _JOIN = r"(?:-|–|—|to|a|à|and|et|y)"
 # "3 business days", "5–10 días hábiles", "6 to 12 weeks", "30-day", "7 a 14 jours ouvrables"

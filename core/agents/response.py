@@ -43,16 +43,19 @@ _DATA = lexicon.load("response")
 REPLIES = Templates(_DATA["templates"])
 
 # The name of each language in each reply language, and a shipment's carrier status in each reply language.
-_SOURCE_LANGUAGE: dict[str, dict[str, str]] = {k: v for k, v in _DATA["language_names"].items() if k != "note"}
-_SHIPMENT_STATUS: dict[str, dict[str, str]] = {k: v for k, v in _DATA["shipment_status"].items() if k != "note"}
+_SOURCE_LANGUAGE: dict[str, dict[str, str]] = lexicon.by_language(_DATA["language_names"])
+_SHIPMENT_STATUS: dict[str, dict[str, str]] = lexicon.by_language(_DATA["shipment_status"])
 #: Shipping methods that are a pickup at the shop (the order's shipping line, accent-folded, en / fr / es).
 _PICKUP_METHOD = lexicon.compile_phrases(_DATA["pickup_methods"])
 #: What a customer reporting a broken, spoiled or defective item needs from the shop's page meanwhile.
-_DAMAGE_STEPS: dict[str, str] = {k: v for k, v in _DATA["damage_steps"].items() if k != "note"}
+_DAMAGE_STEPS: dict[str, str] = lexicon.by_language(_DATA["damage_steps"])
 #: What the shop's page says to do about such an item, the query that chooses the answering units.
-_DAMAGE_CLAIM: dict[str, str] = {k: v for k, v in _DATA["damage_claim"].items() if k != "note"}
+_DAMAGE_CLAIM: dict[str, str] = lexicon.by_language(_DATA["damage_claim"])
+_FAULT_CLAIM: dict[str, str] = lexicon.by_language(_DATA["fault_claim"])
 #: What a customer asking about the money of an order refunded already needs from the shop's page.
-_REFUND_ISSUED: dict[str, str] = {k: v for k, v in _DATA["refund_issued_question"].items() if k != "note"}
+_REFUND_ISSUED: dict[str, str] = lexicon.by_language(_DATA["refund_issued_question"])
+_DELIVERY_TIME: dict[str, str] = lexicon.by_language(_DATA["delivery_time_question"])
+_DELIVERY_TIME_NO_METHOD: dict[str, str] = lexicon.by_language(_DATA["delivery_time_question_no_method"])
 
 # Sentences of a product page that give its restock date, matched on accent-folded text (en / fr / es).
 _RESTOCK_RE = lexicon.compile_phrases(_DATA["restock"])
@@ -501,6 +504,7 @@ UNIT_PRIOR_WEIGHT = 0.1
 UNIT_SAME_LANGUAGE = 0.01
 UNIT_FIGURE_WEIGHT = 0.01
 UNIT_SECOND_MARGIN = 0.05  # a second unit of the same page is quoted when it scores this close to the best
+UNIT_PARAGRAPH_MARGIN = 0.07  # the sentence next to the best one in its paragraph is quoted this close to it
 UNIT_EXCEPTION_MARGIN = 0.01  # one holding the question's words the best leaves out replaces the next this close
 UNIT_PART_MARGIN = 0.005  # a part of a question whose best unit is quoted already adds one this close to it
 UNIT_SOURCES = 3  # retrieved pages whose units compete
@@ -584,12 +588,15 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
     chosen_words = fold(best_sentences(sources[by_words][1], query))
     page = UNIT_VECTORS.units(sources[best.source][1])
     whole = _whole_items([best.unit], page) + _introduced_list(best, ranked, page)
+    going_on = _paragraph_mate(ranked, best)
     # (the words quote a whole table: its best row alone is the better answer; a list item they quote without
     # its heading loses its meaning: "Opened ink bottles" is not a yes under "What we can't take back"; and they
     # may leave out the rest of the best unit's list item, or the list it introduces)
     if defer_to_words and best.unit.kind != "row" and best.source == by_words and _quoted_in(best.unit, chosen_words) \
             and not (best.unit.kind == "item" and best.unit.heading and fold(best.unit.heading) not in chosen_words) \
-            and all(_quoted_in(unit, chosen_words) for unit in whole):
+            and all(_quoted_in(unit, chosen_words) for unit in whole) \
+            and (going_on is None or _quoted_in(going_on, chosen_words)
+                 or going_on.position < best.unit.position and _lead_paragraph(best.unit, page)):
         return None
     chosen = [best.unit]
     # (a row the question's place or day lifted answers as it would have without it: the page's next unit is still
@@ -633,8 +640,32 @@ def unit_choice(ranker: UnitRanker, sources: list[tuple[Citation, str]], query: 
         # (the question names several rows of a table quoted: each answers for its own case, "the bread knife and
         # the yanagiba", "on weekends": the Saturday and the Sunday rows)
         chosen += other_rows(query, best.source, [u for u in chosen if u.kind == "row"])[:UNIT_NAMED_ROWS]
+    if going_on is not None and going_on not in chosen and not any(
+            u.paragraph == best.unit.paragraph for u in chosen[1:]):
+        chosen.append(going_on)
     chosen += [unit for unit in whole if unit not in chosen]
     return best.source, _whole_items(chosen, page)
+
+
+def _lead_paragraph(unit: Unit, page: list[Unit]) -> bool:
+    """Whether the unit is from the page's first paragraph of sentences: the page's introduction, whose sentences
+    say what the page is about, not an answer."""
+    return unit.paragraph == min((u.paragraph for u in page if u.kind == "sentence"), default=-1)
+
+
+def _paragraph_mate(ranked: list[Ranked], best: Ranked) -> Unit | None:
+    """The sentence of the best unit's own paragraph that answers about as well (``UNIT_SECOND_MARGIN``), the closest
+    first: a paragraph is one answer told in steps, and its other step often holds the part the best sentence leaves
+    open ("we process the refund within 3 business days" … "after that, your bank takes 5-10 business days"; "we
+    ship only within Canada and to the US" before "we don't ship to Mexico"); the sentence right before or after it,
+    which goes on from it, within ``UNIT_PARAGRAPH_MARGIN``."""
+    unit = best.unit
+    if unit.kind not in ("sentence", "qa") or unit.paragraph < 0:
+        return None
+    return next((r.unit for r in ranked if r.source == best.source and r.unit.paragraph == unit.paragraph
+                 and r.unit.kind == "sentence" and r.unit is not unit
+                 and r.score >= best.score - (UNIT_PARAGRAPH_MARGIN if abs(r.unit.position - unit.position) == 1
+                                              else UNIT_SECOND_MARGIN)), None)
 
 
 def _whole_items(units: list[Unit], page: list[Unit]) -> list[Unit]:
@@ -808,7 +839,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             documents: dict[str, str] | None = None, ranker: UnitRanker | None = None,
             part_pages: dict[str, list[tuple[Citation, str]]] | None = None,
             order_question: str | None = None, restock_pages: list[Citation] | None = None,
-            variants_in: str | None = None, damage_report: str | None = None) -> Draft:
+            variants_in: str | None = None, damage_report: str | None = None, fault: bool = False) -> Draft:
     """``documents`` holds the full text of cited documents: the answer sentences are chosen from the whole
     document (a passage may be a policy's introduction while the rule is two sections below). ``ranker`` ranks
     the documents' answering units by meaning (the embedder); without it, by the question's words alone.
@@ -818,9 +849,9 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     the order's status when no policy part was found. ``restock_pages``: the policies and articles retrieved for a
     question about when a sold-out product comes back (``restock_citations``). ``variants_in``: the text whose
     variants the product card answers for (``variant_question``), the message when None. ``damage_report``: what the
-    message says of a broken, spoiled or defective item handed to a person (``damage_reported``; by default, the
+    message says of a broken, spoiled or defective item (``item_problem``; by default, the
     message when the escalation's reason says so): what the shop's page asks for comes first, whatever else the
-    message asks."""
+    message asks; ``fault``: the report may be of an item failing rather than surely damaged (its guarantee)."""
     used: list[Citation] = []
     if damage_report is None and escalation.reason == "damaged_item":
         damage_report = message
@@ -843,7 +874,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             # A broken, spoiled or defective item goes to a person: the shop's rule for it (what to send, within how
             # long, how long its guarantee runs) comes with the order while the customer waits, before any other
             # policy the message's words touch (its shipping, its return window).
-            answer = damage_answer(ranker, message, damage_report, citations, documents, language)
+            answer = damage_answer(ranker, message, damage_report, citations, documents, language, fault=fault)
             policy = (message, False) if answer is not None else policy
         if answer is None and order_question and ranker and awaits_pickup(facts.orders[0]):
             # An order waiting at the shop: when it can be picked up (the pickup hours, what to bring) is what any
@@ -889,7 +920,7 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
         parts.append(REPLIES.render("order_not_found", language))
     elif damaged and ranker and citations:
         # A damaged item with no order found: what the shop's page asks for comes with the hand-off all the same.
-        answer = damage_answer(ranker, message, damage_report, citations, documents, language)
+        answer = damage_answer(ranker, message, damage_report, citations, documents, language, fault=fault)
         if answer is not None:
             used.append(answer[0])
             parts.append(answer[1])
@@ -1234,8 +1265,18 @@ def policy_question(message: str) -> tuple[str, bool] | None:
     if asked[0][1] not in _RECORD_TOPICS:
         return message, True
     picked = [text for text, topic, probability in asked[1:]
-              if topic not in _RECORD_TOPICS and topic != "general" and probability >= POLICY_PART_CONFIDENCE]
+              if topic not in _RECORD_TOPICS and topic != "general" and probability >= POLICY_PART_CONFIDENCE
+              and not _gives_identifiers(text)]
     return (" ".join(picked), False) if picked else None
+
+
+def _gives_identifiers(part: str) -> bool:
+    """Whether a sentence only gives an e-mail address or a number ("Order #1047, email kevin@example.com."): with
+    them left out, fewer than ``question_type.PART_MIN_WORDS`` words that are not function words remain."""
+    if not (_EMAIL.search(part) or _NUMBER.search(part)):
+        return False
+    rest = [t for t in tokens(_NUMBER.sub(" ", _EMAIL.sub(" ", part))) if t not in STOPWORDS]
+    return len(rest) < question_type.PART_MIN_WORDS
 
 
 def asks_beside_order(message: str) -> bool:
@@ -1475,7 +1516,8 @@ def order_question(state: TurnState) -> str | None:
     message was found: the message (or, when the message only gives an e-mail or an order number, the question it
     answers), with the order's status for an unfulfilled one ("when will you send it?" + "has not shipped yet":
     the shop's packing and shipping days). A shipped order's tracking answers "where is it?": its delivery times
-    only answer a question about time ("it's been a week", "will it arrive before Christmas?")."""
+    only answer a question about time, a figure ("it's been a week", "will it arrive before Christmas?") or when it
+    comes or why it has not yet ("still nothing here, is it lost?", ``question_type.asks_order_time``)."""
     facts, ctx = state.facts, state.context
     if facts.order_lookup != "found" or not facts.orders or state.screen is None or state.screen.blocked:
         return None
@@ -1505,6 +1547,11 @@ def order_question(state: TurnState) -> str | None:
     message = " ".join(t for t in message.split() if not (set(tokens(t)) and {fold(w) for w in tokens(t)} <= items))
     if order.status == "unfulfilled":
         return f"{message} ({REPLIES.render('order_unfulfilled', state.language, intro='').strip()})"
+    if question_type.asks_order_time(message):
+        # (the order's shipping method names its zone or service: the row of the shop's delivery times that answers)
+        asked = _DELIVERY_TIME[state.language].format(method=order.shipping_method) if order.shipping_method \
+            else _DELIVERY_TIME_NO_METHOD[state.language]
+        return f"{message} {asked}"
     return message if asks_figure(_NUMBER.sub(" ", message)) else None
 
 
@@ -1527,16 +1574,18 @@ def damage_question(message: str, language: Language) -> str:
 
 
 def damage_answer(ranker: UnitRanker, message: str, report: str, citations: list[Citation],
-                  documents: dict[str, str] | None, language: Language) -> tuple[Citation, str] | None:
+                  documents: dict[str, str] | None, language: Language, *,
+                  fault: bool = False) -> tuple[Citation, str] | None:
     """(citation, reply part): what the shop's pages (retrieved with the report, ``damage_citations``) say to do
     about a broken, spoiled or defective item: what to send and within how long, then what the customer's own
     questions ask ("is it covered?"). The story of the damage (``report``) does not choose the units: its words
     ("the arm snapped off at the hinge") pull the item's care page ("tighten the hinge screws"). Nor does a table's
     row answer: the places, dates and prices of the story ("it came to Burlington two weeks late") would lift a rate
-    table's row."""
+    table's row. ``fault``: an item the message may report as failing rather than surely as damaged
+    (``item_problem``): its guarantee and how to claim it are asked for."""
     whole = report.strip() == message.strip()
     asked = [p for p in question_type.message_parts(message) if p.endswith("?") and (whole or p not in report)]
-    query = " ".join([_DAMAGE_CLAIM[language], *asked])
+    query = " ".join([(_FAULT_CLAIM if fault else _DAMAGE_CLAIM)[language], *asked])
 
     def prose(query: str, documents: list[tuple[str, float]], words: Callable[[Unit, int], float]) -> list[Ranked]:
         return [r for r in ranker(query, documents, words) if r.unit.kind != "row"]
@@ -1553,11 +1602,24 @@ def damage_reported(state: TurnState) -> bool:
                                      or escalation_agent.reports_damage(state.signals))
 
 
+def item_problem(state: TurnState) -> bool:
+    """Rule: the turn reports something wrong with an item: handed to a person as such (``damage_reported``), or,
+    about an order the turn found delivered, read so less surely by the escalation model
+    (``escalation.reads_problem``: "the heater from order 1041 stopped heating, what do I do?"). The customer holds
+    the item: what the shop's page says to do about it (the guarantee, the photos, where to write) answers, not the
+    order's delivery."""
+    if damage_reported(state):
+        return True
+    facts = state.facts
+    return facts.order_lookup == "found" and bool(facts.orders) and "delivered" in (
+        facts.orders[0].status, facts.orders[0].shipment_status) and escalation_agent.reads_problem(state.signals)
+
+
 def damage_citations(state: TurnState, ports: TurnPorts, report: str) -> list[Citation]:
     """Policies and articles retrieved for a damaged item handed to a person (what to send, within how long, what
     the guarantee covers): the story of the damage (``report``) alone often retrieves the item's care page or
     nothing."""
-    if not damage_reported(state) or state.screen is None or state.screen.blocked:
+    if not item_problem(state) or state.screen is None or state.screen.blocked:
         return []
     return order_citations(state, ports, damage_question(report, state.language))
 
@@ -1611,7 +1673,8 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     if named:
         citations = [*citations, *named]
         documents = {**documents, **{c.doc_id: c.passage for c in named}}
-    report = escalation_agent.damage_report(state.signals, message) if damage_reported(state) else None
+    report = escalation_agent.damage_report(state.signals, message) if item_problem(state) else None
+    fault = report is not None and not damage_reported(state)
     damage = damage_citations(state, ports, report) if report else []
     if damage:
         # (first: the damage steps are answered from the first few pages)
@@ -1624,7 +1687,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     offline_draft = compose(message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker, part_pages=pages_by_part, order_question=about_order,
-                            restock_pages=restock, variants_in=variants_in, damage_report=report)
+                            restock_pages=restock, variants_in=variants_in, damage_report=report, fault=fault)
     extra = policy_citations(state, ports)
     if extra:
         # The policy part of a message about an order or a product, answered from the pages retrieved for it alone
@@ -1632,7 +1695,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         offline_draft = compose(message, verdict=state.screen, intent=intent,
                                 citations=[*citations, *extra], facts=state.facts, escalation=state.escalation,
                                 language=language, ranker=ranker, part_pages=pages_by_part, restock_pages=restock,
-                                variants_in=variants_in, damage_report=report,
+                                variants_in=variants_in, damage_report=report, fault=fault,
                                 documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id,
                                                                                     extra, limit=2)})
         citations = [*citations, *extra]
@@ -1642,7 +1705,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         # (the draft cites them: the output critic grounds its figures in them).
         draft = compose(message, verdict=state.screen, intent=intent, citations=follow_up,
                         facts=state.facts, escalation=state.escalation, language=language, ranker=ranker,
-                        damage_report=report,
+                        damage_report=report, fault=fault,
                         documents=knowledge.cited_documents(ports.store, state.turn.tenant_id, follow_up, limit=2))
         if draft.grounded:
             offline_draft, citations = draft, follow_up

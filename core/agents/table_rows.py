@@ -251,17 +251,27 @@ class RowRanker:
         return self._weights.get((source, unit), 0.0)
 
     def other_named_rows(self, question: str, source: int, chosen: Sequence[Unit]) -> list[Unit]:
-        """The rows of document ``source`` of the question's ranking, in the tables of the ``chosen`` rows, that
-        name something the question names, few rows of their table hold and none of the chosen rows does ("the bread
-        knife and the yanagiba": the row of each; "weekends": the Saturday and the Sunday rows), in page order."""
+        """The rows of document ``source`` of the question's ranking in the tables of the ``chosen`` rows that name
+        something the question names, few rows of their table hold and none of the chosen rows does ("the bread
+        knife and the yanagiba": the row of each; "weekends": the Saturday and the Sunday rows), and the row of each
+        other table of the page that names a thing the chosen rows name (a Monday's regular hours beside the holiday
+        Monday's), in page order."""
         named = self._named.get(question, {})
         tables_of = {named[(source, u)][1] for u in chosen if (source, u) in named}
         said = set().union(*(named[(source, u)][0] for u in chosen if (source, u) in named))
+        asked_of_chosen = frozenset(said)
         rows = []
         for (index, unit), (things, table) in sorted(named.items(), key=lambda item: item[0][1].position):
-            if index == source and table in tables_of and unit not in chosen and things - said:
+            if index != source or unit in chosen:
+                continue
+            if table in tables_of and things - said:
                 rows.append(unit)
                 said |= things
+            elif table not in tables_of and things & asked_of_chosen:
+                # (another table of the page holding the same named thing answers for its own case: the regular
+                # Monday hours beside the holiday Monday's)
+                rows.append(unit)
+                tables_of.add(table)
         return rows
 
     def __call__(self, question: str, documents, lexical=None):

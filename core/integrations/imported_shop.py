@@ -15,6 +15,7 @@ import threading
 import time
 import weakref
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -37,8 +38,8 @@ _GENERIC = set(
 
 
 # Catalogues read for matching with a staleness budget (see match_products):
-# store -> tenant -> (expires at, product count, products, idf).
-_CatalogEntry = tuple[float, int, list[dict[str, Any]], dict[str, float]]
+# store -> tenant -> (expires at, product count, products, idf, each product's terms).
+_CatalogEntry = tuple[float, int, list[dict[str, Any]], dict[str, float], list["ProductTerms"]]
 _shared_catalogs: weakref.WeakKeyDictionary[Any, dict[str, _CatalogEntry]] = weakref.WeakKeyDictionary()
 _shared_lock = threading.Lock()
 
@@ -84,10 +85,11 @@ class ImportedShop:
             catalogs = _shared_catalogs.setdefault(self._store, {})
             entry = catalogs.get(tenant_id)
         if entry is None or entry[0] < time.monotonic() or entry[1] != count:
-            entry = (time.monotonic() + max_staleness, count, *self._catalog(tenant_id))
+            products, idf = self._catalog(tenant_id)
+            entry = (time.monotonic() + max_staleness, count, products, idf, [product_terms(p) for p in products])
             catalogs[tenant_id] = entry  # one dict item assignment: atomic, no lock needed
         current = []
-        for product, score in rank_products(entry[2], entry[3], text, limit):
+        for product, score in rank_products(entry[2], entry[3], text, limit, terms=entry[4]):
             stored = self.get_product(tenant_id, str(product.get("id")))
             if stored is not None:  # deleted since the catalogue was read
                 current.append((stored, score))
@@ -120,9 +122,46 @@ def catalog_idf(products: list[dict[str, Any]]) -> dict[str, float]:
     return {t: math.log(1 + n / f) for t, f in df.items()}
 
 
+@dataclass(frozen=True)
+class ProductTerms:
+    """What matching reads of one product, the same for every message: its SKUs (accent-folded), the distinct
+    words of its title and of its name (``_title_head``) without the category words (``_GENERIC``), and the words of
+    its variant names that its title does not hold (a colour, a scent, a material: "la cueva de fieltro en color
+    mostaza" names the felt cave's "Mustard")."""
+
+    skus: tuple[str, ...]
+    title: tuple[str, ...]
+    head: tuple[str, ...]
+    options: frozenset[str]
+    #: The title's words and, when they differ, the name's, each with whether it holds a word shorter than three
+    #: letters and the first three letters of its words.
+    names: tuple[tuple[tuple[str, ...], bool, frozenset[str]], ...] = ()
+
+    def named_by(self, prefixes: set[str]) -> list[tuple[str, ...]]:
+        """The words (the title's, the name's) in which ``_title_score`` can find a word of a text whose words start
+        with ``prefixes``: those holding a word shorter than three letters or one whose first three letters are
+        among them (``_title_score`` gives 0 to the others)."""
+        return [words for words, short, starts in self.names if words and (short or not starts.isdisjoint(prefixes))]
+
+
+def product_terms(product: dict[str, Any]) -> ProductTerms:
+    variants = product.get("variants") or []
+    title = product.get("title", "")
+    title_words = _title_tokens(title)
+    options = {w for v in variants for w in _title_tokens(str(v.get("title") or ""))
+               if len(w) >= 4 and w.isalpha() and w not in title_words}
+    own = tuple(t for t in title_words if t not in _GENERIC)
+    head = tuple(t for t in _title_tokens(_title_head(title)) if t not in _GENERIC)
+    return ProductTerms(skus=tuple(_folded(v.get("sku")) for v in variants if v.get("sku")), title=own, head=head,
+                        options=frozenset(options),
+                        names=tuple((words, any(len(t) < 3 for t in words), frozenset(t[:3] for t in words))
+                                    for words in dict.fromkeys((own, head))))
+
+
 def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: str,
-                  limit: int = 3) -> list[tuple[dict[str, Any], float]]:
-    """Products whose distinctive title words (or SKU) appear in ``text``, best first (any ShopData adapter)."""
+                  limit: int = 3, *, terms: list[ProductTerms] | None = None) -> list[tuple[dict[str, Any], float]]:
+    """Products whose distinctive title words (or SKU) appear in ``text``, best first (any ShopData adapter).
+    ``terms``: each product's :func:`product_terms`, when the caller keeps them with the catalogue."""
     words = set(tokens(text))
     language, confidence = detect_language(text)
     if language != "en" or confidence < 0.5:
@@ -133,18 +172,18 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
     unique = math.log(1 + max(len(products), 1)) - 1e-9  # the idf of a word only one title holds
     asks_stock = bool(_ASKS_STOCK.search(folded))
     scored = []
-    for product in products:
-        skus = [v.get("sku") for v in product.get("variants") or [] if v.get("sku")]
-        if any(_folded(sku) in folded for sku in skus):
+    if terms is None or len(terms) != len(products):
+        terms = [product_terms(p) for p in products]
+    for product, own in zip(products, terms, strict=True):
+        if any(sku in folded for sku in own.skus):
             scored.append((product, 1.0))
             continue
-        title = product.get("title", "")
         # A long title is matched whole or by its name alone, before what describes it ("Carnet Boréal A5 —
         # couverture lin", "Les Hivers de Limoilou — Anne-Sophie Bérubé", "Juniper Smoke Soap - Final Sale").
-        named = _variant_words_named(product, words)
-        best = max(_title_score(tokens_, words, prefixes, idf, named) for tokens_ in {_title_tokens(title),
-                                                                                       _title_tokens(_title_head(title))})
-        if best <= 0 and asks_stock and _names_own_word(_title_tokens(_title_head(title)), words, idf, unique):
+        named = len(own.options & words)  # its variant words the text names
+        best = max((_title_score(tokens_, words, prefixes, idf, named) for tokens_ in own.named_by(prefixes)),
+                   default=0.0)
+        if best <= 0 and asks_stock and _names_own_word(own.head, words, idf, unique):
             best = NAME_WORD_SCORE
         if best > 0:
             scored.append((product, round(best, 3)))
@@ -178,15 +217,6 @@ def named_accessories(products: list[dict[str, Any]], catalogue: list[dict[str, 
         if best not in chosen:
             chosen.append(best)
     return chosen
-
-
-def _variant_words_named(product: dict[str, Any], words: set[str]) -> int:
-    """How many words of the product's variant names (a colour, a scent, a material: not its title's words, sizes or
-    figures) ``words`` hold: "la cueva de fieltro en color mostaza" names the felt cave's "Mustard"."""
-    title = set(_title_tokens(product.get("title", "")))
-    options = {w for v in product.get("variants") or [] for w in _title_tokens(str(v.get("title") or ""))
-               if len(w) >= 4 and w.isalpha() and w not in title}
-    return len(options & words)
 
 
 def _title_score(title_words: tuple[str, ...], words: set[str], prefixes: set[str], idf: dict[str, float],

@@ -16,7 +16,7 @@ import httpx
 from core.models import CustomerRef
 
 from .http import VendorClient, vendor_base_url
-from .imported_shop import catalog_idf, owns, rank_products
+from .imported_shop import ProductTerms, catalog_idf, owns, product_terms, rank_products
 from .ports import IntegrationError
 
 LEAK_PER_SECOND = 2.0  # the standard plan's bucket refill rate
@@ -45,7 +45,7 @@ class ShopifyShopData:
 
     def __init__(self, client: ShopifyClient, *, catalog_ttl: float = 3600.0):
         self.client = client
-        self._catalog: tuple[float, list[dict[str, Any]], dict[str, float]] | None = None
+        self._catalog: tuple[float, list[dict[str, Any]], dict[str, float], list[ProductTerms]] | None = None
         self._catalog_ttl = catalog_ttl
 
     # Raw resources ---------------------------------------------------------------------------------------------
@@ -86,18 +86,18 @@ class ShopifyShopData:
         mine = [o for o in orders if owns(o, customer)]  # the API filter is a search: verify ownership ourselves
         return sorted(mine, key=lambda o: o.get("created_at") or "", reverse=True)
 
-    def _active_catalog(self) -> tuple[float, list[dict[str, Any]], dict[str, float]]:
+    def _active_catalog(self) -> tuple[float, list[dict[str, Any]], dict[str, float], list[ProductTerms]]:
         now = time.monotonic()
         if self._catalog is None or now - self._catalog[0] > self._catalog_ttl:
             products = self.list_products(status="active")
-            self._catalog = (now, products, catalog_idf(products))
+            self._catalog = (now, products, catalog_idf(products), [product_terms(p) for p in products])
         return self._catalog
 
     def match_products(self, tenant_id: str, text: str, limit: int = 3, *, max_staleness: float = 0.0
                        ) -> list[tuple[dict[str, Any], float]]:
         """Ranked on the active catalogue, cached ``catalog_ttl`` seconds whatever the caller's budget."""
-        _, products, idf = self._active_catalog()
-        return rank_products(products, idf, text, limit)
+        _, products, idf, terms = self._active_catalog()
+        return rank_products(products, idf, text, limit, terms=terms)
 
     def all_products(self, tenant_id: str) -> list[dict[str, Any]]:
         return self._active_catalog()[1]

@@ -75,7 +75,11 @@ class Gazetteer:
 
     def find(self, text: str) -> list[Place]:
         """The cities, provinces and states ``text`` names (longest name first where two overlap), in the order
-        written."""
+        written. (Kept by text: a turn asks it of the same message and pages' sentences several times.)"""
+        return list(self._found(text))
+
+    @functools.lru_cache(maxsize=8192)  # noqa: B019 - one table per process (``gazetteer``), kept for its life
+    def _found(self, text: str) -> tuple[Place, ...]:
         words = [(m.group(0), fold(m.group(0)), _starts_sentence(text, m.start()), _after(text, m.start()))
                  for m in _WORD.finditer(text)]
         found: list[Place] = []
@@ -95,7 +99,7 @@ class Gazetteer:
                 break
             else:
                 i += 1
-        return found
+        return tuple(found)
 
     def _plausible(self, entry: _Entry, written: list[tuple[str, str, bool, str]]) -> bool:
         """A name is a place when written with a capital inside a sentence: a name of several words ("vivo en Los
@@ -138,7 +142,10 @@ def _starts_sentence(text: str, at: int) -> bool:
     return not before or before[-1] in ".!?¿¡:\n"
 
 
+@functools.lru_cache(maxsize=16384)
 def _key(name: str) -> str:
+    """``name``'s words, accent-folded (kept by text: the zone rules compare the same pages' units and the same
+    zone names for every question)."""
     return " ".join(fold(w) for w in _WORD.findall(name))
 
 

@@ -229,10 +229,12 @@ class KnowledgeSearch:
             if not record.card:
                 chunks_of.setdefault(record.doc_id, []).append((fused, record))
 
-        passage_of = {doc_id: self._passage(chunks) for doc_id, chunks in chunks_of.items()}
+        # Each document's best chunk stands for it while ranking (its passage, joined with a runner-up by
+        # ``_passage`` for the hits alone, differs from it only in its text).
+        best_of = {doc_id: max(chunks, key=_fused)[1] for doc_id, chunks in chunks_of.items()}
         groups: dict[str, list[tuple[float, str, str]]] = {}
         for doc_id, fused in best_per_doc.items():
-            record = passage_of[doc_id] if doc_id in passage_of else state.first_chunk[doc_id]
+            record = best_of[doc_id] if doc_id in best_of else state.first_chunk[doc_id]
             groups.setdefault(record.group_id, []).append((fused, doc_id, record.lang))
         ranked = []
         for group_id, members in groups.items():
@@ -249,13 +251,14 @@ class KnowledgeSearch:
             doc_id = max(same or members, key=lambda m: m[0])[1]
             if not same and asked:
                 doc_id = state.translations.get(members[0][1], {}).get(asked, doc_id)
-            record = passage_of[doc_id] if doc_id in passage_of else state.first_chunk[doc_id]
+            record = best_of[doc_id] if doc_id in best_of else state.first_chunk[doc_id]
             # Between near-equal answers, the one written in the asker's language ranks first (its score, which
             # decides "no good match", stays the evidence's own).
             preference = best + (SAME_LANGUAGE_BONUS if asked and base_language(record.lang) == asked else 0.0)
-            ranked.append((preference, best, record))
+            ranked.append((preference, best, doc_id))
         ranked.sort(key=lambda item: item[0], reverse=True)
-        return [self._hit(record, best, scale) for _, best, record in ranked[:k]]
+        return [self._hit(self._passage(chunks_of[doc_id]) if doc_id in chunks_of else state.first_chunk[doc_id],
+                          best, scale) for _, best, doc_id in ranked[:k]]
 
     @staticmethod
     def _passage(chunks: list[tuple[float, ChunkRecord]]) -> ChunkRecord:
@@ -272,3 +275,7 @@ class KnowledgeSearch:
     def _hit(record: ChunkRecord, fused: float, scale: ScoreScale) -> SearchHit:
         return SearchHit(doc_id=record.doc_id, title=record.title, url=record.url, lang=record.lang,
                          category=record.category, score=round(scale.calibrate(fused), 4), passage=record.text)
+
+
+def _fused(item: tuple[float, ChunkRecord]) -> float:
+    return item[0]

@@ -105,3 +105,17 @@ def test_a_page_in_the_customer_s_language_answers_alone():
 def test_a_negative_clause_about_another_subject_gives_no_no():
     quotes = [("Gift cards can't be returned or refunded.", "en")]
     assert polarity_lead(RANKER, "aceptan PayPal?", quotes, "es") == ""
+
+
+def test_the_yes_comes_when_the_closest_clause_grants_what_the_question_names_by_name():
+    quotes = [("Online: PayPal, Visa and Mastercard. In the shop: cash and debit.", "en")]
+    assert polarity_lead(RANKER, "Bonjour, est-ce que vous prenez PayPal?", quotes, "fr") == "Oui."
+    assert polarity_lead(RANKER, "¿aceptan PayPal?", quotes, "es") == "Sí."
+
+
+def test_a_positive_clause_sharing_no_name_with_the_question_gives_no_yes():
+    quotes = [("We ship to Canada and the United States with Canada Post.", "en")]
+    # "Mexico" is not granted by any clause: the quotation answers alone
+    assert polarity_lead(RANKER, "¿hacen envíos a México?", quotes, "es") == ""
+    quotes = [("Express shipping takes two days.", "en")]
+    assert polarity_lead(RANKER, "vous offrez la livraison express?", quotes, "fr") == ""  # a common word, no name

@@ -663,3 +663,76 @@ def test_a_page_about_the_question_answers_before_a_page_naming_it_in_passing():
     assert answer_units.page_focus(np.array([0.9, 0.9, 0.9, 0.2])) == 0.0
     assert answer_units.page_focus(np.array([0.9, 0.3, 0.3])) == pytest.approx(-0.4)
     assert answer_units.page_focus(np.array([], dtype=np.float32)) == 0.0
+
+
+REFUNDS = """# Refunds
+
+We process the refund within 3 business days of receiving your return. You'll get an email once it's done. \
+After that your bank takes 5-10 business days to show the refund.
+
+For returns sent with our prepaid label, $8.95 is taken off the refund.
+"""
+
+
+def _refund_units() -> dict[str, answer_units.Unit]:
+    units = {u.text: u for u in split_units(REFUNDS)}
+    return {key: next(u for text, u in units.items() if text.startswith(start))
+            for key, start in (("process", "We process"), ("email", "You'll get"), ("bank", "After that"),
+                               ("label", "For returns"))}
+
+
+def test_the_next_step_of_the_best_sentences_paragraph_is_quoted_when_it_answers_about_as_well():
+    units = _refund_units()
+    scores = {"process": 0.9, "bank": 0.87, "label": 0.86, "email": 0.6}
+
+    def ranker(question, documents, lexical):
+        return sorted((Ranked(s, s, 0, units[k]) for k, s in scores.items()), key=lambda r: -r.score)
+
+    question = "Once you get my return, how long until I get my refund?"
+    # (the question's words alone would quote the label's sentence, which shares "returns" and "refund")
+    picked = response.unit_answer(ranker, _sources(REFUNDS), question)
+    assert picked is not None
+    assert picked[1] == ("We process the refund within 3 business days of receiving your return. After that your "
+                         "bank takes 5-10 business days to show the refund.")
+
+
+def test_a_sentence_of_the_paragraph_far_below_the_best_is_not_quoted():
+    units = _refund_units()
+    scores = {"process": 0.9, "label": 0.88, "bank": 0.8, "email": 0.6}
+
+    def ranker(question, documents, lexical):
+        return sorted((Ranked(s, s, 0, units[k]) for k, s in scores.items()), key=lambda r: -r.score)
+
+    picked = response.unit_choice(ranker, _sources(REFUNDS), "when is my refund processed?", defer_to_words=False)
+    assert picked is not None
+    assert units["bank"] not in picked[1] and units["process"] in picked[1]
+
+
+ABROAD = """# Shipping
+
+We only ship within Canada and to the United States. We don't ship to Mexico, Europe or anywhere else yet.
+
+Duties on US orders are paid by the recipient.
+"""
+
+
+def test_the_sentence_right_before_the_best_one_in_its_paragraph_is_quoted_a_little_further_below_it():
+    units = {u.text[:10]: u for u in split_units(ABROAD)}
+    scores = {"We don't s": 0.9, "Duties on ": 0.84, "We only sh": 0.835}
+
+    def ranker(question, documents, lexical):
+        return sorted((Ranked(s, s, 0, units[k]) for k, s in scores.items()), key=lambda r: -r.score)
+
+    picked = response.unit_choice(ranker, _sources(ABROAD), "do you ship to Mexico?", defer_to_words=False)
+    assert picked is not None
+    assert sorted(u.text[:10] for u in picked[1]) == ["We don't s", "We only sh"]  # not the duties
+    assert response.quote_units(picked[1]).startswith("We only ship within Canada")
+
+
+def test_a_pages_introduction_is_its_first_paragraph_of_sentences():
+    page = split_units("# Returns\n\nWe want you to love what you ordered. This page explains what can be returned.\n\n"
+                       "## Window\n\nYou can return products within 30 days. They must be unused.\n")
+    intro = [u for u in page if "This page explains" in u.text][0]
+    rule = [u for u in page if "30 days" in u.text][0]
+    assert response._lead_paragraph(intro, page)
+    assert not response._lead_paragraph(rule, page)

@@ -30,7 +30,7 @@ def test_the_sampler_gives_a_threads_cpu_to_its_stack_under_the_level_measured(t
     threading.Thread(target=sampler.run, name="stack-sampler", daemon=True).start()
     mark_level(tmp_path, "this-10")
     time.sleep(0.4)  # the sampler reads the label every 0.2 s
-    worker = threading.Thread(target=_busy_for, args=(0.2,), name="function-worker_3")
+    worker = threading.Thread(target=_busy_for, args=(0.5,), name="function-worker_3")
     worker.start()
     worker.join()
     mark_level(tmp_path, "idle")
@@ -44,6 +44,6 @@ def test_the_sampler_gives_a_threads_cpu_to_its_stack_under_the_level_measured(t
     assert [row["label"] for row in rows] == ["this-10"]
     busy = sum(seconds for key, seconds in rows[0]["cpu"].items()
                if key.startswith("function-worker|") and "_busy_for" in key)
-    assert 0.1 <= busy <= 0.4
+    assert 0.1 <= busy <= 0.7  # (a sample the busy host delays loses the CPU since the last one)
     assert json.loads((tmp_path / "turns.json").read_text()) == {"this-10": 4}
     assert (tmp_path / "label").read_text() == "idle"

@@ -92,9 +92,42 @@ def test_a_price_in_a_question_about_returns_is_no_refund_above_the_limit():
                              refund_limit=40.0, model=ordinary) == "refund_above_limit"
     assert escalation.decide(refund, InputVerdict(), unanswered_turns=0, refund_limit=40.0, model=ordinary,
                              message="the $49 kettle came broken, I want my money back now!!") == "refund_above_limit"
+    # About an order in play, asking for the return is the limit's to decide; asking how it would go is not.
     order = OrderFacts.model_validate({"order_number": "1042", "status": "delivered", "total": "49.00"})
+    assert escalation.decide(refund, InputVerdict(), unanswered_turns=0, message="I want to return the $49 kettle",
+                             orders=[order], refund_limit=40.0, model=ordinary) == "refund_above_limit"
     assert escalation.decide(refund, InputVerdict(), unanswered_turns=0, message=question, orders=[order],
-                             refund_limit=40.0, model=ordinary) == "refund_above_limit"
+                             refund_limit=40.0, model=ordinary) is None
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    # how a return or an exchange of a large order would go is the policy's to answer
+    ("if I end up returning it, who pays for the return shipping?", None),
+    ("Pis si finalement je la retourne, c'est moi qui paye l'envoi?", None),
+    ("¿ni siquiera cambiarla por otra talla?", None),
+    ("y si no la uso, ¿hasta cuándo la puedo devolver?", None),
+    # asking for its money back or its return is the limit's
+    ("I'd like to return it please", "refund_above_limit"),
+    ("je veux un remboursement pour cette commande", "refund_above_limit"),
+    ("quiero que me devuelvan el dinero de este pedido", "refund_above_limit"),
+])
+def test_a_large_orders_total_counts_against_the_limit_only_when_its_refund_or_return_is_asked(message, reason):
+    refund = _intent("returns_refunds")
+    large = [OrderFacts.model_validate({"order_number": "1042", "status": "delivered", "total": "219.00"})]
+    ordinary = FixedModel(none=0.97, refund_decision=0.03)
+    assert escalation.decide(refund, InputVerdict(), unanswered_turns=0, message=message, orders=large,
+                             refund_limit=100.0, model=ordinary) == reason
+
+
+@pytest.mark.parametrize("message", [
+    "can I pay with amex next time? or split it with klarna, the light was like 170 eur",
+    "the courier wants proof of age?? I'm 34 lol. what do I do now",
+    "me regalaron un acuario de 60 litros, ¿qué calentador compro? el salón baja a 16 grados",
+])
+def test_a_number_in_a_message_the_model_reads_as_something_else_is_no_group_order(message):
+    # Unsure the message is ordinary, but reading it (if as anything) as another reason than a group order.
+    other = FixedModel(none=0.8, legal_threat=0.1, safety=0.06, bulk_business=0.04)
+    assert escalation.read_message(_intent(), message, other).bulk_order is False
 
 
 def test_a_returns_question_naming_a_price_keeps_the_models_refund_decision():

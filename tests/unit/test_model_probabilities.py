@@ -38,3 +38,21 @@ def test_binary_weighted_unions_and_other_pipelines():
         for text in ("refund for my parcel", "refund refund refund parcel", "unknown words only", ""):
             assert np.allclose(probability_row(pipeline, text), pipeline.predict_proba([text])[0], atol=1e-12)
     assert set(class_probabilities(binary, "refund")) == {"refund", "where"}
+
+
+def test_a_texts_probabilities_are_computed_once_and_each_caller_gets_its_own_row(monkeypatch):
+    from core.agents import model_cache
+
+    texts = ["refund please", "where is my parcel", "refund now", "parcel late"]
+    labels = ["refund", "where", "refund", "where"]
+    pipeline = make_pipeline(FeatureUnion([("words", TfidfVectorizer())]), LogisticRegression()).fit(texts, labels)
+    first = probability_row(pipeline, "refund for my parcel")
+    plan = model_cache._plans[id(pipeline)]
+    computed = []
+    original = plan.probabilities
+    monkeypatch.setattr(plan, "probabilities", lambda text: computed.append(text) or original(text))
+    first[:] = 0.0  # a caller changing its row changes no one else's
+    again = probability_row(pipeline, "refund for my parcel")
+    assert computed == [] and np.allclose(again, pipeline.predict_proba(["refund for my parcel"])[0], atol=1e-12)
+    probability_row(pipeline, "parcel late again")
+    assert computed == ["parcel late again"]

@@ -99,3 +99,12 @@ def test_a_name_made_of_ordinary_words_needs_its_capital():
 ])
 def test_a_capitalised_word_is_a_small_town_only_where_a_place_goes(message):
     assert gazetteer().find(message) == []
+
+
+def test_the_places_of_a_text_are_found_once_and_each_caller_gets_its_own_list():
+    table = gazetteer()
+    first = table.find("je suis à Sherbrooke")
+    assert [p.name for p in first] == ["Sherbrooke"]
+    first.clear()  # a caller changing its list changes no one else's
+    assert [p.name for p in table.find("je suis à Sherbrooke")] == ["Sherbrooke"]
+    assert table._found.cache_info().hits >= 1

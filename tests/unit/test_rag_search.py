@@ -256,3 +256,26 @@ def test_a_copy_in_a_third_language_gives_way_to_its_original(tmp_path):
     assert {h.doc_id for h in french} == {"returns", "hours", "shipping"}  # the originals, never their copies
     spanish = search.search("third", "¿Puedo devolver mis lentes de sol?", k=2, lang="es")
     assert spanish[0].doc_id == "returns.es"
+
+
+def test_only_the_hits_passages_are_joined_and_each_is_a_passage_the_document_has(services, monkeypatch):
+    from core.rag.documents import KnowledgeDocument
+    from core.rag.indexing import cited_passages
+
+    joined: list[str] = []
+    original = KnowledgeSearch._passage
+
+    def counting(chunks):
+        record = original(chunks)
+        joined.append(record.doc_id)
+        return record
+
+    monkeypatch.setattr(KnowledgeSearch, "_passage", staticmethod(counting))
+    docs = {d.id: KnowledgeDocument.model_validate(d.body) for d in services.store.list("demo", "kb", limit=10_000)}
+    for question in ("What is your return policy?", "How long does shipping to Quebec take and what does it cost?",
+                     "¿Puedo pagar con PayPal?", "Comment entretenir le savon à la mangue?"):
+        joined.clear()
+        hits = services.knowledge.search("demo", question, k=3)
+        assert hits and len(joined) <= len(hits)  # the candidates' passages are not built, only the hits'
+        for hit in hits:
+            assert hit.passage in cited_passages(docs[hit.doc_id])

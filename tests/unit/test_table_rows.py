@@ -209,3 +209,30 @@ def test_a_question_naming_one_row_gets_that_row_alone():
     # "knife" is in most rows' first cells: it names none of them
     assert len(_choice(SHARPENING, "how much to sharpen a knife?")) == 1
     assert _choice(CLASSES, "what time is the class on Thursday?") == ["Thursday"]
+
+
+SHOP_HOURS = """# Visit us
+
+## Regular hours
+
+| Day | Hours |
+|---|---|
+| Monday | closed |
+| Tuesday to Friday | 10 a.m. – 6 p.m. |
+| Saturday | 10 a.m. – 5 p.m. |
+
+## Holiday hours
+
+| Date | Hours |
+|---|---|
+| Monday, December 21 | open 10 a.m. – 6 p.m. |
+| Thursday, December 24 | 10 a.m. – 3 p.m. |
+| Friday, December 25 | closed |
+"""
+
+
+def test_the_row_of_another_table_naming_the_same_thing_is_quoted_beside_the_best_one():
+    # the regular Monday beside the holiday Monday: each table answers for its own case
+    assert sorted(_choice(SHOP_HOURS, "are you open on Mondays?")) == ["Monday", "Monday, December 21"]
+    # a thing only one table names leaves the other table out
+    assert _choice(SHOP_HOURS, "are you open on December 24?") == ["Thursday, December 24"]
