@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
 import socket
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +33,21 @@ from .timers import TimerRunner
 from .workers import PeerLink, WorkerSlot, durable_file, peer_socket, serve_peers
 
 log = logging.getLogger("shopdesk.devhost")
+
+#: How long a thread holding the GIL runs before a waiting thread may take it (Python's default is 5 ms). A worker's
+#: event loop (the HTTP front, the Durable engine's dispatch and writes) gives up the GIL at every socket and SQLite
+#: call and waits that long to take it back whenever an activity is computing: with many turns in flight every
+#: episode queued behind those waits and the worker's cores idled. ``DEVHOST_GIL_SWITCH_MS`` overrides it.
+DEFAULT_SWITCH_MS = 0.5
+
+
+def switch_interval() -> float:
+    """The GIL switch interval for a worker, in seconds."""
+    try:
+        ms = float(os.environ.get("DEVHOST_GIL_SWITCH_MS") or DEFAULT_SWITCH_MS)
+    except ValueError:
+        ms = DEFAULT_SWITCH_MS
+    return max(ms, 0.05) / 1000
 
 
 class LocalHost:
@@ -110,6 +127,7 @@ class LocalHost:
                 self.pollers[spec.name] = QueuePoller(spec, connection, QueueOptions.from_host_json(self.host_json))
 
     async def start(self) -> None:
+        sys.setswitchinterval(switch_interval())
         threads = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "")
         if threads.isdigit() and int(threads) > 0:  # sync functions run on this many threads, as the worker's pool
             from concurrent.futures import ThreadPoolExecutor
@@ -177,6 +195,9 @@ class LocalHost:
             await call_user_function(spec, **{spec.trigger_name: context})
         except Exception:
             log.exception("warm-up function %s failed", spec.name)
+        # What warm-up loaded (models, indexes, lexicons) lives as long as the process: the collector's full passes
+        # need not walk it again.
+        gc.freeze()
 
     async def invoke_non_http(self, name: str, data: str | None) -> None:
         if name in self.timers:

@@ -60,7 +60,8 @@ class MemoryDocumentStore:
         return out[:limit]
 
     def count(self, tenant_id, collection) -> int:
-        return len(self.list(tenant_id, collection, limit=10**9))
+        with self._lock:
+            return sum(1 for key in self._docs if key[0] == tenant_id and key[1] == collection and self._live(key))
 
     def patch(self, tenant_id: str, collection: str, doc_id: str, operations: list[PatchOp], *,
               if_match: str | None = None) -> StoredDocument:

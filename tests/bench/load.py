@@ -72,14 +72,28 @@ def message_pool(root: Path = REPO) -> list[str]:
 
 def process_cpu_seconds(pid: int) -> float:
     """CPU time of a process and of the children it has waited for, plus its live descendants."""
-    total = 0.0
+    return process_cpu(pid)[0]
+
+
+def process_cpu(pid: int) -> tuple[float, float, int]:
+    """As ``process_cpu_seconds``, with the kernel's share of it and the context switches of every thread (the
+    cost of threads handing the GIL and the cores to each other shows there)."""
+    total = kernel = 0.0
+    switches = 0
     for proc in [pid, *descendants(pid)]:
         try:
             fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += sum(int(v) for v in fields[11:15]) / TICKS  # utime stime cutime cstime
-    return total
+        kernel += (int(fields[12]) + int(fields[14])) / TICKS
+        for status in Path(f"/proc/{proc}/task").glob("*/status"):
+            try:
+                lines = status.read_text().splitlines()
+            except OSError:
+                continue
+            switches += sum(int(line.split()[1]) for line in lines if "ctxt_switches:" in line)
+    return total, kernel, switches
 
 
 def descendants(pid: int) -> list[int]:
@@ -106,6 +120,8 @@ class Level:
     turns: int = 0
     not_ok: dict[int, int] = field(default_factory=dict)
     host_cpu: float = 0.0
+    host_kernel: float = 0.0
+    host_switches: int = 0
     azurite_cpu: float = 0.0
     client_cpu: float = 0.0
     load: str = ""
@@ -242,12 +258,13 @@ async def run_level(checkout: Checkout, azurite_pid: int | None, customers: int,
         await asyncio.sleep(warm)
         label = f"{checkout.short}-{customers}"
         mark_level(samples, label)
-        host0 = process_cpu_seconds(checkout.process.pid)
+        host0, kernel0, switches0 = process_cpu(checkout.process.pid)
         azurite0 = process_cpu_seconds(azurite_pid) if azurite_pid else 0.0
         client0 = time.process_time()
         await asyncio.sleep(seconds)
         level.client_cpu = time.process_time() - client0
-        level.host_cpu = process_cpu_seconds(checkout.process.pid) - host0
+        host1, kernel1, switches1 = process_cpu(checkout.process.pid)
+        level.host_cpu, level.host_kernel, level.host_switches = host1 - host0, kernel1 - kernel0, switches1 - switches0
         level.azurite_cpu = (process_cpu_seconds(azurite_pid) - azurite0) if azurite_pid else 0.0
         level.load = load_average()
         mark_level(samples, "idle")
@@ -258,16 +275,17 @@ async def run_level(checkout: Checkout, azurite_pid: int | None, customers: int,
 
 def print_table(label: str, levels: list[Level]) -> None:
     print(f"\n{label}")
-    print("| customers | turns/s | p50 | p95 | non-200 | host CPU/turn | Azurite CPU/turn | client CPU/turn "
-          "| load avg |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| customers | turns/s | p50 | p95 | non-200 | host CPU/turn | of which kernel | host thread switches/turn "
+          "| Azurite CPU/turn | client CPU/turn | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for lv in levels:
         lat = lv.latencies or [0.0]
         bad = sum(lv.not_ok.values())
         bad_text = "0" if not bad else ", ".join(f"{n} x {code}" for code, n in sorted(lv.not_ok.items()))
         per_turn = 1000 / max(lv.turns, 1)
         print(f"| {lv.customers} | {lv.rate:.1f} | {fmt_ms(percentile(lat, 50))} | {fmt_ms(percentile(lat, 95))} | "
-              f"{bad_text} | {lv.host_cpu * per_turn:.1f} ms | {lv.azurite_cpu * per_turn:.1f} ms | "
+              f"{bad_text} | {lv.host_cpu * per_turn:.1f} ms | {lv.host_kernel * per_turn:.1f} ms | "
+              f"{lv.host_switches / max(lv.turns, 1):.0f} | {lv.azurite_cpu * per_turn:.1f} ms | "
               f"{lv.client_cpu * per_turn:.1f} ms | {lv.load} |")
     by = {lv.customers: lv for lv in levels}
     if 10 in by and 100 in by and by[10].rate:

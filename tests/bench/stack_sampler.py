@@ -14,6 +14,7 @@ Started by ``sitecustomize`` when ``STACK_SAMPLES_DIR`` is set (the load bench p
 from __future__ import annotations
 
 import collections
+import gc
 import json
 import os
 import sys
@@ -61,6 +62,17 @@ class Sampler:
         self.ticks = os.sysconf("SC_CLK_TCK")
         self.out = folder / f"{os.getpid()}.jsonl"
         self.stopped = threading.Event()
+        self.gc: collections.Counter = collections.Counter()  # the collector's CPU, inside the threads' figures
+        self._gc_started: dict[int, float] = {}
+        gc.callbacks.append(self._collected)
+
+    def _collected(self, phase: str, info: dict) -> None:
+        ident = threading.get_ident()
+        if phase == "start":
+            self._gc_started[ident] = time.thread_time()
+        elif ident in self._gc_started and self.label != "idle":
+            self.gc[f"generation {info['generation']}"] += time.thread_time() - self._gc_started.pop(ident)
+            self.gc[f"generation {info['generation']} passes"] += 1
 
     def run(self) -> None:
         me = threading.get_ident()
@@ -125,8 +137,9 @@ class Sampler:
         if label != self.label:
             if self.cpu:
                 with open(self.out, "a") as out:
-                    out.write(json.dumps({"pid": os.getpid(), "label": self.label, "cpu": self.cpu}) + "\n")
-            self.cpu = collections.Counter()
+                    out.write(json.dumps({"pid": os.getpid(), "label": self.label, "cpu": self.cpu,
+                                          "gc": self.gc}) + "\n")
+            self.cpu, self.gc = collections.Counter(), collections.Counter()
             self.label = label
 
 
@@ -142,10 +155,12 @@ def report(folder: Path, top: int = 30, match: str = "") -> None:
     """Per label: CPU by thread group and the frames holding the most CPU, in ms a turn."""
     turns = json.loads((folder / "turns.json").read_text()) if (folder / "turns.json").exists() else {}
     by_label: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    collected: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for path in folder.glob("*.jsonl"):
         for line in path.read_text().splitlines():
             row = json.loads(line)
             by_label[row["label"]].update(row["cpu"])
+            collected[row["label"]].update(row.get("gc", {}))
     for label, cpu in by_label.items():
         n = max(turns.get(label, 1), 1)
         total = sum(cpu.values())
@@ -163,6 +178,9 @@ def report(folder: Path, top: int = 30, match: str = "") -> None:
                     frames[f"{group} {name}"] += seconds
         for group, seconds in groups.most_common():
             print(f"  {group}: {1000 * seconds / n:.2f} ms")
+        for generation in sorted(k for k in collected[label] if not k.endswith("passes")):
+            print(f"  (of which the garbage collector, {generation}: {1000 * collected[label][generation] / n:.2f} ms, "
+                  f"{collected[label][generation + ' passes'] / n:.2f} passes a turn)")
         print("  frames (inclusive):")
         for name, seconds in frames.most_common(top):
             print(f"    {1000 * seconds / n:6.2f} ms  {name}")
