@@ -36,8 +36,8 @@ log = logging.getLogger("shopdesk.devhost")
 
 #: How long a thread holding the GIL runs before a waiting thread may take it (Python's default is 5 ms). A worker's
 #: event loop (the HTTP front, the Durable engine's dispatch and writes) gives up the GIL at every socket and SQLite
-#: call and waits that long to take it back whenever an activity is computing: with many turns in flight every
-#: episode queued behind those waits and the worker's cores idled. ``DEVHOST_GIL_SWITCH_MS`` overrides it.
+#: call and may wait that long to take it back from each activity that is computing: with many turns in flight the
+#: episodes wait on the loop and the worker's threads run out of work. ``DEVHOST_GIL_SWITCH_MS`` overrides it.
 DEFAULT_SWITCH_MS = 0.5
 
 
