@@ -21,6 +21,7 @@ GLOSSARY_PATH = REPO_ROOT / "knowledge" / "lexicon" / "retail-glossary.jsonl"
 # the offline response agent uses to find the answering sentence in a page of another language.
 DESK_TOPICS_PATH = REPO_ROOT / "knowledge" / "lexicon" / "desk-topics.jsonl"
 MAX_PHRASE = 4
+LANGUAGES = ("en", "fr", "es")
 log = logging.getLogger("shopdesk.glossary")
 
 
@@ -40,31 +41,38 @@ def _key(words: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 class Glossary:
     def __init__(self, entries: list[dict]):
-        self._to_english: dict[tuple[str, ...], set[str]] = {}
+        # (language written, language wanted) -> a phrase of the first (its words' keys) -> the second's phrases
+        self._to: dict[tuple[str, str], dict[tuple[str, ...], set[str]]] = {
+            (source, target): {} for source in LANGUAGES for target in LANGUAGES if source != target}
         for entry in entries:
-            english = [e for e in entry.get("en") or [] if isinstance(e, str) and e.strip()]
-            if not english:
-                continue
-            for language in ("fr", "es"):
-                for phrase in entry.get(language) or []:
+            for (source, target), table in self._to.items():
+                wanted = [e for e in entry.get(target) or [] if isinstance(e, str) and e.strip()]
+                for phrase in entry.get(source) or [] if wanted else []:
                     words = tokens(phrase) if isinstance(phrase, str) else []
                     if words and (len(words) > 1 or len(words[0]) >= 3):
-                        self._to_english.setdefault(_key(words), set()).update(english)
+                        table.setdefault(_key(words), set()).update(wanted)
 
     def __len__(self) -> int:
-        return len(self._to_english)
+        return len({key for (_, target), table in self._to.items() if target == "en" for key in table})
 
     def english_words(self, text: str) -> set[str]:
-        """English title words for the glossary phrases in ``text`` (longest match first)."""
+        """English title words for the French and Spanish glossary phrases in ``text`` (longest match first)."""
+        return self.words_in(text, "en", "fr") | self.words_in(text, "en", "es")
+
+    def words_in(self, text: str, language: str, written_in: str) -> set[str]:
+        """The words of ``language`` (en, fr, es) for the glossary phrases of ``written_in`` in ``text`` (longest
+        match first): a phrase is looked up only in the language the text is written in ("sell" is no French
+        "selle")."""
+        table = self._to.get((written_in, language), {})
         words = tokens(text)
         keys = [_singular(w) for w in words]
         found: set[str] = set()
         i = 0
         while i < len(keys):
             for size in range(min(MAX_PHRASE, len(keys) - i), 0, -1):
-                english = self._to_english.get(tuple(keys[i:i + size]))
-                if english:
-                    for phrase in english:
+                phrases = table.get(tuple(keys[i:i + size]))
+                if phrases:
+                    for phrase in phrases:
                         found.update(tokens(phrase))
                     i += size
                     break

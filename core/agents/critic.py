@@ -6,12 +6,13 @@ what a rejected draft gets (one retry with its reasons on a model, then the safe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from core import lexicon
 from core.agents import critic_model, knowledge
 from core.language import detect as detect_language
-from core.models import Draft, InputVerdict, Language, OutputVerdict, language_of_locale
+from core.models import Draft, InputVerdict, Language, OutputVerdict, ShopFacts, language_of_locale
 from core.pii.patterns import find_patterns
 from core.text import fold
 from core.turn.ports import TurnPorts
@@ -126,8 +127,10 @@ def _rude(reply: str) -> bool:
 
 
 def review_reply(draft: Draft, *, context_text: str, expected_language: Language,
-                 other_customer_values: list[str] | None = None) -> OutputVerdict:
-    """Flag unresolved PII tokens, numbers absent from the grounding context, leaks, rudeness and wrong language."""
+                 other_customer_values: list[str] | None = None, names: Sequence[str] = ()) -> OutputVerdict:
+    """Flag unresolved PII tokens, numbers absent from the grounding context, leaks, rudeness and wrong language
+    (``names``: the shop's names of the products and order lines the reply may give, in whatever language the shop
+    wrote them)."""
     reasons: list[str] = []
     if _TOKEN_RE.search(draft.reply):
         reasons.append("unresolved_token")
@@ -148,7 +151,7 @@ def review_reply(draft: Draft, *, context_text: str, expected_language: Language
             break
     if _rude(draft.reply):
         reasons.append("rude_tone")
-    wrong = wrong_language(draft.reply, expected_language, names_from=context_text)
+    wrong = wrong_language(draft.reply, expected_language, names_from=context_text, names=names)
     if wrong:
         reasons.append(f"wrong_language:{wrong}")
     return OutputVerdict(ok=not reasons, reasons=reasons)
@@ -162,12 +165,16 @@ _MIN_FRAME_WORDS = 4
 _CAPITALISED = re.compile(r"\b[A-Z][^\W\d_]+\b")
 
 
-def wrong_language(reply: str, expected: Language, *, names_from: str = "") -> str | None:
+def wrong_language(reply: str, expected: Language, *, names_from: str = "", names: Sequence[str] = ()) -> str | None:
     """The reply's language when it is clearly not ``expected``. Delimited quotations do not count, so a French
     reply quoting an English policy stays French; but the words around them must then make a real sentence (at
     least four words), or the whole reply is judged as it is: a bare « English text » is still English. Capitalised
     words the grounding context ``names_from`` holds are names the shop gave (products, carriers: "Darjeeling First
-    Flush", "Canada Post"), not the reply's language, and are left out of the judgement."""
+    Flush", "Canada Post"), not the reply's language, and are left out of the judgement, as are the shop's own names
+    of its products and their options (``names``), whole: a French shop's "Kombucha — culture et trousse" in an
+    English reply is the product's name, not French."""
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        reply = _without(reply, name)
     if names_from:
         known = {w.casefold() for w in _CAPITALISED.findall(names_from)}
         reply = _CAPITALISED.sub(lambda m: " " if m.group(0).casefold() in known else m.group(0), reply)
@@ -176,6 +183,27 @@ def wrong_language(reply: str, expected: Language, *, names_from: str = "") -> s
         return _judge(reply, expected)
     detected, confidence = detect_language(unquoted)  # the frame, however short: it is the reply's own words
     return detected if confidence >= 0.6 and detected != expected else None
+
+
+def _without(text: str, name: str) -> str:
+    """``text`` with every occurrence of ``name`` (any case) blanked."""
+    lowered, key = text.casefold(), name.casefold()
+    if len(lowered) != len(text):  # (a letter whose case folding changes the length: compare as written)
+        lowered, key = text, name
+    out, start = [], 0
+    while (found := lowered.find(key, start)) >= 0:
+        out.append(text[start:found])
+        start = found + len(key)
+    return " ".join([*out, text[start:]])
+
+
+def shop_names(facts: ShopFacts) -> list[str]:
+    """The names the shop gave what a reply about these facts may name: its products, their options and the order
+    lines (the titles of the items bought)."""
+    names = [p.title for p in facts.products]
+    names += [str(v.get("title")) for p in facts.products for v in p.variants if v.get("title")]
+    names += [item.split(" × ", 1)[-1] for o in facts.orders for item in [*o.items, *o.pending_items]]
+    return names
 
 
 def _judge(text: str, expected: Language) -> str | None:
@@ -268,7 +296,7 @@ def other_customer_values(state: TurnState, ports: TurnPorts) -> list[str]:
 def check_output(state: TurnState, ports: TurnPorts) -> OutputVerdict:
     assert state.draft is not None
     return review_reply(state.draft, context_text=context_text(state, ports), expected_language=state.language,
-                        other_customer_values=other_customer_values(state, ports))
+                        other_customer_values=other_customer_values(state, ports), names=shop_names(state.facts))
 
 
 def worth_a_retry(state: TurnState) -> bool:

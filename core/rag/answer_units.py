@@ -33,6 +33,7 @@ _TABLE_RULE = re.compile(r":?-{2,}:?")
 # answers those, not the page.
 _METADATA = re.compile(r"(?:Variant .*\(SKU|Tags:|Category:)")
 _MIN_WORDS = 4  # a shorter line (a question, a label) is read with the sentence that follows it
+_BLOCK_LINE_WORDS = 8  # a line of a block of short lines (an address) has at most this many words
 # A bold run-in label opening a line ("**How long we keep it.** Order records are kept…") names what follows it.
 _RUN_IN = re.compile(r"(?:\*\*|__)([^*_]+?[.:])(?:\*\*|__)\s+\S")
 # A time of day as shops write it: "10:00", "9 a.m.", "5pm", "17 h", "9 h 30".
@@ -134,6 +135,24 @@ def _schedule_item(line: str) -> bool:
         and len(value.split()) <= _SCHEDULE_VALUE_WORDS
 
 
+def _block_line(line: str) -> bool:
+    """A line of a block of short lines read as one (an address: the name, the street, the town and its code, the
+    country): no heading, table row or list item, a few words, no sentence ending, no "label: value"."""
+    text = _clean(line)
+    return bool(text) and not line.startswith(("#", "|")) and not _BULLET.match(line) \
+        and len(text.split()) <= _BLOCK_LINE_WORDS and text[-1] not in ".!?:;" and ": " not in text
+
+
+def _leading_block(lines: list[str]) -> int:
+    """How many of a paragraph's first lines make one block of short lines (0 when they make none): two lines or
+    more, one of them with a figure (a street number, a postal code). Each line alone says little ("Canada"), the
+    block together where the shop is."""
+    size = 0
+    while size < len(lines) and _block_line(lines[size]):
+        size += 1
+    return size if size >= 2 and any(c.isdigit() for line in lines[:size] for c in line) else 0
+
+
 def split_units(content: str) -> list[Unit]:
     """The document's answering units, in document order."""
     units: list[Unit] = []
@@ -157,8 +176,13 @@ def split_units(content: str) -> list[Unit]:
                           line=line_number, paragraph=paragraph_number))
 
     for paragraph in re.split(r"\n\s*\n", content):
-        lines = _joined_lines([line.strip() for line in paragraph.strip().splitlines() if line.strip()])
+        raw = [line.strip() for line in paragraph.strip().splitlines() if line.strip()]
         paragraph_number += 1
+        block = _leading_block(raw)
+        if block:
+            line_number += 1
+            add(", ".join(_clean(line) for line in raw[:block]), "sentence")
+        lines = _joined_lines(raw[block:])
         header: list[str] | None = None
         question: str | None = None
         schedules = _schedule_runs(lines)

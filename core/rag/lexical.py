@@ -95,7 +95,10 @@ class Bm25Index:
         self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
         self._max_idf = max(self._idf.values(), default=1.0)
 
-    def search(self, query: str, k: int) -> list[tuple[Any, float]]:
+    def search(self, query: str, k: int, *, alternatives: bool = False) -> list[tuple[Any, float]]:
+        """The ``k`` best chunks and their score, 0..1 against a perfect match. ``alternatives``: the query lists
+        ways of saying the same things (a glossary's words for them), so words the KB never uses do not count
+        against the match."""
         query_terms = list(dict.fromkeys(analyze(query)))
         terms = [t for t in query_terms if t in self._idf]
         if not terms or not self.chunks:
@@ -104,7 +107,7 @@ class Bm25Index:
         # good match for a page that merely says "sell".
         unknown_weight = self._max_idf * (self.k1 + 1)
         max_possible = sum(self._idf[t] * (self.k1 + 1) for t in terms) + unknown_weight * (
-            len(query_terms) - len(terms))
+            0 if alternatives else len(query_terms) - len(terms))
         scores = np.zeros(len(self.chunks), dtype=np.float32)
         for term in terms:
             idx, tf = self._postings[term]

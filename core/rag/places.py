@@ -50,7 +50,11 @@ class Gazetteer:
         self.regions: dict[str, str] = {}  # "CA.10" -> "Quebec"
         self.names: dict[str, _Entry] = {}  # folded name -> what it names
         self.ordinary_words = ordinary_words
+        # folded name of a division -> its names in every language the table knows, English first
+        self.division_names: dict[str, list[str]] = {}
+        self._local: dict[tuple[str, str], str] = {}  # (English name, language) -> the division's name in it
         cities: dict[str, _Entry] = {}
+        translated: dict[str, dict[str, list[str]]] = {}  # "CA.02" -> language -> names
         for line in lines:
             if not line.strip() or line.startswith("#"):
                 continue
@@ -60,15 +64,23 @@ class Gazetteer:
                                             for lang, names in zip(_LANGUAGES, cells[2:], strict=True)}
             elif cells[0] == "R" and len(cells) == 3:
                 self.regions[cells[1]] = cells[2]
+            elif cells[0] == "D" and len(cells) == 4:
+                translated[cells[1]] = {lang: [n for n in names.split("|") if n]
+                                        for lang, names in zip(_LANGUAGES[1:], cells[2:], strict=True)}
             elif len(cells) == 3 and cells[2].isdigit():
                 cities[_key(cells[0])] = _Entry(cells[1], int(cells[2]))
         # A division's name means the division ("Yukon", "Jalisco"), unless a city of that division has it too
         # ("Québec", "New York"); a country's name means the country.
         self.names.update(cities)
         for code, name in self.regions.items():
-            city = cities.get(_key(name))
-            if city is None or city.code != code:
-                self.names[_key(name)] = _Entry(code.split(".")[0])
+            others = translated.get(code, {})
+            every = list(dict.fromkeys([name, *(n for by_language in others.values() for n in by_language)]))
+            for alias in every:
+                city = cities.get(_key(alias))
+                if city is None or city.code != code:
+                    self.names[_key(alias)] = _Entry(code.split(".")[0])
+                self.division_names[_key(alias)] = every
+            self._local.update({(name, lang): names[0] for lang, names in others.items() if names})
         for names in self.countries.values():
             for name in (n for by_language in names.values() for n in by_language):
                 self.names[_key(name)] = _Entry("")
@@ -122,7 +134,11 @@ class Gazetteer:
         that differs)."""
         country = self.country_name(place.country, language)
         english = self.country_name(place.country, "en")
-        zone = [place.region] if place.region and _key(place.region) != _key(place.name) else []
+        region = place.region
+        local = self._local.get((region, language[:2])) if region else None
+        if region and local and _key(local) != _key(region):
+            region = f"{local} / {region}"
+        zone = [region] if place.region and _key(place.region) != _key(place.name) else []
         return [*zone, country if country == english else f"{country} / {english}"]
 
 
@@ -184,14 +200,16 @@ def with_regions(text: str, language: str | None) -> str:
 
 
 def zone_levels(text: str) -> tuple[list[str], list[str]]:
-    """The zones of the cities, provinces and states ``text`` names: the divisions' names, then the countries' in
-    every language the table knows ("Monterrey" -> ["Nuevo León"], ["Mexico", "Mexique", "México"]): the words a
-    shipping page uses for the zone, whatever language it is written in."""
+    """The zones of the cities, provinces and states ``text`` names: the divisions' names, then the countries', in
+    every language the table knows ("Monterrey" -> ["Nuevo León"], ["Mexico", "Mexique", "México"]; "Vancouver" ->
+    ["British Columbia", "Colombie-Britannique", "Columbia Británica", …]): the words a shipping page uses for the
+    zone, whatever language it is written in."""
     table = gazetteer()
     divisions: list[str] = []
     countries: list[str] = []
     for place in table.find(text):
-        divisions.append(place.region or place.name)
+        division = place.region or place.name
+        divisions += table.division_names.get(_key(division), [division])
         countries += [n for by_language in table.countries.get(place.country, {}).values() for n in by_language[:1]]
     return list(dict.fromkeys(divisions)), list(dict.fromkeys(countries))
 

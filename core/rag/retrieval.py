@@ -4,7 +4,7 @@
 its translations), in the asker's language when the shop has that translation, ranked by a calibrated 0..1
 ``score``; callers drop hits under ``KNOWLEDGE_MIN_SCORE`` to say "I don't know" instead of guessing. French and
 Spanish questions are also matched lexically through the English words of the retail glossary, because shops
-often write product pages in English only.
+often write product pages in English only, and any question through the words of the shop's other languages.
 The tenant's index follows its KB documents in the store: a changed KB version triggers an incremental sync.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from pydantic import BaseModel
 
-from core.glossary import default_glossary, desk_topics
+from core.glossary import LANGUAGES, Glossary, default_glossary, desk_topics
 from core.language import detect as detect_language
 from core.stores.ports import DocumentStore
 
@@ -203,17 +203,21 @@ class KnowledgeSearch:
         for record, lexical in bm25.search(query, CANDIDATES):
             entry = candidates.setdefault(record.chunk_id, [record, floor, 0.0])
             entry[2] = lexical
-        if asked in ("fr", "es"):
-            # The question's product words in English (retail glossary) find pages the shop wrote in English only,
+        if asked:
+            # The question's product words in the languages of the shop's other pages (retail glossary) find pages
+            # the shop wrote in one language only ("cartes-cadeaux" a Spanish-only page on "tarjetas de regalo"),
             # as the question's own words would; they count like them. A shop with no page at all in the asker's
             # language gets its topic words translated too (shipping, returns, fees...): measured on the shops that
             # do have such pages, that only cost precision.
-            english = default_glossary().english_words(query)
-            if asked not in centroids:
-                english |= desk_topics().english_words(query)
-            if english:
-                for record, lexical in bm25.search(" ".join(sorted(english)), CANDIDATES):
-                    if base_language(record.lang) != "en":
+            for other in (lang for lang in LANGUAGES if lang != asked and lang in centroids):
+                translated = _translated(default_glossary(), query, other, asked)
+                if asked not in centroids:
+                    translated |= _translated(desk_topics(), query, other, asked)
+                if not translated:
+                    continue
+                for record, lexical in bm25.search(" ".join(sorted(translated)), CANDIDATES,
+                                                   alternatives=other != "en"):
+                    if base_language(record.lang) != other:
                         continue
                     entry = candidates.setdefault(record.chunk_id, [record, floor, 0.0])
                     entry[2] = max(entry[2], lexical)
@@ -275,6 +279,12 @@ class KnowledgeSearch:
     def _hit(record: ChunkRecord, fused: float, scale: ScoreScale) -> SearchHit:
         return SearchHit(doc_id=record.doc_id, title=record.title, url=record.url, lang=record.lang,
                          category=record.category, score=round(scale.calibrate(fused), 4), passage=record.text)
+
+
+def _translated(glossary: Glossary, query: str, language: str, asked: str) -> set[str]:
+    """The glossary's words of ``language`` for the question's phrases (asked in ``asked``); English ones for any
+    French or Spanish phrase it holds."""
+    return glossary.english_words(query) if language == "en" else glossary.words_in(query, language, asked)
 
 
 def _fused(item: tuple[float, ChunkRecord]) -> float:

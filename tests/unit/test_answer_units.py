@@ -736,3 +736,17 @@ def test_a_pages_introduction_is_its_first_paragraph_of_sentences():
     rule = [u for u in page if "30 days" in u.text][0]
     assert response._lead_paragraph(intro, page)
     assert not response._lead_paragraph(rule, page)
+
+
+def test_an_address_written_on_short_lines_is_one_unit():
+    page = ("# Visit us\n\n## Address\n\n**Harbour Studio**\n2083 Gottingen Street\nHalifax, Nova Scotia B3K 3B2\n"
+            "Canada\n\nStep-free entrance. Street parking is free on Sundays.\n\n## Contact\n\n- **E-mail:** "
+            "hello@example.com\n- **Phone:** (902) 555-0148")
+    units = split_units(page)
+    assert units[0].text == "Harbour Studio, 2083 Gottingen Street, Halifax, Nova Scotia B3K 3B2, Canada"
+    assert units[0].heading == "Address"
+    assert units[1].text.startswith("Step-free entrance.")  # the next paragraph stands on its own
+    # (short lines with no figure, or a "label: value" line, are no such block)
+    assert [u.text for u in split_units("# A\n\nOpen daily\nCome and see")] == ["Open daily Come and see"]
+    assert "Phone: (902) 555-0148" in [u.text for u in split_units("# A\n\nPhone: (902) 555-0148\nE-mail: a@b.c")]
+

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from core.glossary import GLOSSARY_PATH, Glossary
+from core.glossary import GLOSSARY_PATH, Glossary, default_glossary
 from core.integrations.imported_shop import catalog_idf, rank_products
 
 DEMO = Path(__file__).resolve().parents[2] / "knowledge" / "tenants" / "demo"
@@ -84,3 +84,12 @@ def test_a_long_title_is_matched_by_its_name_and_catalogue_words_are_no_cognates
         == ["Les Hivers de Limoilou — Anne-Sophie Bérubé"]
     assert [p["title"] for p, _ in rank_products(products, idf, "une carte-cadeau de 50 $")] \
         == ["Carte-cadeau L'Encre Boréale"]
+
+
+def test_a_question_finds_the_words_of_any_other_language():
+    glossary = default_glossary()
+    assert {"tarjeta", "regalo"} <= glossary.words_in("est-ce que les cartes-cadeaux expirent?", "es", "fr")
+    assert {"carte", "cadeau"} <= glossary.words_in("do gift cards expire?", "fr", "en")
+    # (a phrase is read in the question's own language: the English "sell" is not the French "selle", a saddle)
+    assert "saddle" in glossary.english_words("do you sell soap?")
+    assert glossary.words_in("do you sell soap?", "fr", "en") == {"savon"}

@@ -38,7 +38,7 @@ def test_the_zone_is_added_in_the_askers_language_and_in_english():
     assert with_regions("me lo pueden mandar a Monterrey?", "es") == \
         "me lo pueden mandar a Monterrey? (Monterrey: Nuevo León, México / Mexico)"
     assert with_regions("vous livrez à Vancouver?", "fr") == \
-        "vous livrez à Vancouver? (Vancouver: British Columbia, Canada)"
+        "vous livrez à Vancouver? (Vancouver: Colombie-Britannique / British Columbia, Canada)"
     assert with_regions("Vous livrez-tu au Québec?", "fr") == "Vous livrez-tu au Québec? (Québec: Canada)"
     # what the message names itself is not repeated; places of one zone share it
     assert with_regions("Vous livrez au Québec? Combien pour Montréal", "fr") == \
@@ -108,3 +108,14 @@ def test_the_places_of_a_text_are_found_once_and_each_caller_gets_its_own_list()
     first.clear()  # a caller changing its list changes no one else's
     assert [p.name for p in table.find("je suis à Sherbrooke")] == ["Sherbrooke"]
     assert table._found.cache_info().hits >= 1
+
+
+def test_a_division_is_named_in_every_language_a_shipping_page_may_use():
+    from core.rag.places import names_any, zone_levels, zone_names
+
+    divisions, countries = zone_levels("cuánto cuesta el envío a Vancouver?")
+    assert {"British Columbia", "Colombie-Britannique", "Columbia Británica"} <= set(divisions)
+    assert names_any("Zona 4: Manitoba, Saskatchewan, Alberta, Columbia Británica", zone_names("envío a Vancouver"))
+    # (a division named in French or Spanish is the same division)
+    assert zone_levels("pis en Nouvelle-Écosse?") == zone_levels("y a Nueva Escocia?") == zone_levels("to Halifax")
+

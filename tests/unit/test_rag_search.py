@@ -156,6 +156,8 @@ def test_bm25_postings_rank_and_normalise():
     assert top.doc_id == "d1" and 0 < score <= 1
     assert bm25.search("bicycles", 5) == []
     assert bm25.search("gift bicycles", 5)[0][1] < score  # unknown words count against the match
+    # (a glossary's ways of saying one thing: the ones the shop never writes do not count against it)
+    assert bm25.search("gift bicycles", 5, alternatives=True)[0][1] > bm25.search("gift bicycles", 5)[0][1]
 
 
 def test_title_cards_name_the_document():
