@@ -1611,17 +1611,19 @@ def damage_reported(state: TurnState) -> bool:
 def item_problem(state: TurnState) -> bool:
     """Rule: the turn reports something wrong with an item: handed to a person as such (``damage_reported``), or,
     about an order the turn found delivered, read so less surely by the escalation model
-    (``escalation.reads_problem``: "the heater from order 1041 stopped heating, what do I do?"). The customer holds
-    the item: what the shop's page says to do about it (the guarantee, the photos, where to write) answers, not the
-    order's delivery."""
+    (``escalation.reads_problem``: "the heater from order 1041 stopped heating, what do I do?") or by the return-reason
+    model, or, with no order found, by both. The customer holds the item: what the shop's page says to do about it
+    (the guarantee, the photos, where to write) answers, not the order's delivery."""
     if damage_reported(state):
         return True
     facts = state.facts
     # (the order-action dialogue's reading of why an item would go back says a fault too: "it stopped heating",
-    # "se partió en dos")
-    return facts.order_lookup == "found" and bool(facts.orders) and "delivered" in (
-        facts.orders[0].status, facts.orders[0].shipment_status) and (
-        escalation_agent.reads_problem(state.signals) or action_words.return_reason(state.turn.message) == "defective")
+    # "se partió en dos"; with no order found, both models must read it so)
+    problem = escalation_agent.reads_problem(state.signals)
+    defective = action_words.return_reason(state.turn.message) == "defective"
+    if facts.order_lookup != "found" or not facts.orders:
+        return problem and defective
+    return "delivered" in (facts.orders[0].status, facts.orders[0].shipment_status) and (problem or defective)
 
 
 def damage_citations(state: TurnState, ports: TurnPorts, report: str) -> list[Citation]:
