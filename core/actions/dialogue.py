@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.agents import critic, escalation
+from core.agents.record_dates import iso_date
 from core.integrations.imported_actions import ImportedShopActions
 from core.models import ActionOutcome, Language
 from core.pii.addresses import find_addresses
@@ -463,7 +464,7 @@ class Dialogue:
         currency = order.get("currency") or self.ctx.tenant.currency
         for amount, date in orders.refunds_made(order):
             key = "cancelled_refund_dated" if date else "cancelled_refund"
-            text += self.say(key, amount=amount, currency=currency, date=date or "")
+            text += self.say(key, amount=amount, currency=currency, date=iso_date(date, self.language) if date else "")
         if not orders.refunds_made(order) and order.get("financial_status") in ("paid", "partially_paid"):
             text += self.say("cancelled_not_refunded")
         return text
