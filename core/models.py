@@ -200,6 +200,9 @@ class ActionOutcome(BaseModel):
     approval: dict | None = None  # a change only a person at the shop may make: the turn opens a ticket for it
     grounding: list[str] = []  # the values the reply states (amounts, ids, the address given), for the critic
     refusal: str | None = None  # why the change was refused on an order the customer proved theirs (its code)
+    # the message asks whether a change can be made (not to make it) and nothing rules it out: the shop's policy
+    # answers it, with the order beside it
+    asks_policy: bool = False
 
 
 class Guardrail(BaseModel):

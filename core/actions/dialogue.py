@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.agents import critic, escalation
+from core.agents.record_dates import iso_date
 from core.integrations.imported_actions import ImportedShopActions
 from core.models import ActionOutcome, Language
 from core.pii.addresses import find_addresses
@@ -39,6 +40,10 @@ RECENT_ORDERS = 3
 #: the page already, or that says something failed, does not.
 STAGE_REFUSALS = frozenset({"already_cancelled", "shipped", "not_shipped", "not_delivered", "outside_return_window",
                             "final_sale", "nothing_to_refund", "refund_too_much"})
+#: Refusals that answer a question whether a change can be made to an order ("can I return the earrings from order
+#: 1184?"): where the order stands, and what the shop says of its items.
+#: ("not shipped yet" does not answer "once it arrives, can I return it?")
+TOLD_REFUSALS = (STAGE_REFUSALS - {"not_shipped", "not_delivered"}) | {"excluded_by_policy", "cancel_restricted"}
 
 _POSTAL = re.compile(r"^(?:[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|\d{5}(?:-\d{4})?)$")
 _STREET = re.compile(r"\d+[\w-]*,?\s+[^,\n]{2,}(?:,[^,\n]+){1,4}")
@@ -57,8 +62,11 @@ def in_play(state: TurnState) -> bool:
     if state.context.pending_action:
         return True
     names_order = bool(state.intent.entities.order_numbers)
-    if not ((state.intent.label in ACTION_INTENTS or names_order)
-            and words.is_request(state.turn.message, names_order=names_order)):
+    if not ((state.intent.label in ACTION_INTENTS or names_order) and words.tool_asked(state.turn.message)):
+        return False
+    # (a question whether the change can be made to an order the message names, or to one of a signed-in customer's,
+    # is the dialogue's too: the order's stage and the shop's exclusions may answer it)
+    if not (words.is_request(state.turn.message) or names_order or state.context.customer is not None):
         return False
     # A message that goes to a person (an injury, a complaint, a refund above what the shop approves on its own, a
     # request for a human) is theirs, not the dialogue's.
@@ -75,7 +83,8 @@ def answered(state: TurnState) -> bool:
 def guard_for(ports: TurnPorts, tenant_id: str) -> ActionGuard:
     actions = ports.actions_for(tenant_id) if ports.actions_for else ImportedShopActions(ports.store)
     return ActionGuard(shop=ports.shop_for(tenant_id), actions=actions, store=ports.store, settings=ports.settings,
-                       publish=ports.publish, exclusions=exclusions.checker(ports.knowledge, ports.store))
+                       publish=ports.publish, exclusions=exclusions.checker(ports.knowledge, ports.store),
+                       cancel_rules=exclusions.checker(ports.knowledge, ports.store, cancelling=True))
 
 
 def _now(received_at: str) -> datetime:
@@ -127,8 +136,7 @@ class Dialogue:
                              grounding=[self.message, *grounding], refusal=refusal)
 
     def step(self, pending: dict) -> ActionOutcome:
-        asked = words.tool_asked(self.message) if words.is_request(
-            self.message, names_order=bool(self.order_numbers)) else None
+        asked = words.tool_asked(self.message) if words.is_request(self.message) else None
         if pending and asked is None:
             if self.ctx.pending is not None and words.confirms(self.message):
                 return self.confirm(self.ctx.pending)
@@ -139,7 +147,8 @@ class Dialogue:
             if self.ctx.pending is not None:
                 return self.outcome(None)  # anything but a yes leaves the order as it is
         if asked is None and not pending:
-            return self.outcome(None)
+            tool = words.tool_asked(self.message)
+            return self.told(tool) if tool else self.outcome(None)
         if pending and not (pending.get("slots") or {}).get("order") and not self.order_numbers:
             self.order_numbers = words.order_numbers(self.message)  # "it's 1038", the answer to "which order?"
         if asked is None and self.answers_nothing_asked(pending):
@@ -147,6 +156,46 @@ class Dialogue:
         tool = asked or pending["tool"]
         slots = dict(pending.get("slots") or {}) if pending.get("tool") == tool else {}
         return self.fill(tool, slots)
+
+    def told(self, tool: str) -> ActionOutcome:
+        """A question whether a change can be made to an order ("can I return the earrings from order 1184?",
+        "can order 1192 still be cancelled?", "where is my refund for 1188?"): when where the order stands or what
+        the shop says of its items (final sale, excluded by its returns page, a rule on cancelling) rules it out,
+        the refusal with the order's facts answers it, and the shop's rule after it; otherwise the shop's pages do,
+        with the order beside them, and nothing is proposed."""
+        number = (self.order_numbers[:1] or words.order_numbers(self.message)[:1] or [self.slot_order])[0] \
+            or self.order_naming_item() or (self.listed_order if self.ctx.verified is not None else None)
+        if not number:
+            return self.outcome(None)
+        number = number.lstrip("#")
+        try:
+            order, owner = self.guard.authenticate(self.ctx, number, tool)
+        except Refusal:
+            return self.outcome(None)
+        try:
+            self.guard.check_stage(self.ctx, tool, order, number)
+            if tool == "cancel_order":
+                self.guard.propose(self.ctx, tool, {"order": number, "reason": "customer"})
+        except Refusal as refusal:
+            if refusal.code in TOLD_REFUSALS:
+                return self.refused(refusal, owner=owner, order=order)
+        refusal = self.items_refusal(tool, order, number)
+        if refusal is not None:
+            return self.refused(refusal, owner=owner, order=order)
+        return self.outcome(None).model_copy(update={"asks_policy": True})
+
+    def items_refusal(self, tool: str, order: dict[str, Any], number: str) -> Refusal | None:
+        """For a return or an exchange, the refusal its items meet whatever the order's stage (final sale, excluded
+        by the shop's returns page): of the lines the message names, or of all of them when it names none."""
+        if tool not in ("start_return", "start_exchange"):
+            return None
+        lines = order.get("line_items") or []
+        try:
+            self.guard.check_items(self.ctx, number, order, [(str(li.get("id")), int(li.get("quantity") or 1))
+                                                             for li in self.named_lines(lines) or lines])
+        except Refusal as refusal:
+            return refusal if refusal.code in ("final_sale", "excluded_by_policy") else None
+        return None
 
     def answers_nothing_asked(self, pending: dict) -> bool:
         """The dialogue asked which order (or for the e-mail on it), and the message gives neither an order number
@@ -180,6 +229,9 @@ class Dialogue:
         except Refusal as refusal:
             if refusal.offer == "start_return":
                 return self.offer_return(refusal, number, owner)
+            if refusal.code in ("not_shipped", "not_delivered"):
+                # (an item that can't come back at all is what to know first, before when it could)
+                refusal = self.items_refusal(tool, order, number) or refusal
             return self.refused(refusal, owner=owner, order=order)
         args, question = self.arguments(tool, slots, order)
         if question is not None:
@@ -390,7 +442,8 @@ class Dialogue:
                         items=", ".join(refusal.details.get("items") or []),
                         clause=refusal.details.get("clause", ""))
         if refusal.code == "shipped":
-            text += self.say("offer_return_after_delivery")
+            # (delivered: a return can start now; on its way: once it arrives)
+            text += self.say("offer_return" if refusal.offer == "start_return" else "offer_return_after_delivery")
         facts: list[str] = []
         if refusal.code == "already_cancelled" and order is not None:
             text, facts = text + self.cancellation(order), self.cancellation_facts(order)
@@ -411,7 +464,7 @@ class Dialogue:
         currency = order.get("currency") or self.ctx.tenant.currency
         for amount, date in orders.refunds_made(order):
             key = "cancelled_refund_dated" if date else "cancelled_refund"
-            text += self.say(key, amount=amount, currency=currency, date=date or "")
+            text += self.say(key, amount=amount, currency=currency, date=iso_date(date, self.language) if date else "")
         if not orders.refunds_made(order) and order.get("financial_status") in ("paid", "partially_paid"):
             text += self.say("cancelled_not_refunded")
         return text

@@ -1,5 +1,6 @@
 """What a shop's returns page says can't be returned or exchanged ("personalised items, opened cosmetics and gift
-cards are final sale"), read against an item of an order.
+cards are final sale"), and what its pages say of orders that can't be cancelled ("made-to-order and engraved orders
+can be cancelled within 24 hours; after that they can't be"), read against an item of an order.
 
 The page is the one the shop's own search finds for that question (``return_exclusions.question`` of
 core/agents/data/actions.json, in the customer's language). Its clauses that exclude something are the answering
@@ -24,8 +25,11 @@ from core.rag.answer_units import UNIT_VECTORS, Unit
 from core.rag.document_texts import DOCUMENT_TEXTS
 from core.text import STOPWORDS, fold, strip_markup, tokens
 
+from . import words
+
 _DATA = lexicon.load("actions")["return_exclusions"]
 QUESTION: dict[str, str] = lexicon.by_language(_DATA["question"])
+CANCEL_QUESTION: dict[str, str] = lexicon.by_language(lexicon.load("actions")["cancel_restrictions"]["question"])
 _JOINING = sorted({fold(w) for k, words in _DATA["joining"].items() if k != "note" for w in words}, key=len,
                   reverse=True)
 _SEGMENT_BREAK = re.compile(r"\s*(?:[,;:•]|\s[-–—]\s|\.\s)\s*")
@@ -58,6 +62,7 @@ def _roots(text: str) -> set[str]:
 
 
 _QUESTION_ROOTS = frozenset(r for text in QUESTION.values() for r in _roots(text))
+_CANCEL_ROOTS = frozenset(r for text in CANCEL_QUESTION.values() for r in _roots(text))
 
 
 @dataclass(frozen=True)
@@ -125,18 +130,59 @@ def excluding_clause(embedder: Any, pages: Sequence[tuple[str, str]], item: Item
                 if item_vector is None:
                     item_vector = embedder.embed_queries([item.text()])[0]
                 if float(embedder.embed_passages([kind])[0] @ item_vector) >= ITEM_SIMILARITY:
-                    text = strip_markup(clause.text).strip()
-                    return text if text[-1:] in ".!?" else f"{text}."
+                    return _quoted([clause])
     return None
 
 
-def returns_pages(search: Any, store: Any, tenant_id: str, language: str) -> list[tuple[str, str]]:
-    """The shop's pages that best answer which items can't be returned (its returns page), (full text, language),
-    those found in ``language`` first, then those in the other languages (a page in the catalogue's language names
-    the items as their titles do)."""
+def _quoted(units: list[Unit]) -> str:
+    text = " ".join(strip_markup(u.text).strip() for u in units)
+    return text if text[-1:] in ".!?" else f"{text}."
+
+
+def _names(unit: Unit, have: set[str]) -> bool:
+    """Whether the unit names a word of the item's beyond the question's (an e-mail or a web address in it, which
+    may hold the shop's name, names nothing)."""
+    text = " ".join(w for w in unit.text.split() if "@" not in w and "://" not in w)
+    return bool((_roots(text) - _CANCEL_ROOTS) & have)
+
+
+def restricting_clause(embedder: Any, pages: Sequence[tuple[str, str]], item: Item) -> str | None:
+    """The clause of ``pages`` (the shop's pages on cancelling, each with its language) that says an order holding
+    ``item`` can't be cancelled, as written there: a unit close to the question that says no to a cancellation (in
+    the words of ``actions.json``) and names a word of the item's own beyond the question's ("Made-to-order, 14k
+    gold and engraved orders can be cancelled within 24 hours. After that, the order can't be cancelled."), the
+    sentence before it joined when that one names the item; None when no clause names it (a rule for every order,
+    "once shipped, an order can't be cancelled", names none)."""
+    have = item.roots()
+    if not have:
+        return None
+    queries = dict(zip(CANCEL_QUESTION, embedder.embed_queries(list(CANCEL_QUESTION.values())), strict=True))
+    for page, language in pages:
+        units, vectors = UNIT_VECTORS.get(embedder, page)
+        if not units:
+            continue
+        scores = vectors @ queries.get(language, queries["en"])
+        for index in [i for i, unit in enumerate(units) if float(scores[i]) >= CLAUSE_SIMILARITY]:
+            clause = units[index]
+            if not _negative_units([clause]) or not words.names_tool(clause.text, "cancel_order"):
+                continue
+            if _names(clause, have):
+                return _quoted([clause])
+            before = units[index - 1] if index else None
+            if before is not None and before.paragraph == clause.paragraph and _names(before, have) \
+                    and (before.line == clause.line or before.kind == clause.kind == "sentence"):
+                return _quoted([before, clause])
+    return None
+
+
+def returns_pages(search: Any, store: Any, tenant_id: str, language: str,
+                  question: dict[str, str] = QUESTION) -> list[tuple[str, str]]:
+    """The shop's pages that best answer which items can't be returned (its returns page; or, with
+    ``CANCEL_QUESTION``, which orders can't be cancelled), (full text, language), those found in ``language`` first,
+    then those in the other languages (a page in the catalogue's language names the items as their titles do)."""
     hits: dict[str, tuple[Any, str]] = {}
-    for lang in [language, *(lang for lang in QUESTION if lang != language)]:
-        found = [h for h in search.search(tenant_id, QUESTION[lang], k=4, lang=lang)
+    for lang in [language, *(lang for lang in question if lang != language)]:
+        found = [h for h in search.search(tenant_id, question[lang], k=4, lang=lang)
                  if not h.doc_id.startswith("product-") and h.score >= MIN_PAGE_SCORE][:PAGES]
         for h in found:
             hits.setdefault(h.doc_id, (h, lang))
@@ -145,15 +191,16 @@ def returns_pages(search: Any, store: Any, tenant_id: str, language: str) -> lis
             for doc_id, (h, lang) in hits.items()]
 
 
-def checker(search: Any, store: Any) -> Callable[[str, str, Item], str | None]:
-    """``(tenant id, language, item) -> clause or None`` over the tenant's returns page, the pages read once per
-    tenant and language for the checker's life (one turn)."""
+def checker(search: Any, store: Any, *, cancelling: bool = False) -> Callable[[str, str, Item], str | None]:
+    """``(tenant id, language, item) -> clause or None`` over the tenant's returns page (``cancelling``: its pages on
+    cancelling an order), the pages read once per tenant and language for the checker's life (one turn)."""
     pages: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    question, read = (CANCEL_QUESTION, restricting_clause) if cancelling else (QUESTION, excluding_clause)
 
     def check(tenant_id: str, language: str, item: Item) -> str | None:
         key = (tenant_id, language)
         if key not in pages:
-            pages[key] = returns_pages(search, store, tenant_id, language)
-        return excluding_clause(search.embedder, pages[key], item) if pages[key] else None
+            pages[key] = returns_pages(search, store, tenant_id, language, question)
+        return read(search.embedder, pages[key], item) if pages[key] else None
 
     return check

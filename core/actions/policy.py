@@ -93,11 +93,12 @@ def _canonical(value: Any) -> str:
 class ActionGuard:
     def __init__(self, *, shop: ShopData, actions: ShopActions, store: DocumentStore, settings: Any,
                  publish: Callable[[list[CloudEvent]], None] | None = None,
-                 exclusions: ExclusionCheck | None = None):
+                 exclusions: ExclusionCheck | None = None, cancel_rules: ExclusionCheck | None = None):
         self.shop, self.actions, self.store, self.settings, self.publish = shop, actions, store, settings, publish
         # What the shop's returns page says can't be returned ("personalised items, gift cards"), beside what the
-        # item itself is marked with (``core.actions.exclusions``).
-        self.exclusions = exclusions
+        # item itself is marked with, and what its pages say of orders that can't be cancelled ("engraved orders,
+        # after 24 hours") (``core.actions.exclusions``).
+        self.exclusions, self.cancel_rules = exclusions, cancel_rules
 
     # Who -------------------------------------------------------------------------------------------------------
     def authenticate(self, ctx: ActionContext, number: str, tool: str = "") -> tuple[dict[str, Any], str]:
@@ -166,21 +167,44 @@ class ActionGuard:
             product = None  # the item's own title and variant decide
         return product
 
+    def _item(self, ctx: ActionContext, line: dict[str, Any]) -> tuple[Item, list[str]]:
+        """The order's line as the shop names it (its product's type and tags beside its title and variant), and
+        its product's tags."""
+        product = self._product(ctx, line) or {}
+        tags = product.get("tags") or ""
+        tags = [t.strip() for t in (tags if isinstance(tags, list) else str(tags).split(",")) if t.strip()]
+        return Item(title=line.get("title") or product.get("title") or "", variant=line.get("variant_title") or "",
+                    product_type=product.get("product_type") or "", tags=tuple(tags)), tags
+
+    def _cancel_restricted(self, ctx: ActionContext, lines: list[dict[str, Any]]) -> tuple[list[str], str] | None:
+        """(items, clause): the order's lines a rule of the shop's pages on cancelling names, and that rule; None
+        when none does or the pages cannot be read now (the order's stage decides)."""
+        if self.cancel_rules is None:
+            return None
+        named, clauses = [], []
+        for line in lines:
+            try:
+                clause = self.cancel_rules(ctx.tenant.id, ctx.language, self._item(ctx, line)[0])
+            except Exception:  # noqa: BLE001 - the shop's pages cannot be read now
+                log.warning("cancellation rules unreadable tenant=%s", ctx.tenant.id, exc_info=True)
+                return None
+            if clause:
+                named.append(orders.line_label(line))
+                if clause not in clauses:
+                    clauses.append(clause)
+        return (named, " ".join(clauses)) if named else None
+
     def _final_sale(self, ctx: ActionContext, line: dict[str, Any]) -> str | None:
         """Why the item can't be returned or exchanged: "" when the shop marks it final sale (in its title or
         variant, or in its product's tags), the clause of the shop's returns page that excludes it ("Engraved
         straps or anything personalised for you"), or None when it can be."""
         if words.marks_final_sale(line.get("title") or "", line.get("variant_title") or ""):
             return ""
-        product = self._product(ctx, line) or {}
-        tags = product.get("tags") or ""
-        tags = [t.strip() for t in (tags if isinstance(tags, list) else str(tags).split(",")) if t.strip()]
+        item, tags = self._item(ctx, line)
         if words.marks_final_sale(*tags):
             return ""
         if self.exclusions is None:
             return None
-        item = Item(title=line.get("title") or product.get("title") or "", variant=line.get("variant_title") or "",
-                    product_type=product.get("product_type") or "", tags=tuple(tags))
         try:
             return self.exclusions(ctx.tenant.id, ctx.language, item)
         except Exception:  # noqa: BLE001 - the shop's pages cannot be read now: the item's own marks decide
@@ -195,24 +219,14 @@ class ActionGuard:
         currency = order.get("currency") or ctx.tenant.currency
         lines = {str(li.get("id")): li for li in order.get("line_items") or []}
         if tool in ("start_return", "start_exchange"):
-            items, final, clauses = [], [], []
-            for item in args.items:  # type: ignore[attr-defined]
-                line = lines.get(item.line_item_id)
-                if line is None or item.quantity > int(line.get("quantity") or 0):
-                    raise Refusal("invalid_arguments", number, fields=["items"])
-                items.append(orders.line_label(line, item.quantity))
-                why = self._final_sale(ctx, line)
-                if why is not None:
-                    final.append(orders.line_label(line))
-                    if why and why not in clauses:
-                        clauses.append(why)
-            if final and clauses:
-                # the shop's own words, quoted, and a person to look at it with the customer
-                raise Refusal("excluded_by_policy", number, items=final, clause=" ".join(clauses))
-            if final:
-                raise Refusal("final_sale", number, items=final)
+            items = self.check_items(ctx, number, order, [(i.line_item_id, i.quantity)
+                                                          for i in args.items])  # type: ignore[attr-defined]
             return {"items": items, "reason": args.reason}  # type: ignore[attr-defined]
         if tool == "cancel_order":
+            restricted = self._cancel_restricted(ctx, list(lines.values()))
+            if restricted is not None:
+                # the shop's own words, quoted, and a person to look at it with the customer
+                raise Refusal("cancel_restricted", number, items=restricted[0], clause=restricted[1])
             return {"items": [orders.line_label(li) for li in lines.values()], "total": order.get("total_price"),
                     "currency": currency}
         if tool == "change_shipping_address":
@@ -226,6 +240,29 @@ class ActionGuard:
                 raise Refusal("refund_too_much", number, left=f"{left:.2f}", currency=currency)
             return {"amount": f"{amount:.2f}", "currency": currency}
         raise Refusal("invalid_arguments", number, fields=["tool"])
+
+    def check_items(self, ctx: ActionContext, number: str, order: dict[str, Any],
+                    items: list[tuple[str, int]]) -> list[str]:
+        """The labels of the order's lines going back, ``(line item id, quantity)``; ``Refusal`` when one is final
+        sale or its returns page excludes it, whatever the order's stage."""
+        lines = {str(li.get("id")): li for li in order.get("line_items") or []}
+        labels, final, clauses = [], [], []
+        for line_id, quantity in items:
+            line = lines.get(line_id)
+            if line is None or quantity > int(line.get("quantity") or 0):
+                raise Refusal("invalid_arguments", number, fields=["items"])
+            labels.append(orders.line_label(line, quantity))
+            why = self._final_sale(ctx, line)
+            if why is not None:
+                final.append(orders.line_label(line))
+                if why and why not in clauses:
+                    clauses.append(why)
+        if final and clauses:
+            # the shop's own words, quoted, and a person to look at it with the customer
+            raise Refusal("excluded_by_policy", number, items=final, clause=" ".join(clauses))
+        if final:
+            raise Refusal("final_sale", number, items=final)
+        return labels
 
     def _item_changes(self, ctx: ActionContext, args: Any, order: dict[str, Any]) -> list[dict[str, Any]]:
         by_variant = {str(li.get("variant_id")): li for li in order.get("line_items") or []}

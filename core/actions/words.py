@@ -38,15 +38,20 @@ def tool_asked(message: str) -> str | None:
     return None if act == "other" and probability >= OTHER_SENSE_PROBABILITY else tool
 
 
-def is_request(message: str, *, names_order: bool) -> bool:
+def names_tool(text: str, tool: str) -> bool:
+    """Whether the text names the action in its words ("can't be cancelled" names the cancellation)."""
+    folded = fold(text)
+    return any(pattern.search(folded) for name, pattern in _TOOLS if name == tool)
+
+
+def is_request(message: str) -> bool:
     """Asks the desk to act ("cancel my order 1038", "je veux retourner…"), rather than asking how something works
-    ("how do I return an item?", "if I return it, do I get store credit?"), which the shop's pages answer. A message
-    naming an order that it names an action for asks for it ("si cancelo el pedido 1038, ¿me devuelven todo?"). A long
-    story the model reads half as something else still asks, when asking to act outweighs asking how."""
+    or whether it can be done ("how do I return an item?", "can I return the earrings from order 1184?", "if I
+    return it, do I get store credit?"), which the shop's pages answer, with the order's facts beside them when the
+    message names one. A long story the model reads half as something else still asks, when asking to act outweighs
+    asking how."""
     if tool_asked(message) is None:
         return False
-    if names_order or _ORDER_NUMBER.search(fold(message)):
-        return True
     acts = dialogue_act.act_probabilities(message)
     return acts["request"] > acts["question"]
 
@@ -79,5 +84,6 @@ def return_reason(message: str) -> str | None:
 
 
 def marks_final_sale(*texts: str) -> bool:
-    """Whether an item's title, variant or product tags say it is final sale (no return, no exchange)."""
-    return any(mark in fold(text or "") for text in texts for mark in _FINAL_SALE)
+    """Whether an item's title, variant or product tags say it is final sale (no return, no exchange): "Final
+    sale", or a tag written "final-sale"."""
+    return any(mark in fold(text or "").replace("-", " ").replace("_", " ") for text in texts for mark in _FINAL_SALE)

@@ -181,12 +181,12 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
     # The order's refund is asked for when the message asks for the money back, or asks the desk to return or
     # exchange it; a question about how a return or an exchange of it would go ("if I return it, who pays the
     # postage?", "not even for another size?") is the policy's to answer, whatever the order's total.
-    asks_order_refund = tool == "refund" or (asks_back and words.is_request(message, names_order=False))
+    asks_order_refund = tool == "refund" or (asks_back and words.is_request(message))
     # A question about how returns work, with no order in play, names a product's price, not an amount to pay back
     # ("the $49 kettle: if I don't like it, can I return it within 30 days?"): the limit does not judge it. A demand
     # ("it came broken, I want my money back!!") is no such question.
     how_returns_work = (asks_back and "?" in message and not orders and not intent.entities.order_numbers
-                        and not words.is_request(message, names_order=False))
+                        and not words.is_request(message))
     if intent.label == "returns_refunds" and refund_limit is not None:
         # The order's own figures quoted back (its total, what was refunded) are not an amount asked for: "the refund
         # was only $79?? I paid $128" asks about a refund the record shows, which its figures and the policy answer.

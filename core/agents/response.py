@@ -18,6 +18,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
 from core import lexicon
+from core.actions import words as action_words
 from core.agents import escalation as escalation_agent
 from core.agents import knowledge, memory, question_type
 from core.agents.answer_polarity import polarity_lead
@@ -839,7 +840,8 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             documents: dict[str, str] | None = None, ranker: UnitRanker | None = None,
             part_pages: dict[str, list[tuple[Citation, str]]] | None = None,
             order_question: str | None = None, restock_pages: list[Citation] | None = None,
-            variants_in: str | None = None, damage_report: str | None = None, fault: bool = False) -> Draft:
+            variants_in: str | None = None, damage_report: str | None = None, fault: bool = False,
+            asks_policy: bool = False) -> Draft:
     """``documents`` holds the full text of cited documents: the answer sentences are chosen from the whole
     document (a passage may be a policy's introduction while the rule is two sections below). ``ranker`` ranks
     the documents' answering units by meaning (the embedder); without it, by the question's words alone.
@@ -851,7 +853,9 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     variants the product card answers for (``variant_question``), the message when None. ``damage_report``: what the
     message says of a broken, spoiled or defective item (``item_problem``; by default, the
     message when the escalation's reason says so): what the shop's page asks for comes first, whatever else the
-    message asks; ``fault``: the report may be of an item failing rather than surely damaged (its guarantee)."""
+    message asks; ``fault``: the report may be of an item failing rather than surely damaged (its guarantee);
+    ``asks_policy``: the order-action dialogue read the message as asking whether a change can be made to the order
+    ("can I cancel just the ring?"), which the policy answers after the order's facts."""
     used: list[Citation] = []
     if damage_report is None and escalation.reason == "damaged_item":
         damage_report = message
@@ -864,6 +868,8 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
 
     parts: list[str] = []
     policy = policy_question(message) if ranker and (facts.orders or facts.products) else None
+    if policy is None and asks_policy and ranker and facts.orders:
+        policy = (message, False)
     if facts.order_lookup == "found" and facts.orders:
         orders = describe_orders(facts.orders, language, listed=not intent.entities.order_numbers,
                                  fee=bool(_ASKS_AMOUNT.search(fold(message))))
@@ -1605,14 +1611,19 @@ def damage_reported(state: TurnState) -> bool:
 def item_problem(state: TurnState) -> bool:
     """Rule: the turn reports something wrong with an item: handed to a person as such (``damage_reported``), or,
     about an order the turn found delivered, read so less surely by the escalation model
-    (``escalation.reads_problem``: "the heater from order 1041 stopped heating, what do I do?"). The customer holds
-    the item: what the shop's page says to do about it (the guarantee, the photos, where to write) answers, not the
-    order's delivery."""
+    (``escalation.reads_problem``: "the heater from order 1041 stopped heating, what do I do?") or by the return-reason
+    model, or, with no order found, by both. The customer holds the item: what the shop's page says to do about it
+    (the guarantee, the photos, where to write) answers, not the order's delivery."""
     if damage_reported(state):
         return True
     facts = state.facts
-    return facts.order_lookup == "found" and bool(facts.orders) and "delivered" in (
-        facts.orders[0].status, facts.orders[0].shipment_status) and escalation_agent.reads_problem(state.signals)
+    # (the order-action dialogue's reading of why an item would go back says a fault too: "it stopped heating",
+    # "se partió en dos"; with no order found, both models must read it so)
+    problem = escalation_agent.reads_problem(state.signals)
+    defective = action_words.return_reason(state.turn.message) == "defective"
+    if facts.order_lookup != "found" or not facts.orders:
+        return problem and defective
+    return "delivered" in (facts.orders[0].status, facts.orders[0].shipment_status) and (problem or defective)
 
 
 def damage_citations(state: TurnState, ports: TurnPorts, report: str) -> list[Citation]:
@@ -1684,10 +1695,12 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
     restock = restock_citations(state, ports, variants_in)
     if restock:
         documents = {**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id, restock, limit=2)}
+    asks_policy = state.action is not None and state.action.asks_policy
     offline_draft = compose(message, verdict=state.screen, intent=intent, citations=citations,
                             facts=state.facts, escalation=state.escalation, language=language, documents=documents,
                             ranker=ranker, part_pages=pages_by_part, order_question=about_order,
-                            restock_pages=restock, variants_in=variants_in, damage_report=report, fault=fault)
+                            restock_pages=restock, variants_in=variants_in, damage_report=report, fault=fault,
+                            asks_policy=asks_policy)
     extra = policy_citations(state, ports)
     if extra:
         # The policy part of a message about an order or a product, answered from the pages retrieved for it alone
@@ -1695,7 +1708,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
         offline_draft = compose(message, verdict=state.screen, intent=intent,
                                 citations=[*citations, *extra], facts=state.facts, escalation=state.escalation,
                                 language=language, ranker=ranker, part_pages=pages_by_part, restock_pages=restock,
-                                variants_in=variants_in, damage_report=report, fault=fault,
+                                variants_in=variants_in, damage_report=report, fault=fault, asks_policy=asks_policy,
                                 documents={**documents, **knowledge.cited_documents(ports.store, state.turn.tenant_id,
                                                                                     extra, limit=2)})
         citations = [*citations, *extra]

@@ -189,3 +189,17 @@ def test_a_new_address_is_asked_for_and_set(services):
 ])
 def test_addresses_are_read_as_street_city_province_postal_code(text, expected):
     assert parse_address(text) == expected
+
+
+def test_a_question_whether_an_order_can_be_cancelled_proposes_nothing(services):
+    chat = Chat(services, customer=CustomerRef(email=MARIE))
+    state = chat.say("If I cancel order 1038, do I get all my money back?")
+    assert not (state.action and state.action.handled) and chat.pending() is None
+    assert "#1038" in state.recorded.result.reply and status(services, "1038") == "unfulfilled"
+
+
+def test_a_question_about_a_cancelled_orders_refund_gets_its_record_not_another_orders_cancellation(services):
+    chat = Chat(services, customer=CustomerRef(email="olivier.cote@example.com"))
+    reply = chat.reply("hey where's my refund for 1036?? cancelled it last week and still nothing")
+    assert "#1036" in reply and "Refunded" in reply and "Here is the change" not in reply
+    assert chat.pending() is None

@@ -361,13 +361,13 @@ def test_anything_else_is_not_a_yes(message):
     ("Cancel it.", "cancel_order"), ("Annulez-la", "cancel_order"), ("Cancela mi pedido", "cancel_order"),
 ])
 def test_action_requests_in_each_language(message, tool):
-    assert words.tool_asked(message) == tool and words.is_request(message, names_order=False)
+    assert words.tool_asked(message) == tool and words.is_request(message)
 
 
 @pytest.mark.parametrize("message", ["How do I return an item?", "What is your cancellation policy?",
                                      "Comment faire un retour?", "¿Cómo puedo devolver un producto?"])
 def test_questions_about_the_policy_are_not_requests(message):
-    assert not words.is_request(message, names_order=False)
+    assert not words.is_request(message)
 
 
 def test_every_tool_has_a_function_calling_schema():

@@ -14,13 +14,13 @@ def test_a_cancelled_order_says_why_and_what_was_refunded(services):
     result = chat.say(f"Why is my order 1036 cancelled?? my email is {OLIVIER}").recorded.result
     assert result.reply.startswith("Order #1036 is cancelled")
     assert "wanted the Whipped Mango Body Butter in a larger size" in result.reply  # the shop's note
-    assert "Refunded: 78.13 CAD on 2026-11-19." in result.reply
+    assert "Refunded: 78.13 CAD on November 19, 2026." in result.reply
     assert result.guardrail.reasons == []  # the output critic finds the figures grounded
 
 
 def test_a_cancelled_order_in_french_gives_its_refund_in_french(services):
     reply = Chat(services, "fr").reply(f"Pourquoi ma commande 1036 est annulée? mon courriel est {OLIVIER}")
-    assert "Remboursement : 78.13 CAD le 2026-11-19." in reply
+    assert "Remboursement : 78.13 CAD le 19 novembre 2026." in reply
 
 
 def test_the_listed_order_of_a_signed_in_customer_is_the_one_they_would_rather_cancel(services):

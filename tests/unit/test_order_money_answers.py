@@ -113,10 +113,10 @@ def test_a_question_about_a_cancelled_order_gets_its_record_and_the_shops_rule(s
     result = state.recorded.result
     assert state.action.refusal == "already_cancelled"
     assert result.reply.startswith("Order #1036 is cancelled")
-    assert "Refunded: 78.13 CAD on 2026-11-19." in result.reply
+    assert "Refunded: 78.13 CAD on November 19, 2026." in result.reply
     # the rule quoted after the record, from the page the draft cites
     assert result.citations and not result.citations[0].doc_id.startswith("product-")
-    rule = result.reply.split("2026-11-19.", 1)[1]
+    rule = result.reply.split("November 19, 2026.", 1)[1]
     assert result.citations[0].title in rule
     assert result.guardrail.reasons == []
 

@@ -102,3 +102,31 @@ def test_the_checker_reads_the_returns_page_once_per_tenant_and_language(embedde
     calls = search.calls
     assert check("t1", "en", Item("Leather Wallet", "Brown")) is None
     assert search.calls == calls
+
+
+CANCELLING = """# Refunds and cancellations
+
+## Cancelling an order
+
+- Orders in stock can be cancelled for a full refund any time before they ship.
+- Made-to-order and engraved pieces can be cancelled within 48 hours of ordering. After 48 hours our makers have
+  started and the order can't be cancelled.
+- Once an order has shipped, it can't be cancelled: send it back under our returns policy instead.
+
+Questions? Write to help@wallets-and-co.example, we can't wait to hear from you.
+"""
+
+
+@pytest.mark.parametrize(("item", "restricted"), [
+    (Item("Leather Wallet", "Brown / Engraved initials"), True),
+    (Item("Leather Wallet", "Brown", tags=("wallets", "made-to-order")), True),
+    # a rule for every order (once shipped) names no item; the shop's name in an address names nothing either
+    (Item("Leather Wallet", "Brown", tags=("wallets",)), False),
+    (Item("Co Wallet Insert", "Black"), False),
+])
+def test_a_cancellation_rule_restricts_only_the_items_it_names(embedder, item, restricted):
+    clause = exclusions.restricting_clause(embedder, [(CANCELLING, "en")], item)
+    assert (clause is not None) is restricted
+    if restricted:
+        # (the sentence naming the items, with the one that says no after it)
+        assert clause.startswith("Made-to-order and engraved pieces") and clause.endswith("can't be cancelled.")

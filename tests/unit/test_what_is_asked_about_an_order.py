@@ -27,8 +27,9 @@ ORDER = OrderFacts(order_number="1041", status="delivered", created_at="2026-11-
                    carrier="SEUR", tracking_number="SEU2611200471")
 
 
-def _problem_state(order: OrderFacts, scores: dict[str, float], damaged_part: float = 0.0):
-    state = _turn("the heater from order 1041 stopped heating, what do I do?", order)
+def _problem_state(order: OrderFacts, scores: dict[str, float], damaged_part: float = 0.0,
+                   message: str = "the heater from order 1041 stopped heating, what do I do?"):
+    state = _turn(message, order)
     state.signals = EscalationSignals(scores=scores, damaged_part=damaged_part)
     state.escalation = Escalation()
     return state
@@ -43,7 +44,14 @@ def test_a_received_item_the_model_reads_as_failing_is_a_problem_with_the_item()
     assert response.item_problem(_problem_state(ORDER, failing))
     assert response.item_problem(_problem_state(ORDER, {"none": 0.69, "damaged_item": 0.09}, damaged_part=0.44))
     # an ordinary question about a received order is not one
-    assert not response.item_problem(_problem_state(ORDER, {"none": 0.96, "damaged_item": 0.03}))
+    assert not response.item_problem(_problem_state(ORDER, {"none": 0.96, "damaged_item": 0.03},
+                                                    message="order 1041 arrived, can you send me its invoice?"))
+    # the escalation model unsure, the return-reason model reads the item as defective: a problem all the same
+    assert response.item_problem(_problem_state(ORDER, {"none": 0.96, "damaged_item": 0.03}))
+    # with no order found, one model's reading is not enough
+    unsure = _problem_state(ORDER, {"none": 0.96, "damaged_item": 0.03})
+    unsure.facts = ShopFacts()
+    assert not response.item_problem(unsure)
     # the customer does not hold an order still on its way: its status answers
     assert not response.item_problem(_problem_state(_order("shipped"), failing))
 
