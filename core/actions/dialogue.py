@@ -374,6 +374,17 @@ class Dialogue:
                         address=details.get("address"), amount=details.get("amount"),
                         return_id=details.get("return_id"))
 
+    def listed(self, proposal: Proposal) -> str:
+        """What a proposal would do, as the reply lists it before asking for the customer's yes."""
+        details = proposal.details
+        if proposal.approval and proposal.tool == "cancel_order":
+            return self.render("propose", proposal.tool, proposal.order_number, details) + self.say(
+                "cancel_approval_note", amount=details["amount"], currency=details["currency"])
+        if proposal.approval:
+            return self.say("propose_refund_approval", number=proposal.order_number, amount=details["amount"],
+                            currency=details["currency"])
+        return self.render("propose", proposal.tool, proposal.order_number, details)
+
     def propose(self, tool: str, args: dict[str, Any], number: str, owner: str) -> ActionOutcome:
         try:
             proposal = self.guard.propose(self.ctx, tool, args)
@@ -381,10 +392,7 @@ class Dialogue:
             if refusal.offer == "start_return":
                 return self.offer_return(refusal, number, owner)
             return self.refused(refusal, owner=owner)
-        key = "propose_refund_approval" if proposal.approval else None
-        text = self.say(key, number=number, amount=proposal.details["amount"],
-                        currency=proposal.details["currency"]) if key else self.render("propose", tool, number,
-                                                                                        proposal.details)
+        text = self.listed(proposal)
         pending = {"tool": tool, "slots": args, "proposal": proposal.model_dump(mode="json")}
         return self.outcome(text + self.say("confirm_question"), pending, order=number, owner=owner,
                             grounding=[number, json.dumps(proposal.details, ensure_ascii=False)])

@@ -246,11 +246,7 @@ def _outcome(talk: dialogue.Dialogue, done: _Turn, text: str) -> ActionOutcome:
     if done.proposal is not None:
         proposal = done.proposal
         details = proposal.details
-        if proposal.approval:
-            listed = talk.say("propose_refund_approval", number=proposal.order_number, amount=details["amount"],
-                              currency=details["currency"])
-        else:
-            listed = talk.render("propose", proposal.tool, proposal.order_number, details)
+        listed = talk.listed(proposal)
         pending = {"tool": proposal.tool, "slots": proposal.args, "proposal": proposal.model_dump(mode="json")}
         return talk.outcome(listed + talk.say("confirm_question"), pending, order=proposal.order_number,
                             owner=proposal.owner, grounding=[proposal.order_number, *grounding,

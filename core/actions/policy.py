@@ -7,8 +7,8 @@ acts for one customer only, and that the order's state allows the change on Shop
 proposal the reply lists. ``confirm`` runs a proposal only on the customer's explicit yes to it, re-checks all of
 the above on the order as it is now (a changed order invalidates the proposal), writes through the shop's
 ``ShopActions`` once per action id (``ledger``), audits the action and publishes its CloudEvent. A refund above the
-shop's ``refund_auto_approve_limit``, or a change the shop's API cannot make, becomes a request for a person's
-approval instead of a write.
+shop's ``refund_auto_approve_limit`` (asked for, or the one cancelling a paid order makes), or a change the shop's
+API cannot make, becomes a request for a person's approval instead of a write.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class Proposal(BaseModel):
     proposal_id: str
     fingerprint: str
     owner: str
-    approval: bool = False  # runs as a request for a person's approval (refund above the limit)
+    approval: bool = False  # runs as a request for a person's approval (a refund above the limit, or the cancellation
+    # of an order whose refund is)
     details: dict = {}
 
 
@@ -228,7 +229,7 @@ class ActionGuard:
                 # the shop's own words, quoted, and a person to look at it with the customer
                 raise Refusal("cancel_restricted", number, items=restricted[0], clause=restricted[1])
             return {"items": [orders.line_label(li) for li in lines.values()], "total": order.get("total_price"),
-                    "currency": currency}
+                    "amount": f"{orders.refundable(order):.2f}", "currency": currency}
         if tool == "change_shipping_address":
             return {"address": args.address.line()}  # type: ignore[attr-defined]
         if tool == "change_items":
@@ -298,7 +299,8 @@ class ActionGuard:
         fingerprint = orders.fingerprint(order)
         proposal_id = hashlib.sha256(_canonical([ctx.conversation_id, tool, normal, fingerprint]).encode()
                                      ).hexdigest()[:16]
-        approval = tool == "refund" and Decimal(details["amount"]) > Decimal(
+        # cancelling a paid order refunds it: above the limit a person approves that refund, as one asked for
+        approval = tool in ("refund", "cancel_order") and Decimal(details["amount"]) > Decimal(
             str(ctx.tenant.escalation.refund_auto_approve_limit))
         return Proposal(tool=tool, args=normal, order_number=parsed.number, proposal_id=proposal_id,
                         fingerprint=fingerprint, owner=owner, approval=approval, details=details)

@@ -22,11 +22,12 @@ MARIE, EMILY = "marie-eve.gagnon@example.com", "emily.chen@example.com"
 
 def shop_folder(destination: Path, tenant_id: str = "demo", **integrations: str) -> Path:
     """A copy of the demo shop's files, as tenant ``tenant_id``, whose tenant.json allows returns of any delivered
-    order."""
+    order and approves refunds up to 500 (a paid order's cancellation refunds it)."""
     shutil.copytree(DEMO, destination)
     config = json.loads((destination / "tenant.json").read_text())
     config["id"] = tenant_id
     config["actions"] = {"return_window_days": 3650}
+    config["escalation"] = {**config.get("escalation", {}), "refund_auto_approve_limit": 500}
     if integrations:
         config["integrations"] = {**config.get("integrations", {}), **integrations}
     (destination / "tenant.json").write_text(json.dumps(config))

@@ -11,6 +11,7 @@ from core import conversations
 from core.actions.dialogue import parse_address
 from core.integrations.imported_shop import ImportedShop, order_facts
 from core.models import CustomerRef, TurnInput
+from core.tenants import TENANTS_COLLECTION, TENANTS_PARTITION, get_tenant
 from core.turn import steps
 from core.turn.runner import run_activity
 from core.turn.state import TurnState
@@ -47,7 +48,16 @@ def status(services, number: str) -> str:
     return order_facts(ImportedShop(services.store).find_order("demo", number)).status
 
 
+def approve_refunds_up_to(services, limit: float) -> None:
+    """The demo shop with another refund auto-approve limit (its own is 50, below its unshipped orders' totals)."""
+    tenant = get_tenant("demo", services.store)
+    escalation = tenant.escalation.model_copy(update={"refund_auto_approve_limit": limit})
+    services.store.put(TENANTS_PARTITION, TENANTS_COLLECTION, "demo",
+                       tenant.model_copy(update={"escalation": escalation}).model_dump(mode="json"))
+
+
 def test_the_email_is_asked_then_the_change_listed_then_done_on_yes(services):
+    approve_refunds_up_to(services, 500)
     chat = Chat(services)
     assert chat.reply("I want to cancel my order #1038") == (
         "Before I change anything on order #1038, I need the e-mail address on the order.")
@@ -158,6 +168,16 @@ def test_a_refund_above_the_limit_asked_over_turns_becomes_a_ticket_after_the_ye
     assert state.escalation.escalated and state.escalation.reason == "approval_required"
     assert state.escalation.ticket_id in state.recorded.result.reply
     assert not ImportedShop(services.store).find_order("demo", "1027").get("refunds")
+
+
+def test_cancelling_a_paid_order_whose_refund_is_above_the_limit_goes_to_a_person_after_the_yes(services):
+    chat = Chat(services)
+    proposal = chat.reply(f"Please cancel my order #1038, my email is {MARIE}")
+    assert "cancel order #1038" in proposal and "refund of 158.21 CAD is above what I may approve" in proposal
+    state = chat.say("yes")
+    assert state.escalation.escalated and state.escalation.reason == "approval_required"
+    assert state.escalation.ticket_id in state.recorded.result.reply
+    assert status(services, "1038") == "unfulfilled"  # a person cancels it, or not
 
 
 def test_an_order_changed_before_the_yes_is_not_acted_on(services):

@@ -55,8 +55,13 @@ def world(request, standins):
     return guard, store, published
 
 
-def context(store, *, emails=(), verified=None, owner=None, pending=None, conversation="conv-0001") -> ActionContext:
-    return ActionContext(tenant=get_tenant("demo", store), conversation_id=conversation, now=NOW,
+def context(store, *, emails=(), verified=None, owner=None, pending=None, conversation="conv-0001",
+            refund_limit: float | None = None) -> ActionContext:
+    tenant = get_tenant("demo", store)
+    if refund_limit is not None:
+        tenant = tenant.model_copy(update={"escalation": tenant.escalation.model_copy(
+            update={"refund_auto_approve_limit": refund_limit})})
+    return ActionContext(tenant=tenant, conversation_id=conversation, now=NOW,
                          verified=verified, emails=list(emails), owner=owner, pending=pending)
 
 
@@ -225,7 +230,7 @@ def test_an_order_changed_since_the_proposal_is_not_acted_on(world):
 
 def test_a_confirmed_cancellation_happens_once_is_audited_and_published(world):
     guard, store, published = world
-    ctx = context(store, emails=[MARIE])
+    ctx = context(store, emails=[MARIE], refund_limit=500)
     first = proposed_and_confirmed(guard, ctx, "cancel_order", {"order": "1038"}, "Yes, go ahead!")
     order = guard.shop.find_order("demo", "1038")
     assert first.status == "done" and order["cancelled_at"] and order["financial_status"] == "refunded"
@@ -251,7 +256,7 @@ def test_an_event_the_bus_refused_is_published_by_the_retry_without_writing_agai
         published.extend(events)
 
     guard.publish = flaky
-    ctx = context(store, emails=[MARIE])
+    ctx = context(store, emails=[MARIE], refund_limit=500)
     ctx.pending = guard.propose(ctx, "cancel_order", {"order": "1038"})
     with pytest.raises(ConnectionError):
         guard.confirm(ctx, ctx.pending.proposal_id, "yes")  # the activity fails after the write; Durable retries it
@@ -261,6 +266,16 @@ def test_an_event_the_bus_refused_is_published_by_the_retry_without_writing_agai
     assert [e.type for e in published] == ["shopdesk.orders.changed"]
     guard.confirm(ctx, ctx.pending.proposal_id, "yes")
     assert len(published) == 1  # published once it went through
+
+
+def test_cancelling_a_paid_order_above_the_refund_limit_asks_a_person_and_writes_nothing(world):
+    guard, store, published = world
+    ctx = context(store, emails=[MARIE])  # the demo shop approves refunds up to 50; order 1038 paid 158.21
+    ctx.pending = guard.propose(ctx, "cancel_order", {"order": "1038"})
+    assert ctx.pending.approval and ctx.pending.details["amount"] == "158.21"
+    result = guard.confirm(ctx, ctx.pending.proposal_id, "yes")
+    assert result.status == "approval_requested" and published == []
+    assert not guard.shop.find_order("demo", "1038")["cancelled_at"]
 
 
 def test_a_pending_payment_is_voided_not_refunded(world):

@@ -21,6 +21,7 @@ from core.integrations.imported_shop import ImportedShop, order_facts
 from core.llm.factory import build_router
 from core.pii.router_adapter import RouterGuard
 from tests.unit.test_order_action_dialogue import Chat as DialogueChat
+from tests.unit.test_order_action_dialogue import approve_refunds_up_to
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded" / "openai"
 TEXT = json.loads((RECORDED / "chat_completion.json").read_text())
@@ -97,6 +98,7 @@ def audited(services, number: str) -> list[str]:
 
 
 def test_the_model_is_offered_the_action_tools_and_proposes_then_cancels_after_the_customers_yes(services):
+    approve_refunds_up_to(services, 500)
     model = use_model(services)
     chat = Chat(services)
     model.script = [call("cancel_order", {"order": "1038", "reason": "customer"}),
