@@ -29,8 +29,13 @@ _PHRASES = lexicon.load("escalation")
 # which a person quotes (price breaks, stock, delivery dates). Matched on folded text.
 BULK_QUANTITY = 10
 _BULK_COLLECTIVE = lexicon.compile_phrases(_PHRASES["bulk_collective"])
-_BULK_UNIT = re.compile(lexicon.alternatives(_PHRASES["bulk_units"]) + r"\b")
-_BULK_REFERENCE = re.compile(r"(?:^|\W)" + lexicon.alternatives(_PHRASES["bulk_references"]) + r"\s*:?\s*$")
+# Month names and abbreviations of every language, folded ("fevr", "sept", "dic"): a date, not a count of items.
+_MONTH = "(?:" + "|".join(sorted({re.escape(fold(name)) for language in lexicon.LANGUAGES
+                                  for month in lexicon.load("calendar")["months"][language]
+                                  for name in lexicon.words(month)}, key=len, reverse=True)) + ")"
+_BULK_UNIT = re.compile(lexicon.alternatives(_PHRASES["bulk_units"], MONTH=_MONTH) + r"\b")
+_BULK_REFERENCE = re.compile(r"(?:^|\W)" + lexicon.alternatives(_PHRASES["bulk_references"], MONTH=_MONTH)
+                             + r"\s*:?\s*$")
 _QUANTITY = re.compile(r"(?<![\w#$.,/:-])(\d{2,6})(?![\d.,:/%$-])\s*[x×]?\s*([^\W\d_]+)")
 
 

@@ -23,6 +23,7 @@ from core.agents import escalation as escalation_agent
 from core.agents import knowledge, memory, question_type
 from core.agents.answer_polarity import polarity_lead
 from core.agents.opening_hours import hours_weight
+from core.agents.product_questions import asks_about_product, asks_origin
 from core.agents.quote_figures import figures_gloss
 from core.agents.record_dates import dates_gloss, iso_date
 from core.agents.variants import ASKS_STOCK, asked_variants, asks_only_stock
@@ -1092,9 +1093,6 @@ def _kb_reply(key: str, quote_key: str, language: Language, source: str | None, 
 
 # Stock, price and availability questions, which the product facts answer on their own.
 _ASKS_STOCK = ASKS_STOCK
-# Questions about the product itself, answered by its page (matched on accent-folded text, en / fr / es).
-_ASKS_ABOUT = lexicon.compile_phrases(_DATA["asks_about"])
-_ASKS_WHERE_FROM = lexicon.compile_phrases(_DATA["asks_where_from"])
 
 
 def asks_beside_card(part: str) -> bool:
@@ -1102,7 +1100,7 @@ def asks_beside_card(part: str) -> bool:
     answer: not a stock or price question, and a question the intent model reads a topic in, not a remark around
     it ("need it before xmas", "my daughter wants that one")."""
     folded = fold(part)
-    if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
+    if _ASKS_STOCK.search(folded) and not asks_about_product(part):
         return False
     return question_type.asked_topics(part)[0][2] >= POLICY_PART_CONFIDENCE
 
@@ -1186,13 +1184,13 @@ def product_page_answer(message: str, product, cited: Citation, documents: dict[
                         language: Language) -> str | None:
     """The product page's sentences that answer a question about the product other than its stock or price."""
     folded = fold(message)
-    if _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded):
+    if _ASKS_STOCK.search(folded) and not asks_about_product(message):
         return None
     page = (documents or {}).get(cited.doc_id) or cited.passage
     # The product's own name is in every sentence of its page: only the rest of the question chooses.
     title_words = _words(product.title)
     question = " ".join(t for t in tokens(message) if _root(t) not in title_words)
-    if _ASKS_WHERE_FROM.search(folded):
+    if asks_origin(message):
         question += " origin"
     text, overlap = _best(page, question, limit=2, plain_headings=True)
     if overlap < 1:
@@ -1211,7 +1209,7 @@ def product_question_answer(ranker: UnitRanker, message: str, product, citations
     ``policy``: the part of the message that asks about a policy (``policy_question``): the message is then answered
     from the pages whatever else it asks (the whole message chooses the unit: its story tells which rule applies)."""
     folded = fold(message)
-    if asks_only_stock(message) or (policy is None and _ASKS_STOCK.search(folded) and not _ASKS_ABOUT.search(folded)):
+    if asks_only_stock(message) or (policy is None and _ASKS_STOCK.search(folded) and not asks_about_product(message)):
         return None  # ("how much is it?" after a shipping question is the product's price: its card answers)
     cited = {c.doc_id: c for c in citations}.get(product.doc_id)
     # (a question that also asks for stock or price — "is the organic soap in stock?" — is about the product: its

@@ -31,6 +31,14 @@ def test_other_numbers_are_no_group_order(message):
     assert not escalation.bulk_quantity(fold(message))
 
 
+@pytest.mark.parametrize(("message", "bulk"), [
+    ("¿llegaría para el 24 dic?", False), ("livré avant le 15 févr.?", False), ("¿llegaría para 24 dic?", False),
+    ("Cadeaux de mariage: 120 mini chandelles, vous faites des étiquettes?", True),  # "mariage" is no month
+])
+def test_a_month_in_any_language_makes_a_number_a_date(message, bulk):
+    assert escalation.bulk_quantity(fold(message)) is bulk
+
+
 def test_an_order_number_is_no_quantity():
     intent = IntentResult(label="product_info", confidence=0.9, language="en",
                           entities=Entities(order_numbers=["1042"]))
