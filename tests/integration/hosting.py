@@ -29,6 +29,16 @@ def wait_for(check, timeout: float = 30.0, interval: float = 0.2):
     raise AssertionError("condition not met in time")
 
 
+def answered(base: str, response: httpx.Response, timeout: float = 120) -> httpx.Response:
+    """The chat turn's answer: ``response`` itself, or, for a turn that outlasted the chat wait (202), its status URL
+    polled until it answers, as a client does (a new host warms its models while it serves)."""
+    if response.status_code != 202:
+        return response
+    pending = response.json()
+    return wait_for(lambda: (r := httpx.get(f"{base}{pending['status_url']}", timeout=10, headers={
+        "X-Conversation-Token": pending["conversation_token"]})).status_code == 200 and r, timeout=timeout)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

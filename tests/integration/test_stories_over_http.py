@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.integration.hosting import HostProcess, host_env, wait_for
+from tests.integration.hosting import HostProcess, answered, host_env, wait_for
 
 KEY = "integration-function-key"
 MASTER_KEY = {"x-functions-key": "integration-master-key"}
@@ -144,9 +144,9 @@ def test_story_1_41_second_tenant_english(host, store):
 def test_story_2_23_back_in_stock_notice_then_unsubscribed(host, store):
     from core.events import waitlist
 
-    chat = httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30, json={
+    chat = answered(host.base, httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30, json={
         "message": "Is the Charcoal & Tea Tree Soap in stock? Please tell me when it is back in stock, "
-                   "my email is prospect.ana@example.com"}).json()
+                   "my email is prospect.ana@example.com"})).json()
     assert "back in stock" in chat["reply"], chat["reply"]
     entries = waitlist.for_inventory_item(store, "demo", "48994618538544")
     assert [e["email"] for e in entries] == ["prospect.ana@example.com"]
@@ -164,8 +164,8 @@ def test_story_2_23_back_in_stock_notice_then_unsubscribed(host, store):
     wait_for(lambda: not waitlist.for_inventory_item(store, "demo", "48994618538544"))  # unsubscribed
     # The knowledge agent updates its copy from its own queue, independently of the response agent's e-mail.
     wait_for(lambda: store.get("demo", "products", "8931343543965").body["variants"][0]["inventory_quantity"] == 12)
-    again = httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30,
-                       json={"message": "Is the Charcoal & Tea Tree Soap in stock?"}).json()
+    again = answered(host.base, httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30,
+                       json={"message": "Is the Charcoal & Tea Tree Soap in stock?"})).json()
     assert "in stock" in again["reply"] and "out of stock" not in again["reply"]
     assert len(emails(store, "demo", "prospect.ana@example.com")) == 1
 
@@ -185,12 +185,12 @@ def test_story_7_20_promotion_window(host):
         return next((p for p in listed if p["id"] == promo_id and p["status"] == "active"), None)
 
     wait_for(active)
-    reply = httpx.post(f"{host.base}/api/tenants/northwind-tea/chat", timeout=30,
-                       json={"message": "Do you ship to Alberta?"}).json()["reply"]
+    reply = answered(host.base, httpx.post(f"{host.base}/api/tenants/northwind-tea/chat", timeout=30,
+                       json={"message": "Do you ship to Alberta?"})).json()["reply"]
     assert "Spring steep week" in reply and "STEEP15" in reply
     assert op(host, "DELETE", f"northwind-tea/promotions/{promo_id}").json()["status"] == "cancelled"
-    later = httpx.post(f"{host.base}/api/tenants/northwind-tea/chat", timeout=30,
-                       json={"message": "Do you ship to Alberta?"}).json()["reply"]
+    later = answered(host.base, httpx.post(f"{host.base}/api/tenants/northwind-tea/chat", timeout=30,
+                       json={"message": "Do you ship to Alberta?"})).json()["reply"]
     assert "Spring steep week" not in later
     assert op(host, "GET", "demo/promotions").json()["promotions"] == []  # another tenant sees nothing
 
@@ -219,22 +219,22 @@ def test_story_7_22_announcement_mentioned_once_in_the_customers_language(host):
         "en": "Our workshop is closed on Monday for inventory.",
         "fr": "Notre atelier sera fermé lundi pour l'inventaire."}})
     assert made.status_code == 201, made.text
-    first = httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30, json={
-        "message": "Bonjour, quels sont vos délais de livraison au Québec?", "locale": "fr-CA"}).json()
+    first = answered(host.base, httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30, json={
+        "message": "Bonjour, quels sont vos délais de livraison au Québec?", "locale": "fr-CA"})).json()
     assert "Notre atelier sera fermé lundi" in first["reply"]
-    second = httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30, json={
+    second = answered(host.base, httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30, json={
         "message": "Et pour l'Ontario?", "conversation_id": first["conversation_id"], "locale": "fr-CA"},
-        headers={"X-Conversation-Token": first["conversation_token"]}).json()
+        headers={"X-Conversation-Token": first["conversation_token"]})).json()
     assert "atelier sera fermé" not in second["reply"]
-    other = httpx.post(f"{host.base}/api/tenants/northwind-tea/chat", timeout=30,
-                       json={"message": "What teas do you sell?"}).json()
+    other = answered(host.base, httpx.post(f"{host.base}/api/tenants/northwind-tea/chat", timeout=30,
+                       json={"message": "What teas do you sell?"})).json()
     assert "workshop is closed" not in other["reply"]
     assert op(host, "DELETE", f"demo/announcements/{made.json()['id']}").status_code == 204
 
 
 def test_zendesk_public_agent_comment_reaches_the_conversation_through_the_bus(host, store):
-    chat = httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30,
-                      json={"message": "I want to talk to a human about a damaged parcel"}).json()
+    chat = answered(host.base, httpx.post(f"{host.base}/api/tenants/demo/chat", timeout=30,
+                      json={"message": "I want to talk to a human about a damaged parcel"})).json()
     ticket = chat["escalation"]["ticket_id"]
     assert ticket
     payload = {"id": str(uuid.uuid4()), "type": "zen:event-type:ticket.comment_added", "time": _now(),
