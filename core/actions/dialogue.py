@@ -45,6 +45,10 @@ STAGE_REFUSALS = frozenset({"already_cancelled", "shipped", "not_shipped", "not_
 #: ("not shipped yet" does not answer "once it arrives, can I return it?")
 TOLD_REFUSALS = (STAGE_REFUSALS - {"not_shipped", "not_delivered"}) | {"excluded_by_policy", "cancel_restricted"}
 
+#: Stage refusals that, to a question whether an item can come back, an item marked final sale goes before: what
+#: the customer asks first is whether it can come back at all, not when it could have.
+ITEMS_FIRST = frozenset({"outside_return_window"})
+
 _POSTAL = re.compile(r"^(?:[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|\d{5}(?:-\d{4})?)$")
 _STREET = re.compile(r"\d+[\w-]*,?\s+[^,\n]{2,}(?:,[^,\n]+){1,4}")
 _AMOUNT = re.compile(r"(\d{1,7}(?:[.,]\d{1,2})?)")
@@ -163,7 +167,7 @@ class Dialogue:
         the shop says of its items (final sale, excluded by its returns page, a rule on cancelling) rules it out,
         the refusal with the order's facts answers it, and the shop's rule after it; otherwise the shop's pages do,
         with the order beside them, and nothing is proposed."""
-        number = (self.order_numbers[:1] or words.order_numbers(self.message)[:1] or [self.slot_order])[0] \
+        number = (self.order_numbers[:1] or self.bare_order_numbers()[:1] or [self.slot_order])[0] \
             or self.order_naming_item() or (self.listed_order if self.ctx.verified is not None else None)
         if not number:
             return self.outcome(None)
@@ -178,11 +182,24 @@ class Dialogue:
                 self.guard.propose(self.ctx, tool, {"order": number, "reason": "customer"})
         except Refusal as refusal:
             if refusal.code in TOLD_REFUSALS:
+                if refusal.code in ITEMS_FIRST:
+                    # (the shop's own final-sale mark on an item, not a reading of its returns page)
+                    marked = self.items_refusal(tool, order, number)
+                    refusal = marked if marked is not None and marked.code == "final_sale" else refusal
                 return self.refused(refusal, owner=owner, order=order)
         refusal = self.items_refusal(tool, order, number)
         if refusal is not None:
             return self.refused(refusal, owner=owner, order=order)
         return self.outcome(None).model_copy(update={"asks_policy": True})
+
+    def bare_order_numbers(self) -> list[str]:
+        """The numbers of the message that may be an order's without saying so ("can I return the earrings from
+        1184?"): for a signed-in customer, only those of their own orders ("the 270 mm one" names a length)."""
+        found = words.order_numbers(self.message)
+        if self.ctx.verified is None:
+            return found
+        own = {str(orders.number(o) or "").lstrip("#") for o in self.customer_orders}
+        return [n for n in found if n in own]
 
     def items_refusal(self, tool: str, order: dict[str, Any], number: str) -> Refusal | None:
         """For a return or an exchange, the refusal its items meet whatever the order's stage (final sale, excluded

@@ -78,11 +78,19 @@ class Item:
         return " — ".join(p for p in (self.title, self.variant, self.product_type, ", ".join(self.tags)) if p)
 
     def roots(self) -> set[str]:
-        """The item's words, less those a variant says it has not ("No engraving")."""
+        """The item's words, less those a variant says it has not ("No engraving") and the name of an option whose
+        value is a code ("Grade A", "Size 8": every variant of the product has a grade, so it is no kind of item)."""
         variant = [p for p in re.split(r"\s*/\s*", self.variant or "") if p]
         denied = set().union(*(_roots(p) for p in variant if any(negative(p, lang) for lang in QUESTION)))
-        said = _roots(" ".join([self.title, *(p for p in variant), self.product_type, *self.tags]))
+        said = _roots(" ".join([self.title, *(p for p in variant if not _option_code(p)), self.product_type,
+                                *self.tags]))
         return said - denied
+
+
+def _option_code(part: str) -> bool:
+    """Whether a variant's part is an option's name and a one-letter or numeric value ("Grade A", "Size 8")."""
+    words = tokens(part)
+    return len(words) == 2 and (len(words[1]) == 1 or words[1].isdigit())
 
 
 def _negative_units(units: list[Unit]) -> list[Unit]:

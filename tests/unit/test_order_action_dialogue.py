@@ -223,3 +223,11 @@ def test_a_question_about_a_cancelled_orders_refund_gets_its_record_not_another_
     reply = chat.reply("hey where's my refund for 1036?? cancelled it last week and still nothing")
     assert "#1036" in reply and "Refunded" in reply and "Here is the change" not in reply
     assert chat.pending() is None
+
+
+def test_a_figure_that_is_none_of_the_signed_in_customers_orders_leaves_the_conversations_order(services):
+    chat = Chat(services, customer=CustomerRef(email=MARIE))
+    chat.say("Can I return the rosehip facial oil from order 1024?")
+    state = chat.say("And would an exchange for the 100 ml size be possible?")
+    # (read against order 1024, which its stage and items allow: the shop's pages answer, beside the order)
+    assert state.action is not None and state.action.asks_policy

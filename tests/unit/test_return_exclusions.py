@@ -58,6 +58,13 @@ def test_an_item_is_excluded_only_by_a_clause_naming_its_kind(embedder, item, ex
         assert clause in {u.text for u in split_units(RETURNS)}
 
 
+def test_a_clause_on_swapping_for_another_option_value_excludes_no_item(embedder):
+    page = RETURNS + "\n## Exchanges\n\n- We don't swap directly for a different colour, size or grade: return your " \
+                     "item and place a new order.\n"
+    assert excluding_clause(embedder, [(page, "en")], Item("Refurbished Phone", "128GB / Blue / Grade A")) is None
+    assert excluding_clause(embedder, [(page, "en")], Item("Gift Card", "Grade A")) is not None
+
+
 def test_a_page_without_exclusions_excludes_nothing(embedder):
     page = "# Returns\n\nYou have 30 days from delivery to return any item, engraved items included, for a refund.\n"
     assert excluding_clause(embedder, [(page, "en")], Item("Leather Wallet", "Custom engraving")) is None
