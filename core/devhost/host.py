@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -195,9 +194,6 @@ class LocalHost:
             await call_user_function(spec, **{spec.trigger_name: context})
         except Exception:
             log.exception("warm-up function %s failed", spec.name)
-        # What warm-up loaded (models, indexes, lexicons) lives as long as the process: the collector's full passes
-        # need not walk it again.
-        gc.freeze()
 
     async def invoke_non_http(self, name: str, data: str | None) -> None:
         if name in self.timers:

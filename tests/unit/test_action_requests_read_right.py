@@ -68,16 +68,11 @@ def test_going_back_somewhere_is_no_return(message, tool):
     "Si devuelvo unas madejas sin usar, ¿me pueden dar crédito en la tienda?",
     "If I return the scarf, can you refund the shipping?",
     "Si je retourne le ukulélé, pouvez-vous me rembourser?",
-])
-def test_what_would_happen_if_is_a_question_not_a_request(message):
-    assert words.tool_asked(message) is not None and not words.is_request(message)
-
-
-@pytest.mark.parametrize("message", [
+    # an order named leaves a question a question (answered from the shop's pages with the order's facts beside
+    # them, not with a change to confirm)
     "Si cancelo el pedido 1038, ¿me devuelven todo?",
     "Hola, el anillo que pedí (pedido 1187) me quedó chico. ¿Lo puedo regresar? ¿Cuánto me devuelven?",
     "hey wheres my refund for 1188?? cancelled it like 2 weeks ago and still nothing",
 ])
-def test_an_order_named_leaves_a_question_a_question(message):
-    # (answered from the shop's pages with the order's facts beside them, not with a change to confirm)
+def test_what_would_happen_if_is_a_question_not_a_request(message):
     assert words.tool_asked(message) is not None and not words.is_request(message)
