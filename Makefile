@@ -10,12 +10,12 @@ TEST_AZURITE_PORTS ?= 10010,10011,10012
 
 # Idempotent bootstrap: virtualenv + pinned Python deps (with the embedding engine, which pip builds from
 # core/rag/native), npm deps (Azurite), local.settings.json, the trained models (intent, critic, question type,
-# escalation, dialogue act, PII name / address detector), the pages' vendored assets and Debian's Chromium for the
-# browser tests.
+# escalation, dialogue act, PII name / address detector, the labelled utterances' vectors), the pages' vendored
+# assets and Debian's Chromium for the browser tests.
 setup: $(VENV)/.installed node_modules/.installed local.settings.json core/artifacts/intent-model.stamp \
        core/artifacts/critic-model.stamp core/artifacts/question-type-model.stamp \
        core/artifacts/escalation-model.stamp core/artifacts/pii-ner-model.stamp \
-       core/artifacts/dialogue-act-model.stamp vendor /usr/bin/chromium
+       core/artifacts/dialogue-act-model.stamp core/artifacts/labelled-vectors.stamp vendor /usr/bin/chromium
 
 # The pages' npm libraries (Swagger UI) copied into core/web/vendor, a folder the app serves and ships.
 vendor: core/web/vendor/swagger-ui-bundle.js core/web/vendor/swagger-ui.css
@@ -75,6 +75,12 @@ core/artifacts/question-type-model.stamp: $(VENV)/.installed $(shell find knowle
 # same sentence features.
 core/artifacts/dialogue-act-model.stamp: $(VENV)/.installed $(shell find knowledge/dialogue-acts knowledge/return-reasons -name '*.jsonl' 2>/dev/null) core/artifacts/intent-model.stamp core/agents/dialogue_act.py
 	OMP_NUM_THREADS=1 $(PY) -m core.agents.dialogue_act train
+	@touch $@
+
+# The labelled utterances' vectors that questions are read against by nearest neighbours (own money or how paying
+# works, when an order arrives, the product itself), embedded once here instead of on a host's first question.
+core/artifacts/labelled-vectors.stamp: $(VENV)/.installed $(shell find knowledge/intents -name '*.jsonl' 2>/dev/null) core/artifacts/intent-model.stamp core/agents/labelled_neighbours.py
+	OMP_NUM_THREADS=1 $(PY) -m core.agents.labelled_neighbours train
 	@touch $@
 
 # The escalation agent's learned judgement, trained at build time from knowledge/escalation and the intent utterances.

@@ -1,6 +1,6 @@
 """Load what a first chat turn would otherwise wait for: the intent, critic, question-type, escalation, dialogue-act
-and language models, the embedder, and each tenant's knowledge index. Called by the Functions warm-up trigger (and by
-the local host at start)."""
+and language models, the labelled utterances' vectors, the embedder, and each tenant's knowledge index. Called by the
+Functions warm-up trigger (and by the local host at start)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import gc
 import logging
 import time
 
-from core.agents import critic_model, dialogue_act, escalation_model, intent, question_type
+from core.agents import critic_model, dialogue_act, escalation_model, intent, labelled_neighbours, question_type
 from core.language import detect
 from core.rag.retrieval import KnowledgeSearch
 from core.stores.ports import DocumentStore
@@ -39,6 +39,7 @@ def warm(store: DocumentStore, knowledge: KnowledgeSearch) -> dict[str, float]:
     step("language_model", lambda: detect("bonjour, où est ma commande?"))
     step("question_type_model", lambda: question_type.classify("where is my order?"))
     step("dialogue_act_model", lambda: dialogue_act.classify("yes, go ahead"))
+    step("labelled_vectors", labelled_neighbours.load)
     for tenant in list_tenants(store):
         step(f"knowledge:{tenant.id}", lambda t=tenant.id: knowledge.search(t, "shipping", 1))
     # The models and indexes just loaded are millions of long-lived objects: left to the cyclic collector, every

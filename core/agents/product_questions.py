@@ -9,14 +9,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 from core import lexicon
-from core.agents.question_type import _nearest_sub_intents
+from core.agents.labelled_neighbours import nearest_sub_intents
 
 _DATA = lexicon.load("response")["product_sub_intents"]
 
 
 @lru_cache(maxsize=1024)
 def _nearest(text: str) -> tuple[str, ...]:
-    return tuple(_nearest_sub_intents(text, frozenset(_DATA["among"]), int(_DATA["neighbours"])))
+    return tuple(nearest_sub_intents(text, frozenset(_DATA["among"]), int(_DATA["neighbours"])))
 
 
 def asks_about_product(text: str) -> bool:

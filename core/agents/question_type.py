@@ -14,13 +14,13 @@ greetings and thanks). Shipped in the package's artifacts under a fingerprint of
 
 from __future__ import annotations
 
-import functools
 import random
 import re
 from pathlib import Path
 
 from core import lexicon
 from core.agents.intent import SentenceEmbeddings, embedding_engine_id
+from core.agents.labelled_neighbours import nearest_sub_intents
 from core.agents.model_cache import TrainedModel, data_fingerprint, probability_row, ship
 from core.agents.opening_hours import asks_hours
 from core.config import REPO_ROOT
@@ -110,33 +110,6 @@ MONEY_NEIGHBOURS = 7
 _ORDER_TIME = _DATA["order_time_sub_intents"]
 
 
-@functools.lru_cache(maxsize=4)
-def _labelled_examples(among: frozenset[str]):
-    """(unit vectors, sub-intents) of the labelled utterances whose sub-intent, or their topic, is in ``among``."""
-    import numpy as np
-
-    from core.agents.intent import SentenceEmbeddings
-
-    rows = [r for r in load_examples("train") if r.get("sub_intent")
-            and (r["sub_intent"] in among or r.get("label") in among)]
-    vectors = np.asarray(SentenceEmbeddings().transform([r["text"] for r in rows]), dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
-    return vectors, np.array([r["sub_intent"] for r in rows])
-
-
-def _nearest_sub_intents(text: str, among: frozenset[str], neighbours: int) -> list[str]:
-    """The sub-intents of the ``neighbours`` labelled utterances nearest ``text`` by meaning, among those whose
-    sub-intent, or their topic, is in ``among``."""
-    import numpy as np
-
-    from core.agents.intent import SentenceEmbeddings
-
-    vectors, labels = _labelled_examples(among)
-    query = np.asarray(SentenceEmbeddings().transform([text]), dtype=np.float32)[0]
-    query /= np.linalg.norm(query) + 1e-9
-    return [str(labels[i]) for i in np.argsort(-(vectors @ query))[:neighbours]]
-
-
 def asks_own_money(text: str) -> bool:
     """Whether a payment or refund question is about the customer's own money ("where is my refund?", "I was
     charged twice", "why only $20 back?") rather than how paying and refunds work ("do you take PayPal?", "how much
@@ -144,7 +117,7 @@ def asks_own_money(text: str) -> bool:
     if not text.strip():
         return False
     own = frozenset(_MONEY["own"])
-    nearest = _nearest_sub_intents(text, own | frozenset(_MONEY["how_it_works"]), MONEY_NEIGHBOURS)
+    nearest = nearest_sub_intents(text, own | frozenset(_MONEY["how_it_works"]), MONEY_NEIGHBOURS)
     return sum(label in own for label in nearest) * 2 > len(nearest)
 
 
@@ -156,7 +129,7 @@ def asks_order_time(text: str) -> bool:
     if not text.strip():
         return False
     asked = set(_ORDER_TIME["sub_intents"])
-    nearest = _nearest_sub_intents(text, frozenset(_ORDER_TIME["among"]), int(_ORDER_TIME["neighbours"]))
+    nearest = nearest_sub_intents(text, frozenset(_ORDER_TIME["among"]), int(_ORDER_TIME["neighbours"]))
     return sum(label in asked for label in nearest) >= int(_ORDER_TIME["least"])
 
 

@@ -40,11 +40,11 @@ def shipped_files(root: Path = ROOT) -> list[str]:
 
 def required_artifacts() -> list[str]:
     """The model files the app will look for (their names carry the fingerprint of what they are trained on)."""
-    from core.agents import critic_model, dialogue_act, escalation_model, intent, question_type
+    from core.agents import critic_model, dialogue_act, escalation_model, intent, labelled_neighbours, question_type
     from core.pii import ner
 
     return [intent.model_file(), critic_model.model_file(), question_type.model_file(), escalation_model.model_file(),
-            dialogue_act.model_file(), ner.model_file()]
+            dialogue_act.model_file(), ner.model_file(), labelled_neighbours.vectors_file()]
 
 
 def build(out: Path, root: Path = ROOT) -> Path:
