@@ -136,6 +136,8 @@ class ProductTerms:
     #: The title's words and, when they differ, the name's, each with whether it holds a word shorter than three
     #: letters and the first three letters of its words.
     names: tuple[tuple[tuple[str, ...], bool, frozenset[str]], ...] = ()
+    #: The model codes its title writes ("CT-2", "CF-600", "V60"), folded without the hyphen ("ct2").
+    codes: frozenset[str] = frozenset()
 
     def named_by(self, prefixes: set[str]) -> list[tuple[str, ...]]:
         """The words (the title's, the name's) in which ``_title_score`` can find a word of a text whose words start
@@ -153,7 +155,7 @@ def product_terms(product: dict[str, Any]) -> ProductTerms:
     own = tuple(t for t in title_words if t not in _GENERIC)
     head = tuple(t for t in _title_tokens(_title_head(title)) if t not in _GENERIC)
     return ProductTerms(skus=tuple(_folded(v.get("sku")) for v in variants if v.get("sku")), title=own, head=head,
-                        options=frozenset(options),
+                        options=frozenset(options), codes=title_codes(title),
                         names=tuple((words, any(len(t) < 3 for t in words), frozenset(t[:3] for t in words))
                                     for words in dict.fromkeys((own, head))))
 
@@ -174,8 +176,11 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
     scored = []
     if terms is None or len(terms) != len(products):
         terms = [product_terms(p) for p in products]
+    option_products = Counter(w for own in terms for w in own.options)
+    code_products = Counter(c for own in terms for c in own.codes)
+    codes = {c for c in written_codes(folded) if code_products[c] == 1}  # a code one product alone writes
     for product, own in zip(products, terms, strict=True):
-        if any(sku in folded for sku in own.skus):
+        if any(sku in folded for sku in own.skus) or not own.codes.isdisjoint(codes):
             scored.append((product, 1.0))
             continue
         # A long title is matched whole or by its name alone, before what describes it ("Carnet Boréal A5 —
@@ -183,7 +188,8 @@ def rank_products(products: list[dict[str, Any]], idf: dict[str, float], text: s
         named = len(own.options & words)  # its variant words the text names
         best = max((_title_score(tokens_, words, prefixes, idf, named) for tokens_ in own.named_by(prefixes)),
                    default=0.0)
-        if best <= 0 and asks_stock and _names_own_word(own.head, words, idf, unique):
+        if best <= 0 and asks_stock and (_names_own_word(own.head, words, idf, unique)
+                                         or _names_own_option(own.options, words, option_products)):
             best = NAME_WORD_SCORE
         if best > 0:
             scored.append((product, round(best, 3)))
@@ -251,6 +257,30 @@ def _names_own_word(title_words: tuple[str, ...], words: set[str], idf: dict[str
     specifications and the brand ("10,000 mAh", "Power Bank", "Petit Volt") is named by that word alone."""
     return any(len(t) >= NAME_WORD_LETTERS and t.isalpha() and t not in _GENERIC and idf.get(t, 0.0) >= unique
                and (t in words or _plural(t) in words) and t not in _common_words() for t in title_words)
+
+
+def _names_own_option(options: frozenset[str], words: set[str], option_products: Counter[str]) -> bool:
+    """Whether ``words`` name a variant of the product that no other product has and that is no common word: a
+    hop variety, a scent, a flavour sold as an option ("do you have Citra in the 1 lb bag?" asks for the "Citra"
+    of "Pellet hops")."""
+    return any(len(w) >= NAME_WORD_LETTERS and option_products[w] == 1 and (w in words or _plural(w) in words)
+               and w not in _common_words() for w in options)
+
+
+# A model code as titles write it: one to four capitals, an optional hyphen, digits ("CT-2", "CF-600", "V60").
+_TITLE_CODE = re.compile(r"(?<![\w-])([A-Z]{1,4})-?(\d{1,5})(?![\w-])")
+# The same code as a customer writes it, in any case, with a hyphen, a space or nothing between its parts.
+_WRITTEN_CODE = re.compile(r"(?<![\w-])([a-z]{1,4})[- ]?(\d{1,5})(?![\w-])")
+
+
+def title_codes(title: str) -> frozenset[str]:
+    """The model codes of a product title, folded without their hyphen: "Cheville CT-2 Clip-On Tuner" → {"ct2"}."""
+    return frozenset(fold(letters) + digits for letters, digits in _TITLE_CODE.findall(title))
+
+
+def written_codes(folded: str) -> set[str]:
+    """The letters-then-digits codes an accent-folded message writes ("l'accordeur ct-2" → {"ct2"})."""
+    return {letters + digits for letters, digits in _WRITTEN_CODE.findall(folded)}
 
 
 @functools.cache

@@ -59,3 +59,38 @@ def test_a_shared_catalogue_keeps_its_products_terms():
     assert [p["title"] for p, _ in found] == [p["title"] for p, _ in rank_products(CATALOGUE, catalog_idf(CATALOGUE),
                                                                                   MESSAGES[0])]
     assert found[0][0]["title"] == "Petit Volt PowerPuck 10,000 mAh Power Bank"
+
+
+HOPS_AND_TUNERS = [
+    {"id": 1, "handle": "hops", "title": "Pellet Hops",
+     "variants": [{"title": f"{hop} / {size}"} for hop in ("Citra", "Mosaic", "Cascade")
+                  for size in ("28 g", "454 g")]},
+    {"id": 2, "handle": "kit", "title": "All-Grain Recipe Kit",
+     "variants": [{"title": f"{style} / 23 L"} for style in ("Stout", "Saison", "Black IPA")]},
+    {"id": 3, "handle": "tuner", "title": "Cheville CT-2 Clip-On Tuner",
+     "variants": [{"title": "Black"}, {"title": "White"}]},
+    {"id": 4, "handle": "capo", "title": "Cheville Trigger Capo",
+     "variants": [{"title": "Black"}, {"title": "Silver"}]},
+    {"id": 5, "handle": "notebook-a5", "title": "Field Notebook A5", "variants": [{"title": "Dot grid"}]},
+    {"id": 6, "handle": "sketchbook-a5", "title": "Sketchbook A5", "variants": [{"title": "Plain"}]},
+]
+
+
+def _named(message: str) -> list[str]:
+    return [p["title"] for p, _ in rank_products(HOPS_AND_TUNERS, catalog_idf(HOPS_AND_TUNERS), message)]
+
+
+def test_a_model_code_names_its_product_however_it_is_written():
+    assert _named("avez-vous l'accordeur CT-2 en blanc?") == ["Cheville CT-2 Clip-On Tuner"]
+    assert _named("the ct2 in white, in stock?") == ["Cheville CT-2 Clip-On Tuner"]
+    assert _named("is the CT 3 out yet?") == []
+
+
+def test_a_code_several_products_write_names_none_of_them_alone():
+    assert _named("do you have anything in A5?") == []
+
+
+def test_a_variant_no_other_product_has_names_its_product_in_a_stock_question():
+    assert _named("Do you have Citra in the 1 lb bag?") == ["Pellet Hops"]
+    assert _named("Tell me about Citra") == []  # not a stock or price question
+    assert _named("do you have anything in black?") == []  # two products' colour
