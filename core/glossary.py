@@ -41,8 +41,9 @@ def _key(words: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 class Glossary:
     def __init__(self, entries: list[dict]):
-        # (language written, language wanted) -> a phrase of the first (its words' keys) -> the second's phrases
-        self._to: dict[tuple[str, str], dict[tuple[str, ...], set[str]]] = {
+        # (language written, language wanted) -> a phrase of the first (its words' keys) -> the second's phrases, in
+        # the order the entries give them (the first is the usual word)
+        self._to: dict[tuple[str, str], dict[tuple[str, ...], list[str]]] = {
             (source, target): {} for source in LANGUAGES for target in LANGUAGES if source != target}
         for entry in entries:
             for (source, target), table in self._to.items():
@@ -50,7 +51,8 @@ class Glossary:
                 for phrase in entry.get(source) or [] if wanted else []:
                     words = tokens(phrase) if isinstance(phrase, str) else []
                     if words and (len(words) > 1 or len(words[0]) >= 3):
-                        table.setdefault(_key(words), set()).update(wanted)
+                        known = table.setdefault(_key(words), [])
+                        known.extend(w for w in wanted if w not in known)
 
     def __len__(self) -> int:
         return len({key for (_, target), table in self._to.items() if target == "en" for key in table})
@@ -58,6 +60,16 @@ class Glossary:
     def english_words(self, text: str) -> set[str]:
         """English title words for the French and Spanish glossary phrases in ``text`` (longest match first)."""
         return self.words_in(text, "en", "fr") | self.words_in(text, "en", "es")
+
+    def translation(self, phrase: str, language: str) -> str | None:
+        """The usual ``language`` word for ``phrase`` when the whole phrase is one glossary entry of another
+        language ("Black" → "noir" in French); None otherwise."""
+        key = _key(tokens(phrase))
+        for written_in in LANGUAGES:
+            found = self._to.get((written_in, language), {}).get(key) if key else None
+            if found:
+                return found[0]
+        return None
 
     def words_in(self, text: str, language: str, written_in: str) -> set[str]:
         """The words of ``language`` (en, fr, es) for the glossary phrases of ``written_in`` in ``text`` (longest

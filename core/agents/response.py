@@ -28,7 +28,7 @@ from core.agents.quote_figures import figures_gloss
 from core.agents.record_dates import dates_gloss, iso_date
 from core.agents.variants import ASKS_STOCK, asked_variants, asks_only_stock
 from core.events import operations, waitlist
-from core.glossary import DESK_TOPICS_PATH, load_entries
+from core.glossary import DESK_TOPICS_PATH, default_glossary, load_entries
 from core.language import detect as detect_language
 from core.lexicon import Templates
 from core.llm.types import CompletionRequest, Message
@@ -153,10 +153,21 @@ def _name(name: str, language: Language) -> str:
     """A variant's name is shop data in the catalogue's language ("M / Maple Red", "Forest Green"): a French or
     Spanish reply quotes it, as it quotes a page, or a list of English colours makes the whole reply read as English
     to the output critic (which ignores delimited quotations). Sizes and weights ("XS", "50 g") stay plain, and so does
-    an English reply."""
-    if language == "en" or not re.search(r"[^\W\d_]{3,}", name):
+    an English reply. A part of the name the retail glossary knows in the reply's language follows it in that
+    language: « Black » (noir), «Black / L» (negro)."""
+    if not re.search(r"[^\W\d_]{3,}", name):
         return name
-    return f"« {_quoted(name)} »" if language == "fr" else f"«{_quoted(name)}»"
+    glosses = [_gloss(part, language) for part in name.split(" / ")]
+    gloss = f" ({' / '.join(g for g in glosses if g)})" if any(glosses) else ""
+    if language == "en":
+        return name + gloss
+    return (f"« {_quoted(name)} »" if language == "fr" else f"«{_quoted(name)}»") + gloss
+
+
+def _gloss(part: str, language: Language) -> str | None:
+    """The reply language's word for a variant name's part written in another language, if the glossary has one."""
+    word = default_glossary().translation(part, language) if re.search(r"[^\W\d_]{3,}", part) else None
+    return word if word and fold(word) != fold(part) else None
 
 
 def describe_product(product, language: Language, passages: list[Citation], *, affirm: bool = True,

@@ -93,3 +93,10 @@ def test_a_question_finds_the_words_of_any_other_language():
     # (a phrase is read in the question's own language: the English "sell" is not the French "selle", a saddle)
     assert "saddle" in glossary.english_words("do you sell soap?")
     assert glossary.words_in("do you sell soap?", "fr", "en") == {"savon"}
+
+
+def test_a_whole_phrase_translates_to_the_usual_word_of_the_language():
+    glossary = default_glossary()
+    assert glossary.translation("Black", "fr") == "noir"
+    assert glossary.translation("negro", "en") == "black"
+    assert glossary.translation("Black Walnut Board", "es") is None  # not one entry

@@ -52,7 +52,7 @@ def test_a_sold_out_variant_is_not_answered_with_the_products_stock():
 
 def test_the_asked_variant_in_stock_is_confirmed_in_the_customers_language():
     reply = describe_product(JACKET, "es", [], message="y en negro?")
-    assert reply.startswith("Sí, Tamarack Rain Jacket en «Black / M» está disponible")
+    assert reply.startswith("Sí, Tamarack Rain Jacket en «Black / M» (negro) está disponible")  # the colour glossed
     sold_out = describe_product(GAME, "fr", [], message="Avez-vous Mycelium en español?")
     assert sold_out.startswith("Mycelium en « Español » est présentement en rupture de stock.")
 
