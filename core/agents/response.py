@@ -179,9 +179,9 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
     asked = asked_variants(title, product.variants, message)
     if asked:
         text = " ".join(
-            REPLIES.render(("variant_asked_in" + plain) if v["in_stock"] else
-                           "variant_asked_backorder" if v.get("backorder") else "variant_asked_out", language,
-                           title=title, name=_name(v["title"], language), price=v["price"], currency=product.currency)
+            REPLIES.render(_variant_key(v) + (plain if v["in_stock"] else ""), language, title=title,
+                           name=_name(v["title"], language), price=v["price"], currency=product.currency,
+                           qty=v.get("quantity"))
             for v in asked[:3])
     elif product.in_stock and product.quantity is not None:
         text = REPLIES.render("product_in_stock" + plain, language, title=title, qty=product.quantity,
@@ -211,6 +211,15 @@ def describe_product(product, language: Language, passages: list[Citation], *, a
         ]
         text += REPLIES.render("variants", language, variants="; ".join(parts))
     return text
+
+
+def _variant_key(variant: dict) -> str:
+    """The template for a variant asked about: in stock (with its count when the records keep one), sold out but
+    still taken on order, or sold out."""
+    if variant["in_stock"]:
+        counted = isinstance(variant.get("quantity"), int) and variant["quantity"] > 0
+        return "variant_asked_in_count" if counted else "variant_asked_in"
+    return "variant_asked_backorder" if variant.get("backorder") else "variant_asked_out"
 
 
 #: The best units of a page for a question about a sold-out product among which its note on being sold out (a

@@ -24,7 +24,7 @@ NEEDLE = ProductFacts(product_id="1", doc_id="product-circular-needle", title="C
 
 def test_the_asked_variant_in_stock_is_the_answer_without_the_other_options():
     reply = response.describe_product(NEEDLE, "es", [], message="y la de 4mm?")
-    assert reply.startswith("Sí, Circular Needle 80 cm en 4,0 mm está disponible (14.50 CAD).")
+    assert reply.startswith("Sí, Circular Needle 80 cm en 4,0 mm está disponible (3 en existencia, 14.50 CAD).")
     assert "agotad" not in reply and "Opciones" not in reply
 
 

@@ -86,7 +86,7 @@ def test_a_follow_up_naming_a_variant_is_about_the_previous_product():
     assert facts("what are your opening hours?", "general").products == []
     reply = describe_product(facts("ok what about large then", "general").products[0], "en", [],
                              message="ok what about large then")
-    assert reply.startswith("Yes, Ember Fleece Hoodie in Ember Orange / L is in stock (89.00 CAD).")
+    assert reply.startswith("Yes, Ember Fleece Hoodie in Ember Orange / L is in stock (4 available, 89.00 CAD).")
 
 
 def _variant(title: str, quantity: int) -> dict:
