@@ -136,10 +136,11 @@ def review_reply(draft: Draft, *, context_text: str, expected_language: Language
         reasons.append("unresolved_token")
     if draft.pii_report:
         reasons.append("foreign_token")  # a token this conversation never issued: never restored, never shown
+    figures = list(_NUMBER_RE.finditer(draft.reply))
     known: set[Decimal] = set()
-    for match in _NUMBER_RE.finditer(context_text):
+    for match in _NUMBER_RE.finditer(context_text) if figures else ():  # (a reply without figures has none to find)
         known.update([_value(match), *_pieces(match)])
-    for match in _NUMBER_RE.finditer(draft.reply):
+    for match in figures:
         pieces = _pieces(match)
         if _value(match) not in known and not (pieces and all(p in known for p in pieces)):
             reasons.append(f"ungrounded_number:{match.group(0)}")

@@ -9,7 +9,9 @@ import hashlib
 import logging
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -225,13 +227,13 @@ class _TfidfRow:
     def __call__(self, text: str) -> tuple[Any, Any, int]:
         import numpy as np
 
-        counts: dict[int, int] = {}
-        for term in self.analyze(text):
-            index = self.vocabulary.get(term)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        # Each distinct term once, in the order of its first occurrence (the order the features are summed in).
+        terms = Counter(self.analyze(text))
+        indices = np.array(list(map(self.vocabulary.get, terms, repeat(-1, len(terms)))), dtype=np.intp)
+        values = np.array(list(terms.values()), dtype=np.float64)
+        known = indices >= 0
+        if not known.all():
+            indices, values = indices[known], values[known]
         if self.binary:
             values[:] = 1.0
         if self.sublinear:

@@ -14,7 +14,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 
 from core import lexicon
@@ -1027,17 +1027,20 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
     handoff_only = escalation.escalated and escalation.reason in ("customer_requested_human", "complaint", "safety")
     # A greeting, thanks, goodbye, "are you a bot?", "what can you do?" or an off-topic request gets its own reply,
     # never a quotation of whatever page came closest.
-    answered_parts = bool(part_pages and ranker and any(part_pages.values()))
+    def answered_parts() -> bool:  # (searched only when asked: the parts' searches embed each part)
+        return bool(ranker and part_pages and any(part_pages.values()))
+
     small_talk = None if parts or escalation.escalated else question_type.small_talk(message)
-    if small_talk == "off_topic" and (citations or answered_parts):
+    if small_talk == "off_topic" and (citations or answered_parts()):
         small_talk = None  # the shop's pages may answer it after all: they decide
     if small_talk:
         parts.append(REPLIES.render(f"small_talk_{small_talk}", language))
         if small_talk == "off_topic":
             # Not an answer: the turn counts as unanswered, as "I don't know" does.
             return Draft(reply=parts[0], language=language, grounded=False, usage=Usage())
-    if not parts and (citations or answered_parts) and not handoff_only:
-        parts.extend(_kb_answers(message, citations, documents, ranker, part_pages or {}, language, used))
+    if not parts and not handoff_only and (citations or answered_parts()):
+        parts.extend(_kb_answers(message, citations, documents, ranker,
+                                  {} if part_pages is None else part_pages, language, used))
 
     grounded = bool(parts)
     if not parts and not escalation.escalated:
@@ -1496,6 +1499,28 @@ def restock_citations(state: TurnState, ports: TurnPorts, variants_in: str) -> l
             and c.score >= settings.KNOWLEDGE_MIN_SCORE - POLICY_SCORE_SLACK]
 
 
+class _OnFirstRead(Mapping):
+    """A mapping computed the first time it is read: ``part_pages`` searches each part of the message (an embedding
+    of each), which only some replies read."""
+
+    def __init__(self, compute: Callable[[], dict]):
+        self._compute, self._value = compute, None
+
+    def _mapping(self) -> dict:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+    def __getitem__(self, key):
+        return self._mapping()[key]
+
+    def __iter__(self):
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+
 def part_pages(state: TurnState, ports: TurnPorts) -> dict[str, list[tuple[Citation, str]]]:
     """For each part of a question in several parts answered from the shop's pages, the policies and articles
     retrieved for that part, with their text: one part's answer may be on a page the whole message does not
@@ -1690,7 +1715,7 @@ def compose_response(state: TurnState, ports: TurnPorts) -> Draft:
                      citations=[rule[0]] if rule is not None else [])
     message = memory.question(state)  # an e-mail or order number alone answers the question it was asked for
     ranker = knowledge.reply_ranker(state, ports, message, together=question_parts(message)[:3])
-    pages_by_part = part_pages(state, ports)
+    pages_by_part = _OnFirstRead(lambda: part_pages(state, ports))
     about_order = order_question(state)
     if about_order:
         around = order_citations(state, ports, about_order)

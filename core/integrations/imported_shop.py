@@ -38,8 +38,11 @@ _GENERIC = set(
 
 
 # Catalogues read for matching with a staleness budget (see match_products):
-# store -> tenant -> (expires at, product count, products, idf, each product's terms).
-_CatalogEntry = tuple[float, int, list[dict[str, Any]], dict[str, float], list["ProductTerms"]]
+# store -> tenant -> (expires at, product count, products, idf, each product's terms, the rankings of the texts
+# matched on it: a turn matches its message more than once, for the intent and for the shop's facts).
+_CatalogEntry = tuple[float, int, list[dict[str, Any]], dict[str, float], list["ProductTerms"],
+                      dict[tuple[str, int], list[tuple[dict[str, Any], float]]]]
+_RANKINGS_KEPT = 256
 _shared_catalogs: weakref.WeakKeyDictionary[Any, dict[str, _CatalogEntry]] = weakref.WeakKeyDictionary()
 _shared_lock = threading.Lock()
 
@@ -66,7 +69,7 @@ class ImportedShop:
     def _catalog(self, tenant_id: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
         """The catalogue as the store has it now (read each time: a long-lived instance must never serve a renamed
         or repriced product stale)."""
-        products = [d.body for d in self._store.list(tenant_id, "products", limit=100_000)]
+        products = self.all_products(tenant_id)
         return products, catalog_idf(products)
 
     def match_products(self, tenant_id: str, text: str, limit: int = 3, *, max_staleness: float = 0.0
@@ -86,10 +89,17 @@ class ImportedShop:
             entry = catalogs.get(tenant_id)
         if entry is None or entry[0] < time.monotonic() or entry[1] != count:
             products, idf = self._catalog(tenant_id)
-            entry = (time.monotonic() + max_staleness, count, products, idf, [product_terms(p) for p in products])
+            entry = (time.monotonic() + max_staleness, count, products, idf, [product_terms(p) for p in products], {})
             catalogs[tenant_id] = entry  # one dict item assignment: atomic, no lock needed
+        rankings = entry[5]
+        ranked = rankings.get((text, limit))
+        if ranked is None:
+            ranked = rank_products(entry[2], entry[3], text, limit, terms=entry[4])
+            if len(rankings) >= _RANKINGS_KEPT:
+                rankings.clear()
+            rankings[(text, limit)] = ranked
         current = []
-        for product, score in rank_products(entry[2], entry[3], text, limit, terms=entry[4]):
+        for product, score in ranked:
             stored = self.get_product(tenant_id, str(product.get("id")))
             if stored is not None:  # deleted since the catalogue was read
                 current.append((stored, score))
@@ -100,7 +110,7 @@ class ImportedShop:
         return stored.body if stored else None
 
     def all_products(self, tenant_id: str) -> list[dict[str, Any]]:
-        return self._catalog(tenant_id)[0]
+        return [d.body for d in self._store.list(tenant_id, "products", limit=100_000)]
 
 
 @functools.lru_cache(maxsize=16384)

@@ -66,3 +66,23 @@ def test_a_budgeted_match_returns_the_products_as_they_are_now(monkeypatch):
     store.delete("shop-c", "products", "2")
     store.put("shop-c", "products", "4", _product("4", "Pine Tar Soap"))  # same size: the cached catalogue stays
     assert shop.match_products("shop-c", "cedar beard oil", max_staleness=60) == []  # deleted: never returned
+
+
+def test_a_budgeted_catalogue_ranks_a_text_once_for_every_caller(monkeypatch):
+    store = MemoryDocumentStore()
+    for pid, title in (("1", "Lavender Soap Bar"), ("2", "Cedar Beard Oil"), ("3", "Mango Body Butter")):
+        store.put("shop-d", "products", pid, _product(pid, title))
+    ranked: list[str] = []
+    rank = imported_shop.rank_products
+
+    def counting(products, idf, text, limit=3, **kwargs):
+        ranked.append(text)
+        return rank(products, idf, text, limit, **kwargs)
+
+    monkeypatch.setattr(imported_shop, "rank_products", counting)
+    shop = ImportedShop(store)
+    for _ in range(2):  # the intent agent, then the shop's facts, on the same message
+        assert _ids(shop.match_products("shop-d", "lavender soap?", max_staleness=60)) == ["1"]
+    assert _ids(shop.match_products("shop-d", "cedar beard oil", max_staleness=60)) == ["2"]
+    assert ranked == ["lavender soap?", "cedar beard oil"]
+    assert _ids(shop.match_products("shop-d", "lavender soap?")) == ["1"] and len(ranked) == 3  # no budget: ranked

@@ -105,3 +105,26 @@ def test_a_price_and_a_delay_asked_in_one_sentence_are_each_answered():
     assert len(parts) == 2
     reply = _compose(message, [RATES_PAGE], {parts[0]: [RATES_PAGE], parts[1]: [TIMES_PAGE]})
     assert "$12.00" in reply and "6 to 12 business days" in reply
+
+
+def test_the_parts_are_searched_only_when_the_reply_reads_them():
+    message = "Do gift cards expire? Can gift cards be used in your store?"
+    parts = response.question_parts(message)
+    searched: list[str] = []
+
+    def pages() -> dict:
+        searched.append(message)
+        return {parts[0]: [(GIFT_PAGE, GIFT_PAGE.passage)], parts[1]: [(STORE_PAGE, STORE_PAGE.passage)]}
+
+    def compose(escalation: Escalation) -> str:
+        return response.compose(message, verdict=InputVerdict(), intent=IntentResult(label="general", confidence=0.9,
+                                                                                     language="en"),
+                                citations=[], facts=ShopFacts(), escalation=escalation, language="en",
+                                ranker=functools.partial(rank_units, WordEmbedder()),
+                                part_pages=response._OnFirstRead(pages)).reply
+
+    # a complaint gets the hand-off message only: no part's pages are read, so none is searched
+    handoff = compose(Escalation(escalated=True, reason="complaint", ticket_id="T-1"))
+    assert searched == [] and "T-1" in handoff and "never expire" not in handoff
+    reply = compose(Escalation())  # answered from the parts' pages: searched once, however often they are read
+    assert searched == [message] and "never expire" in reply and "Main Street" in reply
