@@ -7,12 +7,10 @@ authors (``knowledge/guardrails/*.jsonl``: ``text``, ``blocked``, ``category``, 
 look-alikes in en / fr-CA / es) plus every customer utterance of the intent data and every message of the
 escalation data (``knowledge/escalation``: complaints, threats of a review or a lawyer, insults, injury reports,
 dead devices) as ordinary messages: an angry customer is not an attack, and is handed to a person rather than
-refused. The guardrail data's own ordinary messages, written beside the attacks they resemble, weigh more than the
-reused utterances (``LOOKALIKE_WEIGHT``). Features are the intent agent's: multilingual-e5-small sentence
-embeddings (shared, so the message is embedded once per turn) and character n-grams, into a logistic regression
-over the screen's reasons. It is trained by ``make setup`` (``python -m core.agents.critic_model train``) and kept
-under DATA_DIR by a fingerprint of its data and of the embedding engine (``make package`` ships it in the app's
-artifacts).
+refused. Features are the intent agent's: multilingual-e5-small sentence embeddings (shared, so the message is
+embedded once per turn) and character n-grams, into a logistic regression over the screen's reasons. It is trained
+by ``make setup`` (``python -m core.agents.critic_model train``) and kept under DATA_DIR by a fingerprint of its
+data and of the embedding engine (``make package`` ships it in the app's artifacts).
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from core.utterances import INTENTS_DIR, load_examples
 
 GUARDRAILS_DIR = REPO_ROOT / "knowledge" / "guardrails"
 ESCALATION_DIR = REPO_ROOT / "knowledge" / "escalation"
-MODEL_VERSION = "critic-e5+chars-6"
+MODEL_VERSION = "critic-e5+chars-5"
 ORDINARY = "ordinary"
 #: The data's categories → the screen's reasons (the reply the customer gets is chosen by reason).
 REASONS = {
@@ -41,7 +39,7 @@ REASONS = {
 }
 #: Blocked when the ordinary class is less likely than this (make eval-guardrails shows the trade-off: a higher
 #: bar blocks more attacks and more ordinary look-alikes).
-BLOCK_BELOW = 0.5
+BLOCK_BELOW = 0.42
 
 
 def load_rows(folder: Path = GUARDRAILS_DIR, pattern: str = "*.jsonl") -> list[dict]:
@@ -115,28 +113,16 @@ _LEAD_INS = ["It's {}", "it is {}", "my email is {}", "sorry, it's {}", "oops, i
              "Es {}", "mi correo es {}", "perdón, es {}", "ah no, es {}", "aquí está: {}"]
 
 
-#: Weight of an ordinary message of the guardrail data against an intent or escalation utterance reused as ordinary.
-#: The guardrail data's ordinary messages are written beside the attacks they resemble (a return of an unused item
-#: beside return fraud, a code that stacks beside a trick to stack codes); the classes are balanced, so each of the
-#: few attacks weighs as much as dozens of ordinary messages, and a look-alike at the intent utterances' weight is
-#: outweighed by the nearest attack.
-LOOKALIKE_WEIGHT = 10.0
-
-
-def training_set(guardrail_rows: list[dict], lookalike_weight: float = LOOKALIKE_WEIGHT
-                 ) -> tuple[list[str], list[str], list[float]]:
-    """Texts, labels and sample weights: the guardrail rows, then the intent and escalation utterances (with and
-    without the customer's own details) and bare details as ordinary messages."""
+def training_set(guardrail_rows: list[dict]) -> tuple[list[str], list[str]]:
     texts = [r["text"] for r in guardrail_rows]
     labels = [REASONS[r["category"]] for r in guardrail_rows]
-    weights = [1.0 if r["blocked"] else lookalike_weight for r in guardrail_rows]
     utterances = load_examples("train")
     customers = load_rows(ESCALATION_DIR)
     ordinary = ([r["text"] for r in utterances + customers] + _with_own_details(utterances) + _bare_details(300))
-    return texts + ordinary, labels + [ORDINARY] * len(ordinary), weights + [1.0] * len(ordinary)
+    return texts + ordinary, labels + [ORDINARY] * len(ordinary)
 
 
-def train(texts: list[str], labels: list[str], weights: list[float] | None = None):
+def train(texts: list[str], labels: list[str]):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, make_pipeline
@@ -147,7 +133,7 @@ def train(texts: list[str], labels: list[str], weights: list[float] | None = Non
                                   min_df=2)),
     ])
     pipeline = make_pipeline(features, LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced"))
-    pipeline.fit(texts, labels, logisticregression__sample_weight=weights)
+    pipeline.fit(texts, labels)
     return pipeline
 
 
