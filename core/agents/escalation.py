@@ -179,7 +179,9 @@ def decide(intent: IntentResult, verdict: InputVerdict, *, unanswered_turns: int
         return "damaged_item"
     if intent.label == "complaint_escalation" and intent.confidence >= 0.5 and ordinary < ORDINARY_SURE:
         return "complaint"
-    if "abusive_language" in verdict.reasons or learned in ("frustration", "abuse"):
+    if ("abusive_language" in verdict.reasons and ordinary < ORDINARY_SURE) or learned in ("frustration", "abuse"):
+        # A word of the abuse lexicon about a thing ("the site won't take my address, kind of dumb??") in a message
+        # the model is sure is an ordinary question is not a customer who has had enough.
         return "frustrated_customer"
     tool = words.tool_asked(message)
     asks_back = tool in ("refund", "start_return", "start_exchange")

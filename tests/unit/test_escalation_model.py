@@ -77,10 +77,16 @@ def test_the_fixed_rules_still_decide_without_the_model():
                              model=ordinary) == "refund_above_limit"
     assert escalation.decide(_intent(), InputVerdict(), unanswered_turns=2, message="m",
                              model=ordinary) == "repeated_failure"
-    assert escalation.decide(_intent(), InputVerdict(reasons=["abusive_language"]), unanswered_turns=0, message="m",
-                             model=ordinary) == "frustrated_customer"
     assert escalation.decide(_intent(wants_human=True), InputVerdict(), unanswered_turns=0, message="m",
                              model=ordinary) == "customer_requested_human"
+
+
+def test_abusive_words_count_unless_the_model_is_sure_it_is_an_ordinary_question():
+    abusive = InputVerdict(reasons=["abusive_language"])
+    unsure = FixedModel(none=0.7, complaint=0.3)
+    sure = FixedModel(none=0.99, complaint=0.01)
+    assert escalation.decide(_intent(), abusive, unanswered_turns=0, message="m", model=unsure) == "frustrated_customer"
+    assert escalation.decide(_intent(), abusive, unanswered_turns=0, message="m", model=sure) is None
 
 
 def test_safety_comes_before_a_request_for_a_person_and_a_blocked_message_never_escalates():
