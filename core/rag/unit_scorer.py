@@ -33,6 +33,7 @@ CANDIDATES = 30  # the units closest to a question that a training question's an
 MAX_ANSWERS = 6  # a question whose expected phrase many units hold tells little of which one answers
 REGULARISATION = 0.1
 FOLDS = 4
+EVAL_WEIGHT = 0.01  # the log-odds' weight against the similarity that ``eval`` judges
 
 
 class UnitScorer:
@@ -147,13 +148,12 @@ def main(argv: list[str]) -> int:
     import os
 
     from core.config import REPO_ROOT, load_local_settings
-    from core.rag.answer_units import UNIT_SCORER_WEIGHT
 
     os.environ.setdefault("FUNCTIONS_WORKER_RUNTIME", "python")
     load_local_settings(REPO_ROOT / "local.settings.sample.json")
     shops, model_id = _load_shops(REPO_ROOT / "tests" / "evals" / "shops")
     if argv[:1] == ["eval"]:
-        plain, scored, total = evaluate(shops, UNIT_SCORER_WEIGHT)
+        plain, scored, total = evaluate(shops, EVAL_WEIGHT)
         print(f"held-out top-1 unit: similarity {plain}/{total} ({plain / total:.3f}), "
               f"with the scorer {scored}/{total} ({scored / total:.3f})")
         return 0
