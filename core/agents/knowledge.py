@@ -15,7 +15,7 @@ from core.rag.answer_units import UNIT_VECTORS, ReplyRanker
 from core.rag.document_texts import DOCUMENT_TEXTS
 from core.rag.places import names_any, with_regions, zone_levels, zone_names
 from core.rag.retrieval import KnowledgeSearch
-from core.rag.scoring import scale_for
+from core.rag.scoring import IDENTITY, scale_for
 from core.rag.vector_index import base_language
 from core.stores.ports import DocumentStore
 from core.text import tokens
@@ -219,14 +219,20 @@ def other_language_citations(ports: TurnPorts, tenant_id: str, question: str, fo
     question's (the shop has no translation of it) whose best answering unit comes closest to the question among
     the pages retrieved in other languages, if it scores at least ``floor``: a Spanish question about a page written
     in English only ("¿lo cubre la garantía?" -> the warranty) lacks the closeness its own language gives a page
-    (``ScoreScale.language_slack``), not relevance; the unit keeps a page retrieved by its topic's words only out."""
+    (``ScoreScale.language_slack``), not relevance; the unit keeps a page retrieved by its topic's words only out.
+    A page counts by its best unit's own similarity, on the model's calibrated scale, when that scores higher than
+    the passage the search found: a page in another language is often retrieved by a chunk about something else
+    ("Avez-vous un programme de fidélité?" finds the Spanish loyalty page by its sign-up chunk, not by the sentence
+    "Nuestro programa de lealtad es gratis")."""
     asked = base_language(language)
     others = [c for c in found if base_language(c.lang) != asked]
-    if not any(c.score >= floor for c in others):
+    if not others:
         return []
-    best = best_unit_similarities(ports, tenant_id, question, others)
-    top = max(others, key=lambda c: best[c.doc_id])
-    return [top] if top.score >= floor else []
+    matches = best_unit_matches(ports, tenant_id, question, others)
+    top = max(others, key=lambda c: matches[c.doc_id][0])
+    scale = scale_for(getattr(ports.knowledge.embedder, "model_id", ""))
+    unit_score = scale.calibrate(matches[top.doc_id][1]) if scale is not IDENTITY else 0.0
+    return [top] if max(top.score, unit_score) >= floor else []
 
 
 def subject_query(state: TurnState) -> str | None:
@@ -406,16 +412,28 @@ def best_unit_similarities(ports: TurnPorts, tenant_id: str, query: str, citatio
                            subject: str | None = None) -> dict[str, float]:
     """Each cited document's best answering unit's similarity to the question (doc id -> similarity); a follow-up's
     question is read with its ``subject`` (``subject_vector``)."""
+    return {doc_id: relevance for doc_id, (relevance, _) in
+            best_unit_matches(ports, tenant_id, query, citations, subject).items()}
+
+
+def best_unit_matches(ports: TurnPorts, tenant_id: str, query: str, citations: list[Citation],
+                      subject: str | None = None) -> dict[str, tuple[float, float]]:
+    """Each cited document's best answering unit's relevance (``best_unit_similarities``) and its best unit's plain
+    similarity to the question (doc id -> (relevance, similarity))."""
     texts = cited_documents(ports.store, tenant_id, citations, limit=len(citations))
     embedder = ports.knowledge.embedder
     query_vector = embedder.embed_queries([query])[0]
     if subject:
         query_vector = subject_vector(embedder, query_vector, subject)
-    best: dict[str, float] = {}
+    best: dict[str, tuple[float, float]] = {}
     for citation in citations:
-        units, relevance = UNIT_VECTORS.relevance(embedder, texts.get(citation.doc_id) or citation.passage,
-                                                  query_vector)
-        best[citation.doc_id] = float(relevance.max()) if units else 0.0
+        units, vectors = UNIT_VECTORS.get(embedder, texts.get(citation.doc_id) or citation.passage)
+        if not units:
+            best[citation.doc_id] = (0.0, 0.0)
+            continue
+        similarities = vectors @ query_vector
+        relevance = UNIT_VECTORS.weighed(embedder, units, similarities, query_vector)
+        best[citation.doc_id] = (float(relevance.max()), float(similarities.max()))
     return best
 
 

@@ -214,7 +214,9 @@ def _named_rows(units: Sequence[Unit], question: Asked) -> dict[Unit, tuple[floa
         return found
     for number, table in enumerate(tables(units)):
         held = [_holds(_cells(row), question) for row in table]
-        periods = [periods_in(" ".join(_cells(row))) for row in table]
+        # (a period is a first and a last day written together, in one cell: a deadline table's row giving one date
+        # per carrier, "Letter mail: December 9, Expedited: December 14", gives two dates, not a period)
+        periods = [[p for cell in _cells(row) for p in periods_in(cell)] for row in table]
         if sum(bool(p) for p in periods) >= 2:
             # A table by period of the year (a season's hours, a holiday's deadlines): the row of the period the
             # question is about (a date or month it names, else today) answers, and another period's row holds

@@ -193,3 +193,23 @@ def test_a_page_telling_the_variants_asked_apart_is_quoted_beside_their_stock():
     one = response.variants_compared(functools.partial(rank_units, WordEmbedder()), "is the LL in stock?", WADERS,
                                      cited, None, "en")
     assert one is None
+
+
+DEADLINES = """# Holiday 2026
+
+## Last days to order
+
+| Destination | Letter mail | Expedited |
+|---|---|---|
+| Atlantic provinces | Monday, December 7 | Friday, December 11 |
+| Ontario, Quebec | Wednesday, December 9 | Monday, December 14 |
+| Yukon | Wednesday, December 2 | Monday, December 7 |
+"""
+
+
+def test_a_row_giving_one_date_per_column_gives_no_period():
+    # (two carriers' deadlines are not a first and a last day: today falling between them names no row)
+    units = split_units(DEADLINES)
+    atlantic, central, yukon = [u for u in units if u.kind == "row"]
+    weights = row_weights(units, asked("what's the last day to order for Christmas?", today=date(2026, 12, 7)))
+    assert not weights.get(atlantic) and not weights.get(yukon) and not weights.get(central)
