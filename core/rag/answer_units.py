@@ -25,7 +25,6 @@ from core.text import strip_markup
 
 from .embedders import Embedder
 from .sentences import split_sentences
-from .unit_scorer import scorer_for
 
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _BULLET = re.compile(r"^([-*•]|\d+\.)\s+")
@@ -53,10 +52,6 @@ SUBJECT_WEIGHT = 0.3
 #: it in several units, a page that mentions it in passing in one.
 PAGE_UNITS = 3
 PAGE_WEIGHT = 0.5
-#: How much the learned scorer's log-odds that a unit answers (``core.rag.unit_scorer``) adds to its relevance. Off:
-#: at 0.01 it lifts the held-out top-1 unit (0.364 -> 0.428), but what it learned is mostly "a unit with a figure",
-#: which also outranks the sentence answering a yes-or-no question ("do you ship to Spain?") with a table's prices.
-UNIT_SCORER_WEIGHT = 0.0
 
 
 @dataclass(frozen=True)
@@ -359,12 +354,6 @@ class UnitVectors:
                            dtype=np.float32)
         return similarities + SUBJECT_WEIGHT * subject
 
-    def subject_rows(self, embedder: Embedder, units: list[Unit], vectors: np.ndarray) -> np.ndarray:
-        """The vectors of the units' subjects (a unit with none: its own vector)."""
-        named = [s for s in dict.fromkeys(u.subject for u in units) if s]
-        about = dict(zip(named, self.rows(embedder, named), strict=True)) if named else {}
-        return np.stack([about.get(u.subject, vector) for u, vector in zip(units, vectors, strict=True)])
-
 
 UNIT_VECTORS = UnitVectors()
 
@@ -418,7 +407,6 @@ class ReplyRanker:
         if not documents or not question.strip():
             return []
         query = self._query(question)
-        scorer = scorer_for(getattr(self.embedder, "model_id", "")) if UNIT_SCORER_WEIGHT else None
         ranked: list[Ranked] = []
         for index, (content, prior) in enumerate(documents):
             units, vectors = UNIT_VECTORS.get(self.embedder, content)
@@ -427,10 +415,6 @@ class ReplyRanker:
             similarities = vectors @ query
             relevance = UNIT_VECTORS.weighed(self.embedder, units, similarities, query)
             prior += PAGE_WEIGHT * page_focus(relevance)
-            if scorer is not None:
-                # (what the question asks for, beyond its subject: the date of "until when?", a row's figure)
-                relevance = relevance + UNIT_SCORER_WEIGHT * scorer(
-                    query, vectors, UNIT_VECTORS.subject_rows(self.embedder, units, vectors), units)
             for unit, similarity, relevant in zip(units, similarities, relevance, strict=True):
                 bonus = self._lexical(lexical, unit, index) if lexical else 0.0
                 ranked.append(Ranked(float(relevant) + prior + bonus, float(similarity), index, unit))
