@@ -36,9 +36,6 @@ _MIN_WORDS = 4  # a shorter line (a question, a label) is read with the sentence
 _BLOCK_LINE_WORDS = 8  # a line of a block of short lines (an address) has at most this many words
 # A bold run-in label opening a line ("**How long we keep it.** Order records are kept…") names what follows it.
 _RUN_IN = re.compile(r"(?:\*\*|__)([^*_]+?[.:])(?:\*\*|__)\s+\S")
-# A line that is one bold run ("**What we can't take back**") names the list or paragraph under it, as a heading does.
-_BOLD_LINE = re.compile(r"(?:\*\*|__)([^*_]+?)(?:\*\*|__):?")
-_BOLD_HEADING_WORDS = 10
 # A time of day as shops write it: "10:00", "9 a.m.", "5pm", "17 h", "9 h 30".
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2}|\s?[ap]\.?\s?m\b\.?|\s?h(?:\s?\d{2})?\b)", re.IGNORECASE)
 # A timetable's item names days ("Sunday, Monday and Tuesday") and gives their times ("10:00 a.m. – 6:00 p.m.",
@@ -201,7 +198,7 @@ def split_units(content: str) -> list[Unit]:
                 add("; ".join(_clean(_BULLET.sub("", item)) for item in lines[number:skip_to]), "item")
                 header = None
                 continue
-            if line.startswith("#") or _bold_heading(line):
+            if line.startswith("#"):
                 carry = ""
                 # The document's title (a level-1 heading) is every unit's subject: the embedder reads it, the
                 # quote does not need it.
@@ -246,13 +243,6 @@ def split_units(content: str) -> list[Unit]:
         units.append(Unit(text=carry, context=_context(title, heading, carry), section=section,
                           position=len(units), kind="sentence", heading=heading))
     return units
-
-
-def _bold_heading(line: str) -> bool:
-    """Whether the line is one bold run naming what follows it, not a question or a sentence of its own."""
-    bold = _BOLD_LINE.fullmatch(line)
-    text = _clean(bold.group(1)) if bold else ""
-    return bool(text) and text[-1] not in ".!?" and len(text.split()) <= _BOLD_HEADING_WORDS
 
 
 def _line_sentences(raw: str, text: str) -> list[str]:
