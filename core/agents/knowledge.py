@@ -447,6 +447,12 @@ def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:
     ctx, tenant_id = state.context, state.turn.tenant_id
     # An order only picked as the latest of a listing answers "where is it now?", not "what's your return window?".
     slot_order = ctx.order_number if not ctx.order_from_list or state.intent.label == "order_status" else None
+    if slot_order and ctx.order_from_list and ctx.customer is not None and state.intent.label == "order_status":
+        # (an order first of a listing gives way to the one whose item the message names: "and the rain jacket?")
+        listed = ports.shop_for(tenant_id).orders_for(tenant_id, ctx.customer)[:3]
+        first = named_first(listed, state.turn.message)
+        if first and first is not listed and str(first[0].get("order_number")) != slot_order.lstrip("#"):
+            slot_order = None
     if state.action is not None and state.action.asks_policy and state.action.order_number:
         # (the order the dialogue found the question about, "if it doesn't fit, can I send it back?": its facts
         # come beside the policy that answers)
