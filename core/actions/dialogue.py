@@ -190,7 +190,7 @@ class Dialogue:
         refusal = self.items_refusal(tool, order, number)
         if refusal is not None:
             return self.refused(refusal, owner=owner, order=order)
-        return self.outcome(None).model_copy(update={"asks_policy": True})
+        return self.outcome(None, order=number, owner=owner).model_copy(update={"asks_policy": True})
 
     def bare_order_numbers(self) -> list[str]:
         """The numbers of the message that may be an order's without saying so ("can I return the earrings from
@@ -314,7 +314,7 @@ class Dialogue:
             slots["items"] = items
             return {"order": number, "items": items, "reason": slots["reason"]}, None
         if tool == "refund":
-            amount = slots.get("amount") or self.amount(number)
+            amount = slots.get("amount") or self.amount(number) or self.lines_amount(lines)
             if not amount:
                 left = orders.refundable(order)
                 return {}, self.say("ask_amount", number=number, left=f"{left:.2f}",
@@ -338,6 +338,13 @@ class Dialogue:
             return [li for li, n in zip(lines, hits, strict=True) if n == max(hits)]
         matched = {str(p.get("id")) for p, _ in self.guard.shop.match_products(self.ctx.tenant.id, self.message)}
         return [li for li in lines if str(li.get("product_id")) in matched]
+
+    def lines_amount(self, lines: list[dict[str, Any]]) -> str | None:
+        """What the items the message names cost ("refund the heat mat and the trays in full"), when it names some
+        and gives no amount."""
+        named = lines if words.means_all_items(self.message) else self.named_lines(lines)
+        total = sum(float(li.get("price") or 0) * int(li.get("quantity") or 1) for li in named)
+        return f"{total:.2f}" if total > 0 else None
 
     def pick_lines(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The lines going back: those the message names; every line when it says all, or when there is one."""

@@ -102,11 +102,21 @@ def _kind_words(text: str) -> int:
     return len([t for t in tokens(text) if not t.isdigit() and _root(t) not in _QUESTION_ROOTS])
 
 
+def _with_heads(text: str) -> str:
+    """A list in brackets after a word names kinds of that word: "Mats (Raíz Pro, Nube, cork, pilates)" ->
+    "Raíz Pro Mats, Nube Mats, cork Mats, pilates Mats" (a pilates reformer is no pilates mat)."""
+    return _BRACKETED.sub(lambda m: ", ".join(f"{part.strip()} {m.group(1)}" for part in m.group(2).split(",")
+                                              if part.strip()), text)
+
+
+_BRACKETED = re.compile(r"(\w+)\s*\(([^()]*,[^()]*)\)")
+
+
 def kinds(unit: Unit) -> list[str]:
     """The kinds of items a clause names (accent-folded, lower case): its text parted at commas, colons and dashes,
     and a part again at its joining words when each piece is short (a few words besides those of the question)."""
     found = []
-    for segment in _SEGMENT_BREAK.split(strip_markup(unit.text)):
+    for segment in _SEGMENT_BREAK.split(_with_heads(strip_markup(unit.text))):
         segment = _JOIN_START.sub("", fold(segment).strip(" .!?*_\"'“”«»"))
         if not segment:
             continue

@@ -18,7 +18,7 @@ from core.rag.retrieval import KnowledgeSearch
 from core.rag.scoring import IDENTITY, scale_for
 from core.rag.vector_index import base_language
 from core.stores.ports import DocumentStore
-from core.text import tokens
+from core.text import STOPWORDS, tokens
 from core.turn.ports import TurnPorts
 from core.turn.state import TurnState
 
@@ -99,7 +99,7 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
             elif facts.order_lookup != "found":
                 facts.order_lookup = "needs_verification"
     elif intent.label == "order_status" and customer is not None and (customer.id or customer.email):
-        recent = shop.orders_for(tenant_id, customer)[:3]
+        recent = named_first(shop.orders_for(tenant_id, customer)[:3], message)
         facts.orders = [order_facts(o) for o in recent]
         facts.order_lookup = "found" if recent else "not_found"
     elif intent.label in MONEY_INTENTS and customer is not None and (customer.id or customer.email):
@@ -145,6 +145,29 @@ def shop_facts(shop: ShopData, tenant_id: str, message: str, intent: IntentResul
         # ("and in black?", "what about large then") or asks only its price or stock ("how much is it?").
         facts.products = [p for p in facts.products if asked_variants(p.title, p.variants, message)]
     return facts
+
+
+def named_first(orders: list[dict], message: str) -> list[dict]:
+    """A signed-in customer's recent orders, those whose items the message names first ("when is my reformer
+    arriving?" is about the order with the reformer, not the newest one): the words of the message that the item
+    titles of some of these orders hold and of the others do not; the newest first otherwise."""
+    def item_words(order: dict) -> set[str]:
+        return {t for line in order.get("line_items") or [] for t in tokens(
+            f"{line.get('title') or ''} {line.get('variant_title') or ''}") if len(t) > 2 and t not in STOPWORDS}
+
+    held = [item_words(o) for o in orders]
+    asked = {t for t in tokens(message) if len(t) > 2 and t not in STOPWORDS}
+    common = set.intersection(*held) if held else set()
+    named = [len({w for w in asked - common if any(_same_word(w, t) for t in words)}) for words in held]
+    if len(orders) < 2 or not any(named):
+        return orders
+    order = sorted(range(len(orders)), key=lambda i: -named[i])  # (stable: the newest first among equals)
+    return [orders[i] for i in order]
+
+
+def _same_word(asked: str, title: str) -> bool:
+    """A word of the message names a title's word: the same word, or its plural ("bloques" for "Bloque")."""
+    return asked == title or (len(title) > 3 and asked.startswith(title) and len(asked) - len(title) <= 2)
 
 
 def money_news(order: OrderFacts) -> bool:
@@ -442,6 +465,16 @@ def lookup_shop_data(state: TurnState, ports: TurnPorts) -> ShopFacts:
     ctx, tenant_id = state.context, state.turn.tenant_id
     # An order only picked as the latest of a listing answers "where is it now?", not "what's your return window?".
     slot_order = ctx.order_number if not ctx.order_from_list or state.intent.label == "order_status" else None
+    if slot_order and ctx.order_from_list and ctx.customer is not None and state.intent.label == "order_status":
+        # (an order first of a listing gives way to the one whose item the message names: "and the rain jacket?")
+        listed = ports.shop_for(tenant_id).orders_for(tenant_id, ctx.customer)[:3]
+        first = named_first(listed, state.turn.message)
+        if first and first is not listed and str(first[0].get("order_number")) != slot_order.lstrip("#"):
+            slot_order = None
+    if state.action is not None and state.action.asks_policy and state.action.order_number:
+        # (the order the dialogue found the question about, "if it doesn't fit, can I send it back?": its facts
+        # come beside the policy that answers)
+        slot_order = state.action.order_number
     return shop_facts(
         ports.shop_for(tenant_id), tenant_id, state.turn.message, state.intent,
         customer=ctx.customer, slot_order=slot_order, slot_products=ctx.product_ids,

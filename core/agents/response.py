@@ -910,6 +910,10 @@ def compose(message: str, *, verdict: InputVerdict, intent: IntentResult, citati
             policy = (order_question, False) if answer is not None else policy
         if answer is None and policy and ranker:
             question = policy[0]
+            if asks_policy and not named_items(facts.orders[0], message):
+                # "if it doesn't fit, can I send it back?" about an order: the shop's rule for its items (a row of
+                # the returns table for that kind of item) answers, not its general one
+                question = f"{question} ({', '.join(asked_items(facts.orders[0], message))})"
             if facts.money_context and facts.orders[0].refunded_on:
                 # "I still don't see my refund": the record says it was issued, so the rule that answers is how long
                 # the bank takes to show it, not when the shop issues it.
@@ -1295,6 +1299,18 @@ def policy_question(message: str) -> tuple[str, bool] | None:
               if topic not in _RECORD_TOPICS and topic != "general" and probability >= POLICY_PART_CONFIDENCE
               and not _gives_identifiers(text)]
     return (" ".join(picked), False) if picked else None
+
+
+def named_items(order, message: str) -> list[str]:
+    """The titles of the order's items the message names."""
+    titles = [item.split(" × ", 1)[-1] for item in order.items]
+    asked = {t for t in tokens(message) if len(t) > 2 and t not in STOPWORDS}
+    return [title for title in titles if asked & {t for t in tokens(title) if len(t) > 2}]
+
+
+def asked_items(order, message: str) -> list[str]:
+    """The titles of the order's items the message names, or of all of them when it names none."""
+    return named_items(order, message) or [item.split(" × ", 1)[-1] for item in order.items]
 
 
 def _gives_identifiers(part: str) -> bool:

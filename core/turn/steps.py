@@ -132,7 +132,7 @@ TAKE_ACTION = step(action_step.take_action, reads={"turn", "context", "screen", 
                   when=actions.in_play)
 RETRIEVE_KNOWLEDGE = step(knowledge.retrieve_knowledge, reads={"turn", "context", "intent"}, writes="citations",
                           when=knowledge.needs_lookup)
-LOOKUP_SHOP_DATA = step(knowledge.lookup_shop_data, reads={"turn", "context", "intent"}, writes="facts",
+LOOKUP_SHOP_DATA = step(knowledge.lookup_shop_data, reads={"turn", "context", "intent", "action"}, writes="facts",
                         when=knowledge.needs_lookup, audit=audit.order_lookups)
 LOOKUP_CITED_PRODUCTS = step(knowledge.lookup_cited_products, reads={"turn", "context", "citations", "facts"},
                              writes="facts", when=knowledge.needs_cited_products)

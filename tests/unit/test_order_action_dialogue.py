@@ -231,3 +231,11 @@ def test_a_figure_that_is_none_of_the_signed_in_customers_orders_leaves_the_conv
     state = chat.say("And would an exchange for the 100 ml size be possible?")
     # (read against order 1024, which its stage and items allow: the shop's pages answer, beside the order)
     assert state.action is not None and state.action.asks_policy
+    assert state.action.order_number == "1024" and [o.order_number for o in state.facts.orders] == ["1024"]
+
+
+def test_a_refund_of_named_items_without_an_amount_is_proposed_for_what_they_cost(services):
+    approve_refunds_up_to(services, 500)
+    chat = Chat(services)
+    proposal = chat.reply(f"Please refund the deodorant from order 1027, my email is {EMILY}")
+    assert "refund 14.00 CAD on order #1027" in proposal and chat.pending() is not None

@@ -86,6 +86,14 @@ def test_a_list_parts_into_kinds_but_keeps_a_long_condition_whole():
     assert {"engraved", "custom items"} <= set(kinds(unit))
 
 
+def test_a_bracketed_list_names_kinds_of_the_word_before_it():
+    table = "| Product | Returnable? |\n|---|---|\n| Mats (cork, travel, pilates) | No, once opened |\n"
+    unit = next(u for u in split_units(table) if "Mats" in u.text)
+    found = set(kinds(unit))
+    assert {"cork mats", "pilates mats"} <= found
+    assert "pilates" not in found and "pilates)" not in found
+
+
 def test_the_checker_reads_the_returns_page_once_per_tenant_and_language(embedder):
     class Hit:
         def __init__(self, doc_id, lang):
