@@ -149,13 +149,17 @@ def _same_amount(a: str, b: str) -> bool:
         return False
 
 
+# A name with a word in it (three letters or more), not only a size or a weight ("XS", "50 g").
+_WORDED = re.compile(r"[^\W\d_]{3,}")
+
+
 def _name(name: str, language: Language) -> str:
     """A variant's name is shop data in the catalogue's language ("M / Maple Red", "Forest Green"): a French or
     Spanish reply quotes it, as it quotes a page, or a list of English colours makes the whole reply read as English
     to the output critic (which ignores delimited quotations). Sizes and weights ("XS", "50 g") stay plain, and so does
     an English reply. A part of the name the retail glossary knows in the reply's language follows it in that
     language: « Black » (noir), «Black / L» (negro)."""
-    if not re.search(r"[^\W\d_]{3,}", name):
+    if not _WORDED.search(name):
         return name
     glosses = [_gloss(part, language) for part in name.split(" / ")]
     gloss = f" ({' / '.join(g for g in glosses if g)})" if any(glosses) else ""
@@ -166,7 +170,7 @@ def _name(name: str, language: Language) -> str:
 
 def _gloss(part: str, language: Language) -> str | None:
     """The reply language's word for a variant name's part written in another language, if the glossary has one."""
-    word = default_glossary().translation(part, language) if re.search(r"[^\W\d_]{3,}", part) else None
+    word = default_glossary().translation(part, language) if _WORDED.search(part) else None
     return word if word and fold(word) != fold(part) else None
 
 
